@@ -1,0 +1,614 @@
+"""Shape semantics of tensor methods, torch.* functions and torch.nn.functional.
+
+Each op is a small function `(ctx, site, args, kwargs) -> value`; the interpreter
+binds the tensor (`self` for methods) as the first positional argument. Ops that are
+not listed here return Unknown: no guess, no finding.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Dict, List, Optional
+
+from . import layers as L
+from . import rules as R
+from .findings import At
+from .symbolic import BATCH_NAME, Dim, Expr, add, exact_div, is_known, mul, product
+from .values import UNKNOWN, Origin, Tensor, Unknown, is_unknown
+
+Op = Callable
+METHODS: Dict[str, Op] = {}
+TORCH: Dict[str, Op] = {}
+FUNCTIONAL: Dict[str, Op] = {}
+
+_MISSING = object()
+
+
+def bind(args: list, kwargs: dict, names: List[str], defaults: dict) -> Optional[dict]:
+    """Bind positional and keyword arguments to names; None if they do not fit."""
+    if len(args) > len(names):
+        return None
+    out = dict(zip(names, args))
+    for k, v in kwargs.items():
+        if k in out or k not in names:
+            return None
+        out[k] = v
+    for n in names:
+        if n not in out:
+            if n not in defaults:
+                return None
+            out[n] = defaults[n]
+    return out
+
+
+def _tensor(x) -> bool:
+    return isinstance(x, Tensor)
+
+
+# ---------------------------------------------------------------------------- shape-preserving
+
+
+def _same(ctx, site, args, kwargs):
+    """An op whose output has its input's shape (activations, dropout, ...)."""
+    return args[0] if args and _tensor(args[0]) else UNKNOWN
+
+for _name in (
+    "relu", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "mish", "sigmoid", "tanh",
+    "hardtanh", "hardswish", "hardsigmoid", "softplus", "softsign", "logsigmoid", "dropout",
+    "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout", "normalize",
+    "tanhshrink", "softshrink", "hardshrink", "threshold", "rrelu",
+):
+    FUNCTIONAL[_name] = _same
+for _name in ("relu", "sigmoid", "tanh", "exp", "log", "abs", "sqrt", "neg", "clone", "sin", "cos", "erf", "square", "rsqrt", "clamp", "clip", "dropout", "selu", "celu", "relu_", "sign", "floor", "ceil", "round", "nan_to_num"):
+    TORCH[_name] = _same
+for _name in (
+    "relu", "relu_", "sigmoid", "tanh", "exp", "log", "abs", "sqrt", "neg", "clone", "contiguous",
+    "float", "double", "half", "bfloat16", "int", "long", "bool", "to", "cpu", "cuda", "detach",
+    "requires_grad_", "clamp", "clip", "sin", "cos", "pow", "square", "rsqrt", "sign", "floor",
+    "ceil", "round", "type", "type_as", "abs_", "clamp_", "mul_", "add_", "div_", "sub_",
+    "sigmoid_", "tanh_", "exp_", "zero_", "fill_", "normal_", "uniform_", "masked_fill", "masked_fill_",
+    "nan_to_num", "pin_memory", "cumsum", "cumprod", "flip", "roll",
+):
+    METHODS[_name] = _same
+
+
+def _softmax_like(ctx, site, args, kwargs):
+    b = bind(list(args), dict(kwargs), ["input", "dim", "_stacklevel", "dtype"], {"dim": None, "_stacklevel": 3, "dtype": None})
+    if b is None or not _tensor(b["input"]):
+        return UNKNOWN
+    x, dim = b["input"], b["dim"]
+    if x.shape is not None and isinstance(dim, int) and L.normalize_dim(dim, len(x.shape)) is None:
+        return L.dim_error(ctx, site, site.label(), dim, x)
+    return x
+
+
+for _t in (FUNCTIONAL, TORCH, METHODS):
+    for _name in ("softmax", "log_softmax", "softmin"):
+        _t[_name] = _softmax_like
+
+
+# ---------------------------------------------------------------------------- sizes
+
+
+def size_of(ctx, x: Tensor, dim=None):
+    shape = x.shape
+    if shape is None:
+        if x.pending and dim == 0:
+            return ctx.batch  # by convention the model input is batch-first
+        return Unknown("size of an input of unknown rank")
+    if dim is None:
+        return tuple(shape)
+    d = L.normalize_dim(dim, len(shape))
+    return shape[d] if d is not None else Unknown("dim")
+
+
+METHODS["size"] = lambda ctx, site, args, kwargs: (
+    size_of(ctx, args[0], args[1] if len(args) > 1 else kwargs.get("dim")) if _tensor(args[0]) else UNKNOWN
+)
+METHODS["dim"] = lambda ctx, site, args, kwargs: len(args[0].shape) if args[0].shape is not None else UNKNOWN
+METHODS["ndimension"] = METHODS["dim"]
+METHODS["numel"] = lambda ctx, site, args, kwargs: product(args[0].shape) if args[0].shape is not None else UNKNOWN
+
+
+# ---------------------------------------------------------------------------- view / reshape / flatten
+
+
+def reshape_dims(ctx, site, x: Tensor, sizes: list, op: str, batch_check: bool = True):
+    shape = x.shape
+    if shape is None:
+        return Unknown("input shape unknown")
+    if any(is_unknown(s) or not (is_known(s) or isinstance(s, Expr)) for s in sizes):
+        return Unknown(f"{op} with sizes shapelint cannot evaluate")
+    numel = product(shape)
+    holes = [i for i, s in enumerate(sizes) if s == -1]
+    target_text = "(" + ", ".join(str(s) for s in sizes) + ")"
+    if len(holes) > 1:
+        ctx.report(R.ViewSizeMismatch.finding(site.node, op=op, shape=L.shape_text(shape), numel=numel, target=target_text, hint="only one dimension can be -1"))
+        return Unknown("bad view")
+    given = product(s for s in sizes if s != -1)
+    batch = ctx.batch
+    in_batch = shape[0] if shape else None
+    per_sample = exact_div(numel, batch) if in_batch == batch else None
+
+    if holes:
+        hole = holes[0]
+        inferred = exact_div(numel, given)
+        if inferred is None and hole == 0 and per_sample is not None and batch_check:
+            # e.g. view(-1, 4608) when each sample has 18*(H//2)*(W//2) values
+            verdict = ctx.check_equal(per_sample, given, f"{op}")
+            if verdict == "bad":
+                _fold_report(ctx, site, op, x, per_sample, given, sizes)
+                return Tensor((Expr.opaque("b"),) + tuple(sizes[1:]))
+            inferred = batch if verdict == "ok" else Expr.opaque("b")
+        if inferred is None:
+            if is_known(numel) and is_known(given):
+                ctx.report(
+                    R.ViewSizeMismatch.finding(
+                        site.node, op=op, shape=L.shape_text(shape), numel=numel, target=target_text,
+                        hint=f"{numel} is not divisible by {given}",
+                    )
+                )
+                return Unknown("bad view")
+            inferred = Expr.opaque("v")
+        out = list(sizes)
+        out[hole] = inferred
+        if batch_check and hole == 0 and in_batch == batch and inferred != batch:
+            if isinstance(inferred, Expr) and BATCH_NAME in inferred.symbols() and per_sample is not None:
+                _fold_report(ctx, site, op, x, per_sample, given, sizes)
+                out[0] = Expr.opaque("b")
+        return Tensor(tuple(out), _reshape_prov(site, x, out))
+
+    verdict = ctx.check_equal(numel, given, op)
+    if verdict == "bad":
+        hint = "the sizes must multiply to the number of values"
+        if per_sample is not None and is_known(per_sample):
+            hint = f"each sample has {per_sample} values: use x.view(x.size(0), -1) or x.flatten(1)"
+        ctx.report(R.ViewSizeMismatch.finding(site.node, op=op, shape=L.shape_text(shape), numel=numel, target=target_text, hint=hint))
+        return Unknown("bad view")
+    return Tensor(tuple(sizes), _reshape_prov(site, x, sizes))
+
+
+def _reshape_prov(site, x, out):
+    return tuple(Origin(f"{site.label()} at ", At(site.node)) for _ in out)
+
+
+def _fold_report(ctx, site, op, x, per_sample, given, sizes):
+    new_batch = exact_div(mul(ctx.batch, per_sample), given)
+    if new_batch is None:
+        new_batch = f"B*{per_sample}/{given}"
+    rest = sizes[1:]
+    if len(rest) == 1:
+        hint = f"use x.view(x.size(0), -1) or x.flatten(1) (each sample has {per_sample} values, not {given})"
+    else:
+        hint = f"use x.view(x.size(0), {', '.join(str(s) for s in rest)}) only if each sample has {given} values; it has {per_sample}"
+    ctx.report(
+        R.BatchFolded.finding(
+            site.node, op=op, per_sample=per_sample, new_batch=ctx.show(new_batch), batch=ctx.show(ctx.batch), hint=hint
+        )
+    )
+
+
+def _sizes_from(args):
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        return list(args[0])
+    return list(args)
+
+
+def _view(ctx, site, args, kwargs):
+    x = args[0]
+    if not _tensor(x):
+        return UNKNOWN
+    sizes = _sizes_from(args[1:]) if len(args) > 1 else list(kwargs.get("shape", kwargs.get("size", ())))
+    if len(sizes) == 1 and not isinstance(sizes[0], (int, Expr)):
+        return Unknown("view by dtype or unknown sizes")
+    return reshape_dims(ctx, site, x, sizes, site.label())
+
+
+METHODS["view"] = _view
+METHODS["reshape"] = _view
+TORCH["reshape"] = _view
+
+
+def _view_as(ctx, site, args, kwargs):
+    x, other = args[0], args[1] if len(args) > 1 else None
+    if not (_tensor(x) and _tensor(other) and other.shape is not None):
+        return UNKNOWN
+    return reshape_dims(ctx, site, x, list(other.shape), site.label(), batch_check=False)
+
+
+METHODS["view_as"] = _view_as
+METHODS["reshape_as"] = _view_as
+
+
+def _flatten(default_start: int):
+    def fn(ctx, site, args, kwargs):
+        b = bind(list(args), dict(kwargs), ["input", "start_dim", "end_dim"], {"start_dim": default_start, "end_dim": -1})
+        if b is None or not _tensor(b["input"]):
+            return UNKNOWN
+        return L.flatten_core(ctx, site, b["input"], b["start_dim"], b["end_dim"], site.label())
+
+    return fn
+
+
+TORCH["flatten"] = _flatten(0)
+METHODS["flatten"] = _flatten(0)
+
+
+# ---------------------------------------------------------------------------- dims
+
+
+def _permute(ctx, site, args, kwargs):
+    x = args[0]
+    if not _tensor(x) or x.shape is None:
+        return UNKNOWN
+    dims = _sizes_from(args[1:]) if len(args) > 1 else list(kwargs.get("dims", ()))
+    rank = len(x.shape)
+    norm = [L.normalize_dim(d, rank) for d in dims]
+    if len(dims) != rank or None in norm or len(set(norm)) != rank:
+        bad = next((d for d, n in zip(dims, norm) if n is None and isinstance(d, int)), None)
+        if bad is not None:
+            return L.dim_error(ctx, site, site.label(), bad, x)
+        return Unknown("permute")
+    return Tensor(tuple(x.shape[i] for i in norm), tuple(x.prov[i] for i in norm))
+
+
+METHODS["permute"] = _permute
+TORCH["permute"] = _permute
+
+
+def _transpose(ctx, site, args, kwargs):
+    b = bind(list(args), dict(kwargs), ["input", "dim0", "dim1"], {})
+    if b is None or not _tensor(b["input"]) or b["input"].shape is None:
+        return UNKNOWN
+    x = b["input"]
+    rank = len(x.shape)
+    d0, d1 = L.normalize_dim(b["dim0"], max(rank, 1)), L.normalize_dim(b["dim1"], max(rank, 1))
+    for raw, d in ((b["dim0"], d0), (b["dim1"], d1)):
+        if d is None:
+            return L.dim_error(ctx, site, site.label(), raw, x) if isinstance(raw, int) else UNKNOWN
+    shape, prov = list(x.shape), list(x.prov)
+    shape[d0], shape[d1] = shape[d1], shape[d0]
+    prov[d0], prov[d1] = prov[d1], prov[d0]
+    return Tensor(tuple(shape), tuple(prov))
+
+
+METHODS["transpose"] = _transpose
+TORCH["transpose"] = _transpose
+METHODS["swapaxes"] = _transpose
+
+
+def _t(ctx, site, args, kwargs):
+    x = args[0]
+    if not _tensor(x) or x.shape is None or len(x.shape) > 2:
+        return UNKNOWN
+    return Tensor(tuple(reversed(x.shape)), tuple(reversed(x.prov)))
+
+
+METHODS["t"] = _t
+
+
+def _squeeze(ctx, site, args, kwargs):
+    x = args[0]
+    if not _tensor(x) or x.shape is None:
+        return UNKNOWN
+    dim = args[1] if len(args) > 1 else kwargs.get("dim", _MISSING)
+    shape = x.shape
+    if dim is _MISSING:
+        if any(not is_known(d) for d in shape):
+            return Unknown("squeeze of symbolic sizes")
+        keep = [i for i, d in enumerate(shape) if d != 1]
+    else:
+        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+        norm = [L.normalize_dim(d, max(len(shape), 1)) for d in dims]
+        if None in norm:
+            bad = next(d for d, n in zip(dims, norm) if n is None)
+            return L.dim_error(ctx, site, site.label(), bad, x) if isinstance(bad, int) else UNKNOWN
+        for i in norm:
+            if i < len(shape) and not is_known(shape[i]) and not isinstance(shape[i], int):
+                return Unknown("squeeze of a symbolic size")
+        keep = [i for i in range(len(shape)) if not (i in norm and shape[i] == 1)]
+    return Tensor(tuple(shape[i] for i in keep), tuple(x.prov[i] for i in keep))
+
+
+METHODS["squeeze"] = _squeeze
+TORCH["squeeze"] = _squeeze
+
+
+def _unsqueeze(ctx, site, args, kwargs):
+    b = bind(list(args), dict(kwargs), ["input", "dim"], {})
+    if b is None or not _tensor(b["input"]) or b["input"].shape is None:
+        return UNKNOWN
+    x, dim = b["input"], b["dim"]
+    d = L.normalize_dim(dim, len(x.shape) + 1)
+    if d is None:
+        return L.dim_error(ctx, site, site.label(), dim, x) if isinstance(dim, int) else UNKNOWN
+    return Tensor(x.shape[:d] + (1,) + x.shape[d:], x.prov[:d] + (None,) + x.prov[d:])
+
+
+METHODS["unsqueeze"] = _unsqueeze
+TORCH["unsqueeze"] = _unsqueeze
+
+
+def _reduce(ctx, site, args, kwargs):
+    b = bind(list(args), dict(kwargs), ["input", "dim", "keepdim", "dtype"], {"dim": None, "keepdim": False, "dtype": None})
+    if b is None or not _tensor(b["input"]) or b["input"].shape is None:
+        return UNKNOWN
+    x, dim, keep = b["input"], b["dim"], b["keepdim"]
+    if not isinstance(keep, bool):
+        return UNKNOWN
+    if dim is None:
+        return Tensor(())
+    dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+    norm = [L.normalize_dim(d, max(len(x.shape), 1)) for d in dims]
+    if None in norm:
+        bad = next(d for d, n in zip(dims, norm) if n is None)
+        return L.dim_error(ctx, site, site.label(), bad, x) if isinstance(bad, int) else UNKNOWN
+    shape, prov = [], []
+    for i, d in enumerate(x.shape):
+        if i in norm:
+            if keep:
+                shape.append(1)
+                prov.append(None)
+        else:
+            shape.append(d)
+            prov.append(x.prov[i])
+    return Tensor(tuple(shape), tuple(prov))
+
+
+for _name in ("mean", "sum", "prod", "amax", "amin", "std", "var", "logsumexp", "norm"):
+    METHODS[_name] = _reduce
+    TORCH[_name] = _reduce
+
+
+# ---------------------------------------------------------------------------- combining tensors
+
+
+def broadcast(ctx, site, a: Tensor, b: Tensor, op: str):
+    sa, sb = a.shape, b.shape
+    if sa is None or sb is None:
+        return Unknown("input shape unknown")
+    n = max(len(sa), len(sb))
+    pa = (1,) * (n - len(sa)) + tuple(sa)
+    pb = (1,) * (n - len(sb)) + tuple(sb)
+    prova = (None,) * (n - len(sa)) + tuple(a.prov)
+    out, prov = [], []
+    for i, (x, y) in enumerate(zip(pa, pb)):
+        if x == y or y == 1:
+            out.append(x)
+            prov.append(prova[i])
+        elif x == 1:
+            out.append(y)
+            prov.append(None)
+        elif ctx.check_equal(x, y, op) == "bad" and not _maybe_one(x) and not _maybe_one(y):
+            ctx.report(
+                R.ShapeMismatch.finding(
+                    site.node, op=op,
+                    detail=f"shapes {L.shape_text(sa)} and {L.shape_text(sb)} cannot be broadcast: "
+                    f"dimension {i - n} is {x} on the left and {y} on the right",
+                )
+            )
+            return Unknown("broadcast mismatch")
+        else:
+            out.append(x)
+            prov.append(prova[i])
+    return Tensor(tuple(out), tuple(prov))
+
+
+def _maybe_one(d: Dim) -> bool:
+    return isinstance(d, Expr)  # a symbolic size might be 1, and 1 broadcasts
+
+
+def binary(ctx, site, a, b, op: str):
+    if _tensor(a) and _tensor(b):
+        return broadcast(ctx, site, a, b, op)
+    if _tensor(a) and isinstance(b, (int, float, Expr)):
+        return a
+    if _tensor(b) and isinstance(a, (int, float, Expr)):
+        return b
+    return UNKNOWN
+
+
+def _binary_fn(name):
+    def fn(ctx, site, args, kwargs):
+        if len(args) < 2:
+            other = kwargs.get("other", _MISSING)
+            if other is _MISSING or not args:
+                return UNKNOWN
+            args = (args[0], other)
+        return binary(ctx, site, args[0], args[1], site.label())
+
+    return fn
+
+
+for _name in ("add", "sub", "mul", "div", "maximum", "minimum", "true_divide", "subtract", "multiply", "atan2", "fmod", "remainder", "eq", "ne", "lt", "gt", "le", "ge"):
+    TORCH[_name] = _binary_fn(_name)
+    METHODS[_name] = _binary_fn(_name)
+
+
+def _cat(ctx, site, args, kwargs, stack: bool = False):
+    b = bind(list(args), dict(kwargs), ["tensors", "dim", "out"], {"dim": 0, "out": None})
+    if b is None or not isinstance(b["tensors"], (list, tuple)):
+        return UNKNOWN
+    ts, dim = list(b["tensors"]), b["dim"]
+    if not ts or not all(_tensor(t) and t.shape is not None for t in ts):
+        return Unknown("cat of tensors with unknown shapes")
+    first = ts[0].shape
+    rank = len(first) + (1 if stack else 0)
+    d = L.normalize_dim(dim, rank)
+    if d is None:
+        return L.dim_error(ctx, site, site.label(), dim, ts[0]) if isinstance(dim, int) else UNKNOWN
+    for k, t in enumerate(ts[1:], start=1):
+        if len(t.shape) != len(first):
+            detail = f"tensor 0 has {len(first)} dimensions {L.shape_text(first)} but tensor {k} has {len(t.shape)} {L.shape_text(t.shape)}"
+            ctx.report(R.ShapeMismatch.finding(site.node, op=site.label(), detail=detail))
+            return Unknown("cat mismatch")
+        for i, (x, y) in enumerate(zip(first, t.shape)):
+            if (stack or i != d) and ctx.check_equal(x, y, site.label()) == "bad":
+                what = "stacked tensors must have equal shapes" if stack else f"sizes must match except in dimension {d}"
+                detail = f"{what}, but tensor 0 is {L.shape_text(first)} and tensor {k} is {L.shape_text(t.shape)} (dimension {i})"
+                ctx.report(R.ShapeMismatch.finding(site.node, op=site.label(), detail=detail))
+                return Unknown("cat mismatch")
+    if stack:
+        shape = first[:d] + (len(ts),) + first[d:]
+        return Tensor(shape)
+    total = 0
+    for t in ts:
+        total = add(total, t.shape[d])
+    prov = list(ts[0].prov)
+    prov[d] = Origin(f"{site.label()} at ", At(site.node))
+    return Tensor(first[:d] + (total,) + first[d + 1:], tuple(prov))
+
+
+TORCH["cat"] = _cat
+TORCH["concat"] = _cat
+TORCH["concatenate"] = _cat
+TORCH["stack"] = lambda ctx, site, args, kwargs: _cat(ctx, site, args, kwargs, stack=True)
+
+
+def _matmul(ctx, site, args, kwargs):
+    if len(args) != 2 or not all(_tensor(a) and a.shape is not None for a in args):
+        return UNKNOWN
+    a, b = args[0].shape, args[1].shape
+    if len(a) < 1 or len(b) < 1:
+        return UNKNOWN
+    k1 = a[-1]
+    k2 = b[-2] if len(b) >= 2 else b[0]
+    if ctx.check_equal(k1, k2, site.label()) == "bad":
+        ctx.report(R.ShapeMismatch.finding(site.node, op=site.label(), detail=f"cannot multiply {L.shape_text(a)} by {L.shape_text(b)}: {k1} != {k2}"))
+        return Unknown("matmul mismatch")
+    if len(a) == 2 and len(b) == 2:
+        return Tensor((a[0], b[1]))
+    if len(a) >= 2 and len(b) == 1:
+        return Tensor(a[:-1])
+    if len(a) >= 3 and len(b) == 2:
+        return Tensor(a[:-1] + (b[1],))
+    if len(a) == len(b) and len(a) >= 3:
+        return Tensor(a[:-1] + (b[-1],))
+    return Unknown("matmul broadcast")
+
+
+TORCH["matmul"] = _matmul
+METHODS["matmul"] = _matmul
+TORCH["bmm"] = _matmul
+TORCH["mm"] = _matmul
+
+
+# ---------------------------------------------------------------------------- functional layers
+
+
+def _fpool(n: int, kind: str):
+    def fn(ctx, site, args, kwargs):
+        if kind == "max":
+            names = ["input", "kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices"]
+            defaults = {"stride": None, "padding": 0, "dilation": 1, "ceil_mode": False, "return_indices": False}
+        else:
+            names = ["input", "kernel_size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override"]
+            defaults = {"stride": None, "padding": 0, "ceil_mode": False, "count_include_pad": True, "divisor_override": None}
+        b = bind(list(args), dict(kwargs), names, defaults)
+        if b is None or not _tensor(b["input"]):
+            return UNKNOWN
+        out = L.pool_forward_core(
+            ctx, site, b["input"], n, b["kernel_size"], b["stride"], b["padding"], b.get("dilation", 1),
+            b["ceil_mode"], f"{kind}_pool{n}d",
+        )
+        if b.get("return_indices") is True and isinstance(out, Tensor):
+            return (out, Tensor(out.shape))
+        return out
+
+    return fn
+
+
+def _fadaptive(n: int):
+    def fn(ctx, site, args, kwargs):
+        b = bind(list(args), dict(kwargs), ["input", "output_size", "return_indices"], {"return_indices": False})
+        if b is None or not _tensor(b["input"]):
+            return UNKNOWN
+        out = L.adaptive_core(ctx, site, b["input"], n, b["output_size"], f"adaptive_pool{n}d")
+        if b["return_indices"] is True and isinstance(out, Tensor):
+            return (out, Tensor(out.shape))
+        return out
+
+    return fn
+
+
+for _n in (1, 2, 3):
+    FUNCTIONAL[f"max_pool{_n}d"] = _fpool(_n, "max")
+    FUNCTIONAL[f"avg_pool{_n}d"] = _fpool(_n, "avg")
+    FUNCTIONAL[f"adaptive_avg_pool{_n}d"] = _fadaptive(_n)
+    FUNCTIONAL[f"adaptive_max_pool{_n}d"] = _fadaptive(_n)
+    TORCH[f"max_pool{_n}d"] = _fpool(_n, "max")
+    TORCH[f"avg_pool{_n}d"] = _fpool(_n, "avg")
+    TORCH[f"adaptive_avg_pool{_n}d"] = _fadaptive(_n)
+
+
+def _interpolate(ctx, site, args, kwargs):
+    b = bind(
+        list(args), dict(kwargs),
+        ["input", "size", "scale_factor", "mode", "align_corners", "recompute_scale_factor", "antialias"],
+        {"size": None, "scale_factor": None, "mode": "nearest", "align_corners": None, "recompute_scale_factor": None, "antialias": False},
+    )
+    if b is None or not _tensor(b["input"]):
+        return UNKNOWN
+    return L.upsample_core(ctx, site, b["input"], b["size"], b["scale_factor"])
+
+
+FUNCTIONAL["interpolate"] = _interpolate
+FUNCTIONAL["upsample"] = _interpolate
+
+
+def _fpad(ctx, site, args, kwargs):
+    b = bind(list(args), dict(kwargs), ["input", "pad", "mode", "value"], {"mode": "constant", "value": None})
+    if b is None or not _tensor(b["input"]):
+        return UNKNOWN
+    return L.pad_core(ctx, site, b["input"], b["pad"])
+
+
+FUNCTIONAL["pad"] = _fpad
+
+
+def _fflatten(ctx, site, args, kwargs):
+    return _flatten(0)(ctx, site, args, kwargs)
+
+
+FUNCTIONAL["flatten"] = _fflatten
+
+
+# ---------------------------------------------------------------------------- indexing
+
+
+def index_tensor(ctx, x: Tensor, key):
+    """x[0], x[:, 1:], x[..., None]: the shape after basic indexing."""
+    shape = x.shape
+    if shape is None:
+        return Unknown("indexing a tensor of unknown shape")
+    keys = list(key) if isinstance(key, tuple) else [key]
+    if any(isinstance(k, (Tensor, Unknown, list)) for k in keys):
+        return Unknown("advanced indexing")
+    used = sum(1 for k in keys if k is not None and k is not Ellipsis)
+    if used > len(shape):
+        return Unknown("too many indices")
+    if Ellipsis in keys:
+        i = keys.index(Ellipsis)
+        keys = keys[:i] + [slice(None)] * (len(shape) - used) + keys[i + 1:]
+    else:
+        keys = keys + [slice(None)] * (len(shape) - used)
+    out, dim = [], 0
+    for k in keys:
+        if k is None:
+            out.append(1)
+            continue
+        size = shape[dim]
+        dim += 1
+        if isinstance(k, bool):
+            return Unknown("boolean index")
+        if isinstance(k, int):
+            continue
+        if isinstance(k, slice):
+            if k.start is None and k.stop is None and k.step in (None, 1):
+                out.append(size)
+            elif is_known(size) and all(v is None or isinstance(v, int) for v in (k.start, k.stop, k.step)):
+                out.append(len(range(*k.indices(size))))
+            else:
+                out.append(Expr.opaque("slice"))
+            continue
+        return Unknown("index")
+    return Tensor(tuple(out))
