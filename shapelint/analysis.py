@@ -6,7 +6,7 @@ explain table and any editor integration see the same findings.
 
 from __future__ import annotations
 
-import sys
+import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
@@ -21,6 +21,7 @@ from .symbolic import BATCH_NAME, Dim, Expr, exact_div, substitute, to_json
 from .values import ClassRef, InputSlot, ModuleValue, Tensor, Unknown
 
 MODEL_HINTS = ("torch", "nn.")
+_BATCH_WORD = re.compile(rf"\b{BATCH_NAME}\b")
 
 
 @dataclass
@@ -78,6 +79,9 @@ class Run:
         return self.sinks[0]
 
     def report(self, finding: Finding) -> None:
+        if isinstance(self.batch_display, int):  # messages show the declared batch, not `B`
+            shown = str(self.batch_display)
+            finding.parts = tuple(_BATCH_WORD.sub(shown, p) if isinstance(p, str) else p for p in finding.parts)
         self.sinks[-1].append(finding)
 
     def push_sink(self) -> List[Finding]:

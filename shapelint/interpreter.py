@@ -533,7 +533,7 @@ class Interpreter:
         if isinstance(obj, ModuleValue):
             return self.module_index(obj, key)
         if isinstance(obj, Tensor):
-            return T.index_tensor(self.ctx, obj, key)
+            return T.index_tensor(self.ctx, obj, key, node)
         return Unknown("subscript")
 
     def module_index(self, m: ModuleValue, key):

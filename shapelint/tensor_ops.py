@@ -575,7 +575,7 @@ FUNCTIONAL["flatten"] = _fflatten
 # ---------------------------------------------------------------------------- indexing
 
 
-def index_tensor(ctx, x: Tensor, key):
+def index_tensor(ctx, x: Tensor, key, node=None):
     """x[0], x[:, 1:], x[..., None]: the shape after basic indexing."""
     shape = x.shape
     if shape is None:
@@ -585,6 +585,8 @@ def index_tensor(ctx, x: Tensor, key):
         return Unknown("advanced indexing")
     used = sum(1 for k in keys if k is not None and k is not Ellipsis)
     if used > len(shape):
+        if node is not None:
+            ctx.report(R.DimOutOfRange.finding(node, op="indexing", dim=f"{used} indices", rank=len(shape), shape=L.shape_text(shape)))
         return Unknown("too many indices")
     if Ellipsis in keys:
         i = keys.index(Ellipsis)
@@ -601,6 +603,10 @@ def index_tensor(ctx, x: Tensor, key):
         if isinstance(k, bool):
             return Unknown("boolean index")
         if isinstance(k, int):
+            if is_known(size) and not -size <= k < size:
+                if node is not None:
+                    ctx.report(R.DimOutOfRange.finding(node, op="indexing", dim=f"index {k}", rank=len(shape), shape=L.shape_text(shape)))
+                return Unknown("index out of range")
             continue
         if isinstance(k, slice):
             if k.start is None and k.stop is None and k.step in (None, 1):
