@@ -15,7 +15,8 @@ import libcst as cst
 from . import rules as R
 from .constraints import MAYBE, SAT, UNSAT, ConstraintSet
 from .findings import At, Finding
-from .interpreter import Frame, Interpreter, RaiseSignal, ReturnSignal, TooComplex
+from .interpreter import Interpreter, RaiseSignal, ReturnSignal, TooComplex
+from .siblings import SiblingLoader
 from .source import SourceError, decode_source
 from .symbolic import BATCH_NAME, Dim, Expr, exact_div, substitute, to_json
 from .values import ClassRef, InputSlot, ModuleValue, Tensor, Unknown
@@ -154,6 +155,20 @@ class Run:
         if entry is not None:
             entry["_out"] = result
 
+    def merge_branch_rows(self, rows_a: list, rows_b: list) -> None:
+        """Explain rows of an undecided branch: shared rows once, the others marked conditional."""
+        def key(r):
+            return (r["module"], r["op"], id(r["_call"]), _shape_of(r["_in"]), _shape_of(r.get("_out")))
+
+        seen = {key(r) for r in rows_a}
+        for r in rows_a:
+            if key(r) not in {key(x) for x in rows_b}:
+                r["conditional"] = True
+        for r in rows_b:
+            if key(r) not in seen:
+                r["conditional"] = True
+        self.layers.extend(rows_a + [r for r in rows_b if key(r) not in seen])
+
     def record_op(self, label: str, node, before, result) -> None:
         if self.recording and (isinstance(before, Tensor) or isinstance(result, Tensor)):
             self.layers.append({"module": None, "_node": node, "_call": node, "op": label, "_in": before, "_out": result})
@@ -249,10 +264,11 @@ def check_source(path: str, data, input_shapes: Optional[Dict[str, list]] = None
     result.models = checker.models
     findings = _dedupe(checker.findings)
     need_positions = bool(findings) or explain
-    position_of = _positions(module) if need_positions else (lambda n: None)
+    locator = Locator([(path, module)] + checker.siblings.modules)
+    position_of = locator.position_of if need_positions else (lambda n: None)
     for f in findings:
-        f.path = path
         f.resolve(position_of)
+        f.path = locator.path_of(f.node) or path
     result.findings = sorted(_dedupe_resolved(findings), key=lambda f: (f.line, f.column, f.code))
     if explain:
         for m in result.models:
@@ -265,21 +281,45 @@ def _syntax_message(e: cst.ParserSyntaxError) -> str:
     return msg.rstrip(".")
 
 
-def _positions(module: cst.Module):
-    from libcst.metadata import MetadataWrapper, PositionProvider
+class Locator:
+    """1-based positions of nodes, computed per module only when first asked for.
 
-    try:
-        positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-    except RecursionError:
-        positions = {}
+    libcst's PositionProvider costs about twice a parse, so files without findings
+    never pay for it; nodes of sibling modules resolve against their own file.
+    """
 
-    def position_of(node):
-        r = positions.get(node) if node is not None else None
+    def __init__(self, modules):
+        self.modules = modules
+        self.tables: Dict[int, dict] = {}
+
+    def _table(self, i: int) -> dict:
+        if i not in self.tables:
+            from libcst.metadata import MetadataWrapper, PositionProvider
+
+            try:
+                self.tables[i] = MetadataWrapper(self.modules[i][1], unsafe_skip_copy=True).resolve(PositionProvider)
+            except RecursionError:
+                self.tables[i] = {}
+        return self.tables[i]
+
+    def _find(self, node):
+        if node is None:
+            return None, None
+        for i in range(len(self.modules)):
+            r = self._table(i).get(node)
+            if r is not None:
+                return i, r
+        return None, None
+
+    def position_of(self, node):
+        _i, r = self._find(node)
         if r is None:
             return None
         return (r.start.line, r.start.column + 1, r.end.line, r.end.column + 1)
 
-    return position_of
+    def path_of(self, node):
+        i, _r = self._find(node)
+        return self.modules[i][0] if i is not None else None
 
 
 def _dedupe(findings: List[Finding]) -> List[Finding]:
@@ -319,7 +359,14 @@ class FileChecker:
         self.input_shapes = input_shapes
         self.findings: List[Finding] = []
         self.models: List[ModelReport] = []
-        self.globals: Dict[str, Any] = {"__name__": "shapelint"}  # skips `if __name__ == "__main__":`
+        # `__name__` is not "__main__": the `if __name__ == "__main__":` block is skipped
+        self.globals: Dict[str, Any] = {"__name__": "shapelint", "__file__": path}
+        self.siblings = SiblingLoader()
+
+    def interpreter(self, run: "Run") -> Interpreter:
+        interp = Interpreter(run, self.globals)
+        interp.siblings = self.siblings
+        return interp
 
     def note_internal(self, why: str) -> None:
         f = R.TrackingLost.finding(None, reason=why)
@@ -327,14 +374,8 @@ class FileChecker:
 
     def run(self) -> None:
         build = Run()
-        interp = Interpreter(build, self.globals)
-        frame = Frame(self.globals)
-        frame.locals = self.globals
-        for stmt in self.module.body:
-            try:
-                interp.exec_stmt(stmt, frame)
-            except (ReturnSignal, RaiseSignal, TooComplex):
-                pass
+        interp = self.interpreter(build)
+        interp.exec_module(self.module, self.globals)
         self.findings.extend(build.findings)
         for name, value in list(self.globals.items()):
             if isinstance(value, ClassRef) and value.info.is_module():
@@ -351,7 +392,7 @@ class FileChecker:
 
     def check_class(self, name: str, info) -> None:
         run = Run()
-        interp = Interpreter(run, self.globals)
+        interp = self.interpreter(run)
         try:
             root = interp.instantiate(info, [], {}, info.node)
         except (TooComplex, ReturnSignal, RaiseSignal):
@@ -396,7 +437,7 @@ class FileChecker:
                 )
 
     def _layer_row(self, run: Run, e: dict) -> dict:
-        return {
+        row = {
             "module": e["module"],
             "op": e["op"],
             "in": run.display(_shape_of(e["_in"])),
@@ -404,6 +445,9 @@ class FileChecker:
             "_node": e["_node"],
             "_call": e["_call"],
         }
+        if e.get("conditional"):
+            row["conditional"] = True  # on one side of a branch shapelint could not decide
+        return row
 
     def make_input(self, run: Run, declared: Optional[list]):
         if declared is None:

@@ -63,10 +63,10 @@ def import_bindings(stmt) -> Dict[str, Ref]:
 
 
 class ClassInfo:
-    def __init__(self, node: cst.ClassDef, module_ctx):
+    def __init__(self, node: cst.ClassDef, globals_: dict):
         self.node = node
         self.name = node.name.value
-        self.module_ctx = module_ctx
+        self.globals = globals_  # the defining module's names (classes may come from a sibling file)
         self.bases: List = []  # evaluated when the class statement runs
         self.methods: Dict[str, cst.FunctionDef] = {}
         self.class_attrs: Dict[str, cst.BaseExpression] = {}

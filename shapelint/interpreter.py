@@ -23,6 +23,7 @@ from .values import (
     BoundMethod,
     Builtin,
     ClassRef,
+    Namespace,
     FunctionRef,
     ModuleValue,
     Ref,
@@ -92,6 +93,17 @@ class Interpreter:
         self.depth = 0
         self.steps = 0
         self.write_log: Optional[list] = None
+        self.siblings = None  # siblings.SiblingLoader: classes imported from the user's package
+
+    def exec_module(self, module: cst.Module, globals_: dict) -> None:
+        """Run a module's top level: imports bind names, defs define, the rest is evaluated."""
+        frame = Frame(globals_)
+        frame.locals = globals_
+        for stmt in module.body:
+            try:
+                self.exec_stmt(stmt, frame)
+            except (ReturnSignal, RaiseSignal, TooComplex, BreakSignal, ContinueSignal):
+                pass
 
     # ------------------------------------------------------------------ statements
     def exec_block(self, stmts, frame: Frame) -> None:
@@ -118,13 +130,13 @@ class Interpreter:
             if stmt.finalbody is not None:
                 self.exec_block(stmt.finalbody.body.body, frame)
         elif isinstance(stmt, cst.FunctionDef):
-            self.bind(frame, stmt.name.value, FunctionRef(stmt, None, None, self))
+            self.bind(frame, stmt.name.value, FunctionRef(stmt, None, None, frame.globals))
         elif isinstance(stmt, cst.ClassDef):
             self.define_class(stmt, frame)
         # anything else (match, async, ...) is skipped: its names stay unknown
 
     def define_class(self, stmt: cst.ClassDef, frame: Frame) -> None:
-        info = ClassInfo(stmt, self)
+        info = ClassInfo(stmt, frame.globals)
         info.bases = [self.eval(a.value, frame) for a in stmt.bases if a.keyword is None]
         self.bind(frame, stmt.name.value, ClassRef(info))
 
@@ -161,6 +173,9 @@ class Interpreter:
         elif isinstance(small, (cst.Import, cst.ImportFrom)):
             for name, ref in import_bindings(small).items():
                 self.bind(frame, name, ref)
+            if self.siblings is not None:
+                for name, value in self.siblings.bindings(small, frame.globals.get("__file__"), self).items():
+                    self.bind(frame, name, value)
         elif isinstance(small, cst.Del):
             t = small.target
             if isinstance(t, cst.Name):
@@ -265,6 +280,8 @@ class Interpreter:
         base_locals = dict(frame.locals)
         results = []
         outer_log = self.write_log
+        rows_start = len(self.ctx.layers)
+        branch_rows = []
         for run in (run_a, run_b):
             frame.locals = {k: (list(v) if isinstance(v, list) else v) for k, v in base_locals.items()}
             self.write_log = []
@@ -279,12 +296,15 @@ class Interpreter:
             except (BreakSignal, ContinueSignal):
                 outcome = "jump"
             self.ctx.pop_sink()
+            branch_rows.append(self.ctx.layers[rows_start:])
+            del self.ctx.layers[rows_start:]
             writes = self.write_log
             final = {(id(o), n): (o, o.children.get(n, _ABSENT), o.attrs.get(n, _ABSENT)) for o, n, _c, _a in writes}
             for o, n, c, a in reversed(writes):  # undo, so the other path starts clean
                 _restore(o, n, c, a)
             results.append((outcome, ret, frame.locals, final, sink))
         self.write_log = outer_log
+        self.ctx.merge_branch_rows(*branch_rows)
         live = [r for r in results if r[0] != "raise"]
         if not live:
             frame.locals = base_locals
@@ -442,8 +462,8 @@ class Interpreter:
         name = node.value
         if name in frame.locals:
             return frame.locals[name]
-        if name in self.globals:
-            return self.globals[name]
+        if name in frame.globals:
+            return frame.globals[name]
         if name == "True":
             return True
         if name == "False":
@@ -691,7 +711,7 @@ class Interpreter:
         return dict(items)
 
     def comprehension(self, comp, produce, frame):
-        inner = Frame(self.globals, frame.cls, frame.self_obj)
+        inner = Frame(frame.globals, frame.cls, frame.self_obj)
         inner.locals = dict(frame.locals)
         out: list = []
         ok = self._comp(comp, produce, inner, out)
@@ -742,6 +762,8 @@ class Interpreter:
             return self.module_attr(obj, name)
         if isinstance(obj, SuperProxy):
             return self.super_attr(obj, name)
+        if isinstance(obj, Namespace):
+            return obj.globals.get(name, Unknown(f"`{name}` in {obj.path}"))
         if isinstance(obj, ClassRef):
             return self.class_attr(obj.info, name, None)
         if isinstance(obj, (list, dict)) and name in ("append", "extend", "insert", "pop", "keys", "values", "items", "get", "index", "copy", "update", "setdefault", "count"):
@@ -772,14 +794,14 @@ class Interpreter:
             if name in c.methods:
                 fn = c.methods[name]
                 if _is_static(fn):
-                    return FunctionRef(fn, None, c, self)
+                    return FunctionRef(fn, None, c, c.globals)
                 if _is_classmethod(fn):
-                    return FunctionRef(fn, ClassRef(info), c, self)
-                return FunctionRef(fn, bound, c, self) if bound is not None else FunctionRef(fn, None, c, self)
+                    return FunctionRef(fn, ClassRef(info), c, c.globals)
+                return FunctionRef(fn, bound, c, c.globals)
             if name in c.class_attrs:
                 if name not in c.attr_values:
                     c.attr_values[name] = Unknown("class attribute being evaluated")
-                    c.attr_values[name] = self.eval(c.class_attrs[name], Frame(self.globals, c))
+                    c.attr_values[name] = self.eval(c.class_attrs[name], Frame(c.globals, c))
                 return c.attr_values[name]
         if name == "__name__":
             return info.name
@@ -790,7 +812,7 @@ class Interpreter:
         after = False
         for c in mro:
             if after and name in c.methods:
-                return FunctionRef(c.methods[name], sp.obj, c, self)
+                return FunctionRef(c.methods[name], sp.obj, c, c.globals)
             if c is sp.owner:
                 after = True
         if name == "__init__":
@@ -855,7 +877,7 @@ class Interpreter:
         if self.depth >= MAX_DEPTH:
             return Unknown("recursion too deep", node)
         params = fn.node.params
-        frame = Frame(self.globals, fn.owner, fn.bound)
+        frame = Frame(fn.globals if fn.globals is not None else self.globals, fn.owner, fn.bound)
         all_args = list(args)
         if fn.bound is not None:
             all_args = [fn.bound] + all_args
@@ -885,7 +907,7 @@ class Interpreter:
             elif name in kwargs:
                 frame.locals[name] = kwargs.pop(name)
             elif p.default is not None:
-                frame.locals[name] = self.eval(p.default, Frame(self.globals))
+                frame.locals[name] = self.eval(p.default, Frame(frame.globals))
             else:
                 frame.locals[name] = Unknown(f"argument `{name}` not given")
         extra = args[len(positional):]
@@ -899,7 +921,7 @@ class Interpreter:
             if name in kwargs:
                 frame.locals[name] = kwargs.pop(name)
             elif p.default is not None:
-                frame.locals[name] = self.eval(p.default, Frame(self.globals))
+                frame.locals[name] = self.eval(p.default, Frame(frame.globals))
             else:
                 frame.locals[name] = Unknown(f"argument `{name}` not given")
         if params.star_kwarg is not None:
@@ -912,7 +934,7 @@ class Interpreter:
         obj = ModuleValue(info.name, node, cls=info)
         owner, init = info.find_method("__init__")
         if init is not None:
-            self.call_function(FunctionRef(init, obj, owner, self), args, kwargs, node)
+            self.call_function(FunctionRef(init, obj, owner, owner.globals), args, kwargs, node)
         elif info.is_sequential():
             self.sequential_init(obj, args)
         return obj
@@ -974,6 +996,8 @@ class Interpreter:
         if q.startswith("torch.nn.") and q.count(".") == 2:
             self.ctx.lost(node, f"`nn.{q.rsplit('.', 1)[1]}` has no shape rule yet")
             return ModuleValue(q.rsplit(".", 1)[1], node)
+        if any(isinstance(a, Tensor) for a in args):
+            self.ctx.lost(node, f"a call shapelint does not model (`{q}`)")
         return Unknown(f"`{q}`", node)
 
     def apply_op(self, op, label, args, kwargs, node):
@@ -1046,7 +1070,7 @@ class Interpreter:
         if m.cls is not None:
             owner, fwd = m.cls.find_method("forward")
             if fwd is not None:
-                return self.call_function(FunctionRef(fwd, m, owner, self), args, kwargs, node)
+                return self.call_function(FunctionRef(fwd, m, owner, owner.globals), args, kwargs, node)
             if m.cls.is_sequential():
                 return self.sequential_forward(m, x)
             return Unknown(f"{m.kind} has no forward", node)

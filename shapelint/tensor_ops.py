@@ -618,3 +618,35 @@ def index_tensor(ctx, x: Tensor, key, node=None):
             continue
         return Unknown("index")
     return Tensor(tuple(out))
+
+
+def _repeat(ctx, site, args, kwargs):
+    x = args[0]
+    reps = _sizes_from(args[1:])
+    if not _tensor(x) or x.shape is None or not reps or not all(is_known(r) for r in reps):
+        return UNKNOWN
+    if len(reps) < len(x.shape):
+        return Unknown("repeat with fewer sizes than dims")  # torch raises; not modelled as a rule yet
+    shape = (1,) * (len(reps) - len(x.shape)) + tuple(x.shape)
+    return Tensor(tuple(mul(d, r) for d, r in zip(shape, reps)))
+
+
+def _expand(ctx, site, args, kwargs):
+    x = args[0]
+    sizes = _sizes_from(args[1:])
+    if not _tensor(x) or x.shape is None or len(sizes) < len(x.shape):
+        return UNKNOWN
+    shape = (None,) * (len(sizes) - len(x.shape)) + tuple(x.shape)
+    out = []
+    for old, new in zip(shape, sizes):
+        if new == -1 and old is not None:
+            out.append(old)
+        elif is_known(new) or isinstance(new, Expr):
+            out.append(new)
+        else:
+            return UNKNOWN
+    return Tensor(tuple(out))
+
+
+METHODS["repeat"] = _repeat
+METHODS["expand"] = _expand

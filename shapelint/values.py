@@ -149,13 +149,13 @@ class ClassRef:
 class FunctionRef:
     """A function or method of the user's file, optionally bound to `self`."""
 
-    __slots__ = ("node", "bound", "owner", "module_ctx")
+    __slots__ = ("node", "bound", "owner", "globals")
 
-    def __init__(self, node, bound=None, owner=None, module_ctx=None):
+    def __init__(self, node, bound=None, owner=None, globals_=None):
         self.node = node
         self.bound = bound
         self.owner = owner
-        self.module_ctx = module_ctx
+        self.globals = globals_  # the defining module's names
 
 
 class BoundMethod:
@@ -173,6 +173,16 @@ class Builtin:
 
     def __init__(self, name: str):
         self.name = name
+
+
+class Namespace:
+    """A sibling module of the user's package, imported as a whole (`from . import blocks`)."""
+
+    __slots__ = ("path", "globals")
+
+    def __init__(self, path: str, globals_: dict):
+        self.path = path
+        self.globals = globals_
 
 
 class SuperProxy:

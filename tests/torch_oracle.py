@@ -44,10 +44,10 @@ def load(source: str, filename: str = "<fixture>") -> types.ModuleType:
     return mod
 
 
-def run_model(source: str, target: str, input_shape: List[int], filename: str = "<fixture>", int_input: bool = False) -> TorchOutcome:
+def run_model(source: str, target: str, input_shape: List[int], filename: str = "<fixture>", int_input: bool = False, namespace=None) -> TorchOutcome:
     torch.manual_seed(0)
     try:
-        mod = load(source, filename)
+        mod = namespace if namespace is not None else load(source, filename)
         obj = getattr(mod, target)
         model = obj() if isinstance(obj, type) else obj
     except Exception as e:  # construction fails: torch rejects the model
@@ -90,3 +90,20 @@ def _fixture_line(e: BaseException, filename: str) -> Optional[int]:
         if frame.filename == filename:
             line = frame.lineno
     return line
+
+
+def run_module_file(path: str, package_root: str, target: str, input_shape: List[int]) -> TorchOutcome:
+    """Like run_model, for a file inside a package (relative imports need real importing)."""
+    import importlib
+    import os
+    import sys
+
+    rel = os.path.relpath(os.path.splitext(path)[0], package_root)
+    name = rel.replace(os.sep, ".")
+    sys.path.insert(0, package_root)
+    try:
+        mod = importlib.import_module(name)
+        source = open(path).read()
+        return run_model(source, target, input_shape, filename=path, namespace=mod)
+    finally:
+        sys.path.remove(package_root)
