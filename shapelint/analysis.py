@@ -225,8 +225,18 @@ def parse_dims(text_dims: Sequence) -> Optional[list]:
     return out
 
 
-def check_source(path: str, data, input_shapes: Optional[Dict[str, list]] = None, explain: bool = False) -> FileResult:
-    """Check one file's source (bytes or str). Never raises for bad input."""
+def check_source(
+    path: str,
+    data,
+    input_shapes: Optional[Dict[str, list]] = None,
+    explain: bool = False,
+    config_shapes: Optional[Dict[str, list]] = None,
+) -> FileResult:
+    """Check one file's source (bytes or str). Never raises for bad input.
+
+    Input shapes: `input_shapes` (the command line) beats a `# shapelint: input=(...)`
+    comment on the class line, which beats `config_shapes` (pyproject.toml).
+    """
     result = FileResult(path)
     try:
         text = decode_source(data)
@@ -256,7 +266,7 @@ def check_source(path: str, data, input_shapes: Optional[Dict[str, list]] = None
         result.findings.append(f)
         return result
 
-    checker = FileChecker(path, module, input_shapes or {})
+    checker = FileChecker(path, module, input_shapes or {}, config_shapes or {})
     try:
         checker.run()
     except RecursionError:
@@ -353,10 +363,11 @@ def _finish_model_report(m: ModelReport, position_of) -> None:
 
 
 class FileChecker:
-    def __init__(self, path: str, module: cst.Module, input_shapes: Dict[str, list]):
+    def __init__(self, path: str, module: cst.Module, input_shapes: Dict[str, list], config_shapes: Dict[str, list]):
         self.path = path
         self.module = module
         self.input_shapes = input_shapes
+        self.config_shapes = config_shapes
         self.findings: List[Finding] = []
         self.models: List[ModelReport] = []
         # `__name__` is not "__main__": the `if __name__ == "__main__":` block is skipped
@@ -388,6 +399,8 @@ class FileChecker:
             return parse_dims(self.input_shapes[name])
         if comment_dims:
             return parse_dims(comment_dims)
+        if name in self.config_shapes:
+            return parse_dims(self.config_shapes[name])
         return None
 
     def check_class(self, name: str, info) -> None:

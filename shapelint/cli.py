@@ -62,10 +62,8 @@ def check_path(path: str, cli_shapes: Dict[str, list], configs: Dict[str, Config
     pyproject = find_pyproject(path)
     if pyproject not in configs:
         configs[pyproject] = load_config(pyproject)
-    shapes = dict(configs[pyproject].input_shapes)
-    shapes.update(cli_shapes)
     try:
-        return check_source(path, data, shapes, explain=explain)
+        return check_source(path, data, cli_shapes, explain=explain, config_shapes=configs[pyproject].input_shapes)
     except Exception as e:  # a bug in shapelint: say so, keep checking other files
         res = FileResult(path)
         res.internal_error = f"{type(e).__name__}: {e}"

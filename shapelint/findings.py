@@ -20,7 +20,26 @@ class At:
         self.node = node
 
 
-Part = Any  # str | At
+class Code:
+    """A placeholder for the source text of a node (e.g. `x.view(-1, 512)`), rendered lazily."""
+
+    __slots__ = ("node",)
+
+    def __init__(self, node):
+        self.node = node
+
+
+Part = Any  # str | At | Code
+
+
+def code_of(node, limit: int = 60) -> str:
+    import libcst as cst
+
+    try:
+        text = " ".join(cst.Module(body=[]).code_for_node(node).split())
+    except Exception:
+        return "this expression"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 @dataclass
@@ -62,6 +81,8 @@ class Finding:
             if isinstance(p, At):
                 pos = position_of(p.node)
                 rendered.append(f"line {pos[0]}" if pos else "an earlier line")
+            elif isinstance(p, Code):
+                rendered.append(code_of(p.node))
             else:
                 rendered.append(str(p))
         self.message = "".join(rendered)

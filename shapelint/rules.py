@@ -11,7 +11,7 @@ from __future__ import annotations
 import string
 from typing import Dict, List, Tuple, Type
 
-from .findings import At, Finding
+from .findings import At, Code, Finding
 
 _formatter = string.Formatter()
 
@@ -38,7 +38,7 @@ class Rule:
                 if isinstance(value, tuple):  # several parts, e.g. ("conv1 out_channels=16, ", At(node))
                     out.extend(value)
                 else:
-                    out.append(value if isinstance(value, At) else format(value, spec or ""))
+                    out.append(value if isinstance(value, (At, Code)) else format(value, spec or ""))
         return tuple(out)
 
     @classmethod

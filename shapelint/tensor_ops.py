@@ -11,7 +11,7 @@ from typing import Callable, Dict, List, Optional
 
 from . import layers as L
 from . import rules as R
-from .findings import At
+from .findings import At, Code
 from .symbolic import BATCH_NAME, Dim, Expr, add, exact_div, is_known, mul, product
 from .values import UNKNOWN, Origin, Tensor, Unknown, is_unknown
 
@@ -168,7 +168,7 @@ def reshape_dims(ctx, site, x: Tensor, sizes: list, op: str, batch_check: bool =
 
 
 def _reshape_prov(site, x, out):
-    return tuple(Origin(f"{site.label()} at ", At(site.node)) for _ in out)
+    return tuple(Origin(Code(site.node), " at ", At(site.node)) for _ in out)
 
 
 def _fold_report(ctx, site, op, x, per_sample, given, sizes):

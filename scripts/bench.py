@@ -1,0 +1,76 @@
+"""Cold-start benchmark: `shapelint model.py` vs a bare libcst parse vs a torch meta-device forward.
+
+Each measurement is a fresh process (what a pre-commit hook or CI pays), repeated;
+the median wall time and the peak resident memory (ru_maxrss of the child) are shown.
+
+    python scripts/bench.py [--runs 15] [MODEL.py[:Target] ...]
+
+Defaults to the bundled example and the ResNet fixture. Needs torch for the third column.
+"""
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULTS = [
+    os.path.join(ROOT, "examples", "simple_cnn.py") + ":SimpleCNN",
+    os.path.join(ROOT, "fixtures", "architectures", "resnet.py") + ":ResNet50",
+]
+
+BARE = "import sys, libcst\nlibcst.parse_module(open(sys.argv[1], 'rb').read())\n"
+TORCH_META = """
+import re, sys, types, torch
+path, target = sys.argv[1], sys.argv[2]
+src = open(path).read()
+dims = re.search(r"class\\s+" + target + r"\\b.*shapelint:\\s*input=\\(([^)]*)\\)", src).group(1)
+shape = [int(d) for d in dims.split(",")]
+mod = types.ModuleType("m"); exec(compile(src, path, "exec"), mod.__dict__)
+with torch.device("meta"):
+    model = getattr(mod, target)()
+    try:
+        model(torch.empty(*shape))
+    except Exception:
+        pass
+"""
+
+
+def measure(cmd, runs):
+    walls, peaks = [], []
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    for _ in range(runs):
+        t = time.perf_counter()
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        _pid, _status, usage = os.wait4(p.pid, 0)
+        walls.append(time.perf_counter() - t)
+        peaks.append(usage.ru_maxrss / 1024)  # KiB -> MiB on Linux
+    return statistics.median(walls), max(peaks)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("models", nargs="*", default=DEFAULTS)
+    ap.add_argument("--runs", type=int, default=15)
+    ap.add_argument("--no-torch", action="store_true")
+    args = ap.parse_args()
+    py = sys.executable
+    print(f"{'file':<28} {'bare parse':>16} {'shapelint':>16} {'torch meta':>16}  ratios")
+    for spec in args.models:
+        path, _, target = spec.partition(":")
+        bare = measure([py, "-c", BARE, path], args.runs)
+        lint = measure([py, "-m", "shapelint", path], args.runs)
+        torch_run = None if args.no_torch else measure([py, "-c", TORCH_META, path, target], max(3, args.runs // 3))
+        cells = [f"{w * 1000:7.0f} ms {m:4.0f} MiB" for w, m in (bare, lint)]
+        cells.append(f"{torch_run[0] * 1000:7.0f} ms {torch_run[1]:4.0f} MiB" if torch_run else "-")
+        ratio = f"lint/bare {lint[0] / bare[0]:.2f}x"
+        if torch_run:
+            ratio += f", torch/lint {torch_run[0] / lint[0]:.1f}x"
+        print(f"{os.path.basename(path):<28} {cells[0]:>16} {cells[1]:>16} {cells[2]:>16}  {ratio}")
+
+
+if __name__ == "__main__":
+    main()
