@@ -22,6 +22,8 @@ from .symbolic import BATCH_NAME, Dim, Expr, exact_div, substitute, to_json
 from .values import ClassRef, InputSlot, ModuleValue, Tensor, Unknown
 
 MODEL_HINTS = ("torch", "nn.")
+# codes whose verdict depends on the input's number of dimensions
+RANK_SENSITIVE = {"SHP003", "SHP004", "SHP006", "SHP009", "SHP012"}
 _BATCH_WORD = re.compile(rf"\b{BATCH_NAME}\b")
 
 
@@ -73,6 +75,7 @@ class Run:
         self.layers: List[dict] = []
         self.lost_sites: List[tuple] = []
         self.input_symbols: Dict[str, Expr] = {}
+        self.rank_assumed = False
 
     # findings ----------------------------------------------------------------
     @property
@@ -80,6 +83,8 @@ class Run:
         return self.sinks[0]
 
     def report(self, finding: Finding) -> None:
+        if self.rank_assumed and finding.code in RANK_SENSITIVE:
+            return  # the input's rank was guessed from a Linear/Embedding: no alarm on a guess
         if isinstance(self.batch_display, int):  # messages show the declared batch, not `B`
             shown = str(self.batch_display)
             finding.parts = tuple(_BATCH_WORD.sub(shown, p) if isinstance(p, str) else p for p in finding.parts)

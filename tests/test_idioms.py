@@ -109,3 +109,15 @@ def test_show_unknown_names_the_construct_once(tmp_path):
     notes = [d for d in json.loads(shown.stdout) if d["code"] == "SHP201"]
     assert len(notes) == 1 and notes[0]["line"] == 13 and "magic" in notes[0]["message"]
     assert notes[0]["severity"] == "info" and shown.returncode == 0
+
+
+def test_guessed_input_rank_never_causes_an_alarm():
+    # Without a declared input, a model starting with Linear is assumed to take (B, F);
+    # this one really takes (B, T, F) and transposes: rank-dependent checks must stay quiet.
+    source = (
+        "import torch.nn as nn\n\n\nclass Tok(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.proj = nn.Linear(16, 32)\n        self.conv = nn.Conv1d(32, 8, 3, padding=1)\n\n"
+        "    def forward(self, x):\n        x = self.proj(x)\n        x = x.transpose(1, 2)\n        return self.conv(x)\n"
+    )
+    assert run_model(source, "Tok", [2, 5, 16]).verdict == "ok"
+    assert [f for f in check_source("tok.py", source).findings if f.severity == "error"] == []
