@@ -153,11 +153,13 @@ def floordiv(a: Dim, d: Dim) -> Dim:
         return add(_make(whole), const // d)
     rest[()] = const
     # floor(floor(x / p) / q) == floor(x / (p*q)) for positive p, q
+    # floor((floor(x / p) + c) / q) == floor((x + p*c) / (p*q)) for integer x, positive p, q
+    nested = [m for m in rest if m != ()]
+    if len(nested) == 1 and rest[nested[0]] == 1 and len(nested[0]) == 1 and nested[0][0][0] == "f":
+        _tag, inner_terms, p = nested[0][0]
+        folded = floordiv(add(Expr(inner_terms), p * rest[()]), p * d)
+        return add(_make(whole), folded)
     inner = _make(rest)
-    if isinstance(inner, Expr) and len(inner.terms) == 1:
-        (mono, coeff), = inner.terms
-        if coeff == 1 and len(mono) == 1 and mono[0][0] == "f":
-            return add(_make(whole), _make({(("f", mono[0][1], mono[0][2] * d),): 1}))
     atom = ("f", inner.terms, d)
     return add(_make(whole), _make({(atom,): 1}))
 
