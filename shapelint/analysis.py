@@ -146,7 +146,7 @@ class Run:
 
     # explain table -------------------------------------------------------------
     def lost(self, node, reason: str) -> None:
-        if self.recording:
+        if self.recording and all(r != reason for _n, r in self.lost_sites):  # each construct once
             self.lost_sites.append((node, reason))
 
     def begin_module(self, m: ModuleValue, call_node, x):
@@ -367,6 +367,18 @@ def _finish_model_report(m: ModelReport, position_of) -> None:
     m.lost = [((position_of(n) or (0,))[0], why) for n, why in m.lost]
 
 
+def _required_init_args(root: ModuleValue) -> List[str]:
+    if root.cls is None:
+        return []
+    _owner, init = root.cls.find_method("__init__")
+    if init is None:
+        return []
+    params = list(init.params.posonly_params) + list(init.params.params)[1:] + list(init.params.kwonly_params)
+    if init.params.posonly_params:
+        params = params[1:]
+    return [p.name.value for p in params if p.default is None]
+
+
 class FileChecker:
     def __init__(self, path: str, module: cst.Module, input_shapes: Dict[str, list], config_shapes: Dict[str, list]):
         self.path = path
@@ -445,6 +457,9 @@ class FileChecker:
         report.layers = [self._layer_row(run, e) for e in run.layers]
         report.output = run.display(_shape_of(out))
         report.lost = run.lost_sites
+        missing = _required_init_args(root)
+        if missing:
+            report.lost.insert(0, (node, f"{name} needs constructor arguments ({', '.join(missing)}); checked where it is used"))
         self.models.append(report)
         self.findings.extend(run.findings)
         if declared is None and run.constraint_reasons:

@@ -857,7 +857,8 @@ class Interpreter:
     def call(self, fn, args, kwargs, node, frame=None):
         if isinstance(fn, Unknown):
             if any(isinstance(a, Tensor) for a in args):
-                self.ctx.lost(node, f"a call shapelint does not model ({_describe_call(node)})")
+                why = f": {fn.reason}" if fn.reason else ""
+                self.ctx.lost(node, f"a call shapelint does not model ({_describe_call(node)}{why})")
             return Unknown("result of an unknown call", node)
         if isinstance(fn, Ref):
             return self.call_ref(fn, args, kwargs, node)
