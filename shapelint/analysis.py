@@ -271,7 +271,7 @@ def check_source(
         result.findings.append(f)
         return result
 
-    checker = FileChecker(path, module, input_shapes or {}, config_shapes or {})
+    checker = FileChecker(path, module, input_shapes or {}, config_shapes or {}, explain)
     try:
         checker.run()
     except RecursionError:
@@ -380,7 +380,8 @@ def _required_init_args(root: ModuleValue) -> List[str]:
 
 
 class FileChecker:
-    def __init__(self, path: str, module: cst.Module, input_shapes: Dict[str, list], config_shapes: Dict[str, list]):
+    def __init__(self, path, module: cst.Module, input_shapes: Dict[str, list], config_shapes: Dict[str, list], explain=False):
+        self.explain = explain  # explain tables cost time: only record them when asked for
         self.path = path
         self.module = module
         self.input_shapes = input_shapes
@@ -434,7 +435,7 @@ class FileChecker:
         tree = name_modules(root)
         declared = self.declared_input(name, comment_dims)
         batch_display = declared[0] if declared else None
-        run = Run(batch_display=batch_display, recording=True)
+        run = Run(batch_display=batch_display, recording=self.explain)
         interp.ctx = run
         interp.steps = 0
         for m in tree:

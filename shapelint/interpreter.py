@@ -47,6 +47,9 @@ MODULE_METHODS = {
 }
 
 
+_EVAL: Dict[type, Any] = {}  # node type -> Interpreter.eval_<Type>, looked up once
+
+
 class ReturnSignal(Exception):
     def __init__(self, value):
         self.value = value
@@ -407,10 +410,13 @@ class Interpreter:
 
     # ------------------------------------------------------------------ expressions
     def eval(self, node, frame: Frame):
-        method = getattr(self, "eval_" + type(node).__name__, None)
+        method = _EVAL.get(type(node))
         if method is None:
-            return Unknown(f"unsupported expression {type(node).__name__}", node)
-        return method(node, frame)
+            method = getattr(Interpreter, "eval_" + type(node).__name__, None)
+            if method is None:
+                return Unknown(f"unsupported expression {type(node).__name__}", node)
+            _EVAL[type(node)] = method
+        return method(self, node, frame)
 
     def eval_Integer(self, node, frame):
         return node.evaluated_value
