@@ -6,6 +6,7 @@ explain table and any editor integration see the same findings.
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
@@ -279,7 +280,7 @@ def check_source(
     result.models = checker.models
     findings = _dedupe(checker.findings)
     need_positions = bool(findings) or explain
-    locator = Locator([(path, module)] + checker.siblings.modules)
+    locator = Locator([(path, module)] + checker.siblings.modules, checker.node_unit, whole=explain, source=text)
     position_of = locator.position_of if need_positions else (lambda n: None)
     for f in findings:
         f.resolve(position_of)
@@ -297,24 +298,26 @@ def _syntax_message(e: cst.ParserSyntaxError) -> str:
 
 
 class Locator:
-    """1-based positions of nodes, computed per module only when first asked for.
+    """1-based positions of nodes, computed only when first asked for.
 
-    libcst's PositionProvider costs about twice a parse, so files without findings
-    never pay for it; nodes of sibling modules resolve against their own file.
+    libcst's PositionProvider costs about 2.5x a parse over a whole module. Each node we
+    report was mapped by the interpreter to its "unit" (a top-level statement, or a method
+    of a top-level class), so only that unit is position-resolved; its first line comes
+    from Python's C-speed `ast`. Anything else falls back to the whole module.
     """
 
-    def __init__(self, modules):
+    def __init__(self, modules, node_unit=None, whole: bool = False, source: str = ""):
         self.modules = modules
+        self.source = source
+        self.node_unit = node_unit or {}
+        self.whole = whole  # --explain needs every layer's line: resolve whole modules
         self.tables: Dict[int, dict] = {}
+        self.unit_tables: Dict[int, tuple] = {}
+        self._starts = None
 
     def _table(self, i: int) -> dict:
         if i not in self.tables:
-            from libcst.metadata import MetadataWrapper, PositionProvider
-
-            try:
-                self.tables[i] = MetadataWrapper(self.modules[i][1], unsafe_skip_copy=True).resolve(PositionProvider)
-            except RecursionError:
-                self.tables[i] = {}
+            self.tables[i] = _resolve_positions(self.modules[i][1])
         return self.tables[i]
 
     def _find(self, node):
@@ -327,14 +330,124 @@ class Locator:
         return None, None
 
     def position_of(self, node):
+        if not self.whole and node is not None:
+            pos = self._unit_position(node)
+            if pos is not None:
+                return pos
         _i, r = self._find(node)
         if r is None:
             return None
         return (r.start.line, r.start.column + 1, r.end.line, r.end.column + 1)
 
     def path_of(self, node):
+        if not self.whole and self.node_unit.get(id(node)) is not None:
+            return self.modules[0][0]  # units are only recorded for the checked file itself
         i, _r = self._find(node)
         return self.modules[i][0] if i is not None else None
+
+    # ---------------------------------------------------------------- per-unit positions
+    def _unit_position(self, node):
+        unit = self.node_unit.get(id(node))
+        if unit is None:
+            start = self._unit_starts().get(id(node))
+            if start is not None:  # a top-level statement or method itself: ast knows where it is
+                a = start[2]
+                return (a.lineno, a.col_offset + 1 + start[1], a.end_lineno, a.end_col_offset + 1 + start[1])
+            return None
+        entry = self.unit_tables.get(id(unit))
+        if entry is None:
+            entry = self.unit_tables[id(unit)] = self._resolve_unit(unit)
+        table, dl, dc = entry
+        r = table.get(node) if table else None
+        if r is None:
+            return None
+        return (r.start.line + dl, r.start.column + 1 + dc, r.end.line + dl, r.end.column + 1 + dc)
+
+    def _resolve_unit(self, unit):
+        start = self._unit_starts().get(id(unit))
+        if start is None:
+            return (None, 0, 0)
+        first_code_line, indent, _node = start
+        module = self.modules[0][1]
+        sub = module.with_changes(body=[unit], header=[], footer=[])
+        table = _codegen_positions(sub)
+        own = table.get(unit)
+        if own is None:
+            return (None, 0, 0)
+        dl = first_code_line - own.start.line
+        return (table, dl, indent)
+
+    def _unit_starts(self) -> dict:
+        """id(unit) -> (line of its first code line, column offset of its block)."""
+        if self._starts is None:
+            self._starts = {}
+            module = self.modules[0][1]
+            try:
+                tree = ast.parse(self.source)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                return self._starts
+            self._align(module.body, tree.body, 0)
+            for stmt, node in _aligned(module.body, tree.body):
+                if isinstance(stmt, cst.ClassDef) and isinstance(node, ast.ClassDef) and isinstance(stmt.body, cst.IndentedBlock):
+                    indent = len(_indent_of(stmt.body, module))
+                    self._align(stmt.body.body, node.body, indent)
+                    for member, mnode in _aligned(stmt.body.body, node.body):
+                        self._align_function(member, mnode, indent, module)
+                else:
+                    self._align_function(stmt, node, 0, module)
+        return self._starts
+
+    def _align_function(self, stmt, node, indent: int, module) -> None:
+        """The statements of a function body are units too (the interpreter runs them one by one)."""
+        if isinstance(stmt, cst.FunctionDef) and isinstance(node, ast.FunctionDef) and isinstance(stmt.body, cst.IndentedBlock):
+            self._align(stmt.body.body, node.body, indent + len(_indent_of(stmt.body, module)))
+
+    def _align(self, cst_body, ast_body, indent: int) -> None:
+        for stmt, node in _aligned(cst_body, ast_body):
+            if node is None:
+                return
+            deco = getattr(node, "decorator_list", None)
+            line = min([node.lineno] + [d.lineno for d in deco]) if deco else node.lineno
+            self._starts[id(stmt)] = (line, indent, node)
+
+
+def _indent_of(block: cst.IndentedBlock, module: cst.Module) -> str:
+    return block.indent if block.indent is not None else module.default_indent
+
+
+def _aligned(cst_body, ast_body):
+    """Pairs (libcst statement, its first ast statement); `a; b` is one libcst line, two ast nodes."""
+    i = 0
+    for stmt in cst_body:
+        if i >= len(ast_body):
+            yield stmt, None
+            return
+        yield stmt, ast_body[i]
+        i += len(stmt.body) if isinstance(stmt, cst.SimpleStatementLine) else 1
+
+
+def _codegen_positions(module) -> dict:
+    """PositionProvider's own codegen pass, without MetadataWrapper's extra tree visit
+    (which costs as much again); tests check it against the wrapper's answer."""
+    from libcst.metadata import PositionProvider
+
+    provider = PositionProvider()
+    try:
+        provider._gen_impl(module)
+        return provider._computed
+    except AttributeError:  # a libcst without these internals: take the public road
+        return _resolve_positions(module)
+    except RecursionError:
+        return {}
+
+
+def _resolve_positions(module) -> dict:
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    try:
+        return MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    except RecursionError:
+        return {}
 
 
 def _dedupe(findings: List[Finding]) -> List[Finding]:
@@ -391,10 +504,14 @@ class FileChecker:
         # `__name__` is not "__main__": the `if __name__ == "__main__":` block is skipped
         self.globals: Dict[str, Any] = {"__name__": "shapelint", "__file__": path}
         self.siblings = SiblingLoader()
+        self.node_unit: Dict[int, Any] = {}  # shared by every interpreter of this file
+        self.unit_of_def: Dict[int, Any] = {}
 
     def interpreter(self, run: "Run") -> Interpreter:
         interp = Interpreter(run, self.globals)
         interp.siblings = self.siblings
+        interp.node_unit = self.node_unit
+        interp.unit_of_def = self.unit_of_def
         return interp
 
     def note_internal(self, why: str) -> None:
@@ -404,7 +521,7 @@ class FileChecker:
     def run(self) -> None:
         build = Run()
         interp = self.interpreter(build)
-        interp.exec_module(self.module, self.globals)
+        interp.exec_module(self.module, self.globals, main=True)
         self.findings.extend(build.findings)
         for name, value in list(self.globals.items()):
             if isinstance(value, ClassRef) and value.info.is_module():
@@ -467,7 +584,7 @@ class FileChecker:
             sol = run.constraints.solutions()
             if sol.verdict == SAT:
                 self.findings.append(
-                    R.InputSizeConstraint.finding(node.name if hasattr(node, "name") else node, model=name, accepted=sol.describe(), reason=", ".join(dict.fromkeys(run.constraint_reasons)))
+                    R.InputSizeConstraint.finding(node, model=name, accepted=sol.describe(), reason=", ".join(dict.fromkeys(run.constraint_reasons)))
                 )
 
     def _layer_row(self, run: Run, e: dict) -> dict:

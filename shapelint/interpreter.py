@@ -97,16 +97,32 @@ class Interpreter:
         self.steps = 0
         self.write_log: Optional[list] = None
         self.siblings = None  # siblings.SiblingLoader: classes imported from the user's package
+        # Positions are costly, so they are computed per "unit" (a top-level statement or a
+        # method of a top-level class): each node we may report is mapped to its unit.
+        self.unit = None
+        self.node_unit: Dict[int, Any] = {}
+        self.unit_of_def: Dict[int, Any] = {}
 
-    def exec_module(self, module: cst.Module, globals_: dict) -> None:
+    def exec_module(self, module: cst.Module, globals_: dict, main: bool = False) -> None:
         """Run a module's top level: imports bind names, defs define, the rest is evaluated."""
         frame = Frame(globals_)
         frame.locals = globals_
+        if main:  # functions whose body statements are position units
+            for stmt in module.body:
+                if isinstance(stmt, cst.FunctionDef) and isinstance(stmt.body, cst.IndentedBlock):
+                    self.unit_of_def[id(stmt)] = stmt
+                elif isinstance(stmt, cst.ClassDef) and isinstance(stmt.body, cst.IndentedBlock):
+                    for member in stmt.body.body:
+                        if isinstance(member, cst.FunctionDef) and isinstance(member.body, cst.IndentedBlock):
+                            self.unit_of_def[id(member)] = member
+        outer = self.unit
         for stmt in module.body:
+            self.unit = stmt if main else None
             try:
                 self.exec_stmt(stmt, frame)
             except (ReturnSignal, RaiseSignal, TooComplex, BreakSignal, ContinueSignal):
                 pass
+        self.unit = outer
 
     # ------------------------------------------------------------------ statements
     def exec_block(self, stmts, frame: Frame) -> None:
@@ -136,6 +152,8 @@ class Interpreter:
             self.bind(frame, stmt.name.value, FunctionRef(stmt, None, None, frame.globals))
         elif isinstance(stmt, cst.ClassDef):
             self.define_class(stmt, frame)
+        elif isinstance(stmt, cst.BaseSmallStatement):  # the body of `def f(x): return x`
+            self.exec_small(stmt, frame)
         # anything else (match, async, ...) is skipped: its names stay unknown
 
     def define_class(self, stmt: cst.ClassDef, frame: Frame) -> None:
@@ -157,6 +175,7 @@ class Interpreter:
             if small.value is not None:
                 self.assign(small.target, self.eval(small.value, frame), frame)
         elif isinstance(small, cst.AugAssign):
+            self.node_unit[id(small)] = self.unit
             current = self.eval(small.target, frame)
             rhs = self.eval(small.value, frame)
             op = type(small.operator).__name__.replace("Assign", "")
@@ -521,6 +540,7 @@ class Interpreter:
         return out
 
     def eval_Subscript(self, node, frame):
+        self.node_unit[id(node)] = self.unit
         obj = self.eval(node.value, frame)
         if len(node.slice) != 1:
             keys = []
@@ -578,6 +598,7 @@ class Interpreter:
         return Unknown("index")
 
     def eval_BinaryOperation(self, node, frame):
+        self.node_unit[id(node)] = self.unit
         left = self.eval(node.left, frame)
         right = self.eval(node.right, frame)
         return self.binop(type(node.operator).__name__, left, right, node)
@@ -807,7 +828,9 @@ class Interpreter:
             if name in c.class_attrs:
                 if name not in c.attr_values:
                     c.attr_values[name] = Unknown("class attribute being evaluated")
+                    outer_unit, self.unit = self.unit, None
                     c.attr_values[name] = self.eval(c.class_attrs[name], Frame(c.globals, c))
+                    self.unit = outer_unit
                 return c.attr_values[name]
         if name == "__name__":
             return info.name
@@ -830,6 +853,7 @@ class Interpreter:
 
     # ------------------------------------------------------------------ calls
     def eval_Call(self, node, frame):
+        self.node_unit[id(node)] = self.unit
         fn = self.eval(node.func, frame)
         args, kwargs, ok = self.eval_args(node.args, frame)
         if not ok:
@@ -892,8 +916,12 @@ class Interpreter:
         if not self.bind_params(frame, positional, params, all_args, dict(kwargs)):
             return Unknown(f"call of `{fn.node.name.value}` with arguments that do not bind", node)
         self.depth += 1
+        outer_unit = self.unit
+        as_units = id(fn.node) in self.unit_of_def
         try:
-            self.exec_block(fn.node.body.body, frame)
+            for stmt in fn.node.body.body:
+                self.unit = stmt if as_units else None
+                self.exec_stmt(stmt, frame)
             result = None
         except ReturnSignal as r:
             result = r.value
@@ -901,6 +929,7 @@ class Interpreter:
             result = Unknown("the function raises on this path", node)
         finally:
             self.depth -= 1
+            self.unit = outer_unit
         for alt in frame.alt_returns:
             if not _same_value(alt, result):
                 return Unknown("paths return different values", node)
@@ -1054,6 +1083,8 @@ class Interpreter:
         for a in arg_nodes:
             if a.keyword is not None:
                 m.param_nodes[a.keyword.value] = a.value
+        for v in m.param_nodes.values():
+            self.node_unit[id(v)] = self.unit
         return m  # construction checks run once the model is named (analysis.check_root)
 
     # ------------------------------------------------------------------ module calls
