@@ -166,7 +166,8 @@ class Interpreter:
 
     def exec_small(self, small, frame: Frame) -> None:
         if isinstance(small, cst.Expr):
-            self.eval(small.value, frame)
+            if not isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString)):  # docstrings
+                self.eval(small.value, frame)
         elif isinstance(small, cst.Assign):
             value = self.eval(small.value, frame)
             for t in small.targets:
