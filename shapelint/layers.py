@@ -168,6 +168,21 @@ def conv_check(ctx, m) -> None:
             m.invalid = True
             return
     stride = ntuple(p.get("stride", 1), spec_dims(m.kind))
+    if m.kind.startswith("ConvTranspose"):
+        n = spec_dims(m.kind)
+        op, dil = ntuple(p.get("output_padding", 0), n), ntuple(p.get("dilation", 1), n)
+        if stride and op and dil:
+            for o, s, d in zip(op, stride, dil):
+                if o >= s and o >= d:  # torch: output padding must be smaller than either stride or dilation
+                    ctx.report(
+                        R.ShapeMismatch.finding(
+                            m.param_node("output_padding"),
+                            op=m.label(),
+                            detail=f"output_padding {o} must be smaller than stride {s} or dilation {d}; use output_padding={max(s, d) - 1}",
+                        )
+                    )
+                    m.invalid = True
+                    return
     if p.get("padding") == "same" and stride and any(s != 1 for s in stride):
         ctx.report(
             R.SamePaddingStride.finding(
