@@ -335,7 +335,7 @@ class FileChecker:
         for name, value in list(self.globals.items()):
             if isinstance(value, ClassRef) and value.info.is_module():
                 self.check_class(name, value.info)
-            elif isinstance(value, ModuleValue) and value.cls is None:
+            elif isinstance(value, ModuleValue) and (value.cls is None or name in self.input_shapes):
                 self.check_root(name, "variable", value, value.node, None, interp)
 
     def declared_input(self, name: str, comment_dims) -> Optional[list]:
