@@ -227,3 +227,63 @@ def test_batch_fold_message_names_the_batch_torch_produces():
     assert outcome.verdict == "batch-changed" and outcome.output[0] == 16  # 4 * 18*32*32 / (18*16*16)
     (f,) = [f for f in check_source("cnn.py", src).findings if f.severity == "error"]
     assert f.code == "SHP004" and "becomes 16 instead of 4" in f.message, f.message
+
+
+LENET = HEAD + (
+    "class LeNet(nn.Module):\n"
+    "    def __init__(self, fc_in=16 * 4 * 4):\n        super().__init__()\n"
+    "        self.conv1 = nn.Conv2d(1, 6, 5)\n"
+    "        self.conv2 = nn.Conv2d(6, 16, 5)\n"
+    "        self.fc1 = nn.Linear(fc_in, 120)\n\n"
+    "    def forward(self, x):\n"
+    "        x = F.max_pool2d(F.relu(self.conv1(x)), 2)\n"
+    "        x = F.relu(self.conv2(x))\n"
+    "        return self.fc1(x.view(x.size(0), -1))\n"
+)
+
+
+def test_unpadded_convs_without_input_name_the_sizes_torch_accepts():
+    # the flatten is 16 * (H//2 - 6) * (W//2 - 6): an expanded polynomial, not one product
+    findings = check_source("lenet.py", LENET).findings
+    assert [f for f in findings if f.severity == "error"] == []
+    (info,) = [f for f in findings if f.code == "SHP200"]
+    sides = re.search(r"(\d+)x\1 inputs \(sides (\d+)\.\.(\d+)\)", info.message)
+    assert sides, info.message
+    lo, hi = int(sides.group(2)), int(sides.group(3))
+    for s in range(lo, hi + 1):
+        assert _runs(LENET, "LeNet", (2, 1, s, s)), s
+    for s in (lo - 1, hi + 1, 28, 32):
+        assert not _runs(LENET, "LeNet", (2, 1, s, s)), s
+    other = re.search(r"such as (\d+)x(\d+)", info.message)
+    if other:
+        assert _runs(LENET, "LeNet", (2, 1, int(other.group(1)), int(other.group(2))))
+
+
+def test_unpadded_convs_with_impossible_linear_is_an_error():
+    src = LENET.replace("fc_in=16 * 4 * 4", "fc_in=16 * 4 * 4 + 8")  # 264 = 16 * 16.5: no size gives it
+    errors = [f for f in check_source("lenet.py", src).findings if f.severity == "error"]
+    assert [f.code for f in errors] == ["SHP002"], [(f.code, f.message) for f in errors]
+    model = load(src).LeNet()
+    for h in range(12, 80, 5):
+        for w in (h, h + 1, h + 7):
+            with pytest.raises(RuntimeError):
+                model(torch.zeros(1, 1, h, w))
+
+
+def test_three_symbol_flatten_without_input():
+    src = HEAD + (
+        "class Video(nn.Module):\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.conv = nn.Conv3d(2, 4, 3)\n"
+        "        self.fc = nn.Linear(4 * 2 * 3 * 4, 5)\n\n"
+        "    def forward(self, x):\n"
+        "        return self.fc(self.conv(x).flatten(1))\n"
+    )
+    findings = check_source("video.py", src).findings
+    assert [f for f in findings if f.severity == "error"] == []
+    (info,) = [f for f in findings if f.code == "SHP200"]
+    sizes = re.findall(r"(\d+)x(\d+)x(\d+)", info.message)
+    assert sizes, info.message
+    for d, h, w in sizes:
+        assert _runs(src, "Video", (1, 2, int(d), int(h), int(w)))
+    assert not _runs(src, "Video", (1, 2, 5, 5, 5))  # 4 * 3 * 3 * 3 = 108 features, not 96
