@@ -104,5 +104,6 @@ def test_fixture_matches_torch(name, target, dims, kind, int_input):
     for module, shapes in outcome.shapes.items():
         assert static.get(module) == shapes, (module, static.get(module), shapes)
     assert outcome.shapes, "torch saw no named submodule: the fixture checks nothing"
-    if outcome.output is not None:
+    # the model's own output: equal to torch's when known (an unmodelled tail may leave it unknown)
+    if outcome.output is not None and model.output is not None and all(isinstance(d, int) for d in model.output):
         assert model.output == outcome.output
