@@ -176,6 +176,8 @@ class Run:
         self.layers.extend(rows_a + [r for r in rows_b if key(r) not in seen])
 
     def record_op(self, label: str, node, before, result) -> None:
+        if isinstance(result, (int, float, Expr)) or (isinstance(result, tuple) and not (result and isinstance(result[0], Tensor))):
+            return  # x.size(0), x.dim(): a number, not a tensor row of the table
         if self.recording and (isinstance(before, Tensor) or isinstance(result, Tensor)):
             self.layers.append({"module": None, "_node": node, "_call": node, "op": label, "_in": before, "_out": result})
 
@@ -258,10 +260,14 @@ def check_source(
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as e:
-        f = R.SyntaxErrorRule.finding(None, detail=_syntax_message(e))
+        line, column, detail = max(e.raw_line, 1), max(e.raw_column, 0) + 1, _syntax_message(e)
+        py = _python_syntax_error(text)
+        if py is not None:  # CPython's parser points at the real mistake (libcst at the next token)
+            line, column, detail = py
+        f = R.SyntaxErrorRule.finding(None, detail=detail)
         f.path = path
         f.resolve(lambda n: None)
-        f.line, f.column = max(e.raw_line, 1), max(e.raw_column, 0) + 1
+        f.line, f.column = line, column
         f.end_line, f.end_column = f.line, f.column
         result.findings.append(f)
         return result
@@ -290,6 +296,20 @@ def check_source(
         for m in result.models:
             _finish_model_report(m, position_of)
     return result
+
+
+def _python_syntax_error(text: str):
+    """(line, column, message) from CPython's parser (it only parses, never runs), or None."""
+    import ast
+
+    try:
+        ast.parse(text)
+    except SyntaxError as e:
+        if e.lineno:
+            return e.lineno, max(e.offset or 1, 1), (e.msg or "invalid syntax").rstrip(".")
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    return None
 
 
 def _syntax_message(e: cst.ParserSyntaxError) -> str:
@@ -526,7 +546,7 @@ class FileChecker:
         for name, value in list(self.globals.items()):
             if isinstance(value, ClassRef) and value.info.is_module():
                 self.check_class(name, value.info)
-            elif isinstance(value, ModuleValue) and value.cls is None:
+            elif isinstance(value, ModuleValue) and (value.cls is None or name in self.input_shapes):
                 self.check_root(name, "variable", value, value.node, None, interp)
 
     def declared_input(self, name: str, comment_dims) -> Optional[list]:

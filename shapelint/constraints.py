@@ -82,7 +82,19 @@ class ConstraintSet:
         return solve(self.equations, self.positive)
 
 
+_SOLVED: Dict[tuple, "Solution"] = {}
+
+
 def solve(equations: List[Dim], positive: List[Dim]) -> Solution:
+    key = (tuple(equations), tuple(positive))
+    if key not in _SOLVED:
+        if len(_SOLVED) > 512:
+            _SOLVED.clear()
+        _SOLVED[key] = _solve(equations, positive)
+    return _SOLVED[key]
+
+
+def _solve(equations: List[Dim], positive: List[Dim]) -> Solution:
     names = sorted(set().union(*(e.symbols() for e in equations if isinstance(e, Expr))))
     if not names or any(n.startswith("?") or n == BATCH for n in names):
         return Solution(MAYBE)
@@ -99,6 +111,8 @@ def solve(equations: List[Dim], positive: List[Dim]) -> Solution:
         return Solution(SAT if rows else UNSAT, names_t, rows[:MAX_SOLUTIONS])
 
     candidates = _candidates_from_monomial(equations, names_t)
+    if candidates is None:
+        candidates = _candidates_from_separable(equations, names_t, ok)
     if candidates is None:
         return Solution(MAYBE)
     rows = [c for c in candidates if ok(c)]
@@ -158,3 +172,134 @@ def _divisor_search(tables, i, remaining, prefix, out):
         if value > 0 and remaining % value == 0:
             for x in xs:
                 _divisor_search(tables, i + 1, remaining // value, prefix + (x,), out)
+
+
+SEPARABLE_CHECK = {2: 40, 3: 14}  # grid side on which a factorization is verified
+CONFIRM_BOX = {2: 64, 3: 16}  # an UNSAT answer is cross-checked by brute force on this box
+
+
+def _candidates_from_separable(equations: List[Dim], names: Tuple[str, ...], ok):
+    """Solve P(s1, ..., sn) == N when P is a product of one-symbol factors, expanded.
+
+    A flatten of (C, H - 4, W//2 - 6) reaches the solver as the expanded polynomial
+    C*H*(W//2) - 6*C*H - ...; it still factors as f(H) * g(W). With a base point b,
+    P(x) * P(b)**(n-1) == prod_i P(b with s_i = x_i) holds exactly when P separates;
+    that identity is verified on a grid before the per-symbol tables are searched.
+    Returns None when no equation separates (the caller then says MAYBE).
+    """
+    n = len(names)
+    if n not in SEPARABLE_CHECK:
+        return None
+    for eq in equations:
+        terms = dict(eq.terms)
+        const = terms.pop((), 0)
+        if not terms:
+            continue
+        poly = Expr(tuple(sorted(terms.items())))
+        if poly.symbols() != set(names):
+            continue
+        p0 = compile_dim(poly, names)
+        shift = _separating_constant(p0, n)
+        if shift is None:
+            continue
+
+        def P(*vals, p0=p0, shift=shift):
+            return p0(*vals) + shift
+
+        target = shift - const  # poly == -const  <=>  poly + shift == shift - const
+        base = _base_point(P, n)
+        if base is None:
+            continue
+        pb = P(*base)
+
+        def along(i, v, base=base, P=P):
+            pt = list(base)
+            pt[i] = v
+            return P(*pt)
+
+        side = SEPARABLE_CHECK[n]
+        import itertools
+
+        grid = itertools.product(range(1, side + 1), repeat=n)
+        probes = [tuple(1 + (k * 7919 * (i + 1)) % 4096 for i in range(n)) for k in range(1, 400)]
+        probes += [tuple(v if i == j else 1 + (v * 31 + 7 * i) % side for i in range(n)) for j in range(n) for v in range(side, 300)]
+        factor = [dict() for _ in range(n)]
+
+        def g(i, v):
+            f = factor[i]
+            if v not in f:
+                f[v] = along(i, v)
+            return f[v]
+
+        separable = True
+        for pt in itertools.chain(grid, probes):
+            prod = 1
+            for i, v in enumerate(pt):
+                prod *= g(i, v)
+            if P(*pt) * pb ** (n - 1) != prod:
+                separable = False
+                break
+        if not separable:
+            continue
+        want = target * pb ** (n - 1)
+        tables = []
+        for i in range(n):
+            table: Dict[int, list] = {}
+            for v in range(1, SEARCH_LIMIT_MANY + 1):
+                table.setdefault(g(i, v), []).append(v)
+            tables.append(table)
+        out: list = []
+        _signed_search(tables, 0, want, (), out)
+        if not any(ok(c) for c in out) and _brute_force_finds(ok, n):
+            return None  # the searches disagree: say nothing rather than guess
+        return out
+    return None
+
+
+def _separating_constant(p0, n: int):
+    """The c that makes p0 + c a product of one-symbol factors, if one can.
+
+    For Q = f(x) * g(y): Q(x, y) * Q(x', y') == Q(x, y') * Q(x', y). With Q = p0 + c
+    that is linear in c; solve it at the first points where it is not degenerate.
+    The caller verifies the factorization on a grid.
+    """
+    rest = (1,) * (n - 2)
+    for x in range(1, 40):
+        for y in range(1, 40):
+            x2, y2 = x + 3, y + 5
+            a, b = p0(x, y, *rest), p0(x2, y2, *rest)
+            c, d = p0(x, y2, *rest), p0(x2, y, *rest)
+            den = a + b - c - d
+            if den:
+                num = c * d - a * b
+                return num // den if num % den == 0 else None
+    return None
+
+
+def _base_point(P, n: int):
+    import itertools
+
+    for total in range(n, 40 * n):
+        for pt in itertools.product(range(1, total), repeat=n):
+            if sum(pt) == total and P(*pt) > 0:
+                return pt
+    return None
+
+
+def _signed_search(tables, i, remaining, prefix, out):
+    if len(out) >= MAX_SOLUTIONS * 4:
+        return
+    if i == len(tables) - 1:
+        for v in tables[i].get(remaining, ()):
+            out.append(prefix + (v,))
+        return
+    for value, xs in tables[i].items():
+        if value != 0 and remaining % value == 0:
+            for x in xs:
+                _signed_search(tables, i + 1, remaining // value, prefix + (x,), out)
+
+
+def _brute_force_finds(ok, n: int) -> bool:
+    import itertools
+
+    return any(ok(pt) for pt in itertools.product(range(1, CONFIRM_BOX[n] + 1), repeat=n))

@@ -974,6 +974,15 @@ class Interpreter:
             self.call_function(FunctionRef(init, obj, owner, owner.globals), args, kwargs, node)
         elif info.is_sequential():
             self.sequential_init(obj, args)
+        elif args or kwargs:
+            # no __init__ of its own: a dataclass's generated one binds its fields; any
+            # other (NamedTuple, attrs, a base class outside this file) stays unknown
+            fields = _dataclass_fields(info.node) if not info.is_module() else None
+            if fields is None or len(args) > len(fields) or any(k not in fields for k in kwargs):
+                return Unknown(f"`{info.name}(...)` without an __init__ shapelint can follow", node)
+            for name, value in zip(fields, args):
+                obj.attrs[name] = value
+            obj.attrs.update(kwargs)
         return obj
 
     def sequential_init(self, obj: ModuleValue, args) -> None:
@@ -1482,3 +1491,24 @@ def _dict_method(obj: dict, name, args):
     if name == "setdefault" and args and _hashable(args[0]):
         return obj.setdefault(args[0], args[1] if len(args) > 1 else None)
     return Unknown(f"dict.{name}")
+
+
+def _dataclass_fields(node: cst.ClassDef) -> Optional[List[str]]:
+    """The field names of a plain `@dataclass` class, in order; None for anything else."""
+    names = []
+    for d in node.decorators:
+        target = d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator
+        names.append(dotted(target))
+    if not any(n in ("dataclass", "dataclasses.dataclass") for n in names):
+        return None
+    fields = []
+    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else []
+    for stmt in body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                    ann = small.annotation.annotation
+                    ann_name = dotted(ann.value if isinstance(ann, cst.Subscript) else ann) or ""
+                    if not ann_name.endswith("ClassVar"):
+                        fields.append(small.target.value)
+    return fields

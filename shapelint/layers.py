@@ -168,6 +168,21 @@ def conv_check(ctx, m) -> None:
             m.invalid = True
             return
     stride = ntuple(p.get("stride", 1), spec_dims(m.kind))
+    if m.kind.startswith("ConvTranspose"):
+        n = spec_dims(m.kind)
+        op, dil = ntuple(p.get("output_padding", 0), n), ntuple(p.get("dilation", 1), n)
+        if stride and op and dil:
+            for o, s, d in zip(op, stride, dil):
+                if o >= s and o >= d:  # torch: output padding must be smaller than either stride or dilation
+                    ctx.report(
+                        R.ShapeMismatch.finding(
+                            m.param_node("output_padding"),
+                            op=m.label(),
+                            detail=f"output_padding {o} must be smaller than stride {s} or dilation {d}; use output_padding={max(s, d) - 1}",
+                        )
+                    )
+                    m.invalid = True
+                    return
     if p.get("padding") == "same" and stride and any(s != 1 for s in stride):
         ctx.report(
             R.SamePaddingStride.finding(
@@ -745,8 +760,8 @@ _CONVT = (
 _MAXPOOL = (("kernel_size", REQUIRED), ("stride", None), ("padding", 0), ("dilation", 1), ("return_indices", False), ("ceil_mode", False))
 _AVGPOOL1 = (("kernel_size", REQUIRED), ("stride", None), ("padding", 0), ("ceil_mode", False), ("count_include_pad", True))
 _AVGPOOL = _AVGPOOL1 + (("divisor_override", None),)
-_BN = (("num_features", REQUIRED), ("eps", 1e-5), ("momentum", 0.1), ("affine", True), ("track_running_stats", True), ("device", None), ("dtype", None))
-_IN = (("num_features", REQUIRED), ("eps", 1e-5), ("momentum", 0.1), ("affine", False), ("track_running_stats", False), ("device", None), ("dtype", None))
+_BN = (("num_features", REQUIRED), ("eps", 1e-5), ("momentum", 0.1), ("affine", True), ("track_running_stats", True), ("device", None), ("dtype", None), ("bias", True))
+_IN = (("num_features", REQUIRED), ("eps", 1e-5), ("momentum", 0.1), ("affine", False), ("track_running_stats", False), ("device", None), ("dtype", None), ("bias", True))
 _RNN = (
     ("input_size", REQUIRED), ("hidden_size", REQUIRED), ("num_layers", 1), ("bias", True),
     ("batch_first", False), ("dropout", 0.0), ("bidirectional", False),
@@ -776,7 +791,7 @@ for _n in (1, 2, 3):
 _add("BatchNorm1d", _BN, make_batchnorm_forward((2, 3)))
 _add("BatchNorm2d", _BN, make_batchnorm_forward((4,)))
 _add("BatchNorm3d", _BN, make_batchnorm_forward((5,)))
-_add("GroupNorm", (("num_groups", REQUIRED), ("num_channels", REQUIRED), ("eps", 1e-5), ("affine", True), ("device", None), ("dtype", None)), groupnorm_forward, groupnorm_check)
+_add("GroupNorm", (("num_groups", REQUIRED), ("num_channels", REQUIRED), ("eps", 1e-5), ("affine", True), ("device", None), ("dtype", None), ("bias", True)), groupnorm_forward, groupnorm_check)
 _add("LayerNorm", (("normalized_shape", REQUIRED), ("eps", 1e-5), ("elementwise_affine", True), ("bias", True), ("device", None), ("dtype", None)), layernorm_forward)
 _add("Linear", (("in_features", REQUIRED), ("out_features", REQUIRED), ("bias", True), ("device", None), ("dtype", None)), linear_forward)
 _add("Flatten", (("start_dim", 1), ("end_dim", -1)), flatten_forward)

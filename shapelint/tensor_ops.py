@@ -174,7 +174,11 @@ def _reshape_prov(site, x, out):
 def _fold_report(ctx, site, op, x, per_sample, given, sizes):
     new_batch = exact_div(mul(ctx.batch, per_sample), given)
     if new_batch is None:
-        new_batch = f"B*{per_sample}/{given}"
+        b = getattr(ctx, "batch_display", None)
+        if isinstance(b, int) and is_known(per_sample) and is_known(given) and given and (b * per_sample) % given == 0:
+            new_batch = b * per_sample // given  # the declared batch: say the number torch gives
+        else:
+            new_batch = f"B*{per_sample}/{given}"
     rest = sizes[1:]
     if len(rest) == 1:
         hint = f"use x.view(x.size(0), -1) or x.flatten(1) (each sample has {per_sample} values, not {given})"

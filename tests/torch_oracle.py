@@ -40,7 +40,13 @@ def load(source: str, filename: str = "<fixture>") -> types.ModuleType:
     mod = types.ModuleType("fixture_under_test")
     mod.__file__ = filename
     code = compile(source, filename, "exec")
-    exec(code, mod.__dict__)  # noqa: S102 - the oracle runs test fixtures on purpose
+    import sys
+
+    sys.modules[mod.__name__] = mod  # @dataclass looks its class's module up there
+    try:
+        exec(code, mod.__dict__)  # noqa: S102 - the oracle runs test fixtures on purpose
+    finally:
+        sys.modules.pop(mod.__name__, None)
     return mod
 
 

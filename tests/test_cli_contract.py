@@ -1,0 +1,167 @@
+"""CONTRACT.md pinned with real subprocess runs of the CLI.
+
+Expected numbers come from the fixtures' own text (the `# defect` line, the columns of
+the literal in that line) or from torch's formulas written out, never from shapelint.
+"""
+
+import json
+import os
+
+import pytest
+
+from conftest import ROOT, run_cli
+
+FIX = os.path.join(ROOT, "fixtures")
+
+
+def fixture(name):
+    return os.path.join(FIX, name)
+
+
+def _defect_line(path):
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    (n,) = [i for i, ln in enumerate(lines, 1) if "# defect" in ln]
+    return n, lines[n - 1]
+
+
+def test_json_diagnostic_fields_types_and_positions():
+    path = fixture("shp002_linear_bad.py")
+    r = run_cli("--format", "json", path)
+    assert r.returncode == 1, r.stderr
+    (d,) = json.loads(r.stdout)
+    for key, typ in (("path", str), ("line", int), ("column", int), ("code", str), ("severity", str), ("message", str)):
+        assert isinstance(d[key], typ), key
+    assert d["path"] == path and d["code"] == "SHP002" and d["severity"] == "error"
+    line, text = _defect_line(path)
+    assert d["line"] == line
+    # 1-based column of the in_features literal `16 * 5 * 5` in that line
+    assert d["column"] == text.index("16 * 5 * 5") + 1
+    # both numbers: 16 * 5 * 5 = 400 declared; torch: 28 -> conv5 24 -> pool 12 -> conv5 8, 16 * 8 * 8 = 1024
+    assert "400" in d["message"] and "1024" in d["message"]
+
+
+def test_exit_zero_when_clean_and_json_is_an_empty_array():
+    r = run_cli("--format", "json", fixture("seed_simple_cnn.py"), fixture("layers_conv.py"))
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == []
+
+
+def test_exit_two_on_usage_errors():
+    assert run_cli().returncode == 2
+    assert run_cli("--input-shape", "Net=a,,b", fixture("seed_simple_cnn.py")).returncode == 2
+    assert run_cli("--input-shape", "Net", fixture("seed_simple_cnn.py")).returncode == 2
+    assert run_cli("--format", "yaml", fixture("seed_simple_cnn.py")).returncode == 2
+    r = run_cli("--input-shape", "=1,2", fixture("seed_simple_cnn.py"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+def test_missing_path_is_exit_two_but_other_files_are_checked():
+    r = run_cli("--format", "json", fixture("shp003_view_bad.py"), os.path.join(FIX, "no_such_file.py"))
+    assert r.returncode == 2
+    assert "no_such_file.py" in r.stderr and "Traceback" not in r.stderr
+    assert [d["code"] for d in json.loads(r.stdout)] == ["SHP003"]
+
+
+def test_file_that_does_not_parse_is_a_diagnostic(tmp_path):
+    p = tmp_path / "broken.py"
+    p.write_text("import torch.nn as nn\n\nclass Net(nn.Module):\n    def forward(self, x)\n        return x\n")
+    good = tmp_path / "good.py"
+    good.write_text("import torch.nn as nn\n\nclass Net(nn.Module):  # shapelint: input=(1, 2, 3)\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(3, 4)\n\n    def forward(self, x):\n        return self.fc(x)\n")
+    r = run_cli("--format", "json", str(p), str(good))
+    assert r.returncode == 1, r.stderr
+    assert "Traceback" not in r.stderr
+    (d,) = json.loads(r.stdout)
+    assert d["code"] == "SHP100" and d["severity"] == "error" and d["path"] == str(p)
+    assert d["line"] == 4 and d["column"] >= 1
+
+
+def test_undecodable_file_is_a_diagnostic(tmp_path):
+    p = tmp_path / "latin.py"
+    p.write_bytes(b"import torch\nx = '\xff\xfe'\n")
+    r = run_cli("--format", "json", str(p))
+    assert r.returncode in (0, 1) and "Traceback" not in r.stderr
+    if r.returncode == 1:
+        assert json.loads(r.stdout)[0]["line"] >= 1
+
+
+def test_input_shape_repeats_and_overrides_the_comment():
+    path = fixture("seed_pooling.py")
+    # DownBy4: MaxPool2d(4, 4) then Linear(3 * 8 * 8): with a 64x64 input the pool gives 16x16 (torch: (64 - 4) // 4 + 1)
+    r = run_cli("--format", "json", "--input-shape", "DownBy4=2,3,64,64", "--input-shape", "SameSize7=2,3,28,28", path)
+    assert r.returncode == 1
+    (d,) = json.loads(r.stdout)
+    assert d["code"] == "SHP002" and str(3 * 16 * 16) in d["message"] and "192" in d["message"]
+    r = run_cli("--format", "json", "--input-shape", "DownBy4=2,3,32,32", "--input-shape", "SameSize7=2,3,30,30", path)
+    (d,) = json.loads(r.stdout)
+    assert d["code"] == "SHP002" and str(16 * 30 * 30) in d["message"]
+
+
+def test_module_level_variable_target():
+    path = fixture("seed_sequential_add_module.py")
+    r = run_cli("--format", "json", "--input-shape", "model=2,3,32,32", path)
+    assert r.returncode == 0 and json.loads(r.stdout) == []
+    # 16x16 images: Conv1 keeps 16, Pool1 gives 8, so FC gets 16 * 8 * 8 = 1024, not 4096
+    r = run_cli("--format", "json", "--input-shape", "model=2,3,16,16", path)
+    assert r.returncode == 1
+    (d,) = json.loads(r.stdout)
+    assert d["code"] == "SHP002" and "1024" in d["message"] and "4096" in d["message"]
+
+
+def test_explain_json_structure():
+    path = fixture("seed_pooling.py")
+    r = run_cli("--explain", "--format", "json", path)
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert set(data) >= {"models"}
+    models = {m["class"]: m for m in data["models"]}
+    assert set(models) == {"DownBy4Small", "DownBy4", "SameSize7", "BinaryImageClassification"}
+    for m in data["models"]:
+        assert m["path"] == path and isinstance(m["line"], int) and isinstance(m["layers"], list)
+        for row in m["layers"]:
+            assert set(row) >= {"module", "line", "op", "in", "out"}
+            assert row["module"] is None or isinstance(row["module"], str)
+            assert isinstance(row["line"], int) and row["line"] >= 1 and isinstance(row["op"], str)
+            for dims in (row["in"], row["out"]):
+                assert all(isinstance(v, (int, str)) for v in dims)
+    bic = models["BinaryImageClassification"]
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    assert lines[bic["line"] - 1].startswith("class BinaryImageClassification")
+    assert bic["input"] == [8, 3, 64, 64]
+    rows = {r["module"]: r for r in bic["layers"]}
+    # module names as torch's named_modules() spells them
+    assert {"conv_block", "conv_block.0", "conv_block.1", "conv_block.4", "classifier"} <= set(rows)
+    assert rows["conv_block.4"]["op"] == "MaxPool2d" and rows["conv_block.4"]["out"] == [8, 32, 32, 32]
+    assert rows["classifier"]["in"] == [8, 32 * 32 * 32]
+    functional = [r for r in bic["layers"] if r["module"] is None]
+    assert functional and all(r["op"] for r in functional)  # x.view(...)
+
+
+def test_explain_symbolic_dims_are_strings(tmp_path):
+    p = tmp_path / "sym.py"
+    p.write_text("import torch.nn as nn\n\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.conv = nn.Conv2d(3, 4, 3)\n\n    def forward(self, x):\n        return self.conv(x)\n")
+    r = run_cli("--explain", "--format", "json", str(p))
+    assert r.returncode == 0
+    (m,) = json.loads(r.stdout)["models"]
+    (row,) = m["layers"]
+    assert row["module"] == "conv" and row["out"][1] == 4
+    assert all(isinstance(v, str) for v in (row["out"][0], row["out"][2], row["out"][3]))
+
+
+@pytest.mark.parametrize("fmt", ["text", "concise"])
+def test_text_formats_show_path_line_column(fmt):
+    path = fixture("shp001_channel_mismatch_bad.py")
+    r = run_cli("--format", fmt, path)
+    assert r.returncode == 1
+    line, text = _defect_line(path)
+    assert f"{path}:{line}:{text.index('64, 64') + 1}: SHP001" in r.stdout
+
+
+def test_directory_argument_checks_every_fixture():
+    r = run_cli("--format", "json", FIX)
+    assert r.returncode == 1, r.stderr[-2000:]
+    paths = {os.path.basename(d["path"]) for d in json.loads(r.stdout) if d["severity"] == "error"}
+    bad = {n for n in os.listdir(FIX) if n.endswith("_bad.py") and "variable" not in n and "add_module" not in n}
+    assert bad <= paths, sorted(bad - paths)
+    assert not {p for p in paths if not p.endswith("_bad.py")}
