@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, Optional, Tuple
 
 from . import rules as R
-from .findings import At
+from .findings import At, Code
 from .symbolic import Dim, Expr, add, ceildiv, floordiv, is_known, mul, product
 from .values import UNKNOWN, ModuleValue, Origin, Tensor, Unknown, is_unknown
 
@@ -548,8 +548,16 @@ def normalize_dim(dim, rank: int):
     return None
 
 
+def op_text(site, fallback: str = None):
+    """How a message names an operation: its source text for a functional call or
+    tensor method (`x.view(-1, 512)`), the module's name for a layer."""
+    if isinstance(site, Site) and site.node is not None:
+        return Code(site.node)
+    return fallback or site.label()
+
+
 def dim_error(ctx, site, op: str, dim, x) -> Unknown:
-    ctx.report(R.DimOutOfRange.finding(site.node, op=op, dim=dim, rank=len(x.shape), shape=shape_text(x.shape)))
+    ctx.report(R.DimOutOfRange.finding(site.node, op=op_text(site, op), dim=dim, rank=len(x.shape), shape=shape_text(x.shape)))
     return Unknown("bad dim")
 
 
