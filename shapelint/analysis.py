@@ -77,6 +77,7 @@ class Run:
         self.lost_sites: List[tuple] = []
         self.input_symbols: Dict[str, Expr] = {}
         self.rank_assumed = False
+        self.conditional = 0  # > 0 while running code that only one undecided path reaches
 
     # findings ----------------------------------------------------------------
     @property
@@ -154,6 +155,8 @@ class Run:
         if not self.recording:
             return None
         entry = {"module": m.name, "_node": m.node or call_node, "_call": call_node, "op": m.kind, "_in": x}
+        if self.conditional:
+            entry["conditional"] = True
         self.layers.append(entry)
         return entry
 
@@ -179,7 +182,10 @@ class Run:
         if isinstance(result, (int, float, Expr)) or (isinstance(result, tuple) and not (result and isinstance(result[0], Tensor))):
             return  # x.size(0), x.dim(): a number, not a tensor row of the table
         if self.recording and (isinstance(before, Tensor) or isinstance(result, Tensor)):
-            self.layers.append({"module": None, "_node": node, "_call": node, "op": label, "_in": before, "_out": result})
+            entry = {"module": None, "_node": node, "_call": node, "op": label, "_in": before, "_out": result}
+            if self.conditional:
+                entry["conditional"] = True
+            self.layers.append(entry)
 
 
 def _shape_of(v):

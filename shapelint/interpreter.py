@@ -361,6 +361,8 @@ class Interpreter:
         if not falling:
             vals = [r[1] for r in returning]
             raise ReturnSignal(vals[0] if all(_same_value(v, vals[0]) for v in vals) else Unknown("paths return different values"))
+        if returning and not frame.alt_returns:
+            self.ctx.conditional += 1  # the rest of this function runs on one path only
         frame.alt_returns.extend(r[1] for r in returning)
         merged = dict(falling[0][2])
         for r in falling[1:]:
@@ -931,6 +933,8 @@ class Interpreter:
         finally:
             self.depth -= 1
             self.unit = outer_unit
+            if frame.alt_returns:
+                self.ctx.conditional -= 1
         for alt in frame.alt_returns:
             if not _same_value(alt, result):
                 return Unknown("paths return different values", node)
