@@ -523,17 +523,22 @@ def linear_forward(ctx, m, x, call=None):
         return _rank_error(ctx, m, x, "at least 1-D", "Linear reads (*, in_features)")
     last = shape[-1]
     if is_known(fin) and not _ok_equal(ctx, last, fin, f"{m.label()} in_features"):
+        if isinstance(last, Expr) and ctx.batch in [Expr.symbol(s) for s in last.symbols()]:
+            # the batch was flattened into the features: the flatten is wrong, not the Linear
+            hint, edits, fix = "the batch dimension was flattened into the features: flatten per sample with torch.flatten(x, 1)", [], None
+        else:
+            hint, edits, fix = f"use in_features={ctx.show(last)}", _edit(m, "in_features", last), f"Set in_features={last}"
         ctx.report(
             R.InFeaturesMismatch.finding(
                 m.param_node("in_features"),
                 layer=m.label(),
                 expected=fin,
                 param="in_features",
-                actual=last,
+                actual=ctx.show(last),
                 origin=origin_parts(x, len(shape) - 1),
-                fix_value=last,
-                edits=_edit(m, "in_features", last),
-                fix=f"Set in_features={last}",
+                hint=hint,
+                edits=edits,
+                fix=fix,
             )
         )
     out = fout if is_known(fout) else Expr.opaque("f")
@@ -733,7 +738,7 @@ def make_rnn_forward(kind: str):
                     param="input_size",
                     actual=shape[-1],
                     origin=origin_parts(x, len(shape) - 1),
-                    fix_value=shape[-1],
+                    hint=f"use input_size={shape[-1]}",
                     edits=_edit(m, "input_size", shape[-1]),
                     fix=f"Set input_size={shape[-1]}",
                 )

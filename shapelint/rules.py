@@ -106,7 +106,7 @@ class InFeaturesMismatch(Rule):
     name = "in-features-mismatch"
     message = (
         "{layer} expects {expected} input features ({param}) but receives {actual} "
-        "({origin}); use {param}={fix_value}"
+        "({origin}); {hint}"
     )
     summary = "A Linear's in_features (or an RNN's input_size) differs from the features it receives."
     why = "torch raises `mat1 and mat2 shapes cannot be multiplied (AxB and CxD)` on the first batch."
