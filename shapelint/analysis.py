@@ -33,6 +33,8 @@ class ModelReport:
     lost: List[tuple] = field(default_factory=list)
     line: int = 0
     output: Optional[list] = None
+    # with explain: (line, name, shape) for each tensor bound to a name (or "return") in forward
+    assignments: List[tuple] = field(default_factory=list)
 
     def to_json(self, path: str) -> dict:
         return {
@@ -71,6 +73,7 @@ class Run:
         self.layers: List[dict] = []
         self.lost_sites: List[tuple] = []
         self.input_symbols: Dict[str, Expr] = {}
+        self.assignments: Optional[List[tuple]] = None  # a list only when explaining
 
     # findings ----------------------------------------------------------------
     @property
@@ -139,10 +142,14 @@ class Run:
         if self.recording:
             self.lost_sites.append((node, reason))
 
+    def record_value(self, node, name: str, value) -> None:
+        if self.recording and _shape_of(value) is not None:
+            self.assignments.append((node, name, self.display(_shape_of(value))))
+
     def begin_module(self, m: ModuleValue, call_node, x):
         if not self.recording:
             return None
-        entry = {"module": m.name, "_node": m.node or call_node, "_call": call_node, "op": m.kind, "_in": x}
+        entry = {"module": m.name, "_node": m.node or call_node, "_call": call_node, "op": m.kind, "_in": x, "_params": m.params}
         self.layers.append(entry)
         return entry
 
@@ -237,7 +244,7 @@ def check_source(path: str, data, input_shapes: Optional[Dict[str, list]] = None
         result.findings.append(f)
         return result
 
-    checker = FileChecker(path, module, input_shapes or {})
+    checker = FileChecker(path, module, input_shapes or {}, explain=explain)
     try:
         checker.run()
     except RecursionError:
@@ -305,14 +312,17 @@ def _finish_model_report(m: ModelReport, position_of) -> None:
         c = position_of(layer["_call"])
         layer["line"] = p[0] if p else (c[0] if c else 0)
         layer["call_line"] = c[0] if c else layer["line"]
+        layer["_def_range"], layer["_call_range"] = p, c  # (line, col, end_line, end_col), 1-based
     m.lost = [((position_of(n) or (0,))[0], why) for n, why in m.lost]
+    m.assignments = [((position_of(n) or (0,))[0], name, shape) for n, name, shape in m.assignments]
 
 
 class FileChecker:
-    def __init__(self, path: str, module: cst.Module, input_shapes: Dict[str, list]):
+    def __init__(self, path: str, module: cst.Module, input_shapes: Dict[str, list], explain: bool = False):
         self.path = path
         self.module = module
         self.input_shapes = input_shapes
+        self.explain = explain
         self.findings: List[Finding] = []
         self.models: List[ModelReport] = []
         self.globals: Dict[str, Any] = {"__name__": "shapelint"}  # skips `if __name__ == "__main__":`
@@ -360,6 +370,8 @@ class FileChecker:
         declared = self.declared_input(name, comment_dims)
         batch_display = declared[0] if declared else None
         run = Run(batch_display=batch_display, recording=True)
+        if self.explain:
+            run.assignments = []
         interp.ctx = run
         interp.steps = 0
         for m in tree:
@@ -382,6 +394,7 @@ class FileChecker:
         report.layers = [self._layer_row(run, e) for e in run.layers]
         report.output = run.display(_shape_of(out))
         report.lost = run.lost_sites
+        report.assignments = run.assignments or []
         self.models.append(report)
         self.findings.extend(run.findings)
         if declared is None and run.constraint_reasons:
@@ -399,6 +412,7 @@ class FileChecker:
             "out": run.display(_shape_of(e.get("_out"))),
             "_node": e["_node"],
             "_call": e["_call"],
+            "_params": e.get("_params"),
         }
 
     def make_input(self, run: Run, declared: Optional[list]):
