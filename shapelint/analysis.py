@@ -272,7 +272,12 @@ def _positions(module: cst.Module):
     from libcst.metadata import MetadataWrapper, PositionProvider
 
     try:
-        positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        positions = _position_map(module, PositionProvider)
+    except AttributeError:  # libcst internals changed: the public route, which also walks the tree once more
+        try:
+            positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        except RecursionError:
+            positions = {}
     except RecursionError:
         positions = {}
 
@@ -283,6 +288,17 @@ def _positions(module: cst.Module):
         return (r.start.line, r.start.column + 1, r.end.line, r.end.column + 1)
 
     return position_of
+
+
+def _position_map(module: cst.Module, provider_cls) -> dict:
+    """PositionProvider's node -> CodeRange map from its codegen pass alone.
+
+    MetadataWrapper.resolve also runs an (empty) batched visit over the whole tree,
+    which costs about as much as the codegen itself; the map is the same.
+    """
+    provider = provider_cls()
+    provider._gen_impl(module)
+    return provider._computed
 
 
 def _dedupe(findings: List[Finding]) -> List[Finding]:
