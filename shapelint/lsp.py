@@ -68,6 +68,30 @@ def main(argv: Optional[List[str]] = None) -> int:
     return 0
 
 
+def layers_at(snap: Snapshot, line: int, col: int) -> List[tuple]:
+    """(site, range, calls) for the innermost layer definition or call under the cursor.
+
+    Every site with that same range is returned: one definition may be run by several
+    models, or several times.
+    """
+    candidates = []
+    for site in snap.layers:
+        if site.def_range and contains(site.def_range, line, col):
+            candidates.append((site, site.def_range, site.calls))
+        for r in site.call_ranges:
+            if contains(r, line, col):
+                candidates.append((site, r, [c for c in site.calls if c["call_range"] == r]))
+    if not candidates:
+        return []
+
+    def size(r: Range):
+        return (r[2] - r[0], r[3] - r[1] if r[2] == r[0] else 0)
+
+    best = min(size(r) for _s, r, _c in candidates)
+    inner = [c for c in candidates if size(c[1]) == best]
+    return [c for c in inner if c[1] == inner[0][1]]
+
+
 def create_server():
     from lsprotocol import types as lsp
     from pygls.lsp.server import LanguageServer
@@ -277,27 +301,20 @@ def create_server():
         if snap is None:
             return None
         line, col = ls.from_client(snap.lines, params.position)
-        best = None  # (size, site, range, calls)
-        for site in snap.layers:
-            candidates = []
-            if site.def_range and contains(site.def_range, line, col):
-                candidates.append((site.def_range, site.calls))
-            for r in site.call_ranges:
-                if contains(r, line, col):
-                    candidates.append((r, [c for c in site.calls if c["call_range"] == r]))
-            for r, calls in candidates:
-                size = (r[2] - r[0], r[3] - r[1] if r[2] == r[0] else 10**6)
-                if best is None or size < best[0]:
-                    best = (size, site, r, calls)
-        if best is None:
+        found = layers_at(snap, line, col)
+        if not found:
             return None
-        _size, site, r, calls = best
-        findings = []
-        for area in [site.def_range] + list(site.call_ranges):
-            if area is not None:
-                findings += [d for d in snap.findings_in(area) if d not in findings]
+        r = found[0][1]
+        findings: List[Diag] = []
+        for site, _r, _calls in found:
+            for area in [site.def_range] + list(site.call_ranges):
+                if area is not None:
+                    findings += [d for d in snap.findings_in(area) if d not in findings]
         return lsp.Hover(
-            contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=hover_markdown(site, calls, findings)),
+            contents=lsp.MarkupContent(
+                kind=lsp.MarkupKind.Markdown,
+                value=hover_markdown([(site, calls) for site, _r, calls in found], findings),
+            ),
             range=ls.lsp_range(snap.lines, r),
         )
 

@@ -9,10 +9,11 @@ the hover never contradicts the shapes next to it.
 from __future__ import annotations
 
 import math
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from .lsp_snapshot import Diag, LayerSite, shape_text
 
+MAX_CALLS_SHOWN = 4
 AXES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
 
 
@@ -146,28 +147,43 @@ def _arithmetic(op: str, p: dict, inp: list, out: list) -> List[str]:
     return []
 
 
-def hover_markdown(site: LayerSite, calls: List[dict], findings: List[Diag]) -> str:
-    """Markdown for one layer: name, shapes per call, arithmetic, findings with their fix."""
-    title = f"**{site.module}** · `{site.op}`" if site.module else f"`{site.op}`"
-    parts = [f"{title} — shapelint ({site.model})"]
+def hover_markdown(sites: List[Tuple[LayerSite, List[dict]]], findings: List[Diag]) -> str:
+    """Markdown for one layer (as run by each model that uses it): shapes, arithmetic, fixes.
+
+    A layer defined once may run in several models (a block class checked on its own and
+    inside a bigger net) or several times (a loop); each distinct in/out pair is shown
+    once, and calls whose shapes are unknown only when nothing better is known.
+    """
+    def is_known(c):
+        return c["in"] is not None or c["out"] is not None
+
+    useful = [(s, cs) for s, cs in sites if any(is_known(c) for c in cs)] or sites[:1]
+    op = useful[0][0].op
+    names = list(dict.fromkeys(s.module or s.op for s, _ in useful))
+    models = ", ".join(dict.fromkeys(s.model for s, _ in useful))
+    title = f"`{op}`" if names == [op] else ", ".join(f"**{n}**" for n in names) + f" · `{op}`"
+    calls = [c for _, cs in useful for c in cs]
+    known = [c for c in calls if is_known(c)]
+    parts = [f"{title} — shapelint ({models})"]
     shown = set()
-    for c in calls:
+    for c in known or calls[:1]:
         key = (repr(c["in"]), repr(c["out"]))
         if key in shown:
             continue
         shown.add(key)
+        if len(shown) > MAX_CALLS_SHOWN:
+            parts.append("…")
+            break
         inp = shape_text(c["in"]) if c["in"] is not None else "unknown"
         out = shape_text(c["out"]) if c["out"] is not None else "unknown"
-        block = [f"in `{inp}` -> out `{out}`"]
-        math_lines = arithmetic(site.op, c["params"], c["in"], c["out"])
+        block = f"in `{inp}` -> out `{out}`"
+        math_lines = arithmetic(op, c["params"], c["in"], c["out"])
         if math_lines:
-            block.append("```\n" + "\n".join(math_lines) + "\n```")
-        parts.append("\n\n".join(block))
-        if len(shown) >= 4:
-            break
+            block += "\n```\n" + "\n".join(math_lines) + "\n```"
+        parts.append(block)
+    text = "\n\n".join(parts)
     for d in findings:
-        text = f"**{d.code}** {d.message}"
+        text += f"\n\n---\n\n**{d.code}** {d.message}"
         if d.fix:
             text += f"\n\nFix: {d.fix}"
-        parts.append(text)
-    return "\n\n---\n\n".join(parts)
+    return text

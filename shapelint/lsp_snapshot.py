@@ -114,9 +114,10 @@ def build_snapshot(path: str, text: str, input_shapes: Dict[str, list], version:
         if previous is None:
             return Snapshot(version, text, lines, diags, [], [], parsed=False)
         return carry_over(previous, text, lines, version, syntax)
-    statements = _statement_ends(text, lines)
+    tree = _ast_tree(text)
+    statements = _statement_ends(tree, lines)
     layers = _layer_sites(result)
-    hints = _assignment_hints(result, statements, text) + _layer_hints(layers)
+    hints = _assignment_hints(result, statements, _class_spans(tree)) + _layer_hints(layers)
     return Snapshot(version, text, lines, diags, hints, layers, parsed=True)
 
 
@@ -135,11 +136,17 @@ def _diag(f) -> Diag:
 # ---------------------------------------------------------------------------- hints
 
 
-def _statement_ends(text: str, lines: List[str]) -> Dict[int, Tuple[int, int]]:
-    """0-based line -> end (line, code-point column) of the simple statement covering it."""
+def _ast_tree(text: str) -> Optional[ast.AST]:
+    """Python's own parser (fast, C): statement ends and class spans for placing hints."""
     try:
-        tree = ast.parse(text)
+        return ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _statement_ends(tree: Optional[ast.AST], lines: List[str]) -> Dict[int, Tuple[int, int]]:
+    """0-based line -> end (line, code-point column) of the simple statement covering it."""
+    if tree is None:
         return {}
     ends: Dict[int, Tuple[int, int]] = {}
     for node in ast.walk(tree):
@@ -154,11 +161,9 @@ def _statement_ends(text: str, lines: List[str]) -> Dict[int, Tuple[int, int]]:
     return ends
 
 
-def _class_spans(text: str) -> Dict[Tuple[str, int], Tuple[int, int]]:
+def _class_spans(tree: Optional[ast.AST]) -> Dict[Tuple[str, int], Tuple[int, int]]:
     """(class name, 1-based def line) -> (first, last) 1-based line of the class body."""
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    if tree is None:
         return {}
     spans = {}
     for node in ast.walk(tree):
@@ -175,25 +180,27 @@ def _join_shapes(shapes: List[str]) -> str:
     return text + (" | …" if len(distinct) > MAX_SHAPES_PER_HINT else "")
 
 
-def _assignment_hints(result: FileResult, ends: Dict[int, Tuple[int, int]], text: str) -> List[Hint]:
+def _assignment_hints(result: FileResult, ends: Dict[int, Tuple[int, int]], spans: dict) -> List[Hint]:
     """`x: (B, 18, 16, 16)` after each forward statement that binds (or returns) a tensor.
 
     A line run by several models (a block used by a bigger net) shows the shapes of the
-    model whose own class holds the line, if that model reached it; else every shape seen.
+    best-informed runs: models with a declared input first, then the model whose own
+    class holds the line, then every shape seen.
     """
-    spans = _class_spans(text)
-    per_line: Dict[Tuple[int, str], List[Tuple[bool, str]]] = {}
+    per_line: Dict[Tuple[int, str], List[Tuple[int, str]]] = {}
     for m in result.models:
         span = spans.get((m.name, m.line)) if m.kind == "class" else None
+        declared = bool(m.input) and isinstance(m.input[0], int)
         for line, name, shape in m.assignments:
             if line < 1 or shape is None:
                 continue
             own = bool(span and span[0] <= line <= span[1])
-            per_line.setdefault((line, name), []).append((own, shape_text(shape)))
+            rank = (0 if declared else 2) + (0 if own else 1)
+            per_line.setdefault((line, name), []).append((rank, shape_text(shape)))
     hints = []
     for (line, name), seen in per_line.items():
-        own = [s for o, s in seen if o]
-        shapes = own or [s for _o, s in seen]
+        best = min(r for r, _s in seen)
+        shapes = [s for r, s in seen if r == best]
         end = ends.get(line - 1)
         if end is None:
             continue

@@ -24,7 +24,7 @@ from torch_oracle import run_model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # one server for the whole module: starting one costs seconds (lsprotocol imports slowly)
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+lsp_test = pytest.mark.asyncio(loop_scope="module")
 
 FLATTEN_BUG = textwrap.dedent(
     """\
@@ -205,6 +205,7 @@ def torch_shapes(source: str, target: str, shape: list):
 # ---------------------------------------------------------------------------- diagnostics
 
 
+@lsp_test
 async def test_diagnostic_range_is_utf16_after_an_emoji(client: RecordingClient, tmp_path):
     assert run_model(FLATTEN_BUG, "Net", [4, 3, 32, 32]).verdict == "crash"  # torch agrees it is a bug
     doc = Doc(client, tmp_path / "net.py", FLATTEN_BUG)
@@ -217,6 +218,7 @@ async def test_diagnostic_range_is_utf16_after_an_emoji(client: RecordingClient,
     assert diags[0].source == "shapelint"
 
 
+@lsp_test
 async def test_change_introduces_then_removes_a_bug(client: RecordingClient, tmp_path):
     good = FLATTEN_BUG.replace(BAD_FEATURES, "18 * 16 * 16")
     assert run_model(good, "Net", [4, 3, 32, 32]).verdict == "ok"
@@ -231,6 +233,7 @@ async def test_change_introduces_then_removes_a_bug(client: RecordingClient, tmp
     assert await doc.diagnostics() == []
 
 
+@lsp_test
 async def test_syntax_error_keeps_results_for_unchanged_lines(client: RecordingClient, tmp_path):
     doc = Doc(client, tmp_path / "net.py", FLATTEN_BUG)
     assert [d.code for d in await doc.diagnostics()] == ["SHP002"]
@@ -251,6 +254,7 @@ async def test_syntax_error_keeps_results_for_unchanged_lines(client: RecordingC
     assert diags[0].range == position_of(doc.text, BAD_FEATURES)
 
 
+@lsp_test
 async def test_burst_of_50_changes_publishes_the_last_state(client: RecordingClient, tmp_path):
     doc = Doc(client, tmp_path / "net.py", FLATTEN_BUG)
     await doc.diagnostics()
@@ -301,6 +305,7 @@ def shape_label(dims) -> str:
     return "(" + ", ".join(str(d) for d in dims) + ")"
 
 
+@lsp_test
 async def test_inlay_hints_show_the_shapes_torch_computes(client: RecordingClient, tmp_path):
     outcome = run_model(HINTS_MODEL, "Net", [4, 3, 32, 32])
     assert outcome.verdict == "ok", outcome.error
@@ -334,6 +339,7 @@ async def test_inlay_hints_show_the_shapes_torch_computes(client: RecordingClien
         previous = torch_out[module]
 
 
+@lsp_test
 async def test_input_shape_comes_from_the_workspace_pyproject(client: RecordingClient, tmp_path):
     (tmp_path / "pyproject.toml").write_text('[tool.shapelint.input-shapes]\nNet = [2, 3, 16, 16]\n')
     source = HINTS_MODEL.replace("  # shapelint: input=(4, 3, 32, 32)", "").replace("18 * 8 * 8", "18 * 4 * 4")
@@ -345,6 +351,7 @@ async def test_input_shape_comes_from_the_workspace_pyproject(client: RecordingC
     assert hints[line_of(source, "x = self.conv1(x)")].label == f"x: {shape_label(outcome.shapes['conv1'][0])}"
 
 
+@lsp_test
 async def test_a_broken_pyproject_is_a_diagnostic_not_a_crash(client: RecordingClient, tmp_path):
     (tmp_path / "pyproject.toml").write_text("[tool.shapelint\n")
     doc = Doc(client, tmp_path / "net.py", FLATTEN_BUG)
@@ -357,6 +364,7 @@ async def test_a_broken_pyproject_is_a_diagnostic_not_a_crash(client: RecordingC
 # ---------------------------------------------------------------------------- hover and quick fix
 
 
+@lsp_test
 async def test_hover_on_a_conv_call_shows_the_arithmetic(client: RecordingClient, tmp_path):
     outcome = run_model(HINTS_MODEL, "Net", [4, 3, 32, 32])
     height = outcome.shapes["conv1"][0][2]
@@ -374,6 +382,7 @@ async def test_hover_on_a_conv_call_shows_the_arithmetic(client: RecordingClient
     assert hover.range == call
 
 
+@lsp_test
 async def test_hover_on_a_definition_shows_its_finding_and_fix(client: RecordingClient, tmp_path):
     doc = Doc(client, tmp_path / "net.py", FLATTEN_BUG)
     await doc.diagnostics()
@@ -387,6 +396,7 @@ async def test_hover_on_a_definition_shows_its_finding_and_fix(client: Recording
     assert f"receives {GOOD_FEATURES} (does not match in_features={18 * 32 * 32})" in text
 
 
+@lsp_test
 async def test_quick_fix_applied_makes_the_diagnostic_go_away(client: RecordingClient, tmp_path):
     doc = Doc(client, tmp_path / "net.py", FLATTEN_BUG)
     (diag,) = await doc.diagnostics()
@@ -406,3 +416,117 @@ async def test_quick_fix_applied_makes_the_diagnostic_go_away(client: RecordingC
         doc.edit(e.range, e.new_text)
     assert doc.text == fixed
     assert await doc.diagnostics() == []
+
+
+BLOCK_TWICE = textwrap.dedent(
+    """\
+    import torch.nn as nn
+
+
+    class Block(nn.Module):
+        def __init__(self, cin, cout):
+            super().__init__()
+            self.conv = nn.Conv2d(cin, cout, 3, stride=2, padding=1)
+
+        def forward(self, x):
+            y = self.conv(x)
+            return y
+
+
+    class Net(nn.Module):  # shapelint: input=(2, 3, 40, 40)
+        def __init__(self):
+            super().__init__()
+            self.a = Block(3, 8)
+            self.b = Block(8, 16)
+
+        def forward(self, x):
+            return self.b(self.a(x))
+    """
+)
+
+
+@lsp_test
+async def test_a_block_used_twice_shows_both_runs(client: RecordingClient, tmp_path):
+    outcome = run_model(BLOCK_TWICE, "Net", [2, 3, 40, 40])
+    assert outcome.verdict == "ok", outcome.error
+    first, second = outcome.shapes["a.conv"][0], outcome.shapes["b.conv"][0]
+    doc = Doc(client, tmp_path / "net.py", BLOCK_TWICE)
+    assert await doc.diagnostics() == []
+    hints = await doc.hints()
+    assert hints[line_of(BLOCK_TWICE, "y = self.conv(x)")].label == f"y: {shape_label(first)} | {shape_label(second)}"
+    where = position_of(BLOCK_TWICE, "nn.Conv2d(cin")
+    hover = await client.text_document_hover_async(
+        lsp.HoverParams(text_document=lsp.TextDocumentIdentifier(uri=doc.uri), position=where.start)
+    )
+    text = hover.contents.value
+    assert "**a.conv**, **b.conv**" in text
+    assert f"in `(2, 3, 40, 40)` -> out `{shape_label(first)}`" in text
+    assert f"in `{shape_label(first)}` -> out `{shape_label(second)}`" in text
+    assert f"height: ({first[2]} + 2*1 - 3) // 2 + 1 = {second[2]}" in text
+
+
+# ---------------------------------------------------------------------------- hover arithmetic, no server
+
+
+def _evaluate(formula: str) -> int:
+    """Evaluate a hover formula such as `(32 + 2*1 - 3) // 2 + 1` or `ceil((..) / 2) + 1 - 1 (..)`."""
+    import math
+
+    expr = formula.split(" (the last window")[0]
+    return eval(expr, {"__builtins__": {}, "ceil": math.ceil})  # noqa: S307 - our own arithmetic text
+
+
+ARITHMETIC_CASES = [
+    ("Conv2d", dict(in_channels=3, out_channels=8, kernel_size=3, stride=2, padding=1), [1, 3, 33, 20]),
+    ("Conv2d", dict(in_channels=3, out_channels=8, kernel_size=(5, 3), stride=(3, 1), padding=(0, 2), dilation=2), [1, 3, 40, 17]),
+    ("Conv1d", dict(in_channels=4, out_channels=4, kernel_size=7, stride=3), [2, 4, 50]),
+    ("ConvTranspose2d", dict(in_channels=8, out_channels=4, kernel_size=4, stride=2, padding=1, output_padding=1), [1, 8, 15, 9]),
+    ("MaxPool2d", dict(kernel_size=3, stride=2, padding=1, ceil_mode=True), [1, 2, 17, 16]),
+    ("MaxPool2d", dict(kernel_size=2), [1, 2, 17, 9]),
+    ("AvgPool2d", dict(kernel_size=3, stride=2, ceil_mode=True), [1, 2, 8, 11]),
+    ("MaxPool1d", dict(kernel_size=4, stride=3, padding=2, dilation=2, ceil_mode=True), [1, 2, 30]),
+    # height: ceil mode's last window would start in the padding, torch drops it; width: it does not
+    ("MaxPool2d", dict(kernel_size=2, stride=2, padding=1, ceil_mode=True), [1, 1, 5, 6]),
+]
+
+
+@pytest.mark.parametrize("op,kwargs,shape", ARITHMETIC_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(ARITHMETIC_CASES)])
+def test_hover_arithmetic_evaluates_to_what_torch_computes(op, kwargs, shape):
+    import torch
+
+    from shapelint.layers import LAYERS
+    from shapelint.lsp_hover import arithmetic
+
+    out = list(getattr(torch.nn, op)(**kwargs)(torch.zeros(*shape)).shape)
+    params = {name: kwargs.get(name, default) for name, default in LAYERS[op].params}
+    lines = arithmetic(op, params, shape, out)
+    axis_lines = [ln for ln in lines if ln.split(":")[0] in ("length", "depth", "height", "width")]
+    n = int(op[-2])
+    assert len(axis_lines) == n, lines
+    for i, line in enumerate(axis_lines):
+        formula, _, shown = line.split(": ", 1)[1].rpartition(" = ")
+        assert int(shown) == out[len(shape) - n + i]
+        assert _evaluate(formula) == out[len(shape) - n + i], line
+
+
+def test_hover_arithmetic_is_left_out_when_it_disagrees_with_the_shape():
+    from shapelint.lsp_hover import arithmetic
+
+    params = dict(in_channels=3, out_channels=8, kernel_size=3, stride=1, padding=0, dilation=1)
+    # (10 + 0 - 3)//1 + 1 = 8, so a claimed 9 must not get a formula that says otherwise
+    lines = arithmetic("Conv2d", params, [1, 3, 10, 10], [1, 8, 9, 8])
+    assert not any(ln.startswith("height") for ln in lines)
+    assert "width: (10 + 2*0 - 3) // 1 + 1 = 8" in lines
+
+
+def test_position_map_equals_libcst_metadata_wrapper():
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    from shapelint.analysis import _position_map
+
+    module = cst.parse_module(FLATTEN_BUG + HINTS_MODEL.replace("import torch.nn as nn\n", ""))
+    public = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    ours = _position_map(module, PositionProvider)
+    assert len(public) > 100
+    assert dict(public) == dict(ours)
