@@ -252,7 +252,8 @@ def check_source(path: str, data, input_shapes: Optional[Dict[str, list]] = None
     result.models = checker.models
     findings = _dedupe(checker.findings)
     need_positions = bool(findings) or explain
-    position_of = _positions(module) if need_positions else (lambda n: None)
+    wanted = _wanted_nodes(findings, result.models if explain else [])
+    position_of = _positions(module, wanted) if need_positions else (lambda n: None)
     for f in findings:
         f.path = path
         f.resolve(position_of)
@@ -268,26 +269,63 @@ def _syntax_message(e: cst.ParserSyntaxError) -> str:
     return msg.rstrip(".")
 
 
-def _positions(module: cst.Module):
+def _positions(module: cst.Module, wanted=()):
+    """position_of(node) -> (line, col, end_line, end_col), 1-based, end exclusive.
+
+    The `wanted` nodes are located in one cheap sparse pass (positions.py); any other
+    node asked for triggers libcst's full position pass once, so callers never get a
+    wrong answer for asking about a node nobody listed.
+    """
     from libcst.metadata import MetadataWrapper, PositionProvider
 
+    from .positions import sparse_positions
+
     try:
-        positions = _position_map(module, PositionProvider)
-    except AttributeError:  # libcst internals changed: the public route, which also walks the tree once more
-        try:
-            positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-        except RecursionError:
-            positions = {}
-    except RecursionError:
-        positions = {}
+        sparse = sparse_positions(module, wanted)
+    except (AttributeError, TypeError, RecursionError):  # libcst internals changed, or too deep
+        sparse = {}
+    full: List[dict] = []
+
+    def full_map() -> dict:
+        if not full:
+            try:
+                full.append(_position_map(module, PositionProvider))
+            except AttributeError:  # libcst internals changed: the public route
+                try:
+                    full.append(MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider))
+                except RecursionError:
+                    full.append({})
+            except RecursionError:
+                full.append({})
+        return full[0]
 
     def position_of(node):
-        r = positions.get(node) if node is not None else None
+        if node is None:
+            return None
+        r = sparse.get(node)
+        if r is None:
+            r = full_map().get(node)
         if r is None:
             return None
         return (r.start.line, r.start.column + 1, r.end.line, r.end.column + 1)
 
     return position_of
+
+
+def _wanted_nodes(findings: List[Finding], models: List[ModelReport]) -> list:
+    """Every node a finding or an explain row will ask the position of."""
+    nodes = []
+    for f in findings:
+        nodes.append(f.node)
+        nodes.extend(p.node for p in f.parts if isinstance(p, At))
+        nodes.extend(e.node for e in f.edits)
+    for m in models:
+        nodes.append(m.node)
+        for layer in m.layers:
+            nodes += [layer["_node"], layer["_call"]]
+        nodes.extend(n for n, _why in m.lost)
+        nodes.extend(n for n, _name, _shape in m.assignments)
+    return nodes
 
 
 def _position_map(module: cst.Module, provider_cls) -> dict:
