@@ -117,7 +117,10 @@ def build_snapshot(path: str, text: str, input_shapes: Dict[str, list], version:
     tree = _ast_tree(text)
     statements = _statement_ends(tree, lines)
     layers = _layer_sites(result)
-    hints = _assignment_hints(result, statements, _class_spans(tree)) + _layer_hints(layers)
+    hints = sorted(
+        _assignment_hints(result, statements, _class_spans(tree)) + _layer_hints(layers),
+        key=lambda h: (h.line, h.character),
+    )
     return Snapshot(version, text, lines, diags, hints, layers, parsed=True)
 
 

@@ -530,3 +530,62 @@ def test_position_map_equals_libcst_metadata_wrapper():
     ours = _position_map(module, PositionProvider)
     assert len(public) > 100
     assert dict(public) == dict(ours)
+
+
+def _all_fixture_sources() -> list:
+    from shapelint.rules import REGISTRY
+
+    examples = [src for rule in REGISTRY.values() for src in rule.VALID + rule.INVALID]
+    return [FLATTEN_BUG, HINTS_MODEL, BLOCK_TWICE] + examples
+
+
+def test_sparse_positions_equal_libcst_positions_on_every_node():
+    import random
+
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    from shapelint.positions import sparse_positions
+
+    rng = random.Random(7)
+    checked = 0
+    for src in _all_fixture_sources():
+        module = cst.parse_module(src)
+        public = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        nodes = list(public)
+        for wanted in (nodes, rng.sample(nodes, max(1, len(nodes) // 20))):
+            sparse = sparse_positions(module, wanted)
+            assert all(sparse[n] == public[n] for n in wanted)
+            checked += len(wanted)
+    assert checked > 1000
+
+
+def test_reports_need_no_full_position_pass(monkeypatch):
+    """Every node a finding or explain row points at is located by the sparse pass."""
+    import shapelint.analysis as analysis
+    from shapelint.analysis import check_source
+
+    def full_pass(*_a, **_k):
+        raise AssertionError("the full position pass ran")
+
+    monkeypatch.setattr(analysis, "_position_map", full_pass)
+    for src in _all_fixture_sources():
+        check_source("fixture.py", src, explain=True)
+    result = check_source("net.py", FLATTEN_BUG, explain=True)
+    f = result.findings[0]
+    line = FLATTEN_BUG.splitlines()[f.line - 1]
+    assert line[f.column - 1: f.end_column - 1] == BAD_FEATURES
+    assert f.edits[0].text == GOOD_FEATURES
+
+
+def test_positions_of_unlisted_nodes_fall_back_to_the_full_pass():
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    from shapelint.analysis import _positions
+
+    module = cst.parse_module(FLATTEN_BUG)
+    public = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    position_of = _positions(module, wanted=[])
+    for node, r in list(public.items())[::7]:
+        assert position_of(node) == (r.start.line, r.start.column + 1, r.end.line, r.end.column + 1)
