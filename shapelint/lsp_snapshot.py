@@ -147,20 +147,36 @@ def _ast_tree(text: str) -> Optional[ast.AST]:
         return None
 
 
+_BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _statements(tree: ast.AST):
+    """Every statement (and except/case clause), without visiting expressions (fast)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        for name in _BLOCK_FIELDS:
+            children = getattr(node, name, None)
+            if isinstance(children, list):
+                stack.extend(children)
+
+
 def _statement_ends(tree: Optional[ast.AST], lines: List[str]) -> Dict[int, Tuple[int, int]]:
     """0-based line -> end (line, code-point column) of the simple statement covering it."""
     if tree is None:
         return {}
     ends: Dict[int, Tuple[int, int]] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.stmt) and not hasattr(node, "body") and node.end_lineno is not None:
-            end_line = node.end_lineno - 1
-            if end_line >= len(lines):
-                continue
-            # ast columns are UTF-8 byte offsets
-            col = len(lines[end_line].encode("utf-8")[: node.end_col_offset].decode("utf-8", "ignore"))
-            for ln in range(node.lineno - 1, end_line + 1):
-                ends.setdefault(ln, (end_line, col))
+    for node in _statements(tree):
+        if not isinstance(node, ast.stmt) or any(hasattr(node, f) for f in _BLOCK_FIELDS):
+            continue
+        end_line = node.end_lineno - 1 if node.end_lineno is not None else -1
+        if not 0 <= end_line < len(lines):
+            continue
+        # ast columns are UTF-8 byte offsets
+        col = len(lines[end_line].encode("utf-8")[: node.end_col_offset].decode("utf-8", "ignore"))
+        for ln in range(node.lineno - 1, end_line + 1):
+            ends.setdefault(ln, (end_line, col))
     return ends
 
 
@@ -169,7 +185,7 @@ def _class_spans(tree: Optional[ast.AST]) -> Dict[Tuple[str, int], Tuple[int, in
     if tree is None:
         return {}
     spans = {}
-    for node in ast.walk(tree):
+    for node in _statements(tree):
         if isinstance(node, ast.ClassDef):
             first = min([node.lineno] + [d.lineno for d in node.decorator_list])
             spans[(node.name, node.lineno)] = (first, node.end_lineno or node.lineno)
