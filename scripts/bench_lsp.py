@@ -146,17 +146,44 @@ async def bench(edits: int, debounce: str) -> dict:
     }
 
 
+def in_process(repeats: int = 10) -> dict:
+    """The analysis alone (what the server's worker thread runs per version), no protocol."""
+    sys.path.insert(0, ROOT)
+    from shapelint.analysis import check_source
+    from shapelint.lsp_snapshot import build_snapshot
+
+    source, _ = model_source()
+    out = {}
+    for label, fn in (
+        ("lint", lambda: check_source("model.py", source)),
+        ("snapshot", lambda: build_snapshot("model.py", source, {}, 1)),
+    ):
+        times = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t)
+        out[label] = (min(times) * 1000, statistics.median(times) * 1000)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--edits", type=int, default=30)
     ap.add_argument("--debounce", default="0.15", help="seconds the server waits after an edit (default 0.15)")
     args = ap.parse_args()
     result = asyncio.run(bench(args.edits, args.debounce))
+    alone = in_process()
     print(
         f"{result['lines']}-line model, {result['edits']} edits, debounce {result['debounce_s']:.3f} s: "
         f"didChange -> publishDiagnostics median {result['median_ms']:.1f} ms, p95 {result['p95_ms']:.1f} ms, "
         f"max {result['max_ms']:.1f} ms (server start {result['startup_s']:.2f} s, first diagnostics "
         f"{result['first_diagnostics_s'] * 1000:.0f} ms after open; diagnostics per edit {result['diagnostics_per_edit']})"
+    )
+    print(
+        f"in process, same file: plain lint min {alone['lint'][0]:.0f} ms / median {alone['lint'][1]:.0f} ms; "
+        f"editor snapshot (explain + hints) min {alone['snapshot'][0]:.0f} ms / median {alone['snapshot'][1]:.0f} ms; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
     )
 
 

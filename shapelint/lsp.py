@@ -14,6 +14,7 @@ import asyncio
 import logging
 import os
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional, Tuple
 
@@ -62,7 +63,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     if problem:
         print(f"shapelint: error: {problem}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=os.environ.get("SHAPELINT_LSP_LOG", "WARNING").upper(), stream=sys.stderr)
+    level = os.environ.get("SHAPELINT_LSP_LOG", "WARNING").upper()
+    log_file = os.environ.get("SHAPELINT_LSP_LOG_FILE")
+    try:
+        if log_file:
+            logging.basicConfig(level=level, filename=log_file, format="%(asctime)s %(name)s %(message)s")
+        else:
+            logging.basicConfig(level=level, stream=sys.stderr)
+    except (ValueError, OSError) as e:
+        print(f"shapelint: error: cannot set up logging ({e})", file=sys.stderr)
+        return 2
     server = create_server()
     server.start_io()
     return 0
@@ -140,9 +150,12 @@ def create_server():
 
         def build(self, path: str, text: str, version, last_good: Optional[Snapshot]) -> Snapshot:
             """Runs in the worker thread. Never raises: a failure keeps the last good results."""
-            shapes, config_problem = self.input_shapes(path)
+            config_problem = None
+            started = time.perf_counter()
             try:
+                shapes, config_problem = self.input_shapes(path)
                 snap = build_snapshot(path, text, shapes, version, last_good)
+                log.info("checked %s version %s in %.0f ms", path, version, (time.perf_counter() - started) * 1000)
             except Exception as e:  # a bug in shapelint must not take the editor's server down
                 log.exception("internal error while checking %s", path)
                 problem = Diag((0, 0, 0, 0), INTERNAL_CODE, "warning",

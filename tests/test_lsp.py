@@ -589,3 +589,34 @@ def test_positions_of_unlisted_nodes_fall_back_to_the_full_pass():
     position_of = _positions(module, wanted=[])
     for node, r in list(public.items())[::7]:
         assert position_of(node) == (r.start.line, r.start.column + 1, r.end.line, r.end.column + 1)
+
+
+# ---------------------------------------------------------------------------- the command
+
+
+def test_lsp_help_and_the_lint_path_stays_free_of_pygls_and_torch(cli):
+    result = cli("lsp", "--help")
+    assert result.returncode == 0 and "language server" in result.stdout
+    probe = (
+        "import sys\n"
+        "from shapelint.analysis import check_source\n"
+        "import shapelint.cli, shapelint.lsp\n"
+        f"check_source('net.py', {FLATTEN_BUG!r})\n"
+        "print(sorted(m for m in ('pygls', 'lsprotocol', 'torch') if m in sys.modules))\n"
+        "from shapelint.lsp import create_server\n"
+        "from shapelint.lsp_snapshot import build_snapshot\n"
+        "create_server()\n"
+        f"build_snapshot('net.py', {FLATTEN_BUG!r}, {{}}, 1)\n"
+        "print('torch' in sys.modules)\n"
+    )
+    out = cli_python(probe)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[:2] == ["[]", "False"]
+
+
+def cli_python(code: str):
+    import subprocess
+
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=SERVER_ENV, timeout=120
+    )
