@@ -110,6 +110,10 @@ def build_snapshot(path: str, text: str, input_shapes: Dict[str, list], version:
     lines = split_lines(text)
     diags = [_diag(f) for f in result.findings]
     syntax = [d for d in diags if d.code == SyntaxErrorRule.code]
+    for d in syntax:  # a point is hard to see: underline the rest of the line
+        line, col = d.range[0], d.range[1]
+        if d.range[:2] == d.range[2:] and line < len(lines) and col < len(lines[line]):
+            d.range = (line, col, line, len(lines[line]))
     if syntax:
         if previous is None:
             return Snapshot(version, text, lines, diags, [], [], parsed=False)

@@ -620,3 +620,23 @@ def cli_python(code: str):
     return subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=SERVER_ENV, timeout=120
     )
+
+
+def test_an_internal_error_keeps_the_last_good_results(monkeypatch, tmp_path):
+    import shapelint.lsp as server_module
+
+    server = server_module.create_server()
+    monkeypatch.setattr(server_module, "find_pyproject", lambda _p: None)
+    good = server.build(str(tmp_path / "net.py"), FLATTEN_BUG, 1, None)
+    assert [d.code for d in good.diagnostics] == ["SHP002"]
+
+    def broken(*_a, **_k):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(server_module, "build_snapshot", broken)
+    text = FLATTEN_BUG.replace("        x = self.pool(x)\n", "        x = self.pool(x)  # edited\n")
+    snap = server.build(str(tmp_path / "net.py"), text, 2, good)
+    codes = [d.code for d in snap.diagnostics]
+    assert codes == [server_module.INTERNAL_CODE, "SHP002"]
+    assert "ZeroDivisionError: a bug" in snap.diagnostics[0].message
+    assert snap.diagnostics[1].range == good.diagnostics[0].range  # the defect's line did not change
