@@ -25,8 +25,9 @@ from .lsp_snapshot import Diag, Range, Snapshot, build_snapshot, carry_over, con
 log = logging.getLogger("shapelint.lsp")
 
 DEBOUNCE_SECONDS = 0.15
-CONFIG_CODE = "SHP102"  # a pyproject.toml shapelint cannot use: shown on line 1 of each file
-INTERNAL_CODE = "SHP103"  # a bug in shapelint: the file keeps its last good results
+# editor-only diagnostics, named rather than numbered so they never collide with rule codes
+CONFIG_CODE = "config-error"  # a pyproject.toml shapelint cannot use: shown on line 1 of each file
+INTERNAL_CODE = "internal-error"  # a bug in shapelint: the file keeps its last good results
 
 
 class DocState:
@@ -38,7 +39,16 @@ class DocState:
         self.waiting: Optional[asyncio.Task] = None  # debounce timer
         self.inflight: Optional[asyncio.Future] = None
         self.inflight_version: Optional[int] = None
-        self.published_version: Optional[int] = -1
+        self.published_version: object = "none yet"  # the version last published
+
+
+def _seconds(text: Optional[str], default: float) -> float:
+    try:
+        value = float(text) if text else default
+    except ValueError:
+        log.warning("SHAPELINT_LSP_DEBOUNCE=%r is not a number of seconds; using %s", text, default)
+        return default
+    return min(max(value, 0.0), 10.0)
 
 
 def _missing_dependency() -> Optional[str]:
@@ -113,7 +123,7 @@ def create_server():
             super().__init__("shapelint", version, text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental)
             self.docs: Dict[str, DocState] = {}
             self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shapelint")
-            self.debounce = float(os.environ.get("SHAPELINT_LSP_DEBOUNCE", DEBOUNCE_SECONDS))
+            self.debounce = _seconds(os.environ.get("SHAPELINT_LSP_DEBOUNCE"), DEBOUNCE_SECONDS)
             self.configs: Dict[str, Tuple[int, object]] = {}  # pyproject path -> (mtime, Config | error)
 
         # -------------------------------------------------------------- scheduling
@@ -279,7 +289,7 @@ def create_server():
         if uri.endswith("pyproject.toml"):
             for open_uri in list(ls.docs):  # new input shapes: check every open file again
                 st = ls.docs[open_uri]
-                st.snapshot, st.published_version = None, -1
+                st.snapshot, st.published_version = None, "none yet"
                 ls.schedule(open_uri, 0)
         elif uri in ls.docs:
             ls.schedule(uri, 0)

@@ -358,6 +358,7 @@ async def test_a_broken_pyproject_is_a_diagnostic_not_a_crash(client: RecordingC
     diags = await doc.diagnostics()
     config = [d for d in diags if "pyproject.toml" in d.message]
     assert len(config) == 1 and "not valid TOML" in config[0].message
+    assert config[0].code == "config-error" and config[0].range.start.line == 0
     assert "SHP002" in [d.code for d in diags]  # the file is still checked
 
 
