@@ -641,3 +641,39 @@ def test_an_internal_error_keeps_the_last_good_results(monkeypatch, tmp_path):
     assert codes == [server_module.INTERNAL_CODE, "SHP002"]
     assert "ZeroDivisionError: a bug" in snap.diagnostics[0].message
     assert snap.diagnostics[1].range == good.diagnostics[0].range  # the defect's line did not change
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(
+        server_command=[sys.executable, "-m", "shapelint", "lsp"],
+        server_env=SERVER_ENV,
+        client_factory=make_client,
+    ),
+    scope="module",
+)
+async def utf8_client(lsp_client: RecordingClient, tmp_path_factory):
+    result = await lsp_client.initialize_session(
+        lsp.InitializeParams(
+            capabilities=lsp.ClientCapabilities(
+                general=lsp.GeneralClientCapabilities(position_encodings=[lsp.PositionEncodingKind.Utf8]),
+                text_document=lsp.TextDocumentClientCapabilities(
+                    publish_diagnostics=lsp.PublishDiagnosticsClientCapabilities(version_support=True),
+                ),
+            ),
+            root_uri=from_fs_path(str(tmp_path_factory.mktemp("workspace8"))),
+        )
+    )
+    lsp_client.negotiated = result.capabilities.position_encoding
+    yield
+    await lsp_client.shutdown_session()
+
+
+@lsp_test
+async def test_a_client_that_asks_for_utf8_gets_byte_columns(utf8_client: RecordingClient, tmp_path):
+    assert utf8_client.negotiated == lsp.PositionEncodingKind.Utf8
+    doc = Doc(utf8_client, tmp_path / "net.py", FLATTEN_BUG)
+    (diag,) = await doc.diagnostics()
+    at = FLATTEN_BUG.index(BAD_FEATURES)
+    line_start = FLATTEN_BUG.rfind("\n", 0, at) + 1
+    start = len(FLATTEN_BUG[line_start:at].encode("utf-8"))  # the emoji is 4 bytes
+    assert (diag.range.start.character, diag.range.end.character) == (start, start + len(BAD_FEATURES))
