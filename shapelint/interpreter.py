@@ -152,7 +152,7 @@ class Interpreter:
                 self.assign(small.target, self.binop(op, current, rhs, small), frame)
         elif isinstance(small, cst.Return):
             value = self.eval(small.value, frame) if small.value is not None else None
-            if self.ctx.assignments is not None:
+            if getattr(self.ctx, "assignments", None) is not None:
                 self.ctx.record_value(small, "return", value)
             raise ReturnSignal(value)
         elif isinstance(small, cst.Raise):
@@ -173,7 +173,7 @@ class Interpreter:
     def assign(self, target, value, frame: Frame) -> None:
         if isinstance(target, cst.Name):
             self.bind(frame, target.value, value)
-            if self.ctx.assignments is not None:  # only when explaining (editor hints)
+            if getattr(self.ctx, "assignments", None) is not None:  # only when explaining (editor hints)
                 self.ctx.record_value(target, target.value, value)
         elif isinstance(target, (cst.Tuple, cst.List)):
             elems = target.elements
