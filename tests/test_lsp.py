@@ -677,3 +677,34 @@ async def test_a_client_that_asks_for_utf8_gets_byte_columns(utf8_client: Record
     line_start = FLATTEN_BUG.rfind("\n", 0, at) + 1
     start = len(FLATTEN_BUG[line_start:at].encode("utf-8"))  # the emoji is 4 bytes
     assert (diag.range.start.character, diag.range.end.character) == (start, start + len(BAD_FEATURES))
+
+
+RNN_MODEL = textwrap.dedent(
+    """\
+    import torch.nn as nn
+
+
+    class Tagger(nn.Module):  # shapelint: input=(4, 12, 32)
+        def __init__(self):
+            super().__init__()
+            self.lstm = nn.LSTM(32, 64, batch_first=True)
+            self.head = nn.Linear(64, 5)
+
+        def forward(self, x):
+            out, (h, c) = self.lstm(x)
+            return self.head(out)
+    """
+)
+
+
+@lsp_test
+async def test_one_hint_names_every_tensor_an_unpacking_binds(client: RecordingClient, tmp_path):
+    import torch
+
+    out, (h, c) = torch.nn.LSTM(32, 64, batch_first=True)(torch.zeros(4, 12, 32))
+    assert run_model(RNN_MODEL, "Tagger", [4, 12, 32]).verdict == "ok"
+    doc = Doc(client, tmp_path / "rnn.py", RNN_MODEL)
+    assert await doc.diagnostics() == []
+    hints = await doc.hints()
+    expected = f"out: {shape_label(out.shape)}, h: {shape_label(h.shape)}, c: {shape_label(c.shape)}"
+    assert hints[line_of(RNN_MODEL, "out, (h, c) = self.lstm(x)")].label == expected
