@@ -38,6 +38,8 @@ class ModelReport:
     lost: List[tuple] = field(default_factory=list)
     line: int = 0
     output: Optional[list] = None
+    # with explain: (line, name, shape) for each tensor bound to a name (or "return") in forward
+    assignments: List[tuple] = field(default_factory=list)
 
     def to_json(self, path: str) -> dict:
         return {
@@ -78,6 +80,7 @@ class Run:
         self.input_symbols: Dict[str, Expr] = {}
         self.rank_assumed = False
         self.conditional = 0  # > 0 while running code that only one undecided path reaches
+        self.assignments: Optional[List[tuple]] = None  # a list only when explaining
 
     # findings ----------------------------------------------------------------
     @property
@@ -156,12 +159,17 @@ class Run:
         if self.recording and all(r != reason for _n, r in self.lost_sites):  # each construct once
             self.lost_sites.append((node, reason))
 
+    def record_value(self, node, name: str, value) -> None:
+        if self.recording and _shape_of(value) is not None:
+            self.assignments.append((node, name, self.display(_shape_of(value))))
+
     def begin_module(self, m: ModuleValue, call_node, x):
         if not self.recording:
             return None
         entry = {"module": m.name, "_node": m.node or call_node, "_call": call_node, "op": m.kind, "_in": x}
         if self.conditional:
             entry["conditional"] = True
+        entry["_params"] = m.params
         self.layers.append(entry)
         return entry
 
@@ -297,7 +305,8 @@ def check_source(
     result.models = checker.models
     findings = _dedupe(checker.findings)
     need_positions = bool(findings) or explain
-    locator = Locator([(path, module)] + checker.siblings.modules, checker.node_unit, whole=explain, source=text)
+    wanted = _wanted_nodes(findings, result.models if explain else [])
+    locator = Locator([(path, module)] + checker.siblings.modules, checker.node_unit, whole=explain, source=text, wanted=wanted)
     position_of = locator.position_of if need_positions else (lambda n: None)
     for f in findings:
         f.resolve(position_of)
@@ -337,9 +346,12 @@ class Locator:
     from Python's C-speed `ast`. Anything else falls back to the whole module.
     """
 
-    def __init__(self, modules, node_unit=None, whole: bool = False, source: str = ""):
+    def __init__(self, modules, node_unit=None, whole: bool = False, source: str = "", wanted=()):
         self.modules = modules
         self.source = source
+        # the nodes reports will ask about: codegen passes keep books for these alone
+        self.wanted = set(n for n in wanted if n is not None)
+        self.sparse: Optional[dict] = None
         self.node_unit = node_unit or {}
         self.whole = whole  # --explain needs every layer's line: resolve whole modules
         self.tables: Dict[int, dict] = {}
@@ -354,6 +366,12 @@ class Locator:
     def _find(self, node):
         if node is None:
             return None, None
+        if self.wanted and node in self.wanted:
+            if self.sparse is None:
+                self.sparse = _codegen_positions(self.modules[0][1], self.wanted)
+            r = self.sparse.get(node)
+            if r is not None:
+                return 0, r
         for i in range(len(self.modules)):
             r = self._table(i).get(node)
             if r is not None:
@@ -381,9 +399,10 @@ class Locator:
         unit = self.node_unit.get(id(node))
         if unit is None:
             start = self._unit_starts().get(id(node))
-            if start is not None:  # a top-level statement or method itself: ast knows where it is
+            if start is not None and isinstance(node, cst.ClassDef) and not node.decorators:
+                # a class itself (SHP200 points at it): ast knows where it is
                 a = start[2]
-                return (a.lineno, a.col_offset + 1 + start[1], a.end_lineno, a.end_col_offset + 1 + start[1])
+                return (a.lineno, a.col_offset + 1, a.end_lineno, a.end_col_offset + 1)  # ast columns are absolute
             return None
         entry = self.unit_tables.get(id(unit))
         if entry is None:
@@ -401,7 +420,7 @@ class Locator:
         first_code_line, indent, _node = start
         module = self.modules[0][1]
         sub = module.with_changes(body=[unit], header=[], footer=[])
-        table = _codegen_positions(sub)
+        table = _codegen_positions(sub, self.wanted | {unit})
         own = table.get(unit)
         if own is None:
             return (None, 0, 0)
@@ -457,28 +476,58 @@ def _aligned(cst_body, ast_body):
         i += len(stmt.body) if isinstance(stmt, cst.SimpleStatementLine) else 1
 
 
-def _codegen_positions(module) -> dict:
+def _codegen_positions(module, wanted=None) -> dict:
     """PositionProvider's own codegen pass, without MetadataWrapper's extra tree visit
-    (which costs as much again); tests check it against the wrapper's answer."""
-    from libcst.metadata import PositionProvider
+    (which costs as much again), keeping books only for the `wanted` nodes
+    (positions.sparse_positions); tests check it against the wrapper's answer."""
+    from .positions import sparse_positions
 
-    provider = PositionProvider()
     try:
-        provider._gen_impl(module)
-        return provider._computed
-    except AttributeError:  # a libcst without these internals: take the public road
+        return sparse_positions(module, wanted or ())
+    except (AttributeError, TypeError):  # a libcst without these internals: take the public road
         return _resolve_positions(module)
     except RecursionError:
         return {}
 
 
 def _resolve_positions(module) -> dict:
+    """Every node's position: the full pass, for nodes no report listed in advance."""
     from libcst.metadata import MetadataWrapper, PositionProvider
 
     try:
-        return MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        try:
+            return _position_map(module, PositionProvider)
+        except AttributeError:  # libcst internals changed: the public route
+            return MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     except RecursionError:
         return {}
+
+
+def _wanted_nodes(findings: List[Finding], models: List[ModelReport]) -> list:
+    """Every node a finding or an explain row will ask the position of."""
+    nodes = []
+    for f in findings:
+        nodes.append(f.node)
+        nodes.extend(p.node for p in f.parts if isinstance(p, At))
+        nodes.extend(e.node for e in f.edits)
+    for m in models:
+        nodes.append(m.node)
+        for layer in m.layers:
+            nodes += [layer["_node"], layer["_call"]]
+        nodes.extend(n for n, _why in m.lost)
+        nodes.extend(n for n, _name, _shape in m.assignments)
+    return nodes
+
+
+def _position_map(module: cst.Module, provider_cls) -> dict:
+    """PositionProvider's node -> CodeRange map from its codegen pass alone.
+
+    MetadataWrapper.resolve also runs an (empty) batched visit over the whole tree,
+    which costs about as much as the codegen itself; the map is the same.
+    """
+    provider = provider_cls()
+    provider._gen_impl(module)
+    return provider._computed
 
 
 def _dedupe(findings: List[Finding]) -> List[Finding]:
@@ -508,7 +557,9 @@ def _finish_model_report(m: ModelReport, position_of) -> None:
         c = position_of(layer["_call"])
         layer["line"] = p[0] if p else (c[0] if c else 0)
         layer["call_line"] = c[0] if c else layer["line"]
+        layer["_def_range"], layer["_call_range"] = p, c  # (line, col, end_line, end_col), 1-based
     m.lost = [((position_of(n) or (0,))[0], why) for n, why in m.lost]
+    m.assignments = [((position_of(n) or (0,))[0], name, shape) for n, name, shape in m.assignments]
 
 
 def _required_init_args(root: ModuleValue) -> List[str]:
@@ -584,6 +635,8 @@ class FileChecker:
         declared = self.declared_input(name, comment_dims)
         batch_display = declared[0] if declared else None
         run = Run(batch_display=batch_display, recording=self.explain)
+        if self.explain:
+            run.assignments = []
         interp.ctx = run
         interp.steps = 0
         for m in tree:
@@ -609,6 +662,7 @@ class FileChecker:
         missing = _required_init_args(root)
         if missing:
             report.lost.insert(0, (node, f"{name} needs constructor arguments ({', '.join(missing)}); checked where it is used"))
+        report.assignments = run.assignments or []
         self.models.append(report)
         self.findings.extend(run.findings)
         if declared is None and run.constraint_reasons:
@@ -626,6 +680,7 @@ class FileChecker:
             "out": run.display(_shape_of(e.get("_out"))),
             "_node": e["_node"],
             "_call": e["_call"],
+            "_params": e.get("_params"),
         }
         if e.get("conditional"):
             row["conditional"] = True  # on one side of a branch shapelint could not decide

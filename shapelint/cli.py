@@ -132,6 +132,10 @@ def _add_unknown_notes(results: List[FileResult]) -> None:
 
 def main(argv: Optional[List[str]] = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["lsp"]:  # the editor server (shapelint/lsp.py); needs the `lsp` extra
+        from .lsp import main as lsp_main
+
+        sys.exit(lsp_main(argv[1:]))
     try:
         lint.main(args=argv, prog_name="shapelint", standalone_mode=True)
     except KeyboardInterrupt:

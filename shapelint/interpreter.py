@@ -186,7 +186,10 @@ class Interpreter:
             else:
                 self.assign(small.target, self.binop(op, current, rhs, small), frame)
         elif isinstance(small, cst.Return):
-            raise ReturnSignal(self.eval(small.value, frame) if small.value is not None else None)
+            value = self.eval(small.value, frame) if small.value is not None else None
+            if getattr(self.ctx, "assignments", None) is not None:
+                self.ctx.record_value(small, "return", value)
+            raise ReturnSignal(value)
         elif isinstance(small, cst.Raise):
             raise RaiseSignal()
         elif isinstance(small, cst.Break):
@@ -208,6 +211,8 @@ class Interpreter:
     def assign(self, target, value, frame: Frame) -> None:
         if isinstance(target, cst.Name):
             self.bind(frame, target.value, value)
+            if getattr(self.ctx, "assignments", None) is not None:  # only when explaining (editor hints)
+                self.ctx.record_value(target, target.value, value)
         elif isinstance(target, (cst.Tuple, cst.List)):
             elems = target.elements
             star = [i for i, e in enumerate(elems) if isinstance(e, cst.StarredElement)]
