@@ -216,10 +216,10 @@ def make_conv_forward(n: int, transposed: bool):
                     layer=m.label(),
                     expected=in_ch,
                     param="in_channels",
-                    actual=c,
+                    actual=ctx.show(c),
                     origin=origin_parts(x, ci),
                     edits=_edit(m, "in_channels", c),
-                    fix=f"Set in_channels={c}",
+                    fix=f"Set in_channels={ctx.show(c)}",
                 )
             )
         k = ntuple(p.get("kernel_size"), n)
@@ -421,10 +421,10 @@ def _channel_report(ctx, m, x, ci, expected, actual, param):
             layer=m.label(),
             expected=expected,
             param=param,
-            actual=actual,
+            actual=ctx.show(actual),
             origin=origin_parts(x, ci),
             edits=_edit(m, param, actual),
-            fix=f"Set {param}={actual}",
+            fix=f"Set {param}={ctx.show(actual)}",
         )
     )
 

@@ -151,9 +151,7 @@ INT_INPUT = {"Embedding"}
 # Cases where torch fails but shapelint stays silent by design (never a false alarm):
 # the declared first dimension is the batch, a symbol B internally, and B may equal the
 # layer's channels, so an unbatched reading of the input cannot be ruled out.
-KNOWN_MISSES = {
-    ("Conv2d", "3, 8, 3", (2, 3, 9)): "batch is symbolic: (B, 3, 9) unbatched needs B == 3",
-}
+KNOWN_MISSES = {}
 
 CASES = [(name, args, tuple(shape)) for name, cases in GRID.items() for args, shape in cases]
 
