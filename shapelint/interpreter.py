@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Optional
 
 import libcst as cst
 
+from . import composite
 from . import layers as L
 from . import tensor_ops as T
 from .extract import ClassInfo, canonical, dotted, import_bindings
@@ -1104,6 +1105,8 @@ class Interpreter:
                 m.param_nodes[a.keyword.value] = a.value
         for v in m.param_nodes.values():
             self.node_unit[id(v)] = self.unit
+        if name in composite.COMPOSITE:
+            composite.build(self, m)
         return m  # construction checks run once the model is named (analysis.check_root)
 
     # ------------------------------------------------------------------ module calls
@@ -1115,6 +1118,10 @@ class Interpreter:
         return result
 
     def _call_module(self, m: ModuleValue, args, kwargs, node, x):
+        if m.kind in composite.COMPOSITE and m.spec is not None:
+            if any(isinstance(v, Unknown) for k, v in m.params.items() if k not in ("device", "dtype")):
+                return Unknown("layer arguments unknown")
+            return composite.forward(self, m, args, kwargs, node)
         if m.spec is not None:
             if not isinstance(x, Tensor):
                 return Unknown("input of unknown shape")
