@@ -744,6 +744,8 @@ class Interpreter:
             return self.super_attr(obj, name)
         if isinstance(obj, ClassRef):
             return self.class_attr(obj.info, name, None)
+        if isinstance(obj, T.ValuesIndices) and name in ("values", "indices"):
+            return obj[0] if name == "values" else obj[1]
         if isinstance(obj, (list, dict)) and name in ("append", "extend", "insert", "pop", "keys", "values", "items", "get", "index", "copy", "update", "setdefault", "count"):
             return BoundMethod(obj, name)
         if isinstance(obj, (int, str, tuple)) and name in ("format", "join", "upper", "lower", "count", "index", "startswith", "endswith", "split", "replace"):

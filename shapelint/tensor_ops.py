@@ -332,10 +332,24 @@ METHODS["unsqueeze"] = _unsqueeze
 TORCH["unsqueeze"] = _unsqueeze
 
 
+_REDUCE_SIGNATURES = {
+    # torch's positional order differs: norm(p, dim, keepdim), std/var(dim, unbiased, keepdim)
+    "norm": (["input", "p", "dim", "keepdim", "dtype"], {"p": "fro", "dim": None, "keepdim": False, "dtype": None}),
+    "std": (["input", "dim", "unbiased", "keepdim", "correction"], {"dim": None, "unbiased": True, "keepdim": False, "correction": None}),
+}
+_REDUCE_SIGNATURES["var"] = _REDUCE_SIGNATURES["std"]
+
+
 def _reduce(ctx, site, args, kwargs):
-    b = bind(list(args), dict(kwargs), ["input", "dim", "keepdim", "dtype"], {"dim": None, "keepdim": False, "dtype": None})
+    names, defaults = _REDUCE_SIGNATURES.get(
+        site.label().strip(".()").rsplit(".", 1)[-1],
+        (["input", "dim", "keepdim", "dtype"], {"dim": None, "keepdim": False, "dtype": None}),
+    )
+    b = bind(list(args), dict(kwargs), names, defaults)
     if b is None or not _tensor(b["input"]) or b["input"].shape is None:
         return UNKNOWN
+    if isinstance(b["dim"], bool):
+        return UNKNOWN  # x.std(True): the unbiased overload
     x, dim, keep = b["input"], b["dim"], b["keepdim"]
     if not isinstance(keep, bool):
         return UNKNOWN
@@ -616,3 +630,90 @@ def index_tensor(ctx, x: Tensor, key):
             continue
         return Unknown("index")
     return Tensor(tuple(out))
+
+
+# ---------------------------------------------------------------------------- max/min, expand, repeat
+
+
+class ValuesIndices(tuple):
+    """torch's (values, indices) named tuple: `.values` and `.indices` work on it."""
+
+
+def _max_min(ctx, site, args, kwargs):
+    """max/min: the whole tensor (a 0-D tensor), along a dim ((values, indices)), or elementwise."""
+    if len(args) >= 2 and _tensor(args[1]):
+        return binary(ctx, site, args[0], args[1], site.label())
+    if "other" in kwargs:
+        return binary(ctx, site, args[0], kwargs["other"], site.label())
+    b = bind(list(args), dict(kwargs), ["input", "dim", "keepdim"], {"dim": None, "keepdim": False})
+    if b is None or not _tensor(b["input"]) or b["input"].shape is None:
+        return UNKNOWN
+    if b["dim"] is None:
+        return Tensor(())
+    if not isinstance(b["dim"], int) or isinstance(b["dim"], bool):
+        return UNKNOWN
+    out = _reduce(ctx, site, (b["input"], b["dim"], b["keepdim"]), {})
+    return ValuesIndices((out, Tensor(out.shape, out.prov))) if _tensor(out) else out
+
+
+def _arg_reduce(ctx, site, args, kwargs):
+    b = bind(list(args), dict(kwargs), ["input", "dim", "keepdim"], {"dim": None, "keepdim": False})
+    if b is None or not _tensor(b["input"]) or b["input"].shape is None:
+        return UNKNOWN
+    if b["dim"] is None:
+        return Tensor((1,) * len(b["input"].shape)) if b["keepdim"] is True else Tensor(())
+    return _reduce(ctx, site, (b["input"], b["dim"], b["keepdim"]), {})
+
+
+for _name in ("max", "min"):
+    METHODS[_name] = _max_min
+    TORCH[_name] = _max_min
+for _name in ("argmax", "argmin"):
+    METHODS[_name] = _arg_reduce
+    TORCH[_name] = _arg_reduce
+
+
+def _expand(ctx, site, args, kwargs):
+    x = args[0]
+    sizes = _sizes_from(args[1:]) if len(args) > 1 else list(kwargs.get("size", ()))
+    if not _tensor(x) or x.shape is None or not sizes or len(sizes) < len(x.shape):
+        return UNKNOWN
+    if not all(is_known(s) or isinstance(s, Expr) for s in sizes):
+        return UNKNOWN
+    lead = len(sizes) - len(x.shape)
+    out = list(sizes[:lead])
+    for d, s in zip(x.shape, sizes[lead:]):
+        if s == -1 or s == d:
+            out.append(d)
+        elif d == 1:
+            out.append(s)
+        else:
+            return Unknown("expand")  # torch may reject it; shapelint does not judge here
+    if any(s == -1 for s in out):
+        return UNKNOWN
+    return Tensor(tuple(out))
+
+
+def _expand_as(ctx, site, args, kwargs):
+    if len(args) < 2 or not _tensor(args[1]) or args[1].shape is None:
+        return UNKNOWN
+    return _expand(ctx, site, (args[0],) + tuple(args[1].shape), {})
+
+
+def _repeat(ctx, site, args, kwargs):
+    x = args[0]
+    sizes = _sizes_from(args[1:])
+    if not _tensor(x) or x.shape is None or len(sizes) < len(x.shape):
+        return UNKNOWN
+    if not all(is_known(s) for s in sizes):
+        return UNKNOWN
+    lead = len(sizes) - len(x.shape)
+    return Tensor(tuple(sizes[:lead]) + tuple(mul(d, s) for d, s in zip(x.shape, sizes[lead:])))
+
+
+METHODS["expand"] = _expand
+METHODS["expand_as"] = _expand_as
+METHODS["repeat"] = _repeat
+
+for _name in ("zeros_like", "ones_like", "rand_like", "randn_like", "full_like", "empty_like"):
+    TORCH[_name] = _same
