@@ -287,3 +287,75 @@ def test_three_symbol_flatten_without_input():
     for d, h, w in sizes:
         assert _runs(src, "Video", (1, 2, int(d), int(h), int(w)))
     assert not _runs(src, "Video", (1, 2, 5, 5, 5))  # 4 * 3 * 3 * 3 = 108 features, not 96
+
+
+# ---------------------------------------------------------------------------- the solver over random stacks
+
+
+def _conv_len(L, k, s, p):  # torch's Conv2d formula (dilation 1)
+    return (L + 2 * p - k) // s + 1
+
+
+def _pool_len(L, k, s):  # torch's MaxPool2d formula (padding 0, floor mode)
+    return (L - k) // s + 1
+
+
+def _random_stack(rng):
+    layers, code = [], []
+    cin = 2
+    for _ in range(rng.randint(1, 4)):
+        if rng.random() < 0.6:
+            k, s, p = rng.choice([1, 3, 5]), rng.choice([1, 1, 2]), rng.choice([0, 0, 1])
+            cout = rng.choice([2, 3, 4])
+            code.append(f"nn.Conv2d({cin}, {cout}, {k}, stride={s}, padding={p})")
+            layers.append(("conv", k, s, p))
+            cin = cout
+        else:
+            k = rng.choice([2, 3])
+            code.append(f"nn.MaxPool2d({k})")
+            layers.append(("pool", k, k, 0))
+    return layers, code, cin
+
+
+def _flat_size(layers, c, h, w):
+    for kind, k, s, p in layers:
+        f = (lambda L: _conv_len(L, k, s, p)) if kind == "conv" else (lambda L: _pool_len(L, k, s))
+        h, w = f(h), f(w)
+        if h < 1 or w < 1:
+            return None
+    return c * h * w
+
+
+def test_solver_verdicts_match_the_formulas_on_random_stacks():
+    import random
+
+    rng = random.Random(7)
+    checked_unsat = checked_sat = 0
+    for case in range(40):
+        layers, code, c = _random_stack(rng)
+        if case % 2:
+            h, w = rng.randint(6, 60), rng.randint(6, 60)
+            n = _flat_size(layers, c, h, w) or 7
+        else:
+            n = rng.randint(5, 400)
+        src = HEAD + (
+            "class Net(nn.Module):\n"
+            "    def __init__(self):\n        super().__init__()\n"
+            f"        self.body = nn.Sequential({', '.join(code)})\n"
+            f"        self.fc = nn.Linear({n}, 2)\n\n"
+            "    def forward(self, x):\n"
+            "        return self.fc(self.body(x).flatten(1))\n"
+        )
+        findings = check_source("r.py", src).findings
+        errors = [f for f in findings if f.severity == "error"]
+        accepted = {(a, b) for a in range(1, 161) for b in range(1, 161) if _flat_size(layers, c, a, b) == n}
+        if errors:
+            assert [f.code for f in errors] == ["SHP002"], (code, n, [f.message for f in errors])
+            assert not accepted, (code, n, sorted(accepted)[:3])  # an error must mean no size works
+            checked_unsat += 1
+        infos = [f for f in findings if f.code == "SHP200"]
+        for f in infos:
+            for a, b in re.findall(r"(\d+)x(\d+)", f.message):
+                assert (int(a), int(b)) in accepted or _flat_size(layers, c, int(a), int(b)) == n, (code, n, f.message)
+            checked_sat += 1
+    assert checked_unsat >= 5 and checked_sat >= 5, (checked_unsat, checked_sat)
