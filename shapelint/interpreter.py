@@ -148,6 +148,9 @@ class Interpreter:
             if op == "Add" and isinstance(current, list) and isinstance(rhs, (list, tuple)):
                 current.extend(rhs)  # `layers += [...]` mutates in place, like Python
                 self.assign(small.target, current, frame)
+            elif op == "Add" and isinstance(current, ModuleValue) and current.kind == "ModuleList" and self.iterate(rhs) is not None:
+                for v in self.iterate(rhs):  # ModuleList.__iadd__ is extend
+                    current.children[str(len(current.children))] = v if isinstance(v, ModuleValue) else ModuleValue("Unknown", None)
             else:
                 self.assign(small.target, self.binop(op, current, rhs, small), frame)
         elif isinstance(small, cst.Return):
