@@ -359,3 +359,32 @@ def test_solver_verdicts_match_the_formulas_on_random_stacks():
                 assert (int(a), int(b)) in accepted or _flat_size(layers, c, int(a), int(b)) == n, (code, n, f.message)
             checked_sat += 1
     assert checked_unsat >= 5 and checked_sat >= 5, (checked_unsat, checked_sat)
+
+
+AUDIO = HEAD + (
+    "class Audio(nn.Module):\n"
+    "    def __init__(self):\n        super().__init__()\n"
+    "        self.conv1 = nn.Conv1d(1, 8, 9, stride=4)\n"
+    "        self.conv2 = nn.Conv1d(8, 16, 5, padding=1)\n"
+    "        self.fc = nn.Linear(16 * 20, 3)\n\n"
+    "    def forward(self, x):\n"
+    "        x = F.max_pool1d(F.relu(self.conv1(x)), 2)\n"
+    "        x = F.relu(self.conv2(x))\n"
+    "        return self.fc(x.view(x.size(0), -1))\n"
+)
+
+
+def test_one_dimensional_model_without_input_names_the_exact_lengths():
+    (info,) = [f for f in check_source("audio.py", AUDIO).findings if f.code == "SHP200"]
+    m = re.search(r"L in (\d+)\.\.(\d+)", info.message)
+    assert m, info.message
+    lo, hi = int(m.group(1)), int(m.group(2))
+    model = load(AUDIO).Audio()
+    runs = set()
+    for n in range(lo - 40, hi + 40):
+        try:
+            model(torch.zeros(1, 1, n))
+            runs.add(n)
+        except RuntimeError:
+            pass
+    assert runs == set(range(lo, hi + 1))  # exactly the lengths torch accepts nearby
