@@ -188,8 +188,9 @@ def test_simple_cnn_without_input_names_32x32():
 def test_simple_cnn_reported_non_square_size_runs_in_torch():
     msg = [f for f in check_source("cnn.py", SIMPLE_CNN).findings if f.code == "SHP200"][0].message
     other = re.search(r"such as (\d+)x(\d+)", msg)
-    if other:
-        assert _runs(SIMPLE_CNN, "SimpleCNN", (2, 3, int(other.group(1)), int(other.group(2))))
+    assert other, msg  # 18 * (H//2) * (W//2) == 4608 has non-square solutions too
+    h, w = int(other.group(1)), int(other.group(2))
+    assert h != w and _runs(SIMPLE_CNN, "SimpleCNN", (2, 3, h, w))
 
 
 def test_simple_cnn_with_declared_input_has_no_constraint_note():
