@@ -717,3 +717,44 @@ METHODS["repeat"] = _repeat
 
 for _name in ("zeros_like", "ones_like", "rand_like", "randn_like", "full_like", "empty_like"):
     TORCH[_name] = _same
+
+
+def _create(ctx, site, args, kwargs):
+    """torch.zeros(2, 3), torch.ones((n, c)), torch.randn(size=...): a new tensor of those sizes."""
+    sizes = _sizes_from(args) if args else list(kwargs.get("size", ()) or ())
+    if not all((is_known(d) and d >= 0) or (isinstance(d, Expr) and not d.is_opaque()) for d in sizes):
+        return UNKNOWN
+    return Tensor(tuple(sizes))
+
+
+def _full(ctx, site, args, kwargs):
+    size = args[0] if args else kwargs.get("size")
+    return _create(ctx, site, (tuple(size),), {}) if isinstance(size, (tuple, list)) else UNKNOWN
+
+
+for _name in ("zeros", "ones", "empty", "rand", "randn"):
+    TORCH[_name] = _create
+TORCH["full"] = _full
+
+
+def _chunk(ctx, site, args, kwargs):
+    """torch.chunk / x.chunk: pieces of ceil(n / chunks) along dim, the last one smaller."""
+    b = bind(list(args), dict(kwargs), ["input", "chunks", "dim"], {"dim": 0})
+    if b is None or not _tensor(b["input"]) or b["input"].shape is None:
+        return UNKNOWN
+    x, chunks, dim = b["input"], b["chunks"], b["dim"]
+    if not is_known(chunks) or chunks < 1 or not isinstance(dim, int) or isinstance(dim, bool):
+        return UNKNOWN
+    d = L.normalize_dim(dim, max(len(x.shape), 1))
+    if d is None:
+        return L.dim_error(ctx, site, site.label(), dim, x)
+    n = x.shape[d]
+    if not is_known(n):
+        return UNKNOWN
+    step = -(-n // chunks) if n else 0
+    sizes = [min(step, n - i) for i in range(0, n, step)] if step else [0]
+    return tuple(Tensor(x.shape[:d] + (k,) + x.shape[d + 1:]) for k in sizes)
+
+
+METHODS["chunk"] = _chunk
+TORCH["chunk"] = _chunk
