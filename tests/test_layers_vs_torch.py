@@ -416,3 +416,33 @@ def test_symbolic_shapes_equal_torch_once_sizes_are_substituted():
     assert not bad, bad[:8]
     print(f"symbolic: {compared} layer cases compared, {unknown} with some unknown dim")
     assert compared > 150, (compared, unknown)
+
+
+# ---------------------------------------------------------------------------- tensor expressions
+
+EXPRESSIONS = [
+    ("x.chunk(3, 1)[-1]", (2, 7, 3)), ("torch.chunk(x, 4, dim=-1)[0]", (2, 6)), ("x.chunk(2, 1)[1]", (5, 3)),
+    ("x.max(dim=1)[0]", (2, 3, 4)), ("x.max(1, keepdim=True).values", (2, 3, 4)), ("torch.max(x, -1)[1]", (2, 3, 4)),
+    ("torch.max(x, torch.zeros_like(x))", (2, 3)), ("x.min()", (2, 3)), ("x.argmax(dim=2)", (2, 3, 4)), ("x.argmin()", (2, 3)),
+    ("x[:, :1].expand(-1, 5, 4)", (2, 3, 4)), ("x[:, :1].expand(-1, 3, -1)", (2, 3, 4)), ("x.unsqueeze(0).expand(3, -1, -1)", (2, 3)),
+    ("x[:, :1].expand_as(x)", (2, 3, 4)), ("x.repeat(2, 1, 3)", (2, 3, 4)), ("x.repeat(2, 1, 1, 1)", (2, 3, 4)),
+    ("torch.zeros(x.size(0), 5)", (2, 3)), ("torch.ones((x.shape[0], 2, 2))", (3, 4)), ("torch.randn(x.shape[1:])", (2, 3, 4)),
+    ("torch.full((x.size(0), 1), 0.5)", (2, 3)), ("x.norm(2)", (2, 3)), ("x.norm(2, 1)", (2, 3)), ("x.norm(dim=-1, keepdim=True)", (2, 3)),
+    ("x.std(1, True)", (2, 3, 4)), ("x.std(dim=1, keepdim=True)", (2, 3, 4)), ("torch.var(x, 1, False, True)", (2, 3, 4)),
+    ("x.var(-1)", (2, 3, 4)), ("x.mean((1, 2))", (2, 3, 4)), ("x.sum(-1, keepdim=True)", (2, 3, 4)),
+]
+
+
+@pytest.mark.parametrize("expr,shape", EXPRESSIONS, ids=[e for e, _ in EXPRESSIONS])
+def test_tensor_expression_matches_torch(expr, shape):
+    x = torch.randn(*shape)
+    want = list(eval(expr, {"torch": torch, "x": x}).shape)  # noqa: S307 - our own grid
+    src = (
+        "import torch\nimport torch.nn as nn\n\n"
+        f"class E(nn.Module):  # shapelint: input=({', '.join(map(str, shape))},)\n"
+        f"    def forward(self, x):\n        return {expr}\n"
+    )
+    result = check_source("e.py", src, explain=True)
+    assert [f for f in result.findings if f.severity == "error"] == []
+    (model,) = result.models
+    assert model.output == want, (model.output, want)
