@@ -686,7 +686,7 @@ class Interpreter:
         return a if _same_value(a, b) else Unknown("conditional expression")
 
     def eval_Lambda(self, node, frame):
-        captured = {} if frame.locals is self.globals else dict(frame.locals)
+        captured = {} if frame.locals is self.globals else frame.locals  # by reference: late binding, as in Python
         return LambdaRef(node, captured, frame.cls, frame.self_obj)
 
     def eval_NamedExpr(self, node, frame):
