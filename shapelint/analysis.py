@@ -204,8 +204,8 @@ class Run:
 def _shape_of(v):
     if isinstance(v, Tensor):
         return v.shape
-    if isinstance(v, tuple) and v and isinstance(v[0], Tensor):
-        return v[0].shape  # (output, indices) / (output, hidden)
+    if isinstance(v, (tuple, list)) and v and isinstance(v[0], Tensor):
+        return v[0].shape  # (output, indices) / (output, hidden) / torch.cat([a, b]) reads a
     return None
 
 

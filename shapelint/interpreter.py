@@ -72,6 +72,18 @@ class TooComplex(Exception):
     pass
 
 
+class LambdaRef:
+    """A lambda of the user's file with the names it closes over."""
+
+    __slots__ = ("node", "captured", "cls", "self_obj")
+
+    def __init__(self, node, captured: dict, cls=None, self_obj=None):
+        self.node = node
+        self.captured = captured
+        self.cls = cls
+        self.self_obj = self_obj
+
+
 class Frame:
     __slots__ = ("locals", "globals", "cls", "self_obj", "alt_returns")
 
@@ -184,6 +196,9 @@ class Interpreter:
             if op == "Add" and isinstance(current, list) and isinstance(rhs, (list, tuple)):
                 current.extend(rhs)  # `layers += [...]` mutates in place, like Python
                 self.assign(small.target, current, frame)
+            elif op == "Add" and isinstance(current, ModuleValue) and current.kind == "ModuleList" and self.iterate(rhs) is not None:
+                for v in self.iterate(rhs):  # ModuleList.__iadd__ is extend
+                    current.children[str(len(current.children))] = v if isinstance(v, ModuleValue) else ModuleValue("Unknown", None)
             else:
                 self.assign(small.target, self.binop(op, current, rhs, small), frame)
         elif isinstance(small, cst.Return):
@@ -727,7 +742,8 @@ class Interpreter:
         return a if _same_value(a, b) else Unknown("conditional expression")
 
     def eval_Lambda(self, node, frame):
-        return Unknown("lambda")
+        captured = {} if frame.locals is self.globals else frame.locals  # by reference: late binding, as in Python
+        return LambdaRef(node, captured, frame.cls, frame.self_obj)
 
     def eval_NamedExpr(self, node, frame):
         v = self.eval(node.value, frame)
@@ -802,6 +818,8 @@ class Interpreter:
             return obj.globals.get(name, Unknown(f"`{name}` in {obj.path}"))
         if isinstance(obj, ClassRef):
             return self.class_attr(obj.info, name, None)
+        if isinstance(obj, T.ValuesIndices) and name in ("values", "indices"):
+            return obj[0] if name == "values" else obj[1]
         if isinstance(obj, (list, dict)) and name in ("append", "extend", "insert", "pop", "keys", "values", "items", "get", "index", "copy", "update", "setdefault", "count"):
             return BoundMethod(obj, name)
         if isinstance(obj, (int, str, tuple)) and name in ("format", "join", "upper", "lower", "count", "index", "startswith", "endswith", "split", "replace"):
@@ -911,7 +929,24 @@ class Interpreter:
             return self.call_method(fn, args, kwargs, node, frame)
         if isinstance(fn, Builtin):
             return self.call_builtin(fn.name, args, kwargs, node, frame)
+        if isinstance(fn, LambdaRef):
+            return self.call_lambda(fn, args, kwargs, node)
         return Unknown("call of a non-callable value", node)
+
+    def call_lambda(self, fn: "LambdaRef", args, kwargs, node):
+        if self.depth >= MAX_DEPTH:
+            return Unknown("recursion too deep", node)
+        params = fn.node.params
+        frame = Frame(self.globals, fn.cls, fn.self_obj)
+        frame.locals.update(fn.captured)  # the enclosing function's names, as a closure sees them
+        positional = list(params.posonly_params) + list(params.params)
+        if not self.bind_params(frame, positional, params, list(args), dict(kwargs)):
+            return Unknown("call of a lambda with arguments that do not bind", node)
+        self.depth += 1
+        try:
+            return self.eval(fn.node.body, frame)
+        finally:
+            self.depth -= 1
 
     def call_function(self, fn: FunctionRef, args, kwargs, node):
         if self.depth >= MAX_DEPTH:
@@ -1039,6 +1074,8 @@ class Interpreter:
             if isinstance(src, (list, tuple)) and all(isinstance(p, (list, tuple)) and len(p) == 2 and _hashable(p[0]) for p in src):
                 return dict(src)
             return Unknown("OrderedDict")
+        if q in ("torch.nn.Parameter", "torch.nn.parameter.Parameter"):
+            return args[0] if args and isinstance(args[0], Tensor) else Unknown("parameter", node)
         if _is_layer_ref(fn):
             return self.construct_layer(fn, args, kwargs, node)
         if q.startswith("torch.nn.functional.") or q.startswith("torch.functional."):
@@ -1229,7 +1266,8 @@ class Interpreter:
             return self._call_module(m, args, kwargs, node, args[0] if args else UNKNOWN)
         if name in ("register_buffer", "register_parameter"):
             if args and isinstance(args[0], str):
-                m.attrs[args[0]] = Unknown("buffer")
+                value = args[1] if len(args) > 1 else kwargs.get("tensor", kwargs.get("param"))
+                m.attrs[args[0]] = value if isinstance(value, Tensor) else Unknown("buffer")
             return None
         return Unknown(f"module method `{name}`", node)
 

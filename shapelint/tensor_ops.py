@@ -332,10 +332,24 @@ METHODS["unsqueeze"] = _unsqueeze
 TORCH["unsqueeze"] = _unsqueeze
 
 
+_REDUCE_SIGNATURES = {
+    # torch's positional order differs: norm(p, dim, keepdim), std/var(dim, unbiased, keepdim)
+    "norm": (["input", "p", "dim", "keepdim", "dtype"], {"p": "fro", "dim": None, "keepdim": False, "dtype": None}),
+    "std": (["input", "dim", "unbiased", "keepdim", "correction"], {"dim": None, "unbiased": True, "keepdim": False, "correction": None}),
+}
+_REDUCE_SIGNATURES["var"] = _REDUCE_SIGNATURES["std"]
+
+
 def _reduce(ctx, site, args, kwargs):
-    b = bind(list(args), dict(kwargs), ["input", "dim", "keepdim", "dtype"], {"dim": None, "keepdim": False, "dtype": None})
+    names, defaults = _REDUCE_SIGNATURES.get(
+        site.label().strip(".()").rsplit(".", 1)[-1],
+        (["input", "dim", "keepdim", "dtype"], {"dim": None, "keepdim": False, "dtype": None}),
+    )
+    b = bind(list(args), dict(kwargs), names, defaults)
     if b is None or not _tensor(b["input"]) or b["input"].shape is None:
         return UNKNOWN
+    if isinstance(b["dim"], bool):
+        return UNKNOWN  # x.std(True): the unbiased overload
     x, dim, keep = b["input"], b["dim"], b["keepdim"]
     if not isinstance(keep, bool):
         return UNKNOWN
@@ -632,33 +646,129 @@ def index_tensor(ctx, x: Tensor, key, node=None):
     return Tensor(tuple(out))
 
 
-def _repeat(ctx, site, args, kwargs):
-    x = args[0]
-    reps = _sizes_from(args[1:])
-    if not _tensor(x) or x.shape is None or not reps or not all(is_known(r) for r in reps):
+# ---------------------------------------------------------------------------- max/min, expand, repeat
+
+
+class ValuesIndices(tuple):
+    """torch's (values, indices) named tuple: `.values` and `.indices` work on it."""
+
+
+def _max_min(ctx, site, args, kwargs):
+    """max/min: the whole tensor (a 0-D tensor), along a dim ((values, indices)), or elementwise."""
+    if len(args) >= 2 and _tensor(args[1]):
+        return binary(ctx, site, args[0], args[1], site.label())
+    if "other" in kwargs:
+        return binary(ctx, site, args[0], kwargs["other"], site.label())
+    b = bind(list(args), dict(kwargs), ["input", "dim", "keepdim"], {"dim": None, "keepdim": False})
+    if b is None or not _tensor(b["input"]) or b["input"].shape is None:
         return UNKNOWN
-    if len(reps) < len(x.shape):
-        return Unknown("repeat with fewer sizes than dims")  # torch raises; not modelled as a rule yet
-    shape = (1,) * (len(reps) - len(x.shape)) + tuple(x.shape)
-    return Tensor(tuple(mul(d, r) for d, r in zip(shape, reps)))
+    if b["dim"] is None:
+        return Tensor(())
+    if not isinstance(b["dim"], int) or isinstance(b["dim"], bool):
+        return UNKNOWN
+    out = _reduce(ctx, site, (b["input"], b["dim"], b["keepdim"]), {})
+    return ValuesIndices((out, Tensor(out.shape, out.prov))) if _tensor(out) else out
+
+
+def _arg_reduce(ctx, site, args, kwargs):
+    b = bind(list(args), dict(kwargs), ["input", "dim", "keepdim"], {"dim": None, "keepdim": False})
+    if b is None or not _tensor(b["input"]) or b["input"].shape is None:
+        return UNKNOWN
+    if b["dim"] is None:
+        return Tensor((1,) * len(b["input"].shape)) if b["keepdim"] is True else Tensor(())
+    return _reduce(ctx, site, (b["input"], b["dim"], b["keepdim"]), {})
+
+
+for _name in ("max", "min"):
+    METHODS[_name] = _max_min
+    TORCH[_name] = _max_min
+for _name in ("argmax", "argmin"):
+    METHODS[_name] = _arg_reduce
+    TORCH[_name] = _arg_reduce
 
 
 def _expand(ctx, site, args, kwargs):
     x = args[0]
-    sizes = _sizes_from(args[1:])
-    if not _tensor(x) or x.shape is None or len(sizes) < len(x.shape):
+    sizes = _sizes_from(args[1:]) if len(args) > 1 else list(kwargs.get("size", ()))
+    if not _tensor(x) or x.shape is None or not sizes or len(sizes) < len(x.shape):
         return UNKNOWN
-    shape = (None,) * (len(sizes) - len(x.shape)) + tuple(x.shape)
-    out = []
-    for old, new in zip(shape, sizes):
-        if new == -1 and old is not None:
-            out.append(old)
-        elif is_known(new) or isinstance(new, Expr):
-            out.append(new)
+    if not all(is_known(s) or isinstance(s, Expr) for s in sizes):
+        return UNKNOWN
+    lead = len(sizes) - len(x.shape)
+    out = list(sizes[:lead])
+    for d, s in zip(x.shape, sizes[lead:]):
+        if s == -1 or s == d:
+            out.append(d)
+        elif d == 1:
+            out.append(s)
         else:
-            return UNKNOWN
+            return Unknown("expand")  # torch may reject it; shapelint does not judge here
+    if any(s == -1 for s in out):
+        return UNKNOWN
     return Tensor(tuple(out))
 
 
-METHODS["repeat"] = _repeat
+def _expand_as(ctx, site, args, kwargs):
+    if len(args) < 2 or not _tensor(args[1]) or args[1].shape is None:
+        return UNKNOWN
+    return _expand(ctx, site, (args[0],) + tuple(args[1].shape), {})
+
+
+def _repeat(ctx, site, args, kwargs):
+    x = args[0]
+    sizes = _sizes_from(args[1:])
+    if not _tensor(x) or x.shape is None or len(sizes) < len(x.shape):
+        return UNKNOWN
+    if not all(is_known(s) for s in sizes):
+        return UNKNOWN
+    lead = len(sizes) - len(x.shape)
+    return Tensor(tuple(sizes[:lead]) + tuple(mul(d, s) for d, s in zip(x.shape, sizes[lead:])))
+
+
 METHODS["expand"] = _expand
+METHODS["expand_as"] = _expand_as
+METHODS["repeat"] = _repeat
+
+for _name in ("zeros_like", "ones_like", "rand_like", "randn_like", "full_like", "empty_like"):
+    TORCH[_name] = _same
+
+
+def _create(ctx, site, args, kwargs):
+    """torch.zeros(2, 3), torch.ones((n, c)), torch.randn(size=...): a new tensor of those sizes."""
+    sizes = _sizes_from(args) if args else list(kwargs.get("size", ()) or ())
+    if not all((is_known(d) and d >= 0) or (isinstance(d, Expr) and not d.is_opaque()) for d in sizes):
+        return UNKNOWN
+    return Tensor(tuple(sizes))
+
+
+def _full(ctx, site, args, kwargs):
+    size = args[0] if args else kwargs.get("size")
+    return _create(ctx, site, (tuple(size),), {}) if isinstance(size, (tuple, list)) else UNKNOWN
+
+
+for _name in ("zeros", "ones", "empty", "rand", "randn"):
+    TORCH[_name] = _create
+TORCH["full"] = _full
+
+
+def _chunk(ctx, site, args, kwargs):
+    """torch.chunk / x.chunk: pieces of ceil(n / chunks) along dim, the last one smaller."""
+    b = bind(list(args), dict(kwargs), ["input", "chunks", "dim"], {"dim": 0})
+    if b is None or not _tensor(b["input"]) or b["input"].shape is None:
+        return UNKNOWN
+    x, chunks, dim = b["input"], b["chunks"], b["dim"]
+    if not is_known(chunks) or chunks < 1 or not isinstance(dim, int) or isinstance(dim, bool):
+        return UNKNOWN
+    d = L.normalize_dim(dim, max(len(x.shape), 1))
+    if d is None:
+        return L.dim_error(ctx, site, site.label(), dim, x)
+    n = x.shape[d]
+    if not is_known(n):
+        return UNKNOWN
+    step = -(-n // chunks) if n else 0
+    sizes = [min(step, n - i) for i in range(0, n, step)] if step else [0]
+    return tuple(Tensor(x.shape[:d] + (k,) + x.shape[d + 1:]) for k in sizes)
+
+
+METHODS["chunk"] = _chunk
+TORCH["chunk"] = _chunk

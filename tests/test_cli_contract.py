@@ -80,9 +80,9 @@ def test_undecodable_file_is_a_diagnostic(tmp_path):
     p = tmp_path / "latin.py"
     p.write_bytes(b"import torch\nx = '\xff\xfe'\n")
     r = run_cli("--format", "json", str(p))
-    assert r.returncode in (0, 1) and "Traceback" not in r.stderr
-    if r.returncode == 1:
-        assert json.loads(r.stdout)[0]["line"] >= 1
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    (d,) = json.loads(r.stdout)
+    assert d["code"] == "SHP101" and d["severity"] == "error" and d["line"] >= 1 and d["column"] >= 1
 
 
 def test_input_shape_repeats_and_overrides_the_comment():

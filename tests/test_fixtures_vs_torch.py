@@ -107,3 +107,19 @@ def test_fixture_matches_torch(name, target, dims, kind, int_input):
     # the model's own output: equal to torch's when known (an unmodelled tail may leave it unknown)
     if outcome.output is not None and model.output is not None and all(isinstance(d, int) for d in model.output):
         assert model.output == outcome.output
+
+
+def test_fixtures_exercise_every_layer_in_the_table():
+    """Every LAYERS entry runs (with a known output) in some fixture that torch also runs."""
+    from shapelint.layers import LAYERS
+
+    seen = set()
+    for name, target, dims, kind, _int in CASES:
+        if name.endswith("_bad.py"):
+            continue
+        with open(os.path.join(ROOT, "fixtures", name), encoding="utf-8") as f:
+            source = f.read()
+        for m in lint(name, _variable_inputs(source)).models:
+            if m.name == target:
+                seen |= {r["op"] for r in m.layers if r["module"] is not None and r["out"] is not None}
+    assert set(LAYERS) <= seen, sorted(set(LAYERS) - seen)

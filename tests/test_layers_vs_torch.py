@@ -354,3 +354,97 @@ def test_conv_transpose1d_formula_matches_torch_over_grid():
             if (want is None) != bool(errs) or (want is not None and got != want):
                 bad.append(((L, k, s, p, d, op), got, want, [e.message for e in errs]))
     assert not bad, bad[:10]
+
+
+# ---------------------------------------------------------------------------- the symbolic path
+
+_SYMBOLS = {3: ("L",), 4: ("H", "W"), 5: ("D", "H", "W")}
+_SEQUENCE = {"LSTM", "GRU", "RNN", "Embedding"}
+SYMBOLIC_CASES = [c for c in CASES if c[0] not in _SEQUENCE and len(c[2]) in (2, 3, 4, 5)]
+
+
+def _symbolic_rows(name, args, shape):
+    """Lint `prefix -> layer` with no declared input; the prefix fixes rank and channels only."""
+    if len(shape) == 2:
+        prefix = f"nn.Linear({shape[1]}, {shape[1]})"
+    else:
+        prefix = f"nn.Conv{len(shape) - 2}d({shape[1]}, {shape[1]}, 1)"
+    src = (
+        "import torch.nn as nn\n\n"
+        "class Sym(nn.Module):\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        f"        self.prefix = {prefix}\n"
+        f"        self.layer = nn.{name}({args})\n\n"
+        "    def forward(self, x):\n        return self.layer(self.prefix(x))\n"
+    )
+    result = check_source("sym.py", src, explain=True)
+    errors = [f for f in result.findings if f.severity == "error"]
+    rows = [r for m in result.models for r in m.layers if r["module"] == "layer"]
+    return errors, rows
+
+
+def _value(dim, env):
+    if isinstance(dim, int):
+        return dim
+    if dim == "?" or "?" in dim:
+        return None  # unknown is allowed, a wrong formula is not
+    return eval(dim, {"__builtins__": {}}, dict(env))  # noqa: S307 - shapelint's own arithmetic text
+
+
+def test_symbolic_shapes_equal_torch_once_sizes_are_substituted():
+    """With no declared input, each layer's output is a formula in B, H, W...; put the
+    case's sizes in and it must equal what torch computed for that case."""
+    compared = unknown = 0
+    bad = []
+    for name, args, shape in SYMBOLIC_CASES:
+        torch_error, torch_out = _torch(name, args, shape)
+        if torch_error is not None or shape[0] == shape[1] and len(shape) > 2:
+            continue
+        errors, rows = _symbolic_rows(name, args, shape)
+        if errors:
+            bad.append((name, args, shape, "error", [e.message for e in errors]))
+            continue
+        if not rows or rows[0]["out"] is None:
+            unknown += 1
+            continue
+        env = {"B": shape[0]}
+        if len(shape) > 2:
+            env.update(zip(_SYMBOLS[len(shape)], shape[2:]))
+        got = [_value(d, env) for d in rows[0]["out"]]
+        if len(got) != len(torch_out) or any(g is not None and g != t for g, t in zip(got, torch_out)):
+            bad.append((name, args, shape, rows[0]["out"], torch_out))
+        unknown += any(g is None for g in got)
+        compared += 1
+    assert not bad, bad[:8]
+    print(f"symbolic: {compared} layer cases compared, {unknown} with some unknown dim")
+    assert compared > 150, (compared, unknown)
+
+
+# ---------------------------------------------------------------------------- tensor expressions
+
+EXPRESSIONS = [
+    ("x.chunk(3, 1)[-1]", (2, 7, 3)), ("torch.chunk(x, 4, dim=-1)[0]", (2, 6)), ("x.chunk(2, 1)[1]", (5, 3)),
+    ("x.max(dim=1)[0]", (2, 3, 4)), ("x.max(1, keepdim=True).values", (2, 3, 4)), ("torch.max(x, -1)[1]", (2, 3, 4)),
+    ("torch.max(x, torch.zeros_like(x))", (2, 3)), ("x.min()", (2, 3)), ("x.argmax(dim=2)", (2, 3, 4)), ("x.argmin()", (2, 3)),
+    ("x[:, :1].expand(-1, 5, 4)", (2, 3, 4)), ("x[:, :1].expand(-1, 3, -1)", (2, 3, 4)), ("x.unsqueeze(0).expand(3, -1, -1)", (2, 3)),
+    ("x[:, :1].expand_as(x)", (2, 3, 4)), ("x.repeat(2, 1, 3)", (2, 3, 4)), ("x.repeat(2, 1, 1, 1)", (2, 3, 4)),
+    ("torch.zeros(x.size(0), 5)", (2, 3)), ("torch.ones((x.shape[0], 2, 2))", (3, 4)), ("torch.randn(x.shape[1:])", (2, 3, 4)),
+    ("torch.full((x.size(0), 1), 0.5)", (2, 3)), ("x.norm(2)", (2, 3)), ("x.norm(2, 1)", (2, 3)), ("x.norm(dim=-1, keepdim=True)", (2, 3)),
+    ("x.std(1, True)", (2, 3, 4)), ("x.std(dim=1, keepdim=True)", (2, 3, 4)), ("torch.var(x, 1, False, True)", (2, 3, 4)),
+    ("x.var(-1)", (2, 3, 4)), ("x.mean((1, 2))", (2, 3, 4)), ("x.sum(-1, keepdim=True)", (2, 3, 4)),
+]
+
+
+@pytest.mark.parametrize("expr,shape", EXPRESSIONS, ids=[e for e, _ in EXPRESSIONS])
+def test_tensor_expression_matches_torch(expr, shape):
+    x = torch.randn(*shape)
+    want = list(eval(expr, {"torch": torch, "x": x}).shape)  # noqa: S307 - our own grid
+    src = (
+        "import torch\nimport torch.nn as nn\n\n"
+        f"class E(nn.Module):  # shapelint: input=({', '.join(map(str, shape))},)\n"
+        f"    def forward(self, x):\n        return {expr}\n"
+    )
+    result = check_source("e.py", src, explain=True)
+    assert [f for f in result.findings if f.severity == "error"] == []
+    (model,) = result.models
+    assert model.output == want, (model.output, want)

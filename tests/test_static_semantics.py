@@ -188,8 +188,9 @@ def test_simple_cnn_without_input_names_32x32():
 def test_simple_cnn_reported_non_square_size_runs_in_torch():
     msg = [f for f in check_source("cnn.py", SIMPLE_CNN).findings if f.code == "SHP200"][0].message
     other = re.search(r"such as (\d+)x(\d+)", msg)
-    if other:
-        assert _runs(SIMPLE_CNN, "SimpleCNN", (2, 3, int(other.group(1)), int(other.group(2))))
+    assert other, msg  # 18 * (H//2) * (W//2) == 4608 has non-square solutions too
+    h, w = int(other.group(1)), int(other.group(2))
+    assert h != w and _runs(SIMPLE_CNN, "SimpleCNN", (2, 3, h, w))
 
 
 def test_simple_cnn_with_declared_input_has_no_constraint_note():
@@ -215,7 +216,7 @@ def test_flatten_linear_that_no_input_satisfies_is_an_error():
     assert errors[0].line == 10  # the Linear's in_features (HEAD is 4 lines)
     # torch: 18 * (H//2) * (W//2) == 1000 has no solution (1000 is not a multiple of 18)
     model = load(UNSATISFIABLE).Net()
-    for h in range(2, 70, 3):
+    for h in range(2, 70, 7):
         for w in (h, h + 1, 2 * h):
             with pytest.raises(RuntimeError):
                 model(torch.zeros(1, 3, h, w))
@@ -264,7 +265,7 @@ def test_unpadded_convs_with_impossible_linear_is_an_error():
     errors = [f for f in check_source("lenet.py", src).findings if f.severity == "error"]
     assert [f.code for f in errors] == ["SHP002"], [(f.code, f.message) for f in errors]
     model = load(src).LeNet()
-    for h in range(12, 80, 5):
+    for h in range(12, 80, 9):
         for w in (h, h + 1, h + 7):
             with pytest.raises(RuntimeError):
                 model(torch.zeros(1, 1, h, w))
@@ -287,3 +288,104 @@ def test_three_symbol_flatten_without_input():
     for d, h, w in sizes:
         assert _runs(src, "Video", (1, 2, int(d), int(h), int(w)))
     assert not _runs(src, "Video", (1, 2, 5, 5, 5))  # 4 * 3 * 3 * 3 = 108 features, not 96
+
+
+# ---------------------------------------------------------------------------- the solver over random stacks
+
+
+def _conv_len(L, k, s, p):  # torch's Conv2d formula (dilation 1)
+    return (L + 2 * p - k) // s + 1
+
+
+def _pool_len(L, k, s):  # torch's MaxPool2d formula (padding 0, floor mode)
+    return (L - k) // s + 1
+
+
+def _random_stack(rng):
+    layers, code = [], []
+    cin = 2
+    for _ in range(rng.randint(1, 4)):
+        if rng.random() < 0.6:
+            k, s, p = rng.choice([1, 3, 5]), rng.choice([1, 1, 2]), rng.choice([0, 0, 1])
+            cout = rng.choice([2, 3, 4])
+            code.append(f"nn.Conv2d({cin}, {cout}, {k}, stride={s}, padding={p})")
+            layers.append(("conv", k, s, p))
+            cin = cout
+        else:
+            k = rng.choice([2, 3])
+            code.append(f"nn.MaxPool2d({k})")
+            layers.append(("pool", k, k, 0))
+    return layers, code, cin
+
+
+def _flat_size(layers, c, h, w):
+    for kind, k, s, p in layers:
+        f = (lambda L: _conv_len(L, k, s, p)) if kind == "conv" else (lambda L: _pool_len(L, k, s))
+        h, w = f(h), f(w)
+        if h < 1 or w < 1:
+            return None
+    return c * h * w
+
+
+def test_solver_verdicts_match_the_formulas_on_random_stacks():
+    import random
+
+    rng = random.Random(7)
+    checked_unsat = checked_sat = 0
+    for case in range(40):
+        layers, code, c = _random_stack(rng)
+        if case % 2:
+            h, w = rng.randint(6, 60), rng.randint(6, 60)
+            n = _flat_size(layers, c, h, w) or 7
+        else:
+            n = rng.randint(5, 400)
+        src = HEAD + (
+            "class Net(nn.Module):\n"
+            "    def __init__(self):\n        super().__init__()\n"
+            f"        self.body = nn.Sequential({', '.join(code)})\n"
+            f"        self.fc = nn.Linear({n}, 2)\n\n"
+            "    def forward(self, x):\n"
+            "        return self.fc(self.body(x).flatten(1))\n"
+        )
+        findings = check_source("r.py", src).findings
+        errors = [f for f in findings if f.severity == "error"]
+        accepted = {(a, b) for a in range(1, 97) for b in range(1, 97) if _flat_size(layers, c, a, b) == n}
+        if errors:
+            assert [f.code for f in errors] == ["SHP002"], (code, n, [f.message for f in errors])
+            assert not accepted, (code, n, sorted(accepted)[:3])  # an error must mean no size works
+            checked_unsat += 1
+        infos = [f for f in findings if f.code == "SHP200"]
+        for f in infos:
+            for a, b in re.findall(r"(\d+)x(\d+)", f.message):
+                assert (int(a), int(b)) in accepted or _flat_size(layers, c, int(a), int(b)) == n, (code, n, f.message)
+            checked_sat += 1
+    assert checked_unsat >= 5 and checked_sat >= 5, (checked_unsat, checked_sat)
+
+
+AUDIO = HEAD + (
+    "class Audio(nn.Module):\n"
+    "    def __init__(self):\n        super().__init__()\n"
+    "        self.conv1 = nn.Conv1d(1, 8, 9, stride=4)\n"
+    "        self.conv2 = nn.Conv1d(8, 16, 5, padding=1)\n"
+    "        self.fc = nn.Linear(16 * 20, 3)\n\n"
+    "    def forward(self, x):\n"
+    "        x = F.max_pool1d(F.relu(self.conv1(x)), 2)\n"
+    "        x = F.relu(self.conv2(x))\n"
+    "        return self.fc(x.view(x.size(0), -1))\n"
+)
+
+
+def test_one_dimensional_model_without_input_names_the_exact_lengths():
+    (info,) = [f for f in check_source("audio.py", AUDIO).findings if f.code == "SHP200"]
+    m = re.search(r"L in (\d+)\.\.(\d+)", info.message)
+    assert m, info.message
+    lo, hi = int(m.group(1)), int(m.group(2))
+    model = load(AUDIO).Audio()
+    runs = set()
+    for n in range(lo - 40, hi + 40):
+        try:
+            model(torch.zeros(1, 1, n))
+            runs.add(n)
+        except RuntimeError:
+            pass
+    assert runs == set(range(lo, hi + 1))  # exactly the lengths torch accepts nearby
