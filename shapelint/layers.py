@@ -305,6 +305,11 @@ def pool_forward_core(ctx, site, x, n: int, k, stride, padding, dilation, ceil_m
     outs = []
     for i in range(n):
         L = shape[first + i]
+        if kind in ("AvgPool3d", "avg_pool3d") and not check_spatial(
+            ctx, site, AXES[n][i], L, add(L, 1 - k[i]), k[i], x, first + i,
+            "avg_pool3d rejects an input smaller than its kernel even when padding or ceil_mode would give an output",
+        ):
+            return Unknown("collapsed")
         out = pool_out(L, k[i], s[i], p[i], d[i], ceil_mode)
         needed = max(d[i] * (k[i] - 1) + 1 - 2 * p[i], 1)
         if not check_spatial(ctx, site, AXES[n][i], L, out, needed, x, first + i, "remove a downsampling step or feed larger inputs"):
