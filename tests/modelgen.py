@@ -588,7 +588,8 @@ def render_model(steps: List[Step], r: Renderer, in_ch: int, out_features: Optio
         if m.prefix in ("pool", "act") and key in reused and ch.coin(0.7):
             fwd.append(f"x = self.{reused[key]}(x)")  # one module called twice, as in tutorials
             return
-        if r.style == "block" and m.prefix == "conv" and m.args[0][0] == "in_channels":
+        if r.style == "block" and m.prefix == "conv" and m.args[0][0] == "in_channels" and \
+                all(a in ("in_channels", "out_channels", "kernel_size", "stride", "padding") for a, _ in m.args):
             name = r.attr("block")
             blocks.append(m)
             kw = {a: v for a, v in m.args}

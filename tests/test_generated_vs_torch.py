@@ -8,7 +8,6 @@ torch's forward hooks recorded.
 """
 
 import os
-import warnings
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -18,9 +17,10 @@ from modelgen import DEFECTS, HypothesisChooser, compare, generate_model
 from torch_oracle import declared_inputs, run_model
 from shapelint.analysis import check_source
 
-warnings.filterwarnings("ignore", message="Initializing zero-element tensors")
+# a collapsed spatial size can make Linear(0, n): torch warns, and then rejects the model
+pytestmark = pytest.mark.filterwarnings("ignore:Initializing zero-element tensors")
 
-GEN = settings(max_examples=120, deadline=None, derandomize=True, database=None,
+GEN = settings(max_examples=100, deadline=None, derandomize=True, database=None,
                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
@@ -43,22 +43,33 @@ def test_correct_by_construction_models_agree_with_torch(g):
     assert c.torch_verdict == "ok", f"\n{g.source}\n{c.describe()}"
 
 
-@settings(GEN, max_examples=180)
+@settings(GEN, max_examples=150)
 @given(models(defect="random"))
 def test_models_with_one_defect_or_none_agree_with_torch(g):
     _assert_agrees(g)
 
 
 @pytest.mark.parametrize("defect", DEFECTS)
-@settings(GEN, max_examples=12)
+@settings(GEN, max_examples=8)
 @given(data=st.data())
-def test_each_defect_kind_is_caught(defect, data):
-    g = data.draw(models(defect=defect))
-    c = _assert_agrees(g)
-    if g.defect is not None:
-        # the deliberate defect reached the model: torch must reject it (else the
-        # generator failed to make a defect) and shapelint, as asserted above, agrees
-        assert c.torch_verdict in ("crash", "batch-changed", "ok")
+def test_each_defect_kind_agrees_with_torch(defect, data):
+    _assert_agrees(data.draw(models(defect=defect)))
+
+
+@pytest.mark.parametrize("defect", DEFECTS)
+def test_deliberate_defects_really_break_torch(defect):
+    """The generator's defects are real: torch rejects most models that carry one
+    (some, e.g. a residual branch with 1 channel, legally broadcast; torch decides)."""
+    from modelgen import RandomChooser
+
+    carried = rejected = 0
+    for seed in range(20):
+        g = generate_model(RandomChooser(1000 + seed), defect)
+        if g.defect is None:
+            continue
+        carried += 1
+        rejected += run_model(g.source, g.target, g.input_shape).verdict != "ok"
+    assert carried >= 12 and rejected >= 0.8 * carried, (carried, rejected)
 
 
 def test_generator_produces_every_style_and_defect():
