@@ -18,7 +18,7 @@ from .constraints import MAYBE, SAT, UNSAT, ConstraintSet
 from .findings import At, Finding
 from .interpreter import Interpreter, RaiseSignal, ReturnSignal, TooComplex
 from .siblings import SiblingLoader
-from .source import SourceError, decode_source
+from .source import SourceError, decode_source, too_deep_to_parse
 from .symbolic import BATCH_NAME, Dim, Expr, exact_div, substitute, to_json
 from .values import ClassRef, InputSlot, ModuleValue, Tensor, Unknown
 
@@ -276,6 +276,14 @@ def check_source(
     result.source = text
     if not any(h in text for h in MODEL_HINTS):
         return result  # cannot define a torch model: skip the parse
+    deep = too_deep_to_parse(text)
+    if deep is not None:
+        f = R.SyntaxErrorRule.finding(None, detail=deep[1])
+        f.path = path
+        f.resolve(lambda n: None)
+        f.line = f.end_line = max(deep[0], 1)
+        result.findings.append(f)
+        return result
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as e:

@@ -6,6 +6,7 @@ Exit status: 0 no errors, 1 errors reported, 2 usage error or internal failure.
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from typing import Dict, List, Optional, Tuple
 
@@ -48,6 +49,8 @@ def parse_input_shapes(values) -> Dict[str, list]:
 
 def check_path(path: str, cli_shapes: Dict[str, list], configs: Dict[str, Config], explain: bool) -> FileResult:
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO or device would block or never end
+            raise OSError(0, "not a regular file")
         with open(path, "rb") as fh:
             data = fh.read()
     except OSError as e:

@@ -229,7 +229,7 @@ def make_conv_forward(n: int, transposed: bool):
         outs = []
         for i in range(n):
             L = shape[ci + 1 + i]
-            if k is None or s is None or d is None:
+            if k is None or s is None or d is None or min(s + d + k) < 1:  # torch rejects these itself
                 outs.append(Expr.opaque("conv"))
                 continue
             eff = d[i] * (k[i] - 1) + 1
@@ -306,7 +306,7 @@ def pool_forward_core(ctx, site, x, n: int, k, stride, padding, dilation, ceil_m
     s = ntuple(stride if stride is not None and stride != [] and stride != () else k, n) if k else None
     p = ntuple(padding, n)
     d = ntuple(dilation, n)
-    if not (k and s and p and d) or not isinstance(ceil_mode, bool):
+    if not (k and s and p and d) or not isinstance(ceil_mode, bool) or min(k + s + d) < 1 or min(p) < 0:
         return Tensor(shape[: len(shape) - n] + tuple(Expr.opaque("pool") for _ in range(n)))
     for i in range(n):
         if p[i] > k[i] // 2:
@@ -320,6 +320,11 @@ def pool_forward_core(ctx, site, x, n: int, k, stride, padding, dilation, ceil_m
     outs = []
     for i in range(n):
         L = shape[first + i]
+        if kind in ("AvgPool3d", "avg_pool3d") and not check_spatial(
+            ctx, site, AXES[n][i], L, add(L, 1 - k[i]), k[i], x, first + i,
+            "avg_pool3d rejects an input smaller than its kernel even when padding or ceil_mode would give an output",
+        ):
+            return Unknown("collapsed")
         out = pool_out(L, k[i], s[i], p[i], d[i], ceil_mode)
         needed = max(d[i] * (k[i] - 1) + 1 - 2 * p[i], 1)
         if not check_spatial(ctx, site, AXES[n][i], L, out, needed, x, first + i, "remove a downsampling step or feed larger inputs"):

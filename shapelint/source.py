@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import io
+import re
 import tokenize
+import warnings
+from typing import Optional, Tuple
 
 
 class SourceError(Exception):
@@ -27,3 +31,47 @@ def decode_source(data) -> str:
     except (UnicodeDecodeError, LookupError) as e:
         raise SourceError(f"not valid {encoding} text ({e.reason if hasattr(e, 'reason') else e})") from None
     return text[1:] if text.startswith("\ufeff") else text
+
+
+# libcst's native parser overflows the C stack (a segfault, not an exception) or takes
+# minutes on very deep syntax trees, such as 5000 nested brackets or a 20,000-term sum.
+# CPython rejects such files itself, so a cheap scan flags the suspicious ones and
+# CPython's own parser (ast.parse: parses, never runs) decides whether they are Python.
+MAX_BRACKET_DEPTH = 100
+MAX_STATEMENT_CHARS = 2000
+_BRACKETS = re.compile(r"[()\[\]{}]")
+
+
+def _looks_too_deep(text: str) -> bool:
+    depth = max_depth = 0
+    span_start = 0
+    for m in _BRACKETS.finditer(text):
+        if m.group() in "([{":
+            if depth == 0:
+                span_start = m.start()
+            depth += 1
+            max_depth = max(max_depth, depth)
+        elif depth:
+            depth -= 1
+            if depth == 0 and m.start() - span_start > MAX_STATEMENT_CHARS:
+                return True
+    if max_depth > MAX_BRACKET_DEPTH or depth:
+        return True
+    return any(len(line) > MAX_STATEMENT_CHARS for line in text.replace("\\\n", " ").splitlines())
+
+
+def too_deep_to_parse(text: str) -> Optional[Tuple[int, str]]:
+    """(line, message) when CPython itself cannot parse a suspiciously deep file; else None."""
+    if not _looks_too_deep(text):
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(text)
+    except SyntaxError as e:
+        return (e.lineno or 1, f"{e.msg} (Python cannot parse it either)")
+    except (RecursionError, MemoryError):
+        return (1, "the code is nested too deeply to parse (Python cannot parse it either)")
+    except (ValueError, OverflowError) as e:
+        return (1, str(e))
+    return None
