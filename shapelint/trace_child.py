@@ -1,0 +1,543 @@
+"""The child process of `shapelint --trace`: imports the user's files and runs their models with torch.
+
+Run as `python -m shapelint.trace_child`; only `shapelint.trace` starts it. The parent
+writes one JSON request on stdin and reads JSON lines back. User code may print, so the
+protocol uses a private copy of the original stdout and fd 1 is pointed at stderr.
+
+Events, one JSON object a line:
+  {"event": "no-torch", "error": "..."}            torch cannot be imported (the child exits)
+  {"event": "ready", "torch": "2.13.0", "cuda": bool}
+  {"event": "file", "path": ...}                    importing a file
+  {"event": "model", "path": ..., "name": ...}      building and running one model
+  {"event": "result", "path": ..., "import_error": {...} | null, "models": [...]}
+
+How a model runs (cheapest first, each step only when the one before cannot answer):
+  1. built on the meta device (no weights), traced with torch.fx and propagated with
+     ShapeProp; 2. when fx cannot trace it (data-dependent control flow), its forward
+  runs on meta tensors with forward hooks; 3. when meta cannot answer (a data-dependent
+  branch needs values, or a meta kernel rejects what CPU accepts), the model is rebuilt
+  with real weights on the CPU and run with hooks. An error found on meta is re-run for
+  the failing node on small CPU tensors, so the message is torch's CPU message; meta
+  does not check ConvTranspose input channels, so those layers are checked on CPU too.
+  `--real` (or `--device cuda`) skips meta and runs real tensors on the device.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import inspect
+import json
+import os
+import re
+import sys
+import traceback
+from typing import Any, Dict, List, Optional
+
+BATCH_FOR_SYMBOL = 2
+_STACK_LINE = re.compile(r'File "([^"]+)", line (\d+)')
+
+
+def main() -> None:
+    proto = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)  # anything the user's code prints goes to stderr, never into the protocol
+    sys.stdout = sys.stderr
+    request = json.loads(sys.stdin.read())
+
+    def send(obj: dict) -> None:
+        proto.write(json.dumps(obj) + "\n")
+        proto.flush()
+
+    _limit_memory(request.get("memory_limit"))
+    try:
+        import torch  # noqa: F401
+    except BaseException as e:  # ImportError, or a broken install raising anything
+        send({"event": "no-torch", "error": f"{type(e).__name__}: {e}".strip()})
+        return
+    send({"event": "ready", "torch": torch.__version__, "cuda": bool(torch.cuda.is_available())})
+    if request.get("device") == "cuda" and not torch.cuda.is_available():
+        return
+    for item in request["files"]:
+        send({"event": "file", "path": item["path"]})
+        send(check_file(item, request, send))
+
+
+def _limit_memory(limit) -> None:
+    if not limit:
+        return
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (int(limit), int(limit)))
+    except (ImportError, ValueError, OSError):
+        pass  # not on this platform: the time limit still applies
+
+
+# ----------------------------------------------------------------------------- files
+
+
+def check_file(item: dict, request: dict, send) -> dict:
+    path = item["path"]
+    out = {"event": "result", "path": path, "import_error": None, "models": []}
+    try:
+        module = import_file(path)
+    except BaseException as e:  # SystemExit and KeyboardInterrupt from user code included
+        if isinstance(e, KeyboardInterrupt):
+            raise
+        out["import_error"] = {"message": _one_line(e), "line": user_line_of(e, path)}
+        return out
+    for target in discover_targets(module, item):
+        send({"event": "model", "path": path, "name": target["name"]})
+        try:
+            out["models"].append(trace_target(target, item, request, path))
+        except Exception as e:  # MemoryError under the cap, or meta and CPU both unable to run it
+            why = "it ran out of memory under the trace memory limit" if isinstance(e, MemoryError) else _one_line(e)
+            out["models"].append({"name": target["name"], "kind": target["kind"], "status": "failed",
+                                  "error": {"message": why, "line": None}, "layers": []})
+    return out
+
+
+def import_file(path: str):
+    directory = os.path.dirname(os.path.abspath(path))
+    if directory not in sys.path:
+        sys.path.insert(0, directory)  # sibling imports work as they do when the user runs it
+    name = "shapelint_traced_" + re.sub(r"\W", "_", os.path.splitext(os.path.basename(path))[0])
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    old_argv = sys.argv
+    sys.argv = [path]
+    try:
+        spec.loader.exec_module(module)  # __name__ is not "__main__": main blocks are skipped
+    finally:
+        sys.argv = old_argv
+    return module
+
+
+def discover_targets(module, item: dict) -> List[dict]:
+    """nn.Module classes defined in the file and module-level variables holding a model."""
+    import torch.nn as nn
+
+    found = []
+    for name, value in list(vars(module).items()):
+        if name.startswith("__"):
+            continue
+        if inspect.isclass(value) and issubclass(value, nn.Module) and value.__module__ == module.__name__:
+            found.append({"name": name, "kind": "class", "obj": value})
+        elif isinstance(value, nn.Module) and not inspect.isclass(value):
+            found.append({"name": name, "kind": "variable", "obj": value})
+    return found
+
+
+# ----------------------------------------------------------------------------- models
+
+
+class TraceFailure(Exception):
+    """The model could not be checked for a reason that is not a torch error."""
+
+
+def trace_target(target: dict, item: dict, request: dict, path: str) -> dict:
+    import torch
+
+    name = target["name"]
+    res: Dict[str, Any] = {"name": name, "kind": target["kind"], "status": "ok", "method": None, "layers": [],
+                           "input": None, "output": None, "error": None, "skipped": None, "fx_error": None,
+                           "line": _definition_line(target), "submodule_types": []}
+    init_args = item.get("init_args", {}).get(name, {})
+    if target["kind"] == "class":
+        missing = _missing_init_args(target["obj"], init_args)
+        if missing:
+            res["status"] = "skipped"
+            res["skipped"] = f"its __init__ needs {', '.join(missing)}"
+            return res
+    dims = item.get("inputs", {}).get(name)
+    device = request.get("device") or "cpu"
+    real = bool(request.get("real")) or device == "cuda"
+    plan = [device] if real else ["meta", "cpu"]
+    last_meta_problem = None
+    for dev in plan:
+        try:
+            model = build(target, init_args, dev)
+        except Exception as e:
+            if dev == "meta":
+                last_meta_problem = _one_line(e)
+                continue  # some __init__ code needs real values: build on the CPU instead
+            res.update(status="error", error={"stage": "build", "message": _one_line(e), "line": user_line_of(e, path)})
+            return res
+        res["submodule_types"] = sorted({type(m).__name__ for n, m in model.named_modules() if n})
+        if dims is None:
+            res["status"] = "skipped"
+            res["skipped"] = "no input shape is declared"
+            return res
+        arity = _forward_arity(model)
+        if arity != 1:
+            res["status"] = "skipped"
+            res["skipped"] = f"its forward takes {arity} inputs; only one-input models are traced"
+            return res
+        x = make_input(model, dims, dev)
+        res["input"] = list(x.shape)
+        run = run_model(model, x, path, dev)
+        res["fx_error"] = res["fx_error"] or run.get("fx_error")
+        if run["status"] == "error" and dev == "meta":
+            confirmed = run.pop("confirm", None)
+            cpu_exc = _confirm_on_cpu(confirmed) if confirmed else None
+            if cpu_exc is None:
+                last_meta_problem = run["error"]["message"]
+                continue  # meta cannot answer (or disagrees with CPU): run for real
+            run["error"]["message"] = _one_line(cpu_exc)
+            run["method"] += " on meta, confirmed on cpu"
+        run.pop("confirm", None)
+        res.update(run)
+        res["method"] = run["method"] if " on " in run["method"] else f"{run['method']} on {dev}"
+        if res["status"] == "ok":
+            _check_batch(res, x)
+        return res
+    raise TraceFailure(last_meta_problem or "no device could run the model")
+
+
+def _definition_line(target: dict) -> Optional[int]:
+    try:
+        obj = target["obj"] if target["kind"] == "class" else type(target["obj"])
+        return inspect.getsourcelines(obj)[1] if target["kind"] == "class" else None
+    except (OSError, TypeError):
+        return None
+
+
+def _missing_init_args(cls, given: dict) -> List[str]:
+    try:
+        sig = inspect.signature(cls.__init__)
+    except (TypeError, ValueError):
+        return []
+    out = []
+    for i, p in enumerate(sig.parameters.values()):
+        if i == 0 or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        if p.default is p.empty and p.name not in given:
+            out.append(p.name)
+    return out
+
+
+def _forward_arity(model) -> int:
+    try:
+        sig = inspect.signature(model.forward)
+    except (TypeError, ValueError):
+        return 1
+    required = [p for p in sig.parameters.values()
+                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty]
+    if any(p.kind == p.VAR_POSITIONAL for p in sig.parameters.values()) and not required:
+        return 1
+    return len(required)
+
+
+def build(target: dict, init_args: dict, device: str):
+    import torch
+
+    torch.manual_seed(0)
+    if target["kind"] == "class":
+        with torch.device(device):
+            model = target["obj"](**init_args)
+    else:
+        model = copy.deepcopy(target["obj"]).to(device)
+    model.eval()  # BatchNorm with batch 1 and Dropout behave as at inference
+    return model
+
+
+def make_input(model, dims: List[int], device: str):
+    import torch
+    import torch.nn as nn
+
+    first_leaf = next((m for m in model.modules() if not list(m.children())), None)
+    if isinstance(first_leaf, (nn.Embedding, nn.EmbeddingBag)):
+        return torch.zeros(dims, dtype=torch.long, device=device)
+    if device == "meta":
+        return torch.empty(dims, device="meta")
+    gen = torch.Generator().manual_seed(0)
+    return torch.randn(dims, generator=gen).to(device)
+
+
+def _confirm_on_cpu(confirm) -> Optional[BaseException]:
+    """Re-run the failing node on CPU tensors; the exception torch raises there, or None."""
+    try:
+        confirm()
+    except Exception as e:
+        return e
+    return None
+
+
+def _cpu_copy(value):
+    import torch
+    from torch.utils._pytree import tree_map
+
+    def conv(t):
+        if isinstance(t, torch.Tensor) and t.is_meta:
+            return torch.zeros(t.shape, dtype=t.dtype)
+        return t
+
+    return tree_map(conv, value)
+
+
+def _cpu_module(module):
+    return copy.deepcopy(module).to_empty(device="cpu")
+
+
+def _meta_gap_check(module, args) -> None:
+    """Checks meta kernels skip: ConvTranspose does not check its input channels on meta."""
+    import torch
+    import torch.nn as nn
+
+    if not isinstance(module, nn.modules.conv._ConvTransposeNd) or not args:
+        return
+    x = args[0]
+    if not isinstance(x, torch.Tensor) or not x.is_meta:
+        return
+    spatial = len(module.kernel_size)
+    ch = 1 if x.dim() == spatial + 2 else 0
+    if x.dim() > ch and x.shape[ch] != module.in_channels:
+        _cpu_module(module)(*_cpu_copy(tuple(args)))  # raises torch's own CPU error
+
+
+def run_model(model, x, path: str, device: str) -> dict:
+    """Trace with fx when it can, else hooks. Returns status, method, layers, output or error."""
+    import torch
+
+    fx_error = None
+    try:
+        gm = fx_trace(model)
+    except Exception as e:
+        fx_error = {"message": _one_line(e), "line": user_line_of(e, path)}
+        gm = None
+    with torch.no_grad():
+        if gm is not None:
+            out = run_fx(gm, x, path)
+        else:
+            out = run_hooks(model, x, path)
+    out["fx_error"] = fx_error
+    return out
+
+
+def fx_trace(model):
+    import torch.fx as fx
+
+    tracer = fx.Tracer()
+    tracer.record_stack_traces = True
+    graph = tracer.trace(model)
+    return fx.GraphModule(tracer.root, graph, type(model).__name__)
+
+
+def run_fx(gm, x, path: str) -> dict:
+    import torch
+    from torch.fx.passes.shape_prop import ShapeProp
+
+    class Prop(ShapeProp):
+        current = None
+
+        def run_node(self, n):
+            self.current = n
+            if n.op == "call_module":
+                args, _kwargs = self.fetch_args_kwargs_from_env(n)
+                _meta_gap_check(self.fetch_attr(n.target), args)
+            return super().run_node(n)
+
+    prop = Prop(gm)
+    import io
+    import contextlib
+
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):  # ShapeProp prints every traceback
+            result = prop.propagate(x)
+    except Exception as e:
+        cause = e.__cause__ if e.__cause__ is not None else e
+        n = prop.current
+        line = _node_line(n, path) if n is not None else user_line_of(cause, path)
+        confirm = None
+        if n is not None and x.is_meta:
+            args, kwargs = prop.fetch_args_kwargs_from_env(n)
+            confirm = _node_confirmer(gm, n, args, kwargs)
+        return {"status": "error", "method": "fx", "layers": _fx_layers(gm, path),
+                "error": {"stage": "forward", "message": _one_line(cause), "line": line}, "confirm": confirm}
+    layers = _fx_layers(gm, path)
+    out = _first_tensor(result)
+    res = {"status": "ok", "method": "fx", "layers": layers, "output": list(out.shape) if out is not None else None}
+    batch = x.shape[0] if x.dim() else None
+    if out is not None and out.dim() and out.shape[0] != batch:
+        res["batch_line"] = _fx_batch_culprit(gm, batch, path)
+    return res
+
+
+def _node_confirmer(gm, n, args, kwargs):
+    def confirm():
+        cargs, ckwargs = _cpu_copy(tuple(args)), _cpu_copy(dict(kwargs))
+        if n.op == "call_module":
+            _cpu_module(gm.get_submodule(n.target))(*cargs, **ckwargs)
+        elif n.op == "call_function":
+            n.target(*cargs, **ckwargs)
+        elif n.op == "call_method":
+            getattr(cargs[0], n.target)(*cargs[1:], **ckwargs)
+
+    return confirm
+
+
+def _node_line(n, path: str) -> Optional[int]:
+    line = None
+    for f, ln in _STACK_LINE.findall(n.stack_trace or ""):
+        if _same_file(f, path):
+            line = int(ln)
+    return line
+
+
+def _shape_meta(n):
+    tm = n.meta.get("tensor_meta")
+    if tm is None:
+        return None
+    if hasattr(tm, "shape"):
+        return list(tm.shape)
+    if isinstance(tm, (tuple, list)):
+        for t in tm:
+            if hasattr(t, "shape"):
+                return list(t.shape)
+    return None
+
+
+def _fx_layers(gm, path: str) -> List[dict]:
+    rows = []
+    for n in gm.graph.nodes:
+        if n.op not in ("call_module", "call_function", "call_method"):
+            continue
+        shape = _shape_meta(n)
+        if shape is None:
+            continue  # sizes, getattr of ints: not a tensor op
+        if n.op == "call_module":
+            rows.append({"module": str(n.target), "op": type(gm.get_submodule(n.target)).__name__,
+                         "line": _node_line(n, path), "out": shape})
+        else:
+            op = n.target if isinstance(n.target, str) else getattr(n.target, "__name__", str(n.target))
+            rows.append({"module": None, "op": op, "line": _node_line(n, path), "out": shape})
+    return rows
+
+
+def _fx_batch_culprit(gm, batch, path: str) -> Optional[int]:
+    """The node where the batch dimension stops being the batch, walking back from the output."""
+    out_node = next(n for n in gm.graph.nodes if n.op == "output")
+    args = out_node.args[0]
+    while isinstance(args, (tuple, list)) and args:
+        args = args[0]
+    n = args if hasattr(args, "all_input_nodes") else None
+    seen = set()
+    while n is not None and n not in seen:
+        seen.add(n)
+        bad = [a for a in n.all_input_nodes if _shape_meta(a) and _shape_meta(a)[0] != batch]
+        if not bad:
+            return _node_line(n, path)
+        n = bad[0]
+    return None
+
+
+def run_hooks(model, x, path: str) -> dict:
+    rows: List[dict] = []
+    handles = []
+    code_file = path
+
+    def call_line() -> Optional[int]:
+        f = sys._getframe(2)
+        while f is not None:
+            if _same_file(f.f_code.co_filename, code_file):
+                return f.f_lineno
+            f = f.f_back
+        return None
+
+    for name, sub in model.named_modules():
+        if not name:
+            continue
+
+        def pre(mod, args):
+            _meta_gap_check(mod, args)
+
+        def post(mod, args, output, name=name):
+            t = _first_tensor(output)
+            first = _first_tensor(args)
+            rows.append({"module": name, "op": type(mod).__name__, "line": call_line(),
+                         "out": list(t.shape) if t is not None else None,
+                         "_in0": first.shape[0] if first is not None and first.dim() else None})
+
+        handles.append(sub.register_forward_pre_hook(pre))
+        handles.append(sub.register_forward_hook(post))
+    try:
+        result = model(x)
+    except Exception as e:
+        return {"status": "error", "method": "hooks", "layers": _clean(rows),
+                "error": {"stage": "forward", "message": _one_line(e), "line": user_line_of(e, path)},
+                "confirm": None}
+    finally:
+        for h in handles:
+            h.remove()
+    out = _first_tensor(result)
+    res = {"status": "ok", "method": "hooks", "layers": _clean(rows), "output": list(out.shape) if out is not None else None}
+    batch = x.shape[0] if x.dim() else None
+    if out is not None and out.dim() and out.shape[0] != batch:
+        culprit = next((r for r in rows if r["_in0"] == batch and r["out"] and r["out"][0] != batch), None)
+        res["batch_line"] = culprit["line"] if culprit else None
+    return res
+
+
+def _clean(rows: List[dict]) -> List[dict]:
+    return [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
+
+
+def _check_batch(res: dict, x) -> None:
+    out = res.get("output")
+    if out and x.dim() and out[0] != x.shape[0]:
+        res["status"] = "batch-changed"
+
+
+def _first_tensor(value):
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return value
+    if isinstance(value, (tuple, list)):
+        for v in value:
+            t = _first_tensor(v)
+            if t is not None:
+                return t
+    if isinstance(value, dict):
+        for v in value.values():
+            t = _first_tensor(v)
+            if t is not None:
+                return t
+    return None
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _same_file(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    try:
+        return os.path.realpath(a) == os.path.realpath(b)
+    except (OSError, ValueError):
+        return False
+
+
+def user_line_of(e: BaseException, path: str) -> Optional[int]:
+    """The deepest line of the user's file in the exception's traceback."""
+    line = None
+    for frame in traceback.extract_tb(e.__traceback__):
+        if _same_file(frame.filename, path):
+            line = frame.lineno
+    if line is None and isinstance(e, SyntaxError) and e.filename and _same_file(e.filename, path):
+        line = e.lineno
+    return line
+
+
+def _one_line(e: BaseException) -> str:
+    text = str(e).strip()
+    first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    return f"{type(e).__name__}: {first}" if first else type(e).__name__
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except BrokenPipeError:
+        pass
