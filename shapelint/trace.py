@@ -61,6 +61,7 @@ class TraceJob:
     answer: Optional[dict] = None
     failure: Optional[str] = None  # timeout or crash of the child while on this file
     failed_model: Optional[str] = None
+    failed_line: Optional[int] = None
 
 
 def parse_init_args(values) -> Dict[str, dict]:
@@ -167,7 +168,7 @@ def _run_child_once(jobs: List[TraceJob], options: TraceOptions) -> int:
     except BrokenPipeError:
         pass
     index = 0  # the job the child is on
-    current_model = None
+    current_model = current_line = None
     deadline = time.monotonic() + READY_TIMEOUT
     ready = False
     try:
@@ -178,7 +179,7 @@ def _run_child_once(jobs: List[TraceJob], options: TraceOptions) -> int:
                 if not ready:
                     raise TraceUnavailable(f"--trace: importing torch took longer than {READY_TIMEOUT:.0f} s")
                 job = jobs[index]
-                job.failed_model = current_model
+                job.failed_model, job.failed_line = current_model, current_line
                 job.failure = f"timed out after {_secs(options.timeout)}" + (f" while running {current_model}" if current_model else " while importing the file")
                 return index + 1
             if line is None:  # the child exited
@@ -187,7 +188,7 @@ def _run_child_once(jobs: List[TraceJob], options: TraceOptions) -> int:
                     raise TraceUnavailable(f"--trace: the torch process exited before it was ready{': ' + tail if tail else ''}")
                 proc.wait()
                 job = jobs[index]
-                job.failed_model = current_model
+                job.failed_model, job.failed_line = current_model, current_line
                 job.failure = _death(proc.returncode, options, _tail(err))
                 return index + 1
             try:
@@ -203,10 +204,10 @@ def _run_child_once(jobs: List[TraceJob], options: TraceOptions) -> int:
                     raise TraceUnavailable("--device cuda: no CUDA device is available (torch.cuda.is_available() is False); use --device cpu")
                 deadline = time.monotonic() + options.timeout
             elif kind == "file":
-                current_model = None
+                current_model = current_line = None
                 deadline = time.monotonic() + options.timeout
             elif kind == "model":
-                current_model = event.get("name")
+                current_model, current_line = event.get("name"), event.get("line")
             elif kind == "result":
                 jobs[index].answer = event
                 index += 1
@@ -286,7 +287,7 @@ def apply_answer(job: TraceJob, options: TraceOptions) -> None:
     new = []
     if job.failure:
         what = f"{job.failed_model} " if job.failed_model else ""
-        new.append(_finding(R.TraceFailed, lines, None, model=what.strip() or os.path.basename(r.path), detail=job.failure))
+        new.append(_finding(R.TraceFailed, lines, job.failed_line, model=what.strip() or os.path.basename(r.path), detail=job.failure))
     answer = job.answer or {}
     if answer.get("import_error"):
         e = answer["import_error"]
@@ -379,32 +380,20 @@ def _merge_layers(r: FileResult, job: TraceJob, m: dict, report: Optional[ModelR
 
 
 def _pair_rows(static_rows: List[dict], traced: List[dict]) -> Dict[int, int]:
-    """traced index -> static index. Modules by (name, k-th call); functional ops by line, only
-    when the line has as many static as traced ops (otherwise pairing would be a guess)."""
-    out: Dict[int, int] = {}
-    s_mod: Dict[str, List[int]] = {}
-    s_fun: Dict[int, List[int]] = {}
+    """traced index -> static index: modules by (name, k-th call), functional ops by (line,
+    op name, k-th call). What cannot be paired this way stays unpaired, never guessed."""
+    s_keys: Dict[tuple, List[int]] = {}
     for i, row in enumerate(static_rows):
-        if row.get("module"):
-            s_mod.setdefault(row["module"], []).append(i)
-        else:
-            s_fun.setdefault(row.get("call_line") or row.get("line"), []).append(i)
-    t_mod: Dict[str, int] = {}
-    t_fun: Dict[int, List[int]] = {}
+        s_keys.setdefault(_row_key(row.get("module"), row.get("op"), row.get("call_line") or row.get("line")), []).append(i)
+    seen: Dict[tuple, int] = {}
+    out: Dict[int, int] = {}
     for ti, t in enumerate(traced):
-        if t.get("module"):
-            k = t_mod.get(t["module"], 0)
-            t_mod[t["module"]] = k + 1
-            cands = s_mod.get(t["module"], [])
-            if k < len(cands):
-                out[ti] = cands[k]
-        elif t.get("line"):
-            t_fun.setdefault(t["line"], []).append(ti)
-    for line, tis in t_fun.items():
-        sis = s_fun.get(line, [])
-        if len(sis) == len(tis):
-            for ti, si in zip(tis, sis):
-                out[ti] = si
+        key = _row_key(t.get("module"), t.get("op"), t.get("line"))
+        k = seen.get(key, 0)
+        seen[key] = k + 1
+        cands = s_keys.get(key, [])
+        if k < len(cands):
+            out[ti] = cands[k]
     # keep the pairing monotonic, so merged rows stay in execution order
     last = -1
     for ti in sorted(out):
@@ -413,6 +402,22 @@ def _pair_rows(static_rows: List[dict], traced: List[dict]) -> Dict[int, int]:
         else:
             last = out[ti]
     return out
+
+
+_OPERATORS = {"+": "add", "-": "sub", "*": "mul", "/": "truediv", "//": "floordiv", "@": "matmul", "[]": "getitem"}
+
+
+def _row_key(module, op, line) -> tuple:
+    if module:
+        return ("module", module)
+    name = str(op or "").strip()
+    name = _OPERATORS.get(name, name)
+    name = name.lstrip(".").replace("()", "")
+    for prefix in ("torch.nn.functional.", "nn.functional.", "F.", "torch.", "Tensor."):
+        if name.startswith(prefix):
+            name = name[len(prefix):]
+            break
+    return ("op", line, name.replace(".", "_").rstrip("_"))
 
 
 def _known(shape) -> bool:

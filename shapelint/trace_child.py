@@ -54,12 +54,28 @@ def main() -> None:
     except BaseException as e:  # ImportError, or a broken install raising anything
         send({"event": "no-torch", "error": f"{type(e).__name__}: {e}".strip()})
         return
+    _warm_up()
     send({"event": "ready", "torch": torch.__version__, "cuda": bool(torch.cuda.is_available())})
     if request.get("device") == "cuda" and not torch.cuda.is_available():
         return
     for item in request["files"]:
         send({"event": "file", "path": item["path"]})
         send(check_file(item, request, send))
+
+
+def _warm_up() -> None:
+    """Pay torch's lazy imports before the per-file clock starts (they take seconds on a busy machine)."""
+    try:
+        import torch
+        import torch.nn as nn
+
+        with torch.device("meta"):
+            model = nn.Sequential(nn.Conv2d(1, 1, 1), nn.Flatten(), nn.Linear(4, 2))
+        with torch.no_grad():
+            run_fx(fx_trace(model), torch.empty(1, 1, 2, 2, device="meta"), "<warm-up>")
+            model.to_empty(device="cpu")(torch.zeros(1, 1, 2, 2))
+    except Exception:
+        pass  # only a warm-up: the real runs report their own errors
 
 
 def _limit_memory(limit) -> None:
@@ -87,7 +103,7 @@ def check_file(item: dict, request: dict, send) -> dict:
         out["import_error"] = {"message": _one_line(e), "line": user_line_of(e, path)}
         return out
     for target in discover_targets(module, item):
-        send({"event": "model", "path": path, "name": target["name"]})
+        send({"event": "model", "path": path, "name": target["name"], "line": _definition_line(target)})
         try:
             out["models"].append(trace_target(target, item, request, path))
         except Exception as e:  # MemoryError under the cap, or meta and CPU both unable to run it
