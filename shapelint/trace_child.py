@@ -54,10 +54,12 @@ def main() -> None:
     except BaseException as e:  # ImportError, or a broken install raising anything
         send({"event": "no-torch", "error": f"{type(e).__name__}: {e}".strip()})
         return
-    _warm_up()
-    send({"event": "ready", "torch": torch.__version__, "cuda": bool(torch.cuda.is_available())})
-    if request.get("device") == "cuda" and not torch.cuda.is_available():
+    cuda = bool(torch.cuda.is_available())
+    if request.get("device") == "cuda" and not cuda:
+        send({"event": "ready", "torch": torch.__version__, "cuda": cuda})
         return
+    _warm_up()
+    send({"event": "ready", "torch": torch.__version__, "cuda": cuda})
     for item in request["files"]:
         send({"event": "file", "path": item["path"]})
         send(check_file(item, request, send))
