@@ -422,7 +422,11 @@ class TraceError(Rule):
     name = "trace-error"
     message = "{model}: torch raises while {stage} it{how}: {detail}"
     summary = "(--trace) torch itself raised while building the model or running its forward."
-    why = "torch's own word: the model fails on this input. The line is where the error arises in your file."
+    why = (
+        "torch's own word: the model fails on this input. The line is where the error arises in your file. "
+        "A warning instead of an error when the input was inferred by shapelint rather than declared, or when "
+        "building with default arguments fails in your own code rather than in torch's."
+    )
     fix = "Read torch's message; the static finding on the same model (if any) has the number that fixes it."
 
 

@@ -58,6 +58,7 @@ class TraceJob:
     shapes: Dict[str, list]  # declared shapes for this file (pyproject, then command line)
     init_args: Dict[str, dict]
     inputs: Dict[str, list] = field(default_factory=dict)  # concrete input per model name
+    inferred: set = field(default_factory=set)  # names whose input shapelint inferred (nothing declared)
     answer: Optional[dict] = None
     failure: Optional[str] = None  # timeout or crash of the child while on this file
     failed_model: Optional[str] = None
@@ -82,7 +83,7 @@ def parse_init_args(values) -> Dict[str, dict]:
 # ----------------------------------------------------------------------------- inputs
 
 
-def concrete_inputs(result: FileResult, shapes: Dict[str, list]) -> Dict[str, list]:
+def concrete_inputs(result: FileResult, shapes: Dict[str, list], inferred: Optional[set] = None) -> Dict[str, list]:
     """The input each model is traced with; no entry when no concrete input is known.
 
     Same precedence as the static engine: a shape given in pyproject or on the command
@@ -106,6 +107,8 @@ def concrete_inputs(result: FileResult, shapes: Dict[str, list]) -> Dict[str, li
             c = _concrete(m.input)
             if c:
                 out[m.name] = c
+                if inferred is not None:
+                    inferred.add(m.name)
     return out
 
 
@@ -221,7 +224,7 @@ def _stop(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
         try:
             os.killpg(proc.pid, signal.SIGKILL)  # the child's own session: it and anything it started
-        except (ProcessLookupError, PermissionError):
+        except (ProcessLookupError, PermissionError, AttributeError):  # AttributeError: no killpg (Windows)
             proc.kill()
     try:
         proc.wait(timeout=10)
@@ -272,7 +275,7 @@ def confirm(results: List[FileResult], declared: Dict[str, Dict[str, list]], ini
             continue
         shapes = declared.get(r.path, {})
         job = TraceJob(r, shapes, init_args.get(r.path, {}))
-        job.inputs = concrete_inputs(r, shapes)
+        job.inputs = concrete_inputs(r, shapes, job.inferred)
         jobs.append(job)
     if not jobs:
         return
@@ -302,11 +305,17 @@ def apply_answer(job: TraceJob, options: TraceOptions) -> None:
         if status == "error":
             e = m["error"]
             stage = "building" if e.get("stage") == "build" else "running"
-            new.append(_finding(R.TraceError, lines, e.get("line") or m.get("line"), model=name, stage=stage, how=how, detail=e["message"]))
+            if e.get("stage") != "build" and name in job.inferred:
+                how += f" on the input {_shape(m.get('input'))} that shapelint inferred (declare the input to make this an error)"
+            f = _finding(R.TraceError, lines, e.get("line") or _module_line(static.get(name), e.get("module"))
+                         or m.get("line") or _report_line(static.get(name)), model=name, stage=stage, how=how, detail=e["message"])
+            if (e.get("stage") == "build" and not e.get("in_torch")) or (e.get("stage") != "build" and name in job.inferred):
+                f.severity = "warning"  # default arguments or a guessed input: maybe not how the model is used
+            new.append(f)
         elif status == "failed":
             new.append(_finding(R.TraceFailed, lines, m.get("line"), model=name, detail=m["error"]["message"]))
         elif status == "batch-changed":
-            new.append(_finding(R.TraceBatchChanged, lines, m.get("batch_line") or m.get("line"), model=name,
+            new.append(_finding(R.TraceBatchChanged, lines, m.get("batch_line") or m.get("line") or _report_line(static.get(name)), model=name,
                                 batch=m["input"][0], out_batch=m["output"][0], inp=_shape(m["input"]), out=_shape(m["output"]), how=how))
         elif status == "skipped":
             explicit = name in job.shapes or name in job.init_args
@@ -318,6 +327,17 @@ def apply_answer(job: TraceJob, options: TraceOptions) -> None:
     for f in new:
         f.path = r.path
     r.findings = sorted(r.findings + new, key=lambda f: (f.line, f.column, f.code))
+
+
+def _module_line(report: Optional[ModelReport], module: Optional[str]) -> Optional[int]:
+    """Where a submodule is defined, from the static table (for errors inside torch's own forward)."""
+    if report is None or not module:
+        return None
+    return next((row.get("line") for row in report.layers if row.get("module") == module and row.get("line")), None)
+
+
+def _report_line(report: Optional[ModelReport]) -> Optional[int]:
+    return report.line if report is not None and report.line else None
 
 
 def _static_for_trace(job: TraceJob) -> Dict[str, ModelReport]:

@@ -180,7 +180,8 @@ def trace_target(target: dict, item: dict, request: dict, path: str) -> dict:
             if dev == "meta":
                 last_meta_problem = _one_line(e)
                 continue  # some __init__ code needs real values: build on the CPU instead
-            res.update(status="error", error={"stage": "build", "message": _one_line(e), "line": user_line_of(e, path)})
+            res.update(status="error", error={"stage": "build", "message": _one_line(e), "line": user_line_of(e, path),
+                                              "in_torch": _raised_in_torch(e)})
             return res
         res["submodule_types"] = sorted({type(m).__name__ for n, m in model.named_modules() if n})
         if dims is None:
@@ -205,6 +206,10 @@ def trace_target(target: dict, item: dict, request: dict, path: str) -> dict:
             run["error"]["message"] = _one_line(cpu_exc)
             run["method"] += " on meta, confirmed on cpu"
         run.pop("confirm", None)
+        if run["status"] == "error" and run["error"]["message"].startswith("NotImplementedError"):
+            res["status"] = "skipped"  # an abstract base, or a module without forward
+            res["skipped"] = f"its forward raises {run['error']['message']}"
+            return res
         res.update(run)
         res["method"] = run["method"] if " on " in run["method"] else f"{run['method']} on {dev}"
         if res["status"] == "ok":
@@ -371,8 +376,10 @@ def run_fx(gm, x, path: str) -> dict:
         if n is not None and x.is_meta:
             args, kwargs = prop.fetch_args_kwargs_from_env(n)
             confirm = _node_confirmer(gm, n, args, kwargs)
+        module = str(n.target) if n is not None and n.op == "call_module" else None
         return {"status": "error", "method": "fx", "layers": _fx_layers(gm, path),
-                "error": {"stage": "forward", "message": _one_line(cause), "line": line}, "confirm": confirm}
+                "error": {"stage": "forward", "message": _one_line(cause), "line": line, "module": module},
+                "confirm": confirm}
     layers = _fx_layers(gm, path)
     out = _first_tensor(result)
     res = {"status": "ok", "method": "fx", "layers": layers, "output": list(out.shape) if out is not None else None}
@@ -453,6 +460,7 @@ def _fx_batch_culprit(gm, batch, path: str) -> Optional[int]:
 def run_hooks(model, x, path: str) -> dict:
     rows: List[dict] = []
     handles = []
+    active: List[str] = []  # modules entered and not yet left: the last one is where an error arises
     code_file = path
 
     def call_line() -> Optional[int]:
@@ -467,10 +475,13 @@ def run_hooks(model, x, path: str) -> dict:
         if not name:
             continue
 
-        def pre(mod, args):
+        def pre(mod, args, name=name):
+            active.append(name)
             _meta_gap_check(mod, args)
 
         def post(mod, args, output, name=name):
+            if active and active[-1] == name:
+                active.pop()
             t = _first_tensor(output)
             first = _first_tensor(args)
             rows.append({"module": name, "op": type(mod).__name__, "line": call_line(),
@@ -483,7 +494,8 @@ def run_hooks(model, x, path: str) -> dict:
         result = model(x)
     except Exception as e:
         return {"status": "error", "method": "hooks", "layers": _clean(rows),
-                "error": {"stage": "forward", "message": _one_line(e), "line": user_line_of(e, path)},
+                "error": {"stage": "forward", "message": _one_line(e), "line": user_line_of(e, path),
+                          "module": active[-1] if active else None},
                 "confirm": None}
     finally:
         for h in handles:
@@ -526,6 +538,15 @@ def _first_tensor(value):
 
 
 # ----------------------------------------------------------------------------- helpers
+
+
+def _raised_in_torch(e: BaseException) -> bool:
+    """Whether the exception comes from torch's own code (e.g. nn.Conv2d validating its arguments)."""
+    import torch
+
+    torch_dir = os.path.dirname(os.path.realpath(torch.__file__))
+    frames = traceback.extract_tb(e.__traceback__)
+    return bool(frames) and os.path.realpath(frames[-1].filename).startswith(torch_dir + os.sep)
 
 
 def _same_file(a: str, b: str) -> bool:
