@@ -12,8 +12,8 @@ Events, one JSON object a line:
   {"event": "result", "path": ..., "import_error": {...} | null, "models": [...]}
 
 How a model runs (cheapest first, each step only when the one before cannot answer):
-  1. built on the meta device (no weights), traced with torch.fx and propagated with
-     ShapeProp; 2. when fx cannot trace it (data-dependent control flow), its forward
+  1. built on the meta device (no weights), traced with torch.fx and its shapes propagated
+     node by node (as fx's ShapeProp does); 2. when fx cannot trace it (data-dependent control flow), its forward
   runs on meta tensors with forward hooks; 3. when meta cannot answer (a data-dependent
   branch needs values, or a meta kernel rejects what CPU accepts), the model is rebuilt
   with real weights on the CPU and run with hooks. An error found on meta is re-run for
@@ -35,7 +35,6 @@ import traceback
 from typing import Any, Dict, List, Optional
 
 BATCH_FOR_SYMBOL = 2
-_STACK_LINE = re.compile(r'File "([^"]+)", line (\d+)')
 
 
 def main() -> None:
@@ -74,7 +73,7 @@ def _warm_up() -> None:
         with torch.device("meta"):
             model = nn.Sequential(nn.Conv2d(1, 1, 1), nn.Flatten(), nn.Linear(4, 2))
         with torch.no_grad():
-            run_fx(fx_trace(model), torch.empty(1, 1, 2, 2, device="meta"), "<warm-up>")
+            run_fx(fx_trace(model, "<warm-up>"), torch.empty(1, 1, 2, 2, device="meta"), "<warm-up>")
             model.to_empty(device="cpu")(torch.zeros(1, 1, 2, 2))
     except Exception:
         pass  # only a warm-up: the real runs report their own errors
@@ -325,7 +324,7 @@ def run_model(model, x, path: str, device: str) -> dict:
 
     fx_error = None
     try:
-        gm = fx_trace(model)
+        gm = fx_trace(model, path)
     except Exception as e:
         fx_error = {"message": _one_line(e), "line": user_line_of(e, path)}
         gm = None
@@ -338,20 +337,34 @@ def run_model(model, x, path: str, device: str) -> dict:
     return out
 
 
-def fx_trace(model):
+def fx_trace(model, path: str = ""):
+    """torch.fx symbolic trace that notes, per node, the innermost line of the user's file.
+
+    (fx's own record_stack_traces imports torch.profiler: seconds on a busy machine.)"""
     import torch.fx as fx
 
-    tracer = fx.Tracer()
-    tracer.record_stack_traces = True
+    class LineTracer(fx.Tracer):
+        def create_node(self, *args, **kwargs):
+            node = super().create_node(*args, **kwargs)
+            f = sys._getframe(1)
+            while f is not None:
+                if _same_file(f.f_code.co_filename, path):
+                    node.meta["shapelint_line"] = f.f_lineno
+                    break
+                f = f.f_back
+            return node
+
+    tracer = LineTracer()
     graph = tracer.trace(model)
     return fx.GraphModule(tracer.root, graph, type(model).__name__)
 
 
 def run_fx(gm, x, path: str) -> dict:
-    import torch
-    from torch.fx.passes.shape_prop import ShapeProp
+    """Propagate shapes through the fx graph node by node (what fx's ShapeProp does, without
+    its import of the symbolic-shapes machinery, which costs a second), noting the failing node."""
+    import torch.fx as fx
 
-    class Prop(ShapeProp):
+    class Prop(fx.Interpreter):
         current = None
 
         def run_node(self, n):
@@ -359,17 +372,17 @@ def run_fx(gm, x, path: str) -> dict:
             if n.op == "call_module":
                 args, _kwargs = self.fetch_args_kwargs_from_env(n)
                 _meta_gap_check(self.fetch_attr(n.target), args)
-            return super().run_node(n)
+            result = super().run_node(n)
+            t = _first_tensor(result)
+            if t is not None:
+                n.meta["shapelint_shape"] = list(t.shape)
+            return result
 
     prop = Prop(gm)
-    import io
-    import contextlib
-
     try:
-        with contextlib.redirect_stderr(io.StringIO()):  # ShapeProp prints every traceback
-            result = prop.propagate(x)
+        result = prop.run(x)
     except Exception as e:
-        cause = e.__cause__ if e.__cause__ is not None else e
+        cause = e
         n = prop.current
         line = _node_line(n, path) if n is not None else user_line_of(cause, path)
         confirm = None
@@ -403,24 +416,11 @@ def _node_confirmer(gm, n, args, kwargs):
 
 
 def _node_line(n, path: str) -> Optional[int]:
-    line = None
-    for f, ln in _STACK_LINE.findall(n.stack_trace or ""):
-        if _same_file(f, path):
-            line = int(ln)
-    return line
+    return n.meta.get("shapelint_line")
 
 
 def _shape_meta(n):
-    tm = n.meta.get("tensor_meta")
-    if tm is None:
-        return None
-    if hasattr(tm, "shape"):
-        return list(tm.shape)
-    if isinstance(tm, (tuple, list)):
-        for t in tm:
-            if hasattr(t, "shape"):
-                return list(t.shape)
-    return None
+    return n.meta.get("shapelint_shape")
 
 
 def _fx_layers(gm, path: str) -> List[dict]:
@@ -549,11 +549,17 @@ def _raised_in_torch(e: BaseException) -> bool:
     return bool(frames) and os.path.realpath(frames[-1].filename).startswith(torch_dir + os.sep)
 
 
+_REALPATHS: Dict[str, str] = {}
+
+
 def _same_file(a: str, b: str) -> bool:
     if a == b:
         return True
     try:
-        return os.path.realpath(a) == os.path.realpath(b)
+        for p in (a, b):
+            if p not in _REALPATHS:
+                _REALPATHS[p] = os.path.realpath(p)
+        return _REALPATHS[a] == _REALPATHS[b]
     except (OSError, ValueError):
         return False
 
