@@ -387,7 +387,7 @@ def _merge_layers(r: FileResult, job: TraceJob, m: dict, report: Optional[ModelR
         row = static_rows[s_index]
         row["traced_out"] = t["out"]
         used.add(s_index)
-        if _known(row.get("out")) and t["out"] is not None and list(row["out"]) != list(t["out"]):
+        if not t.get("container") and _known(row.get("out")) and t["out"] is not None and list(row["out"]) != list(t["out"]):
             where = row.get("call_line") or row.get("line") or t.get("line")
             label = row["module"] or row["op"]
             findings.append(_finding(R.StaticTraceDisagreement, lines, where, model=m["name"], layer=label,

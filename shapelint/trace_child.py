@@ -390,7 +390,7 @@ def run_fx(gm, x, path: str) -> dict:
             args, kwargs = prop.fetch_args_kwargs_from_env(n)
             confirm = _node_confirmer(gm, n, args, kwargs)
         module = str(n.target) if n is not None and n.op == "call_module" else None
-        return {"status": "error", "method": "fx", "layers": _fx_layers(gm, path),
+        return {"status": "error", "method": "fx", "layers": _fx_layers(gm, path, n),
                 "error": {"stage": "forward", "message": _one_line(cause), "line": line, "module": module},
                 "confirm": confirm}
     layers = _fx_layers(gm, path)
@@ -423,9 +423,13 @@ def _shape_meta(n):
     return n.meta.get("shapelint_shape")
 
 
-def _fx_layers(gm, path: str) -> List[dict]:
+def _fx_layers(gm, path: str, failed=None) -> List[dict]:
     rows = []
-    for n in gm.graph.nodes:
+    nodes = list(gm.graph.nodes)
+    containers = _fx_containers(gm, nodes.index(failed) if failed in nodes else None)
+    for i, n in enumerate(gm.graph.nodes):
+        for name, (kind, shape) in containers.get(i, {}).items():
+            rows.append({"module": name, "op": kind, "line": _node_line(n, path), "out": shape, "container": True})
         if n.op not in ("call_module", "call_function", "call_method"):
             continue
         shape = _shape_meta(n)
@@ -438,6 +442,28 @@ def _fx_layers(gm, path: str) -> List[dict]:
             op = n.target if isinstance(n.target, str) else getattr(n.target, "__name__", str(n.target))
             rows.append({"module": None, "op": op, "line": _node_line(n, path), "out": shape})
     return rows
+
+
+def _fx_containers(gm, failed_index: Optional[int] = None) -> Dict[int, Dict[str, tuple]]:
+    """Modules fx inlines (Sequential, your own blocks), each called once: a row at its first
+    node, with the shape of the last tensor computed inside it (its output, as a rule)."""
+    spans: Dict[str, list] = {}
+    for i, n in enumerate(gm.graph.nodes):
+        for key, value in (n.meta.get("nn_module_stack") or {}).items():
+            if n.op == "call_module" and key == n.target:
+                continue  # the leaf itself
+            span = spans.setdefault(key, [i, i, None, value[1]])
+            span[1] = i
+            if _shape_meta(n) is not None:
+                span[2] = _shape_meta(n)
+    out: Dict[int, Dict[str, tuple]] = {}
+    for key, (first, last, shape, cls) in spans.items():
+        if "@" in key or shape is None:
+            continue  # called more than once: which output is which would be a guess
+        if failed_index is not None and last >= failed_index:
+            continue  # torch failed inside it: it has no output
+        out.setdefault(first, {})[key] = (getattr(cls, "__name__", str(cls)), shape)
+    return out
 
 
 def _fx_batch_culprit(gm, batch, path: str) -> Optional[int]:
