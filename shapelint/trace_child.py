@@ -107,9 +107,14 @@ def check_file(item: dict, request: dict, send) -> dict:
         send({"event": "model", "path": path, "name": target["name"], "line": _definition_line(target)})
         try:
             out["models"].append(trace_target(target, item, request, path))
-        except Exception as e:  # MemoryError under the cap, or meta and CPU both unable to run it
-            why = "it ran out of memory under the trace memory limit" if isinstance(e, MemoryError) else _one_line(e)
+        except Exception as e:  # out of memory under the cap, or meta and CPU both unable to run it
+            why = _one_line(e)
+            if _out_of_memory(e):
+                limit = request.get("memory_limit")
+                cap = f" (the trace process may use {int(limit) / 1024**3:g} GiB)" if limit else ""
+                why = f"it ran out of memory{cap}: {why}"
             out["models"].append({"name": target["name"], "kind": target["kind"], "status": "failed",
+                                  "line": _definition_line(target),
                                   "error": {"message": why, "line": None}, "layers": []})
     return out
 
@@ -176,6 +181,8 @@ def trace_target(target: dict, item: dict, request: dict, path: str) -> dict:
         try:
             model = build(target, init_args, dev)
         except Exception as e:
+            if _out_of_memory(e):
+                raise
             if dev == "meta":
                 last_meta_problem = _one_line(e)
                 continue  # some __init__ code needs real values: build on the CPU instead
@@ -195,6 +202,8 @@ def trace_target(target: dict, item: dict, request: dict, path: str) -> dict:
         x = make_input(model, dims, dev)
         res["input"] = list(x.shape)
         run = run_model(model, x, path, dev)
+        if run["status"] == "error" and run["error"].pop("oom", False):
+            raise MemoryError(run["error"]["message"])
         res["fx_error"] = res["fx_error"] or run.get("fx_error")
         if run["status"] == "error" and dev == "meta":
             confirmed = run.pop("confirm", None)
@@ -391,7 +400,8 @@ def run_fx(gm, x, path: str) -> dict:
             confirm = _node_confirmer(gm, n, args, kwargs)
         module = str(n.target) if n is not None and n.op == "call_module" else None
         return {"status": "error", "method": "fx", "layers": _fx_layers(gm, path, n),
-                "error": {"stage": "forward", "message": _one_line(cause), "line": line, "module": module},
+                "error": {"stage": "forward", "message": _one_line(cause), "line": line, "module": module,
+                          "oom": _out_of_memory(cause)},
                 "confirm": confirm}
     layers = _fx_layers(gm, path)
     out = _first_tensor(result)
@@ -521,7 +531,7 @@ def run_hooks(model, x, path: str) -> dict:
     except Exception as e:
         return {"status": "error", "method": "hooks", "layers": _clean(rows),
                 "error": {"stage": "forward", "message": _one_line(e), "line": user_line_of(e, path),
-                          "module": active[-1] if active else None},
+                          "module": active[-1] if active else None, "oom": _out_of_memory(e)},
                 "confirm": None}
     finally:
         for h in handles:
@@ -564,6 +574,11 @@ def _first_tensor(value):
 
 
 # ----------------------------------------------------------------------------- helpers
+
+
+def _out_of_memory(e: BaseException) -> bool:
+    text = str(e)
+    return isinstance(e, MemoryError) or "can't allocate memory" in text or "out of memory" in text.lower()
 
 
 def _raised_in_torch(e: BaseException) -> bool:

@@ -59,7 +59,8 @@ def combined():
 
 def diags(data, name, code=None):
     path = os.path.join("fixtures", "trace", name)
-    return [d for d in data["diagnostics"] if d["path"] == path and (code is None or d["code"] == code)]
+    found = data["diagnostics"] if isinstance(data, dict) else data
+    return [d for d in found if d["path"] == path and (code is None or d["code"] == code)]
 
 
 def model(data, name, cls):
@@ -143,19 +144,43 @@ def test_every_traced_finding_says_so(combined):
         assert d["source"] == ("trace" if d["code"].startswith("SHP3") else "static"), d
 
 
-def test_hanging_model_is_stopped_by_the_timeout_and_pyproject_init_args_apply():
-    """One child: configured/classifier.py (init-args from its pyproject.toml), then hangs.py."""
+@pytest.fixture(scope="module")
+def limits_run():
+    """One child: configured/classifier.py (init-args from its pyproject.toml), heavy.py, then hangs.py."""
     start = time.monotonic()
     proc = run_cli("--trace", "--timeout", "3", "--explain", "--format", "json",
-                   os.path.join("fixtures", "trace", "configured"), os.path.join("fixtures", "trace", "hangs.py"))
-    elapsed = time.monotonic() - start
-    assert proc.returncode == 0, proc.stderr  # a timeout is a warning, not a shape error
-    data = json.loads(proc.stdout)
-    (f,) = [d for d in data["diagnostics"] if d["code"] == "SHP303"]
+                   *[os.path.join("fixtures", "trace", n) for n in ("configured", "heavy.py", "hangs.py")])
+    return proc, time.monotonic() - start
+
+
+def test_hanging_model_is_stopped_by_the_timeout(limits_run):
+    proc, elapsed = limits_run
+    assert proc.returncode == 0, proc.stderr  # timeouts and memory are warnings, not shape errors
+    (f,) = diags(json.loads(proc.stdout), "hangs.py", "SHP303")
     assert "timed out after 3 s while running Forever" in f["message"]
     assert f["line"] == line_of("hangs.py", "class Forever(")
     assert elapsed < 60  # torch import + 3 s, not the default 60 s limit
 
+
+def test_heavy_model_runs_out_of_memory_with_a_clear_warning(limits_run):
+    proc, _ = limits_run
+    (f,) = diags(json.loads(proc.stdout), "heavy.py", "SHP303")
+    assert "ran out of memory" in f["message"] and str(160_000 * 160_000 * 4) in f["message"]
+    assert f["line"] == line_of("heavy.py", "class Heavy(") and f["severity"] == "warning"
+
+
+def test_child_memory_cap_is_enforced():
+    """The cap the child sets on itself: 256 MiB of address space, then a 512 MiB allocation fails."""
+    code = ("from shapelint.trace_child import _limit_memory; _limit_memory(256 * 1024**2)\n"
+            "try:\n    bytearray(512 * 1024**2)\nexcept MemoryError:\n    print('capped')\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                         env=dict(os.environ, PYTHONPATH=ROOT))
+    assert out.stdout.strip() == "capped", out.stderr
+
+
+def test_pyproject_init_args_apply(limits_run):
+    proc, _ = limits_run
+    data = json.loads(proc.stdout)
     sys.path.insert(0, os.path.join(FIX, "configured"))
     try:
         import classifier
