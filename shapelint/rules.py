@@ -420,7 +420,7 @@ class TrackingLost(Rule):
 class TraceError(Rule):
     code = "SHP300"
     name = "trace-error"
-    message = "{model}: torch raises while {stage} it{how}: {detail}"
+    message = "{model}: torch raises while {stage} it{how}: {detail}{also}"
     summary = "(--trace) torch itself raised while building the model or running its forward."
     why = (
         "torch's own word: the model fails on this input. The line is where the error arises in your file. "
@@ -449,6 +449,17 @@ class StaticTraceDisagreement(Rule):
     summary = "(--trace) the static shape of a layer differs from the one torch computes."
     why = "torch is right; this is a shapelint bug (or code whose shapes depend on values). Please report it."
     fix = "Trust the traced shape; report the file so the static rule can be fixed."
+
+
+@rule
+class StaticErrorNotReproduced(Rule):
+    code = "SHP305"
+    name = "static-error-not-reproduced"
+    severity = "warning"
+    message = "shapelint reported {code} here, but torch built and ran every model in this file without error: {models}"
+    summary = "(--trace) a static error that torch does not reproduce on the traced inputs."
+    why = "Either a false alarm of the static rule (please report it) or an error that needs another input than the one traced."
+    fix = "Check the input shape you declared; if it is the one you use, trust torch and report the file."
 
 
 @rule

@@ -308,7 +308,8 @@ def apply_answer(job: TraceJob, options: TraceOptions) -> None:
             if e.get("stage") != "build" and name in job.inferred:
                 how += f" on the input {_shape(m.get('input'))} that shapelint inferred (declare the input to make this an error)"
             f = _finding(R.TraceError, lines, e.get("line") or _module_line(static.get(name), e.get("module"))
-                         or m.get("line") or _report_line(static.get(name)), model=name, stage=stage, how=how, detail=e["message"])
+                         or m.get("line") or _report_line(static.get(name)), model=name, stage=stage, how=how,
+                         detail=e["message"], also=_static_match(r, e.get("module")))
             if (e.get("stage") == "build" and not e.get("in_torch")) or (e.get("stage") != "build" and name in job.inferred):
                 f.severity = "warning"  # default arguments or a guessed input: maybe not how the model is used
             new.append(f)
@@ -324,9 +325,33 @@ def apply_answer(job: TraceJob, options: TraceOptions) -> None:
         report = static.get(name)
         if status in ("ok", "batch-changed", "error") and m.get("layers") is not None:
             new.extend(_merge_layers(r, job, m, report, lines))
+    new.extend(_static_errors_torch_disproves(r, job, models, lines))
     for f in new:
         f.path = r.path
     r.findings = sorted(r.findings + new, key=lambda f: (f.line, f.column, f.code))
+
+
+def _static_errors_torch_disproves(r: FileResult, job: TraceJob, models: List[dict], lines) -> list:
+    """Static errors in a file where torch built and ran every model without error or batch change."""
+    answer = job.answer or {}
+    if job.failure or answer.get("import_error") or not models or any(m.get("status") != "ok" for m in models):
+        return []
+    ran = ", ".join(f"{m['name']} {_shape(m.get('input'))}" for m in models)
+    out = []
+    for f in r.findings:
+        if f.source == "static" and f.severity == "error" and f.code not in (R.SyntaxErrorRule.code, R.UnreadableFile.code):
+            out.append(_finding(R.StaticErrorNotReproduced, lines, f.line, code=f.code, models=ran))
+    return out
+
+
+def _static_match(r: FileResult, module: Optional[str]) -> str:
+    """Points at the static finding about the module torch failed in, if there is one."""
+    if not module:
+        return ""
+    for f in r.findings:
+        if f.source == "static" and f.severity == "error" and f.message.startswith((module + " ", module + ":")):
+            return f"; shapelint found this statically ({f.code} at line {f.line})"
+    return ""
 
 
 def _module_line(report: Optional[ModelReport], module: Optional[str]) -> Optional[int]:

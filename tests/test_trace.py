@@ -76,6 +76,8 @@ def test_crash_is_reported_at_the_line_torch_fails_with_torchs_message(combined)
     assert f["line"] == truth.line
     assert truth.error in f["message"]  # torch's CPU message, not the meta kernel's wording
     assert f["source"] == "trace" and f["severity"] == "error"
+    (static,) = diags(combined, "crash_in_block.py", "SHP001")  # the same bug, found without torch
+    assert f["message"].endswith(f"shapelint found this statically (SHP001 at line {static['line']})")
 
 
 def test_convtranspose_channel_error_is_found_although_meta_does_not_check_it(combined):
@@ -286,3 +288,24 @@ def test_disagreement_between_static_and_traced_shapes_is_a_warning():
 def test_bad_init_args_is_a_usage_error():
     proc = run_cli("--trace", "--init-args", "Net={not json", "examples/simple_cnn.py")
     assert proc.returncode == 2 and "--init-args" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_static_error_that_torch_does_not_reproduce_is_flagged():
+    """A stub answer (every model ran) against a static error at line 3: SHP305 at line 3."""
+    from shapelint.analysis import FileResult
+    from shapelint.findings import Finding
+    from shapelint.trace import TraceJob, TraceOptions, apply_answer
+
+    r = FileResult("m.py", source="import torch\nclass A:\n    x = 1\n")
+    static = Finding("SHP001", "error", ("x",), line=3, column=5, message="c expects 8 input channels")
+    r.findings = [static]
+    job = TraceJob(r, {}, {})
+    job.answer = {"models": [{"name": "A", "status": "ok", "input": [2, 3], "output": [2, 3], "layers": []}]}
+    apply_answer(job, TraceOptions())
+    (f,) = [f for f in r.findings if f.code == "SHP305"]
+    assert (f.line, f.severity, f.source) == (3, "warning", "trace") and "SHP001" in f.message
+    job.answer["models"][0]["status"] = "error"  # torch failed too: nothing to contradict
+    job.answer["models"][0]["error"] = {"message": "RuntimeError: x", "line": 3}
+    r.findings = [static]
+    apply_answer(job, TraceOptions())
+    assert not [f for f in r.findings if f.code == "SHP305"]
