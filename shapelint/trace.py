@@ -36,6 +36,7 @@ READY_TIMEOUT = 180.0  # importing torch, before any user code runs
 BATCH_FOR_SYMBOL = 2
 INSTALL_HINT = "pip install 'shapelint[trace]'"
 
+_MODULE_CLASS = re.compile(r"^\s*class\s+\w+\s*\([^)]*(Module|nn\.|Sequential)", re.M)
 _CLASS_COMMENT = re.compile(r"^\s*class\s+(\w+)\b.*#\s*shapelint:\s*input\s*=\s*\(([^)]*)\)", re.M)
 
 
@@ -269,8 +270,8 @@ def confirm(results: List[FileResult], declared: Dict[str, Dict[str, list]], ini
     """Trace every file of `results` that may define a model; add findings and traced shapes."""
     jobs = []
     for r in results:
-        if r.source is None or r.internal_error or not any(h in r.source for h in ("torch", "nn.")):
-            continue
+        if r.source is None or r.internal_error or not (r.models or _MODULE_CLASS.search(r.source)):
+            continue  # importing runs the file: only files that define a model are worth it
         if any(f.code == R.SyntaxErrorRule.code for f in r.findings):
             continue
         shapes = declared.get(r.path, {})
@@ -282,6 +283,10 @@ def confirm(results: List[FileResult], declared: Dict[str, Dict[str, list]], ini
     run_child(jobs, options)
     for job in jobs:
         apply_answer(job, options)
+    for r in results:  # with --trace every table row has the field, traced or not
+        for m in r.models:
+            for row in m.layers:
+                row.setdefault("traced_out", None)
 
 
 def apply_answer(job: TraceJob, options: TraceOptions) -> None:

@@ -119,11 +119,16 @@ def check_file(item: dict, request: dict, send) -> dict:
     return out
 
 
+_IMPORTED = 0
+
+
 def import_file(path: str):
     directory = os.path.dirname(os.path.abspath(path))
     if directory not in sys.path:
         sys.path.insert(0, directory)  # sibling imports work as they do when the user runs it
-    name = "shapelint_traced_" + re.sub(r"\W", "_", os.path.splitext(os.path.basename(path))[0])
+    global _IMPORTED
+    _IMPORTED += 1  # two files named model.py in different folders must not share a module
+    name = f"shapelint_traced_{_IMPORTED}_" + re.sub(r"\W", "_", os.path.splitext(os.path.basename(path))[0])
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
