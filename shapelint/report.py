@@ -50,6 +50,10 @@ def explain_text(results: Iterable[FileResult]) -> str:
             if traced:
                 how = f" with {traced['method']}" if traced.get("method") else ""
                 out.append(f"  traced{how}: input {_shape(traced.get('input'))} -> output {_shape(traced.get('output'))} ({traced.get('status')})")
+                if traced.get("fx_error"):
+                    fx = traced["fx_error"]
+                    at = f" (line {fx['line']})" if fx.get("line") else ""
+                    out.append(f"  torch.fx could not trace it{at}: {fx['message']}")
             rows = [("line", "module", "op", "in", "out") + (("traced",) if traced else ())]
             for layer in m.layers:
                 rows.append(
