@@ -434,7 +434,7 @@ class TraceError(Rule):
 class TraceBatchChanged(Rule):
     code = "SHP301"
     name = "trace-batch-changed"
-    message = "{model}: the output batch is {out_batch} for an input batch of {batch} (input {inp} -> output {out}){how}; samples are mixed here"
+    message = "{model}: the output batch is {out_batch} for an input batch of {batch} (input {inp} -> output {out}){how}; samples are mixed here: keep dimension 0 the batch, e.g. x.view(x.size(0), -1) or torch.flatten(x, 1)"
     summary = "(--trace) the model runs, but its output's first dimension is not the input batch."
     why = "A view/reshape with -1 in the wrong place silently folds samples together; training runs on garbage."
     fix = "Keep the batch: x.view(x.size(0), -1) or torch.flatten(x, 1)."
