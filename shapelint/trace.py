@@ -463,6 +463,8 @@ def _row_key(module, op, line) -> tuple:
     name = str(op or "").strip()
     name = _OPERATORS.get(name, name)
     name = name.lstrip(".").replace("()", "")
+    if name.startswith("__") and name.endswith("__"):
+        name = name.strip("_")  # Tensor.__add__ (hooks) is operator.add (fx)
     for prefix in ("torch.nn.functional.", "nn.functional.", "F.", "torch.", "Tensor."):
         if name.startswith(prefix):
             name = name[len(prefix):]

@@ -499,15 +499,20 @@ def _fx_batch_culprit(gm, batch, path: str) -> Optional[int]:
 
 
 def run_hooks(model, x, path: str) -> dict:
+    """Run forward with hooks on every submodule, and a TorchFunctionMode that records the
+    torch functions and tensor methods your own code calls (F.relu, x.view, +, ...)."""
+    import torch
+    from torch.overrides import TorchFunctionMode
+
     rows: List[dict] = []
     handles = []
-    active: List[str] = []  # modules entered and not yet left: the last one is where an error arises
-    code_file = path
+    active: List[tuple] = []  # (name, row, module) entered and not yet left; the last is where an error arises
+    user_module = type(model).__module__
 
-    def call_line() -> Optional[int]:
-        f = sys._getframe(2)
+    def call_line(depth: int) -> Optional[int]:
+        f = sys._getframe(depth)
         while f is not None:
-            if _same_file(f.f_code.co_filename, code_file):
+            if _same_file(f.f_code.co_filename, path):
                 return f.f_lineno
             f = f.f_back
         return None
@@ -517,26 +522,42 @@ def run_hooks(model, x, path: str) -> dict:
             continue
 
         def pre(mod, args, name=name):
-            active.append(name)
+            first = _first_tensor(args)
+            row = {"module": name, "op": type(mod).__name__, "line": call_line(3), "out": None,
+                   "_in0": first.shape[0] if first is not None and first.dim() else None}
+            rows.append(row)  # now, so that a container comes before its parts, as in the static table
+            active.append((name, row, mod))
             _meta_gap_check(mod, args)
 
         def post(mod, args, output, name=name):
-            if active and active[-1] == name:
-                active.pop()
-            t = _first_tensor(output)
-            first = _first_tensor(args)
-            rows.append({"module": name, "op": type(mod).__name__, "line": call_line(),
-                         "out": list(t.shape) if t is not None else None,
-                         "_in0": first.shape[0] if first is not None and first.dim() else None})
+            if active and active[-1][0] == name:
+                _n, row, _m = active.pop()
+                t = _first_tensor(output)
+                row["out"] = list(t.shape) if t is not None else None
 
         handles.append(sub.register_forward_pre_hook(pre))
         handles.append(sub.register_forward_hook(post))
+
+    class RecordOps(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            inside_torch_layer = active and type(active[-1][2]).__module__ != user_module
+            if not inside_torch_layer:
+                t = _first_tensor(out)
+                line = call_line(2)
+                if t is not None and line is not None:
+                    first = _first_tensor(args)
+                    rows.append({"module": None, "op": getattr(func, "__name__", str(func)), "line": line,
+                                 "out": list(t.shape), "_in0": first.shape[0] if first is not None and first.dim() else None})
+            return out
+
     try:
-        result = model(x)
+        with RecordOps():
+            result = model(x)
     except Exception as e:
         return {"status": "error", "method": "hooks", "layers": _clean(rows),
                 "error": {"stage": "forward", "message": _one_line(e), "line": user_line_of(e, path),
-                          "module": active[-1] if active else None, "oom": _out_of_memory(e)},
+                          "module": active[-1][0] if active else None, "oom": _out_of_memory(e)},
                 "confirm": None}
     finally:
         for h in handles:
@@ -551,7 +572,7 @@ def run_hooks(model, x, path: str) -> dict:
 
 
 def _clean(rows: List[dict]) -> List[dict]:
-    return [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
+    return [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows if r.get("out") is not None]
 
 
 def _check_batch(res: dict, x) -> None:

@@ -121,6 +121,10 @@ def test_data_dependent_forward_falls_back_to_hooks(combined):
     assert "control flow" in m["trace"]["fx_error"]["message"]
     (head,) = [r for r in m["layers"] if r["module"] == "head"]
     assert head["traced_out"] == truth.shapes["head"][0]
+    branches = [r["traced_out"] for r in m["layers"] if r["module"] in ("a", "b")]
+    assert sorted(branches, key=str) == [None, [2, 4]]  # Linear(8, 4) on (2, 8); one branch ran
+    (relu,) = [r for r in m["layers"] if r["op"] == "torch.relu"]  # a functional op, seen by the hooks run
+    assert relu["traced_out"] == [2, 4]
     assert [d for d in diags(combined, "data_dependent.py") if d["source"] == "trace"] == []
 
 
