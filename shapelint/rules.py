@@ -436,7 +436,10 @@ class TraceBatchChanged(Rule):
     name = "trace-batch-changed"
     message = "{model}: the output batch is {out_batch} for an input batch of {batch} (input {inp} -> output {out}){how}; samples are mixed here: keep dimension 0 the batch, e.g. x.view(x.size(0), -1) or torch.flatten(x, 1)"
     summary = "(--trace) the model runs, but its output's first dimension is not the input batch."
-    why = "A view/reshape with -1 in the wrong place silently folds samples together; training runs on garbage."
+    why = (
+        "A view/reshape with -1 in the wrong place silently folds samples together; training runs on garbage. "
+        "A warning instead of an error when the input was inferred by shapelint rather than declared."
+    )
     fix = "Keep the batch: x.view(x.size(0), -1) or torch.flatten(x, 1)."
 
 

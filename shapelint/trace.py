@@ -321,8 +321,11 @@ def apply_answer(job: TraceJob, options: TraceOptions) -> None:
         elif status == "failed":
             new.append(_finding(R.TraceFailed, lines, m.get("line"), model=name, detail=m["error"]["message"]))
         elif status == "batch-changed":
-            new.append(_finding(R.TraceBatchChanged, lines, m.get("batch_line") or m.get("line") or _report_line(static.get(name)), model=name,
-                                batch=m["input"][0], out_batch=m["output"][0], inp=_shape(m["input"]), out=_shape(m["output"]), how=how))
+            f = _finding(R.TraceBatchChanged, lines, m.get("batch_line") or m.get("line") or _report_line(static.get(name)), model=name,
+                         batch=m["input"][0], out_batch=m["output"][0], inp=_shape(m["input"]), out=_shape(m["output"]), how=how)
+            if name in job.inferred:
+                f.severity = "warning"  # on an input shapelint guessed, not one the user declared
+            new.append(f)
         elif status == "skipped":
             explicit = name in job.shapes or name in job.init_args
             if explicit or (name not in used_as_part and m.get("kind") == "class"):

@@ -34,7 +34,6 @@ import sys
 import traceback
 from typing import Any, Dict, List, Optional
 
-BATCH_FOR_SYMBOL = 2
 
 
 def main() -> None:
@@ -164,8 +163,6 @@ class TraceFailure(Exception):
 
 
 def trace_target(target: dict, item: dict, request: dict, path: str) -> dict:
-    import torch
-
     name = target["name"]
     res: Dict[str, Any] = {"name": name, "kind": target["kind"], "status": "ok", "method": None, "layers": [],
                            "input": None, "output": None, "error": None, "skipped": None, "fx_error": None,
@@ -501,7 +498,6 @@ def _fx_batch_culprit(gm, batch, path: str) -> Optional[int]:
 def run_hooks(model, x, path: str) -> dict:
     """Run forward with hooks on every submodule, and a TorchFunctionMode that records the
     torch functions and tensor methods your own code calls (F.relu, x.view, +, ...)."""
-    import torch
     from torch.overrides import TorchFunctionMode
 
     rows: List[dict] = []
