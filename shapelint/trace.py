@@ -64,6 +64,7 @@ class TraceJob:
     failure: Optional[str] = None  # timeout or crash of the child while on this file
     failed_model: Optional[str] = None
     failed_line: Optional[int] = None
+    finished: List[dict] = field(default_factory=list)  # models answered before a timeout or crash
 
 
 def parse_init_args(values) -> Dict[str, dict]:
@@ -212,6 +213,8 @@ def _run_child_once(jobs: List[TraceJob], options: TraceOptions) -> int:
                 deadline = time.monotonic() + options.timeout
             elif kind == "model":
                 current_model, current_line = event.get("name"), event.get("line")
+            elif kind == "model-done":
+                jobs[index].finished.append(event.get("model") or {})
             elif kind == "result":
                 jobs[index].answer = event
                 index += 1
@@ -296,7 +299,7 @@ def apply_answer(job: TraceJob, options: TraceOptions) -> None:
     if job.failure:
         what = f"{job.failed_model} " if job.failed_model else ""
         new.append(_finding(R.TraceFailed, lines, job.failed_line, model=what.strip() or os.path.basename(r.path), detail=job.failure))
-    answer = job.answer or {}
+    answer = job.answer or {"models": job.finished}
     if answer.get("import_error"):
         e = answer["import_error"]
         new.append(_finding(R.TraceFailed, lines, e.get("line"), model=os.path.basename(r.path), detail=f"importing it raised {e['message']}"))

@@ -9,6 +9,7 @@ Events, one JSON object a line:
   {"event": "ready", "torch": "2.13.0", "cuda": bool}
   {"event": "file", "path": ...}                    importing a file
   {"event": "model", "path": ..., "name": ...}      building and running one model
+  {"event": "model-done", "path": ..., "model": {...}}  the model before it, finished
   {"event": "result", "path": ..., "import_error": {...} | null, "models": [...]}
 
 How a model runs (cheapest first, each step only when the one before cannot answer):
@@ -104,6 +105,8 @@ def check_file(item: dict, request: dict, send) -> dict:
         return out
     for target in discover_targets(module, item):
         send({"event": "model", "path": path, "name": target["name"], "line": _definition_line(target)})
+        if out["models"]:
+            send({"event": "model-done", "path": path, "model": out["models"][-1]})  # kept if a later model hangs
         try:
             out["models"].append(trace_target(target, item, request, path))
         except Exception as e:  # out of memory under the cap, or meta and CPU both unable to run it

@@ -169,6 +169,15 @@ def test_hanging_model_is_stopped_by_the_timeout(limits_run):
     assert elapsed < 60  # two torch start-ups + 3 s, not the default 60 s limit
 
 
+def test_models_finished_before_a_timeout_keep_their_traced_shapes(limits_run):
+    proc, _ = limits_run
+    truth = oracle("hangs.py", "Quick")
+    assert truth.verdict == "ok"
+    quick = model(json.loads(proc.stdout), "hangs.py", "Quick")
+    assert quick["trace"]["output"] == truth.output
+    assert [r["traced_out"] for r in quick["layers"] if r["module"] == "fc"] == truth.shapes["fc"]
+
+
 def test_heavy_model_runs_out_of_memory_with_a_clear_warning(limits_run):
     """Also: heavy.py comes after hangs.py, so a fresh child traced it after the timeout."""
     proc, _ = limits_run
