@@ -147,7 +147,7 @@ def _run_child_once(jobs: List[TraceJob], options: TraceOptions) -> int:
         "real": options.real,
         "memory_limit": None if options.device == "cuda" else options.memory_limit,
         "files": [
-            {"path": j.result.path, "inputs": j.inputs, "init_args": j.init_args} for j in jobs
+            {"path": os.path.abspath(j.result.path), "inputs": j.inputs, "init_args": j.init_args} for j in jobs
         ],
     }
     env = dict(os.environ)

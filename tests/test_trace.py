@@ -43,7 +43,7 @@ def oracle(name, target):
 
 COMBINED = [
     "crash_in_block.py", "convtranspose_channels.py", "batch_change.py", "static_unknown.py",
-    "data_dependent.py", "import_fails.py", "needs_args.py",
+    "data_dependent.py", "import_fails.py", "needs_args.py", "sequential_var.py",
 ]
 
 
@@ -51,6 +51,7 @@ COMBINED = [
 def combined():
     """One traced run over several fixtures (torch is imported once in the child)."""
     proc = run_cli("--trace", "--explain", "--format", "json", "--init-args", 'Wide={"width": 6}',
+                   "--input-shape", "model=2,3,4,5",
                    *[os.path.join("fixtures", "trace", n) for n in COMBINED])
     assert proc.returncode == 1, proc.stderr  # torch errors are error-severity findings
     data = json.loads(proc.stdout)
@@ -143,6 +144,15 @@ def test_init_args_from_the_command_line_and_a_note_when_missing(combined):
     (note,) = diags(combined, "needs_args.py", "SHP304")
     assert "Deep" in note["message"] and "depth" in note["message"] and note["severity"] == "info"
     assert note["line"] == line_of("needs_args.py", "class Deep(")
+
+
+def test_model_in_a_variable_fails_inside_sequential_at_the_layer_definition(combined):
+    src = source_of("sequential_var.py")
+    truth = run_model(src, "model", [2, 3, 4, 5], filename=fixture("sequential_var.py"))
+    assert truth.verdict == "crash"
+    (f,) = diags(combined, "sequential_var.py", "SHP300")
+    assert truth.error in f["message"]
+    assert f["line"] == line_of("sequential_var.py", "nn.Linear(48, 10)")  # torch fails in Sequential.forward
 
 
 def test_every_traced_finding_says_so(combined):
