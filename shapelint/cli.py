@@ -80,8 +80,13 @@ def check_path(path: str, cli_shapes: Dict[str, list], configs: Dict[str, Config
 @click.option("--explain", is_flag=True, help="Print each model's static shape table.")
 @click.option("--show-unknown", is_flag=True, help="Also report where shapes become unknown (info).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when errors are found.")
+@click.option("--trace", is_flag=True, help="Also run each model with torch (in a child process) and report what torch says.")
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True, help="--trace: where real tensors run.")
+@click.option("--real", is_flag=True, help="--trace: real weights and tensors instead of the meta device.")
+@click.option("--init-args", "init_args", multiple=True, metavar="TARGET=JSON", help="--trace: constructor kwargs, e.g. Net='{\"num_classes\": 10}' (repeatable).")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True, help="--trace: seconds allowed per file.")
 @click.version_option(package_name="shapelint")
-def lint(paths, fmt, input_shapes, explain, show_unknown, exit_zero):
+def lint(paths, fmt, input_shapes, explain, show_unknown, exit_zero, trace, device, real, init_args, timeout):
     """Find tensor-shape errors in PyTorch models without running them."""
     if not paths:
         raise click.UsageError("give at least one file or directory to check")
@@ -91,10 +96,12 @@ def lint(paths, fmt, input_shapes, explain, show_unknown, exit_zero):
     results: List[FileResult] = []
     try:
         for path in files:
-            results.append(check_path(path, cli_shapes, configs, explain or show_unknown))
+            results.append(check_path(path, cli_shapes, configs, explain or show_unknown or trace))
     except ConfigError as e:
         click.echo(f"shapelint: error: {e}", err=True)
         sys.exit(2)
+    if trace or any(c.trace for c in configs.values()):
+        _run_trace(results, cli_shapes, configs, trace, device, real, init_args, timeout)
     if show_unknown:
         _add_unknown_notes(results)
     findings = [f for r in results for f in r.findings]
@@ -118,6 +125,28 @@ def lint(paths, fmt, input_shapes, explain, show_unknown, exit_zero):
     if status == 0 and not exit_zero and any(f.severity == "error" for f in findings):
         status = 1
     sys.exit(status)
+
+
+def _run_trace(results, cli_shapes, configs, trace_flag, device, real, init_args, timeout) -> None:
+    from . import trace as T  # never imports torch itself; its child process does
+
+    try:
+        cli_init = T.parse_init_args(init_args)
+    except ValueError as e:
+        raise click.UsageError(str(e))
+    shapes, inits, chosen = {}, {}, []
+    for r in results:
+        cfg = configs.get(find_pyproject(r.path)) or Config()
+        if not (trace_flag or cfg.trace):
+            continue
+        chosen.append(r)
+        shapes[r.path] = {**cfg.input_shapes, **cli_shapes}
+        inits[r.path] = {**cfg.init_args, **cli_init}
+    try:
+        T.confirm(chosen, shapes, inits, T.TraceOptions(device=device, real=real, timeout=timeout))
+    except T.TraceUnavailable as e:
+        click.echo(f"shapelint: error: {e}", err=True)
+        sys.exit(2)
 
 
 def _add_unknown_notes(results: List[FileResult]) -> None:

@@ -16,6 +16,8 @@ class ConfigError(Exception):
 class Config:
     path: Optional[str] = None
     input_shapes: Dict[str, list] = field(default_factory=dict)
+    trace: bool = False
+    init_args: Dict[str, dict] = field(default_factory=dict)
 
 
 def find_pyproject(start: str) -> Optional[str]:
@@ -55,4 +57,12 @@ def load_config(path: Optional[str]) -> Config:
                 f"{path}: input-shapes.{name} must be a list of sizes such as [4, 3, 32, 32] (strings for symbols)"
             )
         cfg.input_shapes[name] = dims
+    trace = table.get("trace", False)
+    if not isinstance(trace, bool):
+        raise ConfigError(f"{path}: [tool.shapelint] trace must be true or false")
+    cfg.trace = trace
+    init_args = table.get("init-args", {})
+    if not isinstance(init_args, dict) or not all(isinstance(v, dict) for v in init_args.values()):
+        raise ConfigError(f"{path}: [tool.shapelint.init-args] must be a table of NAME = {{ arg = value, ... }}")
+    cfg.init_args = dict(init_args)
     return cfg

@@ -46,7 +46,15 @@ def explain_text(results: Iterable[FileResult]) -> str:
             head = f"{m.name} ({r.path}:{m.line})"
             inp = _shape(m.input)
             out.append(f"{head}  input {inp} -> output {_shape(m.output)}")
-            rows = [("line", "module", "op", "in", "out")]
+            traced = getattr(m, "trace", None)
+            if traced:
+                how = f" with {traced['method']}" if traced.get("method") else ""
+                out.append(f"  traced{how}: input {_shape(traced.get('input'))} -> output {_shape(traced.get('output'))} ({traced.get('status')})")
+                if traced.get("fx_error"):
+                    fx = traced["fx_error"]
+                    at = f" (line {fx['line']})" if fx.get("line") else ""
+                    out.append(f"  torch.fx could not trace it{at}: {fx['message']}")
+            rows = [("line", "module", "op", "in", "out") + (("traced",) if traced else ())]
             for layer in m.layers:
                 rows.append(
                     (
@@ -56,8 +64,9 @@ def explain_text(results: Iterable[FileResult]) -> str:
                         _shape(layer["in"]),
                         _shape(layer["out"]),
                     )
+                    + ((_shape(layer.get("traced_out")),) if traced else ())
                 )
-            widths = [max(len(row[i]) for row in rows) for i in range(5)]
+            widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
             for row in rows:
                 out.append("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
             for line, why in m.lost:
@@ -70,7 +79,11 @@ def explain_json(results: Iterable[FileResult]) -> str:
     models = []
     diagnostics = []
     for r in results:
-        models.extend(m.to_json(r.path) for m in r.models)
+        for m in r.models:
+            d = m.to_json(r.path)
+            if getattr(m, "trace", None):
+                d["trace"] = m.trace
+            models.append(d)
         diagnostics.extend(f.to_json() for f in r.findings)
     return json.dumps({"models": models, "diagnostics": diagnostics}, indent=2)
 

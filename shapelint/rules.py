@@ -410,5 +410,84 @@ class TrackingLost(Rule):
     fix = "Use --trace for torch's own word, or declare the input shape."
 
 
+
+# Findings of `--trace` (source "trace"): torch's own answer, from a child process.
+# They have no VALID/INVALID examples here: tests/test_trace.py runs fixtures through
+# the CLI with real torch instead.
+
+
+@rule
+class TraceError(Rule):
+    code = "SHP300"
+    name = "trace-error"
+    message = "{model}: torch raises while {stage} it{how}: {detail}{also}"
+    summary = "(--trace) torch itself raised while building the model or running its forward."
+    why = (
+        "torch's own word: the model fails on this input. The line is where the error arises in your file. "
+        "A warning instead of an error when the input was inferred by shapelint rather than declared, or when "
+        "building with default arguments fails in your own code rather than in torch's."
+    )
+    fix = "Read torch's message; the static finding on the same model (if any) has the number that fixes it."
+
+
+@rule
+class TraceBatchChanged(Rule):
+    code = "SHP301"
+    name = "trace-batch-changed"
+    message = "{model}: the output batch is {out_batch} for an input batch of {batch} (input {inp} -> output {out}){how}; samples are mixed here: keep dimension 0 the batch, e.g. x.view(x.size(0), -1) or torch.flatten(x, 1)"
+    summary = "(--trace) the model runs, but its output's first dimension is not the input batch."
+    why = (
+        "A view/reshape with -1 in the wrong place silently folds samples together; training runs on garbage. "
+        "A warning instead of an error when the input was inferred by shapelint rather than declared."
+    )
+    fix = "Keep the batch: x.view(x.size(0), -1) or torch.flatten(x, 1)."
+
+
+@rule
+class StaticTraceDisagreement(Rule):
+    code = "SHP302"
+    name = "static-trace-disagreement"
+    severity = "warning"
+    message = "{model}: {layer} outputs {traced} under torch but shapelint computed {static} statically"
+    summary = "(--trace) the static shape of a layer differs from the one torch computes."
+    why = "torch is right; this is a shapelint bug (or code whose shapes depend on values). Please report it."
+    fix = "Trust the traced shape; report the file so the static rule can be fixed."
+
+
+@rule
+class StaticErrorNotReproduced(Rule):
+    code = "SHP305"
+    name = "static-error-not-reproduced"
+    severity = "warning"
+    message = "shapelint reported {code} here, but torch built and ran every model in this file without error: {models}"
+    summary = "(--trace) a static error that torch does not reproduce on the traced inputs."
+    why = "Either a false alarm of the static rule (please report it) or an error that needs another input than the one traced."
+    fix = "Check the input shape you declared; if it is the one you use, trust torch and report the file."
+
+
+@rule
+class TraceFailed(Rule):
+    code = "SHP303"
+    name = "trace-failed"
+    severity = "warning"
+    message = "{model}: could not trace: {detail}"
+    summary = "(--trace) the file could not be imported, or tracing ran out of time or memory."
+    why = (
+        "A warning, not an error: it says the trace could not confirm anything, not that the shapes "
+        "are wrong (a missing dependency or a slow model is not a shape bug). Static findings still stand."
+    )
+    fix = "Make the file importable on its own; raise --timeout; keep module-level code cheap."
+
+
+@rule
+class TraceSkipped(Rule):
+    code = "SHP304"
+    name = "trace-skipped"
+    severity = "info"
+    message = "{model} was not traced: {reason}"
+    summary = "(--trace) a model was built (or not) but not run, e.g. no input shape or required __init__ arguments."
+    why = "Shows which models torch did not confirm."
+    fix = "Declare the input (`# shapelint: input=(B, 3, 32, 32)`) or give --init-args NAME='{\"arg\": 1}'."
+
 def all_rules() -> List[Type[Rule]]:
     return [REGISTRY[c] for c in sorted(REGISTRY)]

@@ -1,0 +1,337 @@
+"""`--trace`: torch's own answer, through the real CLI in a subprocess.
+
+Oracles: `torch_oracle.run_model` (real torch on CPU, in this process) for crash lines,
+messages, batch changes and per-module shapes; the fixture's own text for the line a
+finding must point at; arithmetic written out for shapes the oracle's hooks do not see.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from conftest import ROOT, run_cli  # noqa: E402
+from torch_oracle import declared_inputs, run_model  # noqa: E402
+
+FIX = os.path.join(ROOT, "fixtures", "trace")
+
+
+def fixture(name):
+    return os.path.join(FIX, name)
+
+
+def source_of(name):
+    with open(fixture(name)) as fh:
+        return fh.read()
+
+
+def line_of(name, text):
+    """1-based line of the fixture holding `text` (exactly one)."""
+    hits = [i for i, ln in enumerate(source_of(name).splitlines(), 1) if text in ln]
+    assert len(hits) == 1, (name, text, hits)
+    return hits[0]
+
+
+def oracle(name, target):
+    src = source_of(name)
+    return run_model(src, target, declared_inputs(src)[target], filename=fixture(name))
+
+
+COMBINED = [
+    "crash_in_block.py", "convtranspose_channels.py", "batch_change.py", "static_unknown.py",
+    "data_dependent.py", "import_fails.py", "needs_args.py", "sequential_var.py",
+]
+
+
+@pytest.fixture(scope="module")
+def combined():
+    """One traced run over several fixtures (torch is imported once in the child)."""
+    proc = run_cli("--trace", "--explain", "--format", "json", "--init-args", 'Wide={"width": 6}',
+                   "--input-shape", "model=2,3,4,5",
+                   *[os.path.join("fixtures", "trace", n) for n in COMBINED])
+    assert proc.returncode == 1, proc.stderr  # torch errors are error-severity findings
+    data = json.loads(proc.stdout)
+    return data
+
+
+def diags(data, name, code=None):
+    path = os.path.join("fixtures", "trace", name)
+    found = data["diagnostics"] if isinstance(data, dict) else data
+    return [d for d in found if d["path"] == path and (code is None or d["code"] == code)]
+
+
+def model(data, name, cls):
+    path = os.path.join("fixtures", "trace", name)
+    (m,) = [m for m in data["models"] if m["path"] == path and m["class"] == cls]
+    return m
+
+
+def test_crash_is_reported_at_the_line_torch_fails_with_torchs_message(combined):
+    truth = oracle("crash_in_block.py", "Net")
+    assert truth.verdict == "crash" and truth.line == line_of("crash_in_block.py", "return F.relu(self.conv(x))")
+    (f,) = diags(combined, "crash_in_block.py", "SHP300")
+    assert f["line"] == truth.line
+    assert truth.error in f["message"]  # torch's CPU message, not the meta kernel's wording
+    assert f["source"] == "trace" and f["severity"] == "error"
+    (static,) = diags(combined, "crash_in_block.py", "SHP001")  # the same bug, found without torch
+    assert f["message"].endswith(f"shapelint found this statically (SHP001 at line {static['line']})")
+
+
+def test_convtranspose_channel_error_is_found_although_meta_does_not_check_it(combined):
+    truth = oracle("convtranspose_channels.py", "Decoder")
+    assert truth.verdict == "crash"
+    with torch.device("meta"):  # the gap this guards against: meta accepts the wrong channels
+        torch.nn.ConvTranspose2d(32, 8, 2, 2)(torch.empty(2, 16, 8, 8))
+    (f,) = diags(combined, "convtranspose_channels.py", "SHP300")
+    assert f["line"] == truth.line and truth.error in f["message"]
+
+
+def test_silent_batch_change_is_reported_at_the_view(combined):
+    truth = oracle("batch_change.py", "Folding")
+    assert truth.verdict == "batch-changed"
+    (f,) = diags(combined, "batch_change.py", "SHP301")
+    assert f["line"] == line_of("batch_change.py", "x.view(-1, 512)")
+    assert f"output batch is {truth.output[0]} for an input batch of 4" in f["message"]
+    assert model(combined, "batch_change.py", "Folding")["trace"]["output"] == truth.output
+
+
+def test_traced_shapes_fill_the_table_where_the_static_engine_has_no_rule(combined):
+    truth = oracle("static_unknown.py", "Patches")
+    assert truth.verdict == "ok"
+    m = model(combined, "static_unknown.py", "Patches")
+    rows = {r["module"]: r for r in m["layers"] if r["module"]}
+    for name in ("unfold", "proj"):
+        assert rows[name]["traced_out"] == truth.shapes[name][0]
+        assert rows[name]["out"] is None or "?" in rows[name]["out"]  # static did not know it
+    (einsum,) = [r for r in m["layers"] if r["op"] == "einsum"]
+    # unfold(2x2, stride 2) of (2, 3, 8, 8): 3*2*2 = 12 values per patch, (8/2)*(8/2) = 16 patches
+    assert einsum["traced_out"] == [2, 16, 12]
+    assert m["trace"]["method"] == "fx on meta"
+    assert diags(combined, "static_unknown.py") == []
+
+
+def test_data_dependent_forward_falls_back_to_hooks(combined):
+    truth = oracle("data_dependent.py", "Gate")
+    assert truth.verdict == "ok"
+    m = model(combined, "data_dependent.py", "Gate")
+    assert m["trace"]["method"].startswith("hooks")
+    assert "control flow" in m["trace"]["fx_error"]["message"]
+    (head,) = [r for r in m["layers"] if r["module"] == "head"]
+    assert head["traced_out"] == truth.shapes["head"][0]
+    branches = [r["traced_out"] for r in m["layers"] if r["module"] in ("a", "b")]
+    assert sorted(branches, key=str) == [None, [2, 4]]  # Linear(8, 4) on (2, 8); one branch ran
+    (relu,) = [r for r in m["layers"] if r["op"] == "torch.relu"]  # a functional op, seen by the hooks run
+    assert relu["traced_out"] == [2, 4]
+    assert [d for d in diags(combined, "data_dependent.py") if d["source"] == "trace"] == []
+
+
+def test_import_failure_is_a_clear_warning_and_other_files_are_still_traced(combined):
+    (f,) = diags(combined, "import_fails.py", "SHP303")
+    assert f["line"] == line_of("import_fails.py", "import shapelint_no_such_module_for_tests")
+    assert "ModuleNotFoundError" in f["message"] and "shapelint_no_such_module_for_tests" in f["message"]
+    assert f["severity"] == "warning"
+    assert diags(combined, "crash_in_block.py", "SHP300")  # the files around it were traced
+
+
+def test_init_args_from_the_command_line_and_a_note_when_missing(combined):
+    wide = model(combined, "needs_args.py", "Wide")
+    x = torch.randn(2, 5)
+    assert wide["trace"]["output"] == list(torch.nn.Linear(5, 6)(x).shape)
+    (note,) = diags(combined, "needs_args.py", "SHP304")
+    assert "Deep" in note["message"] and "depth" in note["message"] and note["severity"] == "info"
+    assert note["line"] == line_of("needs_args.py", "class Deep(")
+
+
+def test_model_in_a_variable_fails_inside_sequential_at_the_layer_definition(combined):
+    src = source_of("sequential_var.py")
+    truth = run_model(src, "model", [2, 3, 4, 5], filename=fixture("sequential_var.py"))
+    assert truth.verdict == "crash"
+    (f,) = diags(combined, "sequential_var.py", "SHP300")
+    assert truth.error in f["message"]
+    assert f["line"] == line_of("sequential_var.py", "nn.Linear(48, 10)")  # torch fails in Sequential.forward
+
+
+def test_every_traced_finding_says_so(combined):
+    for d in combined["diagnostics"]:
+        assert d["source"] == ("trace" if d["code"].startswith("SHP3") else "static"), d
+
+
+@pytest.fixture(scope="module")
+def limits_run():
+    """configured/classifier.py (init-args from its pyproject.toml), hangs.py, then heavy.py
+    (traced by a fresh child after the hung one is killed)."""
+    start = time.monotonic()
+    proc = run_cli("--trace", "--timeout", "3", "--explain", "--format", "json",
+                   *[os.path.join("fixtures", "trace", n) for n in ("configured", "hangs.py", "heavy.py")])
+    return proc, time.monotonic() - start
+
+
+def test_hanging_model_is_stopped_by_the_timeout(limits_run):
+    proc, elapsed = limits_run
+    assert proc.returncode == 0, proc.stderr  # timeouts and memory are warnings, not shape errors
+    (f,) = diags(json.loads(proc.stdout), "hangs.py", "SHP303")
+    assert "timed out after 3 s while running Forever" in f["message"]
+    assert f["line"] == line_of("hangs.py", "class Forever(")
+    assert elapsed < 60  # two torch start-ups + 3 s, not the default 60 s limit
+
+
+def test_models_finished_before_a_timeout_keep_their_traced_shapes(limits_run):
+    proc, _ = limits_run
+    truth = oracle("hangs.py", "Quick")
+    assert truth.verdict == "ok"
+    quick = model(json.loads(proc.stdout), "hangs.py", "Quick")
+    assert quick["trace"]["output"] == truth.output
+    assert [r["traced_out"] for r in quick["layers"] if r["module"] == "fc"] == truth.shapes["fc"]
+
+
+def test_heavy_model_runs_out_of_memory_with_a_clear_warning(limits_run):
+    """Also: heavy.py comes after hangs.py, so a fresh child traced it after the timeout."""
+    proc, _ = limits_run
+    (f,) = diags(json.loads(proc.stdout), "heavy.py", "SHP303")
+    assert "ran out of memory" in f["message"] and str(160_000 * 160_000 * 4) in f["message"]
+    assert f["line"] == line_of("heavy.py", "class Heavy(") and f["severity"] == "warning"
+
+
+def test_child_memory_cap_is_enforced():
+    """The cap the child sets on itself: 256 MiB of address space, then a 512 MiB allocation fails."""
+    code = ("from shapelint.trace_child import _limit_memory; _limit_memory(256 * 1024**2)\n"
+            "try:\n    bytearray(512 * 1024**2)\nexcept MemoryError:\n    print('capped')\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                         env=dict(os.environ, PYTHONPATH=ROOT))
+    assert out.stdout.strip() == "capped", out.stderr
+
+
+def test_pyproject_init_args_apply(limits_run):
+    proc, _ = limits_run
+    data = json.loads(proc.stdout)
+    sys.path.insert(0, os.path.join(FIX, "configured"))
+    try:
+        import classifier
+    finally:
+        sys.path.pop(0)
+    expected = list(classifier.Classifier(num_classes=7)(torch.randn(3, 20)).shape)  # pyproject: num_classes = 7
+    (m,) = [m for m in data["models"] if m["class"] == "Classifier"]
+    assert m["trace"]["output"] == expected
+    (head,) = [r for r in m["layers"] if r["module"] == "head"]
+    assert head["traced_out"] == expected
+
+
+def _fake_torch_env(tmp_path):
+    fake = tmp_path / "torch"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("raise ImportError('No module named torch (simulated)')\n")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(tmp_path)
+    return env
+
+
+def test_missing_torch_gives_one_line_and_exit_2(tmp_path):
+    env = _fake_torch_env(tmp_path)
+    proc = run_cli("--trace", "examples/simple_cnn.py", env=env)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "pip install 'shapelint[trace]'" in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_static_path_never_imports_torch(tmp_path):
+    env = _fake_torch_env(tmp_path)
+    proc = run_cli("--explain", "examples/simple_cnn.py", env=env)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr  # the static finding, no import
+    code = ("import sys, shapelint.cli, shapelint.trace, shapelint.analysis as a; "
+            "a.check_source('x.py', open('examples/simple_cnn.py').read(), explain=True); "
+            "assert 'torch' not in sys.modules, 'torch imported'")
+    env2 = dict(os.environ, PYTHONPATH=ROOT)
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env2, check=True, timeout=60)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_device_cuda_without_a_gpu_is_a_clear_usage_error():
+    proc = run_cli("--trace", "--device", "cuda", "examples/simple_cnn.py")
+    assert proc.returncode == 2
+    assert "--device cuda: no CUDA device is available (torch.cuda.is_available() is False)" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_device_cuda_finds_the_crash_on_the_gpu():
+    truth = oracle("crash_in_block.py", "Net")
+    proc = run_cli("--trace", "--device", "cuda", "--format", "json", os.path.join("fixtures", "trace", "crash_in_block.py"))
+    (f,) = [d for d in json.loads(proc.stdout) if d["code"] == "SHP300"]
+    assert f["line"] == truth.line and "cuda" in f["message"]
+
+
+def test_pyproject_trace_true_turns_trace_on(tmp_path):
+    """No --trace flag: configured/pyproject.toml says trace = true, so the (fake, broken) torch is needed."""
+    env = _fake_torch_env(tmp_path)
+    proc = run_cli(os.path.join("fixtures", "trace", "configured"), env=env)
+    assert proc.returncode == 2 and "pip install 'shapelint[trace]'" in proc.stderr
+    proc = run_cli("fixtures/trace/hangs.py", env=env)  # its pyproject has no trace
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_explain_text_shows_static_and_traced_side_by_side():
+    from shapelint.analysis import FileResult, ModelReport
+    from shapelint.report import explain_text
+
+    rep = ModelReport("Net", "class", None, [2, 4])
+    rep.line = 1
+    rep.layers = [{"module": "fc", "op": "Linear", "in": [2, 4], "out": ["?", 5], "traced_out": [2, 5], "line": 2}]
+    rep.trace = {"method": "fx on meta", "status": "ok", "input": [2, 4], "output": [2, 5]}
+    r = FileResult("m.py", models=[rep])
+    lines = explain_text([r]).splitlines()
+    assert "traced with fx on meta: input (2, 4) -> output (2, 5) (ok)" in lines[1]
+    assert lines[2].split() == ["line", "module", "op", "in", "out", "traced"]
+    assert lines[3].split()[-4:] == ["(?,", "5)", "(2,", "5)"]  # static out, then traced out
+
+
+def test_disagreement_between_static_and_traced_shapes_is_a_warning():
+    """The merge alone, on rows written out by hand: static (2, 5) vs torch (2, 6) at line 3."""
+    from shapelint.analysis import FileResult, ModelReport
+    from shapelint.trace import TraceJob, _merge_layers
+
+    r = FileResult("m.py", source="a\nb\n        y = self.fc(x)\n")
+    rep = ModelReport("Net", "class", None, [2, 4])
+    rep.layers = [
+        {"module": "fc", "op": "Linear", "in": [2, 4], "out": [2, 5], "line": 2, "call_line": 3},
+        {"module": None, "op": "F.relu", "in": [2, 5], "out": ["?", 5], "line": 3, "call_line": 3},
+    ]
+    traced = {"name": "Net", "layers": [
+        {"module": "fc", "op": "Linear", "line": 3, "out": [2, 6]},
+        {"module": None, "op": "relu", "line": 3, "out": [2, 6]},
+    ]}
+    (f,) = _merge_layers(r, TraceJob(r, {}, {}), traced, rep, r.source.splitlines())
+    assert f.code == "SHP302" and f.severity == "warning" and f.source == "trace"
+    assert "(2, 6)" in f.message and "(2, 5)" in f.message and (f.line, f.column) == (3, 9)
+    assert [row["traced_out"] for row in rep.layers] == [[2, 6], [2, 6]]  # unknown static: filled, not flagged
+
+
+def test_bad_init_args_is_a_usage_error():
+    proc = run_cli("--trace", "--init-args", "Net={not json", "examples/simple_cnn.py")
+    assert proc.returncode == 2 and "--init-args" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_static_error_that_torch_does_not_reproduce_is_flagged():
+    """A stub answer (every model ran) against a static error at line 3: SHP305 at line 3."""
+    from shapelint.analysis import FileResult
+    from shapelint.findings import Finding
+    from shapelint.trace import TraceJob, TraceOptions, apply_answer
+
+    r = FileResult("m.py", source="import torch\nclass A:\n    x = 1\n")
+    static = Finding("SHP001", "error", ("x",), line=3, column=5, message="c expects 8 input channels")
+    r.findings = [static]
+    job = TraceJob(r, {}, {})
+    job.answer = {"models": [{"name": "A", "status": "ok", "input": [2, 3], "output": [2, 3], "layers": []}]}
+    apply_answer(job, TraceOptions())
+    (f,) = [f for f in r.findings if f.code == "SHP305"]
+    assert (f.line, f.severity, f.source) == (3, "warning", "trace") and "SHP001" in f.message
+    job.answer["models"][0]["status"] = "error"  # torch failed too: nothing to contradict
+    job.answer["models"][0]["error"] = {"message": "RuntimeError: x", "line": 3}
+    r.findings = [static]
+    apply_answer(job, TraceOptions())
+    assert not [f for f in r.findings if f.code == "SHP305"]
