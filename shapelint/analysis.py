@@ -262,20 +262,12 @@ def _syntax_message(e: cst.ParserSyntaxError) -> str:
 
 
 def _positions(module: cst.Module):
-    from libcst.metadata import MetadataWrapper, PositionProvider
+    from .positions import position_resolver
 
     try:
-        positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        return position_resolver(module)
     except RecursionError:
-        positions = {}
-
-    def position_of(node):
-        r = positions.get(node) if node is not None else None
-        if r is None:
-            return None
-        return (r.start.line, r.start.column + 1, r.end.line, r.end.column + 1)
-
-    return position_of
+        return lambda node: None
 
 
 def _dedupe(findings: List[Finding]) -> List[Finding]:
