@@ -46,7 +46,7 @@ def _walk(directory: str) -> List[str]:
     found = []
     for root, dirs, names in os.walk(directory):  # followlinks=False: no symlink loops
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
-        found.extend(os.path.join(root, n) for n in names if n.endswith(PY_SUFFIXES))
+        found.extend(os.path.normpath(os.path.join(root, n)) for n in names if n.endswith(PY_SUFFIXES))
     return sorted(found)
 
 
