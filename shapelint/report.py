@@ -213,7 +213,7 @@ def sarif(findings: List[Finding], version: str = "0") -> str:
 
 
 def rule_doc(r) -> str:
-    out = [f"# {r.name} ({r.code})", "", f"Severity: {r.severity}", "", "## What it does", r.summary, "",
+    out = [f"# {r.code}: {r.name}", "", f"Severity: {r.severity}", "", "## What it does", r.summary, "",
            "## Why is this bad?", r.why, ""]
     if r.INVALID:
         out += ["## Example", "```python", r.INVALID[0].rstrip("\n"), "```", ""]

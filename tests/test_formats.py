@@ -249,3 +249,19 @@ def test_exit_zero_and_usage_errors(broken):
     assert r.returncode == 2 and "Traceback" not in r.stderr
     r = run_cli("--select", "XYZ9", str(broken))
     assert r.returncode == 2 and "XYZ9" in r.stderr and "Traceback" not in r.stderr
+
+
+def github_slug(heading):
+    """GitHub's heading anchors: lowercase, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_rule_urls_point_at_headings_of_the_rules_doc():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(os.path.join(root, "docs", "rules.md"), encoding="utf-8") as fh:
+        anchors = {github_slug(line[2:]) for line in fh if line.startswith("# ")}
+    documented = {a.split("-")[0].upper() for a in anchors}
+    assert "SHP001" in documented
+    for code in documented:
+        path, _, anchor = report.rule_url(code).partition("#")
+        assert path == "docs/rules.md" and anchor in anchors, code
