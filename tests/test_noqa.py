@@ -78,3 +78,26 @@ def test_other_tools_file_level_switches_do_not_silence_shapelint(tmp_path, othe
 def test_the_word_noqa_elsewhere_in_a_comment_is_not_a_suppression(tmp_path):
     text = src().replace("import torch\n", "import torch\nDOC = 'x'  # see noqa docs\n", 1)
     assert reported(tmp_path, text) == (1, ["SHP001", "SHP002"])
+
+
+def test_ruff_keeps_shp_noqa_codes_when_they_are_declared_external(tmp_path):
+    """What docs/usage.md tells ruff users, checked with real ruff."""
+    import shutil
+    import subprocess
+
+    ruff = shutil.which("ruff")
+    if not ruff:
+        pytest.skip("ruff is not installed (pip install -e '.[test]')")
+    text = src(fc="  # noqa: F401, SHP002")  # F401 is unused here: RUF100 --fix removes it
+    results = {}
+    for external in (False, True):
+        p = tmp_path / f"ext{int(external)}" / "m.py"
+        p.parent.mkdir()
+        p.write_text(text)
+        args = [ruff, "check", "--isolated", "--select", "RUF100,F401", "--fix", "-q", str(p)]
+        if external:
+            args[3:3] = ["--config", 'lint.external = ["SHP"]']
+        subprocess.run(args, capture_output=True, text=True, timeout=60)
+        results[external] = reported(p.parent, p.read_text())
+    assert results[True] == (1, ["SHP001"])  # the SHP002 suppression survived ruff's fix
+    assert results[False] == (1, ["SHP001", "SHP002"])  # without `external`, ruff deleted it
