@@ -250,7 +250,7 @@ def render(fmt: str, outcomes: List[FileOutcome], findings: List[Finding], expla
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Read [tool.shapelint] from this file, not the nearest pyproject.toml.")
 @click.option("--isolated", is_flag=True, help="Ignore all configuration files.")
 @click.option("--fix", is_flag=True, help="Apply the fixes the engine confirms; rewrites files in place.")
-@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff instead of writing them (exit 1 if there is one).")
+@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff and write nothing, even with --fix (exit 1 if there is one).")
 @click.option("--stdin-filename", metavar="NAME", help="The name of the file read from standard input (PATH -).")
 @click.option("--statistics", is_flag=True, help="Print the number of findings per rule instead of each finding.")
 @click.option("--force-exclude", is_flag=True, help="Apply `exclude` to files named on the command line too.")
@@ -273,8 +273,8 @@ def lint(paths, fmt, output_file, input_shapes, explain, show_unknown, select, e
         paths = ("-",)
     if not paths:
         raise click.UsageError("give at least one file or directory to check (or - with --stdin-filename)")
-    if fix and diff:
-        raise click.UsageError("--fix and --diff cannot be used together (--diff shows what --fix would write)")
+    if diff:
+        fix = False  # as in ruff: --diff shows what --fix would write, and writes nothing
     if config_file and not os.path.isfile(config_file):
         raise click.UsageError(f"--config {config_file}: no such file")
     try:

@@ -157,3 +157,9 @@ def test_a_fix_the_recheck_does_not_confirm_is_not_applied():
 def test_splice_counts_columns_in_characters_not_bytes():
     text = "é = f(ü, 12)\r\nz = 1\r\n"
     assert fixmod.splice(text, [Edit(None, "34", 1, 10, 1, 12)]) == "é = f(ü, 34)\r\nz = 1\r\n"
+
+
+def test_diff_with_fix_still_writes_nothing(tmp_path):
+    p = write(tmp_path, "cnn.py", CNN)
+    r = run_cli("--fix", "--diff", str(p))
+    assert r.returncode == 1 and r.stdout.startswith("---") and p.read_text() == CNN
