@@ -209,8 +209,14 @@ def check_all(tasks: List[Tuple[str, Optional[bytes]]], opts: Options, jobs: int
         ctx = multiprocessing.get_context("fork")  # workers start with everything imported
     except ValueError:
         ctx = None
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        return list(pool.map(_check_one, [(t, opts) for t in tasks], chunksize=chunk))
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            return list(pool.map(_check_one, [(t, opts) for t in tasks], chunksize=chunk))
+    except (BrokenProcessPool, OSError) as e:  # a worker died (out of memory?) or none could start
+        click.echo(f"shapelint: warning: parallel checking failed ({type(e).__name__}); checking serially", err=True)
+        return [check_file(t, opts) for t in tasks]
 
 
 # ---------------------------------------------------------------------------- output
