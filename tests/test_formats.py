@@ -265,3 +265,20 @@ def test_rule_urls_point_at_headings_of_the_rules_doc():
     for code in documented:
         path, _, anchor = report.rule_url(code).partition("#")
         assert path == "docs/rules.md" and anchor in anchors, code
+
+
+def test_no_format_and_no_fix_imports_torch(tmp_path):
+    """Promise 1: the static path works where importing torch fails."""
+    fake = tmp_path / "fake"
+    (fake / "torch").mkdir(parents=True)
+    (fake / "torch" / "__init__.py").write_text("raise ImportError('shapelint imported torch')\n")
+    p = tmp_path / "m.py"
+    p.write_text(BROKEN)
+    env = dict(os.environ, PYTHONPATH=str(fake))
+    for fmt in ("concise", "full", "json", "json-lines", "github", "sarif"):
+        r = run_cli("--format", fmt, str(p), env=env)
+        assert r.returncode == 1 and "imported torch" not in r.stderr, (fmt, r.stderr)
+    r = run_cli("--explain", "--format", "json", str(p), env=env)
+    assert r.returncode == 1 and json.loads(r.stdout)["models"], r.stderr
+    r = run_cli("--fix", str(p), env=env)
+    assert r.returncode == 0, r.stderr

@@ -75,3 +75,20 @@ def test_hook_passes_on_a_good_model(repo):
     r = try_repo(path, env, "good.py")
     assert r.returncode == 0, r.stdout + r.stderr
     assert "Passed" in r.stdout
+
+
+def test_hook_installs_base_dependencies_only():
+    """pre-commit installs the package with [project].dependencies: libcst and click, no torch."""
+    import tomllib
+
+    yaml = pytest.importorskip("yaml")
+
+    with open(os.path.join(ROOT, "pyproject.toml"), "rb") as fh:
+        deps = tomllib.load(fh)["project"]["dependencies"]
+    names = sorted(d.split(">")[0].split("=")[0].split("<")[0].strip().lower() for d in deps)
+    assert names == ["click", "libcst"]
+    with open(os.path.join(ROOT, ".pre-commit-hooks.yaml")) as fh:
+        (hook,) = yaml.safe_load(fh)
+    assert hook["id"] == "shapelint" and hook["language"] == "python"
+    assert hook["types"] == ["python"] and hook["require_serial"] is True
+    assert "additional_dependencies" not in hook
