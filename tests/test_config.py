@@ -163,3 +163,12 @@ def test_init_args_and_trace_are_stored(tmp_path):
     with pytest.raises(ConfigError):
         p.write_text('[tool.shapelint.init-args]\nNet = 3\n')
         load_config(str(p))
+
+
+def test_input_shape_flag_overrides_the_config(project):
+    src = HEAD + FEATURES.replace("  # shapelint: input=(2, 64)", "")
+    root = project('[tool.shapelint.input-shapes]\nFeatures = [2, 100]\n', {"model.py": src})
+    assert run_model(src, "Features", [2, 100]).verdict == "ok"
+    assert run_model(src, "Features", [2, 64]).verdict == "crash"
+    assert codes(lint(root)) == []
+    assert codes(lint(root, "--input-shape", "Features=2,64")) == ["SHP002"]
