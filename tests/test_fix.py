@@ -163,3 +163,30 @@ def test_diff_with_fix_still_writes_nothing(tmp_path):
     p = write(tmp_path, "cnn.py", CNN)
     r = run_cli("--fix", "--diff", str(p))
     assert r.returncode == 1 and r.stdout.startswith("---") and p.read_text() == CNN
+
+
+def test_parallel_fix_of_a_generated_tree_makes_every_model_run(tmp_path):
+    import importlib.util
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    spec = importlib.util.spec_from_file_location("bench_tree", os.path.join(root, "scripts", "bench_tree.py"))
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.generate(str(tmp_path), 20, seed=3) > 0  # some files have defects
+    from torch_oracle import declared_inputs
+
+    def verdicts():
+        out = {}
+        for dirpath, _, names in os.walk(tmp_path):
+            for n in sorted(names):
+                text = open(os.path.join(dirpath, n)).read()
+                for target, shape in declared_inputs(text).items():
+                    out[(n, target)] = run_model(text, target, shape).verdict
+        return out
+
+    before = verdicts()
+    assert any(v != "ok" for v in before.values())
+    r = run_cli("--fix", "--jobs", "2", str(tmp_path))
+    assert r.returncode == 0, r.stdout + r.stderr
+    after = verdicts()
+    assert after.keys() == before.keys() and set(after.values()) == {"ok"}
