@@ -8,9 +8,7 @@ wins a tie. A layer that sets `select` starts afresh.
 
 from __future__ import annotations
 
-import fnmatch
 import os
-import tomllib
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -62,6 +60,8 @@ class Config:
 
 def _matches_any(patterns: Sequence[str], path: str, root: str, dirs: bool) -> bool:
     """A glob matches the path relative to root, its basename, or (for dirs) any parent."""
+    import fnmatch
+
     absolute = os.path.abspath(path)
     rel = os.path.relpath(absolute, root).replace(os.sep, "/")
     candidates = [rel, os.path.basename(absolute)]
@@ -150,6 +150,8 @@ def _str_list(value, path: str, key: str) -> List[str]:
 def load_config(path: Optional[str], require_table: bool = False) -> Config:
     if path is None:
         return Config()
+    import tomllib
+
     try:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)

@@ -8,7 +8,6 @@ walk skips hidden directories, virtual environments and build outputs.
 from __future__ import annotations
 
 import os
-import subprocess
 from typing import Callable, List, Optional, Tuple
 
 SKIP_DIRS = {
@@ -20,6 +19,8 @@ PY_SUFFIXES = (".py", ".pyi")
 
 def _git_files(directory: str) -> Optional[List[str]]:
     """Python files under directory as git sees them, or None when git cannot tell."""
+    import subprocess
+
     try:
         proc = subprocess.run(
             ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "."],

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import urllib.parse
-from collections import Counter
 from typing import Iterable, List, Optional
 
 from .analysis import FileResult
@@ -78,6 +75,8 @@ def summary(findings: List[Finding], fixed: int = 0) -> str:
 
 
 def statistics(findings: List[Finding]) -> str:
+    from collections import Counter
+
     counts = Counter(f.code for f in findings)
     fixable = Counter(f.code for f in findings if f.edits)
     rows = []
@@ -140,6 +139,8 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
 def _git_root(cwd: str) -> Optional[str]:
+    import subprocess
+
     try:
         p = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=cwd, capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.SubprocessError):
@@ -148,6 +149,8 @@ def _git_root(cwd: str) -> Optional[str]:
 
 
 def sarif_uri(path: str, base: str) -> str:
+    import urllib.parse
+
     absolute = os.path.abspath(path)
     rel = os.path.relpath(absolute, base)
     if rel.startswith(".."):
