@@ -160,7 +160,9 @@ def _fix(outcome: FileOutcome, path: str, data: bytes, shapes, cfg: Config, opts
             outcome.error = str(e)
             return
     outcome.fixed = len(done.fixed)
-    outcome.result = check_source(path, done.text, shapes, explain=opts.explain)
+    outcome.result = check_source(path, done.text, shapes, explain=opts.explain or opts.show_unknown)
+    if opts.show_unknown:
+        _add_unknown_notes(outcome.result)
     outcome.result.findings = _keep(cfg, opts, path, done.text, outcome.result.findings)
 
 
