@@ -238,6 +238,7 @@ def check_source(path: str, data, input_shapes: Optional[Dict[str, list]] = None
         return result
 
     checker = FileChecker(path, module, input_shapes or {})
+    checker.want_layers = explain  # the shape table costs ~10% of a lint; only --explain shows it
     try:
         checker.run()
     except RecursionError:
@@ -308,6 +309,7 @@ class FileChecker:
         self.findings: List[Finding] = []
         self.models: List[ModelReport] = []
         self.globals: Dict[str, Any] = {"__name__": "shapelint"}  # skips `if __name__ == "__main__":`
+        self.want_layers = True
 
     def note_internal(self, why: str) -> None:
         f = R.TrackingLost.finding(None, reason=why)
@@ -371,7 +373,7 @@ class FileChecker:
         except (TooComplex, ReturnSignal, RaiseSignal):
             out = Unknown("too complex")
         report = ModelReport(name, kind, node, run.display(x.shape) if isinstance(x, Tensor) else None)
-        report.layers = [self._layer_row(run, e) for e in run.layers]
+        report.layers = [self._layer_row(run, e) for e in run.layers] if self.want_layers else []
         report.output = run.display(_shape_of(out))
         report.lost = run.lost_sites
         self.models.append(report)
