@@ -664,7 +664,7 @@ class FileChecker:
         except (TooComplex, ReturnSignal, RaiseSignal):
             out = Unknown("too complex")
         report = ModelReport(name, kind, node, run.display(x.shape) if isinstance(x, Tensor) else None)
-        report.layers = [self._layer_row(run, e) for e in run.layers]
+        report.layers = [self._layer_row(run, e) for e in run.layers] if self.explain else []
         report.output = run.display(_shape_of(out))
         report.lost = run.lost_sites
         missing = _required_init_args(root)

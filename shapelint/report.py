@@ -1,12 +1,40 @@
-"""Rendering findings and shape tables; no front end recomputes anything."""
+"""Rendering findings and shape tables; no front end recomputes anything.
+
+Formats (ruff's names): concise (default), full (alias text), json, json-lines,
+github (workflow commands), sarif (2.1.0).
+"""
 
 from __future__ import annotations
 
 import json
-from typing import Iterable, List
+import os
+from typing import Iterable, List, Optional
 
 from .analysis import FileResult
 from .findings import Finding
+
+FORMATS = ["concise", "full", "text", "json", "json-lines", "github", "sarif"]
+INFORMATION_URI = "https://pypi.org/project/shapelint/"
+DOCS_PATH = "docs/rules.md"
+
+
+def rule_of(code: str):
+    from .rules import REGISTRY
+
+    return REGISTRY.get(code)
+
+
+def rule_url(code: str) -> str:
+    r = rule_of(code)
+    anchor = f"{code}-{r.name}".lower() if r else code.lower()
+    return f"{DOCS_PATH}#{anchor}"
+
+
+# ------------------------------------------------------------------ text
+
+
+def concise(findings: Iterable[Finding]) -> str:
+    return "\n".join(f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}" for f in findings)
 
 
 def text_findings(results: Iterable[FileResult], show_source: bool = True) -> str:
@@ -21,22 +49,192 @@ def text_findings(results: Iterable[FileResult], show_source: bool = True) -> st
                 gutter = f"{f.line:>5} | "
                 out.append(gutter + src)
                 out.append(" " * (len(gutter) - 2) + "| " + " " * (f.column - 1) + "^" * width)
+            if show_source and f.fix:
+                out.append(f"      = fix: {f.fix}")
     return "\n".join(out)
 
 
-def summary(findings: List[Finding]) -> str:
+def summary(findings: List[Finding], fixed: int = 0) -> str:
+    out = []
+    if fixed:
+        out.append(f"Fixed {fixed} error{'s' if fixed != 1 else ''}.")
+    if not findings:
+        out.append("All checks passed.")
+        return " ".join(out)
     errors = sum(1 for f in findings if f.severity == "error")
     others = len(findings) - errors
-    if not findings:
-        return "All checks passed."
     parts = [f"{errors} error{'s' if errors != 1 else ''}"]
     if others:
         parts.append(f"{others} note{'s' if others != 1 else ''}")
-    return "Found " + " and ".join(parts) + "."
+    out.append("Found " + " and ".join(parts) + ".")
+    text = " ".join(out)
+    fixable = sum(1 for f in findings if f.edits)
+    if fixable:
+        text += f"\n[*] {fixable} fixable with the `--fix` option."
+    return text
+
+
+def statistics(findings: List[Finding]) -> str:
+    from collections import Counter
+
+    counts = Counter(f.code for f in findings)
+    fixable = Counter(f.code for f in findings if f.edits)
+    rows = []
+    for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        r = rule_of(code)
+        rows.append(f"{n:>5}\t{code}\t{'[*] ' if fixable[code] else '    '}{r.name if r else ''}")
+    return "\n".join(rows)
+
+
+# ------------------------------------------------------------------ json
+
+
+def finding_json(f: Finding) -> dict:
+    out = f.to_json()
+    r = rule_of(f.code)
+    out["name"] = r.name if r else None
+    out["url"] = rule_url(f.code)
+    if "fix" not in out:
+        out["fix"] = None
+    return out
 
 
 def json_findings(findings: List[Finding]) -> str:
-    return json.dumps([f.to_json() for f in findings], indent=2)
+    return json.dumps([finding_json(f) for f in findings], indent=2)
+
+
+def json_lines(findings: List[Finding]) -> str:
+    return "\n".join(json.dumps(finding_json(f)) for f in findings)
+
+
+# ------------------------------------------------------------------ github
+
+_GH_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
+
+
+def gh_escape_data(s: str) -> str:
+    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def gh_escape_property(s: str) -> str:
+    return gh_escape_data(s).replace(":", "%3A").replace(",", "%2C")
+
+
+def github(findings: Iterable[Finding]) -> str:
+    out = []
+    for f in findings:
+        props = [
+            ("file", f.path), ("line", str(f.line)), ("col", str(f.column)),
+            ("endLine", str(f.end_line)), ("endColumn", str(f.end_column)), ("title", f.code),
+        ]
+        prop_text = ",".join(f"{k}={gh_escape_property(v)}" for k, v in props)
+        out.append(f"::{_GH_LEVEL.get(f.severity, 'error')} {prop_text}::{gh_escape_data(f.message)}")
+    return "\n".join(out)
+
+
+# ------------------------------------------------------------------ sarif
+
+_SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+
+def _git_root(cwd: str) -> Optional[str]:
+    import subprocess
+
+    try:
+        p = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=cwd, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return p.stdout.strip() if p.returncode == 0 and p.stdout.strip() else None
+
+
+def sarif_uri(path: str, base: str) -> str:
+    import urllib.parse
+
+    absolute = os.path.abspath(path)
+    rel = os.path.relpath(absolute, base)
+    if rel.startswith(".."):
+        return "file://" + urllib.parse.quote(absolute.replace(os.sep, "/"))
+    return urllib.parse.quote(rel.replace(os.sep, "/"))
+
+
+def sarif(findings: List[Finding], version: str = "0") -> str:
+    from .rules import all_rules
+
+    cwd = os.getcwd()
+    base = _git_root(cwd) or cwd
+    rules = all_rules()
+    index = {r.code: i for i, r in enumerate(rules)}
+    driver = {
+        "name": "shapelint",
+        "version": version,
+        "informationUri": INFORMATION_URI,
+        "rules": [
+            {
+                "id": r.code,
+                "name": r.name,
+                "shortDescription": {"text": r.summary},
+                "fullDescription": {"text": f"{r.summary} {r.why}".strip()},
+                "help": {"text": r.fix or r.summary},
+                "defaultConfiguration": {"level": _SARIF_LEVEL.get(r.severity, "error")},
+            }
+            for r in rules
+        ],
+    }
+    results = []
+    for f in findings:
+        res = {
+            "ruleId": f.code,
+            "level": _SARIF_LEVEL.get(f.severity, "error"),
+            "message": {"text": f.message},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": sarif_uri(f.path, base)},
+                        "region": {
+                            "startLine": max(f.line, 1),
+                            "startColumn": max(f.column, 1),
+                            "endLine": max(f.end_line, f.line, 1),
+                            "endColumn": f.end_column if f.end_line > f.line else max(f.end_column, f.column),
+                        },
+                    }
+                }
+            ],
+        }
+        if f.code in index:
+            res["ruleIndex"] = index[f.code]
+        results.append(res)
+    doc = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{"tool": {"driver": driver}, "results": results}],
+    }
+    return json.dumps(doc, indent=2)
+
+
+# ------------------------------------------------------------------ rules
+
+
+def rule_doc(r) -> str:
+    out = [f"# {r.code}: {r.name}", "", f"Severity: {r.severity}", "", "## What it does", r.summary, "",
+           "## Why is this bad?", r.why, ""]
+    if r.INVALID:
+        out += ["## Example", "```python", r.INVALID[0].rstrip("\n"), "```", ""]
+    if r.VALID:
+        out += ["Use instead:", "```python", r.VALID[0].rstrip("\n"), "```", ""]
+    out += ["## Fix", r.fix, ""]
+    return "\n".join(out)
+
+
+def rule_list() -> str:
+    from .rules import all_rules
+
+    rules = all_rules()
+    w = max(len(r.name) for r in rules)
+    return "\n".join(f"{r.code}  {r.name.ljust(w)}  {r.severity:<7}  {r.summary}" for r in rules)
+
+
+# ------------------------------------------------------------------ explain
 
 
 def explain_text(results: Iterable[FileResult]) -> str:

@@ -160,9 +160,16 @@ def reshape_dims(ctx, site, x: Tensor, sizes: list, op: str, batch_check: bool =
     verdict = ctx.check_equal(numel, given, op)
     if verdict == "bad":
         hint = "the sizes must multiply to the number of values"
+        edits = []
         if per_sample is not None and is_known(per_sample):
             hint = f"each sample has {per_sample} values: use x.view(x.size(0), -1) or x.flatten(1)"
-        ctx.report(R.ViewSizeMismatch.finding(site.node, op=L.op_text(site, op), shape=L.shape_text(shape), numel=ctx.show(numel), target=target_text, hint=hint))
+            edits = _flatten_edit(site, sizes)
+        ctx.report(
+            R.ViewSizeMismatch.finding(
+                site.node, op=L.op_text(site, op), shape=L.shape_text(shape), numel=ctx.show(numel), target=target_text, hint=hint,
+                edits=edits, fix="Flatten per sample with .flatten(1)" if edits else None,
+            )
+        )
         return Unknown("bad view")
     return Tensor(tuple(sizes), _reshape_prov(site, x, sizes))
 
@@ -180,15 +187,38 @@ def _fold_report(ctx, site, op, x, per_sample, given, sizes):
         else:
             new_batch = f"B*{per_sample}/{given}"
     rest = sizes[1:]
+    edits = []
     if len(rest) == 1:
         hint = f"use x.view(x.size(0), -1) or x.flatten(1) (each sample has {per_sample} values, not {given})"
+        edits = _flatten_edit(site, sizes)
     else:
         hint = f"use x.view(x.size(0), {', '.join(str(s) for s in rest)}) only if each sample has {given} values; it has {per_sample}"
     ctx.report(
         R.BatchFolded.finding(
-            site.node, op=L.op_text(site, op), per_sample=per_sample, new_batch=ctx.show(new_batch), batch=ctx.show(ctx.batch), hint=hint
+            site.node, op=L.op_text(site, op), per_sample=per_sample, new_batch=ctx.show(new_batch), batch=ctx.show(ctx.batch), hint=hint,
+            edits=edits, fix="Flatten per sample with .flatten(1)" if edits else None,
         )
     )
+
+
+def _flatten_edit(site, sizes) -> list:
+    """Replace a 2-D view/reshape call by `<tensor>.flatten(1)` (keeps the batch)."""
+    import libcst as cst
+
+    from .findings import Edit
+
+    node = site.node
+    if len(sizes) != 2 or not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute):
+        return []
+    if site.label().startswith("."):
+        recv = node.func.value
+    elif node.args and node.args[0].keyword is None and node.args[0].star == "":
+        recv = node.args[0].value
+    else:
+        return []
+    if not isinstance(recv, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)):
+        return []
+    return [Edit(node, cst.Module([]).code_for_node(recv) + ".flatten(1)")]
 
 
 def _sizes_from(args):

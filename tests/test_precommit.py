@@ -1,0 +1,94 @@
+"""The pre-commit hook, run by the real `pre-commit try-repo` against this checkout.
+
+try-repo clones the checkout (its committed hook definition) into a fresh virtual
+environment with only the base dependencies (libcst, click; no torch), then runs the
+hook on the files given.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from torch_oracle import run_model
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+BROKEN = (
+    "import torch\nimport torch.nn as nn\n\n\n"
+    "class Net(nn.Module):  # shapelint: input=(2, 3, 8, 8)\n"
+    "    def __init__(self):\n        super().__init__()\n"
+    "        self.conv1 = nn.Conv2d(3, 16, 3)\n        self.conv2 = nn.Conv2d(18, 8, 3)\n\n"
+    "    def forward(self, x):\n        return self.conv2(self.conv1(x))\n"
+)
+GOOD = BROKEN.replace("nn.Conv2d(18, 8, 3)", "nn.Conv2d(16, 8, 3)")
+
+
+def _pre_commit():
+    exe = shutil.which("pre-commit")
+    if exe:
+        return [exe]
+    try:
+        import pre_commit  # noqa: F401
+    except ImportError:
+        pytest.skip("pre-commit is not installed (pip install -e '.[test]')")
+    return [sys.executable, "-m", "pre_commit"]
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory):
+    base = tmp_path_factory.mktemp("precommit")
+    repo = base / "user-repo"
+    repo.mkdir()
+    env = dict(os.environ, PRE_COMMIT_HOME=str(base / "cache"), GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t",
+               GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@t")
+    env.pop("PYTHONPATH", None)
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True, env=env)
+    return repo, env
+
+
+def try_repo(repo, env, filename):
+    return subprocess.run(
+        [*_pre_commit(), "try-repo", ROOT, "shapelint", "--files", filename],
+        cwd=repo, env=env, capture_output=True, text=True, timeout=300,
+    )
+
+
+def test_hook_fails_on_a_broken_model_and_shows_the_diagnostic(repo):
+    path, env = repo
+    assert run_model(BROKEN, "Net", [2, 3, 8, 8]).verdict == "crash"
+    (path / "model.py").write_text(BROKEN)
+    subprocess.run(["git", "add", "model.py"], cwd=path, check=True, env=env)
+    r = try_repo(path, env, "model.py")
+    out = r.stdout + r.stderr
+    assert r.returncode == 1, out
+    assert "model.py:9:" in out and "SHP001" in out and "Failed" in out
+
+
+def test_hook_passes_on_a_good_model(repo):
+    path, env = repo
+    assert run_model(GOOD, "Net", [2, 3, 8, 8]).verdict == "ok"
+    (path / "good.py").write_text(GOOD)
+    subprocess.run(["git", "add", "good.py"], cwd=path, check=True, env=env)
+    r = try_repo(path, env, "good.py")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Passed" in r.stdout
+
+
+def test_hook_installs_base_dependencies_only():
+    """pre-commit installs the package with [project].dependencies: libcst and click, no torch."""
+    import tomllib
+
+    yaml = pytest.importorskip("yaml")
+
+    with open(os.path.join(ROOT, "pyproject.toml"), "rb") as fh:
+        deps = tomllib.load(fh)["project"]["dependencies"]
+    names = sorted(d.split(">")[0].split("=")[0].split("<")[0].strip().lower() for d in deps)
+    assert names == ["click", "libcst"]
+    with open(os.path.join(ROOT, ".pre-commit-hooks.yaml")) as fh:
+        (hook,) = yaml.safe_load(fh)
+    assert hook["id"] == "shapelint" and hook["language"] == "python"
+    assert hook["types"] == ["python"] and hook["require_serial"] is True
+    assert "additional_dependencies" not in hook
