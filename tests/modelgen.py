@@ -245,7 +245,7 @@ class ModelBuilder:
         ss = ks if stride is None else _per_dim(stride, n)
         p = 0 if collapse or self.ch.coin(0.5) else self.ch.int(0, min(ks) // 2)
         d = 2 if kind == "max" and self.ch.coin(0.15) and not collapse else 1
-        ceil = self.ch.coin(0.25)
+        ceil = self.ch.coin(0.25) and not collapse  # ceil_mode gives a 1-wide output from a too-small input
         out = [pool_out(L, kk, sss, p, d, ceil) for L, kk, sss in zip(S, ks, ss)]
         if not collapse and min(out) < 1:
             return None, C, S
@@ -519,8 +519,6 @@ def generate(ch, defect: Optional[str] = "random") -> Generated:
     if r.imports == "from_nn":
         names = sorted(r.aliases.items())
         header += "from torch.nn import Module, " + ", ".join(a if a == b else f"{a} as {b}" for a, b in names) + "\n"
-        if "Sequential" not in r.aliases:
-            pass
     if r.need_F:
         header += ch.choice(["import torch.nn.functional as F\n", "from torch.nn import functional as F\n"])
     src = header + "\n\n" + body
