@@ -40,15 +40,18 @@ with torch.device("meta"):
 
 
 def measure(cmd, runs):
-    walls, peaks = [], []
+    walls, cpus, peaks = [], [], []
     env = dict(os.environ, PYTHONPATH=ROOT)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: modules load from cached bytecode
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)  # warm the caches
     for _ in range(runs):
         t = time.perf_counter()
         p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         _pid, _status, usage = os.wait4(p.pid, 0)
         walls.append(time.perf_counter() - t)
+        cpus.append(usage.ru_utime + usage.ru_stime)  # steadier than wall time on a shared machine
         peaks.append(usage.ru_maxrss / 1024)  # KiB -> MiB on Linux
-    return statistics.median(walls), max(peaks)
+    return statistics.median(walls), max(peaks), statistics.median(cpus)
 
 
 def main():
@@ -58,18 +61,19 @@ def main():
     ap.add_argument("--no-torch", action="store_true")
     args = ap.parse_args()
     py = sys.executable
-    print(f"{'file':<28} {'bare parse':>16} {'shapelint':>16} {'torch meta':>16}  ratios")
+    print("median wall time / peak memory / median CPU time per fresh process")
+    print(f"{'file':<16} {'bare parse':>24} {'shapelint':>24} {'torch meta':>24}  ratios")
     for spec in args.models:
         path, _, target = spec.partition(":")
         bare = measure([py, "-c", BARE, path], args.runs)
         lint = measure([py, "-m", "shapelint", path], args.runs)
         torch_run = None if args.no_torch else measure([py, "-c", TORCH_META, path, target], max(3, args.runs // 3))
-        cells = [f"{w * 1000:7.0f} ms {m:4.0f} MiB" for w, m in (bare, lint)]
-        cells.append(f"{torch_run[0] * 1000:7.0f} ms {torch_run[1]:4.0f} MiB" if torch_run else "-")
-        ratio = f"lint/bare {lint[0] / bare[0]:.2f}x"
+        cells = [f"{w * 1000:5.0f} ms {m:3.0f} MiB {c * 1000:5.0f} ms" for w, m, c in (bare, lint)]
+        cells.append(f"{torch_run[0] * 1000:5.0f} ms {torch_run[1]:3.0f} MiB {torch_run[2] * 1000:5.0f} ms" if torch_run else "-")
+        ratio = f"lint/bare wall {lint[0] / bare[0]:.2f}x cpu {lint[2] / bare[2]:.2f}x"
         if torch_run:
-            ratio += f", torch/lint {torch_run[0] / lint[0]:.1f}x"
-        print(f"{os.path.basename(path):<28} {cells[0]:>16} {cells[1]:>16} {cells[2]:>16}  {ratio}")
+            ratio += f"; torch/lint wall {torch_run[0] / lint[0]:.1f}x"
+        print(f"{os.path.basename(path):<16} {cells[0]:>24} {cells[1]:>24} {cells[2]:>24}  {ratio}")
 
 
 if __name__ == "__main__":
