@@ -161,7 +161,9 @@ def _candidates_from_monomial(equations: List[Dim], names: Tuple[str, ...]):
     return None
 
 
-def _divisor_search(tables, i, remaining, prefix, out):
+def _divisor_search(tables, i, remaining, prefix, out, signed: bool = False):
+    """Tuples of symbol values whose factor values multiply to `remaining`
+    (with `signed`, factors may be negative too)."""
     if len(out) >= MAX_SOLUTIONS * 4:
         return
     if i == len(tables) - 1:
@@ -169,9 +171,9 @@ def _divisor_search(tables, i, remaining, prefix, out):
             out.append(prefix + (v,))
         return
     for value, xs in tables[i].items():
-        if value > 0 and remaining % value == 0:
+        if (value != 0 if signed else value > 0) and remaining % value == 0:
             for x in xs:
-                _divisor_search(tables, i + 1, remaining // value, prefix + (x,), out)
+                _divisor_search(tables, i + 1, remaining // value, prefix + (x,), out, signed)
 
 
 SEPARABLE_CHECK = {2: 40, 3: 14}  # grid side on which a factorization is verified
@@ -249,7 +251,7 @@ def _candidates_from_separable(equations: List[Dim], names: Tuple[str, ...], ok)
                 table.setdefault(g(i, v), []).append(v)
             tables.append(table)
         out: list = []
-        _signed_search(tables, 0, want, (), out)
+        _divisor_search(tables, 0, want, (), out, signed=True)
         if not any(ok(c) for c in out) and _brute_force_finds(ok, n):
             return None  # the searches disagree: say nothing rather than guess
         return out
@@ -286,17 +288,6 @@ def _base_point(P, n: int):
     return None
 
 
-def _signed_search(tables, i, remaining, prefix, out):
-    if len(out) >= MAX_SOLUTIONS * 4:
-        return
-    if i == len(tables) - 1:
-        for v in tables[i].get(remaining, ()):
-            out.append(prefix + (v,))
-        return
-    for value, xs in tables[i].items():
-        if value != 0 and remaining % value == 0:
-            for x in xs:
-                _signed_search(tables, i + 1, remaining // value, prefix + (x,), out)
 
 
 def _brute_force_finds(ok, n: int) -> bool:

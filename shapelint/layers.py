@@ -210,18 +210,7 @@ def make_conv_forward(n: int, transposed: bool):
         ci = len(shape) - n - 1
         c = shape[ci]
         if is_known(in_ch) and not _ok_equal(ctx, c, in_ch, f"{m.label()} in_channels"):
-            ctx.report(
-                R.ChannelMismatch.finding(
-                    m.param_node("in_channels"),
-                    layer=m.label(),
-                    expected=in_ch,
-                    param="in_channels",
-                    actual=ctx.show(c),
-                    origin=origin_parts(x, ci),
-                    edits=_edit(m, "in_channels", c),
-                    fix=f"Set in_channels={ctx.show(c)}",
-                )
-            )
+            _channel_report(ctx, m, x, ci, in_ch, c, "in_channels")
         k = ntuple(p.get("kernel_size"), n)
         s = ntuple(p.get("stride", 1), n)
         d = ntuple(p.get("dilation", 1), n)
