@@ -23,7 +23,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def model_source(blocks: int = 4, convs_per_block: int = 16) -> str:
+def model_source(blocks: int = 4, convs_per_block: int = 17) -> str:
     """A plain CNN: `blocks` stages of `convs_per_block` 3x3 convs, each stage pooled."""
     head = [
         "import torch",
