@@ -39,7 +39,7 @@ def main() -> int:
     by_verdict = {}
     for i, seed in enumerate(range(args.seed, args.seed + args.examples), 1):
         g = generate_model(RandomChooser(seed))
-        c = compare(g, explain=False)
+        c = compare(g)
         by_verdict[c.torch_verdict] = by_verdict.get(c.torch_verdict, 0) + 1
         verdict_ok += c.verdict_agrees
         modules += c.modules_compared

@@ -22,6 +22,8 @@ def main(dirs):
     total = known = equal = 0
     for d in dirs:
         for path in sorted(glob.glob(os.path.join(d, "**", "*.py"), recursive=True)):
+            if f"{os.sep}trace{os.sep}" in path:
+                continue  # --trace's fixtures hang or exhaust memory on purpose
             source = open(path).read()
             result = check_source(path, source, explain=True)
             for target, shape in declared_inputs(source).items():

@@ -722,18 +722,17 @@ class Comparison:
         return "\n".join(lines)
 
 
-def compare(g: Generated, explain: bool = True) -> Comparison:
+def compare(g: Generated) -> Comparison:
     """Run the model with torch and with shapelint; torch's outcome is the label.
 
-    explain=False gives the same module rows (shapes are recorded either way) without
-    resolving line numbers for clean files, which is ~3x faster: the long campaign uses it.
+    shapelint runs with explain=True: the per-module shape rows exist only then.
     """
     from shapelint.analysis import check_source
     from torch_oracle import run_model
 
     t = run_model(g.source, g.target, g.input_shape)
     try:
-        res = check_source("generated.py", g.source, explain=explain)
+        res = check_source("generated.py", g.source, explain=True)
     except Exception as e:  # a shapelint crash is a disagreement, never a pass
         import traceback
 
