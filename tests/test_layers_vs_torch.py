@@ -156,6 +156,14 @@ KNOWN_MISSES = {}
 CASES = [(name, args, tuple(shape)) for name, cases in GRID.items() for args, shape in cases]
 
 
+def _errors_and_layer_rows(path, src):
+    """shapelint's errors, and the explain rows of the submodule named `layer`."""
+    result = check_source(path, src, explain=True)
+    errors = [f for f in result.findings if f.severity == "error"]
+    rows = [r for m in result.models for r in m.layers if r["module"] == "layer"]
+    return errors, rows
+
+
 def _lint(name, args, shape):
     src = (
         "import torch.nn as nn\n\n"
@@ -164,10 +172,7 @@ def _lint(name, args, shape):
         f"        self.layer = nn.{name}({args})\n\n"
         "    def forward(self, x):\n        return self.layer(x)\n"
     )
-    result = check_source("one.py", src, explain=True)
-    errors = [f for f in result.findings if f.severity == "error"]
-    rows = [r for m in result.models for r in m.layers if r["module"] == "layer"]
-    return errors, rows
+    return _errors_and_layer_rows("one.py", src)
 
 
 def _torch(name, args, shape):
@@ -377,10 +382,7 @@ def _symbolic_rows(name, args, shape):
         f"        self.layer = nn.{name}({args})\n\n"
         "    def forward(self, x):\n        return self.layer(self.prefix(x))\n"
     )
-    result = check_source("sym.py", src, explain=True)
-    errors = [f for f in result.findings if f.severity == "error"]
-    rows = [r for m in result.models for r in m.layers if r["module"] == "layer"]
-    return errors, rows
+    return _errors_and_layer_rows("sym.py", src)
 
 
 def _value(dim, env):

@@ -120,16 +120,14 @@ def make_client() -> RecordingClient:
 
 
 SERVER_ENV = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-
-
-@pytest_lsp.fixture(
-    config=ClientServerConfig(
-        server_command=[sys.executable, "-m", "shapelint", "lsp"],
-        server_env=SERVER_ENV,
-        client_factory=make_client,
-    ),
-    scope="module",
+SERVER_CONFIG = ClientServerConfig(
+    server_command=[sys.executable, "-m", "shapelint", "lsp"],
+    server_env=SERVER_ENV,
+    client_factory=make_client,
 )
+
+
+@pytest_lsp.fixture(config=SERVER_CONFIG, scope="module")
 async def client(lsp_client: RecordingClient, tmp_path_factory):
     await lsp_client.initialize_session(
         lsp.InitializeParams(
@@ -643,14 +641,7 @@ def test_an_internal_error_keeps_the_last_good_results(monkeypatch, tmp_path):
     assert snap.diagnostics[1].range == good.diagnostics[0].range  # the defect's line did not change
 
 
-@pytest_lsp.fixture(
-    config=ClientServerConfig(
-        server_command=[sys.executable, "-m", "shapelint", "lsp"],
-        server_env=SERVER_ENV,
-        client_factory=make_client,
-    ),
-    scope="module",
-)
+@pytest_lsp.fixture(config=SERVER_CONFIG, scope="module")
 async def utf8_client(lsp_client: RecordingClient, tmp_path_factory):
     result = await lsp_client.initialize_session(
         lsp.InitializeParams(
