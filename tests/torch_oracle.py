@@ -15,6 +15,11 @@ from typing import Dict, List, Optional
 import torch
 
 _INPUT = re.compile(r"class\s+(\w+)\s*\(.*#\s*shapelint:\s*input\s*=\s*\(([^)]*)\)")
+# the declaration syntax of DECISIONS.md: a class line or a module-level variable's line
+# carrying `# shapelint: NAME=(D0, D1, ...)[:dtype], NAME=(...)...`
+_DECLARING_LINE = re.compile(r"^(?:class\s+(\w+)\s*[(:]|(\w+)\s*=[^#\n]*).*#\s*shapelint:\s*(.*)$", re.M)
+_ONE_INPUT = re.compile(r"(\w+)\s*=\s*\(([^)]*)\)(?:\s*:\s*(\w+))?")
+DTYPES = ("float", "long", "int", "bool")
 
 
 @dataclass
@@ -24,6 +29,7 @@ class TorchOutcome:
     output: Optional[list] = None
     error: str = ""
     line: Optional[int] = None  # line of the fixture where torch failed
+    outputs: List[list] = field(default_factory=list)  # every tensor the model returned, depth first
 
 
 def declared_inputs(source: str) -> Dict[str, List[int]]:
@@ -34,6 +40,91 @@ def declared_inputs(source: str) -> Dict[str, List[int]]:
         if all(d.lstrip("-").isdigit() for d in dims):
             out[m.group(1)] = [int(d) for d in dims]
     return out
+
+
+@dataclass
+class InputSpec:
+    """One declared forward input: `name` is a forward parameter, or `input` for the first one."""
+
+    name: str
+    dims: List[int]
+    dtype: str = "float"
+
+
+def declared_targets(source: str) -> Dict[str, List[InputSpec]]:
+    """Target (class or module-level variable) -> its declared inputs, in declaration order.
+
+    Reads every form of DECISIONS.md (`input=(2, 3, 32, 32)`, `idx=(2, 16):long`,
+    `x=(2, 3, 8, 8), t=(2,):long`). The oracle runs real tensors, so a declaration with a
+    symbolic dim (B, T) is skipped, as `declared_inputs` does.
+    """
+    out: Dict[str, List[InputSpec]] = {}
+    for m in _DECLARING_LINE.finditer(source):
+        target = m.group(1) or m.group(2)
+        specs = []
+        for name, dims, dtype in _ONE_INPUT.findall(m.group(3)):
+            parts = [d.strip() for d in dims.split(",") if d.strip()]
+            if not all(d.lstrip("-").isdigit() for d in parts):
+                specs = []
+                break
+            dtype = dtype or "float"
+            if dtype not in DTYPES:
+                raise ValueError(f"{target}: unknown dtype {dtype!r} (one of {', '.join(DTYPES)})")
+            specs.append(InputSpec(name, [int(d) for d in parts], dtype))
+        if specs:
+            out[target] = specs
+    return out
+
+
+def make_tensor(spec: InputSpec) -> "torch.Tensor":
+    """A real input for one declared spec: token ids in [0, 2) for integer dtypes (DECISIONS.md)."""
+    if spec.dtype == "long":
+        return torch.randint(0, 2, tuple(spec.dims), dtype=torch.long)
+    if spec.dtype == "int":
+        return torch.randint(0, 2, tuple(spec.dims), dtype=torch.int32)
+    if spec.dtype == "bool":
+        return torch.randint(0, 2, tuple(spec.dims)).bool()
+    return torch.randn(*spec.dims)
+
+
+def forward_arguments(model, specs: List[InputSpec]) -> Dict[str, "torch.Tensor"]:
+    """Keyword arguments for model(...): each spec by its forward parameter's name.
+
+    `input` is the first forward parameter; an undeclared parameter keeps its default.
+    A name forward does not take is a mistake in the fixture, not a torch failure: it raises.
+    """
+    import inspect
+
+    params = [p for p in inspect.signature(model.forward).parameters.values()
+              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    names = [p.name for p in params]
+    kwargs = {}
+    for spec in specs:
+        name = spec.name
+        if name == "input" and "input" not in names:
+            if not names:
+                raise ValueError(f"{type(model).__name__}.forward takes no input")
+            name = names[0]
+        if name not in names:
+            raise ValueError(f"{type(model).__name__}.forward has no parameter {spec.name!r} (it has {names})")
+        kwargs[name] = make_tensor(spec)
+    return kwargs
+
+
+def tensor_shapes(value) -> List[list]:
+    """Every tensor's shape in a (nested) tuple/list/dict output, depth first."""
+    if isinstance(value, torch.Tensor):
+        return [list(value.shape)]
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (tuple, list)):
+        return [s for v in value for s in tensor_shapes(v)]
+    return []
+
+
+def run_declared(source: str, target: str, specs: List[InputSpec], filename: str = "<fixture>", namespace=None) -> TorchOutcome:
+    """run_model for a target declared with the syntax of DECISIONS.md (several inputs, dtypes)."""
+    return run_model(source, target, specs[0].dims if specs else [], filename=filename, namespace=namespace, inputs=specs)
 
 
 def load(source: str, filename: str = "<fixture>") -> types.ModuleType:
@@ -50,7 +141,9 @@ def load(source: str, filename: str = "<fixture>") -> types.ModuleType:
     return mod
 
 
-def run_model(source: str, target: str, input_shape: List[int], filename: str = "<fixture>", int_input: bool = False, namespace=None) -> TorchOutcome:
+def run_model(source: str, target: str, input_shape: List[int], filename: str = "<fixture>", int_input: bool = False, namespace=None,
+              inputs: Optional[List[InputSpec]] = None) -> TorchOutcome:
+    """Run `target` on one input of `input_shape`, or, given `inputs`, on each declared input by name."""
     torch.manual_seed(0)
     try:
         mod = namespace if namespace is not None else load(source, filename)
@@ -70,13 +163,20 @@ def run_model(source: str, target: str, input_shape: List[int], filename: str = 
                 shapes.setdefault(name, []).append(list(t.shape))
 
         hooks.append(sub.register_forward_hook(hook))
-    if int_input:
-        x = torch.randint(0, 10, tuple(input_shape))
-    else:
-        x = torch.randn(*input_shape)
+    try:
+        if inputs is not None:
+            args, kwargs = (), forward_arguments(model, inputs)
+        elif int_input:
+            args, kwargs = (torch.randint(0, 10, tuple(input_shape)),), {}
+        else:
+            args, kwargs = (torch.randn(*input_shape),), {}
+    except Exception:
+        for h in hooks:
+            h.remove()
+        raise
     try:
         with torch.no_grad():
-            out = model(x)
+            out = model(*args, **kwargs)
     except Exception as e:
         return TorchOutcome("crash", shapes, error=f"{type(e).__name__}: {e}", line=_fixture_line(e, filename))
     finally:
@@ -87,7 +187,7 @@ def run_model(source: str, target: str, input_shape: List[int], filename: str = 
     verdict = "ok"
     if output is not None and input_shape and (not output or output[0] != input_shape[0]):
         verdict = "batch-changed"
-    return TorchOutcome(verdict, shapes, output)
+    return TorchOutcome(verdict, shapes, output, outputs=tensor_shapes(out))
 
 
 def _fixture_line(e: BaseException, filename: str) -> Optional[int]:
