@@ -1,6 +1,6 @@
 """Output formats, checked against their specifications, not against shapelint's own output.
 
-- json / json-lines: CONTRACT.md's fields; positions checked against the fixture's text.
+- json / json-lines: docs/contract.md's fields; positions checked against the fixture's text.
 - github: the workflow-command escaping GitHub documents, decoded by an independent
   unescaper written here.
 - sarif: the SARIF 2.1.0 fields code scanning reads.
