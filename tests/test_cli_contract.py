@@ -270,7 +270,7 @@ def test_explain_json_has_exactly_the_documented_fields(tmp_path):
                 os.path.join(FIX, "idioms", "branches.py"), fixture("seed_sequential_add_module.py"))
     assert r.returncode in (0, 1), r.stderr
     data = json.loads(r.stdout)
-    static_fields = {n for n, (_, req) in table("Model fields").items() if n != "trace"}
+    static_fields = {n for n in table("Model fields") if n != "trace"}
     static_layer = {f"layer.{n}" for n in table("Layer fields") if n != "traced_out"}
     _check_explain(data, static_fields | static_layer | {"unknown.line", "unknown.reason"})
     assert {m["kind"] for m in data["models"]} == {"class", "variable"}
