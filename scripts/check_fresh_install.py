@@ -3,7 +3,8 @@
 1. Copies the checkout's files (not .git, .venv or build output) to a temporary
    folder and runs the README's first command there. It makes a brand-new virtual
    environment, installs shapelint and runs it on the bundled example, which must exit
-   1 and print the SHP002 line the README shows.
+   1 and print the SHP002 line the README shows. The rule URL that installed shapelint
+   prints must name a file of the install.
 2. In that environment (shapelint and its base dependencies only), `shapelint --trace`
    and `shapelint lsp` must stop with exit 2 and name the install that adds what they
    need; the lsp hint, run as printed, must make `shapelint lsp` start.
@@ -22,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
@@ -105,6 +107,15 @@ def check(work):
         raise CheckFailed("the README's install command made no .venv in the checkout")
     env["PATH"] = venv_bin + os.pathsep + env["PATH"]
     python, shapelint = os.path.join(venv_bin, "python"), os.path.join(venv_bin, "shapelint")
+
+    # the rule URL of an installed (not editable) shapelint names a file the install has
+    proc, _ = run([shapelint, "--format", "json", "examples/simple_cnn.py"], checkout, env)
+    (diagnostic,) = json.loads(proc.stdout)
+    url = urllib.parse.urlparse(diagnostic["url"])
+    doc = urllib.parse.unquote(url.path)
+    if url.scheme != "file" or not doc.startswith(os.path.join(checkout, ".venv")) or not os.path.isfile(doc):
+        raise CheckFailed(f"the installed shapelint's rule URL {diagnostic['url']} names no file of the install")
+    step(f"the rule URL names the installed {os.path.relpath(doc, checkout)}", 0.0)
 
     # 2. the install hints: --trace without torch, lsp without pygls; then the lsp hint as printed
     started = time.monotonic()
