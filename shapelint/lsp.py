@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional, Tuple
 
 from .config import Config, ConfigError, find_pyproject, load_config
+from .links import install_hint
 from .lsp_hover import hover_markdown
 from .lsp_snapshot import Diag, Range, Snapshot, build_snapshot, carry_over, contains, split_lines
 
@@ -58,7 +59,7 @@ def _missing_dependency() -> Optional[str]:
     except ImportError as e:
         return (
             f"shapelint lsp needs pygls 2 and lsprotocol ({e}); "
-            "install them with: pip install 'shapelint[lsp]'"
+            f"install them with: {install_hint('lsp')}"
         )
     return None
 

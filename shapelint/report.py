@@ -12,10 +12,9 @@ from typing import Iterable, List, Optional
 
 from .analysis import FileResult
 from .findings import Finding
+from .links import doc_url
 
 FORMATS = ["concise", "full", "text", "json", "json-lines", "github", "sarif"]
-INFORMATION_URI = "https://pypi.org/project/shapelint/"
-DOCS_PATH = "docs/rules.md"
 
 
 def rule_of(code: str):
@@ -27,7 +26,7 @@ def rule_of(code: str):
 def rule_url(code: str) -> str:
     r = rule_of(code)
     anchor = f"{code}-{r.name}".lower() if r else code.lower()
-    return f"{DOCS_PATH}#{anchor}"
+    return doc_url("rules.md", anchor)
 
 
 # ------------------------------------------------------------------ text
@@ -168,7 +167,7 @@ def sarif(findings: List[Finding], version: str = "0") -> str:
     driver = {
         "name": "shapelint",
         "version": version,
-        "informationUri": INFORMATION_URI,
+        "informationUri": doc_url("usage.md"),
         "rules": [
             {
                 "id": r.code,
@@ -176,6 +175,7 @@ def sarif(findings: List[Finding], version: str = "0") -> str:
                 "shortDescription": {"text": r.summary},
                 "fullDescription": {"text": f"{r.summary} {r.why}".strip()},
                 "help": {"text": r.fix or r.summary},
+                "helpUri": rule_url(r.code),
                 "defaultConfiguration": {"level": _SARIF_LEVEL.get(r.severity, "error")},
             }
             for r in rules

@@ -29,12 +29,13 @@ from typing import Dict, List, Optional
 
 from . import rules as R
 from .analysis import FileResult, ModelReport, check_source, parse_dims
+from .links import install_hint
 
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MEMORY_LIMIT = 8 * 1024**3  # bytes of address space for the child (RLIMIT_AS); not with CUDA
 READY_TIMEOUT = 180.0  # importing torch, before any user code runs
 BATCH_FOR_SYMBOL = 2
-INSTALL_HINT = "pip install 'shapelint[trace]'"
+INSTALL_HINT = install_hint("trace")
 
 _MODULE_CLASS = re.compile(r"^\s*class\s+\w+\s*\([^)]*(Module|nn\.|Sequential)", re.M)
 _CLASS_COMMENT = re.compile(r"^\s*class\s+(\w+)\b.*#\s*shapelint:\s*input\s*=\s*\(([^)]*)\)", re.M)

@@ -1,17 +1,23 @@
-"""CONTRACT.md pinned with real subprocess runs of the CLI.
+"""docs/contract.md pinned with real subprocess runs of the CLI.
 
 Expected numbers come from the fixtures' own text (the `# defect` line, the columns of
 the literal in that line) or from torch's formulas written out, never from shapelint.
+The field tables of docs/contract.md are read from the document itself: the JSON must
+have exactly the fields it lists, of the types it names.
 """
 
 import json
 import os
+import re
 
 import pytest
 
 from conftest import ROOT, run_cli
+from markdown_links import prose_lines
 
 FIX = os.path.join(ROOT, "fixtures")
+CONTRACT = os.path.join(ROOT, "docs", "contract.md")
+JSON_TYPES = {"string": str, "integer": int, "boolean": bool, "object": dict, "array": list, "null": type(None)}
 
 
 def fixture(name):
@@ -167,3 +173,114 @@ def test_directory_argument_checks_every_fixture():
     bad = {n for n in os.listdir(FIX) if n.endswith("_bad.py") and "variable" not in n and "add_module" not in n}
     assert bad <= paths, sorted(bad - paths)
     assert not {p for p in paths if not p.endswith("_bad.py")}
+
+
+# ------------------------------------------------------------------ the document's field tables
+
+
+def contract_tables():
+    """{heading or the sentence before the table: {field: (types, always)}} from docs/contract.md."""
+    with open(CONTRACT, encoding="utf-8") as fh:
+        text = fh.read()
+    tables, paragraph, title, current = {}, [], None, None
+    for _, line in prose_lines(text):
+        row = re.fullmatch(r"\|\s*`(\w+)`\s*\|([^|]+)\|(.*)\|\s*", line)
+        if row:
+            name, types, meaning = row.group(1), row.group(2).strip(), row.group(3).strip()
+            current[name] = ([JSON_TYPES[t] for t in types.split(" or ")], not meaning.startswith("only "))
+        elif line.startswith("|"):  # the header row and the rule under it
+            if current is None:
+                current = tables.setdefault(title, {})
+        elif line.strip():
+            paragraph.append(line.strip().lstrip("#").strip())
+        else:
+            title = " ".join(paragraph) if paragraph else title
+            paragraph, current = [], None
+    return tables
+
+
+def table(title_start):
+    (found,) = [t for title, t in contract_tables().items() if title.startswith(title_start)]
+    return found
+
+
+def check_fields(obj, fields, where):
+    always = {name for name, (_, required) in fields.items() if required}
+    assert always <= set(obj), (where, sorted(always - set(obj)))
+    assert set(obj) <= set(fields), (where, "not in docs/contract.md:", sorted(set(obj) - set(fields)))
+    for name, value in obj.items():
+        types, _ = fields[name]
+        # bool is an int subclass: an integer field must not hold true/false
+        assert any(type(value) is t for t in types), (where, name, value, types)
+
+
+def test_the_contract_tables_parse():
+    tables = contract_tables()
+    assert len(tables) == 7, sorted(tables)
+    assert {"path", "line", "column", "code", "severity", "message"} <= set(table("Every field, in every diagnostic"))
+
+
+def test_json_diagnostics_have_exactly_the_documented_fields(tmp_path):
+    broken = tmp_path / "broken.py"
+    broken.write_text("import torch.nn as nn\n\nclass Net(nn.Module):\n    def forward(self, x)\n        return x\n")
+    r = run_cli("--format", "json", fixture("shp002_linear_bad.py"), str(broken))
+    assert r.returncode == 1, r.stderr
+    with_fix, without_fix = sorted(json.loads(r.stdout), key=lambda d: d["code"] != "SHP002")
+    assert with_fix["fix"] is not None and without_fix["code"] == "SHP100" and without_fix["fix"] is None
+    for d in (with_fix, without_fix):
+        check_fields(d, table("Every field, in every diagnostic"), d["code"])
+    check_fields(with_fix["fix"], table("A `fix` object"), "fix")
+    assert with_fix["fix"]["edits"]
+    for edit in with_fix["fix"]["edits"]:
+        check_fields(edit, table("An edit object"), "edit")
+    lines = run_cli("--format", "json-lines", fixture("shp002_linear_bad.py")).stdout.splitlines()
+    assert [json.loads(ln) for ln in lines] == [with_fix]
+
+
+def _check_explain(data, expect_seen):
+    models, layers, unknown = table("Model fields"), table("Layer fields"), table("Unknown fields")
+    assert set(data) == {"models", "diagnostics"}
+    seen = set()
+    for m in data["models"]:
+        check_fields(m, models, m["class"])
+        seen |= set(m)
+        for row in m["layers"]:
+            check_fields(row, layers, (m["class"], row["op"]))
+            seen |= {f"layer.{k}" for k in row}
+        for u in m["unknown"]:
+            check_fields(u, unknown, (m["class"], "unknown"))
+            seen |= {f"unknown.{k}" for k in u}
+        if "trace" in m:
+            check_fields(m["trace"], table("Trace fields"), (m["class"], "trace"))
+    contract_six = {k: v for k, v in table("Every field, in every diagnostic").items()
+                    if k in ("path", "line", "column", "code", "severity", "message")}
+    for d in data["diagnostics"]:
+        check_fields({k: d[k] for k in contract_six}, contract_six, "explain diagnostic")
+    assert expect_seen <= seen, sorted(expect_seen - seen)
+
+
+def test_explain_json_has_exactly_the_documented_fields(tmp_path):
+    # a block that needs constructor arguments cannot be built alone: its shapes are unknown
+    block = tmp_path / "block.py"
+    block.write_text("import torch.nn as nn\n\nclass Block(nn.Module):\n    def __init__(self, channels):\n"
+                     "        super().__init__()\n        self.conv = nn.Conv2d(channels, channels, 3)\n\n"
+                     "    def forward(self, x):\n        return self.conv(x)\n")
+    # branches.py has an undecided branch (conditional rows); add_module.py a module-level variable
+    r = run_cli("--explain", "--format", "json", fixture("seed_pooling.py"), str(block),
+                os.path.join(FIX, "idioms", "branches.py"), fixture("seed_sequential_add_module.py"))
+    assert r.returncode in (0, 1), r.stderr
+    data = json.loads(r.stdout)
+    static_fields = {n for n in table("Model fields") if n != "trace"}
+    static_layer = {f"layer.{n}" for n in table("Layer fields") if n != "traced_out"}
+    _check_explain(data, static_fields | static_layer | {"unknown.line", "unknown.reason"})
+    assert {m["kind"] for m in data["models"]} == {"class", "variable"}
+
+
+def test_explain_trace_json_has_the_documented_trace_fields():
+    pytest.importorskip("torch")
+    path = os.path.join(FIX, "trace", "configured", "classifier.py")
+    r = run_cli("--explain", "--trace", "--format", "json", path)
+    assert r.returncode in (0, 1), r.stderr
+    data = json.loads(r.stdout)
+    _check_explain(data, {"trace", "layer.traced_out"})
+    assert all(m["trace"]["status"] == "ok" for m in data["models"])

@@ -2,10 +2,12 @@
 
 try-repo clones the checkout (its committed hook definition) into a fresh virtual
 environment with only the base dependencies (libcst, click; no torch), then runs the
-hook on the files given.
+hook on the files given. The configuration docs/usage.md shows is run by the real
+`pre-commit run` as written, with only `repo` pointed at this checkout.
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -92,3 +94,46 @@ def test_hook_installs_base_dependencies_only():
     assert hook["id"] == "shapelint" and hook["language"] == "python"
     assert hook["types"] == ["python"] and hook["require_serial"] is True
     assert "additional_dependencies" not in hook
+
+
+def documented_config():
+    """The `.pre-commit-config.yaml` block of docs/usage.md, parsed."""
+    yaml = pytest.importorskip("yaml")
+    with open(os.path.join(ROOT, "docs", "usage.md"), encoding="utf-8") as fh:
+        text = fh.read()
+    (block,) = re.findall(r"```yaml\n(# \.pre-commit-config\.yaml\n.*?)```", text, re.S)
+    return yaml.safe_load(block)
+
+
+def test_the_documented_configuration_runs_as_written(tmp_path):
+    yaml = pytest.importorskip("yaml")
+    config = documented_config()
+    (entry,) = config["repos"]
+    assert [h["id"] for h in entry["hooks"]] == ["shapelint"]
+    shallow = subprocess.run(["git", "rev-parse", "--is-shallow-repository"], cwd=ROOT, capture_output=True, text=True)
+    if shallow.stdout.strip() == "true":
+        pytest.skip("a shallow clone may not hold the documented revision")
+    # pre-commit fetches exactly this revision: a tag of this repository, or a full commit hash
+    rev = entry["rev"]
+    is_tag = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"refs/tags/{rev}"], cwd=ROOT,
+                            capture_output=True).returncode == 0
+    assert is_tag or re.fullmatch(r"[0-9a-f]{40}", rev), rev
+    hooks = subprocess.run(["git", "show", f"{rev}:.pre-commit-hooks.yaml"], cwd=ROOT, capture_output=True, text=True)
+    assert hooks.returncode == 0, f"the documented rev {rev} is not a commit of this repository with a hook: {hooks.stderr}"
+    assert "shapelint" in [h["id"] for h in yaml.safe_load(hooks.stdout)]
+
+    entry["repo"] = ROOT  # the one change: where the user's clone of shapelint is
+    user = tmp_path / "user-repo"
+    user.mkdir()
+    env = dict(os.environ, PRE_COMMIT_HOME=str(tmp_path / "cache"), GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t",
+               GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@t")
+    env.pop("PYTHONPATH", None)
+    subprocess.run(["git", "init", "-q"], cwd=user, check=True, env=env)
+    (user / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config))
+    (user / "model.py").write_text(BROKEN)
+    subprocess.run(["git", "add", "."], cwd=user, check=True, env=env)
+    r = subprocess.run([*_pre_commit(), "run", "--files", "model.py"], cwd=user, env=env,
+                       capture_output=True, text=True, timeout=300)
+    out = r.stdout + r.stderr
+    assert r.returncode == 1, out
+    assert "model.py:9:" in out and "SHP001" in out and "Failed" in out

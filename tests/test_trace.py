@@ -235,7 +235,7 @@ def test_missing_torch_gives_one_line_and_exit_2(tmp_path):
     proc = run_cli("--trace", "examples/simple_cnn.py", env=env)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and "pip install 'shapelint[trace]'" in lines[0], proc.stderr
+    assert len(lines) == 1 and "pip install '.[trace]'" in lines[0], proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
 
 
@@ -270,7 +270,7 @@ def test_pyproject_trace_true_turns_trace_on(tmp_path):
     """No --trace flag: configured/pyproject.toml says trace = true, so the (fake, broken) torch is needed."""
     env = _fake_torch_env(tmp_path)
     proc = run_cli(os.path.join("fixtures", "trace", "configured"), env=env)
-    assert proc.returncode == 2 and "pip install 'shapelint[trace]'" in proc.stderr
+    assert proc.returncode == 2 and "pip install '.[trace]'" in proc.stderr
     proc = run_cli("fixtures/trace/hangs.py", env=env)  # its pyproject has no trace
     assert proc.returncode == 0, proc.stderr
 
