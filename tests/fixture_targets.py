@@ -1,0 +1,123 @@
+"""What a fixture file declares, read from its text: targets, their inputs, the author's defect marks.
+
+Shared by the soundness tests (tests/test_real_models.py) and scripts/coverage.py, so both read
+fixtures the same way. Nothing here asks shapelint anything: these are the author's statements.
+
+- a target is a class whose line carries `# shapelint: input=(...)`, or a module-level variable
+  whose line carries `# oracle: input=(...)` (`oracle=int` on that line: integer input);
+- `# defect` marks the line that holds a `_bad` fixture's bug; `# defect: every input` says the
+  bug does not depend on the input's size, so a run with nothing declared must find it too;
+- a file inside a package (a folder with `__init__.py`) is imported as part of that package,
+  so its relative imports work in torch.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from typing import List, Optional, Set
+
+_CLASS = re.compile(r"^class\s+(\w+)\s*\(.*#\s*shapelint:\s*input\s*=\s*\(([^)]*)\)", re.M)
+_VARIABLE = re.compile(r"^(\w+)\s*=.*#\s*oracle:\s*input\s*=\s*\(([^)]*)\)", re.M)
+_DEFECT = re.compile(r"#.*\bdefect\b")
+_EVERY_INPUT = re.compile(r"#.*\bdefect:\s*every input\b")
+# the declaration shapelint itself reads; removed to lint "with nothing declared"
+DECLARATION = re.compile(r"#\s*shapelint:\s*input\s*=\s*\([^)]*\)")
+
+
+@dataclass(frozen=True)
+class Target:
+    path: str  # absolute
+    name: str
+    dims: List[int]
+    kind: str  # "class" | "variable"
+    int_input: bool = False
+
+    @property
+    def bad(self) -> bool:
+        return os.path.basename(self.path).endswith("_bad.py")
+
+
+def _dims(text: str) -> Optional[List[int]]:
+    parts = [d.strip() for d in text.split(",") if d.strip()]
+    if not all(p.lstrip("-").isdigit() for p in parts):
+        return None  # symbolic dims: not a torch-runnable target
+    return [int(p) for p in parts]
+
+
+def targets_in(path: str, source: Optional[str] = None) -> List[Target]:
+    if source is None:
+        with open(path, encoding="utf-8") as f:
+            source = f.read()
+    out = []
+    for regex, kind in ((_CLASS, "class"), (_VARIABLE, "variable")):
+        for m in regex.finditer(source):
+            dims = _dims(m.group(2))
+            if dims is not None:
+                line = source[m.start():source.find("\n", m.start())]
+                out.append(Target(os.path.abspath(path), m.group(1), dims, kind, "oracle=int" in line))
+    return out
+
+
+def defect_lines(source: str) -> Set[int]:
+    return {i for i, ln in enumerate(source.splitlines(), 1) if _DEFECT.search(ln)}
+
+
+def every_input_defect_lines(source: str) -> Set[int]:
+    return {i for i, ln in enumerate(source.splitlines(), 1) if _EVERY_INPUT.search(ln)}
+
+
+def undeclared(source: str) -> str:
+    """The source with shapelint's input declarations removed (same lines, same columns of code)."""
+    return DECLARATION.sub("", source)
+
+
+def package_root(path: str) -> Optional[str]:
+    """The folder above the outermost package holding `path`, or None for a plain file."""
+    d = os.path.dirname(os.path.abspath(path))
+    if not os.path.exists(os.path.join(d, "__init__.py")):
+        return None
+    while os.path.exists(os.path.join(os.path.dirname(d), "__init__.py")):
+        d = os.path.dirname(d)
+    return os.path.dirname(d)
+
+
+def run_in_torch(target: Target):
+    """torch's outcome for a target (tests/torch_oracle.py), importing package files as packages."""
+    from torch_oracle import run_model, run_module_file
+
+    root = package_root(target.path)
+    if root is not None:
+        return run_module_file(target.path, root, target.name, target.dims)
+    with open(target.path, encoding="utf-8") as f:
+        source = f.read()
+    return run_model(source, target.name, target.dims, filename=target.path, int_input=target.int_input)
+
+
+def torch_module_names(target: Target) -> Optional[Set[str]]:
+    """Every name in the target model's named_modules() (those that did not run included)."""
+    import importlib
+    import sys
+
+    import torch
+    from torch_oracle import load
+
+    root = package_root(target.path)
+    try:
+        torch.manual_seed(0)
+        if root is not None:
+            rel = os.path.relpath(os.path.splitext(target.path)[0], root).replace(os.sep, ".")
+            sys.path.insert(0, root)
+            try:
+                mod = importlib.import_module(rel)
+            finally:
+                sys.path.remove(root)
+        else:
+            with open(target.path, encoding="utf-8") as f:
+                mod = load(f.read(), target.path)
+        obj = getattr(mod, target.name)
+        model = obj() if isinstance(obj, type) else obj
+    except Exception:
+        return None
+    return {name for name, _ in model.named_modules() if name}
