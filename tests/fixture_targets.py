@@ -13,10 +13,11 @@ fixtures the same way. Nothing here asks shapelint anything: these are the autho
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 from dataclasses import dataclass
-from typing import List, Optional, Set
+from typing import List, Optional, Set, Tuple
 
 _CLASS = re.compile(r"^class\s+(\w+)\s*\(.*#\s*shapelint:\s*input\s*=\s*\(([^)]*)\)", re.M)
 _VARIABLE = re.compile(r"^(\w+)\s*=.*#\s*oracle:\s*input\s*=\s*\(([^)]*)\)", re.M)
@@ -30,7 +31,7 @@ DECLARATION = re.compile(r"#\s*shapelint:\s*input\s*=\s*\([^)]*\)")
 class Target:
     path: str  # absolute
     name: str
-    dims: List[int]
+    dims: Tuple[int, ...]
     kind: str  # "class" | "variable"
     int_input: bool = False
 
@@ -56,7 +57,7 @@ def targets_in(path: str, source: Optional[str] = None) -> List[Target]:
             dims = _dims(m.group(2))
             if dims is not None:
                 line = source[m.start():source.find("\n", m.start())]
-                out.append(Target(os.path.abspath(path), m.group(1), dims, kind, "oracle=int" in line))
+                out.append(Target(os.path.abspath(path), m.group(1), tuple(dims), kind, "oracle=int" in line))
     return out
 
 
@@ -71,6 +72,46 @@ def every_input_defect_lines(source: str) -> Set[int]:
 def undeclared(source: str) -> str:
     """The source with shapelint's input declarations removed (same lines, same columns of code)."""
     return DECLARATION.sub("", source)
+
+
+def _reaches(tree: ast.Module, root: str) -> Set[str]:
+    """Top-level names reachable from `root` through the names (and name-like strings) their code uses."""
+    uses = {}
+    for node in tree.body:
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            names = [node.name]
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names = [t.id for t in targets if isinstance(t, ast.Name)]
+        else:
+            continue
+        used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+        used |= {n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+        for name in names:
+            uses.setdefault(name, set()).update(used)
+    seen, todo = set(), [root]
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(uses.get(name, ()))
+    return seen
+
+
+def foreign_lines(source: str, target: str, others: List[str]) -> Set[int]:
+    """Lines of top-level classes/functions that other targets of the file reach and `target` does not.
+
+    A finding there belongs to those other targets; code no target reaches belongs to every target.
+    """
+    tree = ast.parse(source)
+    mine = _reaches(tree, target)
+    theirs = set().union(*(_reaches(tree, o) for o in others if o != target)) if others else set()
+    lines = set()
+    for node in tree.body:
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in theirs - mine:
+            start = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            lines |= set(range(start, node.end_lineno + 1))
+    return lines
 
 
 def package_root(path: str) -> Optional[str]:
@@ -89,10 +130,10 @@ def run_in_torch(target: Target):
 
     root = package_root(target.path)
     if root is not None:
-        return run_module_file(target.path, root, target.name, target.dims)
+        return run_module_file(target.path, root, target.name, list(target.dims))
     with open(target.path, encoding="utf-8") as f:
         source = f.read()
-    return run_model(source, target.name, target.dims, filename=target.path, int_input=target.int_input)
+    return run_model(source, target.name, list(target.dims), filename=target.path, int_input=target.int_input)
 
 
 def torch_module_names(target: Target) -> Optional[Set[str]]:
