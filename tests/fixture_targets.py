@@ -17,10 +17,9 @@ import ast
 import os
 import re
 from dataclasses import dataclass
-from typing import List, Optional, Set, Tuple
 
-_CLASS = re.compile(r"^class\s+(\w+)\s*\(.*#\s*shapelint:\s*input\s*=\s*\(([^)]*)\)", re.M)
-_VARIABLE = re.compile(r"^(\w+)\s*=.*#\s*oracle:\s*input\s*=\s*\(([^)]*)\)", re.M)
+_CLASS = re.compile(r"^class\s+(\w+)\s*\(.*#\s*shapelint:\s*input\s*=\s*\(([^)]*)\)", re.MULTILINE)
+_VARIABLE = re.compile(r"^(\w+)\s*=.*#\s*oracle:\s*input\s*=\s*\(([^)]*)\)", re.MULTILINE)
 _DEFECT = re.compile(r"#.*\bdefect\b")
 _EVERY_INPUT = re.compile(r"#.*\bdefect:\s*every input\b")
 # the declaration shapelint itself reads; removed to lint "with nothing declared"
@@ -31,7 +30,7 @@ DECLARATION = re.compile(r"#\s*shapelint:\s*input\s*=\s*\([^)]*\)")
 class Target:
     path: str  # absolute
     name: str
-    dims: Tuple[int, ...]
+    dims: tuple[int, ...]
     kind: str  # "class" | "variable"
     int_input: bool = False
 
@@ -40,14 +39,14 @@ class Target:
         return os.path.basename(self.path).endswith("_bad.py")
 
 
-def _dims(text: str) -> Optional[List[int]]:
+def _dims(text: str) -> list[int] | None:
     parts = [d.strip() for d in text.split(",") if d.strip()]
     if not all(p.lstrip("-").isdigit() for p in parts):
         return None  # symbolic dims: not a torch-runnable target
     return [int(p) for p in parts]
 
 
-def targets_in(path: str, source: Optional[str] = None) -> List[Target]:
+def targets_in(path: str, source: str | None = None) -> list[Target]:
     if source is None:
         with open(path, encoding="utf-8") as f:
             source = f.read()
@@ -61,11 +60,11 @@ def targets_in(path: str, source: Optional[str] = None) -> List[Target]:
     return out
 
 
-def defect_lines(source: str) -> Set[int]:
+def defect_lines(source: str) -> set[int]:
     return {i for i, ln in enumerate(source.splitlines(), 1) if _DEFECT.search(ln)}
 
 
-def every_input_defect_lines(source: str) -> Set[int]:
+def every_input_defect_lines(source: str) -> set[int]:
     return {i for i, ln in enumerate(source.splitlines(), 1) if _EVERY_INPUT.search(ln)}
 
 
@@ -74,7 +73,7 @@ def undeclared(source: str) -> str:
     return DECLARATION.sub("", source)
 
 
-def _reaches(tree: ast.Module, root: str) -> Set[str]:
+def _reaches(tree: ast.Module, root: str) -> set[str]:
     """Top-level names reachable from `root` through the names (and name-like strings) their code uses."""
     uses = {}
     for node in tree.body:
@@ -98,7 +97,7 @@ def _reaches(tree: ast.Module, root: str) -> Set[str]:
     return seen
 
 
-def foreign_lines(source: str, target: str, others: List[str]) -> Set[int]:
+def foreign_lines(source: str, target: str, others: list[str]) -> set[int]:
     """Lines of top-level classes/functions that other targets of the file reach and `target` does not.
 
     A finding there belongs to those other targets; code no target reaches belongs to every target.
@@ -114,7 +113,7 @@ def foreign_lines(source: str, target: str, others: List[str]) -> Set[int]:
     return lines
 
 
-def package_root(path: str) -> Optional[str]:
+def package_root(path: str) -> str | None:
     """The folder above the outermost package holding `path`, or None for a plain file."""
     d = os.path.dirname(os.path.abspath(path))
     if not os.path.exists(os.path.join(d, "__init__.py")):
@@ -136,7 +135,7 @@ def run_in_torch(target: Target):
     return run_model(source, target.name, list(target.dims), filename=target.path, int_input=target.int_input)
 
 
-def torch_module_names(target: Target) -> Optional[Set[str]]:
+def torch_module_names(target: Target) -> set[str] | None:
     """Every name in the target model's named_modules() (those that did not run included)."""
     import importlib
     import sys
@@ -159,6 +158,6 @@ def torch_module_names(target: Target) -> Optional[Set[str]]:
                 mod = load(f.read(), target.path)
         obj = getattr(mod, target.name)
         model = obj() if isinstance(obj, type) else obj
-    except Exception:
+    except Exception:  # noqa: BLE001 - a model torch cannot build has no module names
         return None
     return {name for name, _ in model.named_modules() if name}

@@ -29,7 +29,6 @@ import shutil
 import tempfile
 
 import pytest
-
 from conftest import ROOT, run_cli
 from fixture_targets import (
     defect_lines,
@@ -152,13 +151,13 @@ def _collect(results, rename=lambda p: p):
     return out, sources
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def declared_run():
     results = [(tuple(g), _lint(g, _shape_args(g))) for g in _groups(FILES) if g]
     return _collect(results)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def undeclared_run():
     """The same files with every input declaration removed, linted from a copy of the tree."""
     tmp = tempfile.mkdtemp(prefix="shapelint-undeclared-")
@@ -198,7 +197,7 @@ def errors_of(run, target):
     return []
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def torch_outcome(target):
     return run_in_torch(target)
 
@@ -271,7 +270,7 @@ def verdict_problems(target, outcome, run, label):
     return problems
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def problems_of(target):
     outcome = torch_outcome(target)
     problems = verdict_problems(target, outcome, declared_run(), "declared")
@@ -355,5 +354,5 @@ REQUIRED_CONSTRUCTS = {
 def test_required_construct_has_a_fixture_torch_checks(construct):
     name, pattern = REQUIRED_CONSTRUCTS[construct]
     path = os.path.join(REAL, name)
-    assert re.search(pattern, _source(path), re.M), f"{name} no longer writes {construct}"
+    assert re.search(pattern, _source(path), re.MULTILINE), f"{name} no longer writes {construct}"
     assert [t for t in TARGETS if t.path == path], f"{name} declares no target"
