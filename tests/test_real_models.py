@@ -40,6 +40,7 @@ from fixture_targets import (
     torch_module_names,
     undeclared,
 )
+from shape_compare import compare, contradicts, rows_by_module
 
 REAL = os.path.join(ROOT, "fixtures", "real")
 
@@ -214,19 +215,6 @@ def _on_defect(d, target, defects):
     return any(p == target.path and line in defects for p, line in spots)
 
 
-def _known(shape):
-    return shape is not None and all(isinstance(v, int) for v in shape)
-
-
-def _wrong_dims(static, real):
-    """A static shape that contradicts torch's: a different rank, or a known dim that differs."""
-    if static is None:
-        return False
-    if len(static) != len(real):
-        return True
-    return any(isinstance(s, int) and s != r for s, r in zip(static, real))
-
-
 def shape_problems(target, outcome):
     models = declared_run()[0].get(target.path, {"models": []})["models"]
     model = next((m for m in models if m["class"] == target.name), None)
@@ -235,23 +223,15 @@ def shape_problems(target, outcome):
     problems = []
     if model.get("input") is not None and model["input"] != list(target.dims):
         problems.append(("wrong shape", f"input {model['input']} but {list(target.dims)} was declared"))
-    rows = {}
-    for row in model["layers"]:
-        if row["module"] is not None:
-            rows.setdefault(row["module"], []).append(row["out"])
+    rows, conditional = rows_by_module(model)
     names = torch_module_names(target) or set()
     for module in sorted(set(rows) - names):
         if any(out is not None for out in rows[module]):  # a shape claimed for a submodule torch does not have
             problems.append(("wrong shape", f"{module}: {rows[module]} for a submodule torch's model does not have"))
     for module, calls in outcome.shapes.items():
-        static = rows.get(module, [])
-        if len(static) == len(calls):
-            bad = [(s, r) for s, r in zip(static, calls) if _wrong_dims(s, r)]
-        else:  # calls not matched one to one (a loop or branch shapelint did not unroll): membership
-            bad = [(s, calls) for s in static if s is not None and all(_wrong_dims(s, r) for r in calls)]
-        for s, r in bad:
+        for s, r in compare(rows.get(module, []), calls, module in conditional).wrong:
             problems.append(("wrong shape", f"{module}: {s}, torch {r}"))
-    if outcome.output is not None and _wrong_dims(model.get("output"), outcome.output):
+    if outcome.output is not None and contradicts(model.get("output"), outcome.output):
         problems.append(("wrong shape", f"model output {model['output']}, torch {outcome.output}"))
     return problems
 
