@@ -69,6 +69,7 @@ KNOWN_GAPS = {
     "vae_bad.py::DefaultVAE": "misplaced error: SHP004 at the view (line 43), caused by the stale list, instead of Conv2d(hidden_dims[0], 3) at line 34 (issue 10.1: `hidden_dims.reverse()` ignored)",
     "vae_reversed.py::CopyReverseVAE": "false alarm: SHP001 at line 70 (decoder.0 receives 8 channels); wrong shape: decoder.0 (2, 8, 8, 8), torch (2, 4, 8, 8) (issue 10.1: `dec_dims = hidden_dims.copy(); dec_dims.reverse()`, the reverse ignored)",
     "vae_reversed.py::LinearVAE": "false alarm: SHP002 at line 93 and SHP003 at line 95; wrong shape: decoder.0 (2, 32), torch (2, 16) (issue 10.1: `sizes.append(latent); sizes.reverse()`, the reverse ignored)",
+    "list_mutations_bad.py::ReverseList": "missed error: the head Conv2d(4, 2) looks right against the list as first written; torch sees 16 channels after `widths.reverse()` (issue 10.1: a stale list hides a real bug)",
     # issue 10.1: a module-level statement the engine cannot decide
     "module_guards_bad.py::GuardedNet": "missed error: module-level `if hasattr(nn, \"SiLU\"): Swish = nn.SiLU else: ...` makes every model of the file disappear (\"No nn.Module models found\", exit 0) (issue 10.1: undecidable module-level if)",
     # issue 10.2: Python the engine does not evaluate, so a defect after it is missed (sound, but silent)
@@ -79,6 +80,10 @@ KNOWN_GAPS = {
     "gan_mlp_bad.py::Generator": "missed error: `nn.Linear(512, int(np.prod(img_shape)))` after a 1024-wide block: np.prod is unknown, and an unknown out_features also silences the known in_features check (issue 10.2: numpy in size arithmetic)",
     "regnet_bad.py::RegNetX": "missed error: the stage widths come from numpy in a classmethod (np.arange, np.log, np.power, np.round, np.divide, .astype(int).tolist(), np.diff): the whole trunk is Unknown (issue 10.2: numpy in size arithmetic)",
     "resnet_setattr_bad.py::ResNet10": "missed error: `if hasattr(self, \"downsample\"): x = self.downsample(x)` in forward leaves x unknown after the branch, so the wrong Linear(256) is never reached (issue 10.2: hasattr on known values)",
+    "config_dataclass_bad.py::ReplacedCfgNet": "missed error: `field(default_factory=lambda: [...])` and `dataclasses.replace(base, widths=...)` give unknown widths, so Linear(base.widths[-1]) is not checked (issue 10.2: dataclass configs)",
+    "python_functions_bad.py::PartialNet": "missed error: `partial(conv3x3, stride=2)`, `partial(nn.BatchNorm2d, ...)`, `partial(nn.Linear, bias=False)` build unknown layers, so the 16*4*4 Linear is not checked (issue 10.2: functools.partial of functions and classes)",
+    "while_builders_bad.py::ShrinkToSize": "missed error: the `while size > 2:` builder is not evaluated, so features and the 4x4-sized Linear are unknown (issue 10.2: while loops)",
+    "torch_subclasses_bad.py::Stem": "missed error: `class Norm(nn.GroupNorm)` with its own __init__(num_features) is unknown, so GroupNorm(4, 6) is not checked (issue 10.1: subclasses of torch classes)",
     # issue 10.3: numbers torch rejects
     "float_conv_bad.py::Bottleneck": "missed error: Conv2d(16, 32 / 4, 1) gets a float channel count (TypeError in torch) (issue 10.3: float sizes at layer constructors)",
     "float_linear_bad.py::MLP": "missed error: Linear(64, 64 / 2) gets a float feature count (issue 10.3: float sizes at layer constructors)",
@@ -147,7 +152,8 @@ def _collect(results, rename=lambda p: p):
             out.setdefault(rename(os.path.abspath(os.path.join(ROOT, m["path"]))), {"models": [], "diagnostics": []})["models"].append(m)
         for d in data["diagnostics"]:
             d = dict(d, path=rename(os.path.abspath(os.path.join(ROOT, d["path"]))))
-            d["related"] = [dict(r, path=rename(os.path.abspath(os.path.join(ROOT, r["path"])))) for r in d.get("related", []) if "path" in r]
+            d["related"] = [dict(r, path=rename(os.path.abspath(os.path.join(ROOT, r["path"]))) if "path" in r else d["path"])
+                            for r in d.get("related", [])]
             sources.setdefault(linted, []).append(d)
     return out, sources
 
@@ -336,3 +342,15 @@ def test_required_construct_has_a_fixture_torch_checks(construct):
     path = os.path.join(REAL, name)
     assert re.search(pattern, _source(path), re.MULTILINE), f"{name} no longer writes {construct}"
     assert [t for t in TARGETS if t.path == path], f"{name} declares no target"
+
+
+def test_comparison_flags_contradictions_and_only_them():
+    """The measuring stick itself: what counts as wrong, equal and unknown."""
+    assert contradicts([2, 8, 4, 4], [2, 16, 4, 4]) and contradicts([2, 8], [2, 8, 1])
+    assert not contradicts(None, [2, 8]) and not contradicts(["B", 8], [2, 8]) and not contradicts([2, 8], [2, 8])
+    assert compare([[2, 8]], [[2, 8]]).equal and not compare([[2, 8]], [[2, 8]]).wrong
+    assert compare([["?", 32, 8, 8]], [[2, 8, 8, 8]]).wrong  # a partly known shape can still be wrong
+    assert not compare([None], [[2, 8]]).known and not compare([], [[2, 8]]).wrong  # unknown is allowed
+    # one row for a module torch called twice: wrong only if it matches neither call
+    assert not compare([[2, 8]], [[2, 8], [2, 4]]).wrong and compare([[2, 3]], [[2, 8], [2, 4]]).wrong
+    assert compare([[2, 8], [2, 4]], [[2, 4]], conditional=True).equal  # both undecided paths, torch took one
