@@ -55,7 +55,11 @@ def files_under(arg):
 
 
 def group_of(path, root):
-    """The fixture directory a file is summarised under: fixtures/, fixtures/real/, ..."""
+    """The fixture directory a file is summarised under: fixtures/, fixtures/real/, ... (sub-folders,
+    such as a package inside fixtures/real/, count with their directory)."""
+    fixtures = os.path.join(ROOT, "fixtures")
+    if path.startswith(fixtures + os.sep):
+        root = fixtures
     rel = os.path.relpath(path, root)
     top = rel.split(os.sep)[0] if os.sep in rel else ""
     return os.path.relpath(os.path.join(root, top), ROOT).rstrip(os.sep + ".") or "."
