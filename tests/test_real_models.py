@@ -1,0 +1,356 @@
+"""fixtures/real/ (models in the shapes real repositories use) against real torch: soundness first.
+
+For every target (see tests/fixture_targets.py), through the CLI only (`--explain --format json`):
+(a) with its input declared, shapelint reports an error exactly when torch fails (a crash, or a
+    changed batch), and every error points at a `# defect` line of that file (its line, or one of
+    its `related` locations);
+(b) when torch runs, every named submodule's explain shape is torch's, call by call, or unknown:
+    a *known* shape torch never produced is a wrong shape, and so is a shape given for a submodule
+    torch's model does not have; dims given as strings (symbols) count as unknown;
+(c) with nothing declared (the `# shapelint: input=` comments removed, no --input-shape), a file
+    whose models torch runs gets no error; a `_bad` file's errors still point at its defect, and a
+    defect marked `# defect: every input` must be found.
+
+Today's engine fails some of these. Each failure is one entry of KNOWN_GAPS, applied as a strict
+xfail: the to-do list of whoever fixes the engine. An entry names its kinds ("false alarm", "wrong
+shape", "missed error", "misplaced error") and the construct responsible;
+test_known_gaps_name_exactly_the_problems_seen keeps the kinds honest, so fixing half of a gap
+means editing its entry, and fixing all of it turns the xfail into a failure until it is removed.
+"""
+
+from __future__ import annotations
+
+import functools
+import glob
+import json
+import os
+import re
+import shutil
+import tempfile
+
+import pytest
+from conftest import ROOT, run_cli
+from fixture_targets import (
+    defect_lines,
+    every_input_defect_lines,
+    foreign_lines,
+    package_root,
+    run_in_torch,
+    targets_in,
+    torch_module_names,
+    undeclared,
+)
+from shape_compare import compare, contradicts, rows_by_module
+
+REAL = os.path.join(ROOT, "fixtures", "real")
+
+# "file.py::Target": "<kind>: <what> (issue N: <construct>)[; <kind>: ...]", grouped by construct.
+# Found on the engine of main at 662564c with `shapelint --explain --show-unknown` on each fixture.
+KNOWN_GAPS = {
+    # issue 10.1: a Sequential subclass whose own __init__ takes an undecided branch (`if norm_layer is
+    # not None:` with norm_layer=functools.partial(...), which the engine does not model) is kept as an
+    # EMPTY Sequential: an identity with a known, wrong shape
+    "conv_norm_activation.py::ConvNormNet": "wrong shape: stem, dw, pw, gn are identities (2, 3, 32, 32); torch (2, 16, 16, 16) ... (issue 10.1: Conv2dNormActivation(nn.Sequential) given norm_layer=partial(nn.BatchNorm2d, eps=...) / partial(nn.GroupNorm, 4) is an empty Sequential); false alarm: SHP001 at line 33 (plain.0 receives the 3 input channels), from the same identities",
+    "conv_norm_activation_bad.py::ConvNormNet": "misplaced error: SHP002 at fc (line 40, receives 3 features) instead of the call at line 38 (issue 10.1: Sequential subclass + partial norm_layer is an empty Sequential); missed error: nothing declared, no error (issue 16.1: channel checks that hold for every input)",
+    "efficientnet.py::EfficientNetB0": "wrong shape: features.0 = Conv2dNormActivation(..., norm_layer=partial(nn.BatchNorm2d, eps=1e-3)) is an identity (2, 3, 32, 32); torch (2, 16, 16, 16) (issue 10.1: Sequential subclass + partial norm_layer)",
+    "efficientnet.py::EfficientNetV2": "wrong shape: features.0 is an identity (2, 3, 32, 32); torch (2, 8, 16, 16) (issue 10.1: Sequential subclass + partial norm_layer)",
+    "mobilenetv3.py::MobileNetV3Small": "wrong shape: features.0 is an identity (2, 3, 64, 64); torch (2, 16, 32, 32) (issue 10.1: Sequential subclass + norm_layer=partial(nn.BatchNorm2d, eps=0.001, momentum=0.01))",
+    "mobilenetv3.py::mobilenet_v3_narrow": "wrong shape: features.0 is an identity (2, 3, 64, 64); torch (2, 8, 32, 32) (issue 10.1: Sequential subclass + partial norm_layer)",
+    "regnet.py::RegNetY": "wrong shape: stem = SimpleStemIN(Conv2dNormActivation) with norm_layer=partial(nn.BatchNorm2d, ...) is an identity (2, 3, 32, 32); torch (2, 16, 16, 16) (issue 10.1: subclass of a Sequential subclass + partial norm_layer)",
+    # issue 10.1: list and dict mutations ignored (a stale value, not unknown)
+    "list_mutations.py::ReverseList": "wrong shape: body.0 (2, 16, 8, 8), torch (2, 4, 8, 8) (issue 10.1: `widths.reverse()` ignored)",
+    "list_mutations.py::RemoveSortExtend": "wrong shape: body.0 (2, 24, 8, 8), torch (2, 6, 8, 8); shapes for body.8/body.9 that torch does not have (issue 10.1: `widths.remove(10)` and `widths.sort()` ignored; extend is modelled)",
+    "list_mutations.py::SliceAssignAndDel": "wrong shape: body.0 (2, 4, 8, 8), torch (2, 10, 8, 8); shapes for body.6/body.7 that torch does not have (issue 10.1: slice assignment `widths[1:3] = [...]` and `del widths[0]` ignored)",
+    "list_mutations.py::LayerListEdits": "wrong shape: features.3 (2, 16, 4, 4), torch (2, 32, 8, 8); a shape for features.4 (issue 10.1: `del layers[3]` on a list of layers ignored; insert(0, ...) and pop() are modelled)",
+    "list_mutations.py::DictEdits": "wrong shape: body (2, 8, 8, 8), torch (2, 24, 8, 8) (issue 10.1: `cfg.update(body=24, head=6)` ignored)",
+    "vae.py::DefaultVAE": "false alarm: SHP004 at line 55 `result.view(-1, self.first_dim, 2, 2)` (declared and nothing declared), from the stale list; wrong shape: decoder.1.0 (?, 32, 8, 8), torch (2, 8, 8, 8); final_layer.* likewise (issue 10.1: `hidden_dims.reverse()` ignored)",
+    "vae.py::vae_first": "false alarm: SHP004 at line 55, from the stale list; wrong shape: decoder.1.0 (?, 24, 8, 8), torch (2, 6, 8, 8) (issue 10.1: `hidden_dims.reverse()` ignored)",
+    "vae.py::vae_second": "false alarm: SHP004 at line 55, from the stale list; wrong shape: encoder.0 (2, 6, 8, 8), torch (2, 24, 8, 8): the caller's SHARED_DIMS, reversed in place by vae_first's constructor, is read unchanged (issue 10.1: `reverse()` of an argument list mutates the caller's list)",
+    "vae_bad.py::DefaultVAE": "misplaced error: SHP004 at the view (line 43), caused by the stale list, instead of Conv2d(hidden_dims[0], 3) at line 34 (issue 10.1: `hidden_dims.reverse()` ignored)",
+    "vae_reversed.py::CopyReverseVAE": "false alarm: SHP001 at line 70 (decoder.0 receives 8 channels); wrong shape: decoder.0 (2, 8, 8, 8), torch (2, 4, 8, 8) (issue 10.1: `dec_dims = hidden_dims.copy(); dec_dims.reverse()`, the reverse ignored)",
+    "vae_reversed.py::LinearVAE": "false alarm: SHP002 at line 93 and SHP003 at line 95; wrong shape: decoder.0 (2, 32), torch (2, 16) (issue 10.1: `sizes.append(latent); sizes.reverse()`, the reverse ignored)",
+    "list_mutations_bad.py::ReverseList": "missed error: the head Conv2d(4, 2) looks right against the list as first written; torch sees 16 channels after `widths.reverse()` (issue 10.1: a stale list hides a real bug)",
+    # issue 10.1: a module-level statement the engine cannot decide
+    "module_guards_bad.py::GuardedNet": "missed error: module-level `if hasattr(nn, \"SiLU\"): Swish = nn.SiLU else: ...` makes every model of the file disappear (\"No nn.Module models found\", exit 0) (issue 10.1: undecidable module-level if)",
+    # issue 10.2: Python the engine does not evaluate, so a defect after it is missed (sound, but silent)
+    "convnext_bad.py::ConvNeXtTiny": "missed error: `norm_layer = partial(LayerNorm2d, eps=1e-6)` and `partial(nn.LayerNorm, eps=1e-6)` build Unknown layers; tracking stops at features.0.1 (issue 10.2: functools.partial of layer classes)",
+    "efficientnet_bad.py::EfficientNetB0": "missed error: every stage is Unknown: `block_cnf = copy.copy(cnf)` then `block_cnf.block(block_cnf, ...)`, configs from `partial(MBConvConfig, width_mult=..., depth_mult=...)` (issue 10.2: copy.copy of a dataclass config, partial of a class)",
+    "mobilenetv3_bad.py::MobileNetV3Small": "missed error: every inverted residual is Unknown: `block = kwargs.pop(\"block\", InvertedResidual)`, configs from `partial(InvertedResidualConfig, width_mult=...)` (issue 10.2: **kwargs, partial of a class)",
+    "dcgan_bad.py::DCDiscriminator": "missed error: `opt = argparse.Namespace(...)` is unknown, so every conv sized from opt.channels is unknown (issue 10.2: plain config objects)",
+    "gan_mlp_bad.py::Generator": "missed error: `nn.Linear(512, int(np.prod(img_shape)))` after a 1024-wide block: np.prod is unknown, and an unknown out_features also silences the known in_features check (issue 10.2: numpy in size arithmetic)",
+    "regnet_bad.py::RegNetX": "missed error: the stage widths come from numpy in a classmethod (np.arange, np.log, np.power, np.round, np.divide, .astype(int).tolist(), np.diff): the whole trunk is Unknown (issue 10.2: numpy in size arithmetic)",
+    "resnet_setattr_bad.py::ResNet10": "missed error: `if hasattr(self, \"downsample\"): x = self.downsample(x)` in forward leaves x unknown after the branch, so the wrong Linear(256) is never reached (issue 10.2: hasattr on known values)",
+    "config_dataclass_bad.py::ReplacedCfgNet": "missed error: `field(default_factory=lambda: [...])` and `dataclasses.replace(base, widths=...)` give unknown widths, so Linear(base.widths[-1]) is not checked (issue 10.2: dataclass configs)",
+    "python_functions_bad.py::PartialNet": "missed error: `partial(conv3x3, stride=2)`, `partial(nn.BatchNorm2d, ...)`, `partial(nn.Linear, bias=False)` build unknown layers, so the 16*4*4 Linear is not checked (issue 10.2: functools.partial of functions and classes)",
+    "while_builders_bad.py::ShrinkToSize": "missed error: the `while size > 2:` builder is not evaluated, so features and the 4x4-sized Linear are unknown (issue 10.2: while loops)",
+    "torch_subclasses_bad.py::Stem": "missed error: `class Norm(nn.GroupNorm)` with its own __init__(num_features) is unknown, so GroupNorm(4, 6) is not checked (issue 10.1: subclasses of torch classes)",
+    # issue 10.3: numbers torch rejects
+    "float_conv_bad.py::Bottleneck": "missed error: Conv2d(16, 32 / 4, 1) gets a float channel count (TypeError in torch) (issue 10.3: float sizes at layer constructors)",
+    "float_linear_bad.py::MLP": "missed error: Linear(64, 64 / 2) gets a float feature count (issue 10.3: float sizes at layer constructors)",
+    "shufflenet_bad.py::ShuffleNetG2": "missed error: `mid_planes = out_planes / 4` reaches Conv2d as 4.0 (issue 10.3: float sizes; say `out_planes // 4`)",
+    "shufflenet_view_bad.py::ShuffleNetG2": "missed error: `x.view(N, g, C / g, H, W)` gets a float size (issue 10.3: float view sizes)",
+    # issue 10.4: torch semantics still missing
+    "lazy_modules_bad.py::LazyBad": "missed error: LazyConv2d(16, 3) has an unknown output, so BatchNorm2d(8) after it is not checked (issue 10.4: Lazy* modules)",
+    "densenet_bad.py::DenseNetSmall": "missed error: `for name, layer in self.items()` in a ModuleDict subclass's forward is a loop not known statically, so the wrong norm5 is never reached (issue 10.4: iterating ModuleDict subclasses)",
+    "view_batch_bad.py::WrongLeadingSize": "misplaced error: SHP002 at the Linear (line 10) instead of the view at line 14 (issue 10.4: `x.view(x.size(1), -1)`, a view whose leading size is not the batch)",
+    # issue 16.1/16.2: nothing declared
+    "quickstart_bad.py::NeuralNetwork": "missed error: nothing declared, Linear(512, 512) -> Linear(256, 10) is not checked (issue 16.1: Linear->Linear holds for every input)",
+    "sequential_module_level_bad.py::flat_model": "missed error: nothing declared, the module-level nn.Sequential(nn.Flatten(), ..., nn.Linear(256, 10)) is not checked (issue 16.1: Linear->Linear after Flatten)",
+    "head_bad.py::bad_head": "missed error: nothing declared, Conv2d(in_ch, 64) -> BatchNorm2d(32) is not checked: Head needs constructor arguments and `bad_head = Head(3, 10)` is not analysed without an input (issue 16.1/16.2: checks for every input, symbolic constructor arguments)",
+    # issue 16.4 / 10.5: the finding is inside the shared helper, not at the call that passed the wrong number
+    "unet_helper_bad.py::bad_unet": "misplaced error: SHP001 inside double_conv (line 9), declared and nothing declared, instead of the call `double_conv(base, base)` at line 27 (issue 16.4: findings at the call site of the wrong argument)",
+    "squeezenet_bad.py::SqueezeNet10": "misplaced error: SHP001 inside Fire (line 14, its squeeze conv), declared and nothing declared, instead of the call `Fire(32, 8, 32, 32)` at line 39 (issue 16.4: call site of the wrong argument)",
+    "convbn_pkg/net_bad.py::Classifier": "misplaced error: SHP001 published on convbn_pkg/layers.py:9 (inside ConvBNAct), declared and nothing declared, instead of the call `ConvBNAct(256, 256)` at net_bad.py:13 (issue 16.4: call site in a sibling file)",
+    "attention_rank_bad.py::bad_attention": "misplaced error: SHP003 at the reshape (line 19) with no related location at the qkv Linear(dim, dim * 2) of line 14 (issue 10.5 / 16.4: `related` locations for where the number came from); missed error: nothing declared, no error although `B, N, C = x.shape` gives the rank (issue 16.1: rank read from the code)",
+}
+
+KINDS = ("false alarm", "wrong shape", "missed error", "misplaced error")
+
+FILES = sorted(glob.glob(os.path.join(REAL, "**", "*.py"), recursive=True))
+TARGETS = [t for path in FILES for t in targets_in(path)]
+
+
+def key(target) -> str:
+    return f"{os.path.relpath(target.path, REAL).replace(os.sep, '/')}::{target.name}"
+
+
+def _source(path):
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
+# ---------------------------------------------------------------------------------------------
+# shapelint's answers: two CLI runs over the plain files, one per file inside a package (its
+# findings may land in a sibling module, so they must not mix with another file's)
+
+def _lint(paths, extra=()):
+    proc = run_cli("--isolated", "--exit-zero", "--explain", "--format", "json", *extra, *paths)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout)
+
+
+def _shape_args(paths):
+    args = []
+    for path in paths:
+        for t in targets_in(path):
+            if t.kind == "variable":
+                args += ["--input-shape", f"{t.name}={','.join(map(str, t.dims))}"]
+    return args
+
+
+def _groups(files):
+    plain = [p for p in files if package_root(p) is None]
+    return [plain] + [[p] for p in files if package_root(p) is not None]
+
+
+def _collect(results, rename=lambda p: p):
+    """{path: {"models": [...], "diagnostics": [...]}} keyed by absolute path under REAL."""
+    out = {p: {"models": [], "diagnostics": []} for p in FILES}
+    sources = {}
+    for linted, data in results:
+        for m in data["models"]:
+            out.setdefault(rename(os.path.abspath(os.path.join(ROOT, m["path"]))), {"models": [], "diagnostics": []})["models"].append(m)
+        for d in data["diagnostics"]:
+            d = dict(d, path=rename(os.path.abspath(os.path.join(ROOT, d["path"]))))
+            d["related"] = [dict(r, path=rename(os.path.abspath(os.path.join(ROOT, r["path"]))) if "path" in r else d["path"])
+                            for r in d.get("related", [])]
+            sources.setdefault(linted, []).append(d)
+    return out, sources
+
+
+@functools.cache
+def declared_run():
+    results = [(tuple(g), _lint(g, _shape_args(g))) for g in _groups(FILES) if g]
+    return _collect(results)
+
+
+@functools.cache
+def undeclared_run():
+    """The same files with every input declaration removed, linted from a copy of the tree."""
+    tmp = tempfile.mkdtemp(prefix="shapelint-undeclared-")
+    copy = os.path.join(tmp, "real")
+    shutil.copytree(REAL, copy)
+    for path in glob.glob(os.path.join(copy, "**", "*.py"), recursive=True):
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(undeclared(text))
+
+    def back(p):
+        return os.path.join(REAL, os.path.relpath(p, copy)) if p.startswith(copy + os.sep) else p
+
+    try:
+        results = []
+        for group in _groups(FILES):
+            if group:
+                copies = [os.path.join(copy, os.path.relpath(p, REAL)) for p in group]
+                results.append((tuple(group), _lint(copies)))
+        return _collect(results, rename=back)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def errors_of(run, target):
+    """Errors reported while linting the target's file (wherever they point), less those inside code
+    that only the file's other targets use (tests/fixture_targets.py: foreign_lines)."""
+    _, by_lint = run
+    source = _source(target.path)
+    others = [t.name for t in TARGETS if t.path == target.path]
+    foreign = foreign_lines(source, target.name, others)
+    for linted, diags in by_lint.items():
+        if target.path in linted:
+            return [d for d in diags if d["severity"] == "error" and (len(linted) == 1 or d["path"] == target.path)
+                    and not (d["path"] == target.path and d["line"] in foreign)]
+    return []
+
+
+@functools.cache
+def torch_outcome(target):
+    return run_in_torch(target)
+
+
+# ---------------------------------------------------------------------------------------------
+# the criteria, as a list of (kind, what) problems per target
+
+def _where(d):
+    return f"{os.path.relpath(d['path'], REAL)}:{d['line']} {d['code']} {d['message'][:140]}"
+
+
+def _on_defect(d, target, defects):
+    spots = [(d["path"], d["line"])] + [(r["path"], r.get("line")) for r in d.get("related", [])]
+    return any(p == target.path and line in defects for p, line in spots)
+
+
+def shape_problems(target, outcome):
+    models = declared_run()[0].get(target.path, {"models": []})["models"]
+    model = next((m for m in models if m["class"] == target.name), None)
+    if model is None:
+        return []  # no table at all: unknown, which is allowed (coverage counts it)
+    problems = []
+    if model.get("input") is not None and model["input"] != list(target.dims):
+        problems.append(("wrong shape", f"input {model['input']} but {list(target.dims)} was declared"))
+    rows, conditional = rows_by_module(model)
+    names = torch_module_names(target) or set()
+    for module in sorted(set(rows) - names):
+        if any(out is not None for out in rows[module]):  # a shape claimed for a submodule torch does not have
+            problems.append(("wrong shape", f"{module}: {rows[module]} for a submodule torch's model does not have"))
+    for module, calls in outcome.shapes.items():
+        for s, r in compare(rows.get(module, []), calls, module in conditional).wrong:
+            problems.append(("wrong shape", f"{module}: {s}, torch {r}"))
+    if outcome.output is not None and contradicts(model.get("output"), outcome.output):
+        problems.append(("wrong shape", f"model output {model['output']}, torch {outcome.output}"))
+    return problems
+
+
+def verdict_problems(target, outcome, run, label):
+    source = _source(target.path)
+    defects = defect_lines(source)
+    errors = errors_of(run, target)
+    if not target.bad:
+        return [("false alarm", f"{label}: {_where(d)}") for d in errors]
+    problems = [("misplaced error", f"{label}: {_where(d)}; the defect is at line(s) {sorted(defects)}")
+                for d in errors if not _on_defect(d, target, defects)]
+    must_find = label == "declared" or every_input_defect_lines(source)
+    if must_find and not errors:
+        problems.append(("missed error", f"{label}: no error; torch: {outcome.error[:140]}"))
+    return problems
+
+
+@functools.cache
+def problems_of(target):
+    outcome = torch_outcome(target)
+    problems = verdict_problems(target, outcome, declared_run(), "declared")
+    if outcome.verdict == "ok":
+        problems += shape_problems(target, outcome)
+    problems += verdict_problems(target, outcome, undeclared_run(), "nothing declared")
+    return problems
+
+
+def kinds_named(reason: str):
+    return set(re.findall(r"(?:^|; )(" + "|".join(KINDS) + r"):", reason))
+
+
+def _param(target):
+    k = key(target)
+    marks = [pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[k])] if k in KNOWN_GAPS else []
+    return pytest.param(target, id=k, marks=marks)
+
+
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("target", [_param(t) for t in TARGETS])
+def test_real_model_is_sound(target):
+    problems = problems_of(target)
+    assert not problems, "\n".join(f"{kind}: {what}" for kind, what in problems)
+
+
+def test_fixtures_behave_in_torch_as_their_names_say():
+    wrong = []
+    for t in TARGETS:
+        outcome = torch_outcome(t)
+        defects = defect_lines(_source(t.path))
+        if (outcome.verdict != "ok") != t.bad:
+            wrong.append(f"{key(t)}: torch {outcome.verdict} {outcome.error[:100]}")
+        elif t.bad != bool(defects):
+            wrong.append(f"{key(t)}: mark the defect of a _bad fixture (and only there)")
+        elif outcome.verdict == "ok" and not outcome.shapes:
+            wrong.append(f"{key(t)}: torch ran no named submodule; the fixture checks nothing")
+    assert not wrong, wrong
+    assert sum(t.bad for t in TARGETS) >= 20 and sum(not t.bad for t in TARGETS) >= 60
+
+
+def test_variable_targets_have_unique_names():
+    """Targets are declared to one CLI run with --input-shape NAME=...; a shared name would mix them."""
+    names = [t.name for t in TARGETS if t.kind == "variable"]
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+
+
+def test_known_gaps_name_exactly_the_problems_seen():
+    keys = {key(t): t for t in TARGETS}
+    stale = sorted(set(KNOWN_GAPS) - set(keys))
+    assert not stale, f"KNOWN_GAPS entries for targets that do not exist: {stale}"
+    wrong = {}
+    for k, reason in KNOWN_GAPS.items():
+        seen = {kind for kind, _ in problems_of(keys[k])}
+        if kinds_named(reason) != seen:
+            wrong[k] = (sorted(kinds_named(reason)), sorted(seen))
+    assert not wrong, f"entry kinds (named, seen) differ: {wrong}"
+
+
+# the constructs issues 10 and 16 require fixtures for, and where this corpus writes them
+REQUIRED_CONSTRUCTS = {
+    "Conv2dNormActivation(nn.Sequential) with partial(nn.BatchNorm2d, eps=...)": ("conv_norm_activation.py", r"class Conv2dNormActivation\(nn\.Sequential\)[\s\S]*partial\(nn\.BatchNorm2d, eps="),
+    "a `while repeats:` stage builder": ("while_builders.py", r"while repeats:"),
+    "a config dataclass": ("config_dataclass.py", r"@dataclass[\s\S]*field\(default_factory="),
+    "a VAE decoder built with reverse()": ("vae.py", r"hidden_dims\.reverse\(\)"),
+    "a module-level `if hasattr`": ("module_guards.py", r"^if hasattr\(nn, \"SiLU\"\):"),
+    "Lazy modules": ("lazy_modules.py", r"nn\.LazyConv2d[\s\S]*nn\.LazyLinear"),
+    "an aux head under `if self.training`": ("training_branches.py", r"if self\.training and self\.aux_logits:"),
+    "the quickstart model with Linear(256, 10) after 512": ("quickstart_bad.py", r"nn\.Linear\(512, 512\)[\s\S]*nn\.Linear\(256, 10\)"),
+    "a module-level nn.Sequential(nn.Flatten(), ...) mismatch": ("sequential_module_level_bad.py", r"^flat_model = nn\.Sequential\([\s\S]*nn\.Flatten\(\)"),
+    "Head(in_ch, num_classes) with 64 channels into BatchNorm2d(32)": ("head_bad.py", r"nn\.Conv2d\(in_ch, 64[\s\S]*nn\.BatchNorm2d\(32\)"),
+    "attention whose rank is read from `B, N, C = x.shape`": ("attention_rank_bad.py", r"B, N, C = x\.shape"),
+    "a wrong argument to a shared helper double_conv(base, base)": ("unet_helper_bad.py", r"double_conv\(base, base\)  # defect"),
+    "a wrong argument to ConvBNAct from a sibling file": ("convbn_pkg/net_bad.py", r"from \.layers import ConvBNAct[\s\S]*ConvBNAct\(256, 256\)  # defect"),
+    "ShuffleNet with the out_planes/4 float": ("shufflenet_bad.py", r"mid_planes = out_planes / 4  # defect"),
+}
+
+
+@pytest.mark.parametrize("construct", sorted(REQUIRED_CONSTRUCTS))
+def test_required_construct_has_a_fixture_torch_checks(construct):
+    name, pattern = REQUIRED_CONSTRUCTS[construct]
+    path = os.path.join(REAL, name)
+    assert re.search(pattern, _source(path), re.MULTILINE), f"{name} no longer writes {construct}"
+    assert [t for t in TARGETS if t.path == path], f"{name} declares no target"
+
+
+def test_comparison_flags_contradictions_and_only_them():
+    """The measuring stick itself: what counts as wrong, equal and unknown."""
+    assert contradicts([2, 8, 4, 4], [2, 16, 4, 4]) and contradicts([2, 8], [2, 8, 1])
+    assert not contradicts(None, [2, 8]) and not contradicts(["B", 8], [2, 8]) and not contradicts([2, 8], [2, 8])
+    assert compare([[2, 8]], [[2, 8]]).equal and not compare([[2, 8]], [[2, 8]]).wrong
+    assert compare([["?", 32, 8, 8]], [[2, 8, 8, 8]]).wrong  # a partly known shape can still be wrong
+    assert not compare([None], [[2, 8]]).known and not compare([], [[2, 8]]).wrong  # unknown is allowed
+    # one row for a module torch called twice: wrong only if it matches neither call
+    assert not compare([[2, 8]], [[2, 8], [2, 4]]).wrong and compare([[2, 3]], [[2, 8], [2, 4]]).wrong
+    assert compare([[2, 8], [2, 4]], [[2, 4]], conditional=True).equal  # both undecided paths, torch took one
