@@ -149,8 +149,8 @@ async def bench(edits: int, debounce: str) -> dict:
 def in_process(repeats: int = 10) -> dict:
     """The analysis alone (what the server's worker thread runs per version), no protocol."""
     sys.path.insert(0, ROOT)
-    from shapelint.analysis import check_source
-    from shapelint.lsp_snapshot import build_snapshot
+    from shapelint.engine.check import check_source
+    from shapelint.frontends.lsp.snapshot import build_snapshot
 
     source, _ = model_source()
     out = {}

@@ -14,7 +14,7 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path[:0] = [ROOT, os.path.join(ROOT, "tests")]
 
-from shapelint.analysis import check_source  # noqa: E402
+from shapelint.engine.check import check_source  # noqa: E402
 from torch_oracle import declared_inputs, run_model  # noqa: E402
 
 

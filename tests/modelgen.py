@@ -727,7 +727,7 @@ def compare(g: Generated) -> Comparison:
 
     shapelint runs with explain=True: the per-module shape rows exist only then.
     """
-    from shapelint.analysis import check_source
+    from shapelint.engine.check import check_source
     from torch_oracle import run_model
 
     t = run_model(g.source, g.target, g.input_shape)

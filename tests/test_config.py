@@ -10,7 +10,7 @@ import textwrap
 import pytest
 
 from conftest import run_cli
-from shapelint.config import ConfigError, load_config
+from shapelint.core.config import ConfigError, load_config
 from torch_oracle import run_model
 
 HEAD = "import torch\nimport torch.nn as nn\n\n\n"

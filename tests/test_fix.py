@@ -12,8 +12,8 @@ import subprocess
 import pytest
 
 from conftest import run_cli
-from shapelint import fix as fixmod
-from shapelint.findings import Edit, Finding
+from shapelint.frontends import fix as fixmod
+from shapelint.core.findings import Edit, Finding
 from torch_oracle import run_model
 
 CNN = (

@@ -19,7 +19,7 @@ import re
 
 import pytest
 
-from shapelint.analysis import check_source
+from shapelint.engine.check import check_source
 from torch_oracle import declared_inputs, run_model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -111,7 +111,7 @@ def test_fixture_matches_torch(name, target, dims, kind, int_input):
 
 def test_fixtures_exercise_every_layer_in_the_table():
     """Every LAYERS entry runs (with a known output) in some fixture that torch also runs."""
-    from shapelint.layers import LAYERS
+    from shapelint.torch.modules import LAYERS
 
     seen = set()
     for name, target, dims, kind, _int in CASES:

@@ -15,8 +15,8 @@ import subprocess
 import pytest
 
 from conftest import run_cli
-from shapelint.findings import Finding
-from shapelint import report
+from shapelint.core.findings import Finding
+from shapelint.frontends import report
 from torch_oracle import run_model
 
 # The tutorial bug: Linear expects 18*32*32 features, the pool leaves 18*16*16.
@@ -217,7 +217,7 @@ def test_statistics_counts_findings_per_code(tmp_path):
 
 
 def test_rule_subcommand_explains_what_why_example_fix():
-    from shapelint.rules import REGISTRY
+    from shapelint.core.rules import REGISTRY
 
     r = run_cli("rule", "SHP004")
     assert r.returncode == 0, r.stderr
@@ -230,7 +230,7 @@ def test_rule_subcommand_explains_what_why_example_fix():
 
 
 def test_list_rules_lists_every_code():
-    from shapelint.rules import REGISTRY
+    from shapelint.core.rules import REGISTRY
 
     r = run_cli("--list-rules")
     assert r.returncode == 0

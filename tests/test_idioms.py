@@ -11,7 +11,7 @@ import os
 import pytest
 
 from conftest import run_cli
-from shapelint.analysis import check_source
+from shapelint.engine.check import check_source
 from torch_oracle import declared_inputs, run_model, run_module_file
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

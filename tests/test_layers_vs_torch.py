@@ -1,4 +1,4 @@
-"""Every entry of shapelint.layers.LAYERS against real torch, one small tensor at a time.
+"""Every entry of shapelint.torch.modules.LAYERS against real torch, one small tensor at a time.
 
 Each case builds a one-layer model `self.layer = nn.<Name>(<args>)` with a declared
 input, lints it, and runs the same layer with torch on a CPU tensor of that shape:
@@ -17,9 +17,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from shapelint.analysis import check_source
-from shapelint.layers import LAYERS, REQUIRED, pool_out
-from shapelint.symbolic import Expr, substitute
+from shapelint.engine.check import check_source
+from shapelint.torch.modules import LAYERS, REQUIRED, pool_out
+from shapelint.core.symbolic import Expr, substitute
 
 # name -> [(constructor arguments, input shape)], failing cases included
 GRID = {
@@ -189,7 +189,7 @@ def _torch(name, args, shape):
 
 
 def test_grid_covers_every_layer():
-    from shapelint.composite import COMPOSITE  # several inputs: tests/test_transformer_layers.py
+    from shapelint.torch.composite import COMPOSITE  # several inputs: tests/test_transformer_layers.py
 
     assert set(LAYERS) - COMPOSITE <= set(GRID), sorted(set(LAYERS) - COMPOSITE - set(GRID))
 

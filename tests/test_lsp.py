@@ -493,8 +493,8 @@ ARITHMETIC_CASES = [
 def test_hover_arithmetic_evaluates_to_what_torch_computes(op, kwargs, shape):
     import torch
 
-    from shapelint.layers import LAYERS
-    from shapelint.lsp_hover import arithmetic
+    from shapelint.torch.modules import LAYERS
+    from shapelint.frontends.lsp.hover import arithmetic
 
     out = list(getattr(torch.nn, op)(**kwargs)(torch.zeros(*shape)).shape)
     params = {name: kwargs.get(name, default) for name, default in LAYERS[op].params}
@@ -509,7 +509,7 @@ def test_hover_arithmetic_evaluates_to_what_torch_computes(op, kwargs, shape):
 
 
 def test_hover_arithmetic_is_left_out_when_it_disagrees_with_the_shape():
-    from shapelint.lsp_hover import arithmetic
+    from shapelint.frontends.lsp.hover import arithmetic
 
     params = dict(in_channels=3, out_channels=8, kernel_size=3, stride=1, padding=0, dilation=1)
     # (10 + 0 - 3)//1 + 1 = 8, so a claimed 9 must not get a formula that says otherwise
@@ -522,7 +522,7 @@ def test_position_map_equals_libcst_metadata_wrapper():
     import libcst as cst
     from libcst.metadata import MetadataWrapper, PositionProvider
 
-    from shapelint.analysis import _position_map
+    from shapelint.engine.check import _position_map
 
     module = cst.parse_module(FLATTEN_BUG + HINTS_MODEL.replace("import torch.nn as nn\n", ""))
     public = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
@@ -532,7 +532,7 @@ def test_position_map_equals_libcst_metadata_wrapper():
 
 
 def _all_fixture_sources() -> list:
-    from shapelint.rules import REGISTRY
+    from shapelint.core.rules import REGISTRY
 
     examples = [src for rule in REGISTRY.values() for src in rule.VALID + rule.INVALID]
     return [FLATTEN_BUG, HINTS_MODEL, BLOCK_TWICE] + examples
@@ -544,7 +544,7 @@ def test_sparse_positions_equal_libcst_positions_on_every_node():
     import libcst as cst
     from libcst.metadata import MetadataWrapper, PositionProvider
 
-    from shapelint.positions import sparse_positions
+    from shapelint.core.positions import sparse_positions
 
     rng = random.Random(7)
     checked = 0
@@ -561,8 +561,8 @@ def test_sparse_positions_equal_libcst_positions_on_every_node():
 
 def test_reports_need_no_full_position_pass(monkeypatch):
     """Every node a finding or explain row points at is located by the sparse pass."""
-    import shapelint.analysis as analysis
-    from shapelint.analysis import check_source
+    import shapelint.engine.check as analysis
+    from shapelint.engine.check import check_source
 
     def full_pass(*_a, **_k):
         raise AssertionError("the full position pass ran")
@@ -581,7 +581,7 @@ def test_positions_of_unlisted_nodes_fall_back_to_the_full_pass():
     import libcst as cst
     from libcst.metadata import MetadataWrapper, PositionProvider
 
-    from shapelint.analysis import Locator
+    from shapelint.engine.check import Locator
 
     module = cst.parse_module(FLATTEN_BUG)
     public = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
@@ -598,12 +598,12 @@ def test_lsp_help_and_the_lint_path_stays_free_of_pygls_and_torch(cli):
     assert result.returncode == 0 and "language server" in result.stdout
     probe = (
         "import sys\n"
-        "from shapelint.analysis import check_source\n"
-        "import shapelint.cli, shapelint.lsp\n"
+        "from shapelint.engine.check import check_source\n"
+        "import shapelint.frontends.cli, shapelint.frontends.lsp.server\n"
         f"check_source('net.py', {FLATTEN_BUG!r})\n"
         "print(sorted(m for m in ('pygls', 'lsprotocol', 'torch') if m in sys.modules))\n"
-        "from shapelint.lsp import create_server\n"
-        "from shapelint.lsp_snapshot import build_snapshot\n"
+        "from shapelint.frontends.lsp.server import create_server\n"
+        "from shapelint.frontends.lsp.snapshot import build_snapshot\n"
         "create_server()\n"
         f"build_snapshot('net.py', {FLATTEN_BUG!r}, {{}}, 1)\n"
         "print('torch' in sys.modules)\n"
@@ -622,7 +622,7 @@ def cli_python(code: str):
 
 
 def test_an_internal_error_keeps_the_last_good_results(monkeypatch, tmp_path):
-    import shapelint.lsp as server_module
+    import shapelint.frontends.lsp.server as server_module
 
     server = server_module.create_server()
     monkeypatch.setattr(server_module, "find_pyproject", lambda _p: None)

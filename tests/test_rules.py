@@ -7,8 +7,8 @@ and each VALID one really runs.
 
 import pytest
 
-from shapelint.analysis import check_source
-from shapelint.rules import REGISTRY
+from shapelint.engine.check import check_source
+from shapelint.core.rules import REGISTRY
 from torch_oracle import declared_inputs, run_model
 
 EXAMPLES = [

@@ -14,7 +14,7 @@ import re
 import pytest
 import torch
 
-from shapelint.analysis import check_source
+from shapelint.engine.check import check_source
 from torch_oracle import load, run_model
 
 HEAD = "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n\n"

@@ -199,7 +199,7 @@ def test_heavy_model_runs_out_of_memory_with_a_clear_warning(limits_run):
 
 def test_child_memory_cap_is_enforced():
     """The cap the child sets on itself: 256 MiB of address space, then a 512 MiB allocation fails."""
-    code = ("from shapelint.trace_child import _limit_memory; _limit_memory(256 * 1024**2)\n"
+    code = ("from shapelint.frontends.trace.child import _limit_memory; _limit_memory(256 * 1024**2)\n"
             "try:\n    bytearray(512 * 1024**2)\nexcept MemoryError:\n    print('capped')\n")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
                          env=dict(os.environ, PYTHONPATH=ROOT))
@@ -243,7 +243,7 @@ def test_static_path_never_imports_torch(tmp_path):
     env = _fake_torch_env(tmp_path)
     proc = run_cli("--explain", "examples/simple_cnn.py", env=env)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr  # the static finding, no import
-    code = ("import sys, shapelint.cli, shapelint.trace, shapelint.analysis as a; "
+    code = ("import sys, shapelint.frontends.cli, shapelint.frontends.trace.parent, shapelint.engine.check as a; "
             "a.check_source('x.py', open('examples/simple_cnn.py').read(), explain=True); "
             "assert 'torch' not in sys.modules, 'torch imported'")
     env2 = dict(os.environ, PYTHONPATH=ROOT)
@@ -276,8 +276,8 @@ def test_pyproject_trace_true_turns_trace_on(tmp_path):
 
 
 def test_explain_text_shows_static_and_traced_side_by_side():
-    from shapelint.analysis import FileResult, ModelReport
-    from shapelint.report import explain_text
+    from shapelint.engine.check import FileResult, ModelReport
+    from shapelint.frontends.report import explain_text
 
     rep = ModelReport("Net", "class", None, [2, 4])
     rep.line = 1
@@ -292,8 +292,8 @@ def test_explain_text_shows_static_and_traced_side_by_side():
 
 def test_disagreement_between_static_and_traced_shapes_is_a_warning():
     """The merge alone, on rows written out by hand: static (2, 5) vs torch (2, 6) at line 3."""
-    from shapelint.analysis import FileResult, ModelReport
-    from shapelint.trace import TraceJob, _merge_layers
+    from shapelint.engine.check import FileResult, ModelReport
+    from shapelint.frontends.trace.parent import TraceJob, _merge_layers
 
     r = FileResult("m.py", source="a\nb\n        y = self.fc(x)\n")
     rep = ModelReport("Net", "class", None, [2, 4])
@@ -318,9 +318,9 @@ def test_bad_init_args_is_a_usage_error():
 
 def test_static_error_that_torch_does_not_reproduce_is_flagged():
     """A stub answer (every model ran) against a static error at line 3: SHP305 at line 3."""
-    from shapelint.analysis import FileResult
-    from shapelint.findings import Finding
-    from shapelint.trace import TraceJob, TraceOptions, apply_answer
+    from shapelint.engine.check import FileResult
+    from shapelint.core.findings import Finding
+    from shapelint.frontends.trace.parent import TraceJob, TraceOptions, apply_answer
 
     r = FileResult("m.py", source="import torch\nclass A:\n    x = 1\n")
     static = Finding("SHP001", "error", ("x",), line=3, column=5, message="c expects 8 input channels")

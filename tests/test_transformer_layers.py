@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from shapelint.analysis import check_source
+from shapelint.engine.check import check_source
 from torch_oracle import declared_inputs, run_model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -18,9 +18,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, List, Optional, Tuple
 
-from .config import Config, ConfigError, find_pyproject, load_config
-from .lsp_hover import hover_markdown
-from .lsp_snapshot import Diag, Range, Snapshot, build_snapshot, carry_over, contains, split_lines
+from ...core.config import Config, ConfigError, find_pyproject, load_config
+from .hover import hover_markdown
+from .snapshot import Diag, Range, Snapshot, build_snapshot, carry_over, contains, split_lines
 
 log = logging.getLogger("shapelint.lsp")
 
@@ -116,7 +116,7 @@ def create_server():
     from lsprotocol import types as lsp
     from pygls.lsp.server import LanguageServer
 
-    from . import __version__ as version
+    from ... import __version__ as version
 
     class ShapelintServer(LanguageServer):
         def __init__(self):

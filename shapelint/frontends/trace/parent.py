@@ -27,8 +27,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
-from . import rules as R
-from .analysis import FileResult, ModelReport, check_source, parse_dims
+from ...core import rules as R
+from ...engine.check import FileResult, ModelReport, check_source, parse_dims
 
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MEMORY_LIMIT = 8 * 1024**3  # bytes of address space for the child (RLIMIT_AS); not with CUDA
@@ -151,12 +151,12 @@ def _run_child_once(jobs: List[TraceJob], options: TraceOptions) -> int:
         ],
     }
     env = dict(os.environ)
-    pkg_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    pkg_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
     env["PYTHONPATH"] = pkg_root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
     err = tempfile.TemporaryFile()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "shapelint.trace_child"],
+        [sys.executable, "-m", "shapelint.frontends.trace.child"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, env=env, start_new_session=True,
     )
     lines: "queue.Queue[Optional[str]]" = queue.Queue()

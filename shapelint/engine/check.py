@@ -13,14 +13,14 @@ from typing import Any, Dict, List, Optional, Sequence
 
 import libcst as cst
 
-from . import rules as R
+from ..core import rules as R
 from .constraints import MAYBE, SAT, UNSAT, ConstraintSet
-from .findings import At, Finding
+from ..core.findings import At, Finding
 from .interpreter import Interpreter, RaiseSignal, ReturnSignal, TooComplex
 from .siblings import SiblingLoader
-from .source import SourceError, decode_source, too_deep_to_parse
-from .symbolic import BATCH_NAME, Dim, Expr, exact_div, substitute, to_json
-from .values import ClassRef, InputSlot, ModuleValue, Tensor, Unknown
+from ..core.source import SourceError, decode_source, too_deep_to_parse
+from ..core.symbolic import BATCH_NAME, Dim, Expr, exact_div, substitute, to_json
+from ..core.values import ClassRef, InputSlot, ModuleValue, Tensor, Unknown
 
 MODEL_HINTS = ("torch", "nn.")
 # codes whose verdict depends on the input's number of dimensions
@@ -488,7 +488,7 @@ def _codegen_positions(module, wanted=None) -> dict:
     """PositionProvider's own codegen pass, without MetadataWrapper's extra tree visit
     (which costs as much again), keeping books only for the `wanted` nodes
     (positions.sparse_positions); tests check it against the wrapper's answer."""
-    from .positions import sparse_positions
+    from ..core.positions import sparse_positions
 
     try:
         return sparse_positions(module, wanted or ())

@@ -12,7 +12,7 @@ from typing import Dict, List, Optional
 
 import libcst as cst
 
-from .values import ClassRef, Ref
+from ..core.values import ClassRef, Ref
 
 _INPUT_COMMENT = re.compile(r"shapelint:\s*input\s*=\s*\(([^)]*)\)")
 

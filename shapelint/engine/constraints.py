@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Dict, List, Optional, Tuple
 
-from .symbolic import BATCH_NAME as BATCH, Dim, Expr, add, compile_dim, mul
+from ..core.symbolic import BATCH_NAME as BATCH, Dim, Expr, add, compile_dim, mul
 
 SEARCH_LIMIT_ONE = 16384  # one symbol (1-D signals): lengths up to this are searched
 SEARCH_LIMIT_MANY = 2048  # per symbol when several (images, volumes)

@@ -10,8 +10,8 @@ import json
 import os
 from typing import Iterable, List, Optional
 
-from .analysis import FileResult
-from .findings import Finding
+from ..engine.check import FileResult
+from ..core.findings import Finding
 
 FORMATS = ["concise", "full", "text", "json", "json-lines", "github", "sarif"]
 INFORMATION_URI = "https://pypi.org/project/shapelint/"
@@ -19,7 +19,7 @@ DOCS_PATH = "docs/rules.md"
 
 
 def rule_of(code: str):
-    from .rules import REGISTRY
+    from ..core.rules import REGISTRY
 
     return REGISTRY.get(code)
 
@@ -159,7 +159,7 @@ def sarif_uri(path: str, base: str) -> str:
 
 
 def sarif(findings: List[Finding], version: str = "0") -> str:
-    from .rules import all_rules
+    from ..core.rules import all_rules
 
     cwd = os.getcwd()
     base = _git_root(cwd) or cwd
@@ -227,7 +227,7 @@ def rule_doc(r) -> str:
 
 
 def rule_list() -> str:
-    from .rules import all_rules
+    from ..core.rules import all_rules
 
     rules = all_rules()
     w = max(len(r.name) for r in rules)

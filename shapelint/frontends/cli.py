@@ -15,10 +15,10 @@ from typing import Dict, List, Optional, Tuple
 import click
 
 from . import report
-from .analysis import FileResult, check_source, parse_dims
-from .config import Config, ConfigError, Selection, check_selectors, enabled_codes, find_pyproject, load_config, split_codes
-from .discovery import iter_python_files
-from .findings import Finding
+from ..engine.check import FileResult, check_source, parse_dims
+from ..core.config import Config, ConfigError, Selection, check_selectors, enabled_codes, find_pyproject, load_config, split_codes
+from ..core.discovery import iter_python_files
+from ..core.findings import Finding
 
 PARALLEL_MIN_FILES = 8
 
@@ -91,7 +91,7 @@ class FileOutcome:
 
 
 def _unreadable(path: str, detail: str) -> FileResult:
-    from . import rules as R
+    from ..core import rules as R
 
     res = FileResult(path)
     f = R.UnreadableFile.finding(None, detail=detail)
@@ -102,8 +102,8 @@ def _unreadable(path: str, detail: str) -> FileResult:
 
 
 def _keep(cfg: Config, opts: Options, path: str, source: Optional[str], findings: List[Finding]) -> List[Finding]:
-    from .noqa import filter_findings
-    from .config import code_matches
+    from ..core.noqa import filter_findings
+    from ..core.config import code_matches
 
     enabled = enabled_for(cfg, opts)
     ignored = cfg.ignored_for(path) if cfg.per_file_ignores else []
@@ -190,7 +190,7 @@ def _detach(result: FileResult) -> None:
 
 
 def _add_unknown_notes(r: FileResult) -> None:
-    from . import rules as R
+    from ..core import rules as R
 
     for m in r.models:
         for line, why in m.lost[:1]:  # once per model: where coverage ends
@@ -246,7 +246,7 @@ def render(fmt: str, outcomes: List[FileOutcome], findings: List[Finding], expla
     if fmt == "github":
         return report.github(findings)
     if fmt == "sarif":
-        from . import __version__
+        from .. import __version__
 
         return report.sarif(findings, version=__version__)
     text = report.concise(findings) if fmt == "concise" else report.text_findings(results, show_source=True)
@@ -357,7 +357,7 @@ def lint(paths, fmt, output_file, input_shapes, explain, show_unknown, select, e
 
 
 def _run_trace(results, opts: Options, trace_flag, device, real, init_args, timeout) -> None:
-    from . import trace as T  # never imports torch itself; its child process does
+    from .trace import parent as T  # never imports torch itself; its child process does
 
     try:
         cli_init = T.parse_init_args(init_args)
@@ -421,7 +421,7 @@ def _tasks(paths: List[str], stdin_filename: Optional[str], opts: Options, force
 @click.option("--all", "show_all", is_flag=True, help="Explain every rule.")
 def rule_command(code, show_all):
     """Explain a rule: what it checks, why it matters, an example, the fix."""
-    from .rules import REGISTRY, all_rules
+    from ..core.rules import REGISTRY, all_rules
 
     if show_all:
         click.echo("\n".join(report.rule_doc(r) for r in all_rules()), nl=False)
@@ -445,7 +445,7 @@ SUBCOMMANDS = {"rule": rule_command}
 def main(argv: Optional[List[str]] = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["lsp"] and not os.path.exists("lsp"):  # the editor server; needs the `lsp` extra
-        from .lsp import main as lsp_main
+        from .lsp.server import main as lsp_main
 
         sys.exit(lsp_main(argv[1:]))
     try:

@@ -18,8 +18,8 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from .analysis import FileResult, check_source
-from .rules import SyntaxErrorRule
+from ...engine.check import FileResult, check_source
+from ...core.rules import SyntaxErrorRule
 
 Range = Tuple[int, int, int, int]  # start line, start column, end line, end column (0-based, code points)
 

@@ -13,8 +13,8 @@ from typing import Dict, List, Optional, Tuple
 import libcst as cst
 
 from .extract import dotted
-from .source import SourceError, decode_source
-from .values import Namespace, Unknown
+from ..core.source import SourceError, decode_source
+from ..core.values import Namespace, Unknown
 
 MAX_BYTES = 2_000_000
 

@@ -14,12 +14,12 @@ from typing import Any, Dict, List, Optional
 
 import libcst as cst
 
-from . import composite
-from . import layers as L
-from . import tensor_ops as T
+from ..torch import composite
+from ..torch import modules as L
+from ..torch import functions as T
 from .extract import ClassInfo, canonical, dotted, import_bindings
-from .symbolic import Expr, floordiv, is_known
-from .values import (
+from ..core.symbolic import Expr, floordiv, is_known
+from ..core.values import (
     UNKNOWN,
     BoundMethod,
     Builtin,

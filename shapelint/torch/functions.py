@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Callable, Dict, List, Optional
 
-from . import layers as L
-from . import rules as R
-from .findings import At, Code
-from .symbolic import BATCH_NAME, Dim, Expr, add, exact_div, is_known, mul, product
-from .values import UNKNOWN, Origin, Tensor, Unknown, is_unknown
+from . import modules as L
+from ..core import rules as R
+from ..core.findings import At, Code
+from ..core.symbolic import BATCH_NAME, Dim, Expr, add, exact_div, is_known, mul, product
+from ..core.values import UNKNOWN, Origin, Tensor, Unknown, is_unknown
 
 Op = Callable
 METHODS: Dict[str, Op] = {}
@@ -205,7 +205,7 @@ def _flatten_edit(site, sizes) -> list:
     """Replace a 2-D view/reshape call by `<tensor>.flatten(1)` (keeps the batch)."""
     import libcst as cst
 
-    from .findings import Edit
+    from ..core.findings import Edit
 
     node = site.node
     if len(sizes) != 2 or not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute):

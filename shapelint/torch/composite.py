@@ -8,10 +8,10 @@ table (`layers.LAYERS`) holds their signatures; this module holds their structur
 
 from __future__ import annotations
 
-from . import layers as L
-from . import rules as R
-from .symbolic import is_known
-from .values import ModuleValue, Tensor, Unknown
+from . import modules as L
+from ..core import rules as R
+from ..core.symbolic import is_known
+from ..core.values import ModuleValue, Tensor, Unknown
 
 ATTENTION = (
     ("embed_dim", L.REQUIRED), ("num_heads", L.REQUIRED), ("dropout", 0.0), ("bias", True),

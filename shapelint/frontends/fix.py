@@ -22,7 +22,7 @@ import tokenize
 from dataclasses import dataclass, field
 from typing import Callable, List, Sequence, Tuple
 
-from .findings import Edit, Finding
+from ..core.findings import Edit, Finding
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 MAX_ROUNDS = 6
@@ -194,7 +194,7 @@ def write_atomic(path: str, original: bytes, new_data: bytes) -> None:
 def _reparse(path: str, expected: bytes) -> None:
     import libcst as cst
 
-    from .source import decode_source
+    from ..core.source import decode_source
 
     with open(path, "rb") as fh:
         data = fh.read()

@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Optional, Tuple
 
-from . import rules as R
-from .findings import At, Code
-from .symbolic import Dim, Expr, add, ceildiv, floordiv, is_known, mul, product
-from .values import UNKNOWN, ModuleValue, Origin, Tensor, Unknown, is_unknown
+from ..core import rules as R
+from ..core.findings import At, Code
+from ..core.symbolic import Dim, Expr, add, ceildiv, floordiv, is_known, mul, product
+from ..core.values import UNKNOWN, ModuleValue, Origin, Tensor, Unknown, is_unknown
 
 REQUIRED = object()
 
@@ -258,7 +258,7 @@ def make_conv_forward(n: int, transposed: bool):
 
 
 def _edit(site, param: str, value) -> list:
-    from .findings import Edit
+    from ..core.findings import Edit
 
     node = site.param_nodes.get(param)
     if node is None or not is_known(value):
@@ -585,7 +585,7 @@ def flatten_forward(ctx, m, x, call=None):
 
 
 def unflatten_forward(ctx, m, x, call=None):
-    from .tensor_ops import reshape_dims
+    from .functions import reshape_dims
 
     shape = x.shape
     dim, sizes = m.params.get("dim"), m.params.get("unflattened_size")
