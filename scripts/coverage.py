@@ -33,10 +33,10 @@ def main(dirs):
                 model = next((m for m in result.models if m.name == target), None)
                 rows, conditional = {}, set()
                 for row in (model.layers if model else []):
-                    if row["module"] is not None:
-                        rows.setdefault(row["module"], []).append(row["out"])
-                        if row.get("conditional"):
-                            conditional.add(row["module"])
+                    if row.module is not None:
+                        rows.setdefault(row.module, []).append(row.out)
+                        if row.conditional:
+                            conditional.add(row.module)
                 n = k = e = 0
                 for name, outs in oracle.shapes.items():
                     n += 1

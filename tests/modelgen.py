@@ -748,8 +748,8 @@ def compare(g: Generated) -> Comparison:
     static: Dict[str, list] = {}
     if model is not None:
         for row in model.layers:
-            if row["module"] is not None:
-                static.setdefault(row["module"], []).append(row["out"])
+            if row.module is not None:
+                static.setdefault(row.module, []).append(row.out)
     for name, shapes in t.shapes.items():
         c.modules_compared += 1
         mine = static.get(name)

@@ -34,8 +34,8 @@ def static_rows(source, path, target):
     model = next(m for m in result.models if m.name == target)
     rows = {}
     for row in model.layers:
-        if row["module"] is not None:
-            rows.setdefault(row["module"], []).append(row["out"])
+        if row.module is not None:
+            rows.setdefault(row.module, []).append(row.out)
     return result, rows
 
 

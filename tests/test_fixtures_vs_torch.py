@@ -99,8 +99,8 @@ def test_fixture_matches_torch(name, target, dims, kind, int_input):
     assert model.input == dims
     static = {}
     for row in model.layers:
-        if row["module"] is not None:
-            static.setdefault(row["module"], []).append(row["out"])
+        if row.module is not None:
+            static.setdefault(row.module, []).append(row.out)
     for module, shapes in outcome.shapes.items():
         assert static.get(module) == shapes, (module, static.get(module), shapes)
     assert outcome.shapes, "torch saw no named submodule: the fixture checks nothing"
@@ -121,5 +121,5 @@ def test_fixtures_exercise_every_layer_in_the_table():
             source = f.read()
         for m in lint(name, _variable_inputs(source)).models:
             if m.name == target:
-                seen |= {r["op"] for r in m.layers if r["module"] is not None and r["out"] is not None}
+                seen |= {r.op for r in m.layers if r.module is not None and r.out is not None}
     assert set(LAYERS) <= seen, sorted(set(LAYERS) - seen)

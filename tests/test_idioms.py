@@ -25,10 +25,10 @@ def static_outputs(path, source, target):
     model = next(m for m in result.models if m.name == target)
     rows, conditional = {}, set()
     for row in model.layers:
-        if row["module"] is not None:
-            rows.setdefault(row["module"], []).append(row["out"])
-            if row.get("conditional"):
-                conditional.add(row["module"])
+        if row.module is not None:
+            rows.setdefault(row.module, []).append(row.out)
+            if row.conditional:
+                conditional.add(row.module)
     return result, (rows, conditional)
 
 

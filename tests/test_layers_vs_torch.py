@@ -160,7 +160,7 @@ def _errors_and_layer_rows(path, src):
     """shapelint's errors, and the explain rows of the submodule named `layer`."""
     result = check_source(path, src, explain=True)
     errors = [f for f in result.findings if f.severity == "error"]
-    rows = [r for m in result.models for r in m.layers if r["module"] == "layer"]
+    rows = [r for m in result.models for r in m.layers if r.module == "layer"]
     return errors, rows
 
 
@@ -201,8 +201,8 @@ def test_layer_matches_torch(name, args, shape):
     if torch_error is None:
         assert errors == [], [f.message for f in errors]
         assert len(rows) == 1, rows
-        assert rows[0]["out"] == torch_out, (rows[0], torch_out)
-        assert rows[0]["in"] == list(shape)
+        assert rows[0].out == torch_out, (rows[0], torch_out)
+        assert rows[0].inp == list(shape)
     else:
         if (name, args, shape) in KNOWN_MISSES:
             assert errors == [], "a known miss is now detected: remove it from KNOWN_MISSES"
@@ -330,8 +330,8 @@ def _conv_row(L, k, s, p, d, transposed=False, op=0):
     )
     r = check_source("c.py", src, explain=True)
     errs = [f for f in r.findings if f.severity == "error"]
-    rows = [row for m in r.models for row in m.layers if row["module"] == "layer"]
-    return errs, (rows[0]["out"][-1] if rows and rows[0]["out"] else None)
+    rows = [row for m in r.models for row in m.layers if row.module == "layer"]
+    return errs, (rows[0].out[-1] if rows and rows[0].out else None)
 
 
 def test_conv1d_formula_matches_torch_over_grid():
@@ -406,15 +406,15 @@ def test_symbolic_shapes_equal_torch_once_sizes_are_substituted():
         if errors:
             bad.append((name, args, shape, "error", [e.message for e in errors]))
             continue
-        if not rows or rows[0]["out"] is None:
+        if not rows or rows[0].out is None:
             unknown += 1
             continue
         env = {"B": shape[0]}
         if len(shape) > 2:
             env.update(zip(_SYMBOLS[len(shape)], shape[2:]))
-        got = [_value(d, env) for d in rows[0]["out"]]
+        got = [_value(d, env) for d in rows[0].out]
         if len(got) != len(torch_out) or any(g is not None and g != t for g, t in zip(got, torch_out)):
-            bad.append((name, args, shape, rows[0]["out"], torch_out))
+            bad.append((name, args, shape, rows[0].out, torch_out))
         unknown += any(g is None for g in got)
         compared += 1
     assert not bad, bad[:8]

@@ -276,12 +276,12 @@ def test_pyproject_trace_true_turns_trace_on(tmp_path):
 
 
 def test_explain_text_shows_static_and_traced_side_by_side():
-    from shapelint.engine.check import FileResult, ModelReport
+    from shapelint.core.results import ExplainRow, FileResult, ModelReport
     from shapelint.frontends.report import explain_text
 
     rep = ModelReport("Net", "class", None, [2, 4])
     rep.line = 1
-    rep.layers = [{"module": "fc", "op": "Linear", "in": [2, 4], "out": ["?", 5], "traced_out": [2, 5], "line": 2}]
+    rep.layers = [ExplainRow("fc", "Linear", [2, 4], ["?", 5], traced=True, traced_out=[2, 5], line=2)]
     rep.trace = {"method": "fx on meta", "status": "ok", "input": [2, 4], "output": [2, 5]}
     r = FileResult("m.py", models=[rep])
     lines = explain_text([r]).splitlines()
@@ -292,14 +292,14 @@ def test_explain_text_shows_static_and_traced_side_by_side():
 
 def test_disagreement_between_static_and_traced_shapes_is_a_warning():
     """The merge alone, on rows written out by hand: static (2, 5) vs torch (2, 6) at line 3."""
-    from shapelint.engine.check import FileResult, ModelReport
+    from shapelint.core.results import ExplainRow, FileResult, ModelReport
     from shapelint.frontends.trace.parent import TraceJob, _merge_layers
 
     r = FileResult("m.py", source="a\nb\n        y = self.fc(x)\n")
     rep = ModelReport("Net", "class", None, [2, 4])
     rep.layers = [
-        {"module": "fc", "op": "Linear", "in": [2, 4], "out": [2, 5], "line": 2, "call_line": 3},
-        {"module": None, "op": "F.relu", "in": [2, 5], "out": ["?", 5], "line": 3, "call_line": 3},
+        ExplainRow("fc", "Linear", [2, 4], [2, 5], line=2, call_line=3),
+        ExplainRow(None, "F.relu", [2, 5], ["?", 5], line=3, call_line=3),
     ]
     traced = {"name": "Net", "layers": [
         {"module": "fc", "op": "Linear", "line": 3, "out": [2, 6]},
@@ -308,7 +308,7 @@ def test_disagreement_between_static_and_traced_shapes_is_a_warning():
     (f,) = _merge_layers(r, TraceJob(r, {}, {}), traced, rep, r.source.splitlines())
     assert f.code == "SHP302" and f.severity == "warning" and f.source == "trace"
     assert "(2, 6)" in f.message and "(2, 5)" in f.message and (f.line, f.column) == (3, 9)
-    assert [row["traced_out"] for row in rep.layers] == [[2, 6], [2, 6]]  # unknown static: filled, not flagged
+    assert [row.traced_out for row in rep.layers] == [[2, 6], [2, 6]]  # unknown static: filled, not flagged
 
 
 def test_bad_init_args_is_a_usage_error():
@@ -318,8 +318,8 @@ def test_bad_init_args_is_a_usage_error():
 
 def test_static_error_that_torch_does_not_reproduce_is_flagged():
     """A stub answer (every model ran) against a static error at line 3: SHP305 at line 3."""
-    from shapelint.engine.check import FileResult
     from shapelint.core.findings import Finding
+    from shapelint.core.results import FileResult
     from shapelint.frontends.trace.parent import TraceJob, TraceOptions, apply_answer
 
     r = FileResult("m.py", source="import torch\nclass A:\n    x = 1\n")

@@ -27,8 +27,8 @@ def test_every_submodule_matches_torch(target, shape):
     model = next(m for m in result.models if m.name == target)
     rows = {}
     for row in model.layers:
-        if row["module"] is not None:
-            rows.setdefault(row["module"], []).append(row["out"])
+        if row.module is not None:
+            rows.setdefault(row.module, []).append(row.out)
     assert len(oracle.shapes) >= 5
     for name, outs in oracle.shapes.items():
         assert rows.get(name) == outs, f"{name}: static {rows.get(name)} vs torch {outs}"

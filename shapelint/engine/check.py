@@ -16,6 +16,7 @@ import libcst as cst
 from ..core import rules as R
 from .constraints import MAYBE, SAT, UNSAT, ConstraintSet
 from ..core.findings import At, Finding
+from ..core.results import ExplainRow, FileResult, ModelReport
 from .interpreter import Interpreter, RaiseSignal, ReturnSignal, TooComplex
 from .siblings import SiblingLoader
 from ..core.source import SourceError, decode_source, too_deep_to_parse
@@ -28,43 +29,6 @@ RANK_SENSITIVE = {"SHP003", "SHP004", "SHP006", "SHP009", "SHP012"}
 _BATCH_WORD = re.compile(rf"\b{BATCH_NAME}\b")
 
 
-@dataclass
-class ModelReport:
-    name: str
-    kind: str  # "class" | "variable"
-    node: Any
-    input: Optional[list]
-    layers: List[dict] = field(default_factory=list)
-    lost: List[tuple] = field(default_factory=list)
-    line: int = 0
-    output: Optional[list] = None
-    # with explain: (line, name, shape) for each tensor bound to a name (or "return") in forward
-    assignments: List[tuple] = field(default_factory=list)
-
-    def to_json(self, path: str) -> dict:
-        return {
-            "path": path,
-            "class": self.name,
-            "kind": self.kind,
-            "line": self.line,
-            "input": self.input,
-            "output": self.output,
-            "layers": [
-                {k: v for k, v in layer.items() if not k.startswith("_")} for layer in self.layers
-            ],
-            "unknown": [{"line": ln, "reason": why} for ln, why in self.lost],
-        }
-
-
-@dataclass
-class FileResult:
-    path: str
-    findings: List[Finding] = field(default_factory=list)
-    models: List[ModelReport] = field(default_factory=list)
-    internal_error: Optional[str] = None
-    source: Optional[str] = None
-
-
 class Run:
     """The context the interpreter reports to while checking one model (or building it)."""
 
@@ -75,7 +39,7 @@ class Run:
         self.batch = Expr.symbol(BATCH_NAME)
         self.batch_display = batch_display
         self.recording = recording
-        self.layers: List[dict] = []
+        self.layers: List[LayerCall] = []
         self.lost_sites: List[tuple] = []
         self.input_symbols: Dict[str, Expr] = {}
         self.rank_assumed = False
@@ -166,39 +130,44 @@ class Run:
     def begin_module(self, m: ModuleValue, call_node, x):
         if not self.recording:
             return None
-        entry = {"module": m.name, "_node": m.node or call_node, "_call": call_node, "op": m.kind, "_in": x}
-        if self.conditional:
-            entry["conditional"] = True
-        entry["_params"] = m.params
+        entry = LayerCall(m.name, m.kind, m.node or call_node, call_node, x, bool(self.conditional), m.params)
         self.layers.append(entry)
         return entry
 
     def end_module(self, entry, result) -> None:
         if entry is not None:
-            entry["_out"] = result
+            entry.out = result
 
     def merge_branch_rows(self, rows_a: list, rows_b: list) -> None:
         """Explain rows of an undecided branch: shared rows once, the others marked conditional."""
         def key(r):
-            return (r["module"], r["op"], id(r["_call"]), _shape_of(r["_in"]), _shape_of(r.get("_out")))
+            return (r.module, r.op, id(r.call), _shape_of(r.inp), _shape_of(r.out))
 
         seen = {key(r) for r in rows_a}
         for r in rows_a:
             if key(r) not in {key(x) for x in rows_b}:
-                r["conditional"] = True
+                r.conditional = True
         for r in rows_b:
             if key(r) not in seen:
-                r["conditional"] = True
+                r.conditional = True
         self.layers.extend(rows_a + [r for r in rows_b if key(r) not in seen])
 
     def record_op(self, label: str, node, before, result) -> None:
         if isinstance(result, (int, float, Expr)) or (isinstance(result, tuple) and not (result and isinstance(result[0], Tensor))):
             return  # x.size(0), x.dim(): a number, not a tensor row of the table
         if self.recording and (isinstance(before, Tensor) or isinstance(result, Tensor)):
-            entry = {"module": None, "_node": node, "_call": node, "op": label, "_in": before, "_out": result}
-            if self.conditional:
-                entry["conditional"] = True
-            self.layers.append(entry)
+            self.layers.append(LayerCall(None, label, node, node, before, bool(self.conditional), None, result))
+
+
+class LayerCall:
+    """A module call or functional op while it runs: raw values, shown once the model is done
+    (a pending model input learns its shape later)."""
+
+    __slots__ = ("module", "op", "node", "call", "inp", "conditional", "params", "out")
+
+    def __init__(self, module, op, node, call, inp, conditional, params, out=None):
+        self.module, self.op, self.node, self.call = module, op, node, call
+        self.inp, self.conditional, self.params, self.out = inp, conditional, params, out
 
 
 def _shape_of(v):
@@ -520,8 +489,8 @@ def _wanted_nodes(findings: List[Finding], models: List[ModelReport]) -> list:
         nodes.extend(e.node for e in f.edits)
     for m in models:
         nodes.append(m.node)
-        for layer in m.layers:
-            nodes += [layer["_node"], layer["_call"]]
+        for row in m.layers:
+            nodes += [row.node, row.call]
         nodes.extend(n for n, _why in m.lost)
         nodes.extend(n for n, _name, _shape in m.assignments)
     return nodes
@@ -560,12 +529,12 @@ def _dedupe_resolved(findings: List[Finding]) -> List[Finding]:
 def _finish_model_report(m: ModelReport, position_of) -> None:
     pos = position_of(m.node)
     m.line = pos[0] if pos else 0
-    for layer in m.layers:
-        p = position_of(layer["_node"])
-        c = position_of(layer["_call"])
-        layer["line"] = p[0] if p else (c[0] if c else 0)
-        layer["call_line"] = c[0] if c else layer["line"]
-        layer["_def_range"], layer["_call_range"] = p, c  # (line, col, end_line, end_col), 1-based
+    for row in m.layers:
+        p = position_of(row.node)
+        c = position_of(row.call)
+        row.line = p[0] if p else (c[0] if c else 0)
+        row.call_line = c[0] if c else row.line
+        row.def_range, row.call_range = p, c  # (line, col, end_line, end_col), 1-based
     m.lost = [((position_of(n) or (0,))[0], why) for n, why in m.lost]
     m.assignments = [((position_of(n) or (0,))[0], name, shape) for n, name, shape in m.assignments]
 
@@ -680,19 +649,11 @@ class FileChecker:
                     R.InputSizeConstraint.finding(node, model=name, accepted=sol.describe(), reason=", ".join(dict.fromkeys(run.constraint_reasons)))
                 )
 
-    def _layer_row(self, run: Run, e: dict) -> dict:
-        row = {
-            "module": e["module"],
-            "op": e["op"],
-            "in": run.display(_shape_of(e["_in"])),
-            "out": run.display(_shape_of(e.get("_out"))),
-            "_node": e["_node"],
-            "_call": e["_call"],
-            "_params": e.get("_params"),
-        }
-        if e.get("conditional"):
-            row["conditional"] = True  # on one side of a branch shapelint could not decide
-        return row
+    def _layer_row(self, run: Run, e: LayerCall) -> ExplainRow:
+        return ExplainRow(
+            e.module, e.op, run.display(_shape_of(e.inp)), run.display(_shape_of(e.out)),
+            conditional=e.conditional, params=e.params, node=e.node, call=e.call,
+        )
 
     def make_input(self, run: Run, declared: Optional[list]):
         if declared is None:

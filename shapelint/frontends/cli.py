@@ -142,7 +142,7 @@ def check_file(task: Tuple[str, Optional[bytes]], opts: Options) -> FileOutcome:
         res = FileResult(path)
         res.internal_error = f"{type(e).__name__}: {e}"
         return FileOutcome(res)
-    _detach(outcome.result)
+    outcome.result.detach()
     return outcome
 
 
@@ -173,20 +173,6 @@ def _fix(outcome: FileOutcome, path: str, data: bytes, shapes, cfg: Config, opts
     if opts.show_unknown:
         _add_unknown_notes(outcome.result)
     outcome.result.findings = _keep(cfg, opts, path, done.text, outcome.result.findings)
-
-
-def _detach(result: FileResult) -> None:
-    """Drop libcst node references so a result crosses process boundaries cheaply."""
-    for f in result.findings:
-        f.node = None
-        f.parts = ()
-        for e in f.edits:
-            e.node = None
-    for m in result.models:
-        m.node = None
-        for layer in m.layers:
-            layer.pop("_node", None)
-            layer.pop("_call", None)
 
 
 def _add_unknown_notes(r: FileResult) -> None:

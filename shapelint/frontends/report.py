@@ -10,7 +10,7 @@ import json
 import os
 from typing import Iterable, List, Optional
 
-from ..engine.check import FileResult
+from ..core.results import FileResult
 from ..core.findings import Finding
 
 FORMATS = ["concise", "full", "text", "json", "json-lines", "github", "sarif"]
@@ -244,7 +244,7 @@ def explain_text(results: Iterable[FileResult]) -> str:
             head = f"{m.name} ({r.path}:{m.line})"
             inp = _shape(m.input)
             out.append(f"{head}  input {inp} -> output {_shape(m.output)}")
-            traced = getattr(m, "trace", None)
+            traced = m.trace
             if traced:
                 how = f" with {traced['method']}" if traced.get("method") else ""
                 out.append(f"  traced{how}: input {_shape(traced.get('input'))} -> output {_shape(traced.get('output'))} ({traced.get('status')})")
@@ -256,13 +256,13 @@ def explain_text(results: Iterable[FileResult]) -> str:
             for layer in m.layers:
                 rows.append(
                     (
-                        str(layer["line"]),
-                        layer["module"] if layer["module"] is not None else "-",
-                        layer["op"],
-                        _shape(layer["in"]),
-                        _shape(layer["out"]),
+                        str(layer.line),
+                        layer.module if layer.module is not None else "-",
+                        layer.op,
+                        _shape(layer.inp),
+                        _shape(layer.out),
                     )
-                    + ((_shape(layer.get("traced_out")),) if traced else ())
+                    + ((_shape(layer.traced_out),) if traced else ())
                 )
             widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
             for row in rows:
@@ -279,7 +279,7 @@ def explain_json(results: Iterable[FileResult]) -> str:
     for r in results:
         for m in r.models:
             d = m.to_json(r.path)
-            if getattr(m, "trace", None):
+            if m.trace:
                 d["trace"] = m.trace
             models.append(d)
         diagnostics.extend(f.to_json() for f in r.findings)

@@ -18,7 +18,8 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from ...engine.check import FileResult, check_source
+from ...core.results import FileResult
+from ...engine.check import check_source
 from ...core.rules import SyntaxErrorRule
 
 Range = Tuple[int, int, int, int]  # start line, start column, end line, end column (0-based, code points)
@@ -248,15 +249,15 @@ def _layer_sites(result: FileResult) -> List[LayerSite]:
     sites: Dict[tuple, LayerSite] = {}
     for m in result.models:
         for row in m.layers:
-            def_range = _to_range(row.get("_def_range"))
-            call_range = _to_range(row.get("_call_range"))
-            key = (m.name, row["module"], row["op"], def_range)
+            def_range = _to_range(row.def_range)
+            call_range = _to_range(row.call_range)
+            key = (m.name, row.module, row.op, def_range)
             site = sites.get(key)
             if site is None:
-                site = sites[key] = LayerSite(row["op"], row["module"], m.name, def_range, [], [])
+                site = sites[key] = LayerSite(row.op, row.module, m.name, def_range, [], [])
             if call_range and call_range not in site.call_ranges:
                 site.call_ranges.append(call_range)
-            site.calls.append({"in": row["in"], "out": row["out"], "params": row.get("_params"), "call_range": call_range})
+            site.calls.append({"in": row.inp, "out": row.out, "params": row.params, "call_range": call_range})
     return list(sites.values())
 
 

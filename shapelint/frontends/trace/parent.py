@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
 from ...core import rules as R
-from ...engine.check import FileResult, ModelReport, check_source, parse_dims
+from ...core.results import ExplainRow, FileResult, ModelReport
+from ...engine.check import check_source, parse_dims
 
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MEMORY_LIMIT = 8 * 1024**3  # bytes of address space for the child (RLIMIT_AS); not with CUDA
@@ -289,7 +290,7 @@ def confirm(results: List[FileResult], declared: Dict[str, Dict[str, list]], ini
     for r in results:  # with --trace every table row has the field, traced or not
         for m in r.models:
             for row in m.layers:
-                row.setdefault("traced_out", None)
+                row.traced = True
 
 
 def apply_answer(job: TraceJob, options: TraceOptions) -> None:
@@ -369,7 +370,7 @@ def _module_line(report: Optional[ModelReport], module: Optional[str]) -> Option
     """Where a submodule is defined, from the static table (for errors inside torch's own forward)."""
     if report is None or not module:
         return None
-    return next((row.get("line") for row in report.layers if row.get("module") == module and row.get("line")), None)
+    return next((row.line for row in report.layers if row.module == module and row.line), None)
 
 
 def _report_line(report: Optional[ModelReport]) -> Optional[int]:
@@ -381,8 +382,7 @@ def _static_for_trace(job: TraceJob) -> Dict[str, ModelReport]:
     r = job.result
     current = {m.name: m for m in r.models}
     need = {n: d for n, d in job.inputs.items() if n in current and current[n].input != d}
-    unresolved = any("call_line" not in row for m in r.models for row in m.layers)
-    if need or unresolved:
+    if need:
         shapes = dict(job.shapes)
         shapes.update(job.inputs)
         try:
@@ -390,7 +390,7 @@ def _static_for_trace(job: TraceJob) -> Dict[str, ModelReport]:
         except Exception:  # the static run already succeeded once; be safe anyway
             return current
         for m in again.models:
-            if m.name in need or unresolved:
+            if m.name in need:
                 current[m.name] = m
         r.models = [current.get(m.name, m) for m in r.models]
     return current
@@ -406,7 +406,7 @@ def _merge_layers(r: FileResult, job: TraceJob, m: dict, report: Optional[ModelR
         r.models.append(report)
     static_rows = report.layers
     for row in static_rows:
-        row.setdefault("traced_out", None)
+        row.traced = True
     pairs = _pair_rows(static_rows, traced)
     merged = []
     used = set()
@@ -414,20 +414,20 @@ def _merge_layers(r: FileResult, job: TraceJob, m: dict, report: Optional[ModelR
     for t_index, t in enumerate(traced):
         s_index = pairs.get(t_index)
         if s_index is None:
-            merged.append({"module": t["module"], "op": t["op"], "in": None, "out": None,
-                           "line": t.get("line") or 0, "call_line": t.get("line") or 0, "traced_out": t["out"]})
+            merged.append(ExplainRow(t["module"], t["op"], line=t.get("line") or 0, call_line=t.get("line") or 0,
+                                     traced=True, traced_out=t["out"]))
             continue
         while next_static <= s_index:
             merged.append(static_rows[next_static])
             next_static += 1
         row = static_rows[s_index]
-        row["traced_out"] = t["out"]
+        row.traced_out = t["out"]
         used.add(s_index)
-        if not t.get("container") and _known(row.get("out")) and t["out"] is not None and list(row["out"]) != list(t["out"]):
-            where = row.get("call_line") or row.get("line") or t.get("line")
-            label = row["module"] or row["op"]
+        if not t.get("container") and _known(row.out) and t["out"] is not None and list(row.out) != list(t["out"]):
+            where = row.call_line or row.line or t.get("line")
+            label = row.module or row.op
             findings.append(_finding(R.StaticTraceDisagreement, lines, where, model=m["name"], layer=label,
-                                     static=_shape(row["out"]), traced=_shape(t["out"])))
+                                     static=_shape(row.out), traced=_shape(t["out"])))
     merged.extend(static_rows[next_static:])
     report.layers = merged
     report.trace = {"method": m.get("method"), "status": m.get("status"), "input": m.get("input"),
@@ -440,7 +440,7 @@ def _pair_rows(static_rows: List[dict], traced: List[dict]) -> Dict[int, int]:
     op name, k-th call). What cannot be paired this way stays unpaired, never guessed."""
     s_keys: Dict[tuple, List[int]] = {}
     for i, row in enumerate(static_rows):
-        s_keys.setdefault(_row_key(row.get("module"), row.get("op"), row.get("call_line") or row.get("line")), []).append(i)
+        s_keys.setdefault(_row_key(row.module, row.op, row.call_line or row.line), []).append(i)
     seen: Dict[tuple, int] = {}
     out: Dict[int, int] = {}
     for ti, t in enumerate(traced):
