@@ -69,6 +69,7 @@ class Finding:
     fix: Optional[str] = None  # a sentence saying what the edit does
     edits: List[Edit] = field(default_factory=list)
     source: str = "static"
+    module: Optional[str] = None  # the submodule it concerns, as named_modules() spells it
 
     def resolve(self, position_of: Callable[[Any], Optional[tuple]]) -> None:
         """Turn node references into 1-based positions and render the message."""

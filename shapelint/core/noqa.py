@@ -70,4 +70,6 @@ def filter_findings(source: Optional[str], findings: List[Finding]) -> List[Find
     sup = Suppressions(source)
     if not sup.file_codes and not sup.lines:
         return findings
-    return [f for f in findings if f.code in ("SHP100", "SHP101") or not sup.suppresses(f)]
+    from .rules import REGISTRY
+
+    return [f for f in findings if not REGISTRY[f.code].suppressible or not sup.suppresses(f)]

@@ -20,6 +20,10 @@ class Rule:
     code: str = ""
     name: str = ""
     severity: str = "error"
+    # its verdict depends on the input's number of dimensions: not reported when that rank
+    # was only guessed (from a first Linear or Embedding)
+    rank_sensitive: bool = False
+    suppressible: bool = True  # a `# noqa` comment may silence it (selection applies to every rule)
     message: str = ""
     summary: str = ""
     why: str = ""
@@ -42,7 +46,7 @@ class Rule:
         return tuple(out)
 
     @classmethod
-    def finding(cls, node, fix: str = None, edits=None, **fields) -> Finding:
+    def finding(cls, node, fix: str = None, edits=None, module: str = None, **fields) -> Finding:
         return Finding(
             code=cls.code,
             severity=cls.severity,
@@ -50,6 +54,7 @@ class Rule:
             node=node,
             fix=fix,
             edits=list(edits or []),
+            module=module,
         )
 
 
@@ -134,6 +139,7 @@ class InFeaturesMismatch(Rule):
 @rule
 class ViewSizeMismatch(Rule):
     code = "SHP003"
+    rank_sensitive = True
     name = "view-size-mismatch"
     message = "{op} cannot reshape {shape} ({numel} values) into {target}; {hint}"
     summary = "A view/reshape/unflatten whose sizes cannot hold the tensor's values."
@@ -156,6 +162,7 @@ class ViewSizeMismatch(Rule):
 @rule
 class BatchFolded(Rule):
     code = "SHP004"
+    rank_sensitive = True
     name = "batch-folded"
     message = (
         "{op} folds features into the batch: each sample has {per_sample} values, "
@@ -209,6 +216,7 @@ class SpatialCollapse(Rule):
 @rule
 class ShapeMismatch(Rule):
     code = "SHP006"
+    rank_sensitive = True
     name = "shape-mismatch"
     message = "{op}: {detail}"
     summary = "An elementwise operation, torch.cat or torch.stack on tensors whose shapes do not fit."
@@ -285,6 +293,7 @@ class SamePaddingStride(Rule):
 @rule
 class RankMismatch(Rule):
     code = "SHP009"
+    rank_sensitive = True
     name = "rank-mismatch"
     message = "{layer} expects a {expected} input but receives {actual} ({origin}); {hint}"
     summary = "A layer receives a tensor with the wrong number of dimensions."
@@ -351,6 +360,7 @@ class PoolPadding(Rule):
 @rule
 class DimOutOfRange(Rule):
     code = "SHP012"
+    rank_sensitive = True
     name = "dim-out-of-range"
     message = "{op}: dimension {dim} is out of range for a tensor of {rank} dimensions {shape}"
     summary = "A dim argument (flatten, transpose, cat, softmax, ...) outside the tensor's dimensions."
@@ -371,6 +381,7 @@ class DimOutOfRange(Rule):
 @rule
 class SyntaxErrorRule(Rule):
     code = "SHP100"
+    suppressible = False  # a file that cannot be checked is never silently green
     name = "syntax-error"
     message = "cannot parse this file: {detail}"
     summary = "The file is not valid Python, so no model in it can be checked."
@@ -381,6 +392,7 @@ class SyntaxErrorRule(Rule):
 @rule
 class UnreadableFile(Rule):
     code = "SHP101"
+    suppressible = False  # a file that cannot be checked is never silently green
     name = "unreadable-file"
     message = "cannot read this file: {detail}"
     summary = "The file could not be read or decoded."

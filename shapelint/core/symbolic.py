@@ -273,6 +273,13 @@ def fmt(d: Dim) -> str:
     return str(d)
 
 
+def shape_text(shape) -> str:
+    """`(4, 3, H, W)` as every message, table and hint writes a shape; `?` when unknown."""
+    if shape is None:
+        return "?"
+    return "(" + ", ".join(str(d) for d in shape) + ")"
+
+
 def to_json(d: Dim):
     return d if isinstance(d, int) else str(d)
 

@@ -24,8 +24,6 @@ from ..core.symbolic import BATCH_NAME, Dim, Expr, exact_div, substitute, to_jso
 from ..core.values import ClassRef, InputSlot, ModuleValue, Tensor, Unknown
 
 MODEL_HINTS = ("torch", "nn.")
-# codes whose verdict depends on the input's number of dimensions
-RANK_SENSITIVE = {"SHP003", "SHP004", "SHP006", "SHP009", "SHP012"}
 _BATCH_WORD = re.compile(rf"\b{BATCH_NAME}\b")
 
 
@@ -52,7 +50,7 @@ class Run:
         return self.sinks[0]
 
     def report(self, finding: Finding) -> None:
-        if self.rank_assumed and finding.code in RANK_SENSITIVE:
+        if self.rank_assumed and R.REGISTRY[finding.code].rank_sensitive:
             return  # the input's rank was guessed from a Linear/Embedding: no alarm on a guess
         if isinstance(self.batch_display, int):  # messages show the declared batch, not `B`
             shown = str(self.batch_display)

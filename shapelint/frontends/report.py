@@ -12,6 +12,7 @@ from typing import Iterable, List, Optional
 
 from ..core.results import FileResult
 from ..core.findings import Finding
+from ..core.symbolic import shape_text
 
 FORMATS = ["concise", "full", "text", "json", "json-lines", "github", "sarif"]
 INFORMATION_URI = "https://pypi.org/project/shapelint/"
@@ -242,12 +243,12 @@ def explain_text(results: Iterable[FileResult]) -> str:
     for r in results:
         for m in r.models:
             head = f"{m.name} ({r.path}:{m.line})"
-            inp = _shape(m.input)
-            out.append(f"{head}  input {inp} -> output {_shape(m.output)}")
+            inp = shape_text(m.input)
+            out.append(f"{head}  input {inp} -> output {shape_text(m.output)}")
             traced = m.trace
             if traced:
                 how = f" with {traced['method']}" if traced.get("method") else ""
-                out.append(f"  traced{how}: input {_shape(traced.get('input'))} -> output {_shape(traced.get('output'))} ({traced.get('status')})")
+                out.append(f"  traced{how}: input {shape_text(traced.get('input'))} -> output {shape_text(traced.get('output'))} ({traced.get('status')})")
                 if traced.get("fx_error"):
                     fx = traced["fx_error"]
                     at = f" (line {fx['line']})" if fx.get("line") else ""
@@ -259,10 +260,10 @@ def explain_text(results: Iterable[FileResult]) -> str:
                         str(layer.line),
                         layer.module if layer.module is not None else "-",
                         layer.op,
-                        _shape(layer.inp),
-                        _shape(layer.out),
+                        shape_text(layer.inp),
+                        shape_text(layer.out),
                     )
-                    + ((_shape(layer.traced_out),) if traced else ())
+                    + ((shape_text(layer.traced_out),) if traced else ())
                 )
             widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
             for row in rows:
@@ -285,8 +286,3 @@ def explain_json(results: Iterable[FileResult]) -> str:
         diagnostics.extend(f.to_json() for f in r.findings)
     return json.dumps({"models": models, "diagnostics": diagnostics}, indent=2)
 
-
-def _shape(shape) -> str:
-    if shape is None:
-        return "?"
-    return "(" + ", ".join(str(d) for d in shape) + ")"

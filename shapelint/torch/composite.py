@@ -43,7 +43,7 @@ def heads_check(ctx, m) -> None:
         heads = "num_heads" if "num_heads" in m.params else "nhead"
         ctx.report(
             R.GroupsNotDivisible.finding(
-                m.param_node(heads), layer=m.label(), what=what, value=e, groups_name=heads, groups=h,
+                m.param_node(heads), module=m.name, layer=m.label(), what=what, value=e, groups_name=heads, groups=h,
                 hint=f"use a number of heads that divides {e}",
             )
         )
@@ -114,7 +114,7 @@ def _feature_check(ctx, m, x: Tensor, expected, param: str) -> bool:
     if is_known(expected) and ctx.check_equal(last, expected, f"{m.label()} {param}") == "bad":
         ctx.report(
             R.InFeaturesMismatch.finding(
-                m.param_node(param), layer=m.label(), expected=expected, param=param, actual=ctx.show(last),
+                m.param_node(param), module=m.name, layer=m.label(), expected=expected, param=param, actual=ctx.show(last),
                 origin=L.origin_parts(x, len(x.shape) - 1), hint=f"use {param}={ctx.show(last)}",
                 edits=L._edit(m, param, last), fix=f"Set {param}={ctx.show(last)}",
             )

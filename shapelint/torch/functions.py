@@ -122,7 +122,7 @@ def reshape_dims(ctx, site, x: Tensor, sizes: list, op: str, batch_check: bool =
     holes = [i for i, s in enumerate(sizes) if s == -1]
     target_text = "(" + ", ".join(str(s) for s in sizes) + ")"
     if len(holes) > 1:
-        ctx.report(R.ViewSizeMismatch.finding(site.node, op=L.op_text(site, op), shape=L.shape_text(shape), numel=ctx.show(numel), target=target_text, hint="only one dimension can be -1"))
+        ctx.report(R.ViewSizeMismatch.finding(site.node, module=site.name, op=L.op_text(site, op), shape=L.shape_text(shape), numel=ctx.show(numel), target=target_text, hint="only one dimension can be -1"))
         return Unknown("bad view")
     given = product(s for s in sizes if s != -1)
     batch = ctx.batch
@@ -143,7 +143,7 @@ def reshape_dims(ctx, site, x: Tensor, sizes: list, op: str, batch_check: bool =
             if is_known(numel) and is_known(given):
                 ctx.report(
                     R.ViewSizeMismatch.finding(
-                        site.node, op=L.op_text(site, op), shape=L.shape_text(shape), numel=ctx.show(numel), target=target_text,
+                        site.node, module=site.name, op=L.op_text(site, op), shape=L.shape_text(shape), numel=ctx.show(numel), target=target_text,
                         hint=f"{numel} is not divisible by {given}",
                     )
                 )
@@ -166,7 +166,7 @@ def reshape_dims(ctx, site, x: Tensor, sizes: list, op: str, batch_check: bool =
             edits = _flatten_edit(site, sizes)
         ctx.report(
             R.ViewSizeMismatch.finding(
-                site.node, op=L.op_text(site, op), shape=L.shape_text(shape), numel=ctx.show(numel), target=target_text, hint=hint,
+                site.node, module=site.name, op=L.op_text(site, op), shape=L.shape_text(shape), numel=ctx.show(numel), target=target_text, hint=hint,
                 edits=edits, fix="Flatten per sample with .flatten(1)" if edits else None,
             )
         )
@@ -195,7 +195,7 @@ def _fold_report(ctx, site, op, x, per_sample, given, sizes):
         hint = f"use x.view(x.size(0), {', '.join(str(s) for s in rest)}) only if each sample has {given} values; it has {per_sample}"
     ctx.report(
         R.BatchFolded.finding(
-            site.node, op=L.op_text(site, op), per_sample=per_sample, new_batch=ctx.show(new_batch), batch=ctx.show(ctx.batch), hint=hint,
+            site.node, module=site.name, op=L.op_text(site, op), per_sample=per_sample, new_batch=ctx.show(new_batch), batch=ctx.show(ctx.batch), hint=hint,
             edits=edits, fix="Flatten per sample with .flatten(1)" if edits else None,
         )
     )
@@ -430,7 +430,7 @@ def broadcast(ctx, site, a: Tensor, b: Tensor, op: str):
         elif ctx.check_equal(x, y, op) == "bad" and not _maybe_one(x) and not _maybe_one(y):
             ctx.report(
                 R.ShapeMismatch.finding(
-                    site.node, op=L.op_text(site, op),
+                    site.node, module=site.name, op=L.op_text(site, op),
                     detail=(
                         f"shapes {L.shape_text(sa)} and {L.shape_text(sb)} cannot be broadcast: dimension {i - n} is {x} on the left (",
                         *_origin(prova[i]), f") and {y} on the right (", *_origin(provb[i]),
@@ -495,13 +495,13 @@ def _cat(ctx, site, args, kwargs, stack: bool = False):
     for k, t in enumerate(ts[1:], start=1):
         if len(t.shape) != len(first):
             detail = f"tensor 0 has {len(first)} dimensions {L.shape_text(first)} but tensor {k} has {len(t.shape)} {L.shape_text(t.shape)}"
-            ctx.report(R.ShapeMismatch.finding(site.node, op=L.op_text(site), detail=detail))
+            ctx.report(R.ShapeMismatch.finding(site.node, module=site.name, op=L.op_text(site), detail=detail))
             return Unknown("cat mismatch")
         for i, (x, y) in enumerate(zip(first, t.shape)):
             if (stack or i != d) and ctx.check_equal(x, y, site.label()) == "bad":
                 what = "stacked tensors must have equal shapes" if stack else f"sizes must match except in dimension {d}"
                 detail = f"{what}, but tensor 0 is {L.shape_text(first)} and tensor {k} is {L.shape_text(t.shape)} (dimension {i})"
-                ctx.report(R.ShapeMismatch.finding(site.node, op=L.op_text(site), detail=detail))
+                ctx.report(R.ShapeMismatch.finding(site.node, module=site.name, op=L.op_text(site), detail=detail))
                 return Unknown("cat mismatch")
     if stack:
         shape = first[:d] + (len(ts),) + first[d:]
@@ -529,7 +529,7 @@ def _matmul(ctx, site, args, kwargs):
     k1 = a[-1]
     k2 = b[-2] if len(b) >= 2 else b[0]
     if ctx.check_equal(k1, k2, site.label()) == "bad":
-        ctx.report(R.ShapeMismatch.finding(site.node, op=L.op_text(site), detail=f"cannot multiply {L.shape_text(a)} by {L.shape_text(b)}: {k1} != {k2}"))
+        ctx.report(R.ShapeMismatch.finding(site.node, module=site.name, op=L.op_text(site), detail=f"cannot multiply {L.shape_text(a)} by {L.shape_text(b)}: {k1} != {k2}"))
         return Unknown("matmul mismatch")
     if len(a) == 2 and len(b) == 2:
         return Tensor((a[0], b[1]))

@@ -14,7 +14,7 @@ from typing import Any, Callable, Dict, Optional, Tuple
 
 from ..core import rules as R
 from ..core.findings import At, Code
-from ..core.symbolic import Dim, Expr, add, ceildiv, floordiv, is_known, mul, product
+from ..core.symbolic import Dim, Expr, add, ceildiv, floordiv, is_known, mul, product, shape_text
 from ..core.values import UNKNOWN, ModuleValue, Origin, Tensor, Unknown, is_unknown
 
 REQUIRED = object()
@@ -35,6 +35,7 @@ class Site:
 
     def __init__(self, label: str, node, param_nodes: Dict[str, Any] = None, params=None):
         self._label = label
+        self.name = None  # a functional call belongs to no submodule
         self.node = node
         self.param_nodes = param_nodes or {}
         self.params = params or {}
@@ -61,10 +62,6 @@ def ntuple(value, n: int):
     ):
         return tuple(value)
     return None
-
-
-def shape_text(shape) -> str:
-    return "(" + ", ".join(str(d) for d in shape) + ")"
 
 
 def origin_parts(x: Tensor, i: int, default: str = "the model input") -> tuple:
@@ -96,7 +93,7 @@ def _ok_equal(ctx, actual: Dim, expected: Dim, reason: str) -> bool:
 def _rank_error(ctx, site, x, expected: str, hint: str) -> Unknown:
     ctx.report(
         R.RankMismatch.finding(
-            site.node,
+            site.node, module=site.name,
             layer=site.label(),
             expected=expected,
             actual=f"{len(x.shape)}-D {shape_text(x.shape)}",
@@ -113,7 +110,7 @@ def check_spatial(ctx, site, axis: str, inp: Dim, out: Dim, needed: int, x, i, h
         if out < 1:
             ctx.report(
                 R.SpatialCollapse.finding(
-                    site.node,
+                    site.node, module=site.name,
                     layer=site.label(),
                     needed=needed,
                     axis=axis,
@@ -156,7 +153,7 @@ def conv_check(ctx, m) -> None:
         if is_known(v) and is_known(groups) and groups > 0 and v % groups:
             ctx.report(
                 R.GroupsNotDivisible.finding(
-                    m.param_node("groups"),
+                    m.param_node("groups"), module=m.name,
                     layer=m.label(),
                     what=what,
                     value=v,
@@ -176,7 +173,7 @@ def conv_check(ctx, m) -> None:
                 if o >= s and o >= d:  # torch: output padding must be smaller than either stride or dilation
                     ctx.report(
                         R.ShapeMismatch.finding(
-                            m.param_node("output_padding"),
+                            m.param_node("output_padding"), module=m.name,
                             op=m.label(),
                             detail=f"output_padding {o} must be smaller than stride {s} or dilation {d}; use output_padding={max(s, d) - 1}",
                         )
@@ -186,7 +183,7 @@ def conv_check(ctx, m) -> None:
     if p.get("padding") == "same" and stride and any(s != 1 for s in stride):
         ctx.report(
             R.SamePaddingStride.finding(
-                m.param_node("padding"),
+                m.param_node("padding"), module=m.name,
                 layer=m.label(),
                 stride=p.get("stride"),
                 hint="use stride=1 or an explicit padding",
@@ -301,7 +298,7 @@ def pool_forward_core(ctx, site, x, n: int, k, stride, padding, dilation, ceil_m
         if p[i] > k[i] // 2:
             ctx.report(
                 R.PoolPadding.finding(
-                    site.param_node("padding"), layer=site.label(), padding=p[i], kernel=k[i], fix_value=k[i] // 2
+                    site.param_node("padding"), module=site.name, layer=site.label(), padding=p[i], kernel=k[i], fix_value=k[i] // 2
                 )
             )
             return Unknown("bad pool padding")
@@ -411,7 +408,7 @@ def make_batchnorm_forward(ranks: Tuple[int, ...]):
 def _channel_report(ctx, m, x, ci, expected, actual, param):
     ctx.report(
         R.ChannelMismatch.finding(
-            m.param_node(param),
+            m.param_node(param), module=m.name,
             layer=m.label(),
             expected=expected,
             param=param,
@@ -446,7 +443,7 @@ def groupnorm_check(ctx, m) -> None:
     if is_known(g) and is_known(c) and g > 0 and c % g:
         ctx.report(
             R.GroupsNotDivisible.finding(
-                m.param_node("num_groups"),
+                m.param_node("num_groups"), module=m.name,
                 layer=m.label(),
                 what="num_channels",
                 value=c,
@@ -486,7 +483,7 @@ def layernorm_forward(ctx, m, x, call=None):
         fix_text = str(fix[0]) if len(fix) == 1 else str(tuple(fix))
         ctx.report(
             R.NormalizedShapeMismatch.finding(
-                m.param_node("normalized_shape"),
+                m.param_node("normalized_shape"), module=m.name,
                 layer=m.label(),
                 expected=list(ns),
                 actual=list(tail) if tail is not None else shape_text(shape),
@@ -524,7 +521,7 @@ def linear_forward(ctx, m, x, call=None):
             hint, edits, fix = f"use in_features={ctx.show(last)}", _edit(m, "in_features", last), f"Set in_features={last}"
         ctx.report(
             R.InFeaturesMismatch.finding(
-                m.param_node("in_features"),
+                m.param_node("in_features"), module=m.name,
                 layer=m.label(),
                 expected=fin,
                 param="in_features",
@@ -556,7 +553,7 @@ def op_text(site, fallback: str = None):
 
 
 def dim_error(ctx, site, op: str, dim, x) -> Unknown:
-    ctx.report(R.DimOutOfRange.finding(site.node, op=op_text(site, op), dim=dim, rank=len(x.shape), shape=shape_text(x.shape)))
+    ctx.report(R.DimOutOfRange.finding(site.node, module=site.name, op=op_text(site, op), dim=dim, rank=len(x.shape), shape=shape_text(x.shape)))
     return Unknown("bad dim")
 
 
@@ -573,7 +570,7 @@ def flatten_core(ctx, site, x, start, end, op: str):
     if not shape:
         return Tensor((1,))
     if s > e:
-        ctx.report(R.DimOutOfRange.finding(site.node, op=op, dim=f"{start} (after end_dim {end})", rank=len(shape), shape=shape_text(shape)))
+        ctx.report(R.DimOutOfRange.finding(site.node, module=site.name, op=op, dim=f"{start} (after end_dim {end})", rank=len(shape), shape=shape_text(shape)))
         return Unknown("bad dim")
     merged = product(shape[s: e + 1])
     origin = Origin(f"{op} of {shape_text(shape[s:e + 1])} at ", At(site.node))
@@ -674,7 +671,7 @@ def pixel_shuffle_forward(ctx, m, x, call=None):
         return Unknown("input shape unknown")
     c, h, w = shape[-3:]
     if is_known(c) and c % (r * r):
-        ctx.report(R.ShapeMismatch.finding(m.node, op=m.label(), detail=f"channels {c} are not divisible by upscale_factor**2 = {r * r}"))
+        ctx.report(R.ShapeMismatch.finding(m.node, module=m.name, op=m.label(), detail=f"channels {c} are not divisible by upscale_factor**2 = {r * r}"))
         return Unknown("bad pixel shuffle")
     return Tensor(shape[:-3] + (floordiv(c, r * r), mul(h, r), mul(w, r)))
 
@@ -726,7 +723,7 @@ def make_rnn_forward(kind: str):
         if not _ok_equal(ctx, shape[-1], isz, f"{m.label()} input_size"):
             ctx.report(
                 R.InFeaturesMismatch.finding(
-                    m.param_node("input_size"),
+                    m.param_node("input_size"), module=m.name,
                     layer=m.label(),
                     expected=isz,
                     param="input_size",

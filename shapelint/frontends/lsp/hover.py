@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 from typing import List, Optional, Tuple
 
-from .snapshot import Diag, LayerSite, shape_text
+from ...core.symbolic import shape_text
+from .snapshot import Diag, LayerSite
 
 MAX_CALLS_SHOWN = 4
 AXES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}

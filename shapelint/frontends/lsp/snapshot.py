@@ -21,6 +21,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from ...core.results import FileResult
 from ...engine.check import check_source
 from ...core.rules import SyntaxErrorRule
+from ...core.symbolic import shape_text
 
 Range = Tuple[int, int, int, int]  # start line, start column, end line, end column (0-based, code points)
 
@@ -98,10 +99,6 @@ def _overlaps(a: Range, b: Range) -> bool:
 
 def contains(r: Range, line: int, character: int) -> bool:
     return (r[0], r[1]) <= (line, character) <= (r[2], r[3])
-
-
-def shape_text(dims) -> str:
-    return "(" + ", ".join(str(d) for d in dims) + ")"
 
 
 def build_snapshot(path: str, text: str, input_shapes: Dict[str, list], version: Optional[int] = None,

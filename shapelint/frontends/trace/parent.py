@@ -29,6 +29,7 @@ from typing import Dict, List, Optional
 
 from ...core import rules as R
 from ...core.results import ExplainRow, FileResult, ModelReport
+from ...core.symbolic import shape_text
 from ...engine.check import check_source, parse_dims
 
 DEFAULT_TIMEOUT = 60.0
@@ -315,7 +316,7 @@ def apply_answer(job: TraceJob, options: TraceOptions) -> None:
             e = m["error"]
             stage = "building" if e.get("stage") == "build" else "running"
             if e.get("stage") != "build" and name in job.inferred:
-                how += f" on the input {_shape(m.get('input'))} that shapelint inferred (declare the input to make this an error)"
+                how += f" on the input {shape_text(m.get('input'))} that shapelint inferred (declare the input to make this an error)"
             f = _finding(R.TraceError, lines, e.get("line") or _module_line(static.get(name), e.get("module"))
                          or m.get("line") or _report_line(static.get(name)), model=name, stage=stage, how=how,
                          detail=e["message"], also=_static_match(r, e.get("module")))
@@ -326,7 +327,7 @@ def apply_answer(job: TraceJob, options: TraceOptions) -> None:
             new.append(_finding(R.TraceFailed, lines, m.get("line"), model=name, detail=m["error"]["message"]))
         elif status == "batch-changed":
             f = _finding(R.TraceBatchChanged, lines, m.get("batch_line") or m.get("line") or _report_line(static.get(name)), model=name,
-                         batch=m["input"][0], out_batch=m["output"][0], inp=_shape(m["input"]), out=_shape(m["output"]), how=how)
+                         batch=m["input"][0], out_batch=m["output"][0], inp=shape_text(m["input"]), out=shape_text(m["output"]), how=how)
             if name in job.inferred:
                 f.severity = "warning"  # on an input shapelint guessed, not one the user declared
             new.append(f)
@@ -348,7 +349,7 @@ def _static_errors_torch_disproves(r: FileResult, job: TraceJob, models: List[di
     answer = job.answer or {}
     if job.failure or answer.get("import_error") or not models or any(m.get("status") != "ok" for m in models):
         return []
-    ran = ", ".join(f"{m['name']} {_shape(m.get('input'))}" for m in models)
+    ran = ", ".join(f"{m['name']} {shape_text(m.get('input'))}" for m in models)
     out = []
     for f in r.findings:
         if f.source == "static" and f.severity == "error" and f.code not in (R.SyntaxErrorRule.code, R.UnreadableFile.code):
@@ -361,7 +362,7 @@ def _static_match(r: FileResult, module: Optional[str]) -> str:
     if not module:
         return ""
     for f in r.findings:
-        if f.source == "static" and f.severity == "error" and f.message.startswith((module + " ", module + ":")):
+        if f.source == "static" and f.severity == "error" and f.module == module:
             return f"; shapelint found this statically ({f.code} at line {f.line})"
     return ""
 
@@ -427,7 +428,7 @@ def _merge_layers(r: FileResult, job: TraceJob, m: dict, report: Optional[ModelR
             where = row.call_line or row.line or t.get("line")
             label = row.module or row.op
             findings.append(_finding(R.StaticTraceDisagreement, lines, where, model=m["name"], layer=label,
-                                     static=_shape(row.out), traced=_shape(t["out"])))
+                                     static=shape_text(row.out), traced=shape_text(t["out"])))
     merged.extend(static_rows[next_static:])
     report.layers = merged
     report.trace = {"method": m.get("method"), "status": m.get("status"), "input": m.get("input"),
@@ -480,10 +481,6 @@ def _row_key(module, op, line) -> tuple:
 
 def _known(shape) -> bool:
     return bool(shape) and all(isinstance(d, int) and not isinstance(d, bool) for d in shape)
-
-
-def _shape(shape) -> str:
-    return "(" + ", ".join(str(d) for d in shape) + ")" if shape is not None else "?"
 
 
 def _finding(rule, lines: List[str], line: Optional[int], **fields):
