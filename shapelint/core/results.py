@@ -9,7 +9,7 @@ recomputes a shape or re-reads configuration.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, List, Optional
 
 from .findings import Finding
 

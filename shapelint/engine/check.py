@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence
 
 import libcst as cst
 
 from ..core import rules as R
-from .constraints import MAYBE, SAT, UNSAT, ConstraintSet
+from .constraints import SAT, UNSAT, ConstraintSet
 from ..core.findings import At, Finding
 from ..core.results import ExplainRow, FileResult, ModelReport
 from .interpreter import Interpreter, RaiseSignal, ReturnSignal, TooComplex

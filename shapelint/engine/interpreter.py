@@ -14,9 +14,10 @@ from typing import Any, Dict, List, Optional
 
 import libcst as cst
 
-from ..torch import composite
-from ..torch import modules as L
 from ..torch import functions as T
+from ..torch import modules as L
+from ..torch.kernels import binary
+from ..torch.spec import REQUIRED, Site
 from .extract import ClassInfo, canonical, dotted, import_bindings
 from ..core.symbolic import Expr, floordiv, is_known
 from ..core.values import (
@@ -31,7 +32,6 @@ from ..core.values import (
     SuperProxy,
     Tensor,
     Unknown,
-    is_unknown,
 )
 
 MAX_DEPTH = 40
@@ -631,9 +631,9 @@ class Interpreter:
         if isinstance(a, Tensor) or isinstance(b, Tensor):
             if op in ("Add", "Subtract", "Multiply", "Divide", "FloorDivide", "Modulo", "Power", "BitAnd", "BitOr"):
                 sym = {"Add": "+", "Subtract": "-", "Multiply": "*", "Divide": "/", "FloorDivide": "//", "Modulo": "%", "Power": "**", "BitAnd": "&", "BitOr": "|"}[op]
-                return T.binary(self.ctx, L.Site(f"`{sym}`", node), a, b, f"`{sym}`")
+                return binary(self.ctx, Site(f"`{sym}`", node), a, b, f"`{sym}`")
             if op == "MatrixMultiply":
-                return T.TORCH["matmul"](self.ctx, L.Site("`@`", node), (a, b), {})
+                return T.TORCH["matmul"](self.ctx, Site("`@`", node), (a, b), {})
             return Unknown("tensor operator")
         if isinstance(a, Unknown) or isinstance(b, Unknown):
             return Unknown("arithmetic on unknown")
@@ -1100,7 +1100,7 @@ class Interpreter:
             return Unknown(f"`{label}`", node)
         if any(isinstance(a, Unknown) for a in args if not isinstance(a, (list, tuple))) and not any(isinstance(a, Tensor) for a in args):
             return Unknown(f"`{label}` of unknown values", node)
-        site = L.Site(label, node)
+        site = Site(label, node)
         before = args[0] if args else None
         result = op(self.ctx, site, tuple(args), dict(kwargs))
         self.ctx.record_op(label, node, before, result)
@@ -1131,7 +1131,7 @@ class Interpreter:
                 m.params[p] = kwargs[p]
             else:
                 default = dict(spec.params)[p]
-                m.params[p] = Unknown(f"required argument `{p}` missing") if default is L.REQUIRED else default
+                m.params[p] = Unknown(f"required argument `{p}` missing") if default is REQUIRED else default
         positional = [a for a in arg_nodes if a.keyword is None and not a.star]
         if len(positional) == len([a for a in arg_nodes if a.keyword is None]):
             for i, a in enumerate(positional):
@@ -1142,9 +1142,17 @@ class Interpreter:
                 m.param_nodes[a.keyword.value] = a.value
         for v in m.param_nodes.values():
             self.node_unit[id(v)] = self.unit
-        if name in composite.COMPOSITE:
-            composite.build(self, m)
+        if spec.build is not None:
+            spec.build(m, self.new_layer)
         return m  # construction checks run once the model is named (analysis.check_root)
+
+    def new_layer(self, kind: str, node, **params) -> ModuleValue:
+        """A torch layer that a block's __init__ creates itself (no arguments of the user's file)."""
+        spec = L.LAYERS[kind]
+        m = ModuleValue(kind, node, spec=spec)
+        for p, default in spec.params:
+            m.params[p] = params.get(p, default)
+        return m
 
     # ------------------------------------------------------------------ module calls
     def call_module(self, m: ModuleValue, args, kwargs, node):
@@ -1155,10 +1163,10 @@ class Interpreter:
         return result
 
     def _call_module(self, m: ModuleValue, args, kwargs, node, x):
-        if m.kind in composite.COMPOSITE and m.spec is not None:
+        if m.spec is not None and m.spec.call is not None:
             if any(isinstance(v, Unknown) for k, v in m.params.items() if k not in ("device", "dtype")):
                 return Unknown("layer arguments unknown")
-            return composite.forward(self, m, args, kwargs, node)
+            return m.spec.call(self, m, args, kwargs, node)
         if m.spec is not None:
             if not isinstance(x, Tensor):
                 return Unknown("input of unknown shape")
@@ -1167,7 +1175,7 @@ class Interpreter:
                     return Unknown("layer arguments unknown")
                 # the layer's arguments are unknown: its output shape is too
                 return Unknown("layer arguments unknown")
-            return m.spec.forward(self.ctx, m, x, node)
+            return m.spec.forward(self.ctx, m, x)
         if m.cls is not None:
             owner, fwd = m.cls.find_method("forward")
             if fwd is not None:
@@ -1198,7 +1206,7 @@ class Interpreter:
             if op is None:
                 self.ctx.lost(node, f"tensor method `.{name}()` has no shape rule yet")
                 return Unknown(label, node)
-            site = L.Site(label, node)
+            site = Site(label, node)
             result = op(self.ctx, site, (obj,) + tuple(args), dict(kwargs))
             self.ctx.record_op(label, node, obj, result)
             return result

@@ -2,38 +2,32 @@
 
 They are built like torch builds them (the same child modules under the same names,
 so `named_modules()` names match), and their forward calls those children through the
-interpreter, so every child gets its own explain row and its own checks. The layer
-table (`layers.LAYERS`) holds their signatures; this module holds their structure.
+interpreter (`vm.call_module`), so every child gets its own explain row and its own
+checks. `BLOCKS` joins the layer table (`modules.LAYERS`).
 """
 
 from __future__ import annotations
 
-from . import modules as L
+from typing import Dict
+
 from ..core import rules as R
 from ..core.symbolic import is_known
 from ..core.values import ModuleValue, Tensor, Unknown
+from .kernels import made_by, origin_parts, param_edit
+from .spec import REQUIRED, LayerSpec
 
 ATTENTION = (
-    ("embed_dim", L.REQUIRED), ("num_heads", L.REQUIRED), ("dropout", 0.0), ("bias", True),
+    ("embed_dim", REQUIRED), ("num_heads", REQUIRED), ("dropout", 0.0), ("bias", True),
     ("add_bias_kv", False), ("add_zero_attn", False), ("kdim", None), ("vdim", None),
     ("batch_first", False), ("device", None), ("dtype", None),
 )
 BLOCK = (
-    ("d_model", L.REQUIRED), ("nhead", L.REQUIRED), ("dim_feedforward", 2048), ("dropout", 0.1),
+    ("d_model", REQUIRED), ("nhead", REQUIRED), ("dim_feedforward", 2048), ("dropout", 0.1),
     ("activation", "relu"), ("layer_norm_eps", 1e-5), ("batch_first", False), ("norm_first", False),
     ("bias", True), ("device", None), ("dtype", None),
 )
-ENCODER = (("encoder_layer", L.REQUIRED), ("num_layers", L.REQUIRED), ("norm", None), ("enable_nested_tensor", True), ("mask_check", True))
-DECODER = (("decoder_layer", L.REQUIRED), ("num_layers", L.REQUIRED), ("norm", None))
-
-
-def _child(interp, kind: str, node, **params) -> ModuleValue:
-    spec = L.LAYERS[kind]
-    m = ModuleValue(kind, node, spec=spec)
-    defaults = dict(spec.params)
-    for p, _d in spec.params:
-        m.params[p] = params.get(p, defaults[p])
-    return m
+ENCODER = (("encoder_layer", REQUIRED), ("num_layers", REQUIRED), ("norm", None), ("enable_nested_tensor", True), ("mask_check", True))
+DECODER = (("decoder_layer", REQUIRED), ("num_layers", REQUIRED), ("norm", None))
 
 
 def heads_check(ctx, m) -> None:
@@ -50,23 +44,26 @@ def heads_check(ctx, m) -> None:
         m.invalid = True
 
 
-def build(interp, m: ModuleValue) -> None:
-    """Create the child modules torch creates in __init__, with torch's names."""
+def build(m: ModuleValue, new_layer) -> None:
+    """Create the child modules torch creates in __init__, with torch's names.
+
+    `new_layer(kind, node, **params)` makes a torch layer the way the interpreter makes
+    any other (defaults filled in from its table entry)."""
     p = m.params
     if m.kind in ("TransformerEncoderLayer", "TransformerDecoderLayer"):
         d, ff, drop, eps = p["d_model"], p["dim_feedforward"], p["dropout"], p["layer_norm_eps"]
         node = m.node
-        m.children["self_attn"] = _child(interp, "MultiheadAttention", node, embed_dim=d, num_heads=p["nhead"], dropout=drop, batch_first=p["batch_first"])
+        m.children["self_attn"] = new_layer("MultiheadAttention", node, embed_dim=d, num_heads=p["nhead"], dropout=drop, batch_first=p["batch_first"])
         if m.kind == "TransformerDecoderLayer":
-            m.children["multihead_attn"] = _child(interp, "MultiheadAttention", node, embed_dim=d, num_heads=p["nhead"], dropout=drop, batch_first=p["batch_first"])
-        m.children["linear1"] = _child(interp, "Linear", node, in_features=d, out_features=ff)
-        m.children["dropout"] = _child(interp, "Dropout", node)
-        m.children["linear2"] = _child(interp, "Linear", node, in_features=ff, out_features=d)
+            m.children["multihead_attn"] = new_layer("MultiheadAttention", node, embed_dim=d, num_heads=p["nhead"], dropout=drop, batch_first=p["batch_first"])
+        m.children["linear1"] = new_layer("Linear", node, in_features=d, out_features=ff)
+        m.children["dropout"] = new_layer("Dropout", node)
+        m.children["linear2"] = new_layer("Linear", node, in_features=ff, out_features=d)
         norms = 3 if m.kind == "TransformerDecoderLayer" else 2
         for i in range(1, norms + 1):
-            m.children[f"norm{i}"] = _child(interp, "LayerNorm", node, normalized_shape=d, eps=eps)
+            m.children[f"norm{i}"] = new_layer("LayerNorm", node, normalized_shape=d, eps=eps)
         for i in range(1, norms + 1):
-            m.children[f"dropout{i}"] = _child(interp, "Dropout", node)
+            m.children[f"dropout{i}"] = new_layer("Dropout", node)
     elif m.kind in ("TransformerEncoder", "TransformerDecoder"):
         layer, n = p.get("encoder_layer", p.get("decoder_layer")), p["num_layers"]
         stack = ModuleValue("ModuleList", m.node)
@@ -89,20 +86,21 @@ def _arg(args, kwargs, i, name):
     return args[i] if len(args) > i else kwargs.get(name)
 
 
-def forward(interp, m: ModuleValue, args, kwargs, node):
+def call(vm, m: ModuleValue, args, kwargs, node):
+    """Run a block: `vm.call_module` runs each child as the interpreter runs any module."""
     if m.kind == "MultiheadAttention":
-        return attention(interp.ctx, m, _arg(args, kwargs, 0, "query"), _arg(args, kwargs, 1, "key"), _arg(args, kwargs, 2, "value"), kwargs)
+        return attention(vm.ctx, m, _arg(args, kwargs, 0, "query"), _arg(args, kwargs, 1, "key"), _arg(args, kwargs, 2, "value"), kwargs)
     if m.kind in ("TransformerEncoderLayer", "TransformerDecoderLayer"):
-        return block(interp, m, args, kwargs, node)
+        return block(vm, m, args, kwargs, node)
     if m.kind in ("TransformerEncoder", "TransformerDecoder"):
         x = _arg(args, kwargs, 0, "src" if m.kind == "TransformerEncoder" else "tgt")
         memory = _arg(args, kwargs, 1, "memory") if m.kind == "TransformerDecoder" else None
         for layer in m.children["layers"].children.values():
             extra = [memory] if m.kind == "TransformerDecoder" else []
-            x = interp.call_module(layer, [x] + extra, {}, node)
+            x = vm.call_module(layer, [x] + extra, {}, node)
         norm = m.children.get("norm")
         if isinstance(norm, ModuleValue):
-            x = interp.call_module(norm, [x], {}, node)
+            x = vm.call_module(norm, [x], {}, node)
         return x
     return Unknown(m.kind)
 
@@ -115,8 +113,8 @@ def _feature_check(ctx, m, x: Tensor, expected, param: str) -> bool:
         ctx.report(
             R.InFeaturesMismatch.finding(
                 m.param_node(param), module=m.name, layer=m.label(), expected=expected, param=param, actual=ctx.show(last),
-                origin=L.origin_parts(x, len(x.shape) - 1), hint=f"use {param}={ctx.show(last)}",
-                edits=L._edit(m, param, last), fix=f"Set {param}={ctx.show(last)}",
+                origin=origin_parts(x, len(x.shape) - 1), hint=f"use {param}={ctx.show(last)}",
+                edits=param_edit(m, param, last), fix=f"Set {param}={ctx.show(last)}",
             )
         )
         return False
@@ -141,7 +139,7 @@ def attention(ctx, m, q, k, v, kwargs):
     batched = len(q.shape) == 3
     bf = m.params.get("batch_first") is True
     seq = 1 if (batched and bf) else 0
-    out = Tensor(q.shape[:-1] + (e,), q.prov[:-1] + (L.made_by(m, f"embed_dim={e}"),))
+    out = Tensor(q.shape[:-1] + (e,), q.prov[:-1] + (made_by(m, f"embed_dim={e}"),))
     need = kwargs.get("need_weights", True)
     average = kwargs.get("average_attn_weights", True)
     if need is False:
@@ -157,17 +155,17 @@ def attention(ctx, m, q, k, v, kwargs):
     return (out, Tensor(weights))
 
 
-def block(interp, m, args, kwargs, node):
+def block(vm, m, args, kwargs, node):
     x = _arg(args, kwargs, 0, "src" if m.kind == "TransformerEncoderLayer" else "tgt")
     if m.invalid or not isinstance(x, Tensor) or x.shape is None:
         return Unknown("block input")
-    if len(x.shape) not in (2, 3) or not _feature_check(interp.ctx, m, x, m.params["d_model"], "d_model"):
+    if len(x.shape) not in (2, 3) or not _feature_check(vm.ctx, m, x, m.params["d_model"], "d_model"):
         return Unknown("block input")
     memory = _arg(args, kwargs, 1, "memory") if m.kind == "TransformerDecoderLayer" else None
-    if memory is not None and isinstance(memory, Tensor) and not _feature_check(interp.ctx, m, memory, m.params["d_model"], "d_model"):
+    if memory is not None and isinstance(memory, Tensor) and not _feature_check(vm.ctx, m, memory, m.params["d_model"], "d_model"):
         return Unknown("block memory")
     kids = m.children
-    call = interp.call_module
+    call = vm.call_module
 
     def add(a, b):
         return Tensor(a.shape, a.prov) if isinstance(a, Tensor) and isinstance(b, Tensor) else Unknown("residual")
@@ -201,15 +199,10 @@ def block(interp, m, args, kwargs, node):
     return x
 
 
-def register() -> None:
-    L._add("MultiheadAttention", ATTENTION, None, heads_check)
-    L._add("TransformerEncoderLayer", BLOCK, None, heads_check)
-    L._add("TransformerDecoderLayer", BLOCK, None, heads_check)
-    L._add("TransformerEncoder", ENCODER, None)
-    L._add("TransformerDecoder", DECODER, None)
-    for name in ("MultiheadAttention", "TransformerEncoderLayer", "TransformerDecoderLayer", "TransformerEncoder", "TransformerDecoder"):
-        COMPOSITE.add(name)
-
-
-COMPOSITE: set = set()
-register()
+BLOCKS: Dict[str, LayerSpec] = {
+    "MultiheadAttention": LayerSpec("MultiheadAttention", ATTENTION, check=heads_check, build=build, call=call),
+    "TransformerEncoderLayer": LayerSpec("TransformerEncoderLayer", BLOCK, check=heads_check, build=build, call=call),
+    "TransformerDecoderLayer": LayerSpec("TransformerDecoderLayer", BLOCK, check=heads_check, build=build, call=call),
+    "TransformerEncoder": LayerSpec("TransformerEncoder", ENCODER, build=build, call=call),
+    "TransformerDecoder": LayerSpec("TransformerDecoder", DECODER, build=build, call=call),
+}

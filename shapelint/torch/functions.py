@@ -7,13 +7,16 @@ not listed here return Unknown: no guess, no finding.
 
 from __future__ import annotations
 
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict
 
-from . import modules as L
 from ..core import rules as R
-from ..core.findings import At, Code
-from ..core.symbolic import BATCH_NAME, Dim, Expr, add, exact_div, is_known, mul, product
-from ..core.values import UNKNOWN, Origin, Tensor, Unknown, is_unknown
+from ..core.findings import At
+from ..core.symbolic import Expr, add, is_known, mul, product, shape_text
+from ..core.values import UNKNOWN, Origin, Tensor, Unknown
+from .kernels import (
+    adaptive_core, binary, bind, dim_error, flatten_core, normalize_dim, op_text, pad_core, pool_core, reshape_dims,
+    sizes_from, upsample_core,
+)
 
 Op = Callable
 METHODS: Dict[str, Op] = {}
@@ -21,23 +24,6 @@ TORCH: Dict[str, Op] = {}
 FUNCTIONAL: Dict[str, Op] = {}
 
 _MISSING = object()
-
-
-def bind(args: list, kwargs: dict, names: List[str], defaults: dict) -> Optional[dict]:
-    """Bind positional and keyword arguments to names; None if they do not fit."""
-    if len(args) > len(names):
-        return None
-    out = dict(zip(names, args))
-    for k, v in kwargs.items():
-        if k in out or k not in names:
-            return None
-        out[k] = v
-    for n in names:
-        if n not in out:
-            if n not in defaults:
-                return None
-            out[n] = defaults[n]
-    return out
 
 
 def _tensor(x) -> bool:
@@ -76,8 +62,8 @@ def _softmax_like(ctx, site, args, kwargs):
     if b is None or not _tensor(b["input"]):
         return UNKNOWN
     x, dim = b["input"], b["dim"]
-    if x.shape is not None and isinstance(dim, int) and L.normalize_dim(dim, len(x.shape)) is None:
-        return L.dim_error(ctx, site, site.label(), dim, x)
+    if x.shape is not None and isinstance(dim, int) and normalize_dim(dim, len(x.shape)) is None:
+        return dim_error(ctx, site, site.label(), dim, x)
     return x
 
 
@@ -97,7 +83,7 @@ def size_of(ctx, x: Tensor, dim=None):
         return Unknown("size of an input of unknown rank")
     if dim is None:
         return tuple(shape)
-    d = L.normalize_dim(dim, len(shape))
+    d = normalize_dim(dim, len(shape))
     return shape[d] if d is not None else Unknown("dim")
 
 
@@ -112,126 +98,11 @@ METHODS["numel"] = lambda ctx, site, args, kwargs: product(args[0].shape) if arg
 # ---------------------------------------------------------------------------- view / reshape / flatten
 
 
-def reshape_dims(ctx, site, x: Tensor, sizes: list, op: str, batch_check: bool = True):
-    shape = x.shape
-    if shape is None:
-        return Unknown("input shape unknown")
-    if any(is_unknown(s) or not (is_known(s) or isinstance(s, Expr)) for s in sizes):
-        return Unknown(f"{op} with sizes shapelint cannot evaluate")
-    numel = product(shape)
-    holes = [i for i, s in enumerate(sizes) if s == -1]
-    target_text = "(" + ", ".join(str(s) for s in sizes) + ")"
-    if len(holes) > 1:
-        ctx.report(R.ViewSizeMismatch.finding(site.node, module=site.name, op=L.op_text(site, op), shape=L.shape_text(shape), numel=ctx.show(numel), target=target_text, hint="only one dimension can be -1"))
-        return Unknown("bad view")
-    given = product(s for s in sizes if s != -1)
-    batch = ctx.batch
-    in_batch = shape[0] if shape else None
-    per_sample = exact_div(numel, batch) if in_batch == batch else None
-
-    if holes:
-        hole = holes[0]
-        inferred = exact_div(numel, given)
-        if inferred is None and hole == 0 and per_sample is not None and batch_check:
-            # e.g. view(-1, 4608) when each sample has 18*(H//2)*(W//2) values
-            verdict = ctx.check_equal(per_sample, given, f"{op}")
-            if verdict == "bad":
-                _fold_report(ctx, site, op, x, per_sample, given, sizes)
-                return Tensor((Expr.opaque("b"),) + tuple(sizes[1:]))
-            inferred = batch if verdict == "ok" else Expr.opaque("b")
-        if inferred is None:
-            if is_known(numel) and is_known(given):
-                ctx.report(
-                    R.ViewSizeMismatch.finding(
-                        site.node, module=site.name, op=L.op_text(site, op), shape=L.shape_text(shape), numel=ctx.show(numel), target=target_text,
-                        hint=f"{numel} is not divisible by {given}",
-                    )
-                )
-                return Unknown("bad view")
-            inferred = Expr.opaque("v")
-        out = list(sizes)
-        out[hole] = inferred
-        if batch_check and hole == 0 and in_batch == batch and inferred != batch:
-            if isinstance(inferred, Expr) and BATCH_NAME in inferred.symbols() and per_sample is not None:
-                _fold_report(ctx, site, op, x, per_sample, given, sizes)
-                out[0] = Expr.opaque("b")
-        return Tensor(tuple(out), _reshape_prov(site, x, out))
-
-    verdict = ctx.check_equal(numel, given, op)
-    if verdict == "bad":
-        hint = "the sizes must multiply to the number of values"
-        edits = []
-        if per_sample is not None and is_known(per_sample):
-            hint = f"each sample has {per_sample} values: use x.view(x.size(0), -1) or x.flatten(1)"
-            edits = _flatten_edit(site, sizes)
-        ctx.report(
-            R.ViewSizeMismatch.finding(
-                site.node, module=site.name, op=L.op_text(site, op), shape=L.shape_text(shape), numel=ctx.show(numel), target=target_text, hint=hint,
-                edits=edits, fix="Flatten per sample with .flatten(1)" if edits else None,
-            )
-        )
-        return Unknown("bad view")
-    return Tensor(tuple(sizes), _reshape_prov(site, x, sizes))
-
-
-def _reshape_prov(site, x, out):
-    return tuple(Origin(Code(site.node), " at ", At(site.node)) for _ in out)
-
-
-def _fold_report(ctx, site, op, x, per_sample, given, sizes):
-    new_batch = exact_div(mul(ctx.batch, per_sample), given)
-    if new_batch is None:
-        b = getattr(ctx, "batch_display", None)
-        if isinstance(b, int) and is_known(per_sample) and is_known(given) and given and (b * per_sample) % given == 0:
-            new_batch = b * per_sample // given  # the declared batch: say the number torch gives
-        else:
-            new_batch = f"B*{per_sample}/{given}"
-    rest = sizes[1:]
-    edits = []
-    if len(rest) == 1:
-        hint = f"use x.view(x.size(0), -1) or x.flatten(1) (each sample has {per_sample} values, not {given})"
-        edits = _flatten_edit(site, sizes)
-    else:
-        hint = f"use x.view(x.size(0), {', '.join(str(s) for s in rest)}) only if each sample has {given} values; it has {per_sample}"
-    ctx.report(
-        R.BatchFolded.finding(
-            site.node, module=site.name, op=L.op_text(site, op), per_sample=per_sample, new_batch=ctx.show(new_batch), batch=ctx.show(ctx.batch), hint=hint,
-            edits=edits, fix="Flatten per sample with .flatten(1)" if edits else None,
-        )
-    )
-
-
-def _flatten_edit(site, sizes) -> list:
-    """Replace a 2-D view/reshape call by `<tensor>.flatten(1)` (keeps the batch)."""
-    import libcst as cst
-
-    from ..core.findings import Edit
-
-    node = site.node
-    if len(sizes) != 2 or not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute):
-        return []
-    if site.label().startswith("."):
-        recv = node.func.value
-    elif node.args and node.args[0].keyword is None and node.args[0].star == "":
-        recv = node.args[0].value
-    else:
-        return []
-    if not isinstance(recv, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)):
-        return []
-    return [Edit(node, cst.Module([]).code_for_node(recv) + ".flatten(1)")]
-
-
-def _sizes_from(args):
-    if len(args) == 1 and isinstance(args[0], (tuple, list)):
-        return list(args[0])
-    return list(args)
-
-
 def _view(ctx, site, args, kwargs):
     x = args[0]
     if not _tensor(x):
         return UNKNOWN
-    sizes = _sizes_from(args[1:]) if len(args) > 1 else list(kwargs.get("shape", kwargs.get("size", ())))
+    sizes = sizes_from(args[1:]) if len(args) > 1 else list(kwargs.get("shape", kwargs.get("size", ())))
     if len(sizes) == 1 and not isinstance(sizes[0], (int, Expr)):
         return Unknown("view by dtype or unknown sizes")
     return reshape_dims(ctx, site, x, sizes, site.label())
@@ -258,7 +129,7 @@ def _flatten(default_start: int):
         b = bind(list(args), dict(kwargs), ["input", "start_dim", "end_dim"], {"start_dim": default_start, "end_dim": -1})
         if b is None or not _tensor(b["input"]):
             return UNKNOWN
-        return L.flatten_core(ctx, site, b["input"], b["start_dim"], b["end_dim"], site.label())
+        return flatten_core(ctx, site, b["input"], b["start_dim"], b["end_dim"], site.label())
 
     return fn
 
@@ -274,13 +145,13 @@ def _permute(ctx, site, args, kwargs):
     x = args[0]
     if not _tensor(x) or x.shape is None:
         return UNKNOWN
-    dims = _sizes_from(args[1:]) if len(args) > 1 else list(kwargs.get("dims", ()))
+    dims = sizes_from(args[1:]) if len(args) > 1 else list(kwargs.get("dims", ()))
     rank = len(x.shape)
-    norm = [L.normalize_dim(d, rank) for d in dims]
+    norm = [normalize_dim(d, rank) for d in dims]
     if len(dims) != rank or None in norm or len(set(norm)) != rank:
         bad = next((d for d, n in zip(dims, norm) if n is None and isinstance(d, int)), None)
         if bad is not None:
-            return L.dim_error(ctx, site, site.label(), bad, x)
+            return dim_error(ctx, site, site.label(), bad, x)
         return Unknown("permute")
     return Tensor(tuple(x.shape[i] for i in norm), tuple(x.prov[i] for i in norm))
 
@@ -295,10 +166,10 @@ def _transpose(ctx, site, args, kwargs):
         return UNKNOWN
     x = b["input"]
     rank = len(x.shape)
-    d0, d1 = L.normalize_dim(b["dim0"], max(rank, 1)), L.normalize_dim(b["dim1"], max(rank, 1))
+    d0, d1 = normalize_dim(b["dim0"], max(rank, 1)), normalize_dim(b["dim1"], max(rank, 1))
     for raw, d in ((b["dim0"], d0), (b["dim1"], d1)):
         if d is None:
-            return L.dim_error(ctx, site, site.label(), raw, x) if isinstance(raw, int) else UNKNOWN
+            return dim_error(ctx, site, site.label(), raw, x) if isinstance(raw, int) else UNKNOWN
     shape, prov = list(x.shape), list(x.prov)
     shape[d0], shape[d1] = shape[d1], shape[d0]
     prov[d0], prov[d1] = prov[d1], prov[d0]
@@ -332,10 +203,10 @@ def _squeeze(ctx, site, args, kwargs):
         keep = [i for i, d in enumerate(shape) if d != 1]
     else:
         dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-        norm = [L.normalize_dim(d, max(len(shape), 1)) for d in dims]
+        norm = [normalize_dim(d, max(len(shape), 1)) for d in dims]
         if None in norm:
             bad = next(d for d, n in zip(dims, norm) if n is None)
-            return L.dim_error(ctx, site, site.label(), bad, x) if isinstance(bad, int) else UNKNOWN
+            return dim_error(ctx, site, site.label(), bad, x) if isinstance(bad, int) else UNKNOWN
         for i in norm:
             if i < len(shape) and not is_known(shape[i]) and not isinstance(shape[i], int):
                 return Unknown("squeeze of a symbolic size")
@@ -352,9 +223,9 @@ def _unsqueeze(ctx, site, args, kwargs):
     if b is None or not _tensor(b["input"]) or b["input"].shape is None:
         return UNKNOWN
     x, dim = b["input"], b["dim"]
-    d = L.normalize_dim(dim, len(x.shape) + 1)
+    d = normalize_dim(dim, len(x.shape) + 1)
     if d is None:
-        return L.dim_error(ctx, site, site.label(), dim, x) if isinstance(dim, int) else UNKNOWN
+        return dim_error(ctx, site, site.label(), dim, x) if isinstance(dim, int) else UNKNOWN
     return Tensor(x.shape[:d] + (1,) + x.shape[d:], x.prov[:d] + (None,) + x.prov[d:])
 
 
@@ -386,10 +257,10 @@ def _reduce(ctx, site, args, kwargs):
     if dim is None:
         return Tensor(())
     dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-    norm = [L.normalize_dim(d, max(len(x.shape), 1)) for d in dims]
+    norm = [normalize_dim(d, max(len(x.shape), 1)) for d in dims]
     if None in norm:
         bad = next(d for d, n in zip(dims, norm) if n is None)
-        return L.dim_error(ctx, site, site.label(), bad, x) if isinstance(bad, int) else UNKNOWN
+        return dim_error(ctx, site, site.label(), bad, x) if isinstance(bad, int) else UNKNOWN
     shape, prov = [], []
     for i, d in enumerate(x.shape):
         if i in norm:
@@ -408,59 +279,6 @@ for _name in ("mean", "sum", "prod", "amax", "amin", "std", "var", "logsumexp", 
 
 
 # ---------------------------------------------------------------------------- combining tensors
-
-
-def broadcast(ctx, site, a: Tensor, b: Tensor, op: str):
-    sa, sb = a.shape, b.shape
-    if sa is None or sb is None:
-        return Unknown("input shape unknown")
-    n = max(len(sa), len(sb))
-    pa = (1,) * (n - len(sa)) + tuple(sa)
-    pb = (1,) * (n - len(sb)) + tuple(sb)
-    prova = (None,) * (n - len(sa)) + tuple(a.prov)
-    provb = (None,) * (n - len(sb)) + tuple(b.prov)
-    out, prov = [], []
-    for i, (x, y) in enumerate(zip(pa, pb)):
-        if x == y or y == 1:
-            out.append(x)
-            prov.append(prova[i])
-        elif x == 1:
-            out.append(y)
-            prov.append(None)
-        elif ctx.check_equal(x, y, op) == "bad" and not _maybe_one(x) and not _maybe_one(y):
-            ctx.report(
-                R.ShapeMismatch.finding(
-                    site.node, module=site.name, op=L.op_text(site, op),
-                    detail=(
-                        f"shapes {L.shape_text(sa)} and {L.shape_text(sb)} cannot be broadcast: dimension {i - n} is {x} on the left (",
-                        *_origin(prova[i]), f") and {y} on the right (", *_origin(provb[i]),
-                        "); make both branches produce the same size (matching stride/padding, or a downsample on the skip path)",
-                    ),
-                )
-            )
-            return Unknown("broadcast mismatch")
-        else:
-            out.append(x)
-            prov.append(prova[i])
-    return Tensor(tuple(out), tuple(prov))
-
-
-def _origin(o) -> tuple:
-    return tuple(o.parts) if isinstance(o, Origin) else ("the model input",)
-
-
-def _maybe_one(d: Dim) -> bool:
-    return isinstance(d, Expr)  # a symbolic size might be 1, and 1 broadcasts
-
-
-def binary(ctx, site, a, b, op: str):
-    if _tensor(a) and _tensor(b):
-        return broadcast(ctx, site, a, b, op)
-    if _tensor(a) and isinstance(b, (int, float, Expr)):
-        return a
-    if _tensor(b) and isinstance(a, (int, float, Expr)):
-        return b
-    return UNKNOWN
 
 
 def _binary_fn(name):
@@ -489,19 +307,19 @@ def _cat(ctx, site, args, kwargs, stack: bool = False):
         return Unknown("cat of tensors with unknown shapes")
     first = ts[0].shape
     rank = len(first) + (1 if stack else 0)
-    d = L.normalize_dim(dim, rank)
+    d = normalize_dim(dim, rank)
     if d is None:
-        return L.dim_error(ctx, site, site.label(), dim, ts[0]) if isinstance(dim, int) else UNKNOWN
+        return dim_error(ctx, site, site.label(), dim, ts[0]) if isinstance(dim, int) else UNKNOWN
     for k, t in enumerate(ts[1:], start=1):
         if len(t.shape) != len(first):
-            detail = f"tensor 0 has {len(first)} dimensions {L.shape_text(first)} but tensor {k} has {len(t.shape)} {L.shape_text(t.shape)}"
-            ctx.report(R.ShapeMismatch.finding(site.node, module=site.name, op=L.op_text(site), detail=detail))
+            detail = f"tensor 0 has {len(first)} dimensions {shape_text(first)} but tensor {k} has {len(t.shape)} {shape_text(t.shape)}"
+            ctx.report(R.ShapeMismatch.finding(site.node, module=site.name, op=op_text(site), detail=detail))
             return Unknown("cat mismatch")
         for i, (x, y) in enumerate(zip(first, t.shape)):
             if (stack or i != d) and ctx.check_equal(x, y, site.label()) == "bad":
                 what = "stacked tensors must have equal shapes" if stack else f"sizes must match except in dimension {d}"
-                detail = f"{what}, but tensor 0 is {L.shape_text(first)} and tensor {k} is {L.shape_text(t.shape)} (dimension {i})"
-                ctx.report(R.ShapeMismatch.finding(site.node, module=site.name, op=L.op_text(site), detail=detail))
+                detail = f"{what}, but tensor 0 is {shape_text(first)} and tensor {k} is {shape_text(t.shape)} (dimension {i})"
+                ctx.report(R.ShapeMismatch.finding(site.node, module=site.name, op=op_text(site), detail=detail))
                 return Unknown("cat mismatch")
     if stack:
         shape = first[:d] + (len(ts),) + first[d:]
@@ -529,7 +347,7 @@ def _matmul(ctx, site, args, kwargs):
     k1 = a[-1]
     k2 = b[-2] if len(b) >= 2 else b[0]
     if ctx.check_equal(k1, k2, site.label()) == "bad":
-        ctx.report(R.ShapeMismatch.finding(site.node, module=site.name, op=L.op_text(site), detail=f"cannot multiply {L.shape_text(a)} by {L.shape_text(b)}: {k1} != {k2}"))
+        ctx.report(R.ShapeMismatch.finding(site.node, module=site.name, op=op_text(site), detail=f"cannot multiply {shape_text(a)} by {shape_text(b)}: {k1} != {k2}"))
         return Unknown("matmul mismatch")
     if len(a) == 2 and len(b) == 2:
         return Tensor((a[0], b[1]))
@@ -562,7 +380,7 @@ def _fpool(n: int, kind: str):
         b = bind(list(args), dict(kwargs), names, defaults)
         if b is None or not _tensor(b["input"]):
             return UNKNOWN
-        out = L.pool_forward_core(
+        out = pool_core(
             ctx, site, b["input"], n, b["kernel_size"], b["stride"], b["padding"], b.get("dilation", 1),
             b["ceil_mode"], f"{kind}_pool{n}d",
         )
@@ -578,7 +396,7 @@ def _fadaptive(n: int):
         b = bind(list(args), dict(kwargs), ["input", "output_size", "return_indices"], {"return_indices": False})
         if b is None or not _tensor(b["input"]):
             return UNKNOWN
-        out = L.adaptive_core(ctx, site, b["input"], n, b["output_size"], f"adaptive_pool{n}d")
+        out = adaptive_core(ctx, site, b["input"], n, b["output_size"], f"adaptive_pool{n}d")
         if b["return_indices"] is True and isinstance(out, Tensor):
             return (out, Tensor(out.shape))
         return out
@@ -604,7 +422,7 @@ def _interpolate(ctx, site, args, kwargs):
     )
     if b is None or not _tensor(b["input"]):
         return UNKNOWN
-    return L.upsample_core(ctx, site, b["input"], b["size"], b["scale_factor"])
+    return upsample_core(ctx, site, b["input"], b["size"], b["scale_factor"])
 
 
 FUNCTIONAL["interpolate"] = _interpolate
@@ -615,7 +433,7 @@ def _fpad(ctx, site, args, kwargs):
     b = bind(list(args), dict(kwargs), ["input", "pad", "mode", "value"], {"mode": "constant", "value": None})
     if b is None or not _tensor(b["input"]):
         return UNKNOWN
-    return L.pad_core(ctx, site, b["input"], b["pad"])
+    return pad_core(ctx, site, b["input"], b["pad"])
 
 
 FUNCTIONAL["pad"] = _fpad
@@ -642,7 +460,7 @@ def index_tensor(ctx, x: Tensor, key, node=None):
     used = sum(1 for k in keys if k is not None and k is not Ellipsis)
     if used > len(shape):
         if node is not None:
-            ctx.report(R.DimOutOfRange.finding(node, op="indexing", dim=f"{used} indices", rank=len(shape), shape=L.shape_text(shape)))
+            ctx.report(R.DimOutOfRange.finding(node, op="indexing", dim=f"{used} indices", rank=len(shape), shape=shape_text(shape)))
         return Unknown("too many indices")
     if Ellipsis in keys:
         i = keys.index(Ellipsis)
@@ -661,7 +479,7 @@ def index_tensor(ctx, x: Tensor, key, node=None):
         if isinstance(k, int):
             if is_known(size) and not -size <= k < size:
                 if node is not None:
-                    ctx.report(R.DimOutOfRange.finding(node, op="indexing", dim=f"index {k}", rank=len(shape), shape=L.shape_text(shape)))
+                    ctx.report(R.DimOutOfRange.finding(node, op="indexing", dim=f"index {k}", rank=len(shape), shape=shape_text(shape)))
                 return Unknown("index out of range")
             continue
         if isinstance(k, slice):
@@ -719,7 +537,7 @@ for _name in ("argmax", "argmin"):
 
 def _expand(ctx, site, args, kwargs):
     x = args[0]
-    sizes = _sizes_from(args[1:]) if len(args) > 1 else list(kwargs.get("size", ()))
+    sizes = sizes_from(args[1:]) if len(args) > 1 else list(kwargs.get("size", ()))
     if not _tensor(x) or x.shape is None or not sizes or len(sizes) < len(x.shape):
         return UNKNOWN
     if not all(is_known(s) or isinstance(s, Expr) for s in sizes):
@@ -746,7 +564,7 @@ def _expand_as(ctx, site, args, kwargs):
 
 def _repeat(ctx, site, args, kwargs):
     x = args[0]
-    sizes = _sizes_from(args[1:])
+    sizes = sizes_from(args[1:])
     if not _tensor(x) or x.shape is None or len(sizes) < len(x.shape):
         return UNKNOWN
     if not all(is_known(s) for s in sizes):
@@ -765,7 +583,7 @@ for _name in ("zeros_like", "ones_like", "rand_like", "randn_like", "full_like",
 
 def _create(ctx, site, args, kwargs):
     """torch.zeros(2, 3), torch.ones((n, c)), torch.randn(size=...): a new tensor of those sizes."""
-    sizes = _sizes_from(args) if args else list(kwargs.get("size", ()) or ())
+    sizes = sizes_from(args) if args else list(kwargs.get("size", ()) or ())
     if not all((is_known(d) and d >= 0) or (isinstance(d, Expr) and not d.is_opaque()) for d in sizes):
         return UNKNOWN
     return Tensor(tuple(sizes))
@@ -789,9 +607,9 @@ def _chunk(ctx, site, args, kwargs):
     x, chunks, dim = b["input"], b["chunks"], b["dim"]
     if not is_known(chunks) or chunks < 1 or not isinstance(dim, int) or isinstance(dim, bool):
         return UNKNOWN
-    d = L.normalize_dim(dim, max(len(x.shape), 1))
+    d = normalize_dim(dim, max(len(x.shape), 1))
     if d is None:
-        return L.dim_error(ctx, site, site.label(), dim, x)
+        return dim_error(ctx, site, site.label(), dim, x)
     n = x.shape[d]
     if not is_known(n):
         return UNKNOWN

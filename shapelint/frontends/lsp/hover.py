@@ -8,66 +8,24 @@ the hover never contradicts the shapes next to it.
 
 from __future__ import annotations
 
-import math
 from typing import List, Optional, Tuple
 
-from ...core.symbolic import shape_text
+from ...core.symbolic import Expr, shape_text
+from ...torch.kernels import AXES, Formula, conv_size, conv_transpose_size, flattened_size, ntuple, pool_size
+from ...torch.modules import LAYERS
 from .snapshot import Diag, LayerSite
 
 MAX_CALLS_SHOWN = 4
-AXES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
-
-
-def _tuple(v, n: int):
-    if isinstance(v, bool):
-        return None
-    if isinstance(v, int):
-        return (v,) * n
-    if isinstance(v, (list, tuple)) and len(v) == n and all(isinstance(x, int) and not isinstance(x, bool) for x in v):
-        return tuple(v)
-    return None
-
-
-def _spatial_dims(kind: str) -> int:
-    for n in (1, 2, 3):
-        if kind.endswith(f"{n}d"):
-            return n
-    return 0
 
 
 def _is_int(v) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def _conv_line(L, k, s, p, d) -> tuple:
-    """torch.nn.Conv*d: out = floor((L + 2p - d(k-1) - 1) / s + 1)."""
-    if d == 1:
-        text = f"({L} + 2*{p} - {k}) // {s} + 1"
-    else:
-        text = f"({L} + 2*{p} - {d}*({k}-1) - 1) // {s} + 1"
-    value = (L + 2 * p - d * (k - 1) - 1) // s + 1 if _is_int(L) else None
-    return text, value
-
-
-def _pool_line(L, k, s, p, d, ceil_mode) -> tuple:
-    if not ceil_mode:
-        return _conv_line(L, k, s, p, d)
-    inner = f"{L} + 2*{p} - {k}" if d == 1 else f"{L} + 2*{p} - {d}*({k}-1) - 1"
-    text = f"ceil(({inner}) / {s}) + 1"
-    if not _is_int(L):
-        return text, None
-    value = math.ceil((L + 2 * p - d * (k - 1) - 1) / s) + 1
-    if (value - 1) * s >= L + p:  # torch drops a last window that starts in the right padding
-        text += " - 1 (the last window would start in the padding)"
-        value -= 1
-    return text, value
-
-
-def _convT_line(L, k, s, p, d, op) -> tuple:
-    """torch.nn.ConvTranspose*d: out = (L - 1)s - 2p + d(k-1) + output_padding + 1."""
-    text = f"({L} - 1)*{s} - 2*{p} + {d}*({k}-1) + {op} + 1"
-    value = (L - 1) * s - 2 * p + d * (k - 1) + op + 1 if _is_int(L) else None
-    return text, value
+def _line(formula, L, *args) -> Tuple[str, Optional[int]]:
+    """(text, value) of one of the engine's own formulas; the value only for a known size."""
+    f: Formula = formula(L if _is_int(L) else Expr.symbol(str(L)), *args)
+    return f.text, (f.value if _is_int(L) else None)
 
 
 def _checked(axis: str, text: str, value, out) -> Optional[str]:
@@ -90,35 +48,35 @@ def arithmetic(op: str, params: Optional[dict], inp: Optional[list], out: Option
 
 
 def _arithmetic(op: str, p: dict, inp: list, out: list) -> List[str]:
-    n = _spatial_dims(op)
+    n = LAYERS[op].dims if op in LAYERS else 0
     lines: List[str] = []
     if op.startswith(("Conv", "ConvTranspose")) and n and len(inp) == len(out) and len(inp) in (n + 1, n + 2):
         ci = len(inp) - n - 1
         lines.append(f"channels: {inp[ci]} in -> out_channels={p.get('out_channels')}")
-        k, s, d = _tuple(p.get("kernel_size"), n), _tuple(p.get("stride", 1), n), _tuple(p.get("dilation", 1), n)
+        k, s, d = ntuple(p.get("kernel_size"), n), ntuple(p.get("stride", 1), n), ntuple(p.get("dilation", 1), n)
         padding = p.get("padding", 0)
         for i in range(n):
             L, o = inp[ci + 1 + i], out[ci + 1 + i]
             axis = AXES[n][i]
             if op.startswith("ConvTranspose"):
-                pad, opad = _tuple(padding, n), _tuple(p.get("output_padding", 0), n)
+                pad, opad = ntuple(padding, n), ntuple(p.get("output_padding", 0), n)
                 if k and s and d and pad and opad:
-                    line = _checked(axis, *_convT_line(L, k[i], s[i], pad[i], d[i], opad[i]), o)
+                    line = _checked(axis, *_line(conv_transpose_size, L, k[i], s[i], pad[i], d[i], opad[i]), o)
                     lines += [line] if line else []
             elif padding == "same":
                 lines.append(f"{axis}: padding='same' keeps {L} = {o}")
             else:
-                pad = (0,) * n if padding == "valid" else _tuple(padding, n)
+                pad = (0,) * n if padding == "valid" else ntuple(padding, n)
                 if k and s and d and pad:
-                    line = _checked(axis, *_conv_line(L, k[i], s[i], pad[i], d[i]), o)
+                    line = _checked(axis, *_line(conv_size, L, k[i], s[i], pad[i], d[i]), o)
                     lines += [line] if line else []
         return lines
     if op.startswith(("MaxPool", "AvgPool")) and n and len(inp) == len(out):
-        k = _tuple(p.get("kernel_size"), n)
+        k = ntuple(p.get("kernel_size"), n)
         stride = p.get("stride")
-        s = _tuple(stride if stride not in (None, (), []) else p.get("kernel_size"), n)
-        pad = _tuple(p.get("padding", 0), n)
-        d = _tuple(p.get("dilation", 1), n) if op.startswith("MaxPool") else (1,) * n
+        s = ntuple(stride if stride not in (None, (), []) else p.get("kernel_size"), n)
+        pad = ntuple(p.get("padding", 0), n)
+        d = ntuple(p.get("dilation", 1), n) if op.startswith("MaxPool") else (1,) * n
         ceil_mode = p.get("ceil_mode", False) is True
         if not (k and s and pad and d):
             return []
@@ -126,7 +84,7 @@ def _arithmetic(op: str, p: dict, inp: list, out: list) -> List[str]:
             lines.append(f"stride defaults to kernel_size={p.get('kernel_size')}")
         first = len(inp) - n
         for i in range(n):
-            line = _checked(AXES[n][i], *_pool_line(inp[first + i], k[i], s[i], pad[i], d[i], ceil_mode), out[first + i])
+            line = _checked(AXES[n][i], *_line(pool_size, inp[first + i], k[i], s[i], pad[i], d[i], ceil_mode), out[first + i])
             lines += [line] if line else []
         return lines
     if op == "Linear" and inp and out:
@@ -138,8 +96,10 @@ def _arithmetic(op: str, p: dict, inp: list, out: list) -> List[str]:
         if _is_int(start) and _is_int(end):
             a, b = start % len(inp), end % len(inp)
             dims = inp[a: b + 1]
-            if all(_is_int(x) for x in dims) and a < len(out) and out[a] == math.prod(dims):
-                return [f"dims {a}..{b}: {' * '.join(str(x) for x in dims)} = {out[a]}"]
+            if all(_is_int(x) for x in dims) and a < len(out):
+                f = flattened_size(dims)
+                if out[a] == f.value:
+                    return [f"dims {a}..{b}: {f.text} = {out[a]}"]
         return []
     if op.startswith(("BatchNorm", "InstanceNorm")) and len(inp) >= 2:
         return [f"channels: {inp[1]} (num_features={p.get('num_features')})"]
