@@ -18,7 +18,10 @@ from ..torch import functions as T
 from ..torch import modules as L
 from ..torch.kernels import binary
 from ..torch.spec import REQUIRED, Site
+from .context import ExplainRecorder, FindingSink, ShapeContext, Sizes
 from .extract import ClassInfo, canonical, dotted, import_bindings
+from .locate import PositionUnits
+from .siblings import SiblingLoader
 from ..core.symbolic import Expr, floordiv, is_known
 from ..core.values import (
     UNKNOWN,
@@ -103,39 +106,43 @@ BUILTIN_NAMES = {
 
 
 class Interpreter:
-    def __init__(self, ctx, globals_: dict):
-        self.ctx = ctx  # analysis.ModelRun: findings, constraints, explain table
+    """Python semantics over libcst nodes; torch calls are answered by the torch tables.
+
+    The contexts are given at construction: `findings` (where findings go), `sizes`
+    (assumptions about the input's sizes), `explain` (the table recorder), `units`
+    (position bookkeeping) and `siblings` (classes imported from the user's package).
+    """
+
+    def __init__(self, globals_: dict, *, findings: FindingSink, sizes: Sizes, explain: ExplainRecorder,
+                 units: PositionUnits, siblings: SiblingLoader):
         self.globals = globals_
+        self.findings = findings
+        self.explain = explain
+        self.units = units
+        self.siblings = siblings
+        self.ctx = ShapeContext(findings, sizes)  # what torch's shape rules see
         self.depth = 0
         self.steps = 0
         self.write_log: Optional[list] = None
-        self.siblings = None  # siblings.SiblingLoader: classes imported from the user's package
-        # Positions are costly, so they are computed per "unit" (a top-level statement or a
-        # method of a top-level class): each node we may report is mapped to its unit.
-        self.unit = None
-        self.node_unit: Dict[int, Any] = {}
-        self.unit_of_def: Dict[int, Any] = {}
 
     def exec_module(self, module: cst.Module, globals_: dict, main: bool = False) -> None:
         """Run a module's top level: imports bind names, defs define, the rest is evaluated."""
         frame = Frame(globals_)
         frame.locals = globals_
-        if main:  # functions whose body statements are position units
-            for stmt in module.body:
-                if isinstance(stmt, cst.FunctionDef) and isinstance(stmt.body, cst.IndentedBlock):
-                    self.unit_of_def[id(stmt)] = stmt
-                elif isinstance(stmt, cst.ClassDef) and isinstance(stmt.body, cst.IndentedBlock):
-                    for member in stmt.body.body:
-                        if isinstance(member, cst.FunctionDef) and isinstance(member.body, cst.IndentedBlock):
-                            self.unit_of_def[id(member)] = member
-        outer = self.unit
+        if main:
+            self.units.mark_functions(module)
+        outer = self.units.current
         for stmt in module.body:
-            self.unit = stmt if main else None
+            self.units.current = stmt if main else None
             try:
                 self.exec_stmt(stmt, frame)
             except (ReturnSignal, RaiseSignal, TooComplex, BreakSignal, ContinueSignal):
                 pass
-        self.unit = outer
+        self.units.current = outer
+
+    def run_model(self, root: ModuleValue, args: list, node):
+        """A model's forward on its inputs (the model itself gets no row of its own table)."""
+        return self._call_module(root, args, {}, node, args[0])
 
     # ------------------------------------------------------------------ statements
     def exec_block(self, stmts, frame: Frame) -> None:
@@ -189,7 +196,7 @@ class Interpreter:
             if small.value is not None:
                 self.assign(small.target, self.eval(small.value, frame), frame)
         elif isinstance(small, cst.AugAssign):
-            self.node_unit[id(small)] = self.unit
+            self.units.note(small)
             current = self.eval(small.target, frame)
             rhs = self.eval(small.value, frame)
             op = type(small.operator).__name__.replace("Assign", "")
@@ -203,8 +210,8 @@ class Interpreter:
                 self.assign(small.target, self.binop(op, current, rhs, small), frame)
         elif isinstance(small, cst.Return):
             value = self.eval(small.value, frame) if small.value is not None else None
-            if getattr(self.ctx, "assignments", None) is not None:
-                self.ctx.record_value(small, "return", value)
+            if self.explain.recording:
+                self.explain.record_value(small, "return", value)
             raise ReturnSignal(value)
         elif isinstance(small, cst.Raise):
             raise RaiseSignal()
@@ -215,9 +222,8 @@ class Interpreter:
         elif isinstance(small, (cst.Import, cst.ImportFrom)):
             for name, ref in import_bindings(small).items():
                 self.bind(frame, name, ref)
-            if self.siblings is not None:
-                for name, value in self.siblings.bindings(small, frame.globals.get("__file__"), self).items():
-                    self.bind(frame, name, value)
+            for name, value in self.siblings.bindings(small, frame.globals.get("__file__"), self).items():
+                self.bind(frame, name, value)
         elif isinstance(small, cst.Del):
             t = small.target
             if isinstance(t, cst.Name):
@@ -227,8 +233,8 @@ class Interpreter:
     def assign(self, target, value, frame: Frame) -> None:
         if isinstance(target, cst.Name):
             self.bind(frame, target.value, value)
-            if getattr(self.ctx, "assignments", None) is not None:  # only when explaining (editor hints)
-                self.ctx.record_value(target, target.value, value)
+            if self.explain.recording:  # only when explaining (editor hints)
+                self.explain.record_value(target, target.value, value)
         elif isinstance(target, (cst.Tuple, cst.List)):
             elems = target.elements
             star = [i for i, e in enumerate(elems) if isinstance(e, cst.StarredElement)]
@@ -324,12 +330,12 @@ class Interpreter:
         base_locals = dict(frame.locals)
         results = []
         outer_log = self.write_log
-        rows_start = len(self.ctx.layers)
+        rows_start = self.explain.mark()
         branch_rows = []
         for run in (run_a, run_b):
             frame.locals = {k: (list(v) if isinstance(v, list) else v) for k, v in base_locals.items()}
             self.write_log = []
-            sink = self.ctx.push_sink()
+            self.findings.open_branch()
             outcome, ret = "fall", None
             try:
                 run(frame)
@@ -339,16 +345,15 @@ class Interpreter:
                 outcome = "raise"
             except (BreakSignal, ContinueSignal):
                 outcome = "jump"
-            self.ctx.pop_sink()
-            branch_rows.append(self.ctx.layers[rows_start:])
-            del self.ctx.layers[rows_start:]
+            sink = self.findings.close_branch()
+            branch_rows.append(self.explain.take_since(rows_start))
             writes = self.write_log
             final = {(id(o), n): (o, o.children.get(n, _ABSENT), o.attrs.get(n, _ABSENT)) for o, n, _c, _a in writes}
             for o, n, c, a in reversed(writes):  # undo, so the other path starts clean
                 _restore(o, n, c, a)
             results.append((outcome, ret, frame.locals, final, sink))
         self.write_log = outer_log
-        self.ctx.merge_branch_rows(*branch_rows)
+        self.explain.merge_branch_rows(*branch_rows)
         live = [r for r in results if r[0] != "raise"]
         if not live:
             frame.locals = base_locals
@@ -357,10 +362,10 @@ class Interpreter:
             live = [r for r in live if r[0] != "jump"] or live
         # findings: those of a single live path, or those every live path has
         if len(live) == 1:
-            self.ctx.extend(live[0][4])
+            self.findings.extend(live[0][4])
         else:
             keys_b = {f.code + str(id(f.node)) for f in live[1][4]}
-            self.ctx.extend([f for f in live[0][4] if f.code + str(id(f.node)) in keys_b])
+            self.findings.extend([f for f in live[0][4] if f.code + str(id(f.node)) in keys_b])
         # attribute writes
         all_keys = {}
         for r in live:
@@ -383,7 +388,7 @@ class Interpreter:
             vals = [r[1] for r in returning]
             raise ReturnSignal(vals[0] if all(_same_value(v, vals[0]) for v in vals) else Unknown("paths return different values"))
         if returning and not frame.alt_returns:
-            self.ctx.conditional += 1  # the rest of this function runs on one path only
+            self.explain.conditional += 1  # the rest of this function runs on one path only
         frame.alt_returns.extend(r[1] for r in returning)
         merged = dict(falling[0][2])
         for r in falling[1:]:
@@ -427,7 +432,7 @@ class Interpreter:
         for n in names:
             if n in frame.locals and n != "self":
                 frame.locals[n] = Unknown("changed in a loop shapelint cannot unroll")
-        self.ctx.lost(body, "a loop whose iterations are not known statically")
+        self.explain.lost(body, "a loop whose iterations are not known statically")
 
     def iterate(self, v) -> Optional[list]:
         if isinstance(v, (list, tuple, str)):
@@ -564,7 +569,7 @@ class Interpreter:
         return out
 
     def eval_Subscript(self, node, frame):
-        self.node_unit[id(node)] = self.unit
+        self.units.note(node)
         obj = self.eval(node.value, frame)
         if len(node.slice) != 1:
             keys = []
@@ -622,7 +627,7 @@ class Interpreter:
         return Unknown("index")
 
     def eval_BinaryOperation(self, node, frame):
-        self.node_unit[id(node)] = self.unit
+        self.units.note(node)
         left = self.eval(node.left, frame)
         right = self.eval(node.right, frame)
         return self.binop(type(node.operator).__name__, left, right, node)
@@ -855,9 +860,9 @@ class Interpreter:
             if name in c.class_attrs:
                 if name not in c.attr_values:
                     c.attr_values[name] = Unknown("class attribute being evaluated")
-                    outer_unit, self.unit = self.unit, None
+                    outer_unit, self.units.current = self.units.current, None
                     c.attr_values[name] = self.eval(c.class_attrs[name], Frame(c.globals, c))
-                    self.unit = outer_unit
+                    self.units.current = outer_unit
                 return c.attr_values[name]
         if name == "__name__":
             return info.name
@@ -880,7 +885,7 @@ class Interpreter:
 
     # ------------------------------------------------------------------ calls
     def eval_Call(self, node, frame):
-        self.node_unit[id(node)] = self.unit
+        self.units.note(node)
         fn = self.eval(node.func, frame)
         args, kwargs, ok = self.eval_args(node.args, frame)
         if not ok:
@@ -915,7 +920,7 @@ class Interpreter:
         if isinstance(fn, Unknown):
             if any(isinstance(a, Tensor) for a in args):
                 why = f": {fn.reason}" if fn.reason else ""
-                self.ctx.lost(node, f"a call shapelint does not model ({_describe_call(node)}{why})")
+                self.explain.lost(node, f"a call shapelint does not model ({_describe_call(node)}{why})")
             return Unknown("result of an unknown call", node)
         if isinstance(fn, Ref):
             return self.call_ref(fn, args, kwargs, node)
@@ -960,11 +965,11 @@ class Interpreter:
         if not self.bind_params(frame, positional, params, all_args, dict(kwargs)):
             return Unknown(f"call of `{fn.node.name.value}` with arguments that do not bind", node)
         self.depth += 1
-        outer_unit = self.unit
-        as_units = id(fn.node) in self.unit_of_def
+        outer_unit = self.units.current
+        as_units = self.units.statements_are_units(fn.node)
         try:
             for stmt in fn.node.body.body:
-                self.unit = stmt if as_units else None
+                self.units.current = stmt if as_units else None
                 self.exec_stmt(stmt, frame)
             result = None
         except ReturnSignal as r:
@@ -973,9 +978,9 @@ class Interpreter:
             result = Unknown("the function raises on this path", node)
         finally:
             self.depth -= 1
-            self.unit = outer_unit
+            self.units.current = outer_unit
             if frame.alt_returns:
-                self.ctx.conditional -= 1
+                self.explain.conditional -= 1
         for alt in frame.alt_returns:
             if not _same_value(alt, result):
                 return Unknown("paths return different values", node)
@@ -1087,23 +1092,23 @@ class Interpreter:
         if q.startswith("math."):
             return _math(q[5:], args)
         if q.startswith("torch.nn.") and q.count(".") == 2:
-            self.ctx.lost(node, f"`nn.{q.rsplit('.', 1)[1]}` has no shape rule yet")
+            self.explain.lost(node, f"`nn.{q.rsplit('.', 1)[1]}` has no shape rule yet")
             return ModuleValue(q.rsplit(".", 1)[1], node)
         if any(isinstance(a, Tensor) for a in args):
-            self.ctx.lost(node, f"a call shapelint does not model (`{q}`)")
+            self.explain.lost(node, f"a call shapelint does not model (`{q}`)")
         return Unknown(f"`{q}`", node)
 
     def apply_op(self, op, label, args, kwargs, node):
         if op is None:
             if any(isinstance(a, Tensor) for a in args):
-                self.ctx.lost(node, f"`{label}` has no shape rule yet")
+                self.explain.lost(node, f"`{label}` has no shape rule yet")
             return Unknown(f"`{label}`", node)
         if any(isinstance(a, Unknown) for a in args if not isinstance(a, (list, tuple))) and not any(isinstance(a, Tensor) for a in args):
             return Unknown(f"`{label}` of unknown values", node)
         site = Site(label, node)
         before = args[0] if args else None
         result = op(self.ctx, site, tuple(args), dict(kwargs))
-        self.ctx.record_op(label, node, before, result)
+        self.explain.record_op(label, node, before, result)
         return result
 
     def construct_layer(self, fn: Ref, args, kwargs, node, partial=False):
@@ -1120,7 +1125,7 @@ class Interpreter:
             return m
         names = [p for p, _ in spec.params]
         if len(args) > len(names) or any(k not in names for k in kwargs):
-            self.ctx.lost(node, f"arguments of `{name}` that do not match torch's signature")
+            self.explain.lost(node, f"arguments of `{name}` that do not match torch's signature")
             for p in names:
                 m.params[p] = Unknown("bad arguments")
             return m
@@ -1141,7 +1146,7 @@ class Interpreter:
             if a.keyword is not None:
                 m.param_nodes[a.keyword.value] = a.value
         for v in m.param_nodes.values():
-            self.node_unit[id(v)] = self.unit
+            self.units.note(v)
         if spec.build is not None:
             spec.build(m, self.new_layer)
         return m  # construction checks run once the model is named (analysis.check_root)
@@ -1157,9 +1162,9 @@ class Interpreter:
     # ------------------------------------------------------------------ module calls
     def call_module(self, m: ModuleValue, args, kwargs, node):
         x = args[0] if args else kwargs.get("input", kwargs.get("x"))
-        entry = self.ctx.begin_module(m, node, x)
+        entry = self.explain.begin_module(m, node, x)
         result = self._call_module(m, args, kwargs, node, x)
-        self.ctx.end_module(entry, result)
+        self.explain.end_module(entry, result)
         return result
 
     def _call_module(self, m: ModuleValue, args, kwargs, node, x):
@@ -1187,7 +1192,7 @@ class Interpreter:
             return self.sequential_forward(m, x)
         if m.kind == "Unknown":
             return Unknown("unknown module")
-        self.ctx.lost(node, f"`{m.kind}` has no shape rule yet")
+        self.explain.lost(node, f"`{m.kind}` has no shape rule yet")
         return Unknown(f"`{m.kind}`", node)
 
     def sequential_forward(self, m: ModuleValue, x):
@@ -1204,11 +1209,11 @@ class Interpreter:
             op = T.METHODS.get(name)
             label = f".{name}()"
             if op is None:
-                self.ctx.lost(node, f"tensor method `.{name}()` has no shape rule yet")
+                self.explain.lost(node, f"tensor method `.{name}()` has no shape rule yet")
                 return Unknown(label, node)
             site = Site(label, node)
             result = op(self.ctx, site, (obj,) + tuple(args), dict(kwargs))
-            self.ctx.record_op(label, node, obj, result)
+            self.explain.record_op(label, node, obj, result)
             return result
         if isinstance(obj, ModuleValue):
             return self.module_method(obj, name, args, kwargs, node)

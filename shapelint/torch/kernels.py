@@ -121,7 +121,7 @@ def check_spatial(ctx, site, axis: str, inp: Dim, out: Dim, needed: int, x, i, h
             )
             return False
     elif isinstance(out, Expr):
-        ctx.constraints.require_positive(out)
+        ctx.require_positive(out)
     return True
 
 
@@ -400,7 +400,7 @@ def reshape_prov(site, x, out):
 def fold_report(ctx, site, op, x, per_sample, given, sizes):
     new_batch = exact_div(mul(ctx.batch, per_sample), given)
     if new_batch is None:
-        b = ctx.batch_display
+        b = ctx.declared_batch
         if isinstance(b, int) and is_known(per_sample) and is_known(given) and given and (b * per_sample) % given == 0:
             new_batch = b * per_sample // given  # the declared batch: say the number torch gives
         else:

@@ -296,7 +296,7 @@ def layernorm_forward(ctx, m, x):
 def linear_forward(ctx, m, x):
     fin, fout = m.params.get("in_features"), m.params.get("out_features")
     if x.pending:
-        ctx.rank_assumed = True  # (B, in_features) is a guess: the input may have more dims
+        ctx.assume_rank()  # (B, in_features) is a guess: the input may have more dims
     shape = input_shape(
         ctx, m, x,
         lambda: ((ctx.batch, fin), (None, Origin(f"the model input (features taken from {m.label()} in_features={fin}, ", At(m.node), ")")))
@@ -373,7 +373,7 @@ def softmax_forward(ctx, m, x):
 def embedding_forward(ctx, m, x):
     dim = m.params.get("embedding_dim")
     if x.pending:
-        ctx.rank_assumed = True  # (B, T) indices is a guess
+        ctx.assume_rank()  # (B, T) indices is a guess
     shape = input_shape(ctx, m, x, lambda: ((ctx.batch, ctx.input_symbol("T")), (None, None)))
     if shape is None:
         return Unknown("input shape unknown")
