@@ -522,7 +522,7 @@ def test_position_map_equals_libcst_metadata_wrapper():
     import libcst as cst
     from libcst.metadata import MetadataWrapper, PositionProvider
 
-    from shapelint.engine.check import _position_map
+    from shapelint.engine.locate import _position_map
 
     module = cst.parse_module(FLATTEN_BUG + HINTS_MODEL.replace("import torch.nn as nn\n", ""))
     public = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
@@ -561,13 +561,13 @@ def test_sparse_positions_equal_libcst_positions_on_every_node():
 
 def test_reports_need_no_full_position_pass(monkeypatch):
     """Every node a finding or explain row points at is located by the sparse pass."""
-    import shapelint.engine.check as analysis
+    import shapelint.engine.locate as locate
     from shapelint.engine.check import check_source
 
     def full_pass(*_a, **_k):
         raise AssertionError("the full position pass ran")
 
-    monkeypatch.setattr(analysis, "_position_map", full_pass)
+    monkeypatch.setattr(locate, "_position_map", full_pass)
     for src in _all_fixture_sources():
         check_source("fixture.py", src, explain=True)
     result = check_source("net.py", FLATTEN_BUG, explain=True)
@@ -581,7 +581,7 @@ def test_positions_of_unlisted_nodes_fall_back_to_the_full_pass():
     import libcst as cst
     from libcst.metadata import MetadataWrapper, PositionProvider
 
-    from shapelint.engine.check import Locator
+    from shapelint.engine.locate import Locator
 
     module = cst.parse_module(FLATTEN_BUG)
     public = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
