@@ -168,6 +168,17 @@ class BoundMethod:
         self.name = name
 
 
+class BaseMethod:
+    """`super().__init__` or `super().forward` reaching a torch base class (nn.Sequential, ...)."""
+
+    __slots__ = ("obj", "base", "name")
+
+    def __init__(self, obj, base: str, name: str):
+        self.obj = obj
+        self.base = base  # the base's qualified name, e.g. "torch.nn.Sequential"
+        self.name = name
+
+
 class Builtin:
     __slots__ = ("name",)
 

@@ -17,8 +17,10 @@ from ..core.findings import Finding
 from ..core.results import ExplainRow, ModelReport
 from ..core.values import ClassRef, InputSlot, ModuleValue, Tensor, Unknown
 from .context import ExplainRecorder, FindingSink, LayerCall, Sizes, shape_of
-from .interpreter import Interpreter, RaiseSignal, ReturnSignal, TooComplex
+from .frame import RaiseSignal, ReturnSignal, TooComplex
+from .interpreter import Interpreter
 from .locate import PositionUnits
+from .objects import instantiate
 from .siblings import SiblingLoader
 
 
@@ -118,7 +120,7 @@ class FileChecker:
     def check_class(self, name: str, info) -> None:
         sizes, sink, recorder = self._build_contexts()
         try:
-            root = self.interpreter(sizes, sink, recorder).instantiate(info, [], {}, info.node)
+            root = instantiate(self.interpreter(sizes, sink, recorder), info, [], {}, info.node)
         except (TooComplex, ReturnSignal, RaiseSignal):
             return
         self.findings.extend(sink.findings)
