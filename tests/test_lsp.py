@@ -604,8 +604,9 @@ def test_lsp_help_and_the_lint_path_stays_free_of_pygls_and_torch(cli):
         "print(sorted(m for m in ('pygls', 'lsprotocol', 'torch') if m in sys.modules))\n"
         "from shapelint.frontends.lsp.server import create_server\n"
         "from shapelint.frontends.lsp.snapshot import build_snapshot\n"
+        "from shapelint.engine.check import Settings, lint_source\n"
         "create_server()\n"
-        f"build_snapshot('net.py', {FLATTEN_BUG!r}, {{}}, 1)\n"
+        f"build_snapshot(lint_source('net.py', {FLATTEN_BUG!r}, Settings(explain=True)), {FLATTEN_BUG!r}, 1)\n"
         "print('torch' in sys.modules)\n"
     )
     out = cli_python(probe)
@@ -623,20 +624,22 @@ def cli_python(code: str):
 
 def test_an_internal_error_keeps_the_last_good_results(monkeypatch, tmp_path):
     import shapelint.frontends.lsp.server as server_module
+    import shapelint.frontends.lsp.session as session
+    from shapelint.engine.check import Settings
 
     server = server_module.create_server()
-    monkeypatch.setattr(server_module, "find_pyproject", lambda _p: None)
+    server.settings = Settings(explain=True, isolated=True)  # no pyproject.toml of this checkout
     good = server.build(str(tmp_path / "net.py"), FLATTEN_BUG, 1, None)
     assert [d.code for d in good.diagnostics] == ["SHP002"]
 
     def broken(*_a, **_k):
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr(server_module, "build_snapshot", broken)
+    monkeypatch.setattr(session, "build_snapshot", broken)
     text = FLATTEN_BUG.replace("        x = self.pool(x)\n", "        x = self.pool(x)  # edited\n")
     snap = server.build(str(tmp_path / "net.py"), text, 2, good)
     codes = [d.code for d in snap.diagnostics]
-    assert codes == [server_module.INTERNAL_CODE, "SHP002"]
+    assert codes == [session.INTERNAL_CODE, "SHP002"]
     assert "ZeroDivisionError: a bug" in snap.diagnostics[0].message
     assert snap.diagnostics[1].range == good.diagnostics[0].range  # the defect's line did not change
 

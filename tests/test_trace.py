@@ -293,6 +293,7 @@ def test_explain_text_shows_static_and_traced_side_by_side():
 def test_disagreement_between_static_and_traced_shapes_is_a_warning():
     """The merge alone, on rows written out by hand: static (2, 5) vs torch (2, 6) at line 3."""
     from shapelint.core.results import ExplainRow, FileResult, ModelReport
+    from shapelint.engine.check import Settings
     from shapelint.frontends.trace.parent import TraceJob, _merge_layers
 
     r = FileResult("m.py", source="a\nb\n        y = self.fc(x)\n")
@@ -305,7 +306,7 @@ def test_disagreement_between_static_and_traced_shapes_is_a_warning():
         {"module": "fc", "op": "Linear", "line": 3, "out": [2, 6]},
         {"module": None, "op": "relu", "line": 3, "out": [2, 6]},
     ]}
-    (f,) = _merge_layers(r, TraceJob(r, {}, {}), traced, rep, r.source.splitlines())
+    (f,) = _merge_layers(r, TraceJob(r, Settings(isolated=True)), traced, rep, r.source.splitlines())
     assert f.code == "SHP302" and f.severity == "warning" and f.source == "trace"
     assert "(2, 6)" in f.message and "(2, 5)" in f.message and (f.line, f.column) == (3, 9)
     assert [row.traced_out for row in rep.layers] == [[2, 6], [2, 6]]  # unknown static: filled, not flagged
@@ -320,12 +321,13 @@ def test_static_error_that_torch_does_not_reproduce_is_flagged():
     """A stub answer (every model ran) against a static error at line 3: SHP305 at line 3."""
     from shapelint.core.findings import Finding
     from shapelint.core.results import FileResult
+    from shapelint.engine.check import Settings
     from shapelint.frontends.trace.parent import TraceJob, TraceOptions, apply_answer
 
     r = FileResult("m.py", source="import torch\nclass A:\n    x = 1\n")
     static = Finding("SHP001", "error", ("x",), line=3, column=5, message="c expects 8 input channels")
     r.findings = [static]
-    job = TraceJob(r, {}, {})
+    job = TraceJob(r, Settings(isolated=True))
     job.answer = {"models": [{"name": "A", "status": "ok", "input": [2, 3], "output": [2, 3], "layers": []}]}
     apply_answer(job, TraceOptions())
     (f,) = [f for f in r.findings if f.code == "SHP305"]

@@ -213,6 +213,42 @@ def split_codes(values: Iterable[str]) -> List[str]:
     return out
 
 
-def resolve_rules(cfg: Config, cli: Selection, path: str) -> Tuple[set, List[str]]:
-    """The enabled codes for a file, and the per-file-ignores that apply to it."""
-    return enabled_codes([cfg.selection, cli]), cfg.ignored_for(path)
+class ConfigCache:
+    """The configuration each file is checked with: each pyproject.toml is read once
+    (with `reload`, again whenever it changed on disk, as the editor needs)."""
+
+    def __init__(self):
+        self._by_dir: Dict[str, Optional[str]] = {}
+        self._loaded: Dict[Optional[str], Tuple[Optional[int], object]] = {}  # path -> (mtime, Config | ConfigError)
+
+    def lookup(self, path: str, config_file: Optional[str] = None, isolated: bool = False, reload: bool = False) -> Config:
+        """The Config for a file (raises ConfigError for one the user must fix)."""
+        if isolated:
+            key = None
+        elif config_file:
+            key = config_file
+        else:
+            d = os.path.abspath(path) if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
+            if reload or d not in self._by_dir:
+                self._by_dir[d] = find_pyproject(path)
+            key = self._by_dir[d]
+        stamp = _mtime(key) if reload else None
+        cached = self._loaded.get(key)
+        if cached is None or cached[0] != stamp:
+            try:
+                value: object = load_config(key)
+            except ConfigError as e:
+                value = e
+            cached = self._loaded[key] = (stamp, value)
+        if isinstance(cached[1], ConfigError):
+            raise cached[1]
+        return cached[1]
+
+
+def _mtime(path: Optional[str]) -> Optional[int]:
+    if path is None:
+        return None
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return -1

@@ -9,9 +9,10 @@ recomputes a shape or re-reads configuration.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional
 
 from .findings import Finding
+from .inputs import DeclaredInput
 
 
 @dataclass
@@ -80,6 +81,9 @@ class FileResult:
     models: List[ModelReport] = field(default_factory=list)
     internal_error: Optional[str] = None
     source: Optional[str] = None
+    inputs: Dict[str, DeclaredInput] = field(default_factory=dict)  # the input-shape resolver's answer
+    trace: bool = False  # --trace, or `trace = true` in this file's configuration
+    init_args: Dict[str, dict] = field(default_factory=dict)  # constructor kwargs for --trace
 
     def detach(self) -> None:
         """Drop libcst node references so the result crosses process boundaries cheaply."""

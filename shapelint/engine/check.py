@@ -1,22 +1,99 @@
-"""Checking one file: parse, build every model it defines, propagate shapes, collect findings.
+"""Checking one file: the seam every front end calls, and the engine behind it.
 
-This is the one entry point every front end uses (`check_source`), so the CLI, the
-explain table and any editor integration see the same findings.
+`lint_source(path, data, settings)` is the only place that applies configuration:
+the file's pyproject.toml, rule selection, per-file-ignores, `# noqa` and where each
+model's input is declared. The CLI, `--fix`, the editor server and `--trace` all call
+it (trace findings pass the same `apply_policy`), so they report the same findings.
+
+`check_source` is the engine alone: parse, build every model, propagate shapes,
+collect findings, resolve positions; no configuration.
 """
 
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
 import libcst as cst
 
 from ..core import rules as R
+from ..core.config import Config, ConfigCache, Selection, code_matches, enabled_codes
 from ..core.findings import Finding
+from ..core.noqa import filter_findings
 from ..core.results import FileResult
 from ..core.source import SourceError, decode_source, too_deep_to_parse
 from .locate import Locator, finish_model_report, wanted_nodes
-from .models import FileChecker, parse_dims  # noqa: F401  (parse_dims: the front ends' until core/inputs.py)
+from .models import FileChecker
+
+
+@dataclass
+class Settings:
+    """What a run asks for, the same for every file: the command line, or the editor's defaults."""
+
+    input_shapes: Dict[str, list] = field(default_factory=dict)  # --input-shape TARGET -> dims
+    selection: Selection = field(default_factory=Selection)  # --select / --extend-select / --ignore
+    config_file: Optional[str] = None  # --config
+    isolated: bool = False  # --isolated: no configuration file at all
+    explain: bool = False  # keep the explain tables (--explain, the editor's hints and hover)
+    show_unknown: bool = False  # --show-unknown: SHP201 where shapes become unknown
+    trace: bool = False  # --trace (a file's `trace = true` asks for it too)
+    init_args: Dict[str, dict] = field(default_factory=dict)  # --init-args, for --trace
+    reload_config: bool = False  # re-read a pyproject.toml that changed (a long-running editor)
+    config_start: Optional[str] = None  # where to look for pyproject.toml for a file without a path
+
+    def config_for(self, path: Optional[str]) -> Config:
+        """The file's configuration (raises ConfigError for one the user must fix)."""
+        return _CONFIGS.lookup(path or self.config_start or ".", self.config_file, self.isolated, self.reload_config)
+
+
+_CONFIGS = ConfigCache()  # per process: each pyproject.toml is read once
+_ENABLED: Dict[tuple, tuple] = {}
+
+
+def lint_source(path: Optional[str], data, settings: Settings) -> FileResult:
+    """Check one file's source (bytes or str) as configured. Never raises for bad input;
+    raises ConfigError when the file's configuration cannot be used."""
+    config = settings.config_for(path)
+    trace = settings.trace or config.trace
+    explain = settings.explain or settings.show_unknown or trace  # the trace compares with the table
+    result = check_source(path, data, settings.input_shapes, explain=explain, config_shapes=config.input_shapes)
+    result.trace = trace
+    result.init_args = {**config.init_args, **settings.init_args}
+    if settings.show_unknown:
+        result.findings.extend(_unknown_notes(result))
+    result.findings = apply_policy(path, result.source, result.findings, config, settings)
+    return result
+
+
+def apply_policy(path: Optional[str], source: Optional[str], findings: List[Finding], config: Config,
+                 settings: Settings) -> List[Finding]:
+    """The findings this file reports: enabled rules, minus per-file-ignores, minus `# noqa`."""
+    enabled = _enabled(config, settings.selection)
+    ignored = config.ignored_for(path) if (config.per_file_ignores and path) else []
+    kept = [f for f in findings if f.code in enabled and not (ignored and code_matches(f.code, ignored))]
+    return filter_findings(source, kept)
+
+
+def _enabled(config: Config, selection: Selection) -> set:
+    key = (id(config), id(selection))
+    cached = _ENABLED.get(key)
+    if cached is None or cached[0] is not config or cached[1] is not selection:
+        cached = _ENABLED[key] = (config, selection, enabled_codes([config.selection, selection]))
+    return cached[2]
+
+
+def _unknown_notes(r: FileResult) -> List[Finding]:
+    """SHP201 (--show-unknown): once per model, where its static coverage ends."""
+    notes = []
+    for m in r.models:
+        for line, why in m.lost[:1]:
+            f = R.TrackingLost.finding(None, reason=f"{m.name}: {why}")
+            f.path = r.path
+            f.resolve(lambda n: None)
+            f.line = f.end_line = max(line, 1)
+            notes.append(f)
+    return notes
 
 MODEL_HINTS = ("torch", "nn.")
 
@@ -80,6 +157,7 @@ def check_source(
     except RecursionError:
         checker.note_internal("the code is nested too deeply to analyse")
     result.models = checker.models
+    result.inputs = checker.inputs
     findings = _dedupe(checker.findings)
     need_positions = bool(findings) or explain
     wanted = wanted_nodes(findings, result.models if explain else [])

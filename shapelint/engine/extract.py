@@ -7,15 +7,11 @@ path it would refer to), so `nn.Conv2d`, `torch.nn.Conv2d` and `C` (from
 
 from __future__ import annotations
 
-import re
 from typing import Dict, List, Optional
 
 import libcst as cst
 
 from ..core.values import ClassRef, Ref
-
-_INPUT_COMMENT = re.compile(r"shapelint:\s*input\s*=\s*\(([^)]*)\)")
-
 
 def dotted(node) -> Optional[str]:
     if isinstance(node, cst.Name):
@@ -119,20 +115,10 @@ class ClassInfo:
                 return c, c.methods[name]
         return None, None
 
-    def declared_input(self) -> Optional[List[str]]:
-        """The dims of a `# shapelint: input=(B, 3, 32, 32)` comment on the class line."""
+    def shapelint_comment(self) -> Optional[str]:
+        """The `# shapelint: ...` comment of the class line (or a comment line above it)."""
         body = self.node.body
-        comment = None
         if isinstance(body, cst.IndentedBlock) and body.header.comment is not None:
-            comment = body.header.comment.value
-        if comment is None:
-            for line in self.node.leading_lines:
-                if line.comment is not None and "shapelint:" in line.comment.value:
-                    comment = line.comment.value
-        if comment is None:
-            return None
-        m = _INPUT_COMMENT.search(comment)
-        if not m:
-            return None
-        return [p.strip() for p in m.group(1).split(",") if p.strip()]
-
+            return body.header.comment.value
+        above = [ln.comment.value for ln in self.node.leading_lines if ln.comment is not None and "shapelint:" in ln.comment.value]
+        return above[-1] if above else None  # the one nearest the class line

@@ -8,12 +8,13 @@ then run on its declared input (or a symbolic one) with fresh contexts.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional
 
 import libcst as cst
 
 from ..core import rules as R
 from ..core.findings import Finding
+from ..core.inputs import DeclaredInput, comment_dims, resolve_inputs
 from ..core.results import ExplainRow, ModelReport
 from ..core.values import ClassRef, InputSlot, ModuleValue, Tensor, Unknown
 from .context import ExplainRecorder, FindingSink, LayerCall, Sizes, shape_of
@@ -22,22 +23,6 @@ from .interpreter import Interpreter
 from .locate import PositionUnits
 from .objects import instantiate
 from .siblings import SiblingLoader
-
-
-def parse_dims(text_dims: Sequence) -> Optional[list]:
-    out = []
-    for d in text_dims:
-        if isinstance(d, int) and not isinstance(d, bool):
-            out.append(d)
-            continue
-        s = str(d).strip()
-        if s.lstrip("-").isdigit():
-            out.append(int(s))
-        elif s.isidentifier():
-            out.append(s)
-        else:
-            return None
-    return out
 
 
 def name_modules(root: ModuleValue) -> List[ModuleValue]:
@@ -72,7 +57,11 @@ def _required_init_args(root: ModuleValue) -> List[str]:
 
 
 class FileChecker:
-    """Every model of one parsed file."""
+    """Every model of one parsed file.
+
+    Inputs: `input_shapes` (the command line) beats a class-line comment, which beats
+    `config_shapes` (pyproject.toml); `inputs` is the resolver's answer for every target.
+    """
 
     def __init__(self, path, module: cst.Module, input_shapes: Dict[str, list], config_shapes: Dict[str, list], explain=False):
         self.explain = explain  # explain tables cost time: only record them when asked for
@@ -80,6 +69,7 @@ class FileChecker:
         self.module = module
         self.input_shapes = input_shapes
         self.config_shapes = config_shapes
+        self.inputs: Dict[str, DeclaredInput] = resolve_inputs(input_shapes, {}, config_shapes)
         self.findings: List[Finding] = []
         self.models: List[ModelReport] = []
         # `__name__` is not "__main__": the `if __name__ == "__main__":` block is skipped
@@ -102,20 +92,18 @@ class FileChecker:
         sizes, sink, recorder = self._build_contexts()
         self.interpreter(sizes, sink, recorder).exec_module(self.module, self.globals, main=True)
         self.findings.extend(sink.findings)
+        comments = {}
+        for name, value in self.globals.items():
+            if isinstance(value, ClassRef):
+                dims = comment_dims(value.info.shapelint_comment())
+                if dims is not None:
+                    comments[name] = dims
+        self.inputs = resolve_inputs(self.input_shapes, comments, self.config_shapes)
         for name, value in list(self.globals.items()):
             if isinstance(value, ClassRef) and value.info.is_module():
                 self.check_class(name, value.info)
             elif isinstance(value, ModuleValue) and (value.cls is None or name in self.input_shapes):
-                self.check_root(name, "variable", value, value.node, None)
-
-    def declared_input(self, name: str, comment_dims) -> Optional[list]:
-        if name in self.input_shapes:
-            return parse_dims(self.input_shapes[name])
-        if comment_dims:
-            return parse_dims(comment_dims)
-        if name in self.config_shapes:
-            return parse_dims(self.config_shapes[name])
-        return None
+                self.check_root(name, "variable", value, value.node)
 
     def check_class(self, name: str, info) -> None:
         sizes, sink, recorder = self._build_contexts()
@@ -124,11 +112,11 @@ class FileChecker:
         except (TooComplex, ReturnSignal, RaiseSignal):
             return
         self.findings.extend(sink.findings)
-        self.check_root(name, "class", root, info.node, info.declared_input())
+        self.check_root(name, "class", root, info.node)
 
-    def check_root(self, name, kind, root: ModuleValue, node, comment_dims) -> None:
+    def check_root(self, name, kind, root: ModuleValue, node) -> None:
         tree = name_modules(root)
-        declared = self.declared_input(name, comment_dims)
+        declared = self.inputs[name].dims if name in self.inputs else None
         sizes = Sizes(declared[0] if declared else None)
         sink = FindingSink(sizes)
         recorder = ExplainRecorder(sizes, recording=self.explain)

@@ -9,16 +9,18 @@ from __future__ import annotations
 import os
 import stat
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Tuple
 
 import click
 
 from . import report
-from ..engine.check import FileResult, check_source, parse_dims
-from ..core.config import Config, ConfigError, Selection, check_selectors, enabled_codes, find_pyproject, load_config, split_codes
+from ..core.config import ConfigError, Selection, check_selectors, split_codes
 from ..core.discovery import iter_python_files
 from ..core.findings import Finding
+from ..core.inputs import parse_dims
+from ..core.results import FileResult
+from ..engine.check import Settings, lint_source
 
 PARALLEL_MIN_FILES = 8
 
@@ -34,48 +36,13 @@ def parse_input_shapes(values) -> Dict[str, list]:
     return out
 
 
-# ---------------------------------------------------------------------------- configuration
-
-
 @dataclass
 class Options:
-    """Everything a worker needs to check one file (picklable)."""
+    """Everything a worker needs to check one file (picklable): the seam's settings, and --fix/--diff."""
 
-    cli_shapes: Dict[str, list] = field(default_factory=dict)
-    cli_selection: Selection = field(default_factory=Selection)
-    config_file: Optional[str] = None
-    isolated: bool = False
-    explain: bool = False
-    show_unknown: bool = False
+    settings: Settings = field(default_factory=Settings)
     fix: bool = False
     diff: bool = False
-    trace: bool = False  # --trace or `trace = true`: keep explain rows for the comparison
-
-
-_pyproject_by_dir: Dict[str, Optional[str]] = {}
-_configs: Dict[Optional[str], Config] = {}
-_enabled: Dict[Optional[str], set] = {}
-
-
-def config_for(path: str, opts: Options) -> Config:
-    if opts.isolated:
-        key = None
-    elif opts.config_file:
-        key = opts.config_file
-    else:
-        d = os.path.dirname(os.path.abspath(path))
-        if d not in _pyproject_by_dir:
-            _pyproject_by_dir[d] = find_pyproject(path)
-        key = _pyproject_by_dir[d]
-    if key not in _configs:
-        _configs[key] = load_config(key)  # raises ConfigError
-    return _configs[key]
-
-
-def enabled_for(cfg: Config, opts: Options) -> set:
-    if cfg.path not in _enabled:
-        _enabled[cfg.path] = enabled_codes([cfg.selection, opts.cli_selection])
-    return _enabled[cfg.path]
 
 
 # ---------------------------------------------------------------------------- one file
@@ -101,22 +68,6 @@ def _unreadable(path: str, detail: str) -> FileResult:
     return res
 
 
-def _keep(cfg: Config, opts: Options, path: str, source: Optional[str], findings: List[Finding]) -> List[Finding]:
-    from ..core.noqa import filter_findings
-    from ..core.config import code_matches
-
-    enabled = enabled_for(cfg, opts)
-    ignored = cfg.ignored_for(path) if cfg.per_file_ignores else []
-    kept = [f for f in findings if f.code in enabled and not (ignored and code_matches(f.code, ignored))]
-    return filter_findings(source, kept)
-
-
-def _check(path: str, data, shapes, explain: bool = False) -> FileResult:
-    """Input shapes: the command line beats a class-line comment, which beats pyproject.toml."""
-    cli_shapes, config_shapes = shapes
-    return check_source(path, data, cli_shapes, explain=explain, config_shapes=config_shapes)
-
-
 def check_file(task: Tuple[str, Optional[bytes]], opts: Options) -> FileOutcome:
     """Check (and with --fix/--diff, fix) one file; data is given for standard input."""
     path, data = task
@@ -128,16 +79,11 @@ def check_file(task: Tuple[str, Optional[bytes]], opts: Options) -> FileOutcome:
                 data = fh.read()
         except OSError as e:
             return FileOutcome(_unreadable(path, e.strerror or str(e)))
-    cfg = config_for(path, opts)
-    shapes = (opts.cli_shapes, cfg.input_shapes)
     try:
-        result = _check(path, data, shapes, explain=opts.explain or opts.show_unknown or opts.trace)
-        if opts.show_unknown:
-            _add_unknown_notes(result)
-        result.findings = _keep(cfg, opts, path, result.source, result.findings)
-        outcome = FileOutcome(result)
+        outcome = FileOutcome(lint_source(path, data, opts.settings))
+        result = outcome.result
         if (opts.fix or opts.diff) and result.source is not None and any(f.edits for f in result.findings):
-            _fix(outcome, path, data, shapes, cfg, opts, stdin=(task[1] is not None))
+            _fix(outcome, path, data, opts, stdin=(task[1] is not None))
     except Exception as e:  # a bug in shapelint: say so, keep checking other files
         res = FileResult(path)
         res.internal_error = f"{type(e).__name__}: {e}"
@@ -146,12 +92,13 @@ def check_file(task: Tuple[str, Optional[bytes]], opts: Options) -> FileOutcome:
     return outcome
 
 
-def _fix(outcome: FileOutcome, path: str, data: bytes, shapes, cfg: Config, opts: Options, stdin: bool) -> None:
+def _fix(outcome: FileOutcome, path: str, data: bytes, opts: Options, stdin: bool) -> None:
     from . import fix as fixmod
 
+    quiet = replace(opts.settings, explain=False, show_unknown=False, trace=False)  # findings are all a fix needs
+
     def check(text: str) -> List[Finding]:
-        r = _check(path, text, shapes)
-        return _keep(cfg, opts, path, text, r.findings)
+        return lint_source(path, text, quiet).findings
 
     original = outcome.result.source
     done = fixmod.fix_text(original, check, outcome.result.findings)
@@ -169,22 +116,7 @@ def _fix(outcome: FileOutcome, path: str, data: bytes, shapes, cfg: Config, opts
             outcome.error = str(e)
             return
     outcome.fixed = len(done.fixed)
-    outcome.result = _check(path, done.text, shapes, explain=opts.explain or opts.show_unknown or opts.trace)
-    if opts.show_unknown:
-        _add_unknown_notes(outcome.result)
-    outcome.result.findings = _keep(cfg, opts, path, done.text, outcome.result.findings)
-
-
-def _add_unknown_notes(r: FileResult) -> None:
-    from ..core import rules as R
-
-    for m in r.models:
-        for line, why in m.lost[:1]:  # once per model: where coverage ends
-            f = R.TrackingLost.finding(None, reason=f"{m.name}: {why}")
-            f.path = r.path
-            f.resolve(lambda n: None)
-            f.line = f.end_line = max(line, 1)
-            r.findings.append(f)
+    outcome.result = lint_source(path, done.text, opts.settings)
 
 
 def _check_one(args):
@@ -225,19 +157,7 @@ def render(fmt: str, outcomes: List[FileOutcome], findings: List[Finding], expla
         return report.explain_json(results) if fmt == "json" else report.explain_text(results).rstrip("\n")
     if statistics:
         return report.statistics(findings)
-    if fmt == "json":
-        return report.json_findings(findings)
-    if fmt == "json-lines":
-        return report.json_lines(findings)
-    if fmt == "github":
-        return report.github(findings)
-    if fmt == "sarif":
-        from .. import __version__
-
-        return report.sarif(findings, version=__version__)
-    text = report.concise(findings) if fmt == "concise" else report.text_findings(results, show_source=True)
-    fixed = sum(o.fixed for o in outcomes)
-    return (text + "\n" if text else "") + report.summary(findings, fixed)
+    return report.FORMATTERS[fmt](results, findings, sum(o.fixed for o in outcomes))
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -294,19 +214,28 @@ def lint(paths, fmt, output_file, input_shapes, explain, show_unknown, select, e
         )
     except ConfigError as e:
         raise click.UsageError(str(e)) from None
-    opts = Options(
-        cli_shapes=parse_input_shapes(input_shapes), cli_selection=cli_sel, config_file=config_file,
-        isolated=isolated, explain=explain, show_unknown=show_unknown, fix=fix, diff=diff,
+    cli_init = {}
+    if init_args:
+        from .trace.parent import parse_init_args  # never imports torch
+
+        try:
+            cli_init = parse_init_args(init_args)
+        except ValueError as e:
+            raise click.UsageError(str(e))
+    settings = Settings(
+        input_shapes=parse_input_shapes(input_shapes), selection=cli_sel, config_file=config_file, isolated=isolated,
+        explain=explain, show_unknown=show_unknown, trace=trace, init_args=cli_init,
     )
+    opts = Options(settings, fix=fix, diff=diff)
     try:
-        tasks, missing = _tasks(list(paths), stdin_filename, opts, force_exclude)
-        opts.trace = trace or any(config_for(p, opts).trace for p, _data in tasks)
+        tasks, missing = _tasks(list(paths), stdin_filename, settings, force_exclude)
         outcomes = check_all(tasks, opts, jobs)
     except ConfigError as e:
         click.echo(f"shapelint: error: {e}", err=True)
         sys.exit(2)
-    if opts.trace:
-        _run_trace([o.result for o in outcomes], opts, trace, device, real, init_args, timeout)
+    traced = [o.result for o in outcomes if o.result.trace]
+    if traced:
+        _run_trace(traced, settings, device, real, timeout)
     findings = [f for o in outcomes for f in o.result.findings]
     stdin_fixed = [o.fixed_text for o in outcomes if o.fixed_text is not None]
     if fix and paths == ("-",):
@@ -342,23 +271,11 @@ def lint(paths, fmt, output_file, input_shapes, explain, show_unknown, select, e
     sys.exit(status)
 
 
-def _run_trace(results, opts: Options, trace_flag, device, real, init_args, timeout) -> None:
+def _run_trace(results: List[FileResult], settings: Settings, device, real, timeout) -> None:
     from .trace import parent as T  # never imports torch itself; its child process does
 
     try:
-        cli_init = T.parse_init_args(init_args)
-    except ValueError as e:
-        raise click.UsageError(str(e))
-    shapes, inits, chosen = {}, {}, []
-    for r in results:
-        cfg = config_for(r.path, opts)
-        if not (trace_flag or cfg.trace):
-            continue
-        chosen.append(r)
-        shapes[r.path] = {**cfg.input_shapes, **opts.cli_shapes}
-        inits[r.path] = {**cfg.init_args, **cli_init}
-    try:
-        T.confirm(chosen, shapes, inits, T.TraceOptions(device=device, real=real, timeout=timeout))
+        T.confirm(results, settings, T.TraceOptions(device=device, real=real, timeout=timeout))
     except T.TraceUnavailable as e:
         click.echo(f"shapelint: error: {e}", err=True)
         sys.exit(2)
@@ -378,23 +295,23 @@ def _emit(text: str, output_file: Optional[str], newline: bool = True) -> None:
         click.echo(text, nl=False)
 
 
-def _tasks(paths: List[str], stdin_filename: Optional[str], opts: Options, force_exclude: bool):
+def _tasks(paths: List[str], stdin_filename: Optional[str], settings: Settings, force_exclude: bool):
     tasks: List[Tuple[str, Optional[bytes]]] = []
     if "-" in paths:
         if len(paths) > 1:
             raise click.UsageError("- (standard input) cannot be combined with other paths")
         name = stdin_filename or "-"
         data = sys.stdin.buffer.read()
-        if force_exclude and stdin_filename and config_for(name, opts).is_excluded(name):
+        if force_exclude and stdin_filename and settings.config_for(name).is_excluded(name):
             return [], []
         return [(name, data)], []
 
     def excluded(p: str) -> bool:
-        return config_for(p, opts).is_excluded(p)
+        return settings.config_for(p).is_excluded(p)
 
     files, missing = iter_python_files(paths, excluded, force_exclude)
     for f in files:
-        config_for(f, opts)  # configuration errors surface here, before any work
+        settings.config_for(f)  # configuration errors surface here, before any work
     tasks = [(f, None) for f in files]
     return tasks, missing
 

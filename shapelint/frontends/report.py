@@ -14,7 +14,6 @@ from ..core.results import FileResult
 from ..core.findings import Finding
 from ..core.symbolic import shape_text
 
-FORMATS = ["concise", "full", "text", "json", "json-lines", "github", "sarif"]
 INFORMATION_URI = "https://pypi.org/project/shapelint/"
 DOCS_PATH = "docs/rules.md"
 
@@ -211,6 +210,40 @@ def sarif(findings: List[Finding], version: str = "0") -> str:
         "runs": [{"tool": {"driver": driver}, "results": results}],
     }
     return json.dumps(doc, indent=2)
+
+
+# ------------------------------------------------------------------ the formats
+
+
+def _with_summary(text: str, findings: List[Finding], fixed: int) -> str:
+    return (text + "\n" if text else "") + summary(findings, fixed)
+
+
+def _concise(results, findings, fixed) -> str:
+    return _with_summary(concise(findings), findings, fixed)
+
+
+def _full(results, findings, fixed) -> str:
+    return _with_summary(text_findings(results, show_source=True), findings, fixed)
+
+
+def _sarif(results, findings, fixed) -> str:
+    from .. import __version__
+
+    return sarif(findings, version=__version__)
+
+
+# --format NAME -> formatter(results, findings, number of fixes applied) -> the report's text
+FORMATTERS = {
+    "concise": _concise,
+    "full": _full,
+    "text": _full,
+    "json": lambda results, findings, fixed: json_findings(findings),
+    "json-lines": lambda results, findings, fixed: json_lines(findings),
+    "github": lambda results, findings, fixed: github(findings),
+    "sarif": _sarif,
+}
+FORMATS = list(FORMATTERS)
 
 
 # ------------------------------------------------------------------ rules

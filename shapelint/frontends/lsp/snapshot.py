@@ -1,6 +1,6 @@
 """What the editor shows for one version of a document: diagnostics, shape hints, layer sites.
 
-Pure data built from `analysis.check_source(explain=True)`; no LSP library is imported
+Pure data built from `engine.check.lint_source` (with explain); no LSP library is imported
 here, so the editor features are plain functions of the text. Positions are 0-based
 lines and code-point columns (Python string indexes); `lsp.py` converts them to the
 client's units (UTF-16 by default) at the protocol boundary.
@@ -19,7 +19,6 @@ from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from ...core.results import FileResult
-from ...engine.check import check_source
 from ...core.rules import SyntaxErrorRule
 from ...core.symbolic import shape_text
 
@@ -101,10 +100,10 @@ def contains(r: Range, line: int, character: int) -> bool:
     return (r[0], r[1]) <= (line, character) <= (r[2], r[3])
 
 
-def build_snapshot(path: str, text: str, input_shapes: Dict[str, list], version: Optional[int] = None,
+def build_snapshot(result: FileResult, text: str, version: Optional[int] = None,
                    previous: Optional[Snapshot] = None) -> Snapshot:
-    """Analyse `text`; when it does not parse, keep `previous`'s results for unchanged lines."""
-    result = check_source(path, text, input_shapes, explain=True)
+    """What the editor shows for `result` (lint_source of `text`, with explain tables);
+    when the text does not parse, `previous`'s results are kept for unchanged lines."""
     lines = split_lines(text)
     diags = [_diag(f) for f in result.findings]
     syntax = [d for d in diags if d.code == SyntaxErrorRule.code]

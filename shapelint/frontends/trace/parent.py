@@ -6,10 +6,13 @@ memory cap), which answers in JSON. Here those answers become findings
 (`source: "trace"`) mapped to lines of the user's file, and a `traced_out` column in
 the explain table beside the static `out`.
 
-Inputs: the declared shape (--input-shape, the class-line comment, pyproject), with a
-symbolic batch replaced by 2; with nothing declared, the static input when it is
-concrete apart from the batch (e.g. an MLP's (B, 784)). The static table compared
-with the trace is recomputed for that same concrete input.
+Inputs: what the static check resolved (`FileResult.inputs`: --input-shape, then the
+class-line comment, then pyproject), with a symbolic batch replaced by 2; with
+nothing declared, the static input when it is concrete apart from the batch (e.g. an
+MLP's (B, 784)). The child is given these shapes; it never reads comments or
+configuration. The static table compared with the trace is recomputed for that same
+concrete input, and trace findings pass the same filter as static ones (selection,
+per-file-ignores, `# noqa`).
 """
 
 from __future__ import annotations
@@ -24,13 +27,14 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional
 
 from ...core import rules as R
+from ...core.inputs import COMMENT
 from ...core.results import ExplainRow, FileResult, ModelReport
 from ...core.symbolic import shape_text
-from ...engine.check import check_source, parse_dims
+from ...engine.check import Settings, apply_policy, lint_source
 
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MEMORY_LIMIT = 8 * 1024**3  # bytes of address space for the child (RLIMIT_AS); not with CUDA
@@ -39,7 +43,6 @@ BATCH_FOR_SYMBOL = 2
 INSTALL_HINT = "pip install 'shapelint[trace]'"
 
 _MODULE_CLASS = re.compile(r"^\s*class\s+\w+\s*\([^)]*(Module|nn\.|Sequential)", re.M)
-_CLASS_COMMENT = re.compile(r"^\s*class\s+(\w+)\b.*#\s*shapelint:\s*input\s*=\s*\(([^)]*)\)", re.M)
 
 
 class TraceUnavailable(Exception):
@@ -52,14 +55,12 @@ class TraceOptions:
     real: bool = False
     timeout: float = DEFAULT_TIMEOUT
     memory_limit: Optional[int] = DEFAULT_MEMORY_LIMIT
-    init_args: Dict[str, dict] = field(default_factory=dict)  # from the command line
 
 
 @dataclass
 class TraceJob:
     result: FileResult
-    shapes: Dict[str, list]  # declared shapes for this file (pyproject, then command line)
-    init_args: Dict[str, dict]
+    settings: Settings = field(default_factory=Settings)  # for the static re-run and the findings' filter
     inputs: Dict[str, list] = field(default_factory=dict)  # concrete input per model name
     inferred: set = field(default_factory=set)  # names whose input shapelint inferred (nothing declared)
     answer: Optional[dict] = None
@@ -87,27 +88,18 @@ def parse_init_args(values) -> Dict[str, dict]:
 # ----------------------------------------------------------------------------- inputs
 
 
-def concrete_inputs(result: FileResult, shapes: Dict[str, list], inferred: Optional[set] = None) -> Dict[str, list]:
+def concrete_inputs(result: FileResult, inferred: Optional[set] = None) -> Dict[str, list]:
     """The input each model is traced with; no entry when no concrete input is known.
 
-    Same precedence as the static engine: a shape given in pyproject or on the command
-    line, then the class-line comment, then the static engine's own input."""
-    declared: Dict[str, list] = {}
-    for m in _CLASS_COMMENT.finditer(result.source or ""):
-        dims = parse_dims([p for p in m.group(2).split(",") if p.strip()])
-        if dims:
-            declared[m.group(1)] = dims
-    for name, dims in shapes.items():
-        parsed = parse_dims(dims)
-        if parsed:
-            declared[name] = parsed
+    The static check's own answer (`result.inputs`, declared by the command line, the
+    class-line comment or pyproject), then the static engine's input for the rest."""
     out: Dict[str, list] = {}
-    for name, dims in declared.items():
-        c = _concrete(dims)
+    for name, declared in result.inputs.items():
+        c = _concrete(declared.dims)
         if c:
             out[name] = c
     for m in result.models:
-        if m.name not in declared and m.input:
+        if m.name not in result.inputs and m.input:
             c = _concrete(m.input)
             if c:
                 out[m.name] = c
@@ -149,7 +141,7 @@ def _run_child_once(jobs: List[TraceJob], options: TraceOptions) -> int:
         "real": options.real,
         "memory_limit": None if options.device == "cuda" else options.memory_limit,
         "files": [
-            {"path": os.path.abspath(j.result.path), "inputs": j.inputs, "init_args": j.init_args} for j in jobs
+            {"path": os.path.abspath(j.result.path), "inputs": j.inputs, "init_args": j.result.init_args} for j in jobs
         ],
     }
     env = dict(os.environ)
@@ -270,8 +262,7 @@ def _death(code: Optional[int], options: TraceOptions, tail: str) -> str:
 # ----------------------------------------------------------------------------- findings
 
 
-def confirm(results: List[FileResult], declared: Dict[str, Dict[str, list]], init_args: Dict[str, Dict[str, dict]],
-            options: TraceOptions) -> None:
+def confirm(results: List[FileResult], settings: Settings, options: TraceOptions) -> None:
     """Trace every file of `results` that may define a model; add findings and traced shapes."""
     jobs = []
     for r in results:
@@ -279,9 +270,8 @@ def confirm(results: List[FileResult], declared: Dict[str, Dict[str, list]], ini
             continue  # importing runs the file: only files that define a model are worth it
         if any(f.code == R.SyntaxErrorRule.code for f in r.findings):
             continue
-        shapes = declared.get(r.path, {})
-        job = TraceJob(r, shapes, init_args.get(r.path, {}))
-        job.inputs = concrete_inputs(r, shapes, job.inferred)
+        job = TraceJob(r, settings)
+        job.inputs = concrete_inputs(r, job.inferred)
         jobs.append(job)
     if not jobs:
         return
@@ -332,7 +322,8 @@ def apply_answer(job: TraceJob, options: TraceOptions) -> None:
                 f.severity = "warning"  # on an input shapelint guessed, not one the user declared
             new.append(f)
         elif status == "skipped":
-            explicit = name in job.shapes or name in job.init_args
+            declared = r.inputs.get(name)
+            explicit = (declared is not None and declared.origin != COMMENT) or name in r.init_args
             if explicit or (name not in used_as_part and m.get("kind") == "class"):
                 new.append(_finding(R.TraceSkipped, lines, m.get("line"), model=name, reason=m["skipped"]))
         report = static.get(name)
@@ -341,6 +332,7 @@ def apply_answer(job: TraceJob, options: TraceOptions) -> None:
     new.extend(_static_errors_torch_disproves(r, job, models, lines))
     for f in new:
         f.path = r.path
+    new = apply_policy(r.path, r.source, new, job.settings.config_for(r.path), job.settings)
     r.findings = sorted(r.findings + new, key=lambda f: (f.line, f.column, f.code))
 
 
@@ -384,10 +376,9 @@ def _static_for_trace(job: TraceJob) -> Dict[str, ModelReport]:
     current = {m.name: m for m in r.models}
     need = {n: d for n, d in job.inputs.items() if n in current and current[n].input != d}
     if need:
-        shapes = dict(job.shapes)
-        shapes.update(job.inputs)
+        concrete = replace(job.settings, input_shapes={**job.settings.input_shapes, **job.inputs}, explain=True)
         try:
-            again = check_source(r.path, r.source, shapes, explain=True)
+            again = lint_source(r.path, r.source, concrete)
         except Exception:  # the static run already succeeded once; be safe anyway
             return current
         for m in again.models:
