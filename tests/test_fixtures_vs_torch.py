@@ -22,6 +22,8 @@ import pytest
 from shapelint.engine.check import check_source
 from torch_oracle import declared_inputs, run_model
 
+pytestmark = pytest.mark.torch  # every test compares with real torch
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = sorted(glob.glob(os.path.join(ROOT, "fixtures", "*.py")))
 _VARIABLE = re.compile(r"^(\w+)\s*=.*#\s*oracle:\s*input\s*=\s*\(([^)]*)\)", re.M)

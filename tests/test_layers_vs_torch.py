@@ -13,14 +13,17 @@ import inspect
 import itertools
 
 import pytest
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
 
-from shapelint.engine.check import check_source
-from shapelint.torch.kernels import pool_size
-from shapelint.torch.modules import LAYERS, REQUIRED
-from shapelint.core.symbolic import Expr, substitute
+torch = pytest.importorskip("torch")
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+from shapelint.engine.check import check_source  # noqa: E402
+from shapelint.torch.kernels import pool_size  # noqa: E402
+from shapelint.torch.modules import LAYERS, REQUIRED  # noqa: E402
+from shapelint.core.symbolic import Expr, substitute  # noqa: E402
+
+pytestmark = pytest.mark.torch
 
 # name -> [(constructor arguments, input shape)], failing cases included
 GRID = {

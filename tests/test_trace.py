@@ -14,6 +14,7 @@ import time
 import pytest
 
 torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.torch
 
 from conftest import ROOT, run_cli  # noqa: E402
 from torch_oracle import declared_inputs, run_model  # noqa: E402

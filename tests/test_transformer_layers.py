@@ -12,6 +12,8 @@ import pytest
 from shapelint.engine.check import check_source
 from torch_oracle import declared_inputs, run_model
 
+pytestmark = pytest.mark.torch  # every test compares with real torch
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PATH = os.path.join(ROOT, "fixtures", "transformers.py")
 SOURCE = open(PATH).read()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..core.values import BoundMethod, FunctionRef, ModuleValue, Ref, Tensor, Unknown
 from ..torch import containers
 from ..torch import functions as ops
-from ..torch.kernels import binary
+from ..torch.kernels import binary, index_tensor
 from ..torch.modules import LAYERS
 from ..torch.spec import REQUIRED, Site
 from .frame import hashable
@@ -212,5 +212,5 @@ def tensor_operator(vm, op: str, a, b, node):
 
 
 def tensor_index(vm, x: Tensor, key, node):
-    return ops.index_tensor(vm.ctx, x, key, node)
+    return index_tensor(vm.ctx, x, key, node)
 

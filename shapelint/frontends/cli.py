@@ -236,10 +236,16 @@ def lint(paths, fmt, output_file, input_shapes, explain, show_unknown, select, e
     traced = [o.result for o in outcomes if o.result.trace]
     if traced:
         _run_trace(traced, settings, device, real, timeout)
+    sys.exit(_report(outcomes, missing, fmt, output_file, explain, statistics, fix and paths == ("-",), diff, exit_zero))
+
+
+def _report(outcomes: List[FileOutcome], missing: List[str], fmt: str, output_file, explain: bool, statistics: bool,
+            fix_stdin: bool, diff: bool, exit_zero: bool) -> int:
+    """Write the report; the exit status (CONTRACT.md: 0 no errors, 1 errors, 2 usage or internal failure)."""
     findings = [f for o in outcomes for f in o.result.findings]
-    stdin_fixed = [o.fixed_text for o in outcomes if o.fixed_text is not None]
-    if fix and paths == ("-",):
+    if fix_stdin:
         # as ruff does: the fixed source goes to stdout, the report to stderr
+        stdin_fixed = [o.fixed_text for o in outcomes if o.fixed_text is not None]
         src = stdin_fixed[0] if stdin_fixed else (outcomes[0].result.source if outcomes and outcomes[0].result.source is not None else "")
         sys.stdout.write(src)
         text = render(fmt, outcomes, findings, explain, statistics)
@@ -268,7 +274,7 @@ def lint(paths, fmt, output_file, input_shapes, explain, show_unknown, select, e
             status = 1
         elif any(f.severity == "error" for f in findings):
             status = 1
-    sys.exit(status)
+    return status
 
 
 def _run_trace(results: List[FileResult], settings: Settings, device, real, timeout) -> None:

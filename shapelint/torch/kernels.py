@@ -490,3 +490,48 @@ def binary(ctx, site, a, b, op: str):
     if isinstance(b, Tensor) and isinstance(a, (int, float, Expr)):
         return b
     return UNKNOWN
+
+
+def index_tensor(ctx, x: Tensor, key, node=None):
+    """x[0], x[:, 1:], x[..., None]: the shape after basic indexing."""
+    shape = x.shape
+    if shape is None:
+        return Unknown("indexing a tensor of unknown shape")
+    keys = list(key) if isinstance(key, tuple) else [key]
+    if any(isinstance(k, (Tensor, Unknown, list)) for k in keys):
+        return Unknown("advanced indexing")
+    used = sum(1 for k in keys if k is not None and k is not Ellipsis)
+    if used > len(shape):
+        if node is not None:
+            ctx.report(R.DimOutOfRange.finding(node, op="indexing", dim=f"{used} indices", rank=len(shape), shape=shape_text(shape)))
+        return Unknown("too many indices")
+    if Ellipsis in keys:
+        i = keys.index(Ellipsis)
+        keys = keys[:i] + [slice(None)] * (len(shape) - used) + keys[i + 1:]
+    else:
+        keys = keys + [slice(None)] * (len(shape) - used)
+    out, dim = [], 0
+    for k in keys:
+        if k is None:
+            out.append(1)
+            continue
+        size = shape[dim]
+        dim += 1
+        if isinstance(k, bool):
+            return Unknown("boolean index")
+        if isinstance(k, int):
+            if is_known(size) and not -size <= k < size:
+                if node is not None:
+                    ctx.report(R.DimOutOfRange.finding(node, op="indexing", dim=f"index {k}", rank=len(shape), shape=shape_text(shape)))
+                return Unknown("index out of range")
+            continue
+        if isinstance(k, slice):
+            if k.start is None and k.stop is None and k.step in (None, 1):
+                out.append(size)
+            elif is_known(size) and all(v is None or isinstance(v, int) for v in (k.start, k.stop, k.step)):
+                out.append(len(range(*k.indices(size))))
+            else:
+                out.append(Expr.opaque("slice"))
+            continue
+        return Unknown("index")
+    return Tensor(tuple(out))

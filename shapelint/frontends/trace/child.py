@@ -21,6 +21,10 @@ How a model runs (cheapest first, each step only when the one before cannot answ
   the failing node on small CPU tensors, so the message is torch's CPU message; meta
   does not check ConvTranspose input channels, so those layers are checked on CPU too.
   `--real` (or `--device cuda`) skips meta and runs real tensors on the device.
+
+Longer than 600 lines on purpose: it is the one module that imports torch, started as
+its own process, and reads best whole (protocol, model discovery, the three ways to
+run a model); split it along those lines when it grows further.
 """
 
 from __future__ import annotations

@@ -135,7 +135,10 @@ def run_child(jobs: List[TraceJob], options: TraceOptions) -> None:
 
 
 def _run_child_once(jobs: List[TraceJob], options: TraceOptions) -> int:
-    """Runs jobs in one child; returns how many jobs were settled (answered or failed)."""
+    """Runs jobs in one child; returns how many jobs were settled (answered or failed).
+
+    (Over 80 lines: one event loop over the child's protocol, whose timeouts and exits
+    read best in one place.)"""
     request = {
         "device": options.device,
         "real": options.real,
