@@ -147,7 +147,7 @@ def _str_list(value, path: str, key: str) -> List[str]:
     return list(value)
 
 
-def load_config(path: Optional[str], require_table: bool = False) -> Config:
+def load_config(path: Optional[str]) -> Config:
     if path is None:
         return Config()
     import tomllib

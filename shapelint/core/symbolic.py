@@ -269,10 +269,6 @@ def _format_terms(terms: Terms) -> str:
     return out or "0"
 
 
-def fmt(d: Dim) -> str:
-    return str(d)
-
-
 def shape_text(shape) -> str:
     """`(4, 3, H, W)` as every message, table and hint writes a shape; `?` when unknown."""
     if shape is None:
@@ -286,15 +282,6 @@ def to_json(d: Dim):
 
 def is_known(d) -> bool:
     return isinstance(d, int) and not isinstance(d, bool)
-
-
-def definitely_equal(a: Dim, b: Dim) -> bool:
-    return a == b
-
-
-def definitely_different(a: Dim, b: Dim) -> bool:
-    diff = add(a, mul(b, -1))
-    return isinstance(diff, int) and diff != 0
 
 
 def product(dims: Iterable[Dim]) -> Dim:

@@ -404,7 +404,6 @@ def _merge_layers(r: FileResult, job: TraceJob, m: dict, report: Optional[ModelR
         row.traced = True
     pairs = _pair_rows(static_rows, traced)
     merged = []
-    used = set()
     next_static = 0
     for t_index, t in enumerate(traced):
         s_index = pairs.get(t_index)
@@ -417,7 +416,6 @@ def _merge_layers(r: FileResult, job: TraceJob, m: dict, report: Optional[ModelR
             next_static += 1
         row = static_rows[s_index]
         row.traced_out = t["out"]
-        used.add(s_index)
         if not t.get("container") and _known(row.out) and t["out"] is not None and list(row.out) != list(t["out"]):
             where = row.call_line or row.line or t.get("line")
             label = row.module or row.op
