@@ -1,6 +1,6 @@
 """The child process of `shapelint --trace`: imports the user's files and runs their models with torch.
 
-Run as `python -m shapelint.trace_child`; only `shapelint.trace` starts it. The parent
+Run as `python -m shapelint.frontends.trace.child`; only `trace.parent` starts it. The parent
 writes one JSON request on stdin and reads JSON lines back. User code may print, so the
 protocol uses a private copy of the original stdout and fd 1 is pointed at stderr.
 

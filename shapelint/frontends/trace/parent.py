@@ -1,7 +1,7 @@
 """`--trace`: confirm the static shapes with torch itself, in a child process.
 
 The only part of shapelint that touches torch, and it never imports it: the user's file
-is imported by `python -m shapelint.trace_child` (a subprocess with a time limit and a
+is imported by `python -m shapelint.frontends.trace.child` (a subprocess with a time limit and a
 memory cap), which answers in JSON. Here those answers become findings
 (`source: "trace"`) mapped to lines of the user's file, and a `traced_out` column in
 the explain table beside the static `out`.
