@@ -14,8 +14,7 @@ Today the sources declare the first input only (named `input`), as float.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Dict, Mapping, Optional, Sequence, Tuple, Union
+from typing import Dict, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 COMMAND_LINE = "command line"
 COMMENT = "class-line comment"
@@ -27,14 +26,12 @@ Dim = Union[int, str]  # an int, or an identifier for a symbolic size (B, H, W)
 _INPUT_COMMENT = re.compile(r"shapelint:\s*input\s*=\s*\(([^)]*)\)")
 
 
-@dataclass(frozen=True)
-class TensorSpec:
+class TensorSpec(NamedTuple):
     dims: Tuple[Dim, ...]
     dtype: str = "float"
 
 
-@dataclass(frozen=True)
-class DeclaredInput:
+class DeclaredInput(NamedTuple):
     """What a target's forward receives, and which source said so."""
 
     origin: str  # COMMAND_LINE | COMMENT | PYPROJECT

@@ -6,7 +6,6 @@ github (workflow commands), sarif (2.1.0).
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Iterable, List, Optional
 
@@ -100,10 +99,14 @@ def finding_json(f: Finding) -> dict:
 
 
 def json_findings(findings: List[Finding]) -> str:
+    import json  # only the JSON formats pay for it
+
     return json.dumps([finding_json(f) for f in findings], indent=2)
 
 
 def json_lines(findings: List[Finding]) -> str:
+    import json  # only the JSON formats pay for it
+
     return "\n".join(json.dumps(finding_json(f)) for f in findings)
 
 
@@ -204,6 +207,8 @@ def sarif(findings: List[Finding], version: str = "0") -> str:
         if f.code in index:
             res["ruleIndex"] = index[f.code]
         results.append(res)
+    import json
+
     doc = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -308,6 +313,8 @@ def explain_text(results: Iterable[FileResult]) -> str:
 
 
 def explain_json(results: Iterable[FileResult]) -> str:
+    import json  # only the JSON formats pay for it
+
     models = []
     diagnostics = []
     for r in results:
