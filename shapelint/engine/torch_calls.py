@@ -11,17 +11,12 @@ from __future__ import annotations
 from ..core.values import BoundMethod, FunctionRef, ModuleValue, Ref, Tensor, Unknown
 from ..torch import containers
 from ..torch import functions as ops
-from ..torch.kernels import binary, index_tensor
+from ..torch.kernels import index_tensor
 from ..torch.modules import LAYERS
-from ..torch.spec import REQUIRED, Site
+from ..torch.spec import PLACEMENT_PARAMS, REQUIRED, Site
 from .frame import hashable
 from .pyvalues import math_call
 
-_OPERATORS = {
-    "Add": "+", "Subtract": "-", "Multiply": "*", "Divide": "/", "FloorDivide": "//", "Modulo": "%",
-    "Power": "**", "BitAnd": "&", "BitOr": "|",
-}
-_IGNORED_PARAMS = ("device", "dtype")  # unknown placement never changes a shape
 
 
 def is_layer_ref(fn: Ref) -> bool:
@@ -147,7 +142,7 @@ def module_forward(vm, m: ModuleValue, args, kwargs, node, x):
     if m.spec is not None:
         if m.spec.call is None and not isinstance(x, Tensor):
             return Unknown("input of unknown shape")
-        if any(isinstance(v, Unknown) for k, v in m.params.items() if k not in _IGNORED_PARAMS):
+        if any(isinstance(v, Unknown) for k, v in m.params.items() if k not in PLACEMENT_PARAMS):
             return Unknown("layer arguments unknown")  # the layer's arguments are unknown: its output is too
         if m.spec.call is not None:
             return m.spec.call(vm, m, args, kwargs, node)
@@ -189,26 +184,15 @@ def tensor_method(vm, x: Tensor, name, args, kwargs, node):
 
 
 def tensor_attribute(vm, x: Tensor, name: str):
-    """`x.shape`, `x.ndim`, `x.T`; any other name is a method (bound here, looked up when called)."""
-    if name == "shape":
-        return ops.size_of(vm.ctx, x)
-    if name == "ndim":
-        return len(x.shape) if x.shape is not None else Unknown("rank")
-    if name == "T" and x.shape is not None:
-        return Tensor(tuple(reversed(x.shape)))
-    if name in ("device", "dtype", "data", "grad", "is_cuda", "requires_grad"):
-        return x if name == "data" else Unknown(name)
-    return BoundMethod(x, name)
+    """`x.shape`, `x.ndim`, ... from ATTRIBUTES; any other name is a method (looked up when called)."""
+    attribute = ops.ATTRIBUTES.get(name)
+    return attribute(vm.ctx, x) if attribute is not None else BoundMethod(x, name)
 
 
 def tensor_operator(vm, op: str, a, b, node):
     """`a + b`, `a @ b`, ... where either side is a tensor."""
-    if op in _OPERATORS:
-        sym = _OPERATORS[op]
-        return binary(vm.ctx, Site(f"`{sym}`", node), a, b, f"`{sym}`")
-    if op == "MatrixMultiply":
-        return ops.TORCH["matmul"](vm.ctx, Site("`@`", node), (a, b), {})
-    return vm.unmodelled("tensor operator", node)
+    operator = ops.OPERATORS.get(op)
+    return operator(vm.ctx, node, a, b) if operator is not None else vm.unmodelled("tensor operator", node)
 
 
 def tensor_index(vm, x: Tensor, key, node):

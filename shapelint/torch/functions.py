@@ -1,8 +1,9 @@
-"""Shape semantics of tensor methods, torch.* functions and torch.nn.functional.
+"""Shape semantics of tensor methods, torch.* functions, torch.nn.functional, tensor
+attributes and Python's operators on tensors.
 
 Each op is a small function `(ctx, site, args, kwargs) -> value`; the interpreter
 binds the tensor (`self` for methods) as the first positional argument. Ops that are
-not listed here return Unknown: no guess, no finding.
+not listed here are unknown: no guess, no finding.
 """
 
 from __future__ import annotations
@@ -17,11 +18,14 @@ from .kernels import (
     adaptive_core, binary, bind, dim_error, flatten_core, normalize_dim, op_text, pad_core, pool_core, reshape_dims,
     sizes_from, upsample_core,
 )
+from .spec import Site
 
 Op = Callable
-METHODS: Dict[str, Op] = {}
-TORCH: Dict[str, Op] = {}
-FUNCTIONAL: Dict[str, Op] = {}
+METHODS: Dict[str, Op] = {}  # x.name(...)
+TORCH: Dict[str, Op] = {}  # torch.name(...)
+FUNCTIONAL: Dict[str, Op] = {}  # F.name(...)
+ATTRIBUTES: Dict[str, Callable] = {}  # x.name: (ctx, x) -> value; any other name is a method
+OPERATORS: Dict[str, Callable] = {}  # Python operators on tensors, by libcst's name: (ctx, node, a, b) -> value
 
 _MISSING = object()
 
@@ -91,6 +95,12 @@ METHODS["size"] = lambda ctx, site, args, kwargs: (
     size_of(ctx, args[0], args[1] if len(args) > 1 else kwargs.get("dim")) if _tensor(args[0]) else UNKNOWN
 )
 METHODS["dim"] = lambda ctx, site, args, kwargs: len(args[0].shape) if args[0].shape is not None else UNKNOWN
+ATTRIBUTES["shape"] = size_of
+ATTRIBUTES["ndim"] = lambda ctx, x: len(x.shape) if x.shape is not None else Unknown("rank")
+ATTRIBUTES["T"] = lambda ctx, x: Tensor(tuple(reversed(x.shape))) if x.shape is not None else Unknown("attribute `T`")
+ATTRIBUTES["data"] = lambda ctx, x: x
+for _name in ("device", "dtype", "grad", "is_cuda", "requires_grad"):
+    ATTRIBUTES[_name] = lambda ctx, x, _name=_name: Unknown(_name)
 METHODS["ndimension"] = METHODS["dim"]
 METHODS["numel"] = lambda ctx, site, args, kwargs: product(args[0].shape) if args[0].shape is not None else UNKNOWN
 
@@ -439,11 +449,7 @@ def _fpad(ctx, site, args, kwargs):
 FUNCTIONAL["pad"] = _fpad
 
 
-def _fflatten(ctx, site, args, kwargs):
-    return _flatten(0)(ctx, site, args, kwargs)
-
-
-FUNCTIONAL["flatten"] = _fflatten
+FUNCTIONAL["flatten"] = _flatten(0)
 
 
 # ---------------------------------------------------------------------------- max/min, expand, repeat
@@ -572,3 +578,21 @@ def _chunk(ctx, site, args, kwargs):
 
 METHODS["chunk"] = _chunk
 TORCH["chunk"] = _chunk
+
+
+# ---------------------------------------------------------------------------- operators
+
+
+def _operator(symbol: str):
+    def fn(ctx, node, a, b):
+        return binary(ctx, Site(f"`{symbol}`", node), a, b, f"`{symbol}`")
+
+    return fn
+
+
+for _op, _symbol in (
+    ("Add", "+"), ("Subtract", "-"), ("Multiply", "*"), ("Divide", "/"), ("FloorDivide", "//"), ("Modulo", "%"),
+    ("Power", "**"), ("BitAnd", "&"), ("BitOr", "|"),
+):
+    OPERATORS[_op] = _operator(_symbol)
+OPERATORS["MatrixMultiply"] = lambda ctx, node, a, b: TORCH["matmul"](ctx, Site("`@`", node), (a, b), {})

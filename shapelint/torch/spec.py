@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, Optional, Tuple
 
 REQUIRED = object()  # a constructor parameter without a default
+PLACEMENT_PARAMS = ("device", "dtype")  # constructor arguments that never change a shape
 
 
 @dataclass(frozen=True)
