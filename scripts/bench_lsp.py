@@ -149,14 +149,15 @@ async def bench(edits: int, debounce: str) -> dict:
 def in_process(repeats: int = 10) -> dict:
     """The analysis alone (what the server's worker thread runs per version), no protocol."""
     sys.path.insert(0, ROOT)
-    from shapelint.analysis import check_source
-    from shapelint.lsp_snapshot import build_snapshot
+    from shapelint.engine.check import Settings, lint_source
+    from shapelint.frontends.lsp.snapshot import build_snapshot
 
     source, _ = model_source()
+    plain, editor = Settings(isolated=True), Settings(isolated=True, explain=True)
     out = {}
     for label, fn in (
-        ("lint", lambda: check_source("model.py", source)),
-        ("snapshot", lambda: build_snapshot("model.py", source, {}, 1)),
+        ("lint", lambda: lint_source("model.py", source, plain)),
+        ("snapshot", lambda: build_snapshot(lint_source("model.py", source, editor), source, 1)),
     ):
         times = []
         for _ in range(repeats):

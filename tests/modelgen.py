@@ -727,7 +727,7 @@ def compare(g: Generated) -> Comparison:
 
     shapelint runs with explain=True: the per-module shape rows exist only then.
     """
-    from shapelint.analysis import check_source
+    from shapelint.engine.check import check_source
     from torch_oracle import run_model
 
     t = run_model(g.source, g.target, g.input_shape)
@@ -748,8 +748,8 @@ def compare(g: Generated) -> Comparison:
     static: Dict[str, list] = {}
     if model is not None:
         for row in model.layers:
-            if row["module"] is not None:
-                static.setdefault(row["module"], []).append(row["out"])
+            if row.module is not None:
+                static.setdefault(row.module, []).append(row.out)
     for name, shapes in t.shapes.items():
         c.modules_compared += 1
         mine = static.get(name)

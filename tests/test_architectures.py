@@ -13,8 +13,10 @@ import re
 
 import pytest
 
-from shapelint.analysis import check_source
+from shapelint.engine.check import check_source
 from torch_oracle import declared_inputs, run_model
+
+pytestmark = pytest.mark.torch  # every test compares with real torch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FILES = sorted(glob.glob(os.path.join(ROOT, "fixtures", "architectures", "*.py")))
@@ -34,8 +36,8 @@ def static_rows(source, path, target):
     model = next(m for m in result.models if m.name == target)
     rows = {}
     for row in model.layers:
-        if row["module"] is not None:
-            rows.setdefault(row["module"], []).append(row["out"])
+        if row.module is not None:
+            rows.setdefault(row.module, []).append(row.out)
     return result, rows
 
 

@@ -164,6 +164,7 @@ def test_text_formats_show_path_line_column(fmt):
     assert f"{path}:{line}:{text.index('64, 64') + 1}: SHP001" in r.stdout
 
 
+@pytest.mark.torch
 def test_directory_argument_checks_every_fixture():
     r = run_cli("--format", "json", FIX)
     assert r.returncode == 1, r.stderr[-2000:]

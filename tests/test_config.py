@@ -10,7 +10,7 @@ import textwrap
 import pytest
 
 from conftest import run_cli
-from shapelint.config import ConfigError, load_config
+from shapelint.core.config import ConfigError, load_config
 from torch_oracle import run_model
 
 HEAD = "import torch\nimport torch.nn as nn\n\n\n"
@@ -33,6 +33,7 @@ FOLDED = (  # SHP004: view(-1, 16) turns 2 samples of 64 values into 8 rows
 SOURCE = HEAD + CHANNELS + FEATURES + FOLDED
 
 
+@pytest.mark.torch
 def test_fixture_defects_are_real():
     assert run_model(SOURCE, "Channels", [2, 3, 16, 16]).verdict == "crash"
     assert run_model(SOURCE, "Features", [2, 64]).verdict == "crash"
@@ -127,6 +128,7 @@ def test_isolated_ignores_config_and_config_flag_picks_a_file(project, tmp_path_
     assert codes(lint(root, "--config", str(other))) == ["SHP004"]
 
 
+@pytest.mark.torch
 def test_input_shapes_from_config_decide_the_verdict(project):
     # with no comment, the declared input in pyproject.toml is what makes the mismatch certain
     src = HEAD + FEATURES.replace("  # shapelint: input=(2, 64)", "")
@@ -165,6 +167,7 @@ def test_init_args_and_trace_are_stored(tmp_path):
         load_config(str(p))
 
 
+@pytest.mark.torch
 def test_input_shape_flag_overrides_the_config(project):
     src = HEAD + FEATURES.replace("  # shapelint: input=(2, 64)", "")
     root = project('[tool.shapelint.input-shapes]\nFeatures = [2, 100]\n', {"model.py": src})

@@ -12,8 +12,8 @@ import subprocess
 import pytest
 
 from conftest import run_cli
-from shapelint import fix as fixmod
-from shapelint.findings import Edit, Finding
+from shapelint.frontends import fix as fixmod
+from shapelint.core.findings import Edit, Finding
 from torch_oracle import run_model
 
 CNN = (
@@ -54,6 +54,7 @@ def write(tmp_path, name, text, newline="\n"):
     return p
 
 
+@pytest.mark.torch
 def test_fix_makes_torch_run_the_model(tmp_path):
     p = write(tmp_path, "cnn.py", CNN)
     assert run_model(CNN, "SimpleCNN", [4, 3, 32, 32]).verdict == "crash"
@@ -65,6 +66,7 @@ def test_fix_makes_torch_run_the_model(tmp_path):
     assert "# 18 * 32 * 32 ignores the pool" in fixed and "# first" in fixed  # comments kept
 
 
+@pytest.mark.torch
 def test_fix_of_a_batch_folding_view_keeps_the_batch(tmp_path):
     p = write(tmp_path, "fold.py", FOLD)
     assert run_model(FOLD, "Folded", [2, 32, 4, 4]).verdict == "batch-changed"
@@ -85,6 +87,7 @@ def test_second_fix_changes_nothing(tmp_path):
     assert run_cli("--diff", str(p)).stdout == ""
 
 
+@pytest.mark.torch
 def test_fix_preserves_crlf_and_every_untouched_line(tmp_path):
     p = write(tmp_path, "crlf.py", CNN, newline="\r\n")
     before = p.read_bytes()
@@ -98,6 +101,7 @@ def test_fix_preserves_crlf_and_every_untouched_line(tmp_path):
     assert run_model(after.decode(), "SimpleCNN", [4, 3, 32, 32]).verdict == "ok"
 
 
+@pytest.mark.torch
 def test_fix_keeps_the_file_mode_and_a_bom(tmp_path):
     p = tmp_path / "bom.py"
     p.write_bytes(b"\xef\xbb\xbf" + CNN.encode())
@@ -110,6 +114,7 @@ def test_fix_keeps_the_file_mode_and_a_bom(tmp_path):
     assert [n for n in os.listdir(tmp_path) if n != "bom.py"] == []  # no temporary file left
 
 
+@pytest.mark.torch
 def test_diff_prints_a_patch_writes_nothing_and_exits_1(tmp_path):
     p = write(tmp_path, "cnn.py", CNN)
     r = run_cli("--diff", "cnn.py", cwd=str(tmp_path))
@@ -120,6 +125,7 @@ def test_diff_prints_a_patch_writes_nothing_and_exits_1(tmp_path):
         assert run_model(p.read_text(), "SimpleCNN", [4, 3, 32, 32]).verdict == "ok"
 
 
+@pytest.mark.torch
 def test_fix_from_stdin_prints_the_fixed_source(tmp_path):
     r = run_cli("--fix", "--stdin-filename", "cnn.py", "-", input=CNN, cwd=str(tmp_path))
     assert r.returncode == 0, r.stderr
@@ -165,6 +171,7 @@ def test_diff_with_fix_still_writes_nothing(tmp_path):
     assert r.returncode == 1 and r.stdout.startswith("---") and p.read_text() == CNN
 
 
+@pytest.mark.torch
 def test_parallel_fix_of_a_generated_tree_makes_every_model_run(tmp_path):
     import importlib.util
 

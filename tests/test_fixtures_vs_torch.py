@@ -19,8 +19,10 @@ import re
 
 import pytest
 
-from shapelint.analysis import check_source
+from shapelint.engine.check import check_source
 from torch_oracle import declared_inputs, run_model
+
+pytestmark = pytest.mark.torch  # every test compares with real torch
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = sorted(glob.glob(os.path.join(ROOT, "fixtures", "*.py")))
@@ -99,8 +101,8 @@ def test_fixture_matches_torch(name, target, dims, kind, int_input):
     assert model.input == dims
     static = {}
     for row in model.layers:
-        if row["module"] is not None:
-            static.setdefault(row["module"], []).append(row["out"])
+        if row.module is not None:
+            static.setdefault(row.module, []).append(row.out)
     for module, shapes in outcome.shapes.items():
         assert static.get(module) == shapes, (module, static.get(module), shapes)
     assert outcome.shapes, "torch saw no named submodule: the fixture checks nothing"
@@ -111,7 +113,7 @@ def test_fixture_matches_torch(name, target, dims, kind, int_input):
 
 def test_fixtures_exercise_every_layer_in_the_table():
     """Every LAYERS entry runs (with a known output) in some fixture that torch also runs."""
-    from shapelint.layers import LAYERS
+    from shapelint.torch.modules import LAYERS
 
     seen = set()
     for name, target, dims, kind, _int in CASES:
@@ -121,5 +123,5 @@ def test_fixtures_exercise_every_layer_in_the_table():
             source = f.read()
         for m in lint(name, _variable_inputs(source)).models:
             if m.name == target:
-                seen |= {r["op"] for r in m.layers if r["module"] is not None and r["out"] is not None}
+                seen |= {r.op for r in m.layers if r.module is not None and r.out is not None}
     assert set(LAYERS) <= seen, sorted(set(LAYERS) - seen)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from conftest import run_cli
 from modelgen import HypothesisChooser, RandomChooser, generate_model
-from shapelint.analysis import check_source
+from shapelint.engine.check import check_source
 
 FUZZ = settings(max_examples=150, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])

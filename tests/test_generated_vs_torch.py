@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 
 from modelgen import DEFECTS, HypothesisChooser, compare, generate_model
 from torch_oracle import declared_inputs, run_model
-from shapelint.analysis import check_source
+from shapelint.engine.check import check_source
 
 # a collapsed spatial size can make Linear(0, n): torch warns, and then rejects the model
-pytestmark = pytest.mark.filterwarnings("ignore:Initializing zero-element tensors")
+pytestmark = [pytest.mark.torch, pytest.mark.filterwarnings("ignore:Initializing zero-element tensors")]
 
 GEN = settings(max_examples=100, deadline=None, derandomize=True, database=None,
                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

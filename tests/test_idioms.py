@@ -11,7 +11,7 @@ import os
 import pytest
 
 from conftest import run_cli
-from shapelint.analysis import check_source
+from shapelint.engine.check import check_source
 from torch_oracle import declared_inputs, run_model, run_module_file
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -25,10 +25,10 @@ def static_outputs(path, source, target):
     model = next(m for m in result.models if m.name == target)
     rows, conditional = {}, set()
     for row in model.layers:
-        if row["module"] is not None:
-            rows.setdefault(row["module"], []).append(row["out"])
-            if row.get("conditional"):
-                conditional.add(row["module"])
+        if row.module is not None:
+            rows.setdefault(row.module, []).append(row.out)
+            if row.conditional:
+                conditional.add(row.module)
     return result, (rows, conditional)
 
 
@@ -43,6 +43,7 @@ def assert_matches_torch(result, static, oracle):
             assert rows.get(name) == outs, f"{name}: static {rows.get(name)} vs torch {outs}"
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("path,target,shape", CASES, ids=[f"{os.path.basename(p)}::{t}" for p, t, _ in CASES])
 def test_idiom_matches_torch(path, target, shape):
     source = open(path).read()
@@ -50,6 +51,7 @@ def test_idiom_matches_torch(path, target, shape):
     assert_matches_torch(result, rows, run_model(source, target, shape, filename=path))
 
 
+@pytest.mark.torch
 def test_class_imported_from_sibling_module_matches_torch():
     path = os.path.join(IDIOMS, "pkg", "net.py")
     source = open(path).read()
@@ -57,6 +59,7 @@ def test_class_imported_from_sibling_module_matches_torch():
     assert_matches_torch(result, rows, run_module_file(path, IDIOMS, "PackagedNet", [2, 3, 16, 16]))
 
 
+@pytest.mark.torch
 def test_defect_in_sibling_module_is_reported_in_that_file(tmp_path):
     pkg = tmp_path / "pkg"
     pkg.mkdir()
@@ -78,6 +81,7 @@ def test_defect_in_sibling_module_is_reported_in_that_file(tmp_path):
     assert finding.line == 7  # the Conv2d line of blocks.py, counted in the file above
 
 
+@pytest.mark.torch
 def test_undecided_branch_reports_only_what_fails_on_every_path(tmp_path):
     both_wrong = (
         "import torch\nimport torch.nn as nn\n\n\nclass Net(nn.Module):  # shapelint: input=(2, 16)\n"
@@ -111,6 +115,7 @@ def test_show_unknown_names_the_construct_once(tmp_path):
     assert notes[0]["severity"] == "info" and shown.returncode == 0
 
 
+@pytest.mark.torch
 def test_guessed_input_rank_never_causes_an_alarm():
     # Without a declared input, a model starting with Linear is assumed to take (B, F);
     # this one really takes (B, T, F) and transposes: rank-dependent checks must stay quiet.

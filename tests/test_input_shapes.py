@@ -6,6 +6,8 @@ source wins decides whether shapelint must report the error.
 
 import json
 
+import pytest
+
 from conftest import run_cli
 from torch_oracle import run_model
 
@@ -29,6 +31,7 @@ def _errors(proc):
     return [d for d in json.loads(proc.stdout) if d["severity"] == "error"]
 
 
+@pytest.mark.torch
 def test_oracle_model_runs_only_at_32():
     src = MODEL.format(comment="")
     assert run_model(src, "Net", [2, 3, 32, 32]).verdict == "ok"

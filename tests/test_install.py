@@ -72,7 +72,7 @@ def test_numpy_is_declared_for_the_model_the_tests_run_with_torch():
 
 
 def test_the_install_hints_name_extras_that_provide_what_is_missing():
-    from shapelint.links import install_hint
+    from shapelint.core.links import install_hint
 
     extras = {name: {dist_name(r) for r in reqs} for name, reqs in project()["optional-dependencies"].items()}
     assert "torch" in extras["trace"] and {"pygls", "lsprotocol"} <= extras["lsp"]

@@ -1,4 +1,4 @@
-"""Every entry of shapelint.layers.LAYERS against real torch, one small tensor at a time.
+"""Every entry of shapelint.torch.modules.LAYERS against real torch, one small tensor at a time.
 
 Each case builds a one-layer model `self.layer = nn.<Name>(<args>)` with a declared
 input, lints it, and runs the same layer with torch on a CPU tensor of that shape:
@@ -13,13 +13,17 @@ import inspect
 import itertools
 
 import pytest
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
 
-from shapelint.analysis import check_source
-from shapelint.layers import LAYERS, REQUIRED, pool_out
-from shapelint.symbolic import Expr, substitute
+torch = pytest.importorskip("torch")
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+from shapelint.engine.check import check_source  # noqa: E402
+from shapelint.torch.kernels import pool_size  # noqa: E402
+from shapelint.torch.modules import LAYERS, REQUIRED  # noqa: E402
+from shapelint.core.symbolic import Expr, substitute  # noqa: E402
+
+pytestmark = pytest.mark.torch
 
 # name -> [(constructor arguments, input shape)], failing cases included
 GRID = {
@@ -160,7 +164,7 @@ def _errors_and_layer_rows(path, src):
     """shapelint's errors, and the explain rows of the submodule named `layer`."""
     result = check_source(path, src, explain=True)
     errors = [f for f in result.findings if f.severity == "error"]
-    rows = [r for m in result.models for r in m.layers if r["module"] == "layer"]
+    rows = [r for m in result.models for r in m.layers if r.module == "layer"]
     return errors, rows
 
 
@@ -189,9 +193,9 @@ def _torch(name, args, shape):
 
 
 def test_grid_covers_every_layer():
-    from shapelint.composite import COMPOSITE  # several inputs: tests/test_transformer_layers.py
-
-    assert set(LAYERS) - COMPOSITE <= set(GRID), sorted(set(LAYERS) - COMPOSITE - set(GRID))
+    blocks = {name for name, spec in LAYERS.items() if spec.call is not None}  # several inputs: test_transformer_layers.py
+    assert blocks == {"MultiheadAttention", "TransformerEncoderLayer", "TransformerDecoderLayer", "TransformerEncoder", "TransformerDecoder"}
+    assert set(LAYERS) - blocks <= set(GRID), sorted(set(LAYERS) - blocks - set(GRID))
 
 
 @pytest.mark.parametrize("name,args,shape", CASES, ids=[f"{n}({a})-{'x'.join(map(str, s))}" for n, a, s in CASES])
@@ -201,8 +205,8 @@ def test_layer_matches_torch(name, args, shape):
     if torch_error is None:
         assert errors == [], [f.message for f in errors]
         assert len(rows) == 1, rows
-        assert rows[0]["out"] == torch_out, (rows[0], torch_out)
-        assert rows[0]["in"] == list(shape)
+        assert rows[0].out == torch_out, (rows[0], torch_out)
+        assert rows[0].inp == list(shape)
     else:
         if (name, args, shape) in KNOWN_MISSES:
             assert errors == [], "a known miss is now detected: remove it from KNOWN_MISSES"
@@ -281,7 +285,7 @@ def test_pool_formula_matches_torch_over_grid():
     bad = []
     for L, k, s, p, d, ceil in POOL_GRID:
         want = _torch_pool_len(L, k, s, p, d, ceil)
-        got = pool_out(L, k, s, p, d, ceil)
+        got = pool_size(L, k, s, p, d, ceil).value
         if want is None:
             if got >= 1:
                 bad.append(((L, k, s, p, d, ceil), got, "torch fails"))
@@ -297,7 +301,7 @@ def test_pool_formula_with_symbolic_size_matches_torch():
     for k, s, p, d, ceil in itertools.product(range(1, 5), range(1, 5), range(0, 3), (1, 2), (False, True)):
         if p > k // 2:
             continue
-        out = pool_out(L, k, s, p, d, ceil)
+        out = pool_size(L, k, s, p, d, ceil).value
         if isinstance(out, Expr) and out.is_opaque():
             continue  # unknown is allowed; a wrong formula is not
         for n in range(1, 14):
@@ -313,7 +317,7 @@ def test_ceil_mode_drops_the_window_that_starts_in_the_padding():
     # k=3, s=3, p=1 on 5: naive ceil gives ceil((5 + 2 - 3) / 3) + 1 = 3, torch drops the last window
     assert torch.zeros(1, 1, 5).shape[-1] == 5
     assert F.max_pool1d(torch.zeros(1, 1, 5), 3, 3, 1, ceil_mode=True).shape[-1] == 2
-    assert pool_out(5, 3, 3, 1, 1, True) == 2
+    assert pool_size(5, 3, 3, 1, 1, True).value == 2
 
 
 CONV_GRID = list(itertools.product(range(1, 9), range(1, 4), range(1, 4), range(0, 3), (1, 2)))
@@ -330,8 +334,8 @@ def _conv_row(L, k, s, p, d, transposed=False, op=0):
     )
     r = check_source("c.py", src, explain=True)
     errs = [f for f in r.findings if f.severity == "error"]
-    rows = [row for m in r.models for row in m.layers if row["module"] == "layer"]
-    return errs, (rows[0]["out"][-1] if rows and rows[0]["out"] else None)
+    rows = [row for m in r.models for row in m.layers if row.module == "layer"]
+    return errs, (rows[0].out[-1] if rows and rows[0].out else None)
 
 
 def test_conv1d_formula_matches_torch_over_grid():
@@ -406,15 +410,15 @@ def test_symbolic_shapes_equal_torch_once_sizes_are_substituted():
         if errors:
             bad.append((name, args, shape, "error", [e.message for e in errors]))
             continue
-        if not rows or rows[0]["out"] is None:
+        if not rows or rows[0].out is None:
             unknown += 1
             continue
         env = {"B": shape[0]}
         if len(shape) > 2:
             env.update(zip(_SYMBOLS[len(shape)], shape[2:]))
-        got = [_value(d, env) for d in rows[0]["out"]]
+        got = [_value(d, env) for d in rows[0].out]
         if len(got) != len(torch_out) or any(g is not None and g != t for g, t in zip(got, torch_out)):
-            bad.append((name, args, shape, rows[0]["out"], torch_out))
+            bad.append((name, args, shape, rows[0].out, torch_out))
         unknown += any(g is None for g in got)
         compared += 1
     assert not bad, bad[:8]

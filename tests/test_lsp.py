@@ -7,7 +7,6 @@ text itself (UTF-16 code units, as LSP counts them), never copied from shapelint
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
 import textwrap
@@ -16,10 +15,8 @@ import pytest
 import pytest_lsp
 from lsprotocol import types as lsp
 from pygls.uris import from_fs_path
-from pytest_lsp import ClientServerConfig, LanguageClient
-from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
-from pytest_lsp.protocol import LanguageClientProtocol
 
+from lsp_client import SERVER_CONFIG, SERVER_ENV, Doc, RecordingClient, apply_edits, line_of, position_of, utf16
 from torch_oracle import run_model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -54,79 +51,6 @@ BAD_FEATURES = "18 * 32 * 32"
 GOOD_FEATURES = str(18 * ((32 + 2 * 1 - 3) // 1 + 1) // 2 * ((32 + 2 * 1 - 3) // 1 + 1) // 2)
 
 
-def utf16(s: str) -> int:
-    return len(s.encode("utf-16-le")) // 2
-
-
-def position_of(text: str, needle: str, occurrence: int = 0) -> lsp.Range:
-    """The LSP range (UTF-16 columns) of the n-th occurrence of needle in text."""
-    at = -1
-    for _ in range(occurrence + 1):
-        at = text.index(needle, at + 1)
-    line = text.count("\n", 0, at)
-    start_of_line = text.rfind("\n", 0, at) + 1
-    col = utf16(text[start_of_line:at])
-    return lsp.Range(
-        start=lsp.Position(line=line, character=col),
-        end=lsp.Position(line=line, character=col + utf16(needle)),
-    )
-
-
-def line_of(text: str, needle: str) -> int:
-    return text.count("\n", 0, text.index(needle))
-
-
-def apply_edits(text: str, edits) -> str:
-    """Apply LSP TextEdits (UTF-16 positions), last first, as an editor would."""
-    lines = text.split("\n")
-
-    def offset(pos: lsp.Position) -> int:
-        line = lines[pos.line]
-        units, i = 0, 0
-        while i < len(line) and units < pos.character:
-            units += utf16(line[i])
-            i += 1
-        return sum(len(x) + 1 for x in lines[: pos.line]) + i
-
-    for e in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character), reverse=True):
-        text = text[: offset(e.range.start)] + e.new_text + text[offset(e.range.end):]
-    return text
-
-
-# ---------------------------------------------------------------------------- the client
-
-
-class RecordingClient(LanguageClient):
-    """The pytest-lsp client, also keeping every publishDiagnostics with its version."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.published: list = []
-
-
-def make_client() -> RecordingClient:
-    from pygls.protocol import default_converter
-
-    client = RecordingClient(protocol_cls=LanguageClientProtocol, converter_factory=default_converter)
-    features = dict(DEFAULT_CLIENT_FEATURES)
-
-    def on_publish(c: RecordingClient, params: lsp.PublishDiagnosticsParams):
-        c.diagnostics[params.uri] = params.diagnostics
-        c.published.append(params)
-
-    features[lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS] = on_publish
-    register_lsp_features(client, features)
-    return client
-
-
-SERVER_ENV = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-SERVER_CONFIG = ClientServerConfig(
-    server_command=[sys.executable, "-m", "shapelint", "lsp"],
-    server_env=SERVER_ENV,
-    client_factory=make_client,
-)
-
-
 @pytest_lsp.fixture(config=SERVER_CONFIG, scope="module")
 async def client(lsp_client: RecordingClient, tmp_path_factory):
     await lsp_client.initialize_session(
@@ -146,55 +70,6 @@ async def client(lsp_client: RecordingClient, tmp_path_factory):
     await lsp_client.shutdown_session()
 
 
-class Doc:
-    """An open document on the client side: its text, version and edits."""
-
-    def __init__(self, client: RecordingClient, path, text: str):
-        self.client, self.text, self.version = client, text, 1
-        path.write_text(text, encoding="utf-8")
-        self.uri = from_fs_path(str(path))
-        client.text_document_did_open(
-            lsp.DidOpenTextDocumentParams(
-                text_document=lsp.TextDocumentItem(uri=self.uri, language_id="python", version=1, text=text)
-            )
-        )
-
-    def replace(self, old: str, new: str, occurrence: int = 0) -> None:
-        """An incremental didChange replacing one occurrence of `old`."""
-        r = position_of(self.text, old, occurrence)
-        self.edit(r, new)
-
-    def edit(self, r: lsp.Range, new: str) -> None:
-        self.text = apply_edits(self.text, [lsp.TextEdit(range=r, new_text=new)])
-        self.version += 1
-        self.client.text_document_did_change(
-            lsp.DidChangeTextDocumentParams(
-                text_document=lsp.VersionedTextDocumentIdentifier(uri=self.uri, version=self.version),
-                content_changes=[lsp.TextDocumentContentChangePartial(range=r, text=new)],
-            )
-        )
-
-    async def diagnostics(self, timeout: float = 30.0) -> list:
-        """The diagnostics published for the current version."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while loop.time() < deadline:
-            for p in reversed(self.client.published):
-                if p.uri == self.uri and p.version == self.version:
-                    return list(p.diagnostics)
-            await asyncio.sleep(0.02)
-        raise AssertionError(f"no diagnostics published for version {self.version}")
-
-    async def hints(self) -> dict:
-        hints = await self.client.text_document_inlay_hint_async(
-            lsp.InlayHintParams(
-                text_document=lsp.TextDocumentIdentifier(uri=self.uri),
-                range=lsp.Range(start=lsp.Position(line=0, character=0), end=lsp.Position(line=10**4, character=0)),
-            )
-        )
-        return {h.position.line: h for h in hints or []}
-
-
 def torch_shapes(source: str, target: str, shape: list):
     outcome = run_model(source, target, shape)
     return outcome
@@ -203,6 +78,7 @@ def torch_shapes(source: str, target: str, shape: list):
 # ---------------------------------------------------------------------------- diagnostics
 
 
+@pytest.mark.torch
 @lsp_test
 async def test_diagnostic_range_is_utf16_after_an_emoji(client: RecordingClient, tmp_path):
     assert run_model(FLATTEN_BUG, "Net", [4, 3, 32, 32]).verdict == "crash"  # torch agrees it is a bug
@@ -216,6 +92,7 @@ async def test_diagnostic_range_is_utf16_after_an_emoji(client: RecordingClient,
     assert diags[0].source == "shapelint"
 
 
+@pytest.mark.torch
 @lsp_test
 async def test_change_introduces_then_removes_a_bug(client: RecordingClient, tmp_path):
     good = FLATTEN_BUG.replace(BAD_FEATURES, "18 * 16 * 16")
@@ -303,6 +180,7 @@ def shape_label(dims) -> str:
     return "(" + ", ".join(str(d) for d in dims) + ")"
 
 
+@pytest.mark.torch
 @lsp_test
 async def test_inlay_hints_show_the_shapes_torch_computes(client: RecordingClient, tmp_path):
     outcome = run_model(HINTS_MODEL, "Net", [4, 3, 32, 32])
@@ -337,6 +215,7 @@ async def test_inlay_hints_show_the_shapes_torch_computes(client: RecordingClien
         previous = torch_out[module]
 
 
+@pytest.mark.torch
 @lsp_test
 async def test_input_shape_comes_from_the_workspace_pyproject(client: RecordingClient, tmp_path):
     (tmp_path / "pyproject.toml").write_text('[tool.shapelint.input-shapes]\nNet = [2, 3, 16, 16]\n')
@@ -363,6 +242,7 @@ async def test_a_broken_pyproject_is_a_diagnostic_not_a_crash(client: RecordingC
 # ---------------------------------------------------------------------------- hover and quick fix
 
 
+@pytest.mark.torch
 @lsp_test
 async def test_hover_on_a_conv_call_shows_the_arithmetic(client: RecordingClient, tmp_path):
     outcome = run_model(HINTS_MODEL, "Net", [4, 3, 32, 32])
@@ -395,6 +275,7 @@ async def test_hover_on_a_definition_shows_its_finding_and_fix(client: Recording
     assert f"receives {GOOD_FEATURES} (does not match in_features={18 * 32 * 32})" in text
 
 
+@pytest.mark.torch
 @lsp_test
 async def test_quick_fix_applied_makes_the_diagnostic_go_away(client: RecordingClient, tmp_path):
     doc = Doc(client, tmp_path / "net.py", FLATTEN_BUG)
@@ -444,6 +325,7 @@ BLOCK_TWICE = textwrap.dedent(
 )
 
 
+@pytest.mark.torch
 @lsp_test
 async def test_a_block_used_twice_shows_both_runs(client: RecordingClient, tmp_path):
     outcome = run_model(BLOCK_TWICE, "Net", [2, 3, 40, 40])
@@ -489,12 +371,13 @@ ARITHMETIC_CASES = [
 ]
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("op,kwargs,shape", ARITHMETIC_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(ARITHMETIC_CASES)])
 def test_hover_arithmetic_evaluates_to_what_torch_computes(op, kwargs, shape):
     import torch
 
-    from shapelint.layers import LAYERS
-    from shapelint.lsp_hover import arithmetic
+    from shapelint.torch.modules import LAYERS
+    from shapelint.frontends.lsp.hover import arithmetic
 
     out = list(getattr(torch.nn, op)(**kwargs)(torch.zeros(*shape)).shape)
     params = {name: kwargs.get(name, default) for name, default in LAYERS[op].params}
@@ -509,7 +392,7 @@ def test_hover_arithmetic_evaluates_to_what_torch_computes(op, kwargs, shape):
 
 
 def test_hover_arithmetic_is_left_out_when_it_disagrees_with_the_shape():
-    from shapelint.lsp_hover import arithmetic
+    from shapelint.frontends.lsp.hover import arithmetic
 
     params = dict(in_channels=3, out_channels=8, kernel_size=3, stride=1, padding=0, dilation=1)
     # (10 + 0 - 3)//1 + 1 = 8, so a claimed 9 must not get a formula that says otherwise
@@ -522,7 +405,7 @@ def test_position_map_equals_libcst_metadata_wrapper():
     import libcst as cst
     from libcst.metadata import MetadataWrapper, PositionProvider
 
-    from shapelint.analysis import _position_map
+    from shapelint.engine.locate import _position_map
 
     module = cst.parse_module(FLATTEN_BUG + HINTS_MODEL.replace("import torch.nn as nn\n", ""))
     public = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
@@ -532,7 +415,7 @@ def test_position_map_equals_libcst_metadata_wrapper():
 
 
 def _all_fixture_sources() -> list:
-    from shapelint.rules import REGISTRY
+    from shapelint.core.rules import REGISTRY
 
     examples = [src for rule in REGISTRY.values() for src in rule.VALID + rule.INVALID]
     return [FLATTEN_BUG, HINTS_MODEL, BLOCK_TWICE] + examples
@@ -544,7 +427,7 @@ def test_sparse_positions_equal_libcst_positions_on_every_node():
     import libcst as cst
     from libcst.metadata import MetadataWrapper, PositionProvider
 
-    from shapelint.positions import sparse_positions
+    from shapelint.core.positions import sparse_positions
 
     rng = random.Random(7)
     checked = 0
@@ -561,13 +444,13 @@ def test_sparse_positions_equal_libcst_positions_on_every_node():
 
 def test_reports_need_no_full_position_pass(monkeypatch):
     """Every node a finding or explain row points at is located by the sparse pass."""
-    import shapelint.analysis as analysis
-    from shapelint.analysis import check_source
+    import shapelint.engine.locate as locate
+    from shapelint.engine.check import check_source
 
     def full_pass(*_a, **_k):
         raise AssertionError("the full position pass ran")
 
-    monkeypatch.setattr(analysis, "_position_map", full_pass)
+    monkeypatch.setattr(locate, "_position_map", full_pass)
     for src in _all_fixture_sources():
         check_source("fixture.py", src, explain=True)
     result = check_source("net.py", FLATTEN_BUG, explain=True)
@@ -581,7 +464,7 @@ def test_positions_of_unlisted_nodes_fall_back_to_the_full_pass():
     import libcst as cst
     from libcst.metadata import MetadataWrapper, PositionProvider
 
-    from shapelint.analysis import Locator
+    from shapelint.engine.locate import Locator
 
     module = cst.parse_module(FLATTEN_BUG)
     public = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
@@ -598,14 +481,15 @@ def test_lsp_help_and_the_lint_path_stays_free_of_pygls_and_torch(cli):
     assert result.returncode == 0 and "language server" in result.stdout
     probe = (
         "import sys\n"
-        "from shapelint.analysis import check_source\n"
-        "import shapelint.cli, shapelint.lsp\n"
+        "from shapelint.engine.check import check_source\n"
+        "import shapelint.frontends.cli, shapelint.frontends.lsp.server\n"
         f"check_source('net.py', {FLATTEN_BUG!r})\n"
         "print(sorted(m for m in ('pygls', 'lsprotocol', 'torch') if m in sys.modules))\n"
-        "from shapelint.lsp import create_server\n"
-        "from shapelint.lsp_snapshot import build_snapshot\n"
+        "from shapelint.frontends.lsp.server import create_server\n"
+        "from shapelint.frontends.lsp.snapshot import build_snapshot\n"
+        "from shapelint.engine.check import Settings, lint_source\n"
         "create_server()\n"
-        f"build_snapshot('net.py', {FLATTEN_BUG!r}, {{}}, 1)\n"
+        f"build_snapshot(lint_source('net.py', {FLATTEN_BUG!r}, Settings(explain=True)), {FLATTEN_BUG!r}, 1)\n"
         "print('torch' in sys.modules)\n"
     )
     out = cli_python(probe)
@@ -622,21 +506,23 @@ def cli_python(code: str):
 
 
 def test_an_internal_error_keeps_the_last_good_results(monkeypatch, tmp_path):
-    import shapelint.lsp as server_module
+    import shapelint.frontends.lsp.server as server_module
+    import shapelint.frontends.lsp.session as session
+    from shapelint.engine.check import Settings
 
     server = server_module.create_server()
-    monkeypatch.setattr(server_module, "find_pyproject", lambda _p: None)
+    server.settings = Settings(explain=True, isolated=True)  # no pyproject.toml of this checkout
     good = server.build(str(tmp_path / "net.py"), FLATTEN_BUG, 1, None)
     assert [d.code for d in good.diagnostics] == ["SHP002"]
 
     def broken(*_a, **_k):
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr(server_module, "build_snapshot", broken)
+    monkeypatch.setattr(session, "build_snapshot", broken)
     text = FLATTEN_BUG.replace("        x = self.pool(x)\n", "        x = self.pool(x)  # edited\n")
     snap = server.build(str(tmp_path / "net.py"), text, 2, good)
     codes = [d.code for d in snap.diagnostics]
-    assert codes == [server_module.INTERNAL_CODE, "SHP002"]
+    assert codes == [session.INTERNAL_CODE, "SHP002"]
     assert "ZeroDivisionError: a bug" in snap.diagnostics[0].message
     assert snap.diagnostics[1].range == good.diagnostics[0].range  # the defect's line did not change
 
@@ -688,6 +574,7 @@ RNN_MODEL = textwrap.dedent(
 )
 
 
+@pytest.mark.torch
 @lsp_test
 async def test_one_hint_names_every_tensor_an_unpacking_binds(client: RecordingClient, tmp_path):
     import torch

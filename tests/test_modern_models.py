@@ -255,7 +255,7 @@ def test_every_family_has_fixtures_and_bad_ones_are_marked():
 
 def test_einops_stays_optional_for_the_linter():
     """The einops fixtures are linted without shapelint importing einops (or torch)."""
-    code = ("import sys; from shapelint.analysis import check_source; "
+    code = ("import sys; from shapelint.engine.check import check_source; "
             f"check_source('m.py', open({os.path.join(MODERN, 'vit_einops.py')!r}).read(), explain=True); "
             "print(sorted(m for m in ('einops', 'torch') if m in sys.modules))")
     import subprocess

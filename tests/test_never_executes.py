@@ -72,7 +72,7 @@ def test_static_check_does_not_import_torch(tmp_path):
     path, markers, _ = _fixture(tmp_path)
     code = (
         "import sys\n"
-        "from shapelint.analysis import check_source\n"
+        "from shapelint.engine.check import check_source\n"
         f"res = check_source({path!r}, open({path!r}, 'rb').read(), explain=True)\n"
         "assert [f.code for f in res.findings] == ['SHP001'], res.findings\n"
         "print('torch' in sys.modules)\n"

@@ -35,6 +35,7 @@ def reported(tmp_path, text, *args):
     return r.returncode, sorted(d["code"] for d in json.loads(r.stdout))
 
 
+@pytest.mark.torch
 def test_fixture_is_broken_twice(tmp_path):
     assert run_model(src(), "Net", [2, 3, 8, 8]).verdict == "crash"
     fixed_conv = src().replace("nn.Conv2d(18,", "nn.Conv2d(16,")

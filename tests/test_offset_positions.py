@@ -7,8 +7,8 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from shapelint.positions import position_resolver
-from shapelint.rules import REGISTRY
+from shapelint.core.positions import position_resolver
+from shapelint.core.rules import REGISTRY
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

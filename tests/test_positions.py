@@ -9,8 +9,8 @@ import os
 
 import pytest
 
-from shapelint.analysis import check_source
-from shapelint.rules import REGISTRY
+from shapelint.engine.check import check_source
+from shapelint.core.rules import REGISTRY
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -58,6 +58,7 @@ def try_repo(repo, env, filename):
     )
 
 
+@pytest.mark.torch
 def test_hook_fails_on_a_broken_model_and_shows_the_diagnostic(repo):
     path, env = repo
     assert run_model(BROKEN, "Net", [2, 3, 8, 8]).verdict == "crash"
@@ -69,6 +70,7 @@ def test_hook_fails_on_a_broken_model_and_shows_the_diagnostic(repo):
     assert "model.py:9:" in out and "SHP001" in out and "Failed" in out
 
 
+@pytest.mark.torch
 def test_hook_passes_on_a_good_model(repo):
     path, env = repo
     assert run_model(GOOD, "Net", [2, 3, 8, 8]).verdict == "ok"

@@ -7,8 +7,8 @@ and each VALID one really runs.
 
 import pytest
 
-from shapelint.analysis import check_source
-from shapelint.rules import REGISTRY
+from shapelint.engine.check import check_source
+from shapelint.core.rules import REGISTRY
 from torch_oracle import declared_inputs, run_model
 
 EXAMPLES = [
@@ -23,6 +23,7 @@ def _errors(src):
     return [f for f in check_source("example.py", src).findings if f.severity == "error"]
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("code,kind,i,src", EXAMPLES, ids=[f"{c}-{k}-{i}" for c, k, i, _ in EXAMPLES])
 def test_rule_example(code, kind, i, src):
     (target, shape), = declared_inputs(src).items()

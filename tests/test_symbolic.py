@@ -7,8 +7,8 @@ symbolically and once on concrete values, and must agree for every input size.
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shapelint.constraints import SAT, UNSAT, ConstraintSet
-from shapelint.symbolic import Expr, add, ceildiv, evaluate, exact_div, floordiv, mul
+from shapelint.engine.constraints import SAT, UNSAT, ConstraintSet
+from shapelint.core.symbolic import Expr, add, ceildiv, evaluate, exact_div, floordiv, mul
 
 H, W = Expr.symbol("H"), Expr.symbol("W")
 

@@ -14,6 +14,7 @@ import time
 import pytest
 
 torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.torch
 
 from conftest import ROOT, run_cli  # noqa: E402
 from torch_oracle import declared_inputs, run_model  # noqa: E402
@@ -199,7 +200,7 @@ def test_heavy_model_runs_out_of_memory_with_a_clear_warning(limits_run):
 
 def test_child_memory_cap_is_enforced():
     """The cap the child sets on itself: 256 MiB of address space, then a 512 MiB allocation fails."""
-    code = ("from shapelint.trace_child import _limit_memory; _limit_memory(256 * 1024**2)\n"
+    code = ("from shapelint.frontends.trace.child import _limit_memory; _limit_memory(256 * 1024**2)\n"
             "try:\n    bytearray(512 * 1024**2)\nexcept MemoryError:\n    print('capped')\n")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
                          env=dict(os.environ, PYTHONPATH=ROOT))
@@ -243,7 +244,7 @@ def test_static_path_never_imports_torch(tmp_path):
     env = _fake_torch_env(tmp_path)
     proc = run_cli("--explain", "examples/simple_cnn.py", env=env)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr  # the static finding, no import
-    code = ("import sys, shapelint.cli, shapelint.trace, shapelint.analysis as a; "
+    code = ("import sys, shapelint.frontends.cli, shapelint.frontends.trace.parent, shapelint.engine.check as a; "
             "a.check_source('x.py', open('examples/simple_cnn.py').read(), explain=True); "
             "assert 'torch' not in sys.modules, 'torch imported'")
     env2 = dict(os.environ, PYTHONPATH=ROOT)
@@ -276,12 +277,12 @@ def test_pyproject_trace_true_turns_trace_on(tmp_path):
 
 
 def test_explain_text_shows_static_and_traced_side_by_side():
-    from shapelint.analysis import FileResult, ModelReport
-    from shapelint.report import explain_text
+    from shapelint.core.results import ExplainRow, FileResult, ModelReport
+    from shapelint.frontends.report import explain_text
 
     rep = ModelReport("Net", "class", None, [2, 4])
     rep.line = 1
-    rep.layers = [{"module": "fc", "op": "Linear", "in": [2, 4], "out": ["?", 5], "traced_out": [2, 5], "line": 2}]
+    rep.layers = [ExplainRow("fc", "Linear", [2, 4], ["?", 5], traced=True, traced_out=[2, 5], line=2)]
     rep.trace = {"method": "fx on meta", "status": "ok", "input": [2, 4], "output": [2, 5]}
     r = FileResult("m.py", models=[rep])
     lines = explain_text([r]).splitlines()
@@ -292,23 +293,24 @@ def test_explain_text_shows_static_and_traced_side_by_side():
 
 def test_disagreement_between_static_and_traced_shapes_is_a_warning():
     """The merge alone, on rows written out by hand: static (2, 5) vs torch (2, 6) at line 3."""
-    from shapelint.analysis import FileResult, ModelReport
-    from shapelint.trace import TraceJob, _merge_layers
+    from shapelint.core.results import ExplainRow, FileResult, ModelReport
+    from shapelint.engine.check import Settings
+    from shapelint.frontends.trace.parent import TraceJob, _merge_layers
 
     r = FileResult("m.py", source="a\nb\n        y = self.fc(x)\n")
     rep = ModelReport("Net", "class", None, [2, 4])
     rep.layers = [
-        {"module": "fc", "op": "Linear", "in": [2, 4], "out": [2, 5], "line": 2, "call_line": 3},
-        {"module": None, "op": "F.relu", "in": [2, 5], "out": ["?", 5], "line": 3, "call_line": 3},
+        ExplainRow("fc", "Linear", [2, 4], [2, 5], line=2, call_line=3),
+        ExplainRow(None, "F.relu", [2, 5], ["?", 5], line=3, call_line=3),
     ]
     traced = {"name": "Net", "layers": [
         {"module": "fc", "op": "Linear", "line": 3, "out": [2, 6]},
         {"module": None, "op": "relu", "line": 3, "out": [2, 6]},
     ]}
-    (f,) = _merge_layers(r, TraceJob(r, {}, {}), traced, rep, r.source.splitlines())
+    (f,) = _merge_layers(r, TraceJob(r, Settings(isolated=True)), traced, rep, r.source.splitlines())
     assert f.code == "SHP302" and f.severity == "warning" and f.source == "trace"
     assert "(2, 6)" in f.message and "(2, 5)" in f.message and (f.line, f.column) == (3, 9)
-    assert [row["traced_out"] for row in rep.layers] == [[2, 6], [2, 6]]  # unknown static: filled, not flagged
+    assert [row.traced_out for row in rep.layers] == [[2, 6], [2, 6]]  # unknown static: filled, not flagged
 
 
 def test_bad_init_args_is_a_usage_error():
@@ -318,14 +320,15 @@ def test_bad_init_args_is_a_usage_error():
 
 def test_static_error_that_torch_does_not_reproduce_is_flagged():
     """A stub answer (every model ran) against a static error at line 3: SHP305 at line 3."""
-    from shapelint.analysis import FileResult
-    from shapelint.findings import Finding
-    from shapelint.trace import TraceJob, TraceOptions, apply_answer
+    from shapelint.core.findings import Finding
+    from shapelint.core.results import FileResult
+    from shapelint.engine.check import Settings
+    from shapelint.frontends.trace.parent import TraceJob, TraceOptions, apply_answer
 
     r = FileResult("m.py", source="import torch\nclass A:\n    x = 1\n")
     static = Finding("SHP001", "error", ("x",), line=3, column=5, message="c expects 8 input channels")
     r.findings = [static]
-    job = TraceJob(r, {}, {})
+    job = TraceJob(r, Settings(isolated=True))
     job.answer = {"models": [{"name": "A", "status": "ok", "input": [2, 3], "output": [2, 3], "layers": []}]}
     apply_answer(job, TraceOptions())
     (f,) = [f for f in r.findings if f.code == "SHP305"]

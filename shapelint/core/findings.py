@@ -1,0 +1,124 @@
+"""Findings are plain data, produced once and rendered by every front end.
+
+While analysing, a finding points at libcst nodes; line numbers are only known after
+positions are resolved (an expensive pass we run only for files that need it), so
+message parts may be `At(node)` placeholders, rendered as "line N" at the end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, List, Optional, Tuple
+
+
+class At:
+    """A placeholder for "line N" of a node, filled in once positions are known."""
+
+    __slots__ = ("node",)
+
+    def __init__(self, node):
+        self.node = node
+
+
+class Code:
+    """A placeholder for the source text of a node (e.g. `x.view(-1, 512)`), rendered lazily."""
+
+    __slots__ = ("node",)
+
+    def __init__(self, node):
+        self.node = node
+
+
+Part = Any  # str | At | Code
+
+
+def code_of(node, limit: int = 60) -> str:
+    import libcst as cst
+
+    try:
+        text = " ".join(cst.Module(body=[]).code_for_node(node).split())
+    except Exception:
+        return "this expression"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@dataclass
+class Edit:
+    """Replace the source range of `node` with `text` (the fix for a finding)."""
+
+    node: Any
+    text: str
+    line: int = 0
+    column: int = 0
+    end_line: int = 0
+    end_column: int = 0
+
+
+@dataclass
+class Finding:
+    code: str
+    severity: str  # "error" | "warning" | "info"
+    parts: Tuple[Part, ...]
+    node: Any = None
+    path: str = ""
+    line: int = 1
+    column: int = 1
+    end_line: int = 1
+    end_column: int = 1
+    message: str = ""
+    fix: Optional[str] = None  # a sentence saying what the edit does
+    edits: List[Edit] = field(default_factory=list)
+    source: str = "static"
+    module: Optional[str] = None  # the submodule it concerns, as named_modules() spells it
+
+    def resolve(self, position_of: Callable[[Any], Optional[tuple]]) -> None:
+        """Turn node references into 1-based positions and render the message."""
+        if self.node is not None:
+            pos = position_of(self.node)
+            if pos:
+                self.line, self.column, self.end_line, self.end_column = pos
+        rendered = []
+        for p in self.parts:
+            if isinstance(p, At):
+                pos = position_of(p.node)
+                rendered.append(f"line {pos[0]}" if pos else "an earlier line")
+            elif isinstance(p, Code):
+                rendered.append(code_of(p.node))
+            else:
+                rendered.append(str(p))
+        self.message = "".join(rendered)
+        for e in self.edits:
+            pos = position_of(e.node)
+            if pos:
+                e.line, e.column, e.end_line, e.end_column = pos
+
+    def key(self):
+        return (self.path, self.line, self.column, self.code, self.message)
+
+    def to_json(self) -> dict:
+        out = {
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+            "source": self.source,
+        }
+        if self.fix:
+            out["fix"] = {
+                "message": self.fix,
+                "edits": [
+                    {
+                        "line": e.line,
+                        "column": e.column,
+                        "end_line": e.end_line,
+                        "end_column": e.end_column,
+                        "content": e.text,
+                    }
+                    for e in self.edits
+                ],
+            }
+        return out

@@ -1,0 +1,505 @@
+"""Every finding shapelint reports: a stable code, its message, its docs and examples.
+
+A rule is a small class (in the manner of pyflakes' messages and Fixit's rules): the
+message is a format string whose fields may be `At(node)` line references; `VALID` and
+`INVALID` are complete model sources that the test-suite checks both with shapelint
+and with real torch, so the documentation cannot drift from the behaviour.
+"""
+
+from __future__ import annotations
+
+import string
+from typing import Dict, List, Tuple, Type
+
+from .findings import At, Code, Finding
+
+_formatter = string.Formatter()
+
+
+class Rule:
+    code: str = ""
+    name: str = ""
+    severity: str = "error"
+    # its verdict depends on the input's number of dimensions: not reported when that rank
+    # was only guessed (from a first Linear or Embedding)
+    rank_sensitive: bool = False
+    suppressible: bool = True  # a `# noqa` comment may silence it (selection applies to every rule)
+    message: str = ""
+    summary: str = ""
+    why: str = ""
+    fix: str = ""
+    VALID: List[str] = []
+    INVALID: List[str] = []
+
+    @classmethod
+    def parts(cls, **fields) -> Tuple:
+        out = []
+        for literal, field_name, spec, _conv in _formatter.parse(cls.message):
+            if literal:
+                out.append(literal)
+            if field_name is not None:
+                value = fields[field_name]
+                if isinstance(value, tuple):  # several parts, e.g. ("conv1 out_channels=16, ", At(node))
+                    out.extend(value)
+                else:
+                    out.append(value if isinstance(value, (At, Code)) else format(value, spec or ""))
+        return tuple(out)
+
+    @classmethod
+    def finding(cls, node, fix: str = None, edits=None, module: str = None, **fields) -> Finding:
+        return Finding(
+            code=cls.code,
+            severity=cls.severity,
+            parts=cls.parts(**fields),
+            node=node,
+            fix=fix,
+            edits=list(edits or []),
+            module=module,
+        )
+
+
+REGISTRY: Dict[str, Type[Rule]] = {}
+
+
+def rule(cls: Type[Rule]) -> Type[Rule]:
+    REGISTRY[cls.code] = cls
+    return cls
+
+
+_HEAD = "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n\n"
+
+
+@rule
+class ChannelMismatch(Rule):
+    code = "SHP001"
+    name = "channel-mismatch"
+    message = (
+        "{layer} expects {expected} input channels ({param}) but receives {actual} "
+        "({origin}); use {param}={actual}"
+    )
+    summary = "A conv or norm layer's in_channels/num_features differs from the channels it receives."
+    why = (
+        "torch raises `expected input[...] to have N channels, but got M channels instead` "
+        "(or `running_mean should contain N elements`) on the first batch."
+    )
+    fix = "Set in_channels/num_features to the out_channels of the layer before it."
+    VALID = [
+        _HEAD + "class Net(nn.Module):  # shapelint: input=(2, 3, 16, 16)\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.conv1 = nn.Conv2d(3, 16, 3, padding=1)\n"
+        "        self.bn1 = nn.BatchNorm2d(16)\n"
+        "        self.conv2 = nn.Conv2d(16, 32, 3, padding=1)\n\n"
+        "    def forward(self, x):\n        return self.conv2(self.bn1(self.conv1(x)))\n"
+    ]
+    INVALID = [
+        _HEAD + "class Net(nn.Module):  # shapelint: input=(2, 3, 16, 16)\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.conv1 = nn.Conv2d(3, 16, 3, padding=1)\n"
+        "        self.conv2 = nn.Conv2d(18, 32, 3, padding=1)\n\n"
+        "    def forward(self, x):\n        return self.conv2(self.conv1(x))\n",
+        _HEAD + "class Net(nn.Module):  # shapelint: input=(2, 3, 16, 16)\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.conv1 = nn.Conv2d(3, 16, 3, padding=1)\n"
+        "        self.bn1 = nn.BatchNorm2d(32)\n\n"
+        "    def forward(self, x):\n        return self.bn1(self.conv1(x))\n",
+    ]
+
+
+@rule
+class InFeaturesMismatch(Rule):
+    code = "SHP002"
+    name = "in-features-mismatch"
+    message = (
+        "{layer} expects {expected} input features ({param}) but receives {actual} "
+        "({origin}); {hint}"
+    )
+    summary = "A Linear's in_features (or an RNN's input_size) differs from the features it receives."
+    why = "torch raises `mat1 and mat2 shapes cannot be multiplied (AxB and CxD)` on the first batch."
+    fix = "Set in_features to the number of features the flatten actually produces."
+    VALID = [
+        _HEAD + "class SimpleCNN(nn.Module):  # shapelint: input=(4, 3, 32, 32)\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.conv1 = nn.Conv2d(3, 18, kernel_size=3, stride=1, padding=1)\n"
+        "        self.pool = nn.MaxPool2d(kernel_size=2, stride=2, padding=0)\n"
+        "        self.fc1 = nn.Linear(18 * 16 * 16, 64)\n\n"
+        "    def forward(self, x):\n        x = self.pool(F.relu(self.conv1(x)))\n"
+        "        x = torch.flatten(x, 1)\n        return self.fc1(x)\n"
+    ]
+    INVALID = [
+        _HEAD + "class SimpleCNN(nn.Module):  # shapelint: input=(4, 3, 32, 32)\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.conv1 = nn.Conv2d(3, 18, kernel_size=3, stride=1, padding=1)\n"
+        "        self.pool = nn.MaxPool2d(kernel_size=2, stride=2, padding=0)\n"
+        "        self.fc1 = nn.Linear(18 * 32 * 32, 64)\n\n"
+        "    def forward(self, x):\n        x = self.pool(F.relu(self.conv1(x)))\n"
+        "        x = torch.flatten(x, 1)\n        return self.fc1(x)\n"
+    ]
+
+
+@rule
+class ViewSizeMismatch(Rule):
+    code = "SHP003"
+    rank_sensitive = True
+    name = "view-size-mismatch"
+    message = "{op} cannot reshape {shape} ({numel} values) into {target}; {hint}"
+    summary = "A view/reshape/unflatten whose sizes cannot hold the tensor's values."
+    why = "torch raises `shape '[...]' is invalid for input of size N`."
+    fix = "Use x.flatten(1) or x.view(x.size(0), -1) instead of hand-computed sizes."
+    VALID = [
+        _HEAD + "class Net(nn.Module):  # shapelint: input=(2, 8, 4, 4)\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.fc = nn.Linear(128, 10)\n\n"
+        "    def forward(self, x):\n        return self.fc(x.view(x.size(0), 128))\n"
+    ]
+    INVALID = [
+        _HEAD + "class Net(nn.Module):  # shapelint: input=(2, 8, 4, 4)\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.fc = nn.Linear(100, 10)\n\n"
+        "    def forward(self, x):\n        return self.fc(x.view(x.size(0), 100))\n"
+    ]
+
+
+@rule
+class BatchFolded(Rule):
+    code = "SHP004"
+    rank_sensitive = True
+    name = "batch-folded"
+    message = (
+        "{op} folds features into the batch: each sample has {per_sample} values, "
+        "so the first dimension becomes {new_batch} instead of {batch} and samples get mixed; {hint}"
+    )
+    summary = "A view/reshape that runs, but changes the batch dimension."
+    why = (
+        "`x.view(-1, 512)` on samples of 2048 values runs without error and turns a batch of "
+        "B samples into 4*B rows: every row of the loss then mixes pieces of different samples."
+    )
+    fix = "Flatten per sample: x.view(x.size(0), -1) or torch.flatten(x, 1)."
+    VALID = [
+        _HEAD + "class Net(nn.Module):  # shapelint: input=(2, 32, 8, 8)\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.fc = nn.Linear(2048, 10)\n\n"
+        "    def forward(self, x):\n        return self.fc(x.view(-1, 2048))\n"
+    ]
+    INVALID = [
+        _HEAD + "class Net(nn.Module):  # shapelint: input=(2, 32, 8, 8)\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.fc = nn.Linear(512, 10)\n\n"
+        "    def forward(self, x):\n        return self.fc(x.view(-1, 512))\n"
+    ]
+
+
+@rule
+class SpatialCollapse(Rule):
+    code = "SHP005"
+    name = "spatial-collapse"
+    message = (
+        "{layer} needs an input of at least {needed} along {axis} but receives {actual} "
+        "({origin}); its output would be {out}; {hint}"
+    )
+    summary = "A conv or pool whose output size falls below 1."
+    why = "torch raises `Output size is too small` or `Kernel size can't be greater than actual input size`."
+    fix = "Remove a downsampling step, add padding, or feed larger inputs."
+    VALID = [
+        _HEAD + "class Net(nn.Module):  # shapelint: input=(1, 3, 8, 8)\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.pool = nn.MaxPool2d(2)\n\n"
+        "    def forward(self, x):\n        return self.pool(self.pool(self.pool(x)))\n"
+    ]
+    INVALID = [
+        _HEAD + "class Net(nn.Module):  # shapelint: input=(1, 3, 8, 8)\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.pool = nn.MaxPool2d(2)\n\n"
+        "    def forward(self, x):\n        return self.pool(self.pool(self.pool(self.pool(x))))\n"
+    ]
+
+
+@rule
+class ShapeMismatch(Rule):
+    code = "SHP006"
+    rank_sensitive = True
+    name = "shape-mismatch"
+    message = "{op}: {detail}"
+    summary = "An elementwise operation, torch.cat or torch.stack on tensors whose shapes do not fit."
+    why = "torch raises `The size of tensor a (X) must match the size of tensor b (Y)` or `Sizes of tensors must match`."
+    fix = "Make the branches produce the same sizes (a downsample on the skip path, matching padding)."
+    VALID = [
+        _HEAD + "class Block(nn.Module):  # shapelint: input=(2, 16, 8, 8)\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.conv = nn.Conv2d(16, 16, 3, padding=1)\n\n"
+        "    def forward(self, x):\n        return x + self.conv(x)\n"
+    ]
+    INVALID = [
+        _HEAD + "class Block(nn.Module):  # shapelint: input=(2, 16, 8, 8)\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.conv = nn.Conv2d(16, 16, 3, stride=2, padding=1)\n\n"
+        "    def forward(self, x):\n        return x + self.conv(x)\n",
+        _HEAD + "class Cat(nn.Module):  # shapelint: input=(2, 16, 8, 8)\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.a = nn.Conv2d(16, 8, 3, padding=1)\n"
+        "        self.b = nn.Conv2d(16, 8, 3)\n\n"
+        "    def forward(self, x):\n        return torch.cat([self.a(x), self.b(x)], dim=1)\n",
+    ]
+
+
+@rule
+class GroupsNotDivisible(Rule):
+    code = "SHP007"
+    name = "groups-not-divisible"
+    message = "{layer}: {what} ({value}) must be divisible by {groups_name} ({groups}); {hint}"
+    summary = "Conv groups (or GroupNorm num_groups) that do not divide the channels."
+    why = "torch raises `in_channels must be divisible by groups` when the model is built."
+    fix = "Choose a number of groups that divides both channel counts."
+    VALID = [
+        _HEAD + "class Net(nn.Module):  # shapelint: input=(2, 32, 8, 8)\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.dw = nn.Conv2d(32, 32, 3, padding=1, groups=32)\n"
+        "        self.gn = nn.GroupNorm(8, 32)\n\n"
+        "    def forward(self, x):\n        return self.gn(self.dw(x))\n"
+    ]
+    INVALID = [
+        _HEAD + "class Net(nn.Module):  # shapelint: input=(2, 32, 8, 8)\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.dw = nn.Conv2d(32, 48, 3, padding=1, groups=5)\n\n"
+        "    def forward(self, x):\n        return self.dw(x)\n",
+        _HEAD + "class Net(nn.Module):  # shapelint: input=(2, 32, 8, 8)\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.gn = nn.GroupNorm(6, 32)\n\n"
+        "    def forward(self, x):\n        return self.gn(x)\n",
+    ]
+
+
+@rule
+class SamePaddingStride(Rule):
+    code = "SHP008"
+    name = "same-padding-stride"
+    message = "{layer}: padding='same' is not supported with stride {stride}; {hint}"
+    summary = "padding='same' on a strided convolution."
+    why = "torch raises `padding='same' is not supported for strided convolutions` when the model is built."
+    fix = "Use stride=1, or an explicit padding such as (kernel_size - 1) // 2."
+    VALID = [
+        _HEAD + "class Net(nn.Module):  # shapelint: input=(1, 3, 16, 16)\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.conv = nn.Conv2d(3, 8, 7, padding='same')\n\n"
+        "    def forward(self, x):\n        return self.conv(x)\n"
+    ]
+    INVALID = [
+        _HEAD + "class Net(nn.Module):  # shapelint: input=(1, 3, 16, 16)\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.conv = nn.Conv2d(3, 8, 7, stride=2, padding='same')\n\n"
+        "    def forward(self, x):\n        return self.conv(x)\n"
+    ]
+
+
+@rule
+class RankMismatch(Rule):
+    code = "SHP009"
+    rank_sensitive = True
+    name = "rank-mismatch"
+    message = "{layer} expects a {expected} input but receives {actual} ({origin}); {hint}"
+    summary = "A layer receives a tensor with the wrong number of dimensions."
+    why = "torch raises `Expected 3D (unbatched) or 4D (batched) input to conv2d, but got input of size: [...]`."
+    fix = "Add the missing unsqueeze/view, or use the layer of the right dimensionality (Conv1d vs Conv2d)."
+    VALID = [
+        _HEAD + "class Net(nn.Module):  # shapelint: input=(2, 3, 16, 16)\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.bn = nn.BatchNorm2d(3)\n\n"
+        "    def forward(self, x):\n        return self.bn(x)\n"
+    ]
+    INVALID = [
+        _HEAD + "class Net(nn.Module):  # shapelint: input=(2, 3, 16, 16)\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.bn = nn.BatchNorm1d(3)\n\n"
+        "    def forward(self, x):\n        return self.bn(x)\n"
+    ]
+
+
+@rule
+class NormalizedShapeMismatch(Rule):
+    code = "SHP010"
+    name = "normalized-shape-mismatch"
+    message = "{layer} normalizes over {expected} but the input ends with {actual} ({origin}); use {fix_value}"
+    summary = "LayerNorm's normalized_shape differs from the input's trailing dimensions."
+    why = "torch raises `Given normalized_shape=[...], expected input with shape [*, ...]`."
+    fix = "Set normalized_shape to the input's trailing sizes."
+    VALID = [
+        _HEAD + "class Net(nn.Module):  # shapelint: input=(2, 10, 64)\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.ln = nn.LayerNorm(64)\n\n"
+        "    def forward(self, x):\n        return self.ln(x)\n"
+    ]
+    INVALID = [
+        _HEAD + "class Net(nn.Module):  # shapelint: input=(2, 10, 64)\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.ln = nn.LayerNorm(10)\n\n"
+        "    def forward(self, x):\n        return self.ln(x)\n"
+    ]
+
+
+@rule
+class PoolPadding(Rule):
+    code = "SHP011"
+    name = "pool-padding-too-large"
+    message = "{layer}: padding {padding} is more than half the kernel size {kernel}; use padding={fix_value} or less"
+    summary = "A pooling layer whose padding exceeds half its kernel."
+    why = "torch raises `pad should be at most half of effective kernel size`."
+    fix = "Use padding <= kernel_size // 2."
+    VALID = [
+        _HEAD + "class Net(nn.Module):  # shapelint: input=(1, 3, 16, 16)\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.pool = nn.MaxPool2d(3, stride=2, padding=1)\n\n"
+        "    def forward(self, x):\n        return self.pool(x)\n"
+    ]
+    INVALID = [
+        _HEAD + "class Net(nn.Module):  # shapelint: input=(1, 3, 16, 16)\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.pool = nn.MaxPool2d(2, stride=2, padding=2)\n\n"
+        "    def forward(self, x):\n        return self.pool(x)\n"
+    ]
+
+
+@rule
+class DimOutOfRange(Rule):
+    code = "SHP012"
+    rank_sensitive = True
+    name = "dim-out-of-range"
+    message = "{op}: dimension {dim} is out of range for a tensor of {rank} dimensions {shape}"
+    summary = "A dim argument (flatten, transpose, cat, softmax, ...) outside the tensor's dimensions."
+    why = "torch raises `Dimension out of range (expected to be in range of [-N, N-1], but got D)`."
+    fix = "Count dimensions including the batch: a (B, C, H, W) tensor has dims 0..3."
+    VALID = [
+        _HEAD + "class Net(nn.Module):  # shapelint: input=(2, 3, 4, 4)\n"
+        "    def __init__(self):\n        super().__init__()\n\n"
+        "    def forward(self, x):\n        return x.transpose(1, 3)\n"
+    ]
+    INVALID = [
+        _HEAD + "class Net(nn.Module):  # shapelint: input=(2, 3, 4, 4)\n"
+        "    def __init__(self):\n        super().__init__()\n\n"
+        "    def forward(self, x):\n        return x.transpose(1, 4)\n"
+    ]
+
+
+@rule
+class SyntaxErrorRule(Rule):
+    code = "SHP100"
+    suppressible = False  # a file that cannot be checked is never silently green
+    name = "syntax-error"
+    message = "cannot parse this file: {detail}"
+    summary = "The file is not valid Python, so no model in it can be checked."
+    why = "A linter that skips a broken file silently would report a green build."
+    fix = "Fix the syntax error; shapelint checks the file again on the next run."
+
+
+@rule
+class UnreadableFile(Rule):
+    code = "SHP101"
+    suppressible = False  # a file that cannot be checked is never silently green
+    name = "unreadable-file"
+    message = "cannot read this file: {detail}"
+    summary = "The file could not be read or decoded."
+    why = "A file that cannot be read cannot be checked; saying so beats a silent pass."
+    fix = "Check the path, permissions and encoding (UTF-8, or a PEP 263 coding line)."
+
+
+@rule
+class InputSizeConstraint(Rule):
+    code = "SHP200"
+    name = "input-size-constraint"
+    severity = "info"
+    message = "{model} only accepts {accepted} (from {reason})"
+    summary = "With no input shape given, a fixed flatten or view size pins the input size."
+    why = "Feeding any other size will fail at run time; declare the input size to check it exactly."
+    fix = "Declare the input: `# shapelint: input=(B, 3, 32, 32)` on the class line."
+
+
+@rule
+class TrackingLost(Rule):
+    code = "SHP201"
+    name = "tracking-lost"
+    severity = "info"
+    message = "shapes are unknown from here: {reason}"
+    summary = "shapelint could not follow a construct; later shapes are unknown, never guessed."
+    why = "Shows where static coverage ends, so you know what was not checked."
+    fix = "Use --trace for torch's own word, or declare the input shape."
+
+
+
+# Findings of `--trace` (source "trace"): torch's own answer, from a child process.
+# They have no VALID/INVALID examples here: tests/test_trace.py runs fixtures through
+# the CLI with real torch instead.
+
+
+@rule
+class TraceError(Rule):
+    code = "SHP300"
+    name = "trace-error"
+    message = "{model}: torch raises while {stage} it{how}: {detail}{also}"
+    summary = "(--trace) torch itself raised while building the model or running its forward."
+    why = (
+        "torch's own word: the model fails on this input. The line is where the error arises in your file. "
+        "A warning instead of an error when the input was inferred by shapelint rather than declared, or when "
+        "building with default arguments fails in your own code rather than in torch's."
+    )
+    fix = "Read torch's message; the static finding on the same model (if any) has the number that fixes it."
+
+
+@rule
+class TraceBatchChanged(Rule):
+    code = "SHP301"
+    name = "trace-batch-changed"
+    message = "{model}: the output batch is {out_batch} for an input batch of {batch} (input {inp} -> output {out}){how}; samples are mixed here: keep dimension 0 the batch, e.g. x.view(x.size(0), -1) or torch.flatten(x, 1)"
+    summary = "(--trace) the model runs, but its output's first dimension is not the input batch."
+    why = (
+        "A view/reshape with -1 in the wrong place silently folds samples together; training runs on garbage. "
+        "A warning instead of an error when the input was inferred by shapelint rather than declared."
+    )
+    fix = "Keep the batch: x.view(x.size(0), -1) or torch.flatten(x, 1)."
+
+
+@rule
+class StaticTraceDisagreement(Rule):
+    code = "SHP302"
+    name = "static-trace-disagreement"
+    severity = "warning"
+    message = "{model}: {layer} outputs {traced} under torch but shapelint computed {static} statically"
+    summary = "(--trace) the static shape of a layer differs from the one torch computes."
+    why = "torch is right; this is a shapelint bug (or code whose shapes depend on values). Please report it."
+    fix = "Trust the traced shape; report the file so the static rule can be fixed."
+
+
+@rule
+class StaticErrorNotReproduced(Rule):
+    code = "SHP305"
+    name = "static-error-not-reproduced"
+    severity = "warning"
+    message = "shapelint reported {code} here, but torch built and ran every model in this file without error: {models}"
+    summary = "(--trace) a static error that torch does not reproduce on the traced inputs."
+    why = "Either a false alarm of the static rule (please report it) or an error that needs another input than the one traced."
+    fix = "Check the input shape you declared; if it is the one you use, trust torch and report the file."
+
+
+@rule
+class TraceFailed(Rule):
+    code = "SHP303"
+    name = "trace-failed"
+    severity = "warning"
+    message = "{model}: could not trace: {detail}"
+    summary = "(--trace) the file could not be imported, or tracing ran out of time or memory."
+    why = (
+        "A warning, not an error: it says the trace could not confirm anything, not that the shapes "
+        "are wrong (a missing dependency or a slow model is not a shape bug). Static findings still stand."
+    )
+    fix = "Make the file importable on its own; raise --timeout; keep module-level code cheap."
+
+
+@rule
+class TraceSkipped(Rule):
+    code = "SHP304"
+    name = "trace-skipped"
+    severity = "info"
+    message = "{model} was not traced: {reason}"
+    summary = "(--trace) a model was built (or not) but not run, e.g. no input shape or required __init__ arguments."
+    why = "Shows which models torch did not confirm."
+    fix = "Declare the input (`# shapelint: input=(B, 3, 32, 32)`) or give --init-args NAME='{\"arg\": 1}'."
+
+def all_rules() -> List[Type[Rule]]:
+    return [REGISTRY[c] for c in sorted(REGISTRY)]

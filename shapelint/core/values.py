@@ -1,0 +1,206 @@
+"""The values the static interpreter computes with.
+
+Plain Python values (int, float, str, tuple, list, dict, None) stand for themselves;
+sizes may also be symbolic (`symbolic.Expr`). Everything else is one of the classes
+below. `Unknown` is the honest answer whenever the interpreter cannot tell.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Optional, Tuple
+
+from .symbolic import Dim
+
+
+class Unknown:
+    """A value shapelint cannot know statically; operations on it stay unknown."""
+
+    __slots__ = ("reason", "node")
+
+    def __init__(self, reason: str = "", node=None):
+        self.reason = reason
+        self.node = node
+
+    def __repr__(self):
+        return f"Unknown({self.reason!r})"
+
+    def __bool__(self):  # guards against accidental truthiness tests
+        raise TypeError("truth value of Unknown")
+
+
+UNKNOWN = Unknown()
+
+
+def is_unknown(v) -> bool:
+    return isinstance(v, Unknown)
+
+
+class Origin:
+    """Where a dimension's size came from, for messages: parts may include `At`."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self, *parts):
+        self.parts = parts
+
+
+class InputSlot:
+    """The model input before its rank is known: the first layer that reads it decides.
+
+    Tensors derived from the input by shape-preserving ops share the slot, so they all
+    learn their shape at once when it is resolved.
+    """
+
+    __slots__ = ("shape", "prov", "resolved_by")
+
+    def __init__(self):
+        self.shape: Optional[Tuple[Dim, ...]] = None
+        self.prov: Tuple = ()
+        self.resolved_by = None
+
+    def resolve(self, shape, prov, by) -> None:
+        self.shape = tuple(shape)
+        self.prov = tuple(prov)
+        self.resolved_by = by
+
+
+class Tensor:
+    __slots__ = ("_shape", "_prov", "slot")
+
+    def __init__(self, shape=None, prov=None, slot: InputSlot = None):
+        self._shape = tuple(shape) if shape is not None else None
+        if self._shape is not None and prov is None:
+            prov = (None,) * len(self._shape)
+        self._prov = tuple(prov) if prov is not None else None
+        self.slot = slot
+
+    @property
+    def shape(self) -> Optional[Tuple[Dim, ...]]:
+        if self._shape is not None:
+            return self._shape
+        if self.slot is not None:
+            return self.slot.shape
+        return None
+
+    @property
+    def prov(self) -> Tuple:
+        if self._shape is not None:
+            return self._prov
+        if self.slot is not None and self.slot.shape is not None:
+            return self.slot.prov
+        return ()
+
+    @property
+    def pending(self) -> bool:
+        return self._shape is None and self.slot is not None and self.slot.shape is None
+
+    def origin(self, i: int):
+        prov = self.prov
+        return prov[i] if prov and -len(prov) <= i < len(prov) else None
+
+    def __repr__(self):
+        return f"Tensor({self.shape})"
+
+
+class ModuleValue:
+    """An nn.Module instance: a torch layer, a container, or a class of the user's file."""
+
+    def __init__(self, kind: str, node=None, spec=None, cls=None):
+        self.kind = kind
+        self.node = node  # the constructor call
+        self.spec = spec  # layers.LayerSpec for torch layers
+        self.cls = cls  # extract.ClassInfo for the user's classes
+        self.params: Dict[str, Any] = {}
+        self.param_nodes: Dict[str, Any] = {}
+        self.children: Dict[str, Optional["ModuleValue"]] = {}
+        self.attrs: Dict[str, Any] = {}
+        self.name: Optional[str] = None  # as torch's named_modules() spells it
+        self.invalid = False  # construction would already raise in torch
+
+    def label(self) -> str:
+        return self.name if self.name else self.kind
+
+    def param_node(self, name: str):
+        return self.param_nodes.get(name) or self.node
+
+    def __repr__(self):
+        return f"ModuleValue({self.kind}, name={self.name!r})"
+
+
+class Ref:
+    """A name bound by an import: `torch.nn.Conv2d`, `torch.nn.functional.relu`, ..."""
+
+    __slots__ = ("qualname",)
+
+    def __init__(self, qualname: str):
+        self.qualname = qualname
+
+    def __repr__(self):
+        return f"Ref({self.qualname})"
+
+
+class ClassRef:
+    __slots__ = ("info",)
+
+    def __init__(self, info):
+        self.info = info
+
+
+class FunctionRef:
+    """A function or method of the user's file, optionally bound to `self`."""
+
+    __slots__ = ("node", "bound", "owner", "globals")
+
+    def __init__(self, node, bound=None, owner=None, globals_=None):
+        self.node = node
+        self.bound = bound
+        self.owner = owner
+        self.globals = globals_  # the defining module's names
+
+
+class BoundMethod:
+    """A method of a value the interpreter knows (tensor, module, list, dict)."""
+
+    __slots__ = ("obj", "name")
+
+    def __init__(self, obj, name: str):
+        self.obj = obj
+        self.name = name
+
+
+class BaseMethod:
+    """`super().__init__` or `super().forward` reaching a torch base class (nn.Sequential, ...)."""
+
+    __slots__ = ("obj", "base", "name")
+
+    def __init__(self, obj, base: str, name: str):
+        self.obj = obj
+        self.base = base  # the base's qualified name, e.g. "torch.nn.Sequential"
+        self.name = name
+
+
+class Builtin:
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+
+class Namespace:
+    """A sibling module of the user's package, imported as a whole (`from . import blocks`)."""
+
+    __slots__ = ("path", "globals")
+
+    def __init__(self, path: str, globals_: dict):
+        self.path = path
+        self.globals = globals_
+
+
+class SuperProxy:
+    """`super()` inside a method: attribute lookups start after `owner` in the MRO."""
+
+    __slots__ = ("obj", "owner")
+
+    def __init__(self, obj, owner):
+        self.obj = obj
+        self.owner = owner

@@ -1,0 +1,202 @@
+"""Python's builtin functions, as a table of small functions `(vm, args, kwargs, node, frame)`.
+
+A builtin name the table does not hold (map, set, ...) is bound but its calls are
+unknown (`vm.unmodelled`). An unknown argument makes the result unknown, except for
+the builtins that look at objects rather than values (isinstance, getattr, ...).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Dict
+
+from ..core.symbolic import Expr
+from ..core.values import ModuleValue, SuperProxy, Tensor, Unknown
+from .frame import MAX_UNROLL, hashable
+from .pyvalues import truth
+
+# every name that resolves to a builtin (the user's own definitions shadow them)
+NAMES = {
+    "range", "len", "int", "float", "min", "max", "abs", "sum", "zip", "enumerate", "list", "tuple",
+    "dict", "reversed", "sorted", "isinstance", "round", "bool", "str", "super", "getattr", "setattr",
+    "hasattr", "print", "any", "all", "map", "divmod", "pow", "set",
+}
+_TAKE_UNKNOWN = ("isinstance", "print", "hasattr", "getattr", "setattr")
+
+
+def call_builtin(vm, name: str, args, kwargs, node, frame):
+    if name == "super":
+        if frame is None or frame.self_obj is None:
+            return Unknown("super")
+        return SuperProxy(frame.self_obj, frame.cls)
+    if any(isinstance(a, Unknown) for a in args) and name not in _TAKE_UNKNOWN:
+        return Unknown(f"{name}() of unknown")
+    fn = BUILTINS.get(name)
+    if fn is None:
+        return vm.unmodelled(name, node)
+    try:
+        return fn(vm, args, kwargs, node, frame)
+    except (TypeError, ValueError, OverflowError, ZeroDivisionError, RecursionError):
+        return Unknown(f"{name}() failed")
+
+
+def _numbers(seq) -> bool:
+    return seq is not None and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in seq)
+
+
+def _range(vm, args, kwargs, node, frame):
+    if all(isinstance(a, int) for a in args) and 1 <= len(args) <= 3:
+        r = range(*args)
+        return r if len(r) <= MAX_UNROLL else Unknown("range too long")
+    return Unknown("range")
+
+
+def _len(vm, args, kwargs, node, frame):
+    v = args[0]
+    if isinstance(v, (list, tuple, str, dict, range)):
+        return len(v)
+    if isinstance(v, ModuleValue):
+        return len(v.children)
+    if isinstance(v, Tensor) and v.shape:
+        return v.shape[0]
+    return Unknown("len")
+
+
+def _conversion(name: str):
+    fn = {"int": int, "float": float, "bool": bool, "str": str, "abs": abs, "round": round}[name]
+
+    def convert(vm, args, kwargs, node, frame):
+        if not args:  # int() is 0; abs() raises in Python
+            return {"int": 0, "float": 0.0, "bool": False, "str": ""}.get(name, Unknown(name))
+        v = args[0]
+        if isinstance(v, Expr):
+            return v if name == "int" else Unknown(name)
+        if isinstance(v, (Tensor, ModuleValue)):
+            return Unknown(name)
+        if name == "round" and len(args) == 1 and isinstance(v, float):
+            return round(v)
+        return fn(*args)
+
+    return convert
+
+
+def _min_max(name: str):
+    pick = min if name == "min" else max
+
+    def extremum(vm, args, kwargs, node, frame):
+        seq = vm.iterate(args[0] if len(args) == 1 else args)
+        if seq and _numbers(seq):
+            return pick(seq)
+        return Unknown(name)
+
+    return extremum
+
+
+def _sum(vm, args, kwargs, node, frame):
+    seq = vm.iterate(args[0]) if args else None
+    if _numbers(seq):
+        return sum(seq, args[1] if len(args) > 1 else 0)
+    return Unknown("sum")
+
+
+def _zip(vm, args, kwargs, node, frame):
+    seqs = [vm.iterate(a) for a in args]
+    if any(s is None for s in seqs):
+        return Unknown("zip")
+    return [tuple(t) for t in zip(*seqs)]
+
+
+def _enumerate(vm, args, kwargs, node, frame):
+    seq = vm.iterate(args[0]) if args else None
+    start = args[1] if len(args) > 1 else kwargs.get("start", 0)
+    return list(enumerate(seq, start)) if seq is not None and isinstance(start, int) else Unknown("enumerate")
+
+
+def _sequence(name: str):
+    def make(vm, args, kwargs, node, frame):
+        if not args:
+            return [] if name == "list" else ()
+        seq = vm.iterate(args[0])
+        if seq is None:
+            return Unknown(name)
+        return list(seq) if name == "list" else tuple(seq)
+
+    return make
+
+
+def _dict(vm, args, kwargs, node, frame):
+    if not args:
+        return dict(kwargs)
+    if isinstance(args[0], dict):
+        return dict(args[0], **kwargs)
+    seq = vm.iterate(args[0])
+    if seq is not None and all(isinstance(p, (list, tuple)) and len(p) == 2 and hashable(p[0]) for p in seq):
+        return dict(seq)
+    return Unknown("dict")
+
+
+def _reversed(vm, args, kwargs, node, frame):
+    seq = vm.iterate(args[0])
+    return Unknown("reversed") if seq is None else list(reversed(seq))
+
+
+def _sorted(vm, args, kwargs, node, frame):
+    seq = vm.iterate(args[0])
+    return Unknown("sorted") if seq is None else sorted(seq)
+
+
+def _any_all(name: str):
+    combine = any if name == "any" else all
+
+    def test(vm, args, kwargs, node, frame):
+        seq = vm.iterate(args[0])
+        if seq is None:
+            return Unknown(name)
+        truths = [truth(v) for v in seq]
+        if None in truths:
+            return Unknown(name)
+        return combine(truths)
+
+    return test
+
+
+def _divmod(vm, args, kwargs, node, frame):
+    if all(isinstance(a, int) for a in args):
+        return divmod(*args)
+    return Unknown("divmod")
+
+
+def _getattr(vm, args, kwargs, node, frame):
+    if len(args) >= 2 and isinstance(args[1], str):
+        v = vm.get_attr(args[0], args[1], node)
+        if isinstance(v, Unknown) and len(args) == 3:
+            return args[2]
+        return v
+    return Unknown("getattr")
+
+
+def _setattr(vm, args, kwargs, node, frame):
+    if len(args) == 3 and isinstance(args[1], str):
+        vm.set_attr(args[0], args[1], args[2])
+    return None
+
+
+def _pow(vm, args, kwargs, node, frame):
+    if len(args) == 2:
+        return vm.binop("Power", args[0], args[1], node)
+    return Unknown("pow")
+
+
+def _print(vm, args, kwargs, node, frame):
+    return None
+
+
+BUILTINS: Dict[str, Callable] = {
+    "range": _range, "len": _len, "sum": _sum, "zip": _zip, "enumerate": _enumerate, "dict": _dict,
+    "reversed": _reversed, "sorted": _sorted, "divmod": _divmod, "getattr": _getattr, "setattr": _setattr,
+    "pow": _pow, "print": _print,
+    "min": _min_max("min"), "max": _min_max("max"), "list": _sequence("list"), "tuple": _sequence("tuple"),
+    "any": _any_all("any"), "all": _any_all("all"),
+}
+for _name in ("int", "float", "bool", "str", "abs", "round"):
+    BUILTINS[_name] = _conversion(_name)
+# hasattr and isinstance depend on types shapelint does not track: left out, so unknown

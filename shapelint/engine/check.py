@@ -1,0 +1,224 @@
+"""Checking one file: the seam every front end calls, and the engine behind it.
+
+`lint_source(path, data, settings)` is the only place that applies configuration:
+the file's pyproject.toml, rule selection, per-file-ignores, `# noqa` and where each
+model's input is declared. The CLI, `--fix`, the editor server and `--trace` all call
+it (trace findings pass the same `apply_policy`), so they report the same findings.
+
+`check_source` is the engine alone: parse, build every model, propagate shapes,
+collect findings, resolve positions; no configuration.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+import libcst as cst
+
+from ..core import rules as R
+from ..core.config import Config, ConfigCache, Selection, code_matches, enabled_codes
+from ..core.findings import Finding
+from ..core.noqa import filter_findings
+from ..core.results import FileResult
+from ..core.source import SourceError, decode_source, too_deep_to_parse
+from .locate import Locator, finish_model_report, wanted_nodes
+from .models import FileChecker
+
+
+@dataclass
+class Settings:
+    """What a run asks for, the same for every file: the command line, or the editor's defaults."""
+
+    input_shapes: Dict[str, list] = field(default_factory=dict)  # --input-shape TARGET -> dims
+    selection: Selection = field(default_factory=Selection)  # --select / --extend-select / --ignore
+    config_file: Optional[str] = None  # --config
+    isolated: bool = False  # --isolated: no configuration file at all
+    explain: bool = False  # keep the explain tables (--explain, the editor's hints and hover)
+    show_unknown: bool = False  # --show-unknown: SHP201 where shapes become unknown
+    trace: bool = False  # --trace (a file's `trace = true` asks for it too)
+    init_args: Dict[str, dict] = field(default_factory=dict)  # --init-args, for --trace
+    reload_config: bool = False  # re-read a pyproject.toml that changed (a long-running editor)
+    config_start: Optional[str] = None  # where to look for pyproject.toml for a file without a path
+
+    def config_for(self, path: Optional[str]) -> Config:
+        """The file's configuration (raises ConfigError for one the user must fix)."""
+        return _CONFIGS.lookup(path or self.config_start or ".", self.config_file, self.isolated, self.reload_config)
+
+
+_CONFIGS = ConfigCache()  # per process: each pyproject.toml is read once
+_ENABLED: Dict[tuple, tuple] = {}
+
+
+def lint_source(path: Optional[str], data, settings: Settings) -> FileResult:
+    """Check one file's source (bytes or str) as configured. Never raises for bad input;
+    raises ConfigError when the file's configuration cannot be used."""
+    config = settings.config_for(path)
+    trace = settings.trace or config.trace
+    explain = settings.explain or settings.show_unknown or trace  # the trace compares with the table
+    result = check_source(path, data, settings.input_shapes, explain=explain, config_shapes=config.input_shapes)
+    result.trace = trace
+    result.init_args = {**config.init_args, **settings.init_args}
+    if settings.show_unknown:
+        result.findings.extend(_unknown_notes(result))
+    result.findings = _apply_policy_per_file(path, result, config, settings)
+    return result
+
+
+def _apply_policy_per_file(path: Optional[str], result: FileResult, config: Config, settings: Settings) -> List[Finding]:
+    """Findings published on a sibling module obey that module's comments and ignores."""
+    own = [f for f in result.findings if f.path == path or f.path not in result.sibling_modules]
+    kept = apply_policy(path, result.source, own, config, settings)
+    for sibling, module in result.sibling_modules.items():
+        theirs = [f for f in result.findings if f.path == sibling and sibling != path]
+        if theirs:
+            kept += apply_policy(sibling, module.code, theirs, settings.config_for(sibling), settings)
+    return sorted(kept, key=lambda f: (f.path != path, f.path or "", f.line, f.column, f.code))
+
+
+def apply_policy(path: Optional[str], source: Optional[str], findings: List[Finding], config: Config,
+                 settings: Settings) -> List[Finding]:
+    """The findings this file reports: enabled rules, minus per-file-ignores, minus `# noqa`."""
+    enabled = _enabled(config, settings.selection)
+    ignored = config.ignored_for(path) if (config.per_file_ignores and path) else []
+    kept = [f for f in findings if f.code in enabled and not (ignored and code_matches(f.code, ignored))]
+    return filter_findings(source, kept)
+
+
+def _enabled(config: Config, selection: Selection) -> set:
+    key = (id(config), id(selection))
+    cached = _ENABLED.get(key)
+    if cached is None or cached[0] is not config or cached[1] is not selection:
+        cached = _ENABLED[key] = (config, selection, enabled_codes([config.selection, selection]))
+    return cached[2]
+
+
+def _unknown_notes(r: FileResult) -> List[Finding]:
+    """SHP201 (--show-unknown): once per model, where its static coverage ends."""
+    notes = []
+    for m in r.models:
+        for line, why in m.lost[:1]:
+            f = R.TrackingLost.finding(None, reason=f"{m.name}: {why}")
+            f.path = r.path
+            f.resolve(lambda n: None)
+            f.line = f.end_line = max(line, 1)
+            notes.append(f)
+    return notes
+
+MODEL_HINTS = ("torch", "nn.")
+
+
+def check_source(
+    path: str,
+    data,
+    input_shapes: Optional[Dict[str, list]] = None,
+    explain: bool = False,
+    config_shapes: Optional[Dict[str, list]] = None,
+) -> FileResult:
+    """Check one file's source (bytes or str). Never raises for bad input.
+
+    Input shapes: `input_shapes` (the command line) beats a `# shapelint: input=(...)`
+    comment on the class line, which beats `config_shapes` (pyproject.toml).
+    """
+    result = FileResult(path)
+    try:
+        text = decode_source(data)
+    except SourceError as e:
+        f = R.UnreadableFile.finding(None, detail=str(e))
+        f.path = path
+        f.resolve(lambda n: None)
+        result.findings.append(f)
+        return result
+    result.source = text
+    if not any(h in text for h in MODEL_HINTS):
+        return result  # cannot define a torch model: skip the parse
+    deep = too_deep_to_parse(text)
+    if deep is not None:
+        f = R.SyntaxErrorRule.finding(None, detail=deep[1])
+        f.path = path
+        f.resolve(lambda n: None)
+        f.line = f.end_line = max(deep[0], 1)
+        result.findings.append(f)
+        return result
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as e:
+        line, column, detail = max(e.raw_line, 1), max(e.raw_column, 0) + 1, _syntax_message(e)
+        py = _python_syntax_error(text)
+        if py is not None:  # CPython's parser points at the real mistake (libcst at the next token)
+            line, column, detail = py
+        f = R.SyntaxErrorRule.finding(None, detail=detail)
+        f.path = path
+        f.resolve(lambda n: None)
+        f.line, f.column = line, column
+        f.end_line, f.end_column = f.line, f.column
+        result.findings.append(f)
+        return result
+    except RecursionError:
+        f = R.SyntaxErrorRule.finding(None, detail="the code is nested too deeply to parse")
+        f.path = path
+        f.resolve(lambda n: None)
+        result.findings.append(f)
+        return result
+
+    checker = FileChecker(path, module, input_shapes or {}, config_shapes or {}, explain)
+    try:
+        checker.run()
+    except RecursionError:
+        checker.note_internal("the code is nested too deeply to analyse")
+    result.models = checker.models
+    result.inputs = checker.inputs
+    result.sibling_modules = {p: m for p, m in checker.siblings.modules if p != path}
+    findings = _dedupe(checker.findings)
+    need_positions = bool(findings) or explain
+    wanted = wanted_nodes(findings, result.models if explain else [])
+    locator = Locator([(path, module)] + checker.siblings.modules, checker.units.node_unit, whole=explain, source=text, wanted=wanted)
+    position_of = locator.position_of if need_positions else (lambda n: None)
+    for f in findings:
+        f.resolve(position_of)
+        f.path = locator.path_of(f.node) or path
+    result.findings = sorted(_dedupe_resolved(findings), key=lambda f: (f.line, f.column, f.code))
+    if explain:
+        for m in result.models:
+            finish_model_report(m, position_of)
+    return result
+
+
+def _python_syntax_error(text: str):
+    """(line, column, message) from CPython's parser (it only parses, never runs), or None."""
+
+    try:
+        ast.parse(text)
+    except SyntaxError as e:
+        if e.lineno:
+            return e.lineno, max(e.offset or 1, 1), (e.msg or "invalid syntax").rstrip(".")
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    return None
+
+
+def _syntax_message(e: cst.ParserSyntaxError) -> str:
+    msg = e.message.strip().splitlines()[0] if e.message else "invalid syntax"
+    return msg.rstrip(".")
+
+
+def _dedupe(findings: List[Finding]) -> List[Finding]:
+    seen, out = set(), []
+    for f in findings:
+        key = (f.code, id(f.node), tuple(p if isinstance(p, str) else id(p.node) for p in f.parts))
+        if key not in seen:
+            seen.add(key)
+            out.append(f)
+    return out
+
+
+def _dedupe_resolved(findings: List[Finding]) -> List[Finding]:
+    seen, out = set(), []
+    for f in findings:
+        if f.key() not in seen:
+            seen.add(f.key())
+            out.append(f)
+    return out
+
+

@@ -1,0 +1,358 @@
+"""One handler per expression node type, `(vm, node, frame) -> value`, in `EXPRESSIONS`.
+
+A node type without a handler is not modelled: `vm.eval` makes it unknown through
+`vm.unmodelled`. Handlers evaluate their operands with `vm.eval` and leave calls,
+attributes and operators to the interpreter's dispatch (`vm.call`, `vm.get_attr`,
+`vm.binop`).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Dict
+
+import libcst as cst
+
+from ..core.symbolic import Expr
+from ..core.values import Builtin, ModuleValue, Ref, Tensor, Unknown
+from ..torch import containers
+from . import builtins
+from .frame import MAX_SEQ, MAX_UNROLL, Frame, LambdaRef, hashable, same_value
+from .pyvalues import compare, truth
+from .torch_calls import construct_layer, is_layer_ref, tensor_index
+
+
+# ---------------------------------------------------------------------------- literals
+
+
+def eval_integer(vm, node, frame):
+    return node.evaluated_value
+
+
+def eval_float(vm, node, frame):
+    return float(node.value.replace("_", ""))
+
+
+def eval_imaginary(vm, node, frame):
+    return vm.unmodelled("complex")
+
+
+def eval_ellipsis(vm, node, frame):
+    return Ellipsis
+
+
+def eval_string(vm, node, frame):
+    try:
+        v = node.evaluated_value
+        return v if v is not None else Unknown("string")
+    except Exception:
+        return Unknown("string")
+
+
+def eval_fstring(vm, node, frame):
+    out = []
+    for part in node.parts:
+        if isinstance(part, cst.FormattedStringText):
+            out.append(part.value)
+            continue
+        v = vm.eval(part.expression, frame)
+        if isinstance(v, (Unknown, Tensor, ModuleValue)):
+            return Unknown("f-string")
+        spec = ""
+        if part.format_spec:
+            if not all(isinstance(p, cst.FormattedStringText) for p in part.format_spec):
+                return Unknown("f-string")
+            spec = "".join(p.value for p in part.format_spec)
+        try:
+            v = repr(v) if part.conversion == "r" else v
+            out.append(format(v, spec))
+        except Exception:
+            return Unknown("f-string")
+    return "".join(out)
+
+
+# ---------------------------------------------------------------------------- names and containers
+
+
+def eval_name(vm, node, frame):
+    name = node.value
+    if name in frame.locals:
+        return frame.locals[name]
+    if name in frame.globals:
+        return frame.globals[name]
+    if name == "True":
+        return True
+    if name == "False":
+        return False
+    if name == "None":
+        return None
+    if name in builtins.NAMES:
+        return Builtin(name)
+    return vm.unmodelled(f"name `{name}`", node)
+
+
+def eval_attribute(vm, node, frame):
+    return vm.get_attr(vm.eval(node.value, frame), node.attr.value, node)
+
+
+def eval_tuple(vm, node, frame):
+    return tuple(eval_elements(vm, node.elements, frame))
+
+
+def eval_list(vm, node, frame):
+    return list(eval_elements(vm, node.elements, frame))
+
+
+def eval_set(vm, node, frame):
+    return vm.unmodelled("set")
+
+
+def eval_elements(vm, elements, frame) -> list:
+    out = []
+    for e in elements:
+        if isinstance(e, cst.StarredElement):
+            seq = vm.iterate(vm.eval(e.value, frame))
+            if seq is None:
+                return [Unknown("starred")]  # length unknown: a poisoned list
+            out.extend(seq)
+        else:
+            out.append(vm.eval(e.value, frame))
+    return out
+
+
+def eval_dict(vm, node, frame):
+    out = {}
+    for e in node.elements:
+        if isinstance(e, cst.DictElement):
+            k = vm.eval(e.key, frame)
+            if not hashable(k):
+                return Unknown("dict key")
+            out[k] = vm.eval(e.value, frame)
+        else:
+            v = vm.eval(e.value, frame)
+            if not isinstance(v, dict):
+                return Unknown("dict unpacking")
+            out.update(v)
+    return out
+
+
+# ---------------------------------------------------------------------------- subscripts
+
+
+def eval_subscript(vm, node, frame):
+    vm.units.note(node)
+    obj = vm.eval(node.value, frame)
+    if len(node.slice) != 1:
+        return subscript(vm, obj, tuple(eval_slice(vm, el.slice, frame) for el in node.slice), node)
+    return subscript(vm, obj, eval_slice(vm, node.slice[0].slice, frame), node)
+
+
+def eval_slice(vm, s, frame):
+    if isinstance(s, cst.Index):
+        return vm.eval(s.value, frame)
+    lo = vm.eval(s.lower, frame) if s.lower is not None else None
+    hi = vm.eval(s.upper, frame) if s.upper is not None else None
+    st = vm.eval(s.step, frame) if s.step is not None else None
+    if any(isinstance(v, Unknown) or isinstance(v, Expr) for v in (lo, hi, st)):
+        return Unknown("slice")
+    return slice(lo, hi, st)
+
+
+def subscript(vm, obj, key, node):
+    if isinstance(obj, Unknown) or isinstance(key, Unknown):
+        return Unknown("subscript")
+    if isinstance(obj, (list, tuple, str)):
+        if isinstance(key, slice) or (isinstance(key, int) and not isinstance(key, bool) and -len(obj) <= key < len(obj)):
+            try:
+                return obj[key]
+            except Exception:
+                return Unknown("index")
+        return Unknown("index")
+    if isinstance(obj, dict):
+        return obj[key] if hashable(key) and key in obj else Unknown("key")
+    if isinstance(obj, range):
+        try:
+            return obj[key]
+        except Exception:
+            return Unknown("index")
+    if isinstance(obj, ModuleValue):
+        return containers.index(obj, key)
+    if isinstance(obj, Tensor):
+        return tensor_index(vm, obj, key, node)
+    return vm.unmodelled("subscript")
+
+
+# ---------------------------------------------------------------------------- operators
+
+
+def eval_binary(vm, node, frame):
+    vm.units.note(node)
+    left = vm.eval(node.left, frame)
+    right = vm.eval(node.right, frame)
+    return vm.binop(type(node.operator).__name__, left, right, node)
+
+
+def eval_unary(vm, node, frame):
+    v = vm.eval(node.expression, frame)
+    op = type(node.operator).__name__
+    if op == "Not":
+        t = truth(v)
+        return Unknown("not") if t is None else (not t)
+    if isinstance(v, (Tensor, Unknown)):
+        return v
+    try:
+        if op == "Minus":
+            return -v
+        if op == "Plus":
+            return +v
+        if op == "BitInvert":
+            return ~v
+    except Exception:
+        return Unknown("unary")
+    return Unknown("unary")
+
+
+def eval_boolean(vm, node, frame):
+    left = vm.eval(node.left, frame)
+    t = truth(left)
+    is_and = isinstance(node.operator, cst.And)
+    if t is None:
+        right = vm.eval(node.right, frame)
+        if is_and and truth(right) is False:
+            return right
+        if not is_and and truth(right) is True:
+            return right
+        return Unknown("boolean")
+    if is_and:
+        return vm.eval(node.right, frame) if t else left
+    return left if t else vm.eval(node.right, frame)
+
+
+def eval_comparison(vm, node, frame):
+    left = vm.eval(node.left, frame)
+    for target in node.comparisons:
+        right = vm.eval(target.comparator, frame)
+        r = compare(type(target.operator).__name__, left, right)
+        if r is None:
+            return Unknown("comparison")
+        if not r:
+            return False
+        left = right
+    return True
+
+
+def eval_ifexp(vm, node, frame):
+    t = truth(vm.eval(node.test, frame))
+    if t is True:
+        return vm.eval(node.body, frame)
+    if t is False:
+        return vm.eval(node.orelse, frame)
+    a, b = vm.eval(node.body, frame), vm.eval(node.orelse, frame)
+    return a if same_value(a, b) else Unknown("conditional expression")
+
+
+# ---------------------------------------------------------------------------- functions and calls
+
+
+def eval_lambda(vm, node, frame):
+    captured = {} if frame.locals is vm.globals else frame.locals  # by reference: late binding, as in Python
+    return LambdaRef(node, captured, frame.cls, frame.self_obj)
+
+
+def eval_named(vm, node, frame):
+    v = vm.eval(node.value, frame)
+    vm.assign(node.target, v, frame)
+    return v
+
+
+def eval_call(vm, node, frame):
+    vm.units.note(node)
+    fn = vm.eval(node.func, frame)
+    args, kwargs, ok = eval_args(vm, node.args, frame)
+    if not ok:
+        if isinstance(fn, Ref) and is_layer_ref(fn):
+            return construct_layer(vm, fn, args, kwargs, node, partial=True)
+        return Unknown("call with arguments shapelint cannot evaluate", node)
+    return vm.call(fn, args, kwargs, node, frame)
+
+
+def eval_args(vm, arg_nodes, frame):
+    """(positional, keyword, ok): ok is False when a *args or **kwargs cannot be expanded."""
+    args, kwargs, ok = [], {}, True
+    for a in arg_nodes:
+        if a.star == "*":
+            seq = vm.iterate(vm.eval(a.value, frame))
+            if seq is None:
+                ok = False
+                continue
+            args.extend(seq)
+        elif a.star == "**":
+            d = vm.eval(a.value, frame)
+            if not isinstance(d, dict) or not all(isinstance(k, str) for k in d):
+                ok = False
+                continue
+            kwargs.update(d)
+        elif a.keyword is not None:
+            kwargs[a.keyword.value] = vm.eval(a.value, frame)
+        else:
+            args.append(vm.eval(a.value, frame))
+    return args, kwargs, ok
+
+
+# ---------------------------------------------------------------------------- comprehensions
+
+
+def eval_listcomp(vm, node, frame):
+    out = comprehension(vm, node.for_in, lambda f: [vm.eval(node.elt, f)], frame)
+    return out if out is not None else Unknown("comprehension")
+
+
+def eval_dictcomp(vm, node, frame):
+    items = comprehension(vm, node.for_in, lambda f: [(vm.eval(node.key, f), vm.eval(node.value, f))], frame)
+    if items is None or not all(hashable(k) for k, _ in items):
+        return Unknown("comprehension")
+    return dict(items)
+
+
+def comprehension(vm, comp, produce, frame):
+    """The elements a comprehension produces, in its own scope; None when not all are known."""
+    inner = Frame(frame.globals, frame.cls, frame.self_obj)
+    inner.locals = dict(frame.locals)
+    out: list = []
+    return out if _loop(vm, comp, produce, inner, out) else None
+
+
+def _loop(vm, comp, produce, frame, out) -> bool:
+    it = vm.iterate(vm.eval(comp.iter, frame))
+    if it is None or len(it) > MAX_UNROLL:
+        return False
+    for item in it:
+        vm.assign(comp.target, item, frame)
+        keep = True
+        for cond in comp.ifs:
+            t = truth(vm.eval(cond.test, frame))
+            if t is None:
+                return False
+            if not t:
+                keep = False
+                break
+        if not keep:
+            continue
+        if comp.inner_for_in is not None:
+            if not _loop(vm, comp.inner_for_in, produce, frame, out):
+                return False
+        else:
+            out.extend(produce(frame))
+        if len(out) > MAX_SEQ:
+            return False
+    return True
+
+
+EXPRESSIONS: Dict[type, Callable] = {
+    cst.Integer: eval_integer, cst.Float: eval_float, cst.Imaginary: eval_imaginary, cst.Ellipsis: eval_ellipsis,
+    cst.SimpleString: eval_string, cst.ConcatenatedString: eval_string, cst.FormattedString: eval_fstring,
+    cst.Name: eval_name, cst.Attribute: eval_attribute, cst.Tuple: eval_tuple, cst.List: eval_list,
+    cst.Set: eval_set, cst.Dict: eval_dict, cst.Subscript: eval_subscript,
+    cst.BinaryOperation: eval_binary, cst.UnaryOperation: eval_unary, cst.BooleanOperation: eval_boolean,
+    cst.Comparison: eval_comparison, cst.IfExp: eval_ifexp, cst.Lambda: eval_lambda, cst.NamedExpr: eval_named,
+    cst.Call: eval_call, cst.ListComp: eval_listcomp, cst.GeneratorExp: eval_listcomp, cst.DictComp: eval_dictcomp,
+}

@@ -1,0 +1,124 @@
+"""What a file declares: its imports, classes and functions, found with libcst.
+
+Nothing is imported or executed: an import only binds a name to a `Ref` (the dotted
+path it would refer to), so `nn.Conv2d`, `torch.nn.Conv2d` and `C` (from
+`from torch.nn import Conv2d as C`) all resolve to the same torch layer.
+"""
+
+from __future__ import annotations
+
+from typing import Dict, List, Optional
+
+import libcst as cst
+
+from ..core.values import ClassRef, Ref
+
+def dotted(node) -> Optional[str]:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        head = dotted(node.value)
+        return f"{head}.{node.attr.value}" if head else None
+    return None
+
+
+def canonical(qualname: str) -> str:
+    """`torch.nn.modules.conv.Conv2d` -> `torch.nn.Conv2d`; `nn.functional` stays."""
+    parts = qualname.split(".")
+    if parts[:3] == ["torch", "nn", "modules"] and len(parts) >= 5:
+        return "torch.nn." + parts[-1]
+    return qualname
+
+
+def import_bindings(stmt) -> Dict[str, Ref]:
+    """The names an import statement binds, each to the dotted path it refers to."""
+    out: Dict[str, Ref] = {}
+    if isinstance(stmt, cst.Import):
+        for alias in stmt.names:
+            full = dotted(alias.name)
+            if not full:
+                continue
+            if alias.asname is not None:
+                out[alias.asname.name.value] = Ref(canonical(full))
+            else:
+                head = full.split(".")[0]
+                out[head] = Ref(head)
+    elif isinstance(stmt, cst.ImportFrom):
+        if stmt.relative:
+            base = "." * len(stmt.relative) + (dotted(stmt.module) or "")
+        else:
+            base = dotted(stmt.module) or ""
+        if isinstance(stmt.names, cst.ImportStar):
+            return out
+        for alias in stmt.names:
+            name = dotted(alias.name)
+            local = alias.asname.name.value if alias.asname is not None else name
+            if name and local:
+                out[local] = Ref(canonical(f"{base}.{name}"))
+    return out
+
+
+class ClassInfo:
+    def __init__(self, node: cst.ClassDef, globals_: dict):
+        self.node = node
+        self.name = node.name.value
+        self.globals = globals_  # the defining module's names (classes may come from a sibling file)
+        self.bases: List = []  # evaluated when the class statement runs
+        self.methods: Dict[str, cst.FunctionDef] = {}
+        self.class_attrs: Dict[str, cst.BaseExpression] = {}
+        self.attr_values: Dict[str, object] = {}
+        for stmt in node.body.body:
+            if isinstance(stmt, cst.FunctionDef):
+                self.methods[stmt.name.value] = stmt
+            elif isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, cst.Assign) and len(small.targets) == 1:
+                        t = small.targets[0].target
+                        if isinstance(t, cst.Name):
+                            self.class_attrs[t.value] = small.value
+                    elif isinstance(small, cst.AnnAssign) and small.value is not None:
+                        if isinstance(small.target, cst.Name):
+                            self.class_attrs[small.target.value] = small.value
+
+    def mro(self) -> List["ClassInfo"]:
+        out, seen = [], set()
+
+        def walk(c):
+            if id(c) in seen:
+                return
+            seen.add(id(c))
+            out.append(c)
+            for b in c.bases:
+                if isinstance(b, ClassRef):
+                    walk(b.info)
+
+        walk(self)
+        return out
+
+    def torch_bases(self) -> List[str]:
+        out = []
+        for c in self.mro():
+            for b in c.bases:
+                if isinstance(b, Ref):
+                    out.append(b.qualname)
+        return out
+
+    def is_module(self) -> bool:
+        return any(q.startswith("torch.nn.") or q == "torch.nn.Module" for q in self.torch_bases())
+
+    def is_sequential(self) -> bool:
+        return "torch.nn.Sequential" in self.torch_bases()
+
+    def find_method(self, name: str):
+        for c in self.mro():
+            if name in c.methods:
+                return c, c.methods[name]
+        return None, None
+
+    def shapelint_comment(self) -> Optional[str]:
+        """The `# shapelint: ...` comment of the class line (or a comment line above it)."""
+        body = self.node.body
+        if isinstance(body, cst.IndentedBlock) and body.header.comment is not None:
+            return body.header.comment.value
+        above = [ln.comment.value for ln in self.node.leading_lines if ln.comment is not None and "shapelint:" in ln.comment.value]
+        return above[-1] if above else None  # the one nearest the class line

@@ -1,0 +1,99 @@
+"""The interpreter's own bookkeeping: frames, control-flow signals, limits, value identity."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+from ..core.symbolic import Expr
+from ..core.values import Tensor, Unknown
+
+# budgets: a model file that needs more is "too complex", never a hang
+MAX_DEPTH = 40  # nested calls of the user's functions
+MAX_STEPS = 200_000  # statements per model run
+MAX_UNROLL = 10_000  # iterations of a loop or comprehension
+MAX_SEQ = 100_000  # elements of a list, string or tuple built by the code
+
+ABSENT = object()  # "no such attribute" in write logs and merges
+
+
+class ReturnSignal(Exception):
+    def __init__(self, value):
+        self.value = value
+
+
+class RaiseSignal(Exception):
+    pass
+
+
+class BreakSignal(Exception):
+    pass
+
+
+class ContinueSignal(Exception):
+    pass
+
+
+class TooComplex(Exception):
+    pass
+
+
+class Frame:
+    __slots__ = ("locals", "globals", "cls", "self_obj", "alt_returns")
+
+    def __init__(self, globals_: dict, cls=None, self_obj=None):
+        self.locals: Dict[str, Any] = {}
+        self.globals = globals_
+        self.cls = cls  # extract.ClassInfo of the method running, for super()
+        self.self_obj = self_obj
+        self.alt_returns: List[Any] = []  # values returned on undecided paths that did return
+
+
+class LambdaRef:
+    """A lambda of the user's file with the names it closes over."""
+
+    __slots__ = ("node", "captured", "cls", "self_obj")
+
+    def __init__(self, node, captured: dict, cls=None, self_obj=None):
+        self.node = node
+        self.captured = captured
+        self.cls = cls
+        self.self_obj = self_obj
+
+
+def same_value(a, b) -> bool:
+    """Whether two paths certainly computed the same value (a merge keeps it, else unknown)."""
+    if a is b:
+        return True
+    if isinstance(a, (Unknown, Tensor)) or isinstance(b, (Unknown, Tensor)):
+        if isinstance(a, Tensor) and isinstance(b, Tensor):
+            return a.shape is not None and a.shape == b.shape
+        return False
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, (int, float, str, bool, Expr)) or a is None:
+        return a == b
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
+    return False
+
+
+def hashable(k) -> bool:
+    return isinstance(k, (int, str, float, bool, tuple)) or k is None
+
+
+def restore(o, name: str, child, attr) -> None:
+    """Put a module's child/attribute `name` back as a write log recorded it."""
+    if child is ABSENT:
+        o.children.pop(name, None)
+    else:
+        o.children[name] = child
+    if attr is ABSENT:
+        o.attrs.pop(name, None)
+    else:
+        o.attrs[name] = attr
+
+
+def log_write(write_log: Optional[list], o, name: str) -> None:
+    """Record module `o`'s state of `name` before a write, so an undecided branch can undo it."""
+    if write_log is not None:
+        write_log.append((o, name, o.children.get(name, ABSENT), o.attrs.get(name, ABSENT)))

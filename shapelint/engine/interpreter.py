@@ -1,0 +1,388 @@
+"""A small, safe interpreter for the Python that model files are written in.
+
+It walks libcst nodes; it never imports or executes the user's code. The same
+interpreter builds modules from `__init__` (evaluating layer arguments, loops, helper
+functions, `add_module`) and propagates shapes through `forward()`.
+
+This module is the evaluation loop: statements, assignment, and the dispatch of
+calls, attributes and operators by the kind of value. The value model is in
+`core.values`; expressions have one handler each (`expressions`); Python's builtins,
+operators and methods are tables (`builtins`, `pyvalues`); undecided branches are
+`branches`; the user's classes and functions are `objects`; everything torch is
+reached through `torch_calls` and the tables of `shapelint.torch`. Whatever is not
+modelled becomes unknown through one method, `unmodelled`.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from ..core.symbolic import is_known
+from ..core.values import (
+    BaseMethod,
+    BoundMethod,
+    Builtin,
+    ClassRef,
+    FunctionRef,
+    ModuleValue,
+    Namespace,
+    Ref,
+    SuperProxy,
+    Tensor,
+    Unknown,
+)
+from ..torch import containers
+from ..torch.functions import ValuesIndices
+from . import branches, objects, pyvalues, torch_calls
+from .builtins import call_builtin
+from .context import ExplainRecorder, FindingSink, ShapeContext, Sizes
+from .expressions import EXPRESSIONS
+from .extract import ClassInfo, canonical, dotted, import_bindings
+from .frame import (
+    MAX_STEPS,
+    MAX_UNROLL,
+    BreakSignal,
+    ContinueSignal,
+    Frame,
+    LambdaRef,
+    RaiseSignal,
+    ReturnSignal,
+    TooComplex,
+    hashable,
+    log_write,
+)
+from .locate import PositionUnits
+from .siblings import SiblingLoader
+
+class Interpreter:
+    """Python semantics over libcst nodes; torch calls are answered by the torch tables.
+
+    The contexts are given at construction: `findings` (where findings go), `sizes`
+    (assumptions about the input's sizes), `explain` (the table recorder), `units`
+    (position bookkeeping) and `siblings` (classes imported from the user's package).
+    """
+
+    def __init__(self, globals_: dict, *, findings: FindingSink, sizes: Sizes, explain: ExplainRecorder,
+                 units: PositionUnits, siblings: SiblingLoader):
+        self.globals = globals_
+        self.findings = findings
+        self.explain = explain
+        self.units = units
+        self.siblings = siblings
+        self.ctx = ShapeContext(findings, sizes)  # what torch's shape rules see
+        self.depth = 0
+        self.steps = 0
+        self.write_log: Optional[list] = None  # module writes of the undecided path running now
+
+    def unmodelled(self, what: str, node=None) -> Unknown:
+        """The one place a construct shapelint does not model becomes unknown.
+
+        (A strict mode for tests, like pyflakes' PYFLAKES_ERROR_UNKNOWN, would raise here.)
+        """
+        return Unknown(what, node)
+
+    def exec_module(self, module: cst.Module, globals_: dict, main: bool = False) -> None:
+        """Run a module's top level: imports bind names, defs define, the rest is evaluated."""
+        frame = Frame(globals_)
+        frame.locals = globals_
+        if main:
+            self.units.mark_functions(module)
+        outer = self.units.current
+        for stmt in module.body:
+            self.units.current = stmt if main else None
+            try:
+                self.exec_stmt(stmt, frame)
+            except (ReturnSignal, RaiseSignal, TooComplex, BreakSignal, ContinueSignal):
+                pass
+        self.units.current = outer
+
+    def run_model(self, root: ModuleValue, args: list, node):
+        """A model's forward on its inputs (the model itself gets no row of its own table)."""
+        return self.module_forward(root, args, {}, node, args[0])
+
+    # ------------------------------------------------------------------ statements
+    def exec_block(self, stmts, frame: Frame) -> None:
+        for stmt in stmts:
+            self.exec_stmt(stmt, frame)
+
+    def exec_stmt(self, stmt, frame: Frame) -> None:
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise TooComplex("too many steps")
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                self.exec_small(small, frame)
+        elif isinstance(stmt, cst.If):
+            self.exec_if(stmt, frame)
+        elif isinstance(stmt, cst.For):
+            self.exec_for(stmt, frame)
+        elif isinstance(stmt, cst.While):
+            branches.havoc(self, stmt.body, frame)
+        elif isinstance(stmt, cst.With):
+            self.exec_block(stmt.body.body, frame)
+        elif isinstance(stmt, cst.Try):
+            self.exec_block(stmt.body.body, frame)
+            if stmt.finalbody is not None:
+                self.exec_block(stmt.finalbody.body.body, frame)
+        elif isinstance(stmt, cst.FunctionDef):
+            frame.locals[stmt.name.value] = FunctionRef(stmt, None, None, frame.globals)
+        elif isinstance(stmt, cst.ClassDef):
+            info = ClassInfo(stmt, frame.globals)
+            info.bases = [self.eval(a.value, frame) for a in stmt.bases if a.keyword is None]
+            frame.locals[stmt.name.value] = ClassRef(info)
+        elif isinstance(stmt, cst.BaseSmallStatement):  # the body of `def f(x): return x`
+            self.exec_small(stmt, frame)
+        else:  # match, async for/with, ...: skipped, so the names they bind stay as they were
+            self.unmodelled(f"statement {type(stmt).__name__}", stmt)
+
+    def exec_small(self, small, frame: Frame) -> None:
+        if isinstance(small, cst.Expr):
+            if not isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString)):  # docstrings
+                self.eval(small.value, frame)
+        elif isinstance(small, cst.Assign):
+            value = self.eval(small.value, frame)
+            for t in small.targets:
+                self.assign(t.target, value, frame)
+        elif isinstance(small, cst.AnnAssign):
+            if small.value is not None:
+                self.assign(small.target, self.eval(small.value, frame), frame)
+        elif isinstance(small, cst.AugAssign):
+            self.exec_augassign(small, frame)
+        elif isinstance(small, cst.Return):
+            value = self.eval(small.value, frame) if small.value is not None else None
+            if self.explain.recording:
+                self.explain.record_value(small, "return", value)
+            raise ReturnSignal(value)
+        elif isinstance(small, cst.Raise):
+            raise RaiseSignal()
+        elif isinstance(small, cst.Break):
+            raise BreakSignal()
+        elif isinstance(small, cst.Continue):
+            raise ContinueSignal()
+        elif isinstance(small, (cst.Import, cst.ImportFrom)):
+            frame.locals.update(import_bindings(small))
+            frame.locals.update(self.siblings.bindings(small, frame.globals.get("__file__"), self))
+        elif isinstance(small, cst.Del):
+            if isinstance(small.target, cst.Name):
+                frame.locals.pop(small.target.value, None)
+        # Pass, Assert, Global, Nonlocal: nothing to do
+
+    def exec_augassign(self, small: cst.AugAssign, frame: Frame) -> None:
+        self.units.note(small)
+        current = self.eval(small.target, frame)
+        rhs = self.eval(small.value, frame)
+        op = type(small.operator).__name__.replace("Assign", "")
+        if op == "Add" and isinstance(current, list) and isinstance(rhs, (list, tuple)):
+            current.extend(rhs)  # `layers += [...]` mutates in place, like Python
+            self.assign(small.target, current, frame)
+        elif op == "Add" and isinstance(current, ModuleValue) and containers.extend_in_place(self, current, rhs):
+            pass  # ModuleList.__iadd__ extends it in place
+        else:
+            self.assign(small.target, self.binop(op, current, rhs, small), frame)
+
+    def assign(self, target, value, frame: Frame) -> None:
+        if isinstance(target, cst.Name):
+            frame.locals[target.value] = value
+            if self.explain.recording:  # only when explaining (editor hints)
+                self.explain.record_value(target, target.value, value)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            self.assign_unpacked(target.elements, value, frame)
+        elif isinstance(target, cst.Attribute):
+            self.set_attr(self.eval(target.value, frame), target.attr.value, value)
+        elif isinstance(target, cst.Subscript):
+            obj = self.eval(target.value, frame)
+            if len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index):
+                self.set_item(obj, self.eval(target.slice[0].slice.value, frame), value)
+        elif isinstance(target, cst.StarredElement):
+            self.assign(target.value, value, frame)
+
+    def assign_unpacked(self, elems, value, frame: Frame) -> None:
+        """`a, b = ...` and `first, *rest = ...`."""
+        star = [i for i, e in enumerate(elems) if isinstance(e, cst.StarredElement)]
+        seq = self.as_sequence(value, len(elems) if not star else None)
+        if seq is None or (not star and len(seq) != len(elems)):
+            for e in elems:
+                self.assign(e.value, Unknown("unpacking"), frame)
+            return
+        if star:
+            s = star[0]
+            after = len(elems) - s - 1
+            parts = list(seq[:s]) + [list(seq[s: len(seq) - after])] + list(seq[len(seq) - after:])
+        else:
+            parts = list(seq)
+        for e, v in zip(elems, parts):
+            self.assign(e.value, v, frame)
+
+    def set_item(self, obj, key, value) -> None:
+        if isinstance(obj, dict) and hashable(key):
+            obj[key] = value
+        elif isinstance(obj, list) and isinstance(key, int) and -len(obj) <= key < len(obj):
+            obj[key] = value
+        elif isinstance(obj, ModuleValue):
+            containers.set_index(obj, key, value)
+
+    def set_attr(self, obj, name: str, value) -> None:
+        if not isinstance(obj, ModuleValue):
+            return
+        self.log_write(obj, name)
+        if isinstance(value, ModuleValue):
+            obj.attrs.pop(name, None)
+            obj.children[name] = value
+        elif value is None and name in obj.children:
+            obj.children[name] = None
+        else:
+            obj.children.pop(name, None)
+            obj.attrs[name] = value
+
+    def log_write(self, obj: ModuleValue, name: str) -> None:
+        """Note a module attribute about to change, so an undecided branch can undo it."""
+        log_write(self.write_log, obj, name)
+
+    # ------------------------------------------------------------------ control flow
+    def exec_if(self, stmt: cst.If, frame: Frame) -> None:
+        t = pyvalues.truth(self.eval(stmt.test, frame))
+        orelse = stmt.orelse
+        if t is True:
+            self.exec_block(stmt.body.body, frame)
+        elif t is False:
+            self.run_else(orelse, frame)
+        else:
+            branches.fork(self, lambda f: self.exec_block(stmt.body.body, f), lambda f: self.run_else(orelse, f), frame)
+
+    def run_else(self, orelse, frame: Frame) -> None:
+        if isinstance(orelse, cst.Else):
+            self.exec_block(orelse.body.body, frame)
+        elif isinstance(orelse, cst.If):
+            self.exec_if(orelse, frame)
+
+    def exec_for(self, stmt: cst.For, frame: Frame) -> None:
+        it = self.iterate(self.eval(stmt.iter, frame))
+        if it is None or len(it) > MAX_UNROLL:
+            branches.havoc(self, stmt.body, frame, stmt.target)
+            return
+        for item in it:
+            self.assign(stmt.target, item, frame)
+            try:
+                self.exec_block(stmt.body.body, frame)
+            except BreakSignal:
+                return
+            except ContinueSignal:
+                continue
+        if stmt.orelse is not None:
+            self.exec_block(stmt.orelse.body.body, frame)
+
+    def iterate(self, v) -> Optional[list]:
+        """The elements `for x in v` visits, when shapelint knows them; else None."""
+        if isinstance(v, (list, tuple, str)):
+            return list(v)
+        if isinstance(v, range):
+            return list(v) if len(v) <= MAX_UNROLL else None
+        if isinstance(v, dict):
+            return list(v.keys())
+        if isinstance(v, ModuleValue):
+            return containers.items(v)
+        return None
+
+    def as_sequence(self, v, n):
+        if isinstance(v, (list, tuple)):
+            return list(v)
+        if isinstance(v, Tensor) and v.shape is not None and len(v.shape) >= 1 and is_known(v.shape[0]) and n == v.shape[0]:
+            return [Tensor(v.shape[1:]) for _ in range(n)]  # `a, b = x` unpacks the first dimension
+        return self.iterate(v)
+
+    # ------------------------------------------------------------------ expressions
+    def eval(self, node, frame: Frame):
+        handler = EXPRESSIONS.get(type(node))
+        if handler is None:
+            return self.unmodelled(f"unsupported expression {type(node).__name__}", node)
+        return handler(self, node, frame)
+
+    def binop(self, op: str, a, b, node):
+        if isinstance(a, Tensor) or isinstance(b, Tensor):
+            return torch_calls.tensor_operator(self, op, a, b, node)
+        return pyvalues.arith(op, a, b)
+
+    def get_attr(self, obj, name: str, node=None):
+        if isinstance(obj, Unknown):
+            return obj
+        if isinstance(obj, Ref):
+            return Ref(canonical(f"{obj.qualname}.{name}"))
+        if isinstance(obj, Tensor):
+            return torch_calls.tensor_attribute(self, obj, name)
+        if isinstance(obj, ModuleValue):
+            return objects.module_attr(self, obj, name)
+        if isinstance(obj, SuperProxy):
+            return objects.super_attr(self, obj, name)
+        if isinstance(obj, Namespace):
+            return obj.globals.get(name, Unknown(f"`{name}` in {obj.path}"))
+        if isinstance(obj, ClassRef):
+            return objects.class_attr(self, obj.info, name, None)
+        if isinstance(obj, ValuesIndices) and name in ("values", "indices"):
+            return obj[0] if name == "values" else obj[1]
+        if isinstance(obj, (list, dict)) and name in pyvalues.LIST_METHODS:
+            return BoundMethod(obj, name)
+        if isinstance(obj, (int, str, tuple)) and name in pyvalues.STR_METHODS:
+            return BoundMethod(obj, name)
+        return self.unmodelled(f"attribute `{name}`", node)
+
+    # ------------------------------------------------------------------ calls
+    def call(self, fn, args, kwargs, node, frame=None):
+        if isinstance(fn, Unknown):
+            if any(isinstance(a, Tensor) for a in args):
+                why = f": {fn.reason}" if fn.reason else ""
+                self.explain.lost(node, f"a call shapelint does not model ({_describe_call(node)}{why})")
+            return Unknown("result of an unknown call", node)
+        if isinstance(fn, Ref):
+            return torch_calls.call_ref(self, fn, args, kwargs, node)
+        if isinstance(fn, ClassRef):
+            return objects.instantiate(self, fn.info, args, kwargs, node)
+        if isinstance(fn, FunctionRef):
+            return objects.call_function(self, fn, args, kwargs, node)
+        if isinstance(fn, ModuleValue):
+            return self.call_module(fn, args, kwargs, node)
+        if isinstance(fn, BoundMethod):
+            return self.call_method(fn, args, kwargs, node)
+        if isinstance(fn, BaseMethod):
+            return objects.call_base_method(self, fn, args)
+        if isinstance(fn, Builtin):
+            return call_builtin(self, fn.name, args, kwargs, node, frame)
+        if isinstance(fn, LambdaRef):
+            return objects.call_lambda(self, fn, args, kwargs, node)
+        return self.unmodelled("call of a non-callable value", node)
+
+    def call_function(self, fn: FunctionRef, args, kwargs, node):
+        return objects.call_function(self, fn, args, kwargs, node)
+
+    def call_method(self, bm: BoundMethod, args, kwargs, node):
+        obj, name = bm.obj, bm.name
+        if isinstance(obj, Tensor):
+            return torch_calls.tensor_method(self, obj, name, args, kwargs, node)
+        if isinstance(obj, ModuleValue):
+            return torch_calls.module_method(self, obj, name, args, kwargs, node)
+        if isinstance(obj, list):
+            return pyvalues.list_method(obj, name, args)
+        if isinstance(obj, dict):
+            return pyvalues.dict_method(obj, name, args)
+        if isinstance(obj, str):
+            result = pyvalues.str_method(obj, name, args, kwargs)
+            if result is not pyvalues.NOT_MODELLED:
+                return result
+        return self.unmodelled(f"method `{name}`", node)
+
+    def call_module(self, m: ModuleValue, args, kwargs, node):
+        """Calling a module: its forward, with a row in the explain table."""
+        x = args[0] if args else kwargs.get("input", kwargs.get("x"))
+        entry = self.explain.begin_module(m, node, x)
+        result = self.module_forward(m, args, kwargs, node, x)
+        self.explain.end_module(entry, result)
+        return result
+
+    def module_forward(self, m: ModuleValue, args, kwargs, node, x):
+        return torch_calls.module_forward(self, m, args, kwargs, node, x)
+
+
+def _describe_call(node) -> str:
+    name = dotted(node.func) if isinstance(node, cst.Call) else None
+    return f"`{name}(...)`" if name else "an expression"

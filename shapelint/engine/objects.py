@@ -1,0 +1,212 @@
+"""The user's own classes and functions: attribute lookup along the MRO, calls, instances.
+
+Functions run in a fresh `Frame` with their parameters bound as Python binds them;
+`super()` looks past the owner in the MRO and reaches torch's own bases as
+`BaseMethod` values (nn.Sequential.__init__, nn.Sequential.forward).
+"""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+import libcst as cst
+
+from ..core.values import UNKNOWN, BaseMethod, BoundMethod, ClassRef, FunctionRef, ModuleValue, SuperProxy, Unknown
+from ..torch import containers
+from .extract import ClassInfo, dotted
+from .frame import MAX_DEPTH, Frame, LambdaRef, RaiseSignal, ReturnSignal, same_value
+
+
+# ---------------------------------------------------------------------------- attributes
+
+
+def module_attr(vm, m: ModuleValue, name: str):
+    if name in m.children:
+        return m.children[name]
+    if name in m.attrs:
+        return m.attrs[name]
+    if m.spec is not None and name in m.params:
+        return m.params[name]
+    if m.cls is not None:
+        v = class_attr(vm, m.cls, name, m)
+        if not isinstance(v, Unknown):
+            return v
+    if name in containers.METHODS or name in containers.BOUND_ONLY:
+        return BoundMethod(m, name)
+    if name == "training":
+        return Unknown("training flag")
+    return vm.unmodelled(f"attribute `{name}` of {m.kind}")
+
+
+def class_attr(vm, info: ClassInfo, name: str, bound):
+    for c in info.mro():
+        if name in c.methods:
+            fn = c.methods[name]
+            if _decorated(fn, "staticmethod"):
+                return FunctionRef(fn, None, c, c.globals)
+            if _decorated(fn, "classmethod"):
+                return FunctionRef(fn, ClassRef(info), c, c.globals)
+            return FunctionRef(fn, bound, c, c.globals)
+        if name in c.class_attrs:
+            if name not in c.attr_values:
+                c.attr_values[name] = Unknown("class attribute being evaluated")
+                outer_unit, vm.units.current = vm.units.current, None
+                c.attr_values[name] = vm.eval(c.class_attrs[name], Frame(c.globals, c))
+                vm.units.current = outer_unit
+            return c.attr_values[name]
+    if name == "__name__":
+        return info.name
+    return vm.unmodelled(f"attribute `{name}` of class {info.name}")
+
+
+def super_attr(vm, sp: SuperProxy, name: str):
+    mro = sp.obj.cls.mro() if isinstance(sp.obj, ModuleValue) and sp.obj.cls else []
+    after = False
+    for c in mro:
+        if after and name in c.methods:
+            return FunctionRef(c.methods[name], sp.obj, c, c.globals)
+        if c is sp.owner:
+            after = True
+    if name == "__init__":
+        bases = sp.owner.torch_bases() if sp.owner else []
+        return BaseMethod(sp.obj, bases[0] if bases else "torch.nn.Module", "__init__")
+    if name == "forward" and isinstance(sp.obj, ModuleValue) and sp.obj.cls and sp.obj.cls.is_sequential():
+        return BaseMethod(sp.obj, "torch.nn.Sequential", "forward")
+    return vm.unmodelled(f"super().{name}")
+
+
+def call_base_method(vm, bm: BaseMethod, args):
+    """`super().__init__(...)` / `super().forward(x)` that reach a torch base class."""
+    if bm.name == "__init__":
+        containers.init_from_base(vm, bm.obj, bm.base, args)
+        return None
+    return containers.sequential_forward(vm, bm.obj, args[0] if args else UNKNOWN)
+
+
+def _decorated(fn: cst.FunctionDef, name: str) -> bool:
+    return any(dotted(d.decorator) == name for d in fn.decorators)
+
+
+# ---------------------------------------------------------------------------- calls
+
+
+def call_lambda(vm, fn: LambdaRef, args, kwargs, node):
+    if vm.depth >= MAX_DEPTH:
+        return Unknown("recursion too deep", node)
+    params = fn.node.params
+    frame = Frame(vm.globals, fn.cls, fn.self_obj)
+    frame.locals.update(fn.captured)  # the enclosing function's names, as a closure sees them
+    positional = list(params.posonly_params) + list(params.params)
+    if not bind_params(vm, frame, positional, params, list(args), dict(kwargs)):
+        return Unknown("call of a lambda with arguments that do not bind", node)
+    vm.depth += 1
+    try:
+        return vm.eval(fn.node.body, frame)
+    finally:
+        vm.depth -= 1
+
+
+def call_function(vm, fn: FunctionRef, args, kwargs, node):
+    if vm.depth >= MAX_DEPTH:
+        return Unknown("recursion too deep", node)
+    params = fn.node.params
+    frame = Frame(fn.globals if fn.globals is not None else vm.globals, fn.owner, fn.bound)
+    all_args = list(args)
+    if fn.bound is not None:
+        all_args = [fn.bound] + all_args
+    positional = list(params.posonly_params) + list(params.params)
+    if not bind_params(vm, frame, positional, params, all_args, dict(kwargs)):
+        return Unknown(f"call of `{fn.node.name.value}` with arguments that do not bind", node)
+    vm.depth += 1
+    outer_unit = vm.units.current
+    as_units = vm.units.statements_are_units(fn.node)
+    try:
+        for stmt in fn.node.body.body:
+            vm.units.current = stmt if as_units else None
+            vm.exec_stmt(stmt, frame)
+        result = None
+    except ReturnSignal as r:
+        result = r.value
+    except RaiseSignal:
+        result = Unknown("the function raises on this path", node)
+    finally:
+        vm.depth -= 1
+        vm.units.current = outer_unit
+        if frame.alt_returns:
+            vm.explain.conditional -= 1
+    for alt in frame.alt_returns:
+        if not same_value(alt, result):
+            return Unknown("paths return different values", node)
+    return result
+
+
+def bind_params(vm, frame: Frame, positional, params, args, kwargs) -> bool:
+    for i, p in enumerate(positional):
+        name = p.name.value
+        if i < len(args):
+            frame.locals[name] = args[i]
+        elif name in kwargs:
+            frame.locals[name] = kwargs.pop(name)
+        elif p.default is not None:
+            frame.locals[name] = vm.eval(p.default, Frame(frame.globals))
+        else:
+            frame.locals[name] = Unknown(f"argument `{name}` not given")
+    extra = args[len(positional):]
+    star = params.star_arg
+    if isinstance(star, cst.Param):
+        frame.locals[star.name.value] = tuple(extra)
+    elif extra:
+        return False
+    for p in params.kwonly_params:
+        name = p.name.value
+        if name in kwargs:
+            frame.locals[name] = kwargs.pop(name)
+        elif p.default is not None:
+            frame.locals[name] = vm.eval(p.default, Frame(frame.globals))
+        else:
+            frame.locals[name] = Unknown(f"argument `{name}` not given")
+    if params.star_kwarg is not None:
+        frame.locals[params.star_kwarg.name.value] = dict(kwargs)
+    elif kwargs:
+        return False
+    return True
+
+
+def instantiate(vm, info: ClassInfo, args, kwargs, node):
+    obj = ModuleValue(info.name, node, cls=info)
+    owner, init = info.find_method("__init__")
+    if init is not None:
+        call_function(vm, FunctionRef(init, obj, owner, owner.globals), args, kwargs, node)
+    elif info.is_sequential():
+        containers.sequential_init(obj, args)
+    elif args or kwargs:
+        # no __init__ of its own: a dataclass's generated one binds its fields; any
+        # other (NamedTuple, attrs, a base class outside this file) stays unknown
+        fields = _dataclass_fields(info.node) if not info.is_module() else None
+        if fields is None or len(args) > len(fields) or any(k not in fields for k in kwargs):
+            return vm.unmodelled(f"`{info.name}(...)` without an __init__ shapelint can follow", node)
+        for name, value in zip(fields, args):
+            obj.attrs[name] = value
+        obj.attrs.update(kwargs)
+    return obj
+
+
+def _dataclass_fields(node: cst.ClassDef) -> Optional[List[str]]:
+    """The field names of a plain `@dataclass` class, in order; None for anything else."""
+    names = []
+    for d in node.decorators:
+        target = d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator
+        names.append(dotted(target))
+    if not any(n in ("dataclass", "dataclasses.dataclass") for n in names):
+        return None
+    fields = []
+    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else []
+    for stmt in body:
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                    ann = small.annotation.annotation
+                    ann_name = dotted(ann.value if isinstance(ann, cst.Subscript) else ann) or ""
+                    if not ann_name.endswith("ClassVar"):
+                        fields.append(small.target.value)
+    return fields

@@ -1,0 +1,197 @@
+"""Python's operators and methods on the plain values model code computes with.
+
+Ints, floats, strings, lists, dicts and symbolic sizes (`Expr`) behave as in Python;
+anything that would take forever or exhaust memory (10**10**10, 'x' * 10**9) is
+refused. Results shapelint cannot be sure of are `Unknown`. No tensors here: tensor
+operators are torch's (`torch_calls`).
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from typing import Optional
+
+from ..core.symbolic import Expr, floordiv
+from ..core.values import BoundMethod, Builtin, ClassRef, FunctionRef, ModuleValue, Ref, Tensor, Unknown
+from .frame import MAX_SEQ, hashable
+
+BINOPS = {
+    "Add": operator.add, "Subtract": operator.sub, "Multiply": operator.mul, "Divide": operator.truediv,
+    "FloorDivide": operator.floordiv, "Modulo": operator.mod, "Power": operator.pow,
+    "LeftShift": operator.lshift, "RightShift": operator.rshift, "BitAnd": operator.and_,
+    "BitOr": operator.or_, "BitXor": operator.xor,
+}
+COMPARISONS = {
+    "Equal": operator.eq, "NotEqual": operator.ne, "LessThan": operator.lt, "LessThanEqual": operator.le,
+    "GreaterThan": operator.gt, "GreaterThanEqual": operator.ge,
+}
+NOT_MODELLED = object()  # a method shapelint has no rule for (the caller makes it unknown)
+LIST_METHODS = ("append", "extend", "insert", "pop", "keys", "values", "items", "get", "index", "copy", "update", "setdefault", "count")
+STR_METHODS = ("format", "join", "upper", "lower", "count", "index", "startswith", "endswith", "split", "replace")
+
+
+def truth(v) -> Optional[bool]:
+    """bool(v) when it is certain; None when it depends on what shapelint cannot know."""
+    if isinstance(v, Unknown) or isinstance(v, (Tensor, Expr)):
+        return None
+    if isinstance(v, (ModuleValue, Ref, ClassRef, FunctionRef, BoundMethod, Builtin)):
+        return True
+    try:
+        return bool(v)
+    except Exception:
+        return None
+
+
+def arith(op: str, a, b):
+    """`a <op> b` for values that are not tensors (op is libcst's operator name)."""
+    if isinstance(a, Unknown) or isinstance(b, Unknown):
+        return Unknown("arithmetic on unknown")
+    if isinstance(a, Expr) or isinstance(b, Expr):
+        return _symbolic(op, a, b)
+    fn = BINOPS.get(op)
+    if fn is None:
+        return Unknown("operator")
+    if not _safe_operands(op, a, b):
+        return Unknown("too large to evaluate")
+    try:
+        return fn(a, b)
+    except Exception:
+        return Unknown("arithmetic error")
+
+
+def _symbolic(op, a, b):
+    if isinstance(a, float) or isinstance(b, float) or isinstance(a, bool) or isinstance(b, bool):
+        return Unknown("symbolic float arithmetic")
+    if not (isinstance(a, (int, Expr)) and isinstance(b, (int, Expr))):
+        return Unknown("symbolic arithmetic")
+    if op == "Add":
+        return a + b
+    if op == "Subtract":
+        return a - b
+    if op == "Multiply":
+        return a * b
+    if op == "FloorDivide" and isinstance(b, int) and b > 0:
+        return floordiv(a, b)
+    return Expr.opaque("arith")
+
+
+def _safe_operands(op, a, b) -> bool:
+    """Refuse arithmetic that would take forever or exhaust memory (10**10**10, 'x' * 10**9)."""
+    if op == "Power" and isinstance(a, int) and isinstance(b, int):
+        if b < 0 or abs(a) <= 1:
+            return True
+        return b * max(abs(a).bit_length(), 1) <= 100_000
+    if op == "Multiply":
+        for s, n in ((a, b), (b, a)):
+            if isinstance(s, (str, list, tuple)) and isinstance(n, int):
+                return len(s) * max(n, 0) <= MAX_SEQ
+        if isinstance(a, int) and isinstance(b, int):
+            return a.bit_length() + b.bit_length() <= 200_000
+    if op == "LeftShift" and isinstance(b, int):
+        return b <= 100_000
+    return True
+
+
+def compare(op, a, b) -> Optional[bool]:
+    """`a <op> b` (op is libcst's comparison name) when certain, else None."""
+    if op in ("Is", "IsNot"):
+        if a is None or b is None:
+            if isinstance(a, Unknown) or isinstance(b, Unknown):
+                return None
+            same = a is b
+            return same if op == "Is" else not same
+        if isinstance(a, (bool, ModuleValue)) and isinstance(b, (bool, ModuleValue)):
+            return (a is b) if op == "Is" else (a is not b)
+        return None
+    if isinstance(a, (Unknown, Tensor)) or isinstance(b, (Unknown, Tensor)):
+        return None
+    if isinstance(a, Expr) or isinstance(b, Expr):
+        if op in ("Equal", "NotEqual"):
+            diff = a - b
+            if isinstance(diff, int):
+                return (diff == 0) if op == "Equal" else (diff != 0)
+        return None
+    if op in ("In", "NotIn"):
+        if isinstance(b, (list, tuple, dict, str, range)) and not any(isinstance(x, Unknown) for x in (b if not isinstance(b, (dict, range, str)) else [])):
+            try:
+                r = a in b
+            except Exception:
+                return None
+            return r if op == "In" else not r
+        return None
+    fn = COMPARISONS.get(op)
+    if fn is None:
+        return None
+    try:
+        return bool(fn(a, b))
+    except Exception:
+        return None
+
+
+def math_call(name, args):
+    """`math.ceil(...)` and friends on plain numbers; `math.pi`."""
+    fns = {"ceil": math.ceil, "floor": math.floor, "sqrt": math.sqrt, "prod": math.prod, "log2": math.log2, "log": math.log, "gcd": math.gcd, "pow": math.pow}
+    if name == "pi":
+        return math.pi
+    fn = fns.get(name)
+    if fn is None or not all(isinstance(a, (int, float)) and not isinstance(a, bool) or isinstance(a, (list, tuple)) for a in args):
+        return Unknown(f"math.{name}")
+    try:
+        return fn(*args)
+    except Exception:
+        return Unknown(f"math.{name}")
+
+
+def list_method(obj: list, name, args):
+    if name == "append" and len(args) == 1:
+        obj.append(args[0])
+        return None
+    if name == "extend" and len(args) == 1 and isinstance(args[0], (list, tuple)):
+        obj.extend(args[0])
+        return None
+    if name == "insert" and len(args) == 2 and isinstance(args[0], int):
+        obj.insert(args[0], args[1])
+        return None
+    if name == "pop":
+        if obj and (not args or (isinstance(args[0], int) and -len(obj) <= args[0] < len(obj))):
+            return obj.pop(*args)
+        return Unknown("pop")
+    if name == "copy":
+        return list(obj)
+    if name in ("index", "count"):
+        try:
+            return getattr(obj, name)(*args)
+        except Exception:
+            return Unknown(name)
+    return Unknown(f"list.{name}")
+
+
+def dict_method(obj: dict, name, args):
+    if name == "keys":
+        return list(obj.keys())
+    if name == "values":
+        return list(obj.values())
+    if name == "items":
+        return list(obj.items())
+    if name == "get" and args and hashable(args[0]):
+        return obj.get(args[0], args[1] if len(args) > 1 else None)
+    if name == "copy":
+        return dict(obj)
+    if name == "update" and args and isinstance(args[0], dict):
+        obj.update(args[0])
+        return None
+    if name == "setdefault" and args and hashable(args[0]):
+        return obj.setdefault(args[0], args[1] if len(args) > 1 else None)
+    return Unknown(f"dict.{name}")
+
+
+def str_method(obj: str, name, args, kwargs):
+    try:
+        if name == "format" and not any(isinstance(a, (Unknown, Tensor, ModuleValue, Expr)) for a in list(args) + list(kwargs.values())):
+            return obj.format(*args, **kwargs)
+        if name in ("upper", "lower", "startswith", "endswith", "split", "replace", "join") and all(isinstance(a, (str, list, tuple)) for a in args):
+            return getattr(obj, name)(*args)
+    except Exception:
+        return Unknown("string method")
+    return NOT_MODELLED

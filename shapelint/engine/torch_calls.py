@@ -1,0 +1,200 @@
+"""Where the interpreter meets torch: every call, attribute and operator on torch values.
+
+The knowledge itself is in the tables of `shapelint.torch` (LAYERS, METHODS, TORCH,
+FUNCTIONAL, containers); this module finds the entry and calls it with the shape
+context. A name, method or layer with no entry becomes unknown through
+`vm.unmodelled`, and the explain table notes where shapes were lost.
+"""
+
+from __future__ import annotations
+
+from ..core.values import BoundMethod, FunctionRef, ModuleValue, Ref, Tensor, Unknown
+from ..torch import containers
+from ..torch import functions as ops
+from ..torch.kernels import index_tensor
+from ..torch.modules import LAYERS
+from ..torch.spec import PLACEMENT_PARAMS, REQUIRED, Site
+from .frame import hashable
+from .pyvalues import math_call
+
+
+
+def is_layer_ref(fn: Ref) -> bool:
+    q = fn.qualname
+    return q.startswith("torch.nn.") and q.count(".") == 2 and q.rsplit(".", 1)[1] in LAYERS
+
+
+# ---------------------------------------------------------------------------- calls of imported names
+
+
+def call_ref(vm, fn: Ref, args, kwargs, node):
+    """A call of an imported name: a torch layer, container, function, or `math`/OrderedDict."""
+    q = fn.qualname
+    if q in ("torch.nn.Sequential", "torch.nn.ModuleList", "torch.nn.ModuleDict"):
+        return containers.construct(vm, q.rsplit(".", 1)[1], args, node)
+    if q in ("collections.OrderedDict", "typing.OrderedDict"):
+        return _ordered_dict(args)
+    if q in ("torch.nn.Parameter", "torch.nn.parameter.Parameter"):
+        return args[0] if args and isinstance(args[0], Tensor) else Unknown("parameter", node)
+    if is_layer_ref(fn):
+        return construct_layer(vm, fn, args, kwargs, node)
+    if q.startswith("torch.nn.functional.") or q.startswith("torch.functional."):
+        name = q.rsplit(".", 1)[1]
+        return apply_op(vm, ops.FUNCTIONAL.get(name), "F." + name, args, kwargs, node)
+    if q.startswith("torch.") and q.count(".") == 1:
+        return apply_op(vm, ops.TORCH.get(q.split(".")[1]), q, args, kwargs, node)
+    if q.startswith("math."):
+        return math_call(q[5:], args)
+    if q.startswith("torch.nn.") and q.count(".") == 2:
+        vm.explain.lost(node, f"`nn.{q.rsplit('.', 1)[1]}` has no shape rule yet")
+        return ModuleValue(q.rsplit(".", 1)[1], node)  # a module whose calls are unknown
+    if any(isinstance(a, Tensor) for a in args):
+        vm.explain.lost(node, f"a call shapelint does not model (`{q}`)")
+    return vm.unmodelled(f"`{q}`", node)
+
+
+def _ordered_dict(args):
+    if not args:
+        return {}
+    src = args[0]
+    if isinstance(src, dict):
+        return dict(src)
+    if isinstance(src, (list, tuple)) and all(isinstance(p, (list, tuple)) and len(p) == 2 and hashable(p[0]) for p in src):
+        return dict(src)
+    return Unknown("OrderedDict")
+
+
+def apply_op(vm, op, label, args, kwargs, node):
+    """A torch function (`torch.cat`, `F.relu`): its table entry, with an explain row."""
+    if op is None:
+        if any(isinstance(a, Tensor) for a in args):
+            vm.explain.lost(node, f"`{label}` has no shape rule yet")
+        return vm.unmodelled(f"`{label}`", node)
+    if any(isinstance(a, Unknown) for a in args if not isinstance(a, (list, tuple))) and not any(isinstance(a, Tensor) for a in args):
+        return Unknown(f"`{label}` of unknown values", node)
+    before = args[0] if args else None
+    result = op(vm.ctx, Site(label, node), tuple(args), dict(kwargs))
+    vm.explain.record_op(label, node, before, result)
+    return result
+
+
+# ---------------------------------------------------------------------------- layers
+
+
+def construct_layer(vm, fn: Ref, args, kwargs, node, partial: bool = False) -> ModuleValue:
+    """`nn.Conv2d(...)`: the arguments bound to torch's signature; checks run once the model is named."""
+    name = fn.qualname.rsplit(".", 1)[1]
+    spec = LAYERS[name]
+    m = ModuleValue(name, node, spec=spec)
+    if partial:  # some arguments could not be evaluated: the layer exists, its shapes are unknown
+        for p, _d in spec.params:
+            m.params[p] = Unknown("argument not evaluated")
+        return m
+    if spec.extra_ok:
+        m.params = dict(kwargs)
+        return m
+    names = [p for p, _ in spec.params]
+    if len(args) > len(names) or any(k not in names for k in kwargs):
+        vm.explain.lost(node, f"arguments of `{name}` that do not match torch's signature")
+        for p in names:
+            m.params[p] = Unknown("bad arguments")
+        return m
+    defaults = dict(spec.params)
+    for i, p in enumerate(names):
+        if i < len(args):
+            m.params[p] = args[i]
+        elif p in kwargs:
+            m.params[p] = kwargs[p]
+        else:
+            m.params[p] = Unknown(f"required argument `{p}` missing") if defaults[p] is REQUIRED else defaults[p]
+    _note_argument_nodes(vm, m, node, names)
+    if spec.build is not None:
+        spec.build(m, new_layer)
+    return m
+
+
+def _note_argument_nodes(vm, m: ModuleValue, node, names) -> None:
+    """Which source expression gave each argument: findings and fixes point at it."""
+    arg_nodes = list(node.args)
+    positional = [a for a in arg_nodes if a.keyword is None and not a.star]
+    if len(positional) == len([a for a in arg_nodes if a.keyword is None]):
+        for i, a in enumerate(positional):
+            if i < len(names):
+                m.param_nodes[names[i]] = a.value
+    for a in arg_nodes:
+        if a.keyword is not None:
+            m.param_nodes[a.keyword.value] = a.value
+    for v in m.param_nodes.values():
+        vm.units.note(v)
+
+
+def new_layer(kind: str, node, **params) -> ModuleValue:
+    """A torch layer that a block's __init__ creates itself (no arguments of the user's file)."""
+    spec = LAYERS[kind]
+    m = ModuleValue(kind, node, spec=spec)
+    for p, default in spec.params:
+        m.params[p] = params.get(p, default)
+    return m
+
+
+def module_forward(vm, m: ModuleValue, args, kwargs, node, x):
+    """What calling module `m` returns: a torch layer's rule, a block's children, a user forward."""
+    if m.spec is not None:
+        if m.spec.call is None and not isinstance(x, Tensor):
+            return Unknown("input of unknown shape")
+        if any(isinstance(v, Unknown) for k, v in m.params.items() if k not in PLACEMENT_PARAMS):
+            return Unknown("layer arguments unknown")  # the layer's arguments are unknown: its output is too
+        if m.spec.call is not None:
+            return m.spec.call(vm, m, args, kwargs, node)
+        return m.spec.forward(vm.ctx, m, x)
+    if m.cls is not None:
+        owner, fwd = m.cls.find_method("forward")
+        if fwd is not None:
+            return vm.call_function(FunctionRef(fwd, m, owner, owner.globals), args, kwargs, node)
+        if m.cls.is_sequential():
+            return containers.sequential_forward(vm, m, x)
+        return vm.unmodelled(f"{m.kind} has no forward", node)
+    if m.kind == "Sequential":
+        return containers.sequential_forward(vm, m, x)
+    if m.kind == "Unknown":
+        return Unknown("unknown module")
+    vm.explain.lost(node, f"`{m.kind}` has no shape rule yet")
+    return vm.unmodelled(f"`{m.kind}`", node)
+
+
+def module_method(vm, m: ModuleValue, name, args, kwargs, node):
+    method = containers.METHODS.get(name)
+    result = method(vm, m, args, kwargs, node) if method is not None else containers.NOT_MODELLED
+    return vm.unmodelled(f"module method `{name}`", node) if result is containers.NOT_MODELLED else result
+
+
+# ---------------------------------------------------------------------------- tensors
+
+
+def tensor_method(vm, x: Tensor, name, args, kwargs, node):
+    """`x.view(...)`, `x.size(0)`: the METHODS entry, with the tensor as first argument."""
+    op = ops.METHODS.get(name)
+    label = f".{name}()"
+    if op is None:
+        vm.explain.lost(node, f"tensor method `.{name}()` has no shape rule yet")
+        return vm.unmodelled(label, node)
+    result = op(vm.ctx, Site(label, node), (x,) + tuple(args), dict(kwargs))
+    vm.explain.record_op(label, node, x, result)
+    return result
+
+
+def tensor_attribute(vm, x: Tensor, name: str):
+    """`x.shape`, `x.ndim`, ... from ATTRIBUTES; any other name is a method (looked up when called)."""
+    attribute = ops.ATTRIBUTES.get(name)
+    return attribute(vm.ctx, x) if attribute is not None else BoundMethod(x, name)
+
+
+def tensor_operator(vm, op: str, a, b, node):
+    """`a + b`, `a @ b`, ... where either side is a tensor."""
+    operator = ops.OPERATORS.get(op)
+    return operator(vm.ctx, node, a, b) if operator is not None else vm.unmodelled("tensor operator", node)
+
+
+def tensor_index(vm, x: Tensor, key, node):
+    return index_tensor(vm.ctx, x, key, node)
+

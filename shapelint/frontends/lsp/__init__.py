@@ -1,0 +1,1 @@
+"""`shapelint lsp`: the language server (pygls is imported only when it starts)."""

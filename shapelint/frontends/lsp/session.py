@@ -1,0 +1,198 @@
+"""The language server's state: open documents, their snapshots, and the protocol boundary.
+
+Imported only by `server.create_server` (it needs pygls). Each document version is
+checked at most once, in a worker thread, by `engine.check.lint_source`; a newer edit
+restarts a short pause first. Positions are converted to the client's units here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Dict, List, Optional, Tuple
+
+from lsprotocol import types as lsp
+from pygls.lsp.server import LanguageServer
+
+from ... import __version__
+from ...core.config import ConfigError
+from ...engine.check import Settings, lint_source
+from .snapshot import Diag, Range, Snapshot, build_snapshot, carry_over, split_lines
+
+log = logging.getLogger("shapelint.lsp")
+
+DEBOUNCE_SECONDS = 0.15
+# editor-only diagnostics, named rather than numbered so they never collide with rule codes
+CONFIG_CODE = "config-error"  # a pyproject.toml shapelint cannot use: shown on line 1 of each file
+INTERNAL_CODE = "internal-error"  # a bug in shapelint: the file keeps its last good results
+
+
+class DocState:
+    """Per open document: the latest snapshot, the last one that parsed, work in flight."""
+
+    def __init__(self):
+        self.snapshot: Optional[Snapshot] = None
+        self.last_good: Optional[Snapshot] = None
+        self.waiting: Optional[asyncio.Task] = None  # debounce timer
+        self.inflight: Optional[asyncio.Future] = None
+        self.inflight_version: Optional[int] = None
+        self.published_version: object = "none yet"  # the version last published
+
+
+def _seconds(text: Optional[str], default: float) -> float:
+    try:
+        value = float(text) if text else default
+    except ValueError:
+        log.warning("SHAPELINT_LSP_DEBOUNCE=%r is not a number of seconds; using %s", text, default)
+        return default
+    return min(max(value, 0.0), 10.0)
+
+
+class ShapelintServer(LanguageServer):
+    def __init__(self):
+        super().__init__("shapelint", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental)
+        self.docs: Dict[str, DocState] = {}
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shapelint")
+        self.debounce = _seconds(os.environ.get("SHAPELINT_LSP_DEBOUNCE"), DEBOUNCE_SECONDS)
+        # what the CLI does with no options, plus the tables hints and hover need
+        self.settings = Settings(explain=True, reload_config=True)
+
+    # -------------------------------------------------------------- scheduling
+    def state(self, uri: str) -> DocState:
+        return self.docs.setdefault(uri, DocState())
+
+    def schedule(self, uri: str, delay: float) -> None:
+        st = self.state(uri)
+        if st.waiting is not None and not st.waiting.done():
+            st.waiting.cancel()  # a newer edit restarts the pause
+        st.waiting = asyncio.get_running_loop().create_task(self._after_pause(uri, delay))
+
+    async def _after_pause(self, uri: str, delay: float) -> None:
+        if delay:
+            await asyncio.sleep(delay)
+        if uri in self.docs:
+            await self.snapshot(uri)
+
+    async def snapshot(self, uri: str) -> Optional[Snapshot]:
+        """The snapshot of the document's current version (analysed now if need be)."""
+        doc = self.workspace.get_text_document(uri)
+        st = self.state(uri)
+        version = doc.version
+        if st.snapshot is not None and st.snapshot.version == version and st.snapshot.text == doc.source:
+            return st.snapshot
+        if st.inflight is None or st.inflight_version != version:
+            text, path = doc.source, doc.path
+            fut = asyncio.get_running_loop().run_in_executor(self.executor, self.build, path, text, version, st.last_good)
+            st.inflight, st.inflight_version = fut, version
+            fut.add_done_callback(lambda f, uri=uri: self.finished(uri, f))
+        return await asyncio.shield(st.inflight)
+
+    def build(self, path: Optional[str], text: str, version, last_good: Optional[Snapshot]) -> Snapshot:
+        """Runs in the worker thread. Never raises: a failure keeps the last good results."""
+        started = time.perf_counter()
+        config_problem = None
+        try:
+            settings = self.settings
+            if not path:  # an unsaved buffer: the workspace's configuration
+                settings = Settings(explain=True, reload_config=True, config_start=self.workspace.root_path or os.getcwd())
+            try:
+                result = lint_source(path, text, settings)
+            except ConfigError as e:  # say so on line 1, and check the file as if unconfigured
+                config_problem = f"shapelint: {e}"
+                result = lint_source(path, text, Settings(explain=True, isolated=True))
+            snap = build_snapshot(result, text, version, last_good)
+            log.info("checked %s version %s in %.0f ms", path, version, (time.perf_counter() - started) * 1000)
+        except Exception as e:  # a bug in shapelint must not take the editor's server down
+            log.exception("internal error while checking %s", path)
+            problem = Diag((0, 0, 0, 0), INTERNAL_CODE, "warning",
+                           f"shapelint could not check this version: {type(e).__name__}: {e} (please report this)")
+            if last_good is None:
+                snap = Snapshot(version, text, split_lines(text), [problem], [], [], parsed=False)
+            else:
+                snap = carry_over(last_good, text, split_lines(text), version, [problem])
+        if config_problem:
+            snap.diagnostics.insert(0, Diag((0, 0, 0, 0), CONFIG_CODE, "error", config_problem))
+        return snap
+
+    def finished(self, uri: str, fut: asyncio.Future) -> None:
+        """In the event loop: keep the snapshot and publish it if it is still current."""
+        st = self.docs.get(uri)
+        if st is None or fut.cancelled() or fut.exception() is not None:
+            return
+        snap = fut.result()
+        if st.inflight is fut:
+            st.inflight, st.inflight_version = None, None
+        if st.snapshot is None or (snap.version or 0) >= (st.snapshot.version or 0):
+            st.snapshot = snap
+            if snap.parsed:
+                st.last_good = snap
+        try:
+            current = self.workspace.get_text_document(uri).version
+        except Exception:
+            return
+        if snap.version == current and st.published_version != snap.version:
+            st.published_version = snap.version
+            self.publish(uri, snap)
+            self.refresh_hints()
+
+    def forget(self, uri: str) -> None:
+        """A document's snapshot is stale (its configuration changed): check it again."""
+        st = self.docs[uri]
+        st.snapshot, st.published_version = None, "none yet"
+        self.schedule(uri, 0)
+
+    # -------------------------------------------------------------- positions
+    def units(self, s: str) -> int:
+        return self.workspace.position_codec.client_num_units(s)
+
+    def to_client(self, lines: List[str], line: int, col: int) -> lsp.Position:
+        if line >= len(lines):
+            return lsp.Position(line=max(len(lines) - 1, 0), character=self.units(lines[-1]) if lines else 0)
+        return lsp.Position(line=line, character=self.units(lines[line][:col]))
+
+    def from_client(self, lines: List[str], pos: lsp.Position) -> Tuple[int, int]:
+        if pos.line >= len(lines):
+            return pos.line, 0
+        text, seen = lines[pos.line], 0
+        for i, ch in enumerate(text):
+            if seen >= pos.character:
+                return pos.line, i
+            seen += self.units(ch)
+        return pos.line, len(text)
+
+    def lsp_range(self, lines: List[str], r: Range) -> lsp.Range:
+        return lsp.Range(start=self.to_client(lines, r[0], r[1]), end=self.to_client(lines, r[2], r[3]))
+
+    def our_range(self, lines: List[str], r: lsp.Range) -> Range:
+        return self.from_client(lines, r.start) + self.from_client(lines, r.end)
+
+    # -------------------------------------------------------------- output
+    def diagnostic(self, snap: Snapshot, d: Diag) -> lsp.Diagnostic:
+        severity = {
+            "error": lsp.DiagnosticSeverity.Error,
+            "warning": lsp.DiagnosticSeverity.Warning,
+        }.get(d.severity, lsp.DiagnosticSeverity.Information)
+        return lsp.Diagnostic(
+            range=self.lsp_range(snap.lines, d.range),
+            message=d.message,
+            severity=severity,
+            code=d.code,
+            source="shapelint",
+            data={"fix": d.fix, "stale": d.stale} if (d.fix or d.stale) else None,
+        )
+
+    def publish(self, uri: str, snap: Snapshot) -> None:
+        self.text_document_publish_diagnostics(
+            lsp.PublishDiagnosticsParams(
+                uri=uri, version=snap.version, diagnostics=[self.diagnostic(snap, d) for d in snap.diagnostics]
+            )
+        )
+
+    def refresh_hints(self) -> None:
+        caps = self.client_capabilities
+        ws = caps.workspace if caps else None
+        if ws is not None and ws.inlay_hint is not None and ws.inlay_hint.refresh_support:
+            self.workspace_inlay_hint_refresh(None)

@@ -1,0 +1,1 @@
+"""`--trace`: the parent (no torch) and the child process that imports torch."""

@@ -1,0 +1,658 @@
+"""The child process of `shapelint --trace`: imports the user's files and runs their models with torch.
+
+Run as `python -m shapelint.frontends.trace.child`; only `trace.parent` starts it. The parent
+writes one JSON request on stdin and reads JSON lines back. User code may print, so the
+protocol uses a private copy of the original stdout and fd 1 is pointed at stderr.
+
+Events, one JSON object a line:
+  {"event": "no-torch", "error": "..."}            torch cannot be imported (the child exits)
+  {"event": "ready", "torch": "2.13.0", "cuda": bool}
+  {"event": "file", "path": ...}                    importing a file
+  {"event": "model", "path": ..., "name": ...}      building and running one model
+  {"event": "model-done", "path": ..., "model": {...}}  the model before it, finished
+  {"event": "result", "path": ..., "import_error": {...} | null, "models": [...]}
+
+How a model runs (cheapest first, each step only when the one before cannot answer):
+  1. built on the meta device (no weights), traced with torch.fx and its shapes propagated
+     node by node (as fx's ShapeProp does); 2. when fx cannot trace it (data-dependent control flow), its forward
+  runs on meta tensors with forward hooks; 3. when meta cannot answer (a data-dependent
+  branch needs values, or a meta kernel rejects what CPU accepts), the model is rebuilt
+  with real weights on the CPU and run with hooks. An error found on meta is re-run for
+  the failing node on small CPU tensors, so the message is torch's CPU message; meta
+  does not check ConvTranspose input channels, so those layers are checked on CPU too.
+  `--real` (or `--device cuda`) skips meta and runs real tensors on the device.
+
+Longer than 600 lines on purpose: it is the one module that imports torch, started as
+its own process, and reads best whole (protocol, model discovery, the three ways to
+run a model); split it along those lines when it grows further.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import inspect
+import json
+import os
+import re
+import sys
+import traceback
+from typing import Any, Dict, List, Optional
+
+
+
+def main() -> None:
+    proto = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)  # anything the user's code prints goes to stderr, never into the protocol
+    sys.stdout = sys.stderr
+    request = json.loads(sys.stdin.read())
+
+    def send(obj: dict) -> None:
+        proto.write(json.dumps(obj) + "\n")
+        proto.flush()
+
+    _limit_memory(request.get("memory_limit"))
+    try:
+        import torch  # noqa: F401
+    except BaseException as e:  # ImportError, or a broken install raising anything
+        send({"event": "no-torch", "error": f"{type(e).__name__}: {e}".strip()})
+        return
+    cuda = bool(torch.cuda.is_available())
+    if request.get("device") == "cuda" and not cuda:
+        send({"event": "ready", "torch": torch.__version__, "cuda": cuda})
+        return
+    _warm_up()
+    send({"event": "ready", "torch": torch.__version__, "cuda": cuda})
+    for item in request["files"]:
+        send({"event": "file", "path": item["path"]})
+        send(check_file(item, request, send))
+
+
+def _warm_up() -> None:
+    """Pay torch's lazy imports before the per-file clock starts (they take seconds on a busy machine)."""
+    try:
+        import torch
+        import torch.nn as nn
+
+        with torch.device("meta"):
+            model = nn.Sequential(nn.Conv2d(1, 1, 1), nn.Flatten(), nn.Linear(4, 2))
+        with torch.no_grad():
+            run_fx(fx_trace(model, "<warm-up>"), torch.empty(1, 1, 2, 2, device="meta"), "<warm-up>")
+            model.to_empty(device="cpu")(torch.zeros(1, 1, 2, 2))
+    except Exception:
+        pass  # only a warm-up: the real runs report their own errors
+
+
+def _limit_memory(limit) -> None:
+    if not limit:
+        return
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (int(limit), int(limit)))
+    except (ImportError, ValueError, OSError):
+        pass  # not on this platform: the time limit still applies
+
+
+# ----------------------------------------------------------------------------- files
+
+
+def check_file(item: dict, request: dict, send) -> dict:
+    path = item["path"]
+    out = {"event": "result", "path": path, "import_error": None, "models": []}
+    try:
+        module = import_file(path)
+    except BaseException as e:  # SystemExit and KeyboardInterrupt from user code included
+        if isinstance(e, KeyboardInterrupt):
+            raise
+        out["import_error"] = {"message": _one_line(e), "line": user_line_of(e, path)}
+        return out
+    for target in discover_targets(module, item):
+        send({"event": "model", "path": path, "name": target["name"], "line": _definition_line(target)})
+        if out["models"]:
+            send({"event": "model-done", "path": path, "model": out["models"][-1]})  # kept if a later model hangs
+        try:
+            out["models"].append(trace_target(target, item, request, path))
+        except Exception as e:  # out of memory under the cap, or meta and CPU both unable to run it
+            why = _one_line(e)
+            if _out_of_memory(e):
+                limit = request.get("memory_limit")
+                cap = f" (the trace process may use {int(limit) / 1024**3:g} GiB)" if limit else ""
+                why = f"it ran out of memory{cap}: {why}"
+            out["models"].append({"name": target["name"], "kind": target["kind"], "status": "failed",
+                                  "line": _definition_line(target),
+                                  "error": {"message": why, "line": None}, "layers": []})
+    return out
+
+
+_IMPORTED = 0
+
+
+def import_file(path: str):
+    directory = os.path.dirname(os.path.abspath(path))
+    if directory not in sys.path:
+        sys.path.insert(0, directory)  # sibling imports work as they do when the user runs it
+    global _IMPORTED
+    _IMPORTED += 1  # two files named model.py in different folders must not share a module
+    name = f"shapelint_traced_{_IMPORTED}_" + re.sub(r"\W", "_", os.path.splitext(os.path.basename(path))[0])
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    old_argv = sys.argv
+    sys.argv = [path]
+    try:
+        spec.loader.exec_module(module)  # __name__ is not "__main__": main blocks are skipped
+    finally:
+        sys.argv = old_argv
+    return module
+
+
+def discover_targets(module, item: dict) -> List[dict]:
+    """nn.Module classes defined in the file and module-level variables holding a model."""
+    import torch.nn as nn
+
+    found = []
+    for name, value in list(vars(module).items()):
+        if name.startswith("__"):
+            continue
+        if inspect.isclass(value) and issubclass(value, nn.Module) and value.__module__ == module.__name__:
+            found.append({"name": name, "kind": "class", "obj": value})
+        elif isinstance(value, nn.Module) and not inspect.isclass(value):
+            found.append({"name": name, "kind": "variable", "obj": value})
+    return found
+
+
+# ----------------------------------------------------------------------------- models
+
+
+class TraceFailure(Exception):
+    """The model could not be checked for a reason that is not a torch error."""
+
+
+def trace_target(target: dict, item: dict, request: dict, path: str) -> dict:
+    name = target["name"]
+    res: Dict[str, Any] = {"name": name, "kind": target["kind"], "status": "ok", "method": None, "layers": [],
+                           "input": None, "output": None, "error": None, "skipped": None, "fx_error": None,
+                           "line": _definition_line(target), "submodule_types": []}
+    init_args = item.get("init_args", {}).get(name, {})
+    if target["kind"] == "class":
+        missing = _missing_init_args(target["obj"], init_args)
+        if missing:
+            res["status"] = "skipped"
+            res["skipped"] = f"its __init__ needs {', '.join(missing)}"
+            return res
+    dims = item.get("inputs", {}).get(name)
+    device = request.get("device") or "cpu"
+    real = bool(request.get("real")) or device == "cuda"
+    plan = [device] if real else ["meta", "cpu"]
+    last_meta_problem = None
+    for dev in plan:
+        try:
+            model = build(target, init_args, dev)
+        except Exception as e:
+            if _out_of_memory(e):
+                raise
+            if dev == "meta":
+                last_meta_problem = _one_line(e)
+                continue  # some __init__ code needs real values: build on the CPU instead
+            res.update(status="error", error={"stage": "build", "message": _one_line(e), "line": user_line_of(e, path),
+                                              "in_torch": _raised_in_torch(e)})
+            return res
+        res["submodule_types"] = sorted({type(m).__name__ for n, m in model.named_modules() if n})
+        if dims is None:
+            res["status"] = "skipped"
+            res["skipped"] = "no input shape is declared"
+            return res
+        arity = _forward_arity(model)
+        if arity != 1:
+            res["status"] = "skipped"
+            res["skipped"] = f"its forward takes {arity} inputs; only one-input models are traced"
+            return res
+        x = make_input(model, dims, dev)
+        res["input"] = list(x.shape)
+        run = run_model(model, x, path, dev)
+        if run["status"] == "error" and run["error"].pop("oom", False):
+            raise MemoryError(run["error"]["message"])
+        res["fx_error"] = res["fx_error"] or run.get("fx_error")
+        if run["status"] == "error" and dev == "meta":
+            confirmed = run.pop("confirm", None)
+            cpu_exc = _confirm_on_cpu(confirmed) if confirmed else None
+            if cpu_exc is None:
+                last_meta_problem = run["error"]["message"]
+                continue  # meta cannot answer (or disagrees with CPU): run for real
+            run["error"]["message"] = _one_line(cpu_exc)
+            run["method"] += " on meta, confirmed on cpu"
+        run.pop("confirm", None)
+        if run["status"] == "error" and run["error"]["message"].startswith("NotImplementedError"):
+            res["status"] = "skipped"  # an abstract base, or a module without forward
+            res["skipped"] = f"its forward raises {run['error']['message']}"
+            return res
+        res.update(run)
+        res["method"] = run["method"] if " on " in run["method"] else f"{run['method']} on {dev}"
+        if res["status"] == "ok":
+            _check_batch(res, x)
+        return res
+    raise TraceFailure(last_meta_problem or "no device could run the model")
+
+
+def _definition_line(target: dict) -> Optional[int]:
+    try:
+        obj = target["obj"] if target["kind"] == "class" else type(target["obj"])
+        return inspect.getsourcelines(obj)[1] if target["kind"] == "class" else None
+    except (OSError, TypeError):
+        return None
+
+
+def _missing_init_args(cls, given: dict) -> List[str]:
+    try:
+        sig = inspect.signature(cls.__init__)
+    except (TypeError, ValueError):
+        return []
+    out = []
+    for i, p in enumerate(sig.parameters.values()):
+        if i == 0 or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        if p.default is p.empty and p.name not in given:
+            out.append(p.name)
+    return out
+
+
+def _forward_arity(model) -> int:
+    try:
+        sig = inspect.signature(model.forward)
+    except (TypeError, ValueError):
+        return 1
+    required = [p for p in sig.parameters.values()
+                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty]
+    if any(p.kind == p.VAR_POSITIONAL for p in sig.parameters.values()) and not required:
+        return 1
+    return len(required)
+
+
+def build(target: dict, init_args: dict, device: str):
+    import torch
+
+    torch.manual_seed(0)
+    if target["kind"] == "class":
+        with torch.device(device):
+            model = target["obj"](**init_args)
+    else:
+        model = copy.deepcopy(target["obj"]).to(device)
+    model.eval()  # BatchNorm with batch 1 and Dropout behave as at inference
+    return model
+
+
+def make_input(model, dims: List[int], device: str):
+    import torch
+    import torch.nn as nn
+
+    first_leaf = next((m for m in model.modules() if not list(m.children())), None)
+    if isinstance(first_leaf, (nn.Embedding, nn.EmbeddingBag)):
+        return torch.zeros(dims, dtype=torch.long, device=device)
+    if device == "meta":
+        return torch.empty(dims, device="meta")
+    gen = torch.Generator().manual_seed(0)
+    return torch.randn(dims, generator=gen).to(device)
+
+
+def _confirm_on_cpu(confirm) -> Optional[BaseException]:
+    """Re-run the failing node on CPU tensors; the exception torch raises there, or None."""
+    try:
+        confirm()
+    except Exception as e:
+        return e
+    return None
+
+
+def _cpu_copy(value):
+    import torch
+    from torch.utils._pytree import tree_map
+
+    def conv(t):
+        if isinstance(t, torch.Tensor) and t.is_meta:
+            return torch.zeros(t.shape, dtype=t.dtype)
+        return t
+
+    return tree_map(conv, value)
+
+
+def _cpu_module(module):
+    return copy.deepcopy(module).to_empty(device="cpu")
+
+
+def _meta_gap_check(module, args) -> None:
+    """Checks meta kernels skip: ConvTranspose does not check its input channels on meta."""
+    import torch
+    import torch.nn as nn
+
+    if not isinstance(module, nn.modules.conv._ConvTransposeNd) or not args:
+        return
+    x = args[0]
+    if not isinstance(x, torch.Tensor) or not x.is_meta:
+        return
+    spatial = len(module.kernel_size)
+    ch = 1 if x.dim() == spatial + 2 else 0
+    if x.dim() > ch and x.shape[ch] != module.in_channels:
+        _cpu_module(module)(*_cpu_copy(tuple(args)))  # raises torch's own CPU error
+
+
+def run_model(model, x, path: str, device: str) -> dict:
+    """Trace with fx when it can, else hooks. Returns status, method, layers, output or error."""
+    import torch
+
+    fx_error = None
+    try:
+        gm = fx_trace(model, path)
+    except Exception as e:
+        fx_error = {"message": _one_line(e), "line": user_line_of(e, path)}
+        gm = None
+    with torch.no_grad():
+        if gm is not None:
+            out = run_fx(gm, x, path)
+        else:
+            out = run_hooks(model, x, path)
+    out["fx_error"] = fx_error
+    return out
+
+
+def fx_trace(model, path: str = ""):
+    """torch.fx symbolic trace that notes, per node, the innermost line of the user's file.
+
+    (fx's own record_stack_traces imports torch.profiler: seconds on a busy machine.)"""
+    import torch.fx as fx
+
+    class LineTracer(fx.Tracer):
+        def create_node(self, *args, **kwargs):
+            node = super().create_node(*args, **kwargs)
+            f = sys._getframe(1)
+            while f is not None:
+                if _same_file(f.f_code.co_filename, path):
+                    node.meta["shapelint_line"] = f.f_lineno
+                    break
+                f = f.f_back
+            return node
+
+    tracer = LineTracer()
+    graph = tracer.trace(model)
+    return fx.GraphModule(tracer.root, graph, type(model).__name__)
+
+
+def run_fx(gm, x, path: str) -> dict:
+    """Propagate shapes through the fx graph node by node (what fx's ShapeProp does, without
+    its import of the symbolic-shapes machinery, which costs a second), noting the failing node."""
+    import torch.fx as fx
+
+    class Prop(fx.Interpreter):
+        current = None
+
+        def run_node(self, n):
+            self.current = n
+            if n.op == "call_module":
+                args, _kwargs = self.fetch_args_kwargs_from_env(n)
+                _meta_gap_check(self.fetch_attr(n.target), args)
+            result = super().run_node(n)
+            t = _first_tensor(result)
+            if t is not None:
+                n.meta["shapelint_shape"] = list(t.shape)
+            return result
+
+    prop = Prop(gm)
+    try:
+        result = prop.run(x)
+    except Exception as e:
+        cause = e
+        n = prop.current
+        line = _node_line(n, path) if n is not None else user_line_of(cause, path)
+        confirm = None
+        if n is not None and x.is_meta:
+            args, kwargs = prop.fetch_args_kwargs_from_env(n)
+            confirm = _node_confirmer(gm, n, args, kwargs)
+        module = str(n.target) if n is not None and n.op == "call_module" else None
+        return {"status": "error", "method": "fx", "layers": _fx_layers(gm, path, n),
+                "error": {"stage": "forward", "message": _one_line(cause), "line": line, "module": module,
+                          "oom": _out_of_memory(cause)},
+                "confirm": confirm}
+    layers = _fx_layers(gm, path)
+    out = _first_tensor(result)
+    res = {"status": "ok", "method": "fx", "layers": layers, "output": list(out.shape) if out is not None else None}
+    batch = x.shape[0] if x.dim() else None
+    if out is not None and out.dim() and out.shape[0] != batch:
+        res["batch_line"] = _fx_batch_culprit(gm, batch, path)
+    return res
+
+
+def _node_confirmer(gm, n, args, kwargs):
+    def confirm():
+        cargs, ckwargs = _cpu_copy(tuple(args)), _cpu_copy(dict(kwargs))
+        if n.op == "call_module":
+            _cpu_module(gm.get_submodule(n.target))(*cargs, **ckwargs)
+        elif n.op == "call_function":
+            n.target(*cargs, **ckwargs)
+        elif n.op == "call_method":
+            getattr(cargs[0], n.target)(*cargs[1:], **ckwargs)
+
+    return confirm
+
+
+def _node_line(n, path: str) -> Optional[int]:
+    return n.meta.get("shapelint_line")
+
+
+def _shape_meta(n):
+    return n.meta.get("shapelint_shape")
+
+
+def _fx_layers(gm, path: str, failed=None) -> List[dict]:
+    rows = []
+    nodes = list(gm.graph.nodes)
+    containers = _fx_containers(gm, nodes.index(failed) if failed in nodes else None)
+    for i, n in enumerate(gm.graph.nodes):
+        for name, (kind, shape) in containers.get(i, {}).items():
+            rows.append({"module": name, "op": kind, "line": _node_line(n, path), "out": shape, "container": True})
+        if n.op not in ("call_module", "call_function", "call_method"):
+            continue
+        shape = _shape_meta(n)
+        if shape is None:
+            continue  # sizes, getattr of ints: not a tensor op
+        if n.op == "call_module":
+            rows.append({"module": str(n.target), "op": type(gm.get_submodule(n.target)).__name__,
+                         "line": _node_line(n, path), "out": shape})
+        else:
+            op = n.target if isinstance(n.target, str) else getattr(n.target, "__name__", str(n.target))
+            rows.append({"module": None, "op": op, "line": _node_line(n, path), "out": shape})
+    return rows
+
+
+def _fx_containers(gm, failed_index: Optional[int] = None) -> Dict[int, Dict[str, tuple]]:
+    """Modules fx inlines (Sequential, your own blocks), each called once: a row at its first
+    node, with the shape of the last tensor computed inside it (its output, as a rule)."""
+    spans: Dict[str, list] = {}
+    for i, n in enumerate(gm.graph.nodes):
+        for key, value in (n.meta.get("nn_module_stack") or {}).items():
+            if n.op == "call_module" and key == n.target:
+                continue  # the leaf itself
+            span = spans.setdefault(key, [i, i, None, value[1]])
+            span[1] = i
+            if _shape_meta(n) is not None:
+                span[2] = _shape_meta(n)
+    out: Dict[int, Dict[str, tuple]] = {}
+    for key, (first, last, shape, cls) in spans.items():
+        if "@" in key or shape is None:
+            continue  # called more than once: which output is which would be a guess
+        if failed_index is not None and last >= failed_index:
+            continue  # torch failed inside it: it has no output
+        out.setdefault(first, {})[key] = (getattr(cls, "__name__", str(cls)), shape)
+    return out
+
+
+def _fx_batch_culprit(gm, batch, path: str) -> Optional[int]:
+    """The node where the batch dimension stops being the batch, walking back from the output."""
+    out_node = next(n for n in gm.graph.nodes if n.op == "output")
+    args = out_node.args[0]
+    while isinstance(args, (tuple, list)) and args:
+        args = args[0]
+    n = args if hasattr(args, "all_input_nodes") else None
+    seen = set()
+    while n is not None and n not in seen:
+        seen.add(n)
+        bad = [a for a in n.all_input_nodes if _shape_meta(a) and _shape_meta(a)[0] != batch]
+        if not bad:
+            return _node_line(n, path)
+        n = bad[0]
+    return None
+
+
+def run_hooks(model, x, path: str) -> dict:
+    """Run forward with hooks on every submodule, and a TorchFunctionMode that records the
+    torch functions and tensor methods your own code calls (F.relu, x.view, +, ...)."""
+    from torch.overrides import TorchFunctionMode
+
+    rows: List[dict] = []
+    handles = []
+    active: List[tuple] = []  # (name, row, module) entered and not yet left; the last is where an error arises
+    user_module = type(model).__module__
+
+    def call_line(depth: int) -> Optional[int]:
+        f = sys._getframe(depth)
+        while f is not None:
+            if _same_file(f.f_code.co_filename, path):
+                return f.f_lineno
+            f = f.f_back
+        return None
+
+    for name, sub in model.named_modules():
+        if not name:
+            continue
+
+        def pre(mod, args, name=name):
+            first = _first_tensor(args)
+            row = {"module": name, "op": type(mod).__name__, "line": call_line(3), "out": None,
+                   "_in0": first.shape[0] if first is not None and first.dim() else None}
+            rows.append(row)  # now, so that a container comes before its parts, as in the static table
+            active.append((name, row, mod))
+            _meta_gap_check(mod, args)
+
+        def post(mod, args, output, name=name):
+            if active and active[-1][0] == name:
+                _n, row, _m = active.pop()
+                t = _first_tensor(output)
+                row["out"] = list(t.shape) if t is not None else None
+
+        handles.append(sub.register_forward_pre_hook(pre))
+        handles.append(sub.register_forward_hook(post))
+
+    class RecordOps(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            inside_torch_layer = active and type(active[-1][2]).__module__ != user_module
+            if not inside_torch_layer:
+                t = _first_tensor(out)
+                line = call_line(2)
+                if t is not None and line is not None:
+                    first = _first_tensor(args)
+                    rows.append({"module": None, "op": getattr(func, "__name__", str(func)), "line": line,
+                                 "out": list(t.shape), "_in0": first.shape[0] if first is not None and first.dim() else None})
+            return out
+
+    try:
+        with RecordOps():
+            result = model(x)
+    except Exception as e:
+        return {"status": "error", "method": "hooks", "layers": _clean(rows),
+                "error": {"stage": "forward", "message": _one_line(e), "line": user_line_of(e, path),
+                          "module": active[-1][0] if active else None, "oom": _out_of_memory(e)},
+                "confirm": None}
+    finally:
+        for h in handles:
+            h.remove()
+    out = _first_tensor(result)
+    res = {"status": "ok", "method": "hooks", "layers": _clean(rows), "output": list(out.shape) if out is not None else None}
+    batch = x.shape[0] if x.dim() else None
+    if out is not None and out.dim() and out.shape[0] != batch:
+        culprit = next((r for r in rows if r["_in0"] == batch and r["out"] and r["out"][0] != batch), None)
+        res["batch_line"] = culprit["line"] if culprit else None
+    return res
+
+
+def _clean(rows: List[dict]) -> List[dict]:
+    return [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows if r.get("out") is not None]
+
+
+def _check_batch(res: dict, x) -> None:
+    out = res.get("output")
+    if out and x.dim() and out[0] != x.shape[0]:
+        res["status"] = "batch-changed"
+
+
+def _first_tensor(value):
+    import torch
+
+    if isinstance(value, torch.Tensor):
+        return value
+    if isinstance(value, (tuple, list)):
+        for v in value:
+            t = _first_tensor(v)
+            if t is not None:
+                return t
+    if isinstance(value, dict):
+        for v in value.values():
+            t = _first_tensor(v)
+            if t is not None:
+                return t
+    return None
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _out_of_memory(e: BaseException) -> bool:
+    text = str(e)
+    return isinstance(e, MemoryError) or "can't allocate memory" in text or "out of memory" in text.lower()
+
+
+def _raised_in_torch(e: BaseException) -> bool:
+    """Whether the exception comes from torch's own code (e.g. nn.Conv2d validating its arguments)."""
+    import torch
+
+    torch_dir = os.path.dirname(os.path.realpath(torch.__file__))
+    frames = traceback.extract_tb(e.__traceback__)
+    return bool(frames) and os.path.realpath(frames[-1].filename).startswith(torch_dir + os.sep)
+
+
+_REALPATHS: Dict[str, str] = {}
+
+
+def _same_file(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    try:
+        for p in (a, b):
+            if p not in _REALPATHS:
+                _REALPATHS[p] = os.path.realpath(p)
+        return _REALPATHS[a] == _REALPATHS[b]
+    except (OSError, ValueError):
+        return False
+
+
+def user_line_of(e: BaseException, path: str) -> Optional[int]:
+    """The deepest line of the user's file in the exception's traceback."""
+    line = None
+    for frame in traceback.extract_tb(e.__traceback__):
+        if _same_file(frame.filename, path):
+            line = frame.lineno
+    if line is None and isinstance(e, SyntaxError) and e.filename and _same_file(e.filename, path):
+        line = e.lineno
+    return line
+
+
+def _one_line(e: BaseException) -> str:
+    text = str(e).strip()
+    first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    return f"{type(e).__name__}: {first}" if first else type(e).__name__
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except BrokenPipeError:
+        pass

@@ -1,0 +1,208 @@
+"""torch.nn layers made of other layers: attention and the Transformer blocks.
+
+They are built like torch builds them (the same child modules under the same names,
+so `named_modules()` names match), and their forward calls those children through the
+interpreter (`vm.call_module`), so every child gets its own explain row and its own
+checks. `BLOCKS` joins the layer table (`modules.LAYERS`).
+"""
+
+from __future__ import annotations
+
+from typing import Dict
+
+from ..core import rules as R
+from ..core.symbolic import is_known
+from ..core.values import ModuleValue, Tensor, Unknown
+from .kernels import made_by, origin_parts, param_edit
+from .spec import REQUIRED, LayerSpec
+
+ATTENTION = (
+    ("embed_dim", REQUIRED), ("num_heads", REQUIRED), ("dropout", 0.0), ("bias", True),
+    ("add_bias_kv", False), ("add_zero_attn", False), ("kdim", None), ("vdim", None),
+    ("batch_first", False), ("device", None), ("dtype", None),
+)
+BLOCK = (
+    ("d_model", REQUIRED), ("nhead", REQUIRED), ("dim_feedforward", 2048), ("dropout", 0.1),
+    ("activation", "relu"), ("layer_norm_eps", 1e-5), ("batch_first", False), ("norm_first", False),
+    ("bias", True), ("device", None), ("dtype", None),
+)
+ENCODER = (("encoder_layer", REQUIRED), ("num_layers", REQUIRED), ("norm", None), ("enable_nested_tensor", True), ("mask_check", True))
+DECODER = (("decoder_layer", REQUIRED), ("num_layers", REQUIRED), ("norm", None))
+
+
+def heads_check(ctx, m) -> None:
+    e, h = m.params.get("embed_dim", m.params.get("d_model")), m.params.get("num_heads", m.params.get("nhead"))
+    if is_known(e) and is_known(h) and h > 0 and e % h:
+        what = "embed_dim" if "embed_dim" in m.params else "d_model"
+        heads = "num_heads" if "num_heads" in m.params else "nhead"
+        ctx.report(
+            R.GroupsNotDivisible.finding(
+                m.param_node(heads), module=m.name, layer=m.label(), what=what, value=e, groups_name=heads, groups=h,
+                hint=f"use a number of heads that divides {e}",
+            )
+        )
+        m.invalid = True
+
+
+def build(m: ModuleValue, new_layer) -> None:
+    """Create the child modules torch creates in __init__, with torch's names.
+
+    `new_layer(kind, node, **params)` makes a torch layer the way the interpreter makes
+    any other (defaults filled in from its table entry)."""
+    p = m.params
+    if m.kind in ("TransformerEncoderLayer", "TransformerDecoderLayer"):
+        d, ff, drop, eps = p["d_model"], p["dim_feedforward"], p["dropout"], p["layer_norm_eps"]
+        node = m.node
+        m.children["self_attn"] = new_layer("MultiheadAttention", node, embed_dim=d, num_heads=p["nhead"], dropout=drop, batch_first=p["batch_first"])
+        if m.kind == "TransformerDecoderLayer":
+            m.children["multihead_attn"] = new_layer("MultiheadAttention", node, embed_dim=d, num_heads=p["nhead"], dropout=drop, batch_first=p["batch_first"])
+        m.children["linear1"] = new_layer("Linear", node, in_features=d, out_features=ff)
+        m.children["dropout"] = new_layer("Dropout", node)
+        m.children["linear2"] = new_layer("Linear", node, in_features=ff, out_features=d)
+        norms = 3 if m.kind == "TransformerDecoderLayer" else 2
+        for i in range(1, norms + 1):
+            m.children[f"norm{i}"] = new_layer("LayerNorm", node, normalized_shape=d, eps=eps)
+        for i in range(1, norms + 1):
+            m.children[f"dropout{i}"] = new_layer("Dropout", node)
+    elif m.kind in ("TransformerEncoder", "TransformerDecoder"):
+        layer, n = p.get("encoder_layer", p.get("decoder_layer")), p["num_layers"]
+        stack = ModuleValue("ModuleList", m.node)
+        if isinstance(layer, ModuleValue) and is_known(n) and 0 <= n <= 1000:
+            for i in range(n):  # torch deep-copies the layer num_layers times
+                stack.children[str(i)] = _copy(layer)
+        m.children["layers"] = stack
+        if isinstance(p.get("norm"), ModuleValue):
+            m.children["norm"] = p["norm"]
+
+
+def _copy(m: ModuleValue) -> ModuleValue:
+    c = ModuleValue(m.kind, m.node, spec=m.spec, cls=m.cls)
+    c.params, c.param_nodes, c.attrs = dict(m.params), dict(m.param_nodes), dict(m.attrs)
+    c.children = {k: (_copy(v) if isinstance(v, ModuleValue) else v) for k, v in m.children.items()}
+    return c
+
+
+def _arg(args, kwargs, i, name):
+    return args[i] if len(args) > i else kwargs.get(name)
+
+
+def call(vm, m: ModuleValue, args, kwargs, node):
+    """Run a block: `vm.call_module` runs each child as the interpreter runs any module."""
+    if m.kind == "MultiheadAttention":
+        return attention(vm.ctx, m, _arg(args, kwargs, 0, "query"), _arg(args, kwargs, 1, "key"), _arg(args, kwargs, 2, "value"), kwargs)
+    if m.kind in ("TransformerEncoderLayer", "TransformerDecoderLayer"):
+        return block(vm, m, args, kwargs, node)
+    if m.kind in ("TransformerEncoder", "TransformerDecoder"):
+        x = _arg(args, kwargs, 0, "src" if m.kind == "TransformerEncoder" else "tgt")
+        memory = _arg(args, kwargs, 1, "memory") if m.kind == "TransformerDecoder" else None
+        for layer in m.children["layers"].children.values():
+            extra = [memory] if m.kind == "TransformerDecoder" else []
+            x = vm.call_module(layer, [x] + extra, {}, node)
+        norm = m.children.get("norm")
+        if isinstance(norm, ModuleValue):
+            x = vm.call_module(norm, [x], {}, node)
+        return x
+    return Unknown(m.kind)
+
+
+def _feature_check(ctx, m, x: Tensor, expected, param: str) -> bool:
+    if x.shape is None or not x.shape:
+        return True
+    last = x.shape[-1]
+    if is_known(expected) and ctx.check_equal(last, expected, f"{m.label()} {param}") == "bad":
+        ctx.report(
+            R.InFeaturesMismatch.finding(
+                m.param_node(param), module=m.name, layer=m.label(), expected=expected, param=param, actual=ctx.show(last),
+                origin=origin_parts(x, len(x.shape) - 1), hint=f"use {param}={ctx.show(last)}",
+                edits=param_edit(m, param, last), fix=f"Set {param}={ctx.show(last)}",
+            )
+        )
+        return False
+    return True
+
+
+def attention(ctx, m, q, k, v, kwargs):
+    if m.invalid or not all(isinstance(t, Tensor) and t.shape is not None for t in (q, k, v)):
+        return Unknown("attention inputs")
+    e, h = m.params["embed_dim"], m.params["num_heads"]
+    if not (is_known(e) and is_known(h)):
+        return Unknown("attention arguments")
+    if len(q.shape) not in (2, 3) or len(k.shape) != len(q.shape) or len(v.shape) != len(q.shape):
+        return Unknown("attention ranks")  # torch raises; not modelled as a rule yet
+    ok = _feature_check(ctx, m, q, e, "embed_dim")
+    kdim = m.params.get("kdim") or e
+    vdim = m.params.get("vdim") or e
+    ok = _feature_check(ctx, m, k, kdim, "kdim" if m.params.get("kdim") else "embed_dim") and ok
+    ok = _feature_check(ctx, m, v, vdim, "vdim" if m.params.get("vdim") else "embed_dim") and ok
+    if not ok:
+        return Unknown("attention features")
+    batched = len(q.shape) == 3
+    bf = m.params.get("batch_first") is True
+    seq = 1 if (batched and bf) else 0
+    out = Tensor(q.shape[:-1] + (e,), q.prov[:-1] + (made_by(m, f"embed_dim={e}"),))
+    need = kwargs.get("need_weights", True)
+    average = kwargs.get("average_attn_weights", True)
+    if need is False:
+        return (out, None)
+    if not isinstance(need, bool) or not isinstance(average, bool):
+        return (out, Unknown("attention weights"))
+    L_, S = q.shape[seq], k.shape[seq]
+    if batched:
+        n = q.shape[0] if bf else q.shape[1]
+        weights = (n, L_, S) if average else (n, h, L_, S)
+    else:
+        weights = (L_, S) if average else (h, L_, S)
+    return (out, Tensor(weights))
+
+
+def block(vm, m, args, kwargs, node):
+    x = _arg(args, kwargs, 0, "src" if m.kind == "TransformerEncoderLayer" else "tgt")
+    if m.invalid or not isinstance(x, Tensor) or x.shape is None:
+        return Unknown("block input")
+    if len(x.shape) not in (2, 3) or not _feature_check(vm.ctx, m, x, m.params["d_model"], "d_model"):
+        return Unknown("block input")
+    memory = _arg(args, kwargs, 1, "memory") if m.kind == "TransformerDecoderLayer" else None
+    if memory is not None and isinstance(memory, Tensor) and not _feature_check(vm.ctx, m, memory, m.params["d_model"], "d_model"):
+        return Unknown("block memory")
+    kids = m.children
+    call = vm.call_module
+
+    def add(a, b):
+        return Tensor(a.shape, a.prov) if isinstance(a, Tensor) and isinstance(b, Tensor) else Unknown("residual")
+
+    def self_attn(t):
+        r = call(kids["self_attn"], [t, t, t], {"need_weights": False}, node)
+        return call(kids["dropout1"], [r[0] if isinstance(r, tuple) else r], {}, node)
+
+    def cross_attn(t):
+        r = call(kids["multihead_attn"], [t, memory, memory], {"need_weights": False}, node)
+        return call(kids["dropout2"], [r[0] if isinstance(r, tuple) else r], {}, node)
+
+    def feed_forward(t):
+        t = call(kids["linear1"], [t], {}, node)
+        t = call(kids["dropout"], [t], {}, node)
+        t = call(kids["linear2"], [t], {}, node)
+        last = "dropout3" if m.kind == "TransformerDecoderLayer" else "dropout2"
+        return call(kids[last], [t], {}, node)
+
+    norm_ff = "norm3" if m.kind == "TransformerDecoderLayer" else "norm2"
+    if m.params.get("norm_first") is True:
+        x = add(x, self_attn(call(kids["norm1"], [x], {}, node)))
+        if m.kind == "TransformerDecoderLayer":
+            x = add(x, cross_attn(call(kids["norm2"], [x], {}, node)))
+        x = add(x, feed_forward(call(kids[norm_ff], [x], {}, node)))
+    else:
+        x = call(kids["norm1"], [add(x, self_attn(x))], {}, node)
+        if m.kind == "TransformerDecoderLayer":
+            x = call(kids["norm2"], [add(x, cross_attn(x))], {}, node)
+        x = call(kids[norm_ff], [add(x, feed_forward(x))], {}, node)
+    return x
+
+
+BLOCKS: Dict[str, LayerSpec] = {
+    "MultiheadAttention": LayerSpec("MultiheadAttention", ATTENTION, check=heads_check, build=build, call=call),
+    "TransformerEncoderLayer": LayerSpec("TransformerEncoderLayer", BLOCK, check=heads_check, build=build, call=call),
+    "TransformerDecoderLayer": LayerSpec("TransformerDecoderLayer", BLOCK, check=heads_check, build=build, call=call),
+    "TransformerEncoder": LayerSpec("TransformerEncoder", ENCODER, build=build, call=call),
+    "TransformerDecoder": LayerSpec("TransformerDecoder", DECODER, build=build, call=call),
+}

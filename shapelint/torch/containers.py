@@ -1,0 +1,200 @@
+"""nn.Sequential, nn.ModuleList, nn.ModuleDict and nn.Module's own methods, as torch defines them.
+
+In the manner of pytype's overlays: the interpreter knows Python; what these torch
+classes do with their children (construction, indexing, iteration, `append`,
+`add_module`, `Sequential.forward`) is written here, against the interpreter (`vm`)
+it is given: `vm.iterate`, `vm.call_module`, `vm.module_forward`, `vm.write_log`.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Dict
+
+from ..core.values import UNKNOWN, ModuleValue, Tensor, Unknown
+
+CONTAINERS = ("Sequential", "ModuleList", "ModuleDict")
+NOT_MODELLED = object()  # a method call these rules do not cover (the caller makes it unknown)
+
+
+def _child(v) -> ModuleValue:
+    """A value stored in a container: a module, or a module nobody knows."""
+    return v if isinstance(v, ModuleValue) else ModuleValue("Unknown", None)
+
+
+# ---------------------------------------------------------------------------- construction
+
+
+def sequential_init(m: ModuleValue, args) -> None:
+    """nn.Sequential(a, b, ...) or nn.Sequential(OrderedDict(...))."""
+    if len(args) == 1 and isinstance(args[0], dict):
+        for k, v in args[0].items():
+            if isinstance(v, ModuleValue):
+                m.children[str(k)] = v
+        return
+    for i, a in enumerate(args):
+        m.children[str(i)] = _child(a)
+
+
+def construct(vm, kind: str, args, node) -> ModuleValue:
+    """`nn.Sequential(...)`, `nn.ModuleList(...)` or `nn.ModuleDict(...)`."""
+    m = ModuleValue(kind, node)
+    if kind == "Sequential":
+        sequential_init(m, args)
+    elif kind == "ModuleList":
+        for i, v in enumerate((vm.iterate(args[0]) if args else []) or []):
+            m.children[str(i)] = _child(v)
+    else:
+        d = args[0] if args else {}
+        if isinstance(d, (list, tuple)):
+            d = dict(p for p in d if isinstance(p, (list, tuple)) and len(p) == 2)
+        if isinstance(d, dict):
+            for k, v in d.items():
+                if isinstance(v, ModuleValue):
+                    m.children[str(k)] = v
+    return m
+
+
+def init_from_base(vm, m: ModuleValue, base: str, args) -> None:
+    """`super().__init__(*layers)` in a subclass of nn.Sequential or nn.ModuleList."""
+    if base == "torch.nn.Sequential":
+        sequential_init(m, args)
+    elif base == "torch.nn.ModuleList" and args:
+        for i, v in enumerate(vm.iterate(args[0]) or []):
+            if isinstance(v, ModuleValue):
+                m.children[str(i)] = v
+
+
+# ---------------------------------------------------------------------------- as a Python container
+
+
+def items(m: ModuleValue):
+    """What `for x in m` iterates over; None when it is not a container."""
+    if m.kind == "ModuleDict":
+        return list(m.children.keys())
+    if m.kind in ("Sequential", "ModuleList") or (m.cls is not None and m.cls.is_sequential()):
+        return list(m.children.values())
+    return None
+
+
+def index(m: ModuleValue, key):
+    """`m[i]`, `m[a:b]` (a container of the same kind) or `m["name"]`."""
+    kids = list(m.children.items())
+    if m.kind == "ModuleDict":
+        return m.children.get(key, Unknown("key")) if isinstance(key, str) else Unknown("key")
+    if isinstance(key, int) and not isinstance(key, bool):
+        if -len(kids) <= key < len(kids):
+            return kids[key][1]
+        return Unknown("index")
+    if isinstance(key, slice):
+        sub = ModuleValue(m.kind if m.kind in CONTAINERS else "Sequential", m.node)
+        for k, v in kids[key]:
+            sub.children[k] = v
+        return sub
+    return Unknown("index")
+
+
+def set_index(m: ModuleValue, key, value) -> None:
+    """`m[i] = layer` / `m["name"] = layer`."""
+    if m.kind not in CONTAINERS:
+        return
+    k = str(key % len(m.children)) if isinstance(key, int) and m.children and m.kind != "ModuleDict" else str(key)
+    if isinstance(value, ModuleValue):
+        m.children[k] = value
+
+
+def extend_in_place(vm, m: ModuleValue, values) -> bool:
+    """`layers += [...]` on a ModuleList (its __iadd__ is extend); False when not that."""
+    seq = vm.iterate(values)
+    if m.kind != "ModuleList" or seq is None:
+        return False
+    for v in seq:
+        m.children[str(len(m.children))] = _child(v)
+    return True
+
+
+def sequential_forward(vm, m: ModuleValue, x):
+    for child in list(m.children.values()):
+        if child is None:
+            continue
+        x = vm.call_module(child, [x], {}, child.node)
+    return x
+
+
+# ---------------------------------------------------------------------------- methods
+
+
+def _add_module(vm, m, args, kwargs, node):
+    if len(args) == 2 and isinstance(args[0], str):
+        if isinstance(args[1], ModuleValue) or args[1] is None:
+            vm.log_write(m, args[0])
+            m.children[args[0]] = args[1]
+    return None
+
+
+def _append(vm, m, args, kwargs, node):
+    if not args or m.kind not in ("ModuleList", "Sequential"):
+        return NOT_MODELLED
+    m.children[str(len(m.children))] = _child(args[0])
+    return m
+
+
+def _extend(vm, m, args, kwargs, node):
+    if not args or m.kind not in ("ModuleList", "Sequential"):
+        return NOT_MODELLED
+    for v in vm.iterate(args[0]) or [Unknown("extend")]:
+        m.children[str(len(m.children))] = _child(v)
+    return m
+
+
+def _insert(vm, m, args, kwargs, node):
+    if len(args) != 2 or m.kind != "ModuleList" or not isinstance(args[0], int):
+        return NOT_MODELLED
+    kids = list(m.children.values())
+    kids.insert(args[0], args[1])
+    m.children = {str(i): v for i, v in enumerate(kids)}
+    return None
+
+
+def _dict_view(what: str):
+    def method(vm, m, args, kwargs, node):
+        if m.kind != "ModuleDict":
+            return NOT_MODELLED
+        return {"keys": list(m.children.keys()), "values": list(m.children.values()), "items": list(m.children.items())}[what]
+
+    return method
+
+
+def _children(vm, m, args, kwargs, node):
+    return [c for c in m.children.values() if c is not None]
+
+
+def _named_children(vm, m, args, kwargs, node):
+    return [(k, c) for k, c in m.children.items() if c is not None]
+
+
+def _itself(vm, m, args, kwargs, node):
+    return m  # .to(device), .eval(), .apply(fn): the same module, shapes unchanged
+
+
+def _forward(vm, m, args, kwargs, node):
+    return vm.module_forward(m, args, kwargs, node, args[0] if args else UNKNOWN)
+
+
+def _register_tensor(vm, m, args, kwargs, node):
+    if args and isinstance(args[0], str):
+        value = args[1] if len(args) > 1 else kwargs.get("tensor", kwargs.get("param"))
+        m.attrs[args[0]] = value if isinstance(value, Tensor) else Unknown("buffer")
+    return None
+
+
+METHODS: Dict[str, Callable] = {
+    "add_module": _add_module, "register_module": _add_module,
+    "append": _append, "extend": _extend, "insert": _insert,
+    "keys": _dict_view("keys"), "values": _dict_view("values"), "items": _dict_view("items"),
+    "children": _children, "named_children": _named_children,
+    "forward": _forward, "register_buffer": _register_tensor, "register_parameter": _register_tensor,
+}
+for _name in ("to", "cuda", "cpu", "float", "double", "half", "train", "eval", "requires_grad_", "apply"):
+    METHODS[_name] = _itself
+# methods a module has whose results shapelint does not model (their calls are unknown)
+BOUND_ONLY = ("modules", "named_modules", "parameters", "zero_grad", "pop", "update")

@@ -1,0 +1,537 @@
+"""The shape rules several tables share: torch's size formulas and the checks around them.
+
+A formula returns the size and the arithmetic as text (`Formula`), so the layer table,
+the functional table and the editor's hover all show the same computation. The checks
+(`reshape_dims`, `broadcast`, `pool_core`, ...) report findings through the context
+they are given; the tables in `modules` and `functions` are thin bindings of them.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, List, NamedTuple, Optional
+
+from ..core import rules as R
+from ..core.findings import At, Code, Edit
+from ..core.symbolic import BATCH_NAME, Dim, Expr, add, exact_div, floordiv, is_known, mul, product, shape_text
+from ..core.values import UNKNOWN, Origin, Tensor, Unknown, is_unknown
+from .spec import Site
+
+def ntuple(value, n: int):
+    """An int or a sequence of n ints as a tuple; None when not statically known."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return (value,) * n
+    if isinstance(value, (tuple, list)) and len(value) == n and all(
+        isinstance(v, int) and not isinstance(v, bool) for v in value
+    ):
+        return tuple(value)
+    return None
+
+
+def normalize_dim(dim, rank: int):
+    if not isinstance(dim, int) or isinstance(dim, bool):
+        return None
+    if -rank <= dim < rank:
+        return dim % rank if rank else 0
+    return None
+
+
+def origin_parts(x: Tensor, i: int, default: str = "the model input") -> tuple:
+    o = x.origin(i)
+    if isinstance(o, Origin):
+        return tuple(o.parts)
+    return (default,)
+
+
+def made_by(site, what: str) -> Origin:
+    return Origin(f"{site.label()} {what}, ", At(site.node))
+
+
+def op_text(site, fallback: str = None):
+    """How a message names an operation: its source text for a functional call or
+    tensor method (`x.view(-1, 512)`), the module's name for a layer."""
+    if isinstance(site, Site) and site.node is not None:
+        return Code(site.node)
+    return fallback or site.label()
+
+
+def input_shape(ctx, site, x: Tensor, guess: Optional[Callable[[], Optional[tuple]]]):
+    """The input's shape; the first layer that reads a pending model input decides it."""
+    if x.pending and guess is not None:
+        g = guess()
+        if g is not None:
+            shape, prov = g
+            x.slot.resolve(shape, prov, site)
+    return x.shape
+
+
+def spatial_symbols(ctx, n: int):
+    names = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}[n]
+    return tuple(ctx.input_symbol(s) for s in names)
+
+
+def batch_guess(ctx, site, channels, n: int, what: str):
+    if not is_known(channels):
+        return None
+    shape = (ctx.batch,) + (channels,) + spatial_symbols(ctx, n)
+    prov = (None, Origin(f"the model input (channels taken from {site.label()} {what}, ", At(site.node), ")"))
+    return shape, prov + (None,) * n
+
+
+def ok_equal(ctx, actual: Dim, expected: Dim, reason: str) -> bool:
+    """False only when actual can never equal expected (for any input size)."""
+    return ctx.check_equal(actual, expected, reason) != "bad"
+
+
+def rank_error(ctx, site, x, expected: str, hint: str) -> Unknown:
+    ctx.report(
+        R.RankMismatch.finding(
+            site.node, module=site.name,
+            layer=site.label(),
+            expected=expected,
+            actual=f"{len(x.shape)}-D {shape_text(x.shape)}",
+            origin=origin_parts(x, 0, "the model input") if x.shape else "?",
+            hint=hint,
+        )
+    )
+    return Unknown("rank mismatch")
+
+
+def dim_error(ctx, site, op: str, dim, x) -> Unknown:
+    ctx.report(R.DimOutOfRange.finding(site.node, module=site.name, op=op_text(site, op), dim=dim, rank=len(x.shape), shape=shape_text(x.shape)))
+    return Unknown("bad dim")
+
+
+def check_spatial(ctx, site, axis: str, inp: Dim, out: Dim, needed: int, x, i, hint: str) -> bool:
+    """Report an output size below 1; record symbolic outputs as constraints."""
+    if is_known(out):
+        if out < 1:
+            ctx.report(
+                R.SpatialCollapse.finding(
+                    site.node, module=site.name,
+                    layer=site.label(),
+                    needed=needed,
+                    axis=axis,
+                    actual=inp,
+                    origin=origin_parts(x, i),
+                    out=out,
+                    hint=hint,
+                )
+            )
+            return False
+    elif isinstance(out, Expr):
+        ctx.require_positive(out)
+    return True
+
+
+AXES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
+
+
+def param_edit(site, param: str, value) -> list:
+    """The edit that sets a layer argument to the value that fixes it (none for a symbolic value)."""
+    node = site.param_nodes.get(param)
+    if node is None or not is_known(value):
+        return []
+    return [Edit(node, str(value))]
+
+
+class Formula(NamedTuple):
+    """A size torch computes, and the arithmetic that gives it (for the editor's hover)."""
+
+    value: Dim
+    text: str
+
+
+def _window(L, k, p, d) -> str:
+    return f"{L} + 2*{p} - {k}" if d == 1 else f"{L} + 2*{p} - {d}*({k}-1) - 1"
+
+
+def conv_size(L: Dim, k: int, s: int, p: int, d: int) -> Formula:
+    """torch.nn.Conv*d: floor((L + 2p - d(k-1) - 1) / s) + 1."""
+    return Formula(add(floordiv(add(L, 2 * p - (d * (k - 1) + 1)), s), 1), f"({_window(L, k, p, d)}) // {s} + 1")
+
+
+def conv_transpose_size(L: Dim, k: int, s: int, p: int, d: int, output_padding: int) -> Formula:
+    """torch.nn.ConvTranspose*d: (L - 1)s - 2p + d(k-1) + output_padding + 1."""
+    value = add(mul(add(L, -1), s), -2 * p + d * (k - 1) + output_padding + 1)
+    return Formula(value, f"({L} - 1)*{s} - 2*{p} + {d}*({k}-1) + {output_padding} + 1")
+
+
+def pool_size(L: Dim, k: int, s: int, p: int, d: int, ceil_mode: bool) -> Formula:
+    """torch's pooling_output_shape, including the ceil_mode last-window rule."""
+    if not ceil_mode:
+        return conv_size(L, k, s, p, d)
+    eff = d * (k - 1) + 1
+    out = add(floordiv(add(L, 2 * p - eff + s - 1), s), 1)
+    text = f"ceil(({_window(L, k, p, d)}) / {s}) + 1"
+    if is_known(out):
+        # the last window must start inside the input or the left padding
+        if (out - 1) * s >= L + p:
+            return Formula(out - 1, text + " - 1 (the last window would start in the padding)")
+        return Formula(out, text)
+    if p == 0 and s <= eff:
+        return Formula(out, text)  # the last window always starts inside the input then
+    return Formula(Expr.opaque("pool"), text)
+
+
+def flattened_size(dims) -> Formula:
+    """The size of dims flattened into one: their product."""
+    return Formula(product(dims), " * ".join(str(d) for d in dims))
+
+
+def pool_core(ctx, site, x, n: int, k, stride, padding, dilation, ceil_mode, kind: str):
+    shape = x.shape
+    if shape is None:
+        return Unknown("input shape unknown")
+    if len(shape) not in (n + 1, n + 2):
+        return rank_error(ctx, site, x, f"{n + 1}-D or {n + 2}-D", f"a {kind} reads (N, C, {', '.join(AXES[n])})")
+    k = ntuple(k, n)
+    s = ntuple(stride if stride is not None and stride != [] and stride != () else k, n) if k else None
+    p = ntuple(padding, n)
+    d = ntuple(dilation, n)
+    if not (k and s and p and d) or not isinstance(ceil_mode, bool) or min(k + s + d) < 1 or min(p) < 0:
+        return Tensor(shape[: len(shape) - n] + tuple(Expr.opaque("pool") for _ in range(n)))
+    for i in range(n):
+        if p[i] > k[i] // 2:
+            ctx.report(
+                R.PoolPadding.finding(
+                    site.param_node("padding"), module=site.name, layer=site.label(), padding=p[i], kernel=k[i], fix_value=k[i] // 2
+                )
+            )
+            return Unknown("bad pool padding")
+    first = len(shape) - n
+    outs = []
+    for i in range(n):
+        L = shape[first + i]
+        if kind in ("AvgPool3d", "avg_pool3d") and not check_spatial(
+            ctx, site, AXES[n][i], L, add(L, 1 - k[i]), k[i], x, first + i,
+            "avg_pool3d rejects an input smaller than its kernel even when padding or ceil_mode would give an output",
+        ):
+            return Unknown("collapsed")
+        out = pool_size(L, k[i], s[i], p[i], d[i], ceil_mode).value
+        needed = max(d[i] * (k[i] - 1) + 1 - 2 * p[i], 1)
+        if not check_spatial(ctx, site, AXES[n][i], L, out, needed, x, first + i, "remove a downsampling step or feed larger inputs"):
+            return Unknown("collapsed")
+        outs.append(out)
+    prov = x.prov[:first] + tuple(made_by(site, "output") for _ in range(n))
+    return Tensor(shape[:first] + tuple(outs), prov)
+
+
+def adaptive_core(ctx, site, x, n: int, output_size, kind: str):
+    shape = x.shape
+    if shape is None:
+        return Unknown("input shape unknown")
+    if len(shape) not in (n + 1, n + 2):
+        return rank_error(ctx, site, x, f"{n + 1}-D or {n + 2}-D", f"a {kind} reads (N, C, {', '.join(AXES[n])})")
+    first = len(shape) - n
+    if isinstance(output_size, (int, type(None))) and not isinstance(output_size, bool):
+        sizes = (output_size,) * n
+    elif isinstance(output_size, (tuple, list)) and len(output_size) == n:
+        sizes = tuple(output_size)
+    else:
+        return Tensor(shape[:first] + tuple(Expr.opaque("pool") for _ in range(n)))
+    outs = []
+    for i, o in enumerate(sizes):
+        if o is None:
+            outs.append(shape[first + i])
+        elif is_known(o):
+            outs.append(o)
+        else:
+            outs.append(Expr.opaque("pool"))
+    prov = x.prov[:first] + tuple(made_by(site, f"output_size={output_size}") for _ in range(n))
+    return Tensor(shape[:first] + tuple(outs), prov)
+
+
+def flatten_core(ctx, site, x, start, end, op: str):
+    shape = x.shape
+    if shape is None:
+        return Unknown("input shape unknown")
+    rank = max(len(shape), 1)
+    s, e = normalize_dim(start, rank), normalize_dim(end, rank)
+    if s is None:
+        return dim_error(ctx, site, op, start, x) if isinstance(start, int) else Unknown("dim")
+    if e is None:
+        return dim_error(ctx, site, op, end, x) if isinstance(end, int) else Unknown("dim")
+    if not shape:
+        return Tensor((1,))
+    if s > e:
+        ctx.report(R.DimOutOfRange.finding(site.node, module=site.name, op=op, dim=f"{start} (after end_dim {end})", rank=len(shape), shape=shape_text(shape)))
+        return Unknown("bad dim")
+    merged = flattened_size(shape[s: e + 1]).value
+    origin = Origin(f"{op} of {shape_text(shape[s:e + 1])} at ", At(site.node))
+    return Tensor(shape[:s] + (merged,) + shape[e + 1:], x.prov[:s] + (origin,) + x.prov[e + 1:])
+
+
+def upsample_core(ctx, site, x, size, scale_factor):
+    shape = x.shape
+    if shape is None:
+        return Unknown("input shape unknown")
+    n = len(shape) - 2
+    if n not in (1, 2, 3):
+        return rank_error(ctx, site, x, "3-D, 4-D or 5-D", "interpolation reads (N, C, spatial...)")
+    outs = []
+    if size is not None:
+        sz = ntuple(size, n)
+        if sz is None:
+            return Tensor(shape[:2] + tuple(Expr.opaque("up") for _ in range(n)))
+        outs = list(sz)
+    elif scale_factor is not None:
+        sf = scale_factor if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * n
+        if len(sf) != n:
+            return Unknown("scale_factor")
+        for L, f in zip(shape[2:], sf):
+            if isinstance(f, (int, float)) and not isinstance(f, bool) and float(f).is_integer():
+                outs.append(mul(L, int(f)))
+            elif isinstance(f, float) and is_known(L):
+                outs.append(int(L * f))  # torch: floor(input_size * scale_factor) in double
+            else:
+                outs.append(Expr.opaque("up"))
+    else:
+        return Unknown("interpolate without size or scale_factor")
+    prov = x.prov[:2] + tuple(made_by(site, "output") for _ in range(n))
+    return Tensor(shape[:2] + tuple(outs), prov)
+
+
+def pad_core(ctx, site, x, pads):
+    shape = x.shape
+    if shape is None:
+        return Unknown("input shape unknown")
+    if not isinstance(pads, (tuple, list)) or not all(is_known(v) for v in pads) or len(pads) % 2:
+        return Unknown("padding")
+    shape = list(shape)
+    for i in range(len(pads) // 2):
+        j = len(shape) - 1 - i
+        if j < 0:
+            return Unknown("padding")
+        shape[j] = add(shape[j], pads[2 * i] + pads[2 * i + 1])
+    return Tensor(tuple(shape), x.prov)
+
+
+def bind(args: list, kwargs: dict, names: List[str], defaults: dict) -> Optional[dict]:
+    """Bind positional and keyword arguments to names; None if they do not fit."""
+    if len(args) > len(names):
+        return None
+    out = dict(zip(names, args))
+    for k, v in kwargs.items():
+        if k in out or k not in names:
+            return None
+        out[k] = v
+    for n in names:
+        if n not in out:
+            if n not in defaults:
+                return None
+            out[n] = defaults[n]
+    return out
+
+
+def sizes_from(args):
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        return list(args[0])
+    return list(args)
+
+
+def reshape_dims(ctx, site, x: Tensor, sizes: list, op: str, batch_check: bool = True):
+    shape = x.shape
+    if shape is None:
+        return Unknown("input shape unknown")
+    if any(is_unknown(s) or not (is_known(s) or isinstance(s, Expr)) for s in sizes):
+        return Unknown(f"{op} with sizes shapelint cannot evaluate")
+    numel = product(shape)
+    holes = [i for i, s in enumerate(sizes) if s == -1]
+    target_text = "(" + ", ".join(str(s) for s in sizes) + ")"
+    if len(holes) > 1:
+        ctx.report(R.ViewSizeMismatch.finding(site.node, module=site.name, op=op_text(site, op), shape=shape_text(shape), numel=ctx.show(numel), target=target_text, hint="only one dimension can be -1"))
+        return Unknown("bad view")
+    given = product(s for s in sizes if s != -1)
+    batch = ctx.batch
+    in_batch = shape[0] if shape else None
+    per_sample = exact_div(numel, batch) if in_batch == batch else None
+
+    if holes:
+        hole = holes[0]
+        inferred = exact_div(numel, given)
+        if inferred is None and hole == 0 and per_sample is not None and batch_check:
+            # e.g. view(-1, 4608) when each sample has 18*(H//2)*(W//2) values
+            verdict = ctx.check_equal(per_sample, given, f"{op}")
+            if verdict == "bad":
+                fold_report(ctx, site, op, x, per_sample, given, sizes)
+                return Tensor((Expr.opaque("b"),) + tuple(sizes[1:]))
+            inferred = batch if verdict == "ok" else Expr.opaque("b")
+        if inferred is None:
+            if is_known(numel) and is_known(given):
+                ctx.report(
+                    R.ViewSizeMismatch.finding(
+                        site.node, module=site.name, op=op_text(site, op), shape=shape_text(shape), numel=ctx.show(numel), target=target_text,
+                        hint=f"{numel} is not divisible by {given}",
+                    )
+                )
+                return Unknown("bad view")
+            inferred = Expr.opaque("v")
+        out = list(sizes)
+        out[hole] = inferred
+        if batch_check and hole == 0 and in_batch == batch and inferred != batch:
+            if isinstance(inferred, Expr) and BATCH_NAME in inferred.symbols() and per_sample is not None:
+                fold_report(ctx, site, op, x, per_sample, given, sizes)
+                out[0] = Expr.opaque("b")
+        return Tensor(tuple(out), reshape_prov(site, x, out))
+
+    verdict = ctx.check_equal(numel, given, op)
+    if verdict == "bad":
+        hint = "the sizes must multiply to the number of values"
+        edits = []
+        if per_sample is not None and is_known(per_sample):
+            hint = f"each sample has {per_sample} values: use x.view(x.size(0), -1) or x.flatten(1)"
+            edits = flatten_edit(site, sizes)
+        ctx.report(
+            R.ViewSizeMismatch.finding(
+                site.node, module=site.name, op=op_text(site, op), shape=shape_text(shape), numel=ctx.show(numel), target=target_text, hint=hint,
+                edits=edits, fix="Flatten per sample with .flatten(1)" if edits else None,
+            )
+        )
+        return Unknown("bad view")
+    return Tensor(tuple(sizes), reshape_prov(site, x, sizes))
+
+
+def reshape_prov(site, x, out):
+    return tuple(Origin(Code(site.node), " at ", At(site.node)) for _ in out)
+
+
+def fold_report(ctx, site, op, x, per_sample, given, sizes):
+    new_batch = exact_div(mul(ctx.batch, per_sample), given)
+    if new_batch is None:
+        b = ctx.declared_batch
+        if isinstance(b, int) and is_known(per_sample) and is_known(given) and given and (b * per_sample) % given == 0:
+            new_batch = b * per_sample // given  # the declared batch: say the number torch gives
+        else:
+            new_batch = f"B*{per_sample}/{given}"
+    rest = sizes[1:]
+    edits = []
+    if len(rest) == 1:
+        hint = f"use x.view(x.size(0), -1) or x.flatten(1) (each sample has {per_sample} values, not {given})"
+        edits = flatten_edit(site, sizes)
+    else:
+        hint = f"use x.view(x.size(0), {', '.join(str(s) for s in rest)}) only if each sample has {given} values; it has {per_sample}"
+    ctx.report(
+        R.BatchFolded.finding(
+            site.node, module=site.name, op=op_text(site, op), per_sample=per_sample, new_batch=ctx.show(new_batch), batch=ctx.show(ctx.batch), hint=hint,
+            edits=edits, fix="Flatten per sample with .flatten(1)" if edits else None,
+        )
+    )
+
+
+def flatten_edit(site, sizes) -> list:
+    """Replace a 2-D view/reshape call by `<tensor>.flatten(1)` (keeps the batch)."""
+    import libcst as cst
+
+    node = site.node
+    if len(sizes) != 2 or not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute):
+        return []
+    if site.label().startswith("."):
+        recv = node.func.value
+    elif node.args and node.args[0].keyword is None and node.args[0].star == "":
+        recv = node.args[0].value
+    else:
+        return []
+    if not isinstance(recv, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)):
+        return []
+    return [Edit(node, cst.Module([]).code_for_node(recv) + ".flatten(1)")]
+
+
+def broadcast(ctx, site, a: Tensor, b: Tensor, op: str):
+    sa, sb = a.shape, b.shape
+    if sa is None or sb is None:
+        return Unknown("input shape unknown")
+    n = max(len(sa), len(sb))
+    pa = (1,) * (n - len(sa)) + tuple(sa)
+    pb = (1,) * (n - len(sb)) + tuple(sb)
+    prova = (None,) * (n - len(sa)) + tuple(a.prov)
+    provb = (None,) * (n - len(sb)) + tuple(b.prov)
+    out, prov = [], []
+    for i, (x, y) in enumerate(zip(pa, pb)):
+        if x == y or y == 1:
+            out.append(x)
+            prov.append(prova[i])
+        elif x == 1:
+            out.append(y)
+            prov.append(None)
+        elif ctx.check_equal(x, y, op) == "bad" and not maybe_one(x) and not maybe_one(y):
+            ctx.report(
+                R.ShapeMismatch.finding(
+                    site.node, module=site.name, op=op_text(site, op),
+                    detail=(
+                        f"shapes {shape_text(sa)} and {shape_text(sb)} cannot be broadcast: dimension {i - n} is {x} on the left (",
+                        *origin_of(prova[i]), f") and {y} on the right (", *origin_of(provb[i]),
+                        "); make both branches produce the same size (matching stride/padding, or a downsample on the skip path)",
+                    ),
+                )
+            )
+            return Unknown("broadcast mismatch")
+        else:
+            out.append(x)
+            prov.append(prova[i])
+    return Tensor(tuple(out), tuple(prov))
+
+
+def origin_of(o) -> tuple:
+    return tuple(o.parts) if isinstance(o, Origin) else ("the model input",)
+
+
+def maybe_one(d: Dim) -> bool:
+    return isinstance(d, Expr)  # a symbolic size might be 1, and 1 broadcasts
+
+
+def binary(ctx, site, a, b, op: str):
+    """An elementwise op of two tensors (broadcast), or of a tensor and a number."""
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        return broadcast(ctx, site, a, b, op)
+    if isinstance(a, Tensor) and isinstance(b, (int, float, Expr)):
+        return a
+    if isinstance(b, Tensor) and isinstance(a, (int, float, Expr)):
+        return b
+    return UNKNOWN
+
+
+def index_tensor(ctx, x: Tensor, key, node=None):
+    """x[0], x[:, 1:], x[..., None]: the shape after basic indexing."""
+    shape = x.shape
+    if shape is None:
+        return Unknown("indexing a tensor of unknown shape")
+    keys = list(key) if isinstance(key, tuple) else [key]
+    if any(isinstance(k, (Tensor, Unknown, list)) for k in keys):
+        return Unknown("advanced indexing")
+    used = sum(1 for k in keys if k is not None and k is not Ellipsis)
+    if used > len(shape):
+        if node is not None:
+            ctx.report(R.DimOutOfRange.finding(node, op="indexing", dim=f"{used} indices", rank=len(shape), shape=shape_text(shape)))
+        return Unknown("too many indices")
+    if Ellipsis in keys:
+        i = keys.index(Ellipsis)
+        keys = keys[:i] + [slice(None)] * (len(shape) - used) + keys[i + 1:]
+    else:
+        keys = keys + [slice(None)] * (len(shape) - used)
+    out, dim = [], 0
+    for k in keys:
+        if k is None:
+            out.append(1)
+            continue
+        size = shape[dim]
+        dim += 1
+        if isinstance(k, bool):
+            return Unknown("boolean index")
+        if isinstance(k, int):
+            if is_known(size) and not -size <= k < size:
+                if node is not None:
+                    ctx.report(R.DimOutOfRange.finding(node, op="indexing", dim=f"index {k}", rank=len(shape), shape=shape_text(shape)))
+                return Unknown("index out of range")
+            continue
+        if isinstance(k, slice):
+            if k.start is None and k.stop is None and k.step in (None, 1):
+                out.append(size)
+            elif is_known(size) and all(v is None or isinstance(v, int) for v in (k.start, k.stop, k.step)):
+                out.append(len(range(*k.indices(size))))
+            else:
+                out.append(Expr.opaque("slice"))
+            continue
+        return Unknown("index")
+    return Tensor(tuple(out))
