@@ -125,6 +125,56 @@ _IMPORTED = 0
 
 
 def import_file(path: str):
+    """Import the user's file as Python would run it: a module of a package by its dotted
+    name from the package root (so `from .blocks import Block` works), a plain script
+    under a unique name with its own folder on sys.path."""
+    package = package_name(path)
+    old_argv = sys.argv
+    sys.argv = [path]
+    try:
+        if package is not None:
+            return _import_in_package(*package)
+        return _import_script(path)
+    finally:
+        sys.argv = old_argv
+
+
+def package_name(path: str) -> Optional[tuple]:
+    """(package root, dotted name) for a file inside a package: walk up while __init__.py exists.
+    None for a plain script, or where a folder name is not an identifier."""
+    directory, filename = os.path.split(os.path.abspath(path))
+    stem = os.path.splitext(filename)[0]
+    parts = [] if stem == "__init__" else [stem]
+    while os.path.isfile(os.path.join(directory, "__init__.py")):
+        parent, name = os.path.split(directory)
+        if parent == directory:
+            break
+        parts.insert(0, name)
+        directory = parent
+    if not parts or parts == [stem] or not all(p.isidentifier() for p in parts):
+        return None
+    return directory, ".".join(parts)
+
+
+def _import_in_package(root: str, dotted: str):
+    if root in sys.path:
+        sys.path.remove(root)
+    sys.path.insert(0, root)  # as `python -m pkg.net` run from the root sees it
+    top = dotted.split(".")[0]
+    loaded = sys.modules.get(top)
+    if loaded is not None and not _is_under(loaded, root):
+        for name in [n for n in sys.modules if n == top or n.startswith(top + ".")]:
+            del sys.modules[name]  # a package of the same name from another file's root
+    importlib.invalidate_caches()
+    return importlib.import_module(dotted)  # __name__ is not "__main__": main blocks are skipped
+
+
+def _is_under(module, root: str) -> bool:
+    places = list(getattr(module, "__path__", None) or []) or [getattr(module, "__file__", None) or ""]
+    return any(p and os.path.realpath(p).startswith(os.path.realpath(root) + os.sep) for p in places)
+
+
+def _import_script(path: str):
     directory = os.path.dirname(os.path.abspath(path))
     if directory not in sys.path:
         sys.path.insert(0, directory)  # sibling imports work as they do when the user runs it
@@ -134,12 +184,7 @@ def import_file(path: str):
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    old_argv = sys.argv
-    sys.argv = [path]
-    try:
-        spec.loader.exec_module(module)  # __name__ is not "__main__": main blocks are skipped
-    finally:
-        sys.argv = old_argv
+    spec.loader.exec_module(module)  # __name__ is not "__main__": main blocks are skipped
     return module
 
 

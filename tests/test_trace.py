@@ -16,7 +16,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from conftest import ROOT, run_cli  # noqa: E402
-from torch_oracle import declared_inputs, run_model  # noqa: E402
+from torch_oracle import declared_inputs, run_model, run_module_file  # noqa: E402
 
 FIX = os.path.join(ROOT, "fixtures", "trace")
 
@@ -335,3 +335,84 @@ def test_static_error_that_torch_does_not_reproduce_is_flagged():
     r.findings = [static]
     apply_answer(job, TraceOptions())
     assert not [f for f in r.findings if f.code == "SHP305"]
+
+
+# ----------------------------------------------------------------------------- packages
+
+PROJECT = os.path.join(FIX, "project")  # the root of the two-level package `vision`
+CLASSIFIER = os.path.join(PROJECT, "vision", "models", "classifier.py")
+IDIOMS = os.path.join(ROOT, "fixtures", "idioms")
+PACKAGED_NET = os.path.join(IDIOMS, "pkg", "net.py")
+
+
+def rel(path):
+    return os.path.relpath(path, ROOT)
+
+
+def model_at(data, path, cls):
+    (m,) = [m for m in data["models"] if m["path"] == rel(path) and m["class"] == cls]
+    return m
+
+
+def diags_at(data, path, code=None):
+    return [d for d in data["diagnostics"] if d["path"] == rel(path) and (code is None or d["code"] == code)]
+
+
+@pytest.fixture(scope="module")
+def packages_run(tmp_path_factory):
+    """Both package fixtures, a plain script between them, and two unrelated roots that each
+    hold a package named `pkg` (one child imports them all)."""
+    roots = tmp_path_factory.mktemp("roots")
+    for i, width in ((1, 5), (2, 7)):
+        pkg = roots / f"root{i}" / "pkg"
+        pkg.mkdir(parents=True)
+        (pkg / "__init__.py").write_text("")
+        (pkg / "layers.py").write_text(f"import torch.nn as nn\n\n\ndef head():\n    return nn.Linear(4, {width})\n")
+        (pkg / "net.py").write_text(
+            "import torch.nn as nn\n\nfrom .layers import head\n\n\n"
+            "class Net(nn.Module):  # shapelint: input=(B, 4)\n    def __init__(self):\n        super().__init__()\n"
+            "        self.fc = head()\n\n    def forward(self, x):\n        return self.fc(x)\n")
+    others = [str(roots / "root1" / "pkg" / "net.py"), str(roots / "root2" / "pkg" / "net.py")]
+    proc = run_cli("--trace", "--explain", "--format", "json", rel(PACKAGED_NET),
+                   os.path.join("fixtures", "trace", "batch_change.py"), rel(CLASSIFIER), *others)
+    return json.loads(proc.stdout), others
+
+
+def test_package_module_with_relative_imports_is_traced_as_a_package(packages_run):
+    data, _ = packages_run
+    truth = run_module_file(PACKAGED_NET, IDIOMS, "PackagedNet", [2, 3, 16, 16])
+    assert truth.verdict == "ok"
+    assert diags_at(data, PACKAGED_NET, "SHP303") == []  # was: "attempted relative import with no known parent package"
+    m = model_at(data, PACKAGED_NET, "PackagedNet")
+    assert m["trace"]["status"] == "ok" and m["trace"]["output"] == truth.output
+    for name in ("b1", "b2", "fc"):
+        assert [r["traced_out"] for r in m["layers"] if r["module"] == name] == truth.shapes[name]
+
+
+def test_two_level_package_is_traced_from_its_root(packages_run):
+    """`from ..layers import`, `from .heads import` and `import vision.layers` (the root on sys.path)."""
+    data, _ = packages_run
+    assert diags_at(data, CLASSIFIER, "SHP303") == []
+    truth = run_module_file(CLASSIFIER, PROJECT, "TinyClassifier", [2, 3, 32, 32])
+    assert truth.verdict == "ok"
+    m = model_at(data, CLASSIFIER, "TinyClassifier")
+    assert m["trace"]["output"] == truth.output
+    for name in ("stem", "stage", "head.fc"):
+        assert [r["traced_out"] for r in m["layers"] if r["module"] == name] == truth.shapes[name]
+    truth = run_module_file(CLASSIFIER, PROJECT, "WrongHead", [2, 3, 32, 32])
+    assert truth.verdict == "crash"  # a block of vision/layers.py gets 16 channels where it expects 32
+    (f,) = diags_at(data, CLASSIFIER, "SHP300")
+    assert f["line"] == truth.line == line_of("project/vision/models/classifier.py", "return self.stage(self.stem(x))")
+    assert truth.error in f["message"]
+
+
+def test_same_package_name_under_two_roots_is_imported_from_each(packages_run):
+    data, others = packages_run
+    for path, width in zip(others, (5, 7)):
+        (m,) = [m for m in data["models"] if m["path"] == path and m["class"] == "Net"]
+        assert m["trace"]["output"] == list(torch.nn.Linear(4, width)(torch.randn(2, 4)).shape)
+
+
+def test_plain_script_is_still_imported_as_a_script(packages_run):
+    data, _ = packages_run
+    assert diags(data, "batch_change.py", "SHP301")  # traced, between two packages
