@@ -223,11 +223,8 @@ def trace_target(target: dict, item: dict, request: dict, path: str) -> dict:
             res["skipped"] = f"its __init__ needs {', '.join(missing)}"
             return res
     dims = item.get("inputs", {}).get(name)
-    device = request.get("device") or "cpu"
-    real = bool(request.get("real")) or device == "cuda"
-    plan = [device] if real else ["meta", "cpu"]
     last_meta_problem = None
-    for dev in plan:
+    for dev in _devices(target, request):
         try:
             model = build(target, init_args, dev)
         except Exception as e:
@@ -276,6 +273,27 @@ def trace_target(target: dict, item: dict, request: dict, path: str) -> dict:
     raise TraceFailure(last_meta_problem or "no device could run the model")
 
 
+def _devices(target: dict, request: dict) -> List[str]:
+    """Where to run: a class is built on meta first (no weights), then on the CPU when meta
+    cannot answer; a model held in a variable already has its weights, so it runs where it is
+    (moved in place to --device): copying it is not how torch runs it, and lazy modules'
+    uninitialised parameters cannot be copied or moved to meta."""
+    device = request.get("device") or "cpu"
+    real = bool(request.get("real")) or device == "cuda"
+    if target["kind"] == "variable":
+        return [device if real else _home_device(target["obj"])]
+    return [device] if real else ["meta", "cpu"]
+
+
+def _home_device(model) -> str:
+    for t in list(model.parameters()) + list(model.buffers()):
+        try:
+            return t.device.type
+        except Exception:  # an uninitialised lazy parameter has no device to ask for
+            continue
+    return "cpu"
+
+
 def _definition_line(target: dict) -> Optional[int]:
     try:
         obj = target["obj"] if target["kind"] == "class" else type(target["obj"])
@@ -311,6 +329,8 @@ def _forward_arity(model) -> int:
 
 
 def build(target: dict, init_args: dict, device: str):
+    """A fresh model for a class; a variable's own model, moved in place when another device
+    is asked for, never copied."""
     import torch
 
     torch.manual_seed(0)
@@ -318,7 +338,9 @@ def build(target: dict, init_args: dict, device: str):
         with torch.device(device):
             model = target["obj"](**init_args)
     else:
-        model = copy.deepcopy(target["obj"]).to(device)
+        model = target["obj"]
+        if _home_device(model) != device:
+            model.to(device)
     model.eval()  # BatchNorm with batch 1 and Dropout behave as at inference
     return model
 
@@ -337,9 +359,12 @@ def make_input(model, dims: List[int], device: str):
 
 
 def _confirm_on_cpu(confirm) -> Optional[BaseException]:
-    """Re-run the failing node on CPU tensors; the exception torch raises there, or None."""
+    """Re-run the failing node on CPU tensors; the exception torch raises there, or None
+    (CPU accepts it, or the layer cannot be put on the CPU alone: the model is re-run there)."""
     try:
         confirm()
+    except NoCpuTwin:
+        return None
     except Exception as e:
         return e
     return None
@@ -357,8 +382,17 @@ def _cpu_copy(value):
     return tree_map(conv, value)
 
 
+class NoCpuTwin(Exception):
+    """A layer that cannot be copied to the CPU on its own (e.g. a lazy layer not yet initialised)."""
+
+
 def _cpu_module(module):
-    return copy.deepcopy(module).to_empty(device="cpu")
+    """A CPU twin of one failing layer (a leaf of the fx graph, one of torch's own, never the
+    whole model), with empty weights: enough to get torch's CPU message for its shapes."""
+    try:
+        return copy.deepcopy(module).to_empty(device="cpu")
+    except Exception as e:
+        raise NoCpuTwin(_one_line(e)) from e
 
 
 def _meta_gap_check(module, args) -> None:

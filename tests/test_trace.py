@@ -416,3 +416,43 @@ def test_same_package_name_under_two_roots_is_imported_from_each(packages_run):
 def test_plain_script_is_still_imported_as_a_script(packages_run):
     data, _ = packages_run
     assert diags(data, "batch_change.py", "SHP301")  # traced, between two packages
+
+
+# ----------------------------------------------------------------------------- faithful to torch
+
+
+FAITHFUL = ["lazy_modules.py"]
+
+
+@pytest.fixture(scope="module")
+def faithful_run():
+    proc = run_cli("--trace", "--explain", "--format", "json", "--input-shape", "lazy_mlp=4,3,4,4",
+                   *[os.path.join("fixtures", "trace", n) for n in FAITHFUL])
+    assert proc.returncode == 1, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_lazy_modules_trace_with_torchs_shapes(faithful_run):
+    src = source_of("lazy_modules.py")
+    truth = run_model(src, "LazyNet", [2, 3, 16, 16], filename=fixture("lazy_modules.py"))
+    assert truth.verdict == "ok"
+    m = model(faithful_run, "lazy_modules.py", "LazyNet")
+    assert m["trace"]["output"] == truth.output
+    for name in ("conv", "bn", "pool", "fc"):
+        assert [r["traced_out"] for r in m["layers"] if r["module"] == name] == truth.shapes[name]
+    truth = run_model(src, "LazyThenFixed", [2, 3, 16, 16], filename=fixture("lazy_modules.py"))
+    assert truth.verdict == "crash"
+    (f,) = diags(faithful_run, "lazy_modules.py", "SHP300")
+    assert f["line"] == truth.line and truth.error in f["message"] and "mode" not in f["message"]
+
+
+def test_lazy_model_in_a_variable_is_run_as_it_is_not_copied(faithful_run):
+    """Was SHP300 "uninitialized parameter in Tensor.__deepcopy__" (LazyBatchNorm1d's buffers)."""
+    src = source_of("lazy_modules.py")
+    truth = run_model(src, "lazy_mlp", [4, 3, 4, 4], filename=fixture("lazy_modules.py"))
+    assert truth.verdict == "ok"
+    m = model(faithful_run, "lazy_modules.py", "lazy_mlp")
+    assert m["trace"]["status"] == "ok" and m["trace"]["output"] == truth.output
+    for name in ("1", "2", "4"):
+        assert [r["traced_out"] for r in m["layers"] if r["module"] == name] == truth.shapes[name]
+    assert not [d for d in diags(faithful_run, "lazy_modules.py") if "lazy_mlp" in d["message"]]
