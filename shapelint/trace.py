@@ -7,7 +7,8 @@ memory cap), which answers in JSON. Here those answers become findings
 the explain table beside the static `out`.
 
 Inputs: the declared shape (--input-shape, the class-line comment, pyproject), with a
-symbolic batch replaced by 2; with nothing declared, the static input when it is
+symbolic batch replaced by 2 (never 1: BatchNorm in train mode rejects one value per
+channel, an error no declared input asked for); with nothing declared, the static input when it is
 concrete apart from the batch (e.g. an MLP's (B, 784)). The static table compared
 with the trace is recomputed for that same concrete input.
 """
@@ -309,26 +310,12 @@ def apply_answer(job: TraceJob, options: TraceOptions) -> None:
     for m in models:
         name = m["name"]
         status = m.get("status")
-        how = f" ({m['method']})" if m.get("method") else ""
-        if status == "error":
-            e = m["error"]
-            stage = "building" if e.get("stage") == "build" else "running"
-            if e.get("stage") != "build" and name in job.inferred:
-                how += f" on the input {_shape(m.get('input'))} that shapelint inferred (declare the input to make this an error)"
-            f = _finding(R.TraceError, lines, e.get("line") or _module_line(static.get(name), e.get("module"))
-                         or m.get("line") or _report_line(static.get(name)), model=name, stage=stage, how=how,
-                         detail=e["message"], also=_static_match(r, e.get("module")))
-            if (e.get("stage") == "build" and not e.get("in_torch")) or (e.get("stage") != "build" and name in job.inferred):
-                f.severity = "warning"  # default arguments or a guessed input: maybe not how the model is used
-            new.append(f)
+        if status == "error" and m["error"].get("stage") == "build":
+            new.append(_build_error(m, static.get(name), lines))
+        elif status in ("error", "batch-changed") or (m.get("eval") or {}).get("status") in ("error", "batch-changed"):
+            new.extend(_run_findings(job, m, static.get(name), lines))
         elif status == "failed":
             new.append(_finding(R.TraceFailed, lines, m.get("line"), model=name, detail=m["error"]["message"]))
-        elif status == "batch-changed":
-            f = _finding(R.TraceBatchChanged, lines, m.get("batch_line") or m.get("line") or _report_line(static.get(name)), model=name,
-                         batch=m["input"][0], out_batch=m["output"][0], inp=_shape(m["input"]), out=_shape(m["output"]), how=how)
-            if name in job.inferred:
-                f.severity = "warning"  # on an input shapelint guessed, not one the user declared
-            new.append(f)
         elif status == "skipped":
             explicit = name in job.shapes or name in job.init_args
             if explicit or (name not in used_as_part and m.get("kind") == "class"):
@@ -342,10 +329,76 @@ def apply_answer(job: TraceJob, options: TraceOptions) -> None:
     r.findings = sorted(r.findings + new, key=lambda f: (f.line, f.column, f.code))
 
 
+TRAIN_MODE = "in train mode (model.train(), torch's default"
+EVAL_MODE = "in eval mode (model.eval(), under torch.no_grad()"
+
+
+def _build_error(m: dict, report: Optional[ModelReport], lines):
+    """SHP300 where the constructor failed, with torch's message."""
+    e = m["error"]
+    f = _finding(R.TraceError, lines, e.get("line") or m.get("line") or _report_line(report), model=m["name"],
+                 stage="building", how="", detail=e["message"], also="")
+    if not e.get("in_torch"):
+        f.severity = "warning"  # default arguments: maybe not how the model is used
+    return f
+
+
+def _runs_by_outcome(m: dict) -> List[tuple]:
+    """[(modes, run)]: the train run, and the eval run when there was one; modes that ended
+    the same way (same error at the same line, or the same batch change) share one entry."""
+    runs = [("train", m)] + ([("eval", m["eval"])] if m.get("eval") else [])
+    groups: List[tuple] = []
+    for mode, run in runs:
+        if run.get("status") not in ("error", "batch-changed"):
+            continue
+        key = (run["status"], (run.get("error") or {}).get("message"), (run.get("error") or {}).get("line"),
+               run.get("batch_line"), tuple(run.get("output") or ()))
+        same = next((g for g in groups if g[0] == key), None)
+        if same:
+            same[1].append(mode)
+        else:
+            groups.append((key, [mode], run))
+    return [(modes, run) for _key, modes, run in groups]
+
+
+def _how(m: dict, modes: List[str], method: Optional[str]) -> str:
+    """` in train mode (model.train(), torch's default; fx on meta)`: the mode is named when
+    both were run (the model has code that reads `.training`), else only the method."""
+    if len(m.get("modes") or []) < 2:
+        return f" ({method})" if method else ""
+    if len(modes) == 2:
+        return " in train and eval mode" + (f" ({method})" if method else "")
+    return " " + (TRAIN_MODE if modes == ["train"] else EVAL_MODE) + (f"; {method})" if method else ")")
+
+
+def _run_findings(job: TraceJob, m: dict, report: Optional[ModelReport], lines) -> list:
+    """SHP300 for a forward torch rejects, SHP301 for a batch it mixes: per mode, naming it."""
+    name = m["name"]
+    out = []
+    for modes, run in _runs_by_outcome(m):
+        how = _how(m, modes, run.get("method"))
+        if run["status"] == "error":
+            e = run["error"]
+            if name in job.inferred:
+                how += f" on the input {_shape(m.get('input'))} that shapelint inferred (declare the input to make this an error)"
+            f = _finding(R.TraceError, lines, e.get("line") or _module_line(report, e.get("module"))
+                         or m.get("line") or _report_line(report), model=name, stage="running", how=how,
+                         detail=e["message"], also=_static_match(job.result, e.get("module")))
+        else:
+            f = _finding(R.TraceBatchChanged, lines, run.get("batch_line") or m.get("line") or _report_line(report),
+                         model=name, batch=m["input"][0], out_batch=run["output"][0], inp=_shape(m["input"]),
+                         out=_shape(run["output"]), how=how)
+        if name in job.inferred:
+            f.severity = "warning"  # on an input shapelint guessed, not one the user declared
+        out.append(f)
+    return out
+
+
 def _static_errors_torch_disproves(r: FileResult, job: TraceJob, models: List[dict], lines) -> list:
     """Static errors in a file where torch built and ran every model without error or batch change."""
     answer = job.answer or {}
-    if job.failure or answer.get("import_error") or not models or any(m.get("status") != "ok" for m in models):
+    if job.failure or answer.get("import_error") or not models or any(
+            m.get("status") != "ok" or (m.get("eval") or {}).get("status", "ok") != "ok" for m in models):
         return []
     ran = ", ".join(f"{m['name']} {_shape(m.get('input'))}" for m in models)
     out = []
@@ -431,7 +484,9 @@ def _merge_layers(r: FileResult, job: TraceJob, m: dict, report: Optional[ModelR
     merged.extend(static_rows[next_static:])
     report.layers = merged
     report.trace = {"method": m.get("method"), "status": m.get("status"), "input": m.get("input"),
-                    "output": m.get("output"), "fx_error": m.get("fx_error")}
+                    "output": m.get("output"), "fx_error": m.get("fx_error"), "modes": m.get("modes") or ["train"]}
+    if m.get("eval"):  # the table is the train run's; the eval run's outcome beside it
+        report.trace["eval"] = {k: m["eval"].get(k) for k in ("method", "status", "output", "error")}
     return findings
 
 

@@ -21,6 +21,11 @@ How a model runs (cheapest first, each step only when the one before cannot answ
   the failing node on small CPU tensors, so the message is torch's CPU message; meta
   does not check ConvTranspose input channels, so those layers are checked on CPU too.
   `--real` (or `--device cuda`) skips meta and runs real tensors on the device.
+
+Modes: every model runs in train mode (with autograd), as torch constructs it and a training
+step runs it; when some module's code reads `.training` (dropout, batch norm, your own
+`if self.training:`), it runs in eval mode under no_grad too, and each run reports its own
+outcome ("eval" in the answer). The table is the train run's.
 """
 
 from __future__ import annotations
@@ -210,11 +215,18 @@ class TraceFailure(Exception):
     """The model could not be checked for a reason that is not a torch error."""
 
 
+TRAIN, EVAL = "train", "eval"  # model.train() is how torch builds a model; model.eval() for inference
+
+
+class MetaCannotAnswer(Exception):
+    """The meta device cannot decide this run (values needed, or meta and CPU disagree): run on the CPU."""
+
+
 def trace_target(target: dict, item: dict, request: dict, path: str) -> dict:
     name = target["name"]
     res: Dict[str, Any] = {"name": name, "kind": target["kind"], "status": "ok", "method": None, "layers": [],
                            "input": None, "output": None, "error": None, "skipped": None, "fx_error": None,
-                           "line": _definition_line(target), "submodule_types": []}
+                           "line": _definition_line(target), "submodule_types": [], "modes": [TRAIN]}
     init_args = item.get("init_args", {}).get(name, {})
     if target["kind"] == "class":
         missing = _missing_init_args(target["obj"], init_args)
@@ -248,27 +260,21 @@ def trace_target(target: dict, item: dict, request: dict, path: str) -> dict:
             return res
         x = make_input(model, dims, dev)
         res["input"] = list(x.shape)
-        run = run_model(model, x, path, dev)
-        if run["status"] == "error" and run["error"].pop("oom", False):
-            raise MemoryError(run["error"]["message"])
-        res["fx_error"] = res["fx_error"] or run.get("fx_error")
-        if run["status"] == "error" and dev == "meta":
-            confirmed = run.pop("confirm", None)
-            cpu_exc = _confirm_on_cpu(confirmed) if confirmed else None
-            if cpu_exc is None:
-                last_meta_problem = run["error"]["message"]
-                continue  # meta cannot answer (or disagrees with CPU): run for real
-            run["error"]["message"] = _one_line(cpu_exc)
-            run["method"] += " on meta, confirmed on cpu"
-        run.pop("confirm", None)
-        if run["status"] == "error" and run["error"]["message"].startswith("NotImplementedError"):
+        modes = [TRAIN, EVAL] if mode_dependent(model) else [TRAIN]  # decided before a lazy module changes class
+        try:
+            runs = [run_in_mode(model, x, path, dev, mode) for mode in modes]
+        except MetaCannotAnswer as e:
+            last_meta_problem = str(e)
+            continue
+        train = runs[0]
+        if train["status"] == "error" and train["error"]["message"].startswith("NotImplementedError"):
             res["status"] = "skipped"  # an abstract base, or a module without forward
-            res["skipped"] = f"its forward raises {run['error']['message']}"
+            res["skipped"] = f"its forward raises {train['error']['message']}"
             return res
-        res.update(run)
-        res["method"] = run["method"] if " on " in run["method"] else f"{run['method']} on {dev}"
-        if res["status"] == "ok":
-            _check_batch(res, x)
+        res.update(train)
+        res["modes"] = modes
+        if len(runs) > 1:
+            res["eval"] = {k: runs[1].get(k) for k in ("status", "method", "output", "error", "batch_line")}
         return res
     raise TraceFailure(last_meta_problem or "no device could run the model")
 
@@ -292,6 +298,65 @@ def _home_device(model) -> str:
         except Exception:  # an uninitialised lazy parameter has no device to ask for
             continue
     return "cpu"
+
+
+def run_in_mode(model, x, path: str, device: str, mode: str) -> dict:
+    """One forward in train mode (with autograd, as a training step runs it) or eval mode
+    (under no_grad, as inference runs it). On meta, an error is confirmed on the CPU."""
+    model.train(mode == TRAIN)
+    run = run_model(model, x, path, device, grad=mode == TRAIN)
+    if run["status"] == "error" and run["error"].pop("oom", False):
+        raise MemoryError(run["error"]["message"])
+    confirmed = run.pop("confirm", None)
+    if run["status"] == "error" and device == "meta":
+        cpu_exc = _confirm_on_cpu(confirmed) if confirmed else None
+        if cpu_exc is None:
+            raise MetaCannotAnswer(run["error"]["message"])
+        run["error"]["message"] = _one_line(cpu_exc)
+        run["method"] += " on meta, confirmed on cpu"
+    if " on " not in run["method"]:
+        run["method"] = f"{run['method']} on {device}"
+    if run["status"] == "ok":
+        _check_batch(run, x)
+    return run
+
+
+def mode_dependent(model) -> bool:
+    """Whether train and eval mode can run differently: some module's code reads `.training`
+    (dropout, batch norm, an `if self.training:` branch of yours)."""
+    return any(_reads_training(type(m)) for m in model.modules())
+
+
+_READS_TRAINING: Dict[type, bool] = {}
+
+
+def _reads_training(cls) -> bool:
+    import torch.nn as nn
+
+    if cls not in _READS_TRAINING:
+        _READS_TRAINING[cls] = any(
+            "training" in _names_read(code)
+            for klass in cls.__mro__ if klass not in (nn.Module, object)  # Module.train() itself sets it
+            for value in vars(klass).values()
+            for code in _codes_of(value))
+    return _READS_TRAINING[cls]
+
+
+def _codes_of(value) -> List[Any]:
+    if isinstance(value, property):
+        return [c for f in (value.fget, value.fset) for c in _codes_of(f)]
+    value = getattr(value, "__func__", value)  # staticmethod, classmethod
+    code = getattr(value, "__code__", None)
+    return [code] if code is not None else []
+
+
+def _names_read(code) -> set:
+    """Attribute and global names a function uses, its nested functions and lambdas included."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if hasattr(const, "co_names"):
+            names |= _names_read(const)
+    return names
 
 
 def _definition_line(target: dict) -> Optional[int]:
@@ -329,19 +394,17 @@ def _forward_arity(model) -> int:
 
 
 def build(target: dict, init_args: dict, device: str):
-    """A fresh model for a class; a variable's own model, moved in place when another device
-    is asked for, never copied."""
+    """A fresh model for a class (in train mode, as torch constructs it); a variable's own
+    model, moved in place when another device is asked for, never copied."""
     import torch
 
     torch.manual_seed(0)
     if target["kind"] == "class":
         with torch.device(device):
-            model = target["obj"](**init_args)
-    else:
-        model = target["obj"]
-        if _home_device(model) != device:
-            model.to(device)
-    model.eval()  # BatchNorm with batch 1 and Dropout behave as at inference
+            return target["obj"](**init_args)
+    model = target["obj"]
+    if _home_device(model) != device:
+        model.to(device)
     return model
 
 
@@ -411,7 +474,7 @@ def _meta_gap_check(module, args) -> None:
         _cpu_module(module)(*_cpu_copy(tuple(args)))  # raises torch's own CPU error
 
 
-def run_model(model, x, path: str, device: str) -> dict:
+def run_model(model, x, path: str, device: str, grad: bool = False) -> dict:
     """Trace with fx when it can, else hooks. Returns status, method, layers, output or error."""
     import torch
 
@@ -421,7 +484,7 @@ def run_model(model, x, path: str, device: str) -> dict:
     except Exception as e:
         fx_error = {"message": _one_line(e), "line": user_line_of(e, path)}
         gm = None
-    with torch.no_grad():
+    with torch.set_grad_enabled(grad):
         if gm is not None:
             out = run_fx(gm, x, path)
         else:

@@ -10,13 +10,14 @@ import os
 import subprocess
 import sys
 import time
+import types
 
 import pytest
 
 torch = pytest.importorskip("torch")
 
 from conftest import ROOT, run_cli  # noqa: E402
-from torch_oracle import declared_inputs, run_model, run_module_file  # noqa: E402
+from torch_oracle import declared_inputs, load, run_model, run_module_file  # noqa: E402
 
 FIX = os.path.join(ROOT, "fixtures", "trace")
 
@@ -421,7 +422,7 @@ def test_plain_script_is_still_imported_as_a_script(packages_run):
 # ----------------------------------------------------------------------------- faithful to torch
 
 
-FAITHFUL = ["lazy_modules.py"]
+FAITHFUL = ["lazy_modules.py", "train_eval.py"]
 
 
 @pytest.fixture(scope="module")
@@ -430,6 +431,19 @@ def faithful_run():
                    *[os.path.join("fixtures", "trace", n) for n in FAITHFUL])
     assert proc.returncode == 1, proc.stderr
     return json.loads(proc.stdout)
+
+
+def oracle_in_mode(name, target, mode, dims):
+    """torch on the fixture's class, put in `mode` first (run_model alone builds it in train mode)."""
+    src = source_of(name)
+    built = getattr(load(src, fixture(name)), target)()
+    built.train(mode == "train")
+    return run_model(src, target, dims, filename=fixture(name),
+                     namespace=types.SimpleNamespace(**{target: built}))
+
+
+IMAGES = [2, 3, 8, 8]  # train_eval.py declares (B, 3, 8, 8): a symbolic batch is traced as 2
+SINGLE = [1, 3, 8, 8]
 
 
 def test_lazy_modules_trace_with_torchs_shapes(faithful_run):
@@ -444,6 +458,7 @@ def test_lazy_modules_trace_with_torchs_shapes(faithful_run):
     assert truth.verdict == "crash"
     (f,) = diags(faithful_run, "lazy_modules.py", "SHP300")
     assert f["line"] == truth.line and truth.error in f["message"] and "mode" not in f["message"]
+    assert model(faithful_run, "lazy_modules.py", "LazyThenFixed")["trace"]["modes"] == ["train"]  # nothing reads .training
 
 
 def test_lazy_model_in_a_variable_is_run_as_it_is_not_copied(faithful_run):
@@ -456,3 +471,47 @@ def test_lazy_model_in_a_variable_is_run_as_it_is_not_copied(faithful_run):
     for name in ("1", "2", "4"):
         assert [r["traced_out"] for r in m["layers"] if r["module"] == name] == truth.shapes[name]
     assert not [d for d in diags(faithful_run, "lazy_modules.py") if "lazy_mlp" in d["message"]]
+
+
+def test_training_only_crash_is_reported_with_the_mode(faithful_run):
+    train, evaluated = oracle_in_mode("train_eval.py", "AuxHead", "train", IMAGES), oracle_in_mode("train_eval.py", "AuxHead", "eval", IMAGES)
+    assert train.verdict == "crash" and evaluated.verdict == "ok"
+    (f,) = [d for d in diags(faithful_run, "train_eval.py", "SHP300") if d["message"].startswith("AuxHead:")]
+    assert f["line"] == train.line == line_of("train_eval.py", "return out, self.aux(x)")
+    assert "in train mode (model.train(), torch's default" in f["message"] and train.error in f["message"]
+    assert f["severity"] == "error"
+    m = model(faithful_run, "train_eval.py", "AuxHead")
+    assert m["trace"]["modes"] == ["train", "eval"]
+    assert m["trace"]["eval"]["status"] == "ok" and m["trace"]["eval"]["output"] == evaluated.output
+
+
+def test_eval_only_crash_is_reported_with_the_mode(faithful_run):
+    train, evaluated = oracle_in_mode("train_eval.py", "EvalDecode", "train", IMAGES), oracle_in_mode("train_eval.py", "EvalDecode", "eval", IMAGES)
+    assert train.verdict == "ok" and evaluated.verdict == "crash"
+    (f,) = [d for d in diags(faithful_run, "train_eval.py", "SHP300") if d["message"].startswith("EvalDecode:")]
+    assert f["line"] == evaluated.line == line_of("train_eval.py", "return p.view(p.shape[0], 3, 7, 8, 8)")
+    assert "in eval mode (model.eval()" in f["message"] and evaluated.error in f["message"]
+    m = model(faithful_run, "train_eval.py", "EvalDecode")
+    assert m["trace"]["status"] == "ok" and m["trace"]["output"] == train.output  # the table is the train run's
+
+
+def test_a_failure_in_both_modes_is_one_finding(faithful_run):
+    train, evaluated = oracle_in_mode("train_eval.py", "DropoutMLP", "train", [2, 20]), oracle_in_mode("train_eval.py", "DropoutMLP", "eval", [2, 20])
+    assert train.verdict == evaluated.verdict == "crash" and train.error == evaluated.error
+    (f,) = [d for d in diags(faithful_run, "train_eval.py", "SHP300") if d["message"].startswith("DropoutMLP:")]
+    assert f["line"] == train.line and train.error in f["message"] and "in train and eval mode" in f["message"]
+
+
+def test_batch_norm_needs_two_values_only_where_a_batch_of_one_is_declared(faithful_run):
+    """A symbolic batch is traced as 2, never 1: train-mode BatchNorm1d after pooling runs;
+    the subclass that declares (1, 3, 8, 8) fails in train mode, as torch does."""
+    truth = oracle_in_mode("train_eval.py", "PooledNorm", "train", IMAGES)
+    assert truth.verdict == "ok"
+    m = model(faithful_run, "train_eval.py", "PooledNorm")
+    assert m["trace"]["input"][0] == 2 and m["trace"]["status"] == "ok" and m["trace"]["eval"]["status"] == "ok"
+    assert not [d for d in diags(faithful_run, "train_eval.py", "SHP300") if d["message"].startswith("PooledNorm:")]
+    single_train = oracle_in_mode("train_eval.py", "PooledNormSingle", "train", SINGLE)
+    assert single_train.verdict == "crash" and "Expected more than 1 value per channel" in single_train.error
+    assert oracle_in_mode("train_eval.py", "PooledNormSingle", "eval", SINGLE).verdict == "ok"
+    (f,) = [d for d in diags(faithful_run, "train_eval.py", "SHP300") if d["message"].startswith("PooledNormSingle:")]
+    assert f["line"] == single_train.line and single_train.error in f["message"] and "in train mode" in f["message"]
