@@ -303,7 +303,11 @@ def apply_answer(job: TraceJob, options: TraceOptions) -> None:
     answer = job.answer or {"models": job.finished}
     if answer.get("import_error"):
         e = answer["import_error"]
-        new.append(_finding(R.TraceFailed, lines, e.get("line"), model=os.path.basename(r.path), detail=f"importing it raised {e['message']}"))
+        if e.get("build"):  # a model built at module level, rejected by torch's constructor
+            new.append(_build_error({"name": e["model"], "error": dict(e, in_torch=True)}, None, lines))
+        else:
+            new.append(_finding(R.TraceFailed, lines, e.get("line"), model=os.path.basename(r.path),
+                                detail=f"importing it raised {e['message']}"))
     models = answer.get("models", [])
     used_as_part = {t for m in models for t in m.get("submodule_types", [])}
     static = _static_for_trace(job)
@@ -325,7 +329,7 @@ def apply_answer(job: TraceJob, options: TraceOptions) -> None:
             new.extend(_merge_layers(r, job, m, report, lines))
     new.extend(_static_errors_torch_disproves(r, job, models, lines))
     for f in new:
-        f.path = r.path
+        f.path = f.path or r.path
     r.findings = sorted(r.findings + new, key=lambda f: (f.line, f.column, f.code))
 
 
@@ -334,13 +338,26 @@ EVAL_MODE = "in eval mode (model.eval(), under torch.no_grad()"
 
 
 def _build_error(m: dict, report: Optional[ModelReport], lines):
-    """SHP300 where the constructor failed, with torch's message."""
+    """SHP300 where the constructor failed: at the deepest line of your files in the traceback
+    (a sibling module's line when the bad layer is built there), with torch's message."""
     e = m["error"]
-    f = _finding(R.TraceError, lines, e.get("line") or m.get("line") or _report_line(report), model=m["name"],
-                 stage="building", how="", detail=e["message"], also="")
+    fields = dict(model=m["name"], stage="building", how="", detail=e["message"], also="")
+    if e.get("file"):
+        f = _finding(R.TraceError, _read_lines(e["file"]), e.get("file_line"), **fields)
+        f.path = e["file"]
+    else:
+        f = _finding(R.TraceError, lines, e.get("line") or m.get("line") or _report_line(report), **fields)
     if not e.get("in_torch"):
         f.severity = "warning"  # default arguments: maybe not how the model is used
     return f
+
+
+def _read_lines(path: str) -> List[str]:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return fh.read().splitlines()
+    except OSError:
+        return []
 
 
 def _runs_by_outcome(m: dict) -> List[tuple]:

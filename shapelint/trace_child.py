@@ -107,6 +107,9 @@ def check_file(item: dict, request: dict, send) -> dict:
         if isinstance(e, KeyboardInterrupt):
             raise
         out["import_error"] = {"message": _one_line(e), "line": user_line_of(e, path)}
+        building = _module_being_built(e)
+        if building and torch_rejects(e):  # `model = Net()` at module level, and torch's constructor raised
+            out["import_error"].update(build=True, model=building, **_user_frame(e, path))
         return out
     for target in discover_targets(module, item):
         send({"event": "model", "path": path, "name": target["name"], "line": _definition_line(target)})
@@ -246,7 +249,7 @@ def trace_target(target: dict, item: dict, request: dict, path: str) -> dict:
                 last_meta_problem = _one_line(e)
                 continue  # some __init__ code needs real values: build on the CPU instead
             res.update(status="error", error={"stage": "build", "message": _one_line(e), "line": user_line_of(e, path),
-                                              "in_torch": _raised_in_torch(e)})
+                                              "in_torch": torch_rejects(e), **_user_frame(e, path)})
             return res
         res["submodule_types"] = sorted({type(m).__name__ for n, m in model.named_modules() if n})
         if dims is None:
@@ -746,6 +749,57 @@ def _first_tensor(value):
 def _out_of_memory(e: BaseException) -> bool:
     text = str(e)
     return isinstance(e, MemoryError) or "can't allocate memory" in text or "out of memory" in text.lower()
+
+
+def torch_rejects(e: BaseException) -> bool:
+    """torch's own code raised (a layer validating its arguments), and not for a missing file
+    or package: that is the environment, not the model."""
+    return _raised_in_torch(e) and not isinstance(e, (OSError, ImportError))
+
+
+def _module_being_built(e: BaseException) -> Optional[str]:
+    """The class of the outermost nn.Module whose __init__ is in the traceback (`Net` for
+    `model = Net()` at module level), or None when no module was being constructed."""
+    import torch.nn as nn
+
+    tb = e.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_code.co_name == "__init__" and isinstance(frame.f_locals.get("self"), nn.Module):
+            return type(frame.f_locals["self"]).__name__
+        tb = tb.tb_next
+    return None
+
+
+def _user_frame(e: BaseException, path: str) -> dict:
+    """{"file": ..., "file_line": ...} for the deepest frame of the traceback in the user's own
+    files, when that is another file than `path` (a block built in a sibling module)."""
+    deepest = None
+    for frame in traceback.extract_tb(e.__traceback__):
+        if _same_file(frame.filename, path) or _is_user_file(frame.filename):
+            deepest = frame
+    if deepest is None or _same_file(deepest.filename, path):
+        return {}
+    return {"file": os.path.realpath(deepest.filename), "file_line": deepest.lineno}
+
+
+_LIBRARY_DIRS: List[str] = []
+
+
+def _is_user_file(filename: str) -> bool:
+    """A real file outside torch, shapelint, the standard library and installed packages."""
+    import sysconfig
+
+    import torch
+
+    if not _LIBRARY_DIRS:
+        dirs = [os.path.dirname(torch.__file__), os.path.dirname(os.path.abspath(__file__))]
+        dirs += [v for k, v in sysconfig.get_paths().items() if k in ("stdlib", "platstdlib", "purelib", "platlib")]
+        _LIBRARY_DIRS.extend(os.path.realpath(d) + os.sep for d in dirs if d)
+    if not os.path.isfile(filename):
+        return False  # <string>, <frozen ...>
+    real = os.path.realpath(filename)
+    return not any(real.startswith(d) for d in _LIBRARY_DIRS)
 
 
 def _raised_in_torch(e: BaseException) -> bool:

@@ -373,9 +373,20 @@ def packages_run(tmp_path_factory):
             "import torch.nn as nn\n\nfrom .layers import head\n\n\n"
             "class Net(nn.Module):  # shapelint: input=(B, 4)\n    def __init__(self):\n        super().__init__()\n"
             "        self.fc = head()\n\n    def forward(self, x):\n        return self.fc(x)\n")
+    zoo = roots / "root3" / "zoo"  # a layer with a float channel count, built in a sibling module
+    zoo.mkdir(parents=True)
+    (zoo / "__init__.py").write_text("")
+    (zoo / "blocks.py").write_text(
+        "import torch.nn as nn\n\n\nclass Block(nn.Module):\n    def __init__(self, c):\n        super().__init__()\n"
+        "        self.conv = nn.Conv2d(c, c / 2, 3)\n\n    def forward(self, x):\n        return self.conv(x)\n")
+    for name, tail in (("Net", "\n\nmodel = Net()\n"), ("Net2", "")):
+        (zoo / f"{name.lower()}.py").write_text(
+            f"import torch.nn as nn\n\nfrom .blocks import Block\n\n\nclass {name}(nn.Module):\n    def __init__(self):\n"
+            "        super().__init__()\n        self.b = Block(8)\n\n    def forward(self, x):\n        return self.b(x)\n" + tail)
     others = [str(roots / "root1" / "pkg" / "net.py"), str(roots / "root2" / "pkg" / "net.py")]
     proc = run_cli("--trace", "--explain", "--format", "json", rel(PACKAGED_NET),
-                   os.path.join("fixtures", "trace", "batch_change.py"), rel(CLASSIFIER), *others)
+                   os.path.join("fixtures", "trace", "batch_change.py"), rel(CLASSIFIER), *others,
+                   str(zoo / "net.py"), str(zoo / "net2.py"))
     return json.loads(proc.stdout), others
 
 
@@ -419,10 +430,22 @@ def test_plain_script_is_still_imported_as_a_script(packages_run):
     assert diags(data, "batch_change.py", "SHP301")  # traced, between two packages
 
 
+def test_constructor_error_in_a_sibling_module_is_an_error_in_that_module(packages_run):
+    """`model = Net()` at import (and a class built by the trace): the bad layer is built in blocks.py."""
+    data, _ = packages_run
+    blocks = os.path.realpath(os.path.join(os.path.dirname(packages_run[1][0]), "..", "..", "root3", "zoo", "blocks.py"))
+    with pytest.raises(TypeError) as exc:
+        torch.nn.Conv2d(8, 8 / 2, 3)
+    found = [d for d in data["diagnostics"] if d["code"] == "SHP300" and d["path"] == blocks]
+    assert sorted(d["message"].split(":")[0] for d in found) == ["Net", "Net2"]  # net.py's import, net2.py's class
+    for d in found:
+        assert d["line"] == 7 and d["severity"] == "error" and str(exc.value).splitlines()[0] in d["message"]
+
+
 # ----------------------------------------------------------------------------- faithful to torch
 
 
-FAITHFUL = ["lazy_modules.py", "train_eval.py"]
+FAITHFUL = ["lazy_modules.py", "train_eval.py", "ctor_type_error.py"]
 
 
 @pytest.fixture(scope="module")
@@ -515,3 +538,13 @@ def test_batch_norm_needs_two_values_only_where_a_batch_of_one_is_declared(faith
     assert oracle_in_mode("train_eval.py", "PooledNormSingle", "eval", SINGLE).verdict == "ok"
     (f,) = [d for d in diags(faithful_run, "train_eval.py", "SHP300") if d["message"].startswith("PooledNormSingle:")]
     assert f["line"] == single_train.line and single_train.error in f["message"] and "in train mode" in f["message"]
+
+
+def test_constructor_type_error_at_import_is_an_error_at_the_layer_line(faithful_run):
+    with pytest.raises(TypeError) as exc:
+        torch.nn.Conv2d(3, 48 / 2, 3)
+    assert diags(faithful_run, "ctor_type_error.py", "SHP303") == []  # was: a warning, "could not trace"
+    (f,) = diags(faithful_run, "ctor_type_error.py", "SHP300")
+    assert f["line"] == line_of("ctor_type_error.py", "self.conv = nn.Conv2d(cin, WIDTH, 3)")
+    assert f["severity"] == "error" and f["message"].startswith("Stem: torch raises while building it")
+    assert f"TypeError: {str(exc.value).splitlines()[0]}" in f["message"]
