@@ -327,7 +327,10 @@ def run_in_mode(model, x, path: str, device: str, mode: str) -> dict:
 def mode_dependent(model) -> bool:
     """Whether train and eval mode can run differently: some module's code reads `.training`
     (dropout, batch norm, an `if self.training:` branch of yours)."""
-    return any(_reads_training(type(m)) for m in model.modules())
+    try:
+        return any(_reads_training(type(m)) for m in model.modules())
+    except Exception:  # a class whose attributes cannot be read: run both rather than miss one
+        return True
 
 
 _READS_TRAINING: Dict[type, bool] = {}
