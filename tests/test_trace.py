@@ -387,11 +387,11 @@ def packages_run(tmp_path_factory):
     proc = run_cli("--trace", "--explain", "--format", "json", rel(PACKAGED_NET),
                    os.path.join("fixtures", "trace", "batch_change.py"), rel(CLASSIFIER), *others,
                    str(zoo / "net.py"), str(zoo / "net2.py"))
-    return json.loads(proc.stdout), others
+    return json.loads(proc.stdout), others, zoo
 
 
 def test_package_module_with_relative_imports_is_traced_as_a_package(packages_run):
-    data, _ = packages_run
+    data, _, _ = packages_run
     truth = run_module_file(PACKAGED_NET, IDIOMS, "PackagedNet", [2, 3, 16, 16])
     assert truth.verdict == "ok"
     assert diags_at(data, PACKAGED_NET, "SHP303") == []  # was: "attempted relative import with no known parent package"
@@ -403,7 +403,7 @@ def test_package_module_with_relative_imports_is_traced_as_a_package(packages_ru
 
 def test_two_level_package_is_traced_from_its_root(packages_run):
     """`from ..layers import`, `from .heads import` and `import vision.layers` (the root on sys.path)."""
-    data, _ = packages_run
+    data, _, _ = packages_run
     assert diags_at(data, CLASSIFIER, "SHP303") == []
     truth = run_module_file(CLASSIFIER, PROJECT, "TinyClassifier", [2, 3, 32, 32])
     assert truth.verdict == "ok"
@@ -419,21 +419,21 @@ def test_two_level_package_is_traced_from_its_root(packages_run):
 
 
 def test_same_package_name_under_two_roots_is_imported_from_each(packages_run):
-    data, others = packages_run
+    data, others, _ = packages_run
     for path, width in zip(others, (5, 7)):
         (m,) = [m for m in data["models"] if m["path"] == path and m["class"] == "Net"]
         assert m["trace"]["output"] == list(torch.nn.Linear(4, width)(torch.randn(2, 4)).shape)
 
 
 def test_plain_script_is_still_imported_as_a_script(packages_run):
-    data, _ = packages_run
+    data, _, _ = packages_run
     assert diags(data, "batch_change.py", "SHP301")  # traced, between two packages
 
 
 def test_constructor_error_in_a_sibling_module_is_an_error_in_that_module(packages_run):
     """`model = Net()` at import (and a class built by the trace): the bad layer is built in blocks.py."""
-    data, _ = packages_run
-    blocks = os.path.realpath(os.path.join(os.path.dirname(packages_run[1][0]), "..", "..", "root3", "zoo", "blocks.py"))
+    data, _, zoo = packages_run
+    blocks = os.path.realpath(zoo / "blocks.py")
     with pytest.raises(TypeError) as exc:
         torch.nn.Conv2d(8, 8 / 2, 3)
     found = [d for d in data["diagnostics"] if d["code"] == "SHP300" and d["path"] == blocks]
