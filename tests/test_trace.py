@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import time
+import types
 
 import pytest
 
@@ -17,7 +18,7 @@ torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.torch
 
 from conftest import ROOT, run_cli  # noqa: E402
-from torch_oracle import declared_inputs, run_model  # noqa: E402
+from torch_oracle import declared_inputs, load, run_model, run_module_file  # noqa: E402
 
 FIX = os.path.join(ROOT, "fixtures", "trace")
 
@@ -338,3 +339,215 @@ def test_static_error_that_torch_does_not_reproduce_is_flagged():
     r.findings = [static]
     apply_answer(job, TraceOptions())
     assert not [f for f in r.findings if f.code == "SHP305"]
+
+
+# ----------------------------------------------------------------------------- packages
+
+PROJECT = os.path.join(FIX, "project")  # the root of the two-level package `vision`
+CLASSIFIER = os.path.join(PROJECT, "vision", "models", "classifier.py")
+IDIOMS = os.path.join(ROOT, "fixtures", "idioms")
+PACKAGED_NET = os.path.join(IDIOMS, "pkg", "net.py")
+
+
+def rel(path):
+    return os.path.relpath(path, ROOT)
+
+
+def model_at(data, path, cls):
+    (m,) = [m for m in data["models"] if m["path"] == rel(path) and m["class"] == cls]
+    return m
+
+
+def diags_at(data, path, code=None):
+    return [d for d in data["diagnostics"] if d["path"] == rel(path) and (code is None or d["code"] == code)]
+
+
+@pytest.fixture(scope="module")
+def packages_run(tmp_path_factory):
+    """Both package fixtures, a plain script between them, and two unrelated roots that each
+    hold a package named `pkg` (one child imports them all)."""
+    roots = tmp_path_factory.mktemp("roots")
+    for i, width in ((1, 5), (2, 7)):
+        pkg = roots / f"root{i}" / "pkg"
+        pkg.mkdir(parents=True)
+        (pkg / "__init__.py").write_text("")
+        (pkg / "layers.py").write_text(f"import torch.nn as nn\n\n\ndef head():\n    return nn.Linear(4, {width})\n")
+        (pkg / "net.py").write_text(
+            "import torch.nn as nn\n\nfrom .layers import head\n\n\n"
+            "class Net(nn.Module):  # shapelint: input=(B, 4)\n    def __init__(self):\n        super().__init__()\n"
+            "        self.fc = head()\n\n    def forward(self, x):\n        return self.fc(x)\n")
+    zoo = roots / "root3" / "zoo"  # a layer with a float channel count, built in a sibling module
+    zoo.mkdir(parents=True)
+    (zoo / "__init__.py").write_text("")
+    (zoo / "blocks.py").write_text(
+        "import torch.nn as nn\n\n\nclass Block(nn.Module):\n    def __init__(self, c):\n        super().__init__()\n"
+        "        self.conv = nn.Conv2d(c, c / 2, 3)\n\n    def forward(self, x):\n        return self.conv(x)\n")
+    for name, tail in (("Net", "\n\nmodel = Net()\n"), ("Net2", "")):
+        (zoo / f"{name.lower()}.py").write_text(
+            f"import torch.nn as nn\n\nfrom .blocks import Block\n\n\nclass {name}(nn.Module):\n    def __init__(self):\n"
+            "        super().__init__()\n        self.b = Block(8)\n\n    def forward(self, x):\n        return self.b(x)\n" + tail)
+    others = [str(roots / "root1" / "pkg" / "net.py"), str(roots / "root2" / "pkg" / "net.py")]
+    proc = run_cli("--trace", "--explain", "--format", "json", rel(PACKAGED_NET),
+                   os.path.join("fixtures", "trace", "batch_change.py"), rel(CLASSIFIER), *others,
+                   str(zoo / "net.py"), str(zoo / "net2.py"))
+    return json.loads(proc.stdout), others, zoo
+
+
+def test_package_module_with_relative_imports_is_traced_as_a_package(packages_run):
+    data, _, _ = packages_run
+    truth = run_module_file(PACKAGED_NET, IDIOMS, "PackagedNet", [2, 3, 16, 16])
+    assert truth.verdict == "ok"
+    assert diags_at(data, PACKAGED_NET, "SHP303") == []  # was: "attempted relative import with no known parent package"
+    m = model_at(data, PACKAGED_NET, "PackagedNet")
+    assert m["trace"]["status"] == "ok" and m["trace"]["output"] == truth.output
+    for name in ("b1", "b2", "fc"):
+        assert [r["traced_out"] for r in m["layers"] if r["module"] == name] == truth.shapes[name]
+
+
+def test_two_level_package_is_traced_from_its_root(packages_run):
+    """`from ..layers import`, `from .heads import` and `import vision.layers` (the root on sys.path)."""
+    data, _, _ = packages_run
+    assert diags_at(data, CLASSIFIER, "SHP303") == []
+    truth = run_module_file(CLASSIFIER, PROJECT, "TinyClassifier", [2, 3, 32, 32])
+    assert truth.verdict == "ok"
+    m = model_at(data, CLASSIFIER, "TinyClassifier")
+    assert m["trace"]["output"] == truth.output
+    for name in ("stem", "stage", "head.fc"):
+        assert [r["traced_out"] for r in m["layers"] if r["module"] == name] == truth.shapes[name]
+    truth = run_module_file(CLASSIFIER, PROJECT, "WrongHead", [2, 3, 32, 32])
+    assert truth.verdict == "crash"  # a block of vision/layers.py gets 16 channels where it expects 32
+    (f,) = diags_at(data, CLASSIFIER, "SHP300")
+    assert f["line"] == truth.line == line_of("project/vision/models/classifier.py", "return self.stage(self.stem(x))")
+    assert truth.error in f["message"]
+
+
+def test_same_package_name_under_two_roots_is_imported_from_each(packages_run):
+    data, others, _ = packages_run
+    for path, width in zip(others, (5, 7)):
+        (m,) = [m for m in data["models"] if m["path"] == path and m["class"] == "Net"]
+        assert m["trace"]["output"] == list(torch.nn.Linear(4, width)(torch.randn(2, 4)).shape)
+
+
+def test_plain_script_is_still_imported_as_a_script(packages_run):
+    data, _, _ = packages_run
+    assert diags(data, "batch_change.py", "SHP301")  # traced, between two packages
+
+
+def test_constructor_error_in_a_sibling_module_is_an_error_in_that_module(packages_run):
+    """`model = Net()` at import (and a class built by the trace): the bad layer is built in blocks.py."""
+    data, _, zoo = packages_run
+    blocks = os.path.realpath(zoo / "blocks.py")
+    with pytest.raises(TypeError) as exc:
+        torch.nn.Conv2d(8, 8 / 2, 3)
+    found = [d for d in data["diagnostics"] if d["code"] == "SHP300" and d["path"] == blocks]
+    assert sorted(d["message"].split(":")[0] for d in found) == ["Net", "Net2"]  # net.py's import, net2.py's class
+    for d in found:
+        assert d["line"] == 7 and d["severity"] == "error" and str(exc.value).splitlines()[0] in d["message"]
+
+
+# ----------------------------------------------------------------------------- faithful to torch
+
+
+FAITHFUL = ["lazy_modules.py", "train_eval.py", "ctor_type_error.py"]
+
+
+@pytest.fixture(scope="module")
+def faithful_run():
+    proc = run_cli("--trace", "--explain", "--format", "json", "--input-shape", "lazy_mlp=4,3,4,4",
+                   *[os.path.join("fixtures", "trace", n) for n in FAITHFUL])
+    assert proc.returncode == 1, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def oracle_in_mode(name, target, mode, dims):
+    """torch on the fixture's class, put in `mode` first (run_model alone builds it in train mode)."""
+    src = source_of(name)
+    built = getattr(load(src, fixture(name)), target)()
+    built.train(mode == "train")
+    return run_model(src, target, dims, filename=fixture(name),
+                     namespace=types.SimpleNamespace(**{target: built}))
+
+
+IMAGES = [2, 3, 8, 8]  # train_eval.py declares (B, 3, 8, 8): a symbolic batch is traced as 2
+SINGLE = [1, 3, 8, 8]
+
+
+def test_lazy_modules_trace_with_torchs_shapes(faithful_run):
+    src = source_of("lazy_modules.py")
+    truth = run_model(src, "LazyNet", [2, 3, 16, 16], filename=fixture("lazy_modules.py"))
+    assert truth.verdict == "ok"
+    m = model(faithful_run, "lazy_modules.py", "LazyNet")
+    assert m["trace"]["output"] == truth.output
+    for name in ("conv", "bn", "pool", "fc"):
+        assert [r["traced_out"] for r in m["layers"] if r["module"] == name] == truth.shapes[name]
+    truth = run_model(src, "LazyThenFixed", [2, 3, 16, 16], filename=fixture("lazy_modules.py"))
+    assert truth.verdict == "crash"
+    (f,) = diags(faithful_run, "lazy_modules.py", "SHP300")
+    assert f["line"] == truth.line and truth.error in f["message"] and "mode" not in f["message"]
+    assert model(faithful_run, "lazy_modules.py", "LazyThenFixed")["trace"]["modes"] == ["train"]  # nothing reads .training
+
+
+def test_lazy_model_in_a_variable_is_run_as_it_is_not_copied(faithful_run):
+    """Was SHP300 "uninitialized parameter in Tensor.__deepcopy__" (LazyBatchNorm1d's buffers)."""
+    src = source_of("lazy_modules.py")
+    truth = run_model(src, "lazy_mlp", [4, 3, 4, 4], filename=fixture("lazy_modules.py"))
+    assert truth.verdict == "ok"
+    m = model(faithful_run, "lazy_modules.py", "lazy_mlp")
+    assert m["trace"]["status"] == "ok" and m["trace"]["output"] == truth.output
+    for name in ("1", "2", "4"):
+        assert [r["traced_out"] for r in m["layers"] if r["module"] == name] == truth.shapes[name]
+    assert not [d for d in diags(faithful_run, "lazy_modules.py") if "lazy_mlp" in d["message"]]
+
+
+def test_training_only_crash_is_reported_with_the_mode(faithful_run):
+    train, evaluated = oracle_in_mode("train_eval.py", "AuxHead", "train", IMAGES), oracle_in_mode("train_eval.py", "AuxHead", "eval", IMAGES)
+    assert train.verdict == "crash" and evaluated.verdict == "ok"
+    (f,) = [d for d in diags(faithful_run, "train_eval.py", "SHP300") if d["message"].startswith("AuxHead:")]
+    assert f["line"] == train.line == line_of("train_eval.py", "return out, self.aux(x)")
+    assert "in train mode (model.train(), torch's default" in f["message"] and train.error in f["message"]
+    assert f["severity"] == "error"
+    m = model(faithful_run, "train_eval.py", "AuxHead")
+    assert m["trace"]["modes"] == ["train", "eval"]
+    assert m["trace"]["eval"]["status"] == "ok" and m["trace"]["eval"]["output"] == evaluated.output
+
+
+def test_eval_only_crash_is_reported_with_the_mode(faithful_run):
+    train, evaluated = oracle_in_mode("train_eval.py", "EvalDecode", "train", IMAGES), oracle_in_mode("train_eval.py", "EvalDecode", "eval", IMAGES)
+    assert train.verdict == "ok" and evaluated.verdict == "crash"
+    (f,) = [d for d in diags(faithful_run, "train_eval.py", "SHP300") if d["message"].startswith("EvalDecode:")]
+    assert f["line"] == evaluated.line == line_of("train_eval.py", "return p.view(p.shape[0], 3, 7, 8, 8)")
+    assert "in eval mode (model.eval()" in f["message"] and evaluated.error in f["message"]
+    m = model(faithful_run, "train_eval.py", "EvalDecode")
+    assert m["trace"]["status"] == "ok" and m["trace"]["output"] == train.output  # the table is the train run's
+
+
+def test_a_failure_in_both_modes_is_one_finding(faithful_run):
+    train, evaluated = oracle_in_mode("train_eval.py", "DropoutMLP", "train", [2, 20]), oracle_in_mode("train_eval.py", "DropoutMLP", "eval", [2, 20])
+    assert train.verdict == evaluated.verdict == "crash" and train.error == evaluated.error
+    (f,) = [d for d in diags(faithful_run, "train_eval.py", "SHP300") if d["message"].startswith("DropoutMLP:")]
+    assert f["line"] == train.line and train.error in f["message"] and "in train and eval mode" in f["message"]
+
+
+def test_batch_norm_needs_two_values_only_where_a_batch_of_one_is_declared(faithful_run):
+    """A symbolic batch is traced as 2, never 1: train-mode BatchNorm1d after pooling runs;
+    the subclass that declares (1, 3, 8, 8) fails in train mode, as torch does."""
+    truth = oracle_in_mode("train_eval.py", "PooledNorm", "train", IMAGES)
+    assert truth.verdict == "ok"
+    m = model(faithful_run, "train_eval.py", "PooledNorm")
+    assert m["trace"]["input"][0] == 2 and m["trace"]["status"] == "ok" and m["trace"]["eval"]["status"] == "ok"
+    assert not [d for d in diags(faithful_run, "train_eval.py", "SHP300") if d["message"].startswith("PooledNorm:")]
+    single_train = oracle_in_mode("train_eval.py", "PooledNormSingle", "train", SINGLE)
+    assert single_train.verdict == "crash" and "Expected more than 1 value per channel" in single_train.error
+    assert oracle_in_mode("train_eval.py", "PooledNormSingle", "eval", SINGLE).verdict == "ok"
+    (f,) = [d for d in diags(faithful_run, "train_eval.py", "SHP300") if d["message"].startswith("PooledNormSingle:")]
+    assert f["line"] == single_train.line and single_train.error in f["message"] and "in train mode" in f["message"]
+
+
+def test_constructor_type_error_at_import_is_an_error_at_the_layer_line(faithful_run):
+    with pytest.raises(TypeError) as exc:
+        torch.nn.Conv2d(3, 48 / 2, 3)
+    assert diags(faithful_run, "ctor_type_error.py", "SHP303") == []  # was: a warning, "could not trace"
+    (f,) = diags(faithful_run, "ctor_type_error.py", "SHP300")
+    assert f["line"] == line_of("ctor_type_error.py", "self.conv = nn.Conv2d(cin, WIDTH, 3)")
+    assert f["severity"] == "error" and f["message"].startswith("Stem: torch raises while building it")
+    assert f"TypeError: {str(exc.value).splitlines()[0]}" in f["message"]

@@ -22,6 +22,11 @@ How a model runs (cheapest first, each step only when the one before cannot answ
   does not check ConvTranspose input channels, so those layers are checked on CPU too.
   `--real` (or `--device cuda`) skips meta and runs real tensors on the device.
 
+Modes: every model runs in train mode (with autograd), as torch constructs it and a training
+step runs it; when some module's code reads `.training` (dropout, batch norm, your own
+`if self.training:`), it runs in eval mode under no_grad too, and each run reports its own
+outcome ("eval" in the answer). The table is the train run's.
+
 Longer than 600 lines on purpose: it is the one module that imports torch, started as
 its own process, and reads best whole (protocol, model discovery, the three ways to
 run a model); split it along those lines when it grows further.
@@ -106,6 +111,9 @@ def check_file(item: dict, request: dict, send) -> dict:
         if isinstance(e, KeyboardInterrupt):
             raise
         out["import_error"] = {"message": _one_line(e), "line": user_line_of(e, path)}
+        building = _module_being_built(e)
+        if building and torch_rejects(e):  # `model = Net()` at module level, and torch's constructor raised
+            out["import_error"].update(build=True, model=building, **_user_frame(e, path))
         return out
     for target in discover_targets(module, item):
         send({"event": "model", "path": path, "name": target["name"], "line": _definition_line(target)})
@@ -129,6 +137,56 @@ _IMPORTED = 0
 
 
 def import_file(path: str):
+    """Import the user's file as Python would run it: a module of a package by its dotted
+    name from the package root (so `from .blocks import Block` works), a plain script
+    under a unique name with its own folder on sys.path."""
+    package = package_name(path)
+    old_argv = sys.argv
+    sys.argv = [path]
+    try:
+        if package is not None:
+            return _import_in_package(*package)
+        return _import_script(path)
+    finally:
+        sys.argv = old_argv
+
+
+def package_name(path: str) -> Optional[tuple]:
+    """(package root, dotted name) for a file inside a package: walk up while __init__.py exists.
+    None for a plain script, or where a folder name is not an identifier."""
+    directory, filename = os.path.split(os.path.abspath(path))
+    stem = os.path.splitext(filename)[0]
+    parts = [] if stem == "__init__" else [stem]
+    while os.path.isfile(os.path.join(directory, "__init__.py")):
+        parent, name = os.path.split(directory)
+        if parent == directory:
+            break
+        parts.insert(0, name)
+        directory = parent
+    if not parts or parts == [stem] or not all(p.isidentifier() for p in parts):
+        return None
+    return directory, ".".join(parts)
+
+
+def _import_in_package(root: str, dotted: str):
+    if root in sys.path:
+        sys.path.remove(root)
+    sys.path.insert(0, root)  # as `python -m pkg.net` run from the root sees it
+    top = dotted.split(".")[0]
+    loaded = sys.modules.get(top)
+    if loaded is not None and not _is_under(loaded, root):
+        for name in [n for n in sys.modules if n == top or n.startswith(top + ".")]:
+            del sys.modules[name]  # a package of the same name from another file's root
+    importlib.invalidate_caches()
+    return importlib.import_module(dotted)  # __name__ is not "__main__": main blocks are skipped
+
+
+def _is_under(module, root: str) -> bool:
+    places = list(getattr(module, "__path__", None) or []) or [getattr(module, "__file__", None) or ""]
+    return any(p and os.path.realpath(p).startswith(os.path.realpath(root) + os.sep) for p in places)
+
+
+def _import_script(path: str):
     directory = os.path.dirname(os.path.abspath(path))
     if directory not in sys.path:
         sys.path.insert(0, directory)  # sibling imports work as they do when the user runs it
@@ -138,12 +196,7 @@ def import_file(path: str):
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    old_argv = sys.argv
-    sys.argv = [path]
-    try:
-        spec.loader.exec_module(module)  # __name__ is not "__main__": main blocks are skipped
-    finally:
-        sys.argv = old_argv
+    spec.loader.exec_module(module)  # __name__ is not "__main__": main blocks are skipped
     return module
 
 
@@ -169,11 +222,18 @@ class TraceFailure(Exception):
     """The model could not be checked for a reason that is not a torch error."""
 
 
+TRAIN, EVAL = "train", "eval"  # model.train() is how torch builds a model; model.eval() for inference
+
+
+class MetaCannotAnswer(Exception):
+    """The meta device cannot decide this run (values needed, or meta and CPU disagree): run on the CPU."""
+
+
 def trace_target(target: dict, item: dict, request: dict, path: str) -> dict:
     name = target["name"]
     res: Dict[str, Any] = {"name": name, "kind": target["kind"], "status": "ok", "method": None, "layers": [],
                            "input": None, "output": None, "error": None, "skipped": None, "fx_error": None,
-                           "line": _definition_line(target), "submodule_types": []}
+                           "line": _definition_line(target), "submodule_types": [], "modes": [TRAIN]}
     init_args = item.get("init_args", {}).get(name, {})
     if target["kind"] == "class":
         missing = _missing_init_args(target["obj"], init_args)
@@ -182,11 +242,8 @@ def trace_target(target: dict, item: dict, request: dict, path: str) -> dict:
             res["skipped"] = f"its __init__ needs {', '.join(missing)}"
             return res
     dims = item.get("inputs", {}).get(name)
-    device = request.get("device") or "cpu"
-    real = bool(request.get("real")) or device == "cuda"
-    plan = [device] if real else ["meta", "cpu"]
     last_meta_problem = None
-    for dev in plan:
+    for dev in _devices(target, request):
         try:
             model = build(target, init_args, dev)
         except Exception as e:
@@ -196,7 +253,7 @@ def trace_target(target: dict, item: dict, request: dict, path: str) -> dict:
                 last_meta_problem = _one_line(e)
                 continue  # some __init__ code needs real values: build on the CPU instead
             res.update(status="error", error={"stage": "build", "message": _one_line(e), "line": user_line_of(e, path),
-                                              "in_torch": _raised_in_torch(e)})
+                                              "in_torch": torch_rejects(e), **_user_frame(e, path)})
             return res
         res["submodule_types"] = sorted({type(m).__name__ for n, m in model.named_modules() if n})
         if dims is None:
@@ -210,29 +267,106 @@ def trace_target(target: dict, item: dict, request: dict, path: str) -> dict:
             return res
         x = make_input(model, dims, dev)
         res["input"] = list(x.shape)
-        run = run_model(model, x, path, dev)
-        if run["status"] == "error" and run["error"].pop("oom", False):
-            raise MemoryError(run["error"]["message"])
-        res["fx_error"] = res["fx_error"] or run.get("fx_error")
-        if run["status"] == "error" and dev == "meta":
-            confirmed = run.pop("confirm", None)
-            cpu_exc = _confirm_on_cpu(confirmed) if confirmed else None
-            if cpu_exc is None:
-                last_meta_problem = run["error"]["message"]
-                continue  # meta cannot answer (or disagrees with CPU): run for real
-            run["error"]["message"] = _one_line(cpu_exc)
-            run["method"] += " on meta, confirmed on cpu"
-        run.pop("confirm", None)
-        if run["status"] == "error" and run["error"]["message"].startswith("NotImplementedError"):
+        modes = [TRAIN, EVAL] if mode_dependent(model) else [TRAIN]  # decided before a lazy module changes class
+        try:
+            runs = [run_in_mode(model, x, path, dev, mode) for mode in modes]
+        except MetaCannotAnswer as e:
+            last_meta_problem = str(e)
+            continue
+        train = runs[0]
+        if train["status"] == "error" and train["error"]["message"].startswith("NotImplementedError"):
             res["status"] = "skipped"  # an abstract base, or a module without forward
-            res["skipped"] = f"its forward raises {run['error']['message']}"
+            res["skipped"] = f"its forward raises {train['error']['message']}"
             return res
-        res.update(run)
-        res["method"] = run["method"] if " on " in run["method"] else f"{run['method']} on {dev}"
-        if res["status"] == "ok":
-            _check_batch(res, x)
+        res.update(train)
+        res["modes"] = modes
+        if len(runs) > 1:
+            res["eval"] = {k: runs[1].get(k) for k in ("status", "method", "output", "error", "batch_line")}
         return res
     raise TraceFailure(last_meta_problem or "no device could run the model")
+
+
+def _devices(target: dict, request: dict) -> List[str]:
+    """Where to run: a class is built on meta first (no weights), then on the CPU when meta
+    cannot answer; a model held in a variable already has its weights, so it runs where it is
+    (moved in place to --device): copying it is not how torch runs it, and lazy modules'
+    uninitialised parameters cannot be copied or moved to meta."""
+    device = request.get("device") or "cpu"
+    real = bool(request.get("real")) or device == "cuda"
+    if target["kind"] == "variable":
+        return [device if real else _home_device(target["obj"])]
+    return [device] if real else ["meta", "cpu"]
+
+
+def _home_device(model) -> str:
+    for t in list(model.parameters()) + list(model.buffers()):
+        try:
+            return t.device.type
+        except Exception:  # an uninitialised lazy parameter has no device to ask for
+            continue
+    return "cpu"
+
+
+def run_in_mode(model, x, path: str, device: str, mode: str) -> dict:
+    """One forward in train mode (with autograd, as a training step runs it) or eval mode
+    (under no_grad, as inference runs it). On meta, an error is confirmed on the CPU."""
+    model.train(mode == TRAIN)
+    run = run_model(model, x, path, device, grad=mode == TRAIN)
+    if run["status"] == "error" and run["error"].pop("oom", False):
+        raise MemoryError(run["error"]["message"])
+    confirmed = run.pop("confirm", None)
+    if run["status"] == "error" and device == "meta":
+        cpu_exc = _confirm_on_cpu(confirmed) if confirmed else None
+        if cpu_exc is None:
+            raise MetaCannotAnswer(run["error"]["message"])
+        run["error"]["message"] = _one_line(cpu_exc)
+        run["method"] += " on meta, confirmed on cpu"
+    if " on " not in run["method"]:
+        run["method"] = f"{run['method']} on {device}"
+    if run["status"] == "ok":
+        _check_batch(run, x)
+    return run
+
+
+def mode_dependent(model) -> bool:
+    """Whether train and eval mode can run differently: some module's code reads `.training`
+    (dropout, batch norm, an `if self.training:` branch of yours)."""
+    try:
+        return any(_reads_training(type(m)) for m in model.modules())
+    except Exception:  # a class whose attributes cannot be read: run both rather than miss one
+        return True
+
+
+_READS_TRAINING: Dict[type, bool] = {}
+
+
+def _reads_training(cls) -> bool:
+    import torch.nn as nn
+
+    if cls not in _READS_TRAINING:
+        _READS_TRAINING[cls] = any(
+            "training" in _names_read(code)
+            for klass in cls.__mro__ if klass not in (nn.Module, object)  # Module.train() itself sets it
+            for value in vars(klass).values()
+            for code in _codes_of(value))
+    return _READS_TRAINING[cls]
+
+
+def _codes_of(value) -> List[Any]:
+    if isinstance(value, property):
+        return [c for f in (value.fget, value.fset) for c in _codes_of(f)]
+    value = getattr(value, "__func__", value)  # staticmethod, classmethod
+    code = getattr(value, "__code__", None)
+    return [code] if code is not None else []
+
+
+def _names_read(code) -> set:
+    """Attribute and global names a function uses, its nested functions and lambdas included."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if hasattr(const, "co_names"):
+            names |= _names_read(const)
+    return names
 
 
 def _definition_line(target: dict) -> Optional[int]:
@@ -270,15 +404,17 @@ def _forward_arity(model) -> int:
 
 
 def build(target: dict, init_args: dict, device: str):
+    """A fresh model for a class (in train mode, as torch constructs it); a variable's own
+    model, moved in place when another device is asked for, never copied."""
     import torch
 
     torch.manual_seed(0)
     if target["kind"] == "class":
         with torch.device(device):
-            model = target["obj"](**init_args)
-    else:
-        model = copy.deepcopy(target["obj"]).to(device)
-    model.eval()  # BatchNorm with batch 1 and Dropout behave as at inference
+            return target["obj"](**init_args)
+    model = target["obj"]
+    if _home_device(model) != device:
+        model.to(device)
     return model
 
 
@@ -296,9 +432,12 @@ def make_input(model, dims: List[int], device: str):
 
 
 def _confirm_on_cpu(confirm) -> Optional[BaseException]:
-    """Re-run the failing node on CPU tensors; the exception torch raises there, or None."""
+    """Re-run the failing node on CPU tensors; the exception torch raises there, or None
+    (CPU accepts it, or the layer cannot be put on the CPU alone: the model is re-run there)."""
     try:
         confirm()
+    except NoCpuTwin:
+        return None
     except Exception as e:
         return e
     return None
@@ -316,8 +455,17 @@ def _cpu_copy(value):
     return tree_map(conv, value)
 
 
+class NoCpuTwin(Exception):
+    """A layer that cannot be copied to the CPU on its own (e.g. a lazy layer not yet initialised)."""
+
+
 def _cpu_module(module):
-    return copy.deepcopy(module).to_empty(device="cpu")
+    """A CPU twin of one failing layer (a leaf of the fx graph, one of torch's own, never the
+    whole model), with empty weights: enough to get torch's CPU message for its shapes."""
+    try:
+        return copy.deepcopy(module).to_empty(device="cpu")
+    except Exception as e:
+        raise NoCpuTwin(_one_line(e)) from e
 
 
 def _meta_gap_check(module, args) -> None:
@@ -336,7 +484,7 @@ def _meta_gap_check(module, args) -> None:
         _cpu_module(module)(*_cpu_copy(tuple(args)))  # raises torch's own CPU error
 
 
-def run_model(model, x, path: str, device: str) -> dict:
+def run_model(model, x, path: str, device: str, grad: bool = False) -> dict:
     """Trace with fx when it can, else hooks. Returns status, method, layers, output or error."""
     import torch
 
@@ -346,7 +494,7 @@ def run_model(model, x, path: str, device: str) -> dict:
     except Exception as e:
         fx_error = {"message": _one_line(e), "line": user_line_of(e, path)}
         gm = None
-    with torch.no_grad():
+    with torch.set_grad_enabled(grad):
         if gm is not None:
             out = run_fx(gm, x, path)
         else:
@@ -608,6 +756,57 @@ def _first_tensor(value):
 def _out_of_memory(e: BaseException) -> bool:
     text = str(e)
     return isinstance(e, MemoryError) or "can't allocate memory" in text or "out of memory" in text.lower()
+
+
+def torch_rejects(e: BaseException) -> bool:
+    """torch's own code raised (a layer validating its arguments), and not for a missing file
+    or package: that is the environment, not the model."""
+    return _raised_in_torch(e) and not isinstance(e, (OSError, ImportError))
+
+
+def _module_being_built(e: BaseException) -> Optional[str]:
+    """The class of the outermost nn.Module whose __init__ is in the traceback (`Net` for
+    `model = Net()` at module level), or None when no module was being constructed."""
+    import torch.nn as nn
+
+    tb = e.__traceback__
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_code.co_name == "__init__" and isinstance(frame.f_locals.get("self"), nn.Module):
+            return type(frame.f_locals["self"]).__name__
+        tb = tb.tb_next
+    return None
+
+
+def _user_frame(e: BaseException, path: str) -> dict:
+    """{"file": ..., "file_line": ...} for the deepest frame of the traceback in the user's own
+    files, when that is another file than `path` (a block built in a sibling module)."""
+    deepest = None
+    for frame in traceback.extract_tb(e.__traceback__):
+        if _same_file(frame.filename, path) or _is_user_file(frame.filename):
+            deepest = frame
+    if deepest is None or _same_file(deepest.filename, path):
+        return {}
+    return {"file": os.path.realpath(deepest.filename), "file_line": deepest.lineno}
+
+
+_LIBRARY_DIRS: List[str] = []
+
+
+def _is_user_file(filename: str) -> bool:
+    """A real file outside torch, shapelint, the standard library and installed packages."""
+    import sysconfig
+
+    import torch
+
+    if not _LIBRARY_DIRS:
+        dirs = [os.path.dirname(torch.__file__), os.path.dirname(os.path.abspath(__file__))]
+        dirs += [v for k, v in sysconfig.get_paths().items() if k in ("stdlib", "platstdlib", "purelib", "platlib")]
+        _LIBRARY_DIRS.extend(os.path.realpath(d) + os.sep for d in dirs if d)
+    if not os.path.isfile(filename):
+        return False  # <string>, <frozen ...>
+    real = os.path.realpath(filename)
+    return not any(real.startswith(d) for d in _LIBRARY_DIRS)
 
 
 def _raised_in_torch(e: BaseException) -> bool:

@@ -12,7 +12,8 @@ nothing declared, the static input when it is concrete apart from the batch (e.g
 MLP's (B, 784)). The child is given these shapes; it never reads comments or
 configuration. The static table compared with the trace is recomputed for that same
 concrete input, and trace findings pass the same filter as static ones (selection,
-per-file-ignores, `# noqa`).
+per-file-ignores, `# noqa`). A symbolic batch is 2, never 1: BatchNorm in train mode
+rejects one value per channel, an error no declared input asked for.
 """
 
 from __future__ import annotations
@@ -298,33 +299,23 @@ def apply_answer(job: TraceJob, options: TraceOptions) -> None:
     answer = job.answer or {"models": job.finished}
     if answer.get("import_error"):
         e = answer["import_error"]
-        new.append(_finding(R.TraceFailed, lines, e.get("line"), model=os.path.basename(r.path), detail=f"importing it raised {e['message']}"))
+        if e.get("build"):  # a model built at module level, rejected by torch's constructor
+            new.append(_build_error({"name": e["model"], "error": dict(e, in_torch=True)}, None, lines))
+        else:
+            new.append(_finding(R.TraceFailed, lines, e.get("line"), model=os.path.basename(r.path),
+                                detail=f"importing it raised {e['message']}"))
     models = answer.get("models", [])
     used_as_part = {t for m in models for t in m.get("submodule_types", [])}
     static = _static_for_trace(job)
     for m in models:
         name = m["name"]
         status = m.get("status")
-        how = f" ({m['method']})" if m.get("method") else ""
-        if status == "error":
-            e = m["error"]
-            stage = "building" if e.get("stage") == "build" else "running"
-            if e.get("stage") != "build" and name in job.inferred:
-                how += f" on the input {shape_text(m.get('input'))} that shapelint inferred (declare the input to make this an error)"
-            f = _finding(R.TraceError, lines, e.get("line") or _module_line(static.get(name), e.get("module"))
-                         or m.get("line") or _report_line(static.get(name)), model=name, stage=stage, how=how,
-                         detail=e["message"], also=_static_match(r, e.get("module")))
-            if (e.get("stage") == "build" and not e.get("in_torch")) or (e.get("stage") != "build" and name in job.inferred):
-                f.severity = "warning"  # default arguments or a guessed input: maybe not how the model is used
-            new.append(f)
+        if status == "error" and m["error"].get("stage") == "build":
+            new.append(_build_error(m, static.get(name), lines))
+        elif status in ("error", "batch-changed") or (m.get("eval") or {}).get("status") in ("error", "batch-changed"):
+            new.extend(_run_findings(job, m, static.get(name), lines))
         elif status == "failed":
             new.append(_finding(R.TraceFailed, lines, m.get("line"), model=name, detail=m["error"]["message"]))
-        elif status == "batch-changed":
-            f = _finding(R.TraceBatchChanged, lines, m.get("batch_line") or m.get("line") or _report_line(static.get(name)), model=name,
-                         batch=m["input"][0], out_batch=m["output"][0], inp=shape_text(m["input"]), out=shape_text(m["output"]), how=how)
-            if name in job.inferred:
-                f.severity = "warning"  # on an input shapelint guessed, not one the user declared
-            new.append(f)
         elif status == "skipped":
             declared = r.inputs.get(name)
             explicit = (declared is not None and declared.origin != COMMENT) or name in r.init_args
@@ -335,15 +326,94 @@ def apply_answer(job: TraceJob, options: TraceOptions) -> None:
             new.extend(_merge_layers(r, job, m, report, lines))
     new.extend(_static_errors_torch_disproves(r, job, models, lines))
     for f in new:
-        f.path = r.path
+        f.path = f.path or r.path
     new = apply_policy(r.path, r.source, new, job.settings.config_for(r.path), job.settings)
     r.findings = sorted(r.findings + new, key=lambda f: (f.line, f.column, f.code))
+
+
+TRAIN_MODE = "in train mode (model.train(), torch's default"
+EVAL_MODE = "in eval mode (model.eval(), under torch.no_grad()"
+
+
+def _build_error(m: dict, report: Optional[ModelReport], lines):
+    """SHP300 where the constructor failed: at the deepest line of your files in the traceback
+    (a sibling module's line when the bad layer is built there), with torch's message."""
+    e = m["error"]
+    fields = dict(model=m["name"], stage="building", how="", detail=e["message"], also="")
+    if e.get("file"):
+        f = _finding(R.TraceError, _read_lines(e["file"]), e.get("file_line"), **fields)
+        f.path = e["file"]
+    else:
+        f = _finding(R.TraceError, lines, e.get("line") or m.get("line") or _report_line(report), **fields)
+    if not e.get("in_torch"):
+        f.severity = "warning"  # default arguments: maybe not how the model is used
+    return f
+
+
+def _read_lines(path: str) -> List[str]:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return fh.read().splitlines()
+    except OSError:
+        return []
+
+
+def _runs_by_outcome(m: dict) -> List[tuple]:
+    """[(modes, run)]: the train run, and the eval run when there was one; modes that ended
+    the same way (same error at the same line, or the same batch change) share one entry."""
+    runs = [("train", m)] + ([("eval", m["eval"])] if m.get("eval") else [])
+    groups: List[tuple] = []
+    for mode, run in runs:
+        if run.get("status") not in ("error", "batch-changed"):
+            continue
+        key = (run["status"], (run.get("error") or {}).get("message"), (run.get("error") or {}).get("line"),
+               run.get("batch_line"), tuple(run.get("output") or ()))
+        same = next((g for g in groups if g[0] == key), None)
+        if same:
+            same[1].append(mode)
+        else:
+            groups.append((key, [mode], run))
+    return [(modes, run) for _key, modes, run in groups]
+
+
+def _how(m: dict, modes: List[str], method: Optional[str]) -> str:
+    """` in train mode (model.train(), torch's default; fx on meta)`: the mode is named when
+    both were run (the model has code that reads `.training`), else only the method."""
+    if len(m.get("modes") or []) < 2:
+        return f" ({method})" if method else ""
+    if len(modes) == 2:
+        return " in train and eval mode" + (f" ({method})" if method else "")
+    return " " + (TRAIN_MODE if modes == ["train"] else EVAL_MODE) + (f"; {method})" if method else ")")
+
+
+def _run_findings(job: TraceJob, m: dict, report: Optional[ModelReport], lines) -> list:
+    """SHP300 for a forward torch rejects, SHP301 for a batch it mixes: per mode, naming it."""
+    name = m["name"]
+    out = []
+    for modes, run in _runs_by_outcome(m):
+        how = _how(m, modes, run.get("method"))
+        if run["status"] == "error":
+            e = run["error"]
+            if name in job.inferred:
+                how += f" on the input {shape_text(m.get('input'))} that shapelint inferred (declare the input to make this an error)"
+            f = _finding(R.TraceError, lines, e.get("line") or _module_line(report, e.get("module"))
+                         or m.get("line") or _report_line(report), model=name, stage="running", how=how,
+                         detail=e["message"], also=_static_match(job.result, e.get("module")))
+        else:
+            f = _finding(R.TraceBatchChanged, lines, run.get("batch_line") or m.get("line") or _report_line(report),
+                         model=name, batch=m["input"][0], out_batch=run["output"][0], inp=shape_text(m["input"]),
+                         out=shape_text(run["output"]), how=how)
+        if name in job.inferred:
+            f.severity = "warning"  # on an input shapelint guessed, not one the user declared
+        out.append(f)
+    return out
 
 
 def _static_errors_torch_disproves(r: FileResult, job: TraceJob, models: List[dict], lines) -> list:
     """Static errors in a file where torch built and ran every model without error or batch change."""
     answer = job.answer or {}
-    if job.failure or answer.get("import_error") or not models or any(m.get("status") != "ok" for m in models):
+    if job.failure or answer.get("import_error") or not models or any(
+            m.get("status") != "ok" or (m.get("eval") or {}).get("status", "ok") != "ok" for m in models):
         return []
     ran = ", ".join(f"{m['name']} {shape_text(m.get('input'))}" for m in models)
     out = []
@@ -425,7 +495,9 @@ def _merge_layers(r: FileResult, job: TraceJob, m: dict, report: Optional[ModelR
     merged.extend(static_rows[next_static:])
     report.layers = merged
     report.trace = {"method": m.get("method"), "status": m.get("status"), "input": m.get("input"),
-                    "output": m.get("output"), "fx_error": m.get("fx_error")}
+                    "output": m.get("output"), "fx_error": m.get("fx_error"), "modes": m.get("modes") or ["train"]}
+    if m.get("eval"):  # the table is the train run's; the eval run's outcome beside it
+        report.trace["eval"] = {k: m["eval"].get(k) for k in ("method", "status", "output", "error")}
     return findings
 
 
