@@ -6,7 +6,7 @@ solver answers SAT only with sizes it has checked, UNSAT only with a proof that 
 positive size satisfies all requirements together, and MAYBE for everything else:
 an error must mean that no input size works.
 
-The proof (solve) has four parts:
+The proof (solve) has five parts:
 - content: symbols and floor divisions are integers, so an equation whose
   non-constant coefficients share a factor the constant lacks has no solution;
 - domain: every size is >= 1, and a one-size positivity requirement (an output size
@@ -14,13 +14,19 @@ The proof (solve) has four parts:
 - monotonicity: conv/pool formulas, products of positive factors and their sums are
   monotone in each input size on that domain. Written as a polynomial in its atoms,
   each atom its lower bound plus a non-negative excess, an expression whose expanded
-  coefficients have one sign per size is monotone in that size (_monotone_signs), so
-  its range over a box lies between the values at two corners, exactly;
-- branch and bound over boxes of the domain: a box where some equation cannot reach
-  0 (or some positivity requirement cannot reach 1) holds no solution; a box where
-  every requirement is constant and met is all solutions; other boxes are split,
-  unbounded sides by doubling. UNSAT when every box was excluded; a visit budget ends
-  the search with SAT when some size was found and MAYBE otherwise.
+  coefficients have one sign per size is monotone in that size (_monotone_signs; a
+  unit-step rule covers H - (H + 1)//2), so its range over a box lies between its
+  values at two corners, exactly. Anything else is treated as unknown off single points;
+- products: an equation that factors exactly into one polynomial per size,
+  q1(H) * q2(W) == K (a flatten into a Linear), has all its solutions in the boxes
+  where each monotone factor takes one divisor of K (_product_boxes);
+- branch and bound over boxes of the domain (or those product boxes): a box where some
+  equation cannot reach 0 (or some positivity requirement cannot reach 1) holds no
+  solution; a box where every requirement is constant and met is all solutions; other
+  boxes are split, unbounded sides by doubling. UNSAT when every box was excluded; a
+  work budget ends the search with SAT when some size was found and MAYBE otherwise.
+
+Sizes are taken to be below 2**62 (LARGEST), where no tensor can reach.
 """
 
 from __future__ import annotations
@@ -33,7 +39,8 @@ from .symbolic import BATCH_NAME as BATCH, Dim, Expr, add, compile_dim, evaluate
 
 SAT, UNSAT, MAYBE = "sat", "unsat", "maybe"
 
-MAX_VISITS = 20000  # boxes one search may look at; then it stops (MAYBE unless a size was found)
+MAX_WORK = 50_000  # requirement evaluations one search may spend; then it stops (MAYBE unless
+#                   a size was found): about 30 ms of CPU at worst
 ENOUGH_INTERVALS = 7  # one symbol: a search stops with more separate intervals than describe shows
 ENOUGH_POINTS_MANY = 64  # several symbols: it stops with this many sizes (squares have their own search)
 SMALL_BOX = 64  # boxes with at most this many points are checked point by point
@@ -563,12 +570,13 @@ class _Problem:
         n = len(self.names)
         stack = list(reversed(start)) if start is not None else [(self.low, (None,) * n)]
         found: List[Tuple[tuple, tuple]] = []
-        points = visits = 0
+        points = work = 0
+        per_box = 2 * len(self.checks) + 1
         while stack:
-            if visits >= MAX_VISITS or self._enough(found, points):
+            if work >= MAX_WORK or self._enough(found, points):
                 return found, False
             lo, hi = stack.pop()
-            visits += 1
+            work += per_box
             kind = self.classify(lo, hi)
             if kind == EMPTY:
                 continue
@@ -578,7 +586,7 @@ class _Problem:
                 continue
             size = _box_size(lo, hi)
             if size is not None and size <= SMALL_BOX:
-                visits += size
+                work += size * len(self.checks)
                 for pt in itertools.product(*(range(a, b + 1) for a, b in zip(lo, hi))):
                     if all(c.holds(pt) for c in self.checks):
                         found.append((pt, pt))
