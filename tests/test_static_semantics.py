@@ -259,9 +259,9 @@ def test_unpadded_convs_without_input_name_the_sizes_torch_accepts():
     findings = check_source("lenet.py", LENET).findings
     assert [f for f in findings if f.severity == "error"] == []
     (info,) = [f for f in findings if f.code == "SHP200"]
-    sides = re.search(r"(\d+)x\1 inputs \(sides (\d+)\.\.(\d+)\)", info.message)
+    sides = re.search(r"accepts sides (\d+)\.\.(\d+) \(\1x\1 to \2x\2\)", info.message)
     assert sides, info.message
-    lo, hi = int(sides.group(2)), int(sides.group(3))
+    lo, hi = int(sides.group(1)), int(sides.group(2))
     for s in range(lo, hi + 1):
         assert _runs(LENET, "LeNet", (2, 1, s, s)), s
     for s in (lo - 1, hi + 1, 28, 32):

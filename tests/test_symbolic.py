@@ -63,6 +63,8 @@ def test_flatten_constraint_names_the_input_size():
     cs = ConstraintSet()
     sol = cs.require_equal(pooled, 18 * 16 * 16)
     assert sol.verdict == SAT
-    assert sol.describe().startswith("32x32")
+    # squares: 18 * (s//2)**2 == 4608 exactly for s in 32..33
+    assert [s for s in range(1, 200) if 18 * (s // 2) ** 2 == 4608] == [32, 33]
+    assert sol.describe().startswith("sides 32..33 (32x32 to 33x33)"), sol.describe()
     assert all(18 * (h // 2) * (w // 2) == 4608 for h, w in sol.rows)
     assert ConstraintSet().require_equal(pooled, 4609).verdict == UNSAT  # 4609 is not a multiple of 18

@@ -1,57 +1,151 @@
 """What input sizes a model accepts, when the input size was not given.
 
 With a symbolic input, a flatten feeding a Linear (or a view with fixed sizes) only
-works for some input sizes. Each such requirement is an equation between sizes; a
-finding is reported only when no positive input size satisfies all of them together.
-Anything the search cannot decide counts as satisfiable: no false alarms.
+works for some input sizes. Each such requirement is an equation between sizes. The
+solver answers SAT only with sizes it has checked, UNSAT only with a proof that no
+positive size satisfies all requirements together, and MAYBE for everything else:
+an error must mean that no input size works.
+
+The proof (solve) has five parts:
+- content: symbols and floor divisions are integers, so an equation whose
+  non-constant coefficients share a factor the constant lacks has no solution;
+- domain: every size is >= 1, and a one-size positivity requirement (an output size
+  >= 1) raises that size's lower bound, each value below it checked to fail;
+- monotonicity: conv/pool formulas, products of positive factors and their sums are
+  monotone in each input size on that domain. Written as a polynomial in its atoms,
+  each atom its lower bound plus a non-negative excess, an expression whose expanded
+  coefficients have one sign per size is monotone in that size (monotone_signs; a
+  unit-step rule covers H - (H + 1)//2), so its range over a box lies between its
+  values at two corners, exactly. Anything else is treated as unknown off single points;
+- products: an equation that factors exactly into one polynomial per size,
+  q1(H) * q2(W) == K (a flatten into a Linear), has all its solutions in the boxes
+  where each monotone factor takes one divisor of K (product_boxes);
+- branch and bound over boxes of the domain (or those product boxes): a box where some
+  equation cannot reach 0 (or some positivity requirement cannot reach 1) holds no
+  solution; a box where every requirement is constant and met is all solutions; other
+  boxes are split, unbounded sides by doubling. UNSAT when every box was excluded; a
+  work budget ends the search with SAT when some size was found and MAYBE otherwise.
+
+Sizes are taken to be below 2**62 (LARGEST), where no tensor can reach.
 """
 
 from __future__ import annotations
 
+import itertools
 from typing import Dict, List, Optional, Tuple
 
 from ..core.symbolic import BATCH_NAME as BATCH, Dim, Expr, add, compile_dim, mul
-
-SEARCH_LIMIT_ONE = 16384  # one symbol (1-D signals): lengths up to this are searched
-SEARCH_LIMIT_MANY = 2048  # per symbol when several (images, volumes)
-MAX_SOLUTIONS = 4096
+from .size_proofs import (
+    box_size, content_refutes, lower_bounds, monotone_signs, product_boxes, split_box,
+)
 
 SAT, UNSAT, MAYBE = "sat", "unsat", "maybe"
 
+MAX_WORK = 50_000  # requirement evaluations one search may spend; then it stops (MAYBE unless
+#                   a size was found): about 30 ms of CPU at worst
+ENOUGH_INTERVALS = 7  # one symbol: a search stops with more separate intervals than describe shows
+ENOUGH_POINTS_MANY = 64  # several symbols: it stops with this many sizes (squares have their own search)
+SMALL_BOX = 64  # boxes with at most this many points are checked point by point
+MAX_ROWS = 4096  # sizes listed by Solution.rows
+
+
+# ------------------------------------------------------------------------------ results
+
 
 class Solution:
-    """The outcome of a search: a verdict and, when satisfiable, a sample of solutions."""
+    """The outcome of a search: a verdict and, when satisfiable, boxes of solutions.
 
-    def __init__(self, verdict: str, names: Tuple[str, ...] = (), rows: Optional[list] = None):
+    Every point of every box satisfies all requirements; `complete` says the boxes are
+    all the solutions there are.
+    """
+
+    def __init__(self, verdict: str, names: Tuple[str, ...] = (), boxes=None, complete: bool = False, problem=None):
         self.verdict = verdict
         self.names = names
-        self.rows = rows or []
+        self.boxes: List[Tuple[tuple, tuple]] = boxes or []
+        self.complete = complete
+        self._problem = problem  # what the square sizes are searched from, for describe()
+
+    @property
+    def rows(self) -> List[tuple]:
+        out: List[tuple] = []
+        for lo, hi in self.boxes:
+            for pt in itertools.product(*(range(a, b + 1) for a, b in zip(lo, hi))):
+                out.append(pt)
+                if len(out) >= MAX_ROWS:
+                    return out
+        return out
 
     def describe(self) -> str:
-        """E.g. '32x32 inputs (sides 32..33)' or 'L in 100..103'."""
-        if not self.rows or not self.names:
+        """E.g. '32x32 inputs', 'sides 32..33 (32x32 to 33x33), or non-square sizes such
+        as 2x512' or 'L in 100..103'."""
+        if not self.boxes or not self.names:
             return "no input size"
         if len(self.names) == 1:
-            return f"{self.names[0]} in {_span(sorted(r[0] for r in self.rows))}"
-        square = sorted({r[0] for r in self.rows if len(set(r)) == 1})
-        others = [r for r in self.rows if len(set(r)) != 1]
-        if square:
-            text = "x".join([str(square[0])] * len(self.names)) + " inputs"
-            if len(square) > 1:
-                text += f" (sides {_span(square)})"
-            if others:
-                text += ", or non-square sizes such as " + "x".join(map(str, min(others)))
+            return f"{self.names[0]} in {_values_text(_intervals(self.boxes), self.complete)}"
+        examples = _non_square_examples(self.boxes)
+        squares = self._problem.squares() if self._problem is not None else None
+        n = len(self.names)
+        if squares is not None and squares.boxes:
+            sides = _intervals(squares.boxes)
+            (a, b), = sides[:1]
+            if len(sides) == 1 and a == b and squares.complete:
+                text = "x".join([str(a)] * n) + " inputs"
+            elif len(sides) == 1 and squares.complete:
+                text = f"sides {a}..{b} ({'x'.join([str(a)] * n)} to {'x'.join([str(b)] * n)})"
+            else:
+                text = f"sides {_values_text(sides, squares.complete)}"
+            if examples:
+                text += ", or non-square sizes such as " + "x".join(map(str, examples[0]))
             return text
-        return " or ".join("x".join(map(str, r)) for r in sorted(self.rows)[:3]) + " inputs"
+        shown = ["x".join(map(str, e)) for e in examples[:3]]
+        text = "inputs such as " + (", ".join(shown[:-1]) + " or " + shown[-1] if len(shown) > 1 else shown[0])
+        if squares is not None and squares.complete:
+            text += " (no square size)"
+        return text
 
 
-def _span(vals: List[int]) -> str:
-    if len(vals) == 1:
-        return str(vals[0])
-    if vals == list(range(vals[0], vals[-1] + 1)):
-        return f"{vals[0]}..{vals[-1]}"
-    shown = ", ".join(str(v) for v in vals[:6])
-    return "{" + shown + (", ..." if len(vals) > 6 else "") + "}"
+def _intervals(boxes) -> List[Tuple[int, int]]:
+    """The one-symbol boxes as sorted, merged intervals."""
+    out: List[List[int]] = []
+    for a, b in sorted((lo[0], hi[0]) for lo, hi in boxes):
+        if out and a <= out[-1][1] + 1:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return [(a, b) for a, b in out]
+
+
+def _values_text(intervals: List[Tuple[int, int]], complete: bool) -> str:
+    """'100..103', '7', or '{2, 4, 6, 8, ...}' (the dots when there are more)."""
+    if complete and len(intervals) == 1:
+        a, b = intervals[0]
+        return str(a) if a == b else f"{a}..{b}"
+    parts = [str(a) if a == b else f"{a}..{b}" for a, b in intervals[:6]]
+    more = len(intervals) > 6 or not complete
+    return "{" + ", ".join(parts) + (", ..." if more else "") + "}"
+
+
+def _non_square_examples(boxes) -> List[tuple]:
+    """Non-square solutions, smallest first, one per first coordinate (e.g. 1x32, 2x16, 4x8)."""
+    found = set()
+    for lo, hi in boxes:
+        pt = list(lo)
+        if len(set(pt)) == 1:  # the box's least point is square: move one coordinate off it
+            i = next((j for j in reversed(range(len(pt))) if hi[j] > lo[j]), None)
+            if i is None:
+                continue
+            pt[i] += 1
+        found.add(tuple(pt))
+    out, firsts = [], set()
+    for pt in sorted(found):
+        if pt[0] not in firsts:
+            firsts.add(pt[0])
+            out.append(pt)
+    return out
+
+
+# ------------------------------------------------------------------------------ the constraint set
 
 
 class ConstraintSet:
@@ -65,7 +159,7 @@ class ConstraintSet:
             self.positive.append(d)
 
     def require_equal(self, a: Dim, b: Dim) -> Solution:
-        """Record a == b if some input satisfies it together with everything so far."""
+        """Record a == b unless it is proven that no input satisfies it with everything so far."""
         diff = add(a, mul(b, -1))
         if isinstance(diff, int):
             return Solution(SAT if diff == 0 else UNSAT)
@@ -82,7 +176,7 @@ class ConstraintSet:
         return solve(self.equations, self.positive)
 
 
-_SOLVED: Dict[tuple, "Solution"] = {}
+_SOLVED: Dict[tuple, Solution] = {}
 
 
 def solve(equations: List[Dim], positive: List[Dim]) -> Solution:
@@ -95,202 +189,167 @@ def solve(equations: List[Dim], positive: List[Dim]) -> Solution:
 
 
 def _solve(equations: List[Dim], positive: List[Dim]) -> Solution:
-    names = sorted(set().union(*(e.symbols() for e in equations if isinstance(e, Expr))))
+    names = tuple(sorted(set().union(*(e.symbols() for e in equations if isinstance(e, Expr)))))
     if not names or any(n.startswith("?") or n == BATCH for n in names):
         return Solution(MAYBE)
-    names_t = tuple(names)
-    eq_fns = [compile_dim(e, names_t) for e in equations]
-    pos = [p for p in positive if p.symbols() <= set(names)]
-    pos_fns = [compile_dim(p, names_t) for p in pos]
-
-    def ok(vals) -> bool:
-        return all(f(*vals) == 0 for f in eq_fns) and all(f(*vals) >= 1 for f in pos_fns)
-
-    if len(names) == 1:
-        rows = [(v,) for v in range(1, SEARCH_LIMIT_ONE + 1) if ok((v,))]
-        return Solution(SAT if rows else UNSAT, names_t, rows[:MAX_SOLUTIONS])
-
-    candidates = _candidates_from_monomial(equations, names_t)
-    if candidates is None:
-        candidates = _candidates_from_separable(equations, names_t, ok)
-    if candidates is None:
-        return Solution(MAYBE)
-    rows = [c for c in candidates if ok(c)]
-    return Solution(SAT if rows else UNSAT, names_t, rows[:MAX_SOLUTIONS])
+    if any(content_refutes(e) for e in equations):
+        return Solution(UNSAT, names, complete=True)
+    pos = [p for p in positive if isinstance(p, Expr) and p.symbols() <= set(names)]
+    low, settled = lower_bounds(names, pos)
+    checks = [_Check(e, True, names, low) for e in equations]
+    checks += [_Check(p, False, names, low) for i, p in enumerate(pos) if i not in settled]
+    problem = _Problem(names, checks, tuple(low[n] for n in names))
+    boxes, complete = problem.search(_start_boxes(equations, names, low))
+    if boxes:
+        return Solution(SAT, names, boxes, complete, problem)
+    return Solution(UNSAT if complete else MAYBE, names, complete=complete)
 
 
-def _candidates_from_monomial(equations: List[Dim], names: Tuple[str, ...]):
-    """Solve one equation of the form c * f1(s1) * f2(s2) ... == N by its divisors.
-
-    Returns candidate tuples over `names`, or None when no equation has that form or
-    it does not mention every symbol (then the search cannot be complete).
-    """
-    for eq in equations:
-        terms = dict(eq.terms)
-        const = terms.pop((), 0)
-        if len(terms) != 1:
-            continue
-        (mono, coeff), = terms.items()
-        target = -const
-        if coeff == 0 or target % coeff:
-            return []  # no integer solution at all
-        target //= coeff
-        if target <= 0:
-            return []
-        per_symbol: Dict[str, list] = {}
-        mixed = False
-        for atom in mono:
-            syms = Expr(((((atom,)), 1),)).symbols()
-            if len(syms) != 1:
-                mixed = True
+def _start_boxes(equations: List[Dim], names: Tuple[str, ...], low: Dict[str, int]):
+    """Where the search starts: the exact solution boxes of the equation in product form
+    that pins the most symbols (all its solutions lie in them), else the whole domain."""
+    best = None
+    for e in sorted(equations, key=lambda e: -len(e.symbols())):
+        boxes = product_boxes(e, names, low)
+        if boxes is not None and (best is None or len(e.symbols()) > best[0]):
+            best = (len(e.symbols()), boxes)
+            if best[0] == len(names):
                 break
-            per_symbol.setdefault(next(iter(syms)), []).append(atom)
-        if mixed or set(per_symbol) != set(names):
-            continue
-        tables = []
-        for n in names:
-            factor = Expr(((tuple(sorted(per_symbol[n])), 1),))
-            fn = compile_dim(factor, (n,))
-            table: Dict[int, list] = {}
-            for v in range(1, SEARCH_LIMIT_MANY + 1):
-                table.setdefault(fn(v), []).append(v)
-            tables.append(table)
-        out: list = []
-        _divisor_search(tables, 0, target, (), out)
-        return out
-    return None
+    if best is None:
+        return [(tuple(low[n] for n in names), (None,) * len(names))]
+    return best[1]
 
 
-def _divisor_search(tables, i, remaining, prefix, out, signed: bool = False):
-    """Tuples of symbol values whose factor values multiply to `remaining`
-    (with `signed`, factors may be negative too)."""
-    if len(out) >= MAX_SOLUTIONS * 4:
-        return
-    if i == len(tables) - 1:
-        for v in tables[i].get(remaining, ()):
-            out.append(prefix + (v,))
-        return
-    for value, xs in tables[i].items():
-        if (value != 0 if signed else value > 0) and remaining % value == 0:
-            for x in xs:
-                _divisor_search(tables, i + 1, remaining // value, prefix + (x,), out, signed)
+class _Check:
+    """One requirement, compiled: an equation (== 0) or a positivity bound (>= 1),
+    with its direction in each symbol (+1, -1, 0: independent) or None when unproven."""
+
+    __slots__ = ("fn", "equation", "signs", "rising", "falling")
+
+    def __init__(self, d: Expr, equation: bool, names: Tuple[str, ...], low: Dict[str, int]):
+        self.fn = compile_dim(d, names)
+        self.equation = equation
+        signs = monotone_signs(d.terms, low)
+        self._set_signs(None if signs is None else tuple(signs.get(n, 0) for n in names))
+
+    def _set_signs(self, signs) -> None:
+        self.signs = signs
+        self.rising = () if signs is None else tuple(i for i, s in enumerate(signs) if s > 0)
+        self.falling = () if signs is None else tuple(i for i, s in enumerate(signs) if s < 0)
+
+    def range(self, lo: tuple, hi: tuple):
+        """(least, greatest) over the box; None for a side that is unbounded or unknown."""
+        if self.signs is None:
+            if lo == hi:
+                v = self.fn(*lo)
+                return v, v
+            return None, None
+        return self._corner(lo, hi, self.falling), self._corner(lo, hi, self.rising)
+
+    def _corner(self, lo: tuple, hi: tuple, upper: tuple):
+        """The value with the `upper` coordinates at the box's top, the others at its bottom."""
+        if not upper:
+            return self.fn(*lo)
+        pt = list(lo)
+        for i in upper:
+            if hi[i] is None:
+                return None
+            pt[i] = hi[i]
+        return self.fn(*pt)
+
+    def holds(self, pt: tuple) -> bool:
+        v = self.fn(*pt)
+        return v == 0 if self.equation else v >= 1
 
 
-SEPARABLE_CHECK = {2: 40, 3: 14}  # grid side on which a factorization is verified
-CONFIRM_BOX = {2: 64, 3: 16}  # an UNSAT answer is cross-checked by brute force on this box
+EMPTY, FULL, SPLIT = 0, 1, 2
 
 
-def _candidates_from_separable(equations: List[Dim], names: Tuple[str, ...], ok):
-    """Solve P(s1, ..., sn) == N when P is a product of one-symbol factors, expanded.
+class _Problem:
+    """Requirements over symbols each at least `low`: the boxes that solve them."""
 
-    A flatten of (C, H - 4, W//2 - 6) reaches the solver as the expanded polynomial
-    C*H*(W//2) - 6*C*H - ...; it still factors as f(H) * g(W). With a base point b,
-    P(x) * P(b)**(n-1) == prod_i P(b with s_i = x_i) holds exactly when P separates;
-    that identity is verified on a grid before the per-symbol tables are searched.
-    Returns None when no equation separates (the caller then says MAYBE).
-    """
-    n = len(names)
-    if n not in SEPARABLE_CHECK:
-        return None
-    for eq in equations:
-        terms = dict(eq.terms)
-        const = terms.pop((), 0)
-        if not terms:
-            continue
-        poly = Expr(tuple(sorted(terms.items())))
-        if poly.symbols() != set(names):
-            continue
-        p0 = compile_dim(poly, names)
-        shift = _separating_constant(p0, n)
-        if shift is None:
-            continue
+    def __init__(self, names: Tuple[str, ...], checks: List[_Check], low: tuple):
+        self.names = names
+        self.checks = checks
+        self.low = low
+        self._squares: Optional[Solution] = None
 
-        def P(*vals, p0=p0, shift=shift):
-            return p0(*vals) + shift
+    def classify(self, lo: tuple, hi: tuple) -> int:
+        full = None not in hi
+        for c in self.checks:
+            least, most = c.range(lo, hi)
+            if c.equation:
+                if (least is not None and least > 0) or (most is not None and most < 0):
+                    return EMPTY
+                full = full and least == 0 and most == 0
+            else:
+                if most is not None and most < 1:
+                    return EMPTY
+                full = full and least is not None and least >= 1
+        return FULL if full else SPLIT
 
-        target = shift - const  # poly == -const  <=>  poly + shift == shift - const
-        base = _base_point(P, n)
-        if base is None:
-            continue
-        pb = P(*base)
+    def search(self, start=None) -> Tuple[List[Tuple[tuple, tuple]], bool]:
+        """The solution boxes found, and whether they are all there are. `start`: boxes
+        known to hold every solution (default: the whole domain)."""
+        n = len(self.names)
+        stack = list(reversed(start)) if start is not None else [(self.low, (None,) * n)]
+        found: List[Tuple[tuple, tuple]] = []
+        points = work = 0
+        per_box = 2 * len(self.checks) + 1
+        while stack:
+            if work >= MAX_WORK or self._enough(found, points):
+                return found, False
+            lo, hi = stack.pop()
+            work += per_box
+            kind = self.classify(lo, hi)
+            if kind == EMPTY:
+                continue
+            if kind == FULL:
+                found.append((lo, hi))
+                points += box_size(lo, hi)
+                continue
+            size = box_size(lo, hi)
+            if size is not None and size <= SMALL_BOX:
+                work += size * len(self.checks)
+                for pt in itertools.product(*(range(a, b + 1) for a, b in zip(lo, hi))):
+                    if all(c.holds(pt) for c in self.checks):
+                        found.append((pt, pt))
+                        points += 1
+                continue
+            left, right = split_box(lo, hi)
+            stack.append(right)
+            stack.append(left)  # the smaller sizes first
+        return found, True
 
-        def along(i, v, base=base, P=P):
-            pt = list(base)
-            pt[i] = v
-            return P(*pt)
+    def _enough(self, found, points: int) -> bool:
+        if len(self.names) > 1:
+            return points >= ENOUGH_POINTS_MANY
+        # boxes come in increasing order: count the gaps between them
+        gaps = sum(1 for (_, prev_hi), (lo, _) in zip(found, found[1:]) if lo[0] > prev_hi[0] + 1)
+        return gaps + 1 > ENOUGH_INTERVALS if found else False
 
-        side = SEPARABLE_CHECK[n]
-        import itertools
-
-        grid = itertools.product(range(1, side + 1), repeat=n)
-        probes = [tuple(1 + (k * 7919 * (i + 1)) % 4096 for i in range(n)) for k in range(1, 400)]
-        probes += [tuple(v if i == j else 1 + (v * 31 + 7 * i) % side for i in range(n)) for j in range(n) for v in range(side, 300)]
-        factor = [dict() for _ in range(n)]
-
-        def g(i, v):
-            f = factor[i]
-            if v not in f:
-                f[v] = along(i, v)
-            return f[v]
-
-        separable = True
-        for pt in itertools.chain(grid, probes):
-            prod = 1
-            for i, v in enumerate(pt):
-                prod *= g(i, v)
-            if P(*pt) * pb ** (n - 1) != prod:
-                separable = False
-                break
-        if not separable:
-            continue
-        want = target * pb ** (n - 1)
-        tables = []
-        for i in range(n):
-            table: Dict[int, list] = {}
-            for v in range(1, SEARCH_LIMIT_MANY + 1):
-                table.setdefault(g(i, v), []).append(v)
-            tables.append(table)
-        out: list = []
-        _divisor_search(tables, 0, want, (), out, signed=True)
-        if not any(ok(c) for c in out) and _brute_force_finds(ok, n):
-            return None  # the searches disagree: say nothing rather than guess
-        return out
-    return None
-
-
-def _separating_constant(p0, n: int):
-    """The c that makes p0 + c a product of one-symbol factors, if one can.
-
-    For Q = f(x) * g(y): Q(x, y) * Q(x', y') == Q(x, y') * Q(x', y). With Q = p0 + c
-    that is linear in c; solve it at the first points where it is not degenerate.
-    The caller verifies the factorization on a grid.
-    """
-    rest = (1,) * (n - 2)
-    for x in range(1, 40):
-        for y in range(1, 40):
-            x2, y2 = x + 3, y + 5
-            a, b = p0(x, y, *rest), p0(x2, y2, *rest)
-            c, d = p0(x, y2, *rest), p0(x2, y, *rest)
-            den = a + b - c - d
-            if den:
-                num = c * d - a * b
-                return num // den if num % den == 0 else None
-    return None
+    def squares(self) -> Optional[Solution]:
+        """The solutions with every symbol equal, searched on their own (exact when the
+        requirements are monotone with one direction); None with a single symbol."""
+        if len(self.names) < 2:
+            return None
+        if self._squares is None:
+            n = len(self.names)
+            diagonal = [_DiagonalCheck(c, n) for c in self.checks]
+            sub = _Problem(("side",), diagonal, (max(self.low),))
+            boxes, complete = sub.search()
+            self._squares = Solution(SAT if boxes else (UNSAT if complete else MAYBE), ("side",), boxes, complete)
+        return self._squares
 
 
-def _base_point(P, n: int):
-    import itertools
+class _DiagonalCheck(_Check):
+    """A requirement restricted to square sizes (every symbol the same side)."""
 
-    for total in range(n, 40 * n):
-        for pt in itertools.product(range(1, total), repeat=n):
-            if sum(pt) == total and P(*pt) > 0:
-                return pt
-    return None
+    __slots__ = ()
 
-
-
-
-def _brute_force_finds(ok, n: int) -> bool:
-    import itertools
-
-    return any(ok(pt) for pt in itertools.product(range(1, CONFIRM_BOX[n] + 1), repeat=n))
+    def __init__(self, check: _Check, n: int):
+        fn = check.fn
+        self.fn = lambda s, fn=fn, n=n: fn(*([s] * n))
+        self.equation = check.equation
+        moving = set() if check.signs is None else {s for s in check.signs if s}
+        self._set_signs(None if check.signs is None or len(moving) > 1 else ((moving.pop() if moving else 0),))
