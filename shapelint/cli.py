@@ -120,12 +120,14 @@ def _check(path: str, data, shapes, explain: bool = False) -> FileResult:
 def check_file(task: Tuple[str, Optional[bytes]], opts: Options) -> FileOutcome:
     """Check (and with --fix/--diff, fix) one file; data is given for standard input."""
     path, data = task
+    read_stat = None
     if data is None:
         try:
             if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO or device would block or never end
                 raise OSError(0, "not a regular file")
             with open(path, "rb") as fh:
                 data = fh.read()
+                read_stat = os.fstat(fh.fileno())  # --fix refuses to write if it changes
         except OSError as e:
             return FileOutcome(_unreadable(path, e.strerror or str(e)))
     cfg = config_for(path, opts)
@@ -137,7 +139,7 @@ def check_file(task: Tuple[str, Optional[bytes]], opts: Options) -> FileOutcome:
         result.findings = _keep(cfg, opts, path, result.source, result.findings)
         outcome = FileOutcome(result)
         if (opts.fix or opts.diff) and result.source is not None and any(f.edits for f in result.findings):
-            _fix(outcome, path, data, shapes, cfg, opts, stdin=(task[1] is not None))
+            _fix(outcome, path, data, shapes, cfg, opts, stdin=(task[1] is not None), read_stat=read_stat)
     except Exception as e:  # a bug in shapelint: say so, keep checking other files
         res = FileResult(path)
         res.internal_error = f"{type(e).__name__}: {e}"
@@ -146,7 +148,8 @@ def check_file(task: Tuple[str, Optional[bytes]], opts: Options) -> FileOutcome:
     return outcome
 
 
-def _fix(outcome: FileOutcome, path: str, data: bytes, shapes, cfg: Config, opts: Options, stdin: bool) -> None:
+def _fix(outcome: FileOutcome, path: str, data: bytes, shapes, cfg: Config, opts: Options, stdin: bool,
+         read_stat: Optional[os.stat_result] = None) -> None:
     from . import fix as fixmod
 
     def check(text: str) -> List[Finding]:
@@ -164,7 +167,7 @@ def _fix(outcome: FileOutcome, path: str, data: bytes, shapes, cfg: Config, opts
         outcome.fixed_text = done.text
     else:
         try:
-            fixmod.write_atomic(path, data, fixmod.encode_like(data, done.text))
+            fixmod.write_atomic(path, data, fixmod.encode_like(data, done.text), read_stat)
         except fixmod.FixError as e:
             outcome.error = str(e)
             return
