@@ -1,14 +1,20 @@
 """Which files to check: explicit files as given, directories walked respecting .gitignore.
 
-Inside a git work tree, `git ls-files --cached --others --exclude-standard` lists what
-git would (tracked files plus untracked ones that are not ignored); elsewhere a plain
-walk skips hidden directories, virtual environments and build outputs.
+Inside a git work tree a directory expands to the files git would not ignore: its
+`.gitignore` files, `.git/info/exclude` and the global ignore file are read by
+shapelint.core.gitignore, never by running git (git would honour the checked tree's own
+`.git/config`, and `core.fsmonitor` there runs any command). Elsewhere a plain walk
+skips hidden directories, virtual environments and build outputs.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Callable, List, Optional, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Tuple
+
+if TYPE_CHECKING:
+    from .gitignore import WorkTree
+
 
 SKIP_DIRS = {
     ".git", ".hg", ".svn", "__pycache__", ".venv", "venv", ".tox", ".nox", "node_modules",
@@ -17,30 +23,43 @@ SKIP_DIRS = {
 PY_SUFFIXES = (".py", ".pyi")
 
 
-def _git_files(directory: str) -> Optional[List[str]]:
-    """Python files under directory as git sees them, or None when git cannot tell."""
-    import subprocess
+def _join(rel_dir: str, name: str) -> str:
+    return f"{rel_dir}/{name}" if rel_dir else name
 
-    try:
-        proc = subprocess.run(
-            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "."],
-            cwd=directory, capture_output=True, timeout=60,
-        )
-    except (OSError, subprocess.SubprocessError):
+
+def _work_tree_files(directory: str, tree: "WorkTree") -> Optional[List[str]]:
+    """Python files under directory that git would list (tracked or not) unless it ignores them.
+
+    Nested repositories are skipped as git skips them; None when directory lies inside
+    the `.git` directory itself (not part of the work tree).
+    """
+    from .gitignore import is_ignored
+
+    start = os.path.relpath(os.path.realpath(directory), tree.root).replace(os.sep, "/")
+    start = "" if start == "." else start
+    if start.split("/")[0] == ".git":
         return None
-    if proc.returncode != 0:
-        return None  # not a work tree, or git refuses (e.g. dubious ownership)
+    if tree.inside_ignored(start):
+        return []
     out = []
-    for raw in proc.stdout.split(b"\0"):
-        if not raw:
-            continue
-        rel = os.fsdecode(raw)
-        if not rel.endswith(PY_SUFFIXES):
-            continue
-        full = os.path.join(directory, rel) if directory != "." else rel
-        if os.path.isfile(full):  # tracked but deleted in the work tree: skip
-            out.append(os.path.normpath(full))
-    return sorted(set(out))
+    for dirpath, dirs, names in os.walk(directory):  # followlinks=False, as git never follows links
+        below = os.path.relpath(dirpath, directory).replace(os.sep, "/")
+        rel_dir = start if below == "." else _join(start, below)
+        levels = tree.levels_for(rel_dir)
+        kept = []
+        for d in sorted(dirs):
+            if d == ".git" or os.path.lexists(os.path.join(dirpath, d, ".git")):
+                continue  # the repository itself, or a nested one (git lists it as one entry)
+            if not is_ignored(levels, _join(rel_dir, d), True):
+                kept.append(d)
+        dirs[:] = kept
+        for n in names:
+            if not n.endswith(PY_SUFFIXES) or is_ignored(levels, _join(rel_dir, n), False):
+                continue
+            full = os.path.join(dirpath, n)
+            if os.path.isfile(full):  # not a FIFO, a dangling link or a link to a directory
+                out.append(os.path.normpath(full))
+    return sorted(out)
 
 
 def _walk(directory: str) -> List[str]:
@@ -63,12 +82,18 @@ def iter_python_files(
     files: List[str] = []
     missing: List[str] = []
     seen = set()
-    use_git = True
+    trees: Dict[str, "WorkTree"] = {}  # one per work tree, so each .gitignore is read once
     for p in paths:
         if os.path.isdir(p):
-            found = _git_files(p) if use_git else None
+            from .gitignore import WorkTree, find_work_tree  # only directories need it
+
+            found = None
+            root = find_work_tree(os.path.realpath(p))  # git, too, starts from the physical directory
+            if root is not None:
+                if root not in trees:
+                    trees[root] = WorkTree(root)
+                found = _work_tree_files(p, trees[root])
             if found is None:
-                use_git = False  # not a git tree: do not ask again for each directory
                 found = _walk(p)
             candidates = [f for f in found if not (excluded and excluded(f))]
         elif os.path.exists(p) or os.path.islink(p):

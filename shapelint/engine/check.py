@@ -12,6 +12,7 @@ collect findings, resolve positions; no configuration.
 from __future__ import annotations
 
 import ast
+import os
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
@@ -169,7 +170,8 @@ def check_source(
         checker.note_internal("the code is nested too deeply to analyse")
     result.models = checker.models
     result.inputs = checker.inputs
-    result.sibling_modules = {p: m for p, m in checker.siblings.modules if p != path}
+    result.sibling_modules = {_as_named(p, path): m for p, m in checker.siblings.modules}
+    result.sibling_modules.pop(path, None)
     findings = _dedupe(checker.findings)
     need_positions = bool(findings) or explain
     wanted = wanted_nodes(findings, result.models if explain else [])
@@ -177,12 +179,22 @@ def check_source(
     position_of = locator.position_of if need_positions else (lambda n: None)
     for f in findings:
         f.resolve(position_of)
-        f.path = locator.path_of(f.node) or path
+        f.path = _as_named(locator.path_of(f.node), path)
     result.findings = sorted(_dedupe_resolved(findings), key=lambda f: (f.line, f.column, f.code))
     if explain:
         for m in result.models:
             finish_model_report(m, position_of)
     return result
+
+
+def _as_named(found: Optional[str], path: Optional[str]) -> Optional[str]:
+    """A sibling module's path in the form the checked file was named: relative when it
+    was given relative, so a finding published on the sibling reads like the file's own."""
+    if found is None or found == path:
+        return path
+    if path and not os.path.isabs(path) and os.path.isabs(found):
+        return os.path.relpath(found)
+    return found
 
 
 def _python_syntax_error(text: str):

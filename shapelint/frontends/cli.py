@@ -71,19 +71,21 @@ def _unreadable(path: str, detail: str) -> FileResult:
 def check_file(task: Tuple[str, Optional[bytes]], opts: Options) -> FileOutcome:
     """Check (and with --fix/--diff, fix) one file; data is given for standard input."""
     path, data = task
+    read_stat = None
     if data is None:
         try:
             if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO or device would block or never end
                 raise OSError(0, "not a regular file")
             with open(path, "rb") as fh:
                 data = fh.read()
+                read_stat = os.fstat(fh.fileno())  # --fix refuses to write if it changes
         except OSError as e:
             return FileOutcome(_unreadable(path, e.strerror or str(e)))
     try:
         outcome = FileOutcome(lint_source(path, data, opts.settings))
         result = outcome.result
         if (opts.fix or opts.diff) and result.source is not None and any(f.edits for f in result.findings):
-            _fix(outcome, path, data, opts, stdin=(task[1] is not None))
+            _fix(outcome, path, data, opts, stdin=(task[1] is not None), read_stat=read_stat)
     except Exception as e:  # a bug in shapelint: say so, keep checking other files
         res = FileResult(path)
         res.internal_error = f"{type(e).__name__}: {e}"
@@ -92,7 +94,8 @@ def check_file(task: Tuple[str, Optional[bytes]], opts: Options) -> FileOutcome:
     return outcome
 
 
-def _fix(outcome: FileOutcome, path: str, data: bytes, opts: Options, stdin: bool) -> None:
+def _fix(outcome: FileOutcome, path: str, data: bytes, opts: Options, stdin: bool,
+         read_stat: Optional[os.stat_result] = None) -> None:
     from . import fix as fixmod
 
     quiet = replace(opts.settings, explain=False, show_unknown=False, trace=False)  # findings are all a fix needs
@@ -111,7 +114,7 @@ def _fix(outcome: FileOutcome, path: str, data: bytes, opts: Options, stdin: boo
         outcome.fixed_text = done.text
     else:
         try:
-            fixmod.write_atomic(path, data, fixmod.encode_like(data, done.text))
+            fixmod.write_atomic(path, data, fixmod.encode_like(data, done.text), read_stat)
         except fixmod.FixError as e:
             outcome.error = str(e)
             return

@@ -6,9 +6,9 @@ the file's encoding) stays as it was. A fix is kept only when the engine, re-che
 the fixed text (never running it), no longer reports that finding; fixing one layer
 can expose the next, so rounds repeat until nothing changes.
 
-Writing is atomic: a temporary file in the same directory, the original mode, and
-os.replace, refused when the file changed on disk since it was read; the written
-file is read back and parsed again.
+Writing never loses a save made meanwhile (shapelint.frontends.safe_replace: a locked,
+checked, atomic swap, undone and refused when the file changed since it was read);
+the written file is read back and parsed again.
 """
 
 from __future__ import annotations
@@ -17,10 +17,9 @@ import difflib
 import io
 import os
 import re
-import tempfile
 import tokenize
 from dataclasses import dataclass, field
-from typing import Callable, List, Sequence, Tuple
+from typing import Callable, List, Optional, Sequence, Tuple
 
 from ..core.findings import Edit, Finding
 
@@ -158,36 +157,15 @@ def encode_like(original: bytes, text: str) -> bytes:
     return text.encode(enc)
 
 
-def write_atomic(path: str, original: bytes, new_data: bytes) -> None:
-    """Replace path's contents with new_data, unless the file changed since it was read."""
-    directory = os.path.dirname(os.path.abspath(path))
+def write_atomic(path: str, original: bytes, new_data: bytes, read_stat: Optional[os.stat_result] = None) -> None:
+    """Replace path's contents with new_data, unless the file changed since it was read
+    (original, with read_stat taken then); see shapelint.frontends.safe_replace."""
+    from .safe_replace import ReplaceRefused, replace_file
+
     try:
-        mode = os.stat(path).st_mode & 0o7777
-    except OSError as e:
-        raise FixError(f"cannot fix {path}: {e.strerror}") from None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=".shapelint-", suffix=".tmp", dir=directory)
-    except OSError as e:
-        raise FixError(f"cannot fix {path}: cannot create a temporary file in {directory}: {e.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(new_data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        with open(path, "rb") as fh:
-            if fh.read() != original:
-                raise FixError(f"not fixing {path}: it changed on disk while shapelint was checking it; run again")
-        os.replace(tmp, path)
-        tmp = None
-    except OSError as e:
-        raise FixError(f"cannot fix {path}: {e.strerror or e}") from None
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+        replace_file(path, original, new_data, read_stat)
+    except ReplaceRefused as e:
+        raise FixError(str(e)) from None
     _reparse(path, new_data)
 
 

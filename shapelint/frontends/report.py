@@ -140,13 +140,11 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 
 def _git_root(cwd: str) -> Optional[str]:
-    import subprocess
+    """The work tree's root, found by looking for `.git` (running git would honour the
+    checked tree's own `.git/config`, whose fsmonitor can run any command)."""
+    from ..core.gitignore import find_work_tree
 
-    try:
-        p = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=cwd, capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return p.stdout.strip() if p.returncode == 0 and p.stdout.strip() else None
+    return find_work_tree(cwd)
 
 
 def sarif_uri(path: str, base: str) -> str:
