@@ -237,3 +237,15 @@ def test_a_directory_lint_starts_no_process_at_all(tmp_path):
         assert len(execs) == 1 and python in execs[0], execs
         assert r.returncode in (0, 1), r.stderr
     assert sorted(os.listdir(markers)) == []
+
+
+def test_a_pyproject_in_the_checked_tree_cannot_turn_the_trace_on(tmp_path):
+    """`trace = true` would import the checked file; found in the tree (a pull request can add
+    one) it is not honoured, so the module body never runs."""
+    path, markers, _src = _fixture(tmp_path)
+    (tmp_path / "pyproject.toml").write_text("[tool.shapelint]\ntrace = true\n")
+    proc = run_cli("--format", "json", str(tmp_path))
+    assert proc.returncode == 1, proc.stderr
+    assert "not honoured" in proc.stderr
+    assert {d["code"] for d in json.loads(proc.stdout)} == {"SHP001"}
+    assert not any(os.path.exists(m) for m in markers)

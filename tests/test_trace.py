@@ -268,10 +268,15 @@ def test_device_cuda_finds_the_crash_on_the_gpu():
     assert f["line"] == truth.line and "cuda" in f["message"]
 
 
-def test_pyproject_trace_true_turns_trace_on(tmp_path):
-    """No --trace flag: configured/pyproject.toml says trace = true, so the (fake, broken) torch is needed."""
+def test_pyproject_trace_true_turns_trace_on_only_when_named_with_config(tmp_path):
+    """configured/pyproject.toml says trace = true: found in the checked tree it is not honoured
+    (it would run the checked code, say a pull request's); named with --config it turns the
+    trace on, so the (fake, broken) torch is needed."""
     env = _fake_torch_env(tmp_path)
     proc = run_cli(os.path.join("fixtures", "trace", "configured"), env=env)
+    assert proc.returncode in (0, 1) and "not honoured" in proc.stderr, proc.stderr
+    config = os.path.join("fixtures", "trace", "configured", "pyproject.toml")
+    proc = run_cli("--config", config, os.path.join("fixtures", "trace", "configured"), env=env)
     assert proc.returncode == 2 and "pip install '.[trace]'" in proc.stderr
     proc = run_cli("fixtures/trace/hangs.py", env=env)  # its pyproject has no trace
     assert proc.returncode == 0, proc.stderr

@@ -82,7 +82,8 @@ class FileResult:
     internal_error: Optional[str] = None
     source: Optional[str] = None
     inputs: Dict[str, DeclaredInput] = field(default_factory=dict)  # the input-shape resolver's answer
-    trace: bool = False  # --trace, or `trace = true` in this file's configuration
+    trace: bool = False  # --trace, or `trace = true` in a configuration named with --config
+    trace_ignored: bool = False  # `trace = true` in a pyproject.toml found in the tree: not honoured
     init_args: Dict[str, dict] = field(default_factory=dict)  # constructor kwargs for --trace
     # sibling modules this file read (path -> libcst module): a finding published on one of
     # them is filtered by that file's own `# noqa` comments and per-file-ignores

@@ -56,10 +56,14 @@ def lint_source(path: Optional[str], data, settings: Settings) -> FileResult:
     """Check one file's source (bytes or str) as configured. Never raises for bad input;
     raises ConfigError when the file's configuration cannot be used."""
     config = settings.config_for(path)
-    trace = settings.trace or config.trace
+    # `trace = true` imports and runs the checked code: a pyproject.toml inside the checked
+    # tree (a pull request's, say) must not be able to ask for that by itself. It counts only
+    # from a configuration the user named with --config.
+    trace = settings.trace or (config.trace and settings.config_file is not None)
     explain = settings.explain or settings.show_unknown or trace  # the trace compares with the table
     result = check_source(path, data, settings.input_shapes, explain=explain, config_shapes=config.input_shapes)
     result.trace = trace
+    result.trace_ignored = config.trace and not trace
     result.init_args = {**config.init_args, **settings.init_args}
     if settings.show_unknown:
         result.findings.extend(_unknown_notes(result))

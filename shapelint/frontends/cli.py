@@ -237,6 +237,10 @@ def lint(paths, fmt, output_file, input_shapes, explain, show_unknown, select, e
         click.echo(f"shapelint: error: {e}", err=True)
         sys.exit(2)
     traced = [o.result for o in outcomes if o.result.trace]
+    ignored = [o.result.path for o in outcomes if o.result.trace_ignored]
+    if ignored:
+        click.echo(f"shapelint: note: `trace = true` in the configuration of {ignored[0]} was not honoured: tracing "
+                   "imports and runs the checked code, so it needs --trace (or that file named with --config)", err=True)
     if traced:
         _run_trace(traced, settings, device, real, timeout)
     sys.exit(_report(outcomes, missing, fmt, output_file, explain, statistics, fix and paths == ("-",), diff, exit_zero))
