@@ -85,7 +85,7 @@ if len(sys.argv) > 2:
 """
 PURE = """
 import sys
-from shapelint.discovery import iter_python_files
+from shapelint.core.discovery import iter_python_files
 files, _ = iter_python_files([sys.argv[1]])
 if len(sys.argv) > 2:
     print("\\n".join(files))

@@ -558,7 +558,7 @@ def _judge_cli(case: Case, status: int, usage, wall: float, killed, out: bytes, 
 def fork_server() -> None:
     """Read {"id", "kind", "path", "limit", "cap"} lines; check each file in a forked child."""
     sys.path.insert(0, ROOT)
-    from shapelint import cli  # everything the CLI needs, imported once
+    from shapelint.frontends import cli  # everything the CLI needs, imported once
 
     for line in sys.stdin:
         job = json.loads(line)
