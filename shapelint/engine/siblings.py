@@ -23,6 +23,7 @@ class SiblingLoader:
     def __init__(self):
         self.loaded: Dict[str, Optional[dict]] = {}
         self.modules: List[Tuple[str, cst.Module]] = []
+        self.probed: set = set()  # every file a sibling import looked for, found or not (for the cache)
 
     def bindings(self, stmt, importer_file: Optional[str], interp) -> Dict[str, object]:
         """Names this import binds from sibling files; {} when it is not a sibling import."""
@@ -41,7 +42,7 @@ class SiblingLoader:
             if mod is None and level:
                 for alias in stmt.names:
                     name = dotted(alias.name)
-                    path = _module_file(base, name)
+                    path = self._find(base, name)
                     if path:
                         g = self.load(path, interp)
                         local = alias.asname.name.value if alias.asname is not None else name
@@ -49,7 +50,7 @@ class SiblingLoader:
                 return out
             if mod is None:
                 return {}
-            path = _module_file(base, mod)
+            path = self._find(base, mod)
             if path is None:
                 return {}
             g = self.load(path, interp)
@@ -61,7 +62,7 @@ class SiblingLoader:
                 elif name in g:
                     out[local] = g[name]
                 else:
-                    sub = _module_file(os.path.dirname(path), name) if path.endswith("__init__.py") else None
+                    sub = self._find(os.path.dirname(path), name) if path.endswith("__init__.py") else None
                     sg = self.load(sub, interp) if sub else None
                     out[local] = Namespace(sub, sg) if sg is not None else Unknown(f"`{name}` not found in {os.path.basename(path)}")
         elif isinstance(stmt, cst.Import):
@@ -69,12 +70,15 @@ class SiblingLoader:
                 name = dotted(alias.name)
                 if alias.asname is None and "." in (name or ""):
                     continue
-                path = _module_file(here, name) if name else None
+                path = self._find(here, name) if name else None
                 if path:
                     g = self.load(path, interp)
                     local = alias.asname.name.value if alias.asname is not None else name
                     out[local] = Namespace(path, g) if g is not None else Unknown("sibling module")
         return out
+
+    def _find(self, base: str, dotted_name: str) -> Optional[str]:
+        return _module_file(base, dotted_name, self.probed)
 
     def load(self, path: str, interp) -> Optional[dict]:
         path = os.path.abspath(path)
@@ -95,12 +99,14 @@ class SiblingLoader:
         return g
 
 
-def _module_file(base: str, dotted_name: str) -> Optional[str]:
+def _module_file(base: str, dotted_name: str, probed: Optional[set] = None) -> Optional[str]:
     parts = dotted_name.split(".")
     if parts[0] in ("torch", "torchvision", "numpy", "typing", "collections", "math", "functools", "os", "sys"):
         return None
     stem = os.path.join(base, *parts)
     for candidate in (stem + ".py", os.path.join(stem, "__init__.py")):
+        if probed is not None:
+            probed.add(os.path.abspath(candidate))
         if os.path.isfile(candidate):
             return candidate
     return None
