@@ -98,9 +98,9 @@ class Interpreter:
                 pass
         self.units.current = outer
 
-    def run_model(self, root: ModuleValue, args: list, node):
+    def run_model(self, root: ModuleValue, args: list, node, kwargs: Optional[dict] = None):
         """A model's forward on its inputs (the model itself gets no row of its own table)."""
-        return self.module_forward(root, args, {}, node, args[0])
+        return self.module_forward(root, args, kwargs or {}, node, args[0])
 
     # ------------------------------------------------------------------ statements
     def exec_block(self, stmts, frame: Frame) -> None:

@@ -371,7 +371,8 @@ def reshape_dims(ctx, site, x: Tensor, sizes: list, op: str, batch_check: bool =
         out = list(sizes)
         out[hole] = inferred
         if batch_check and hole == 0 and in_batch == batch and inferred != batch:
-            if isinstance(inferred, Expr) and BATCH_NAME in inferred.symbols() and per_sample is not None:
+            if isinstance(inferred, Expr) and BATCH_NAME in inferred.symbols() and per_sample is not None \
+                    and not merges_leading_dims(shape, out):
                 fold_report(ctx, site, op, x, per_sample, given, sizes)
                 out[0] = Expr.opaque("b")
         return Tensor(tuple(out), reshape_prov(site, x, out))
@@ -391,6 +392,16 @@ def reshape_dims(ctx, site, x: Tensor, sizes: list, op: str, batch_check: bool =
         )
         return Unknown("bad view")
     return Tensor(tuple(sizes), reshape_prov(site, x, sizes))
+
+
+def merges_leading_dims(shape, out) -> bool:
+    """`out` is `shape` with its first k+1 dims merged into one and the rest unchanged
+    (`(B, T, V) -> (B*T, V)`, `(B, H, W, D) -> (B*H*W, D)`, `(B, T) -> (B*T,)`): each row
+    stays inside one sample, so the batch is not mixed (DECISIONS.md, SHP004)."""
+    for k in range(1, len(shape)):
+        if len(out) == len(shape) - k and out[0] == product(shape[: k + 1]) and tuple(out[1:]) == tuple(shape[k + 1:]):
+            return True
+    return False
 
 
 def reshape_prov(site, x, out):
