@@ -53,27 +53,20 @@ FAMILIES = ("gpt", "vit", "mixer", "seq2seq", "ddpm", "vqvae", "tcn", "char_rnn"
 KNOWN_GAPS: Dict[str, object] = {
     "char_rnn_state_bad.py::CharModel": "missed error: a (1, B, 24) initial state for a 2-layer LSTM is not checked "
                                         "(issue 11: hidden-state tuples for RNNs)",
-    "ddpm_time_bad.py::TinyDenoiser": "missed error: the time input `t=(2,):long` is read, but the sinusoidal "
-                                      "embedding loses it (issue 11: torch.arange, `t.float()[:, None]`, "
-                                      "torch.cat of the sinusoidal embedding)",
 }
 
 # family -> {"caught": reason} for families whose rejected mutants are not all flagged,
 # and "false alarm" / "wrong shape" where a mutant torch runs is flagged or mis-shaped.
 MUTANT_GAPS: Dict[str, Dict[str, str]] = {
-    "gpt": {"caught": "0 of 15 caught: tracking stops at F.layer_norm (nanoGPT), "
-                      "torch.arange positions (all), a CfgNode filled by merge_from_dict (minGPT) "
-                      "(issue 11: torch.arange, F.layer_norm, config objects)"},
-    "vit": {"caught": "4 of 10 caught: tracking stops at `qkv.unbind(0)` and at einops repeat/Rearrange "
-                      "(issue 11: unbind, einops)"},
+    "gpt": {"caught": "8 of 15 caught: a positional embedding shorter than the sequence (torch: IndexError on "
+                      "`wpe(torch.arange(t))`) has no rule; heads not dividing the width in a hand-written "
+                      "`C // n_head` (issue 11.5: positional-embedding length, heads rules)"},
+    "vit": {"caught": "6 of 10 caught: tracking stops at einops repeat/Rearrange (issue 11.2: einops)"},
     "mixer": {"caught": "4 of 6 caught: einops Rearrange/Reduce layers in nn.Sequential are `Unknown` "
-                        "(issue 11: einops layers)"},
-    "seq2seq": {"caught": "8 of 9 caught: nn.Transformer has no rule (issue 11: nn.Transformer)"},
-    "ddpm": {"caught": "1 of 10 caught: the sinusoidal time embedding (torch.arange, cat) loses the time input; "
-                       "`cond if a != b else nn.Identity()` submodules are unknown (issue 11: sinusoidal time "
-                       "embedding, time-embedding width)"},
-    "tcn": {"caught": "0 of 4 caught: weight_norm(nn.Conv1d(...)) and parametrizations.weight_norm are `Unknown` "
-                      "(issue 11: weight_norm wrappers)"},
+                        "(issue 11.2: einops layers)"},
+    "seq2seq": {"caught": "8 of 9 caught: nn.Transformer has no rule (issue 11: nn.Transformer, heads dividing d_model)"},
+    "ddpm": {"caught": "3 of 10 caught: `cond if a != b else nn.Identity()` submodules are unknown, the time-embedding "
+                       "width is not checked (issue 11: conditional submodules, time-embedding width)"},
     "char_rnn": {"caught": "3 of 4 caught: F.one_hot has no rule (issue 11: F.one_hot / embedding-like ops)"},
 }
 

@@ -509,7 +509,9 @@ def index_tensor(ctx, x: Tensor, key, node=None):
     if shape is None:
         return Unknown("indexing a tensor of unknown shape")
     keys = list(key) if isinstance(key, tuple) else [key]
-    if any(isinstance(k, (Tensor, Unknown, list)) for k in keys):
+    lists = [k for k in keys if isinstance(k, list)]
+    if any(isinstance(k, (Tensor, Unknown)) for k in keys) or len(lists) > 1 or any(
+            not lst or not all(isinstance(v, int) and not isinstance(v, bool) for v in lst) for lst in lists):
         return Unknown("advanced indexing")
     used = sum(1 for k in keys if k is not None and k is not Ellipsis)
     if used > len(shape):
@@ -530,6 +532,11 @@ def index_tensor(ctx, x: Tensor, key, node=None):
         dim += 1
         if isinstance(k, bool):
             return Unknown("boolean index")
+        if isinstance(k, list):  # one list of ints: advanced indexing, a dim of len(k) in its place
+            if is_known(size) and not all(-size <= v < size for v in k):
+                return Unknown("index out of range")
+            out.append(len(k))
+            continue
         if isinstance(k, int):
             if is_known(size) and not -size <= k < size:
                 if node is not None:
