@@ -64,6 +64,7 @@ class ModelReport:
     assignments: List[tuple] = field(default_factory=list)
     trace: Optional[dict] = None  # --trace: how torch ran it (method, status, input, output, fx_error)
     cell: Optional[int] = None  # in a notebook: the cell the model is defined in (line: in that cell)
+    inputs: List[dict] = field(default_factory=list)  # the declared inputs: {"name", "shape", "dtype"}
 
     def to_json(self, path: str) -> dict:
         out = {
@@ -72,6 +73,7 @@ class ModelReport:
             "kind": self.kind,
             "line": self.line,
             "input": self.input,
+            "inputs": self.inputs,
             "output": self.output,
             "layers": [row.to_json() for row in self.layers],
             "unknown": [{"line": ln, "reason": why} for ln, why in self.lost],
