@@ -169,11 +169,13 @@ class ExplainRecorder:
         if entry is not None:
             entry.out = result
 
-    def record_op(self, label: str, node, before, result) -> None:
+    def record_op(self, label: str, node, before, result, params=None) -> None:
+        """A functional op's row; `params`: its arguments as the layer it computes as takes them
+        (torch.spec.functional_params), for the editor's formula."""
         if isinstance(result, (int, float, Expr)) or (isinstance(result, tuple) and not (result and isinstance(result[0], Tensor))):
             return  # x.size(0), x.dim(): a number, not a tensor row of the table
         if self.recording and (isinstance(before, Tensor) or isinstance(result, Tensor)):
-            self.calls.append(LayerCall(None, label, node, node, before, bool(self.conditional), None, result))
+            self.calls.append(LayerCall(None, label, node, node, before, bool(self.conditional), params, result))
 
     # undecided branches ----------------------------------------------------------------
     def mark(self) -> int:

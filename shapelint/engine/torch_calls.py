@@ -15,7 +15,7 @@ from ..torch import products, sequence_ops  # noqa: F401 - they register their o
 from ..torch.functional_layers import replaced_parameter_differs, wrapped_module
 from ..torch.kernels import index_tensor
 from ..torch.modules import LAYERS
-from ..torch.spec import PLACEMENT_PARAMS, REQUIRED, Site
+from ..torch.spec import PLACEMENT_PARAMS, REQUIRED, Site, functional_params
 from .frame import hashable
 from .pyvalues import math_call
 
@@ -79,7 +79,7 @@ def apply_op(vm, op, label, args, kwargs, node):
         return Unknown(f"`{label}` of unknown values", node)
     before = args[0] if args else None
     result = op(vm.ctx, Site(label, node), tuple(args), dict(kwargs))
-    vm.explain.record_op(label, node, before, result)
+    vm.explain.record_op(label, node, before, result, functional_params(label, args, kwargs))
     return result
 
 

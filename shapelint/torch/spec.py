@@ -46,3 +46,40 @@ class Site:
     def param_node(self, name: str):
         return self.param_nodes.get(name) or self.node
 
+
+
+# Functional ops that compute what a layer computes: the editor's hover shows the layer's
+# formula for them. name -> (the layer, its constructor parameters in F's positional order)
+_POOL = ("kernel_size", "stride", "padding", "dilation", "ceil_mode")
+_AVG = ("kernel_size", "stride", "padding", "ceil_mode")
+FUNCTIONAL_LAYERS = {
+    "max_pool1d": ("MaxPool1d", _POOL), "max_pool2d": ("MaxPool2d", _POOL), "max_pool3d": ("MaxPool3d", _POOL),
+    "avg_pool1d": ("AvgPool1d", _AVG), "avg_pool2d": ("AvgPool2d", _AVG), "avg_pool3d": ("AvgPool3d", _AVG),
+}
+
+
+def _plain(v) -> bool:
+    return (isinstance(v, (int, bool)) or v is None
+            or (isinstance(v, (tuple, list)) and all(isinstance(x, int) and not isinstance(x, bool) for x in v)))
+
+
+def functional_layer(label: str):
+    """The layer a functional op (`F.max_pool2d`) computes as, or None."""
+    entry = FUNCTIONAL_LAYERS.get(label.rsplit(".", 1)[-1])
+    return entry[0] if entry else None
+
+
+def functional_params(label: str, args, kwargs):
+    """The layer's constructor arguments of a functional op in FUNCTIONAL_LAYERS, when every
+    argument is a plain number; else None."""
+    entry = FUNCTIONAL_LAYERS.get(label.rsplit(".", 1)[-1])
+    if entry is None:
+        return None
+    _layer, names = entry
+    params = dict(zip(names, args[1:]))
+    params.update((k, v) for k, v in kwargs.items() if k in names)
+    if "kernel_size" not in params or not all(_plain(v) for v in params.values()):
+        return None
+    if params.get("stride") is None:
+        params.pop("stride", None)
+    return params

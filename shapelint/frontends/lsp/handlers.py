@@ -10,8 +10,8 @@ from typing import List
 
 from lsprotocol import types as lsp
 
-from .hover import hover_markdown
-from .server import layers_at
+from .hover import hover_markdown, name_markdown
+from .server import attribute_layers, layers_at, name_shapes
 from .session import ShapelintServer
 from .snapshot import Diag
 
@@ -58,7 +58,12 @@ async def hover(ls: ShapelintServer, params: lsp.HoverParams):
     if snap is None:
         return None
     line, col = ls.from_client(snap.lines, params.position)
-    found = layers_at(snap, line, col)
+    named = name_shapes(snap, line, col)  # a tensor variable, even as a layer's argument
+    if named is not None:
+        name, area, shapes = named
+        return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=name_markdown(name, shapes)),
+                         range=ls.lsp_range(snap.lines, area))
+    found = attribute_layers(snap, line, col) or layers_at(snap, line, col)
     if not found:
         return None
     findings: List[Diag] = []

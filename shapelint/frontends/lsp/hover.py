@@ -13,6 +13,7 @@ from typing import List, Optional, Tuple
 from ...core.symbolic import Expr, shape_text
 from ...torch.kernels import AXES, Formula, conv_size, conv_transpose_size, flattened_size, ntuple, pool_size
 from ...torch.modules import LAYERS
+from ...torch.spec import functional_layer
 from .snapshot import Diag, LayerSite
 
 MAX_CALLS_SHOWN = 4
@@ -38,9 +39,11 @@ def _checked(axis: str, text: str, value, out) -> Optional[str]:
 
 
 def arithmetic(op: str, params: Optional[dict], inp: Optional[list], out: Optional[list]) -> List[str]:
-    """The lines of arithmetic that take `inp` to `out` for one layer call."""
+    """The lines of arithmetic that take `inp` to `out` for one layer call (or a functional
+    op computing as a layer does: F.max_pool2d as MaxPool2d)."""
     if not params or inp is None or out is None:
         return []
+    op = functional_layer(op) or op
     try:
         return _arithmetic(op, params, inp, out)
     except (TypeError, ValueError, ZeroDivisionError, IndexError):
@@ -148,3 +151,8 @@ def hover_markdown(sites: List[Tuple[LayerSite, List[dict]]], findings: List[Dia
         if d.fix:
             text += f"\n\nFix: {d.fix}"
     return text
+
+
+def name_markdown(name: str, shapes: List[str]) -> str:
+    """A tensor variable in forward: the shape it has there."""
+    return f"`{name}` — shapelint\n\n" + "\n".join(f"shape `{s}`" for s in shapes)

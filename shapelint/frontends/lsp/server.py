@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from ...core.links import install_hint
 from .snapshot import Range, Snapshot, contains
@@ -92,3 +93,77 @@ def layers_at(snap: Snapshot, line: int, col: int) -> List[tuple]:
     best = min(size(r) for _s, r, _c in candidates)
     inner = [c for c in candidates if size(c[1]) == best]
     return [c for c in inner if c[1] == inner[0][1]]
+
+
+_WORD = re.compile(r"[A-Za-z_]\w*")
+_TARGET_BEFORE = re.compile(r"\s*(?:[A-Za-z_]\w*\s*,\s*)*\(?\s*$")
+_TARGET_AFTER = re.compile(r"\s*\)?\s*(?:,\s*[A-Za-z_]\w*\s*)*\)?\s*(?::[^=]*)?=(?!=)")
+
+
+def word_at(lines: List[str], line: int, col: int) -> Optional[Tuple[str, int, int]]:
+    """(identifier, start, end) under the cursor (0-based, code points), or None."""
+    if line >= len(lines):
+        return None
+    for m in _WORD.finditer(lines[line]):
+        if m.start() <= col <= m.end():
+            return m.group(), m.start(), m.end()
+    return None
+
+
+def attribute_layers(snap: Snapshot, line: int, col: int) -> List[tuple]:
+    """`self.conv1 = nn.Conv2d(...)`: the cursor on `conv1` (or `self`) of the assignment's
+    target gives the layer its right-hand side defines, as layers_at gives for the call."""
+    word = word_at(snap.lines, line, col)
+    if word is None:
+        return []
+    text = snap.lines[line]
+    name, start, end = word
+    if name == "self" and text[end:end + 1] == ".":
+        attr = word_at(snap.lines, line, end + 1)
+        if attr is None:
+            return []
+        name, end = attr[0], attr[2]
+    elif text[max(start - 5, 0):start] != "self.":
+        return []
+    m = re.match(r"\s*self\.(\w+)\s*(?::[^=]*)?=(?!=)", text)
+    if m is None or m.group(1) != name:
+        return []
+    area = (line, m.start(1) - 5, line, m.end(1))
+    found = [(site, area, site.calls) for site in snap.layers
+             if site.module is not None and site.def_range is not None and site.def_range[0] == line
+             and site.def_range[1] >= m.end(1) and (site.module == name or site.module.endswith("." + name))]
+    return found
+
+
+def _enclosing_def(lines: List[str], line: int) -> int:
+    """The line of the `def` holding `line` (0 when there is none)."""
+    text = lines[line] if line < len(lines) else ""
+    indent = len(text) - len(text.lstrip())
+    for i in range(line, -1, -1):
+        stripped = lines[i].lstrip()
+        if stripped.startswith(("def ", "async def ")) and (len(lines[i]) - len(stripped) < indent or i == line):
+            return i
+    return 0
+
+
+def name_shapes(snap: Snapshot, line: int, col: int) -> Optional[Tuple[str, tuple, List[str]]]:
+    """(name, its range, shapes) for a tensor variable under the cursor: the value it is
+    bound to on this line when it is the assignment's target, else the latest binding
+    above it in the same function (the value the code reads there)."""
+    word = word_at(snap.lines, line, col)
+    if word is None:
+        return None
+    name, start, end = word
+    text = snap.lines[line]
+    if text[max(start - 1, 0):start] == "." or name in ("self", "return"):
+        return None
+    area = (line, start, line, end)
+    if _TARGET_BEFORE.fullmatch(text[:start]) and _TARGET_AFTER.match(text[end:]):
+        shapes = snap.names.get((line, name))
+        return (name, area, shapes) if shapes else None
+    first = _enclosing_def(snap.lines, line)
+    for ln in range(line - 1, first - 1, -1):
+        shapes = snap.names.get((ln, name))
+        if shapes:
+            return name, area, shapes
+    return None

@@ -79,6 +79,8 @@ class Snapshot:
     hints: List[Hint]
     layers: List[LayerSite]
     parsed: bool  # False: the text did not parse; results carried over from the last good version
+    # (0-based line, name) -> the shapes (as text) a tensor bound to that name there has
+    names: Dict[Tuple[int, str], List[str]] = field(default_factory=dict)
 
     def findings_in(self, r: Range) -> List[Diag]:
         return [d for d in self.diagnostics if _overlaps(d.range, r)]
@@ -118,11 +120,10 @@ def build_snapshot(result: FileResult, text: str, version: Optional[int] = None,
     tree = _ast_tree(text)
     statements = _statement_ends(tree, lines)
     layers = _layer_sites(result)
-    hints = sorted(
-        _assignment_hints(result, statements, _class_spans(tree)) + _layer_hints(layers),
-        key=lambda h: (h.line, h.character),
-    )
-    return Snapshot(version, text, lines, diags, hints, layers, parsed=True)
+    names = _best_shapes(result, _class_spans(tree))
+    hints = sorted(_assignment_hints(names, statements) + _layer_hints(layers), key=lambda h: (h.line, h.character))
+    return Snapshot(version, text, lines, diags, hints, layers, parsed=True,
+                    names={(line - 1, name): shapes for (line, name), shapes in names.items()})
 
 
 def _diag(f) -> Diag:
@@ -200,8 +201,8 @@ def _join_shapes(shapes: List[str]) -> str:
     return text + (" | …" if len(distinct) > MAX_SHAPES_PER_HINT else "")
 
 
-def _assignment_hints(result: FileResult, ends: Dict[int, Tuple[int, int]], spans: dict) -> List[Hint]:
-    """`x: (B, 18, 16, 16)` after each forward statement that binds (or returns) a tensor.
+def _best_shapes(result: FileResult, spans: dict) -> Dict[Tuple[int, str], List[str]]:
+    """(1-based line, name) -> shapes of each forward statement that binds (or returns) a tensor.
 
     A line run by several models (a block used by a bigger net) shows the shapes of the
     best-informed runs: models with a declared input first, then the model whose own
@@ -217,10 +218,17 @@ def _assignment_hints(result: FileResult, ends: Dict[int, Tuple[int, int]], span
             own = bool(span and span[0] <= line <= span[1])
             rank = (0 if declared else 2) + (0 if own else 1)
             per_line.setdefault((line, name), []).append((rank, shape_text(shape)))
-    hints = []
-    for (line, name), seen in per_line.items():
+    best_shapes = {}
+    for key, seen in per_line.items():
         best = min(r for r, _s in seen)
-        shapes = [s for r, s in seen if r == best]
+        best_shapes[key] = list(dict.fromkeys(s for r, s in seen if r == best))
+    return best_shapes
+
+
+def _assignment_hints(names: Dict[Tuple[int, str], List[str]], ends: Dict[int, Tuple[int, int]]) -> List[Hint]:
+    """`x: (B, 18, 16, 16)` after each forward statement that binds (or returns) a tensor."""
+    hints = []
+    for (line, name), shapes in names.items():
         end = ends.get(line - 1)
         if end is None:
             continue
@@ -320,4 +328,5 @@ def carry_over(previous: Snapshot, text: str, lines: List[str], version, syntax:
             calls.append(dict(c, call_range=_map_range(c["call_range"], mapping)))
         call_ranges = [r for r in (_map_range(r, mapping) for r in site.call_ranges) if r is not None]
         layers.append(replace(site, def_range=def_range, call_ranges=call_ranges, calls=calls))
-    return Snapshot(version, text, lines, diags, hints, layers, parsed=False)
+    names = {(mapping[ln], name): shapes for (ln, name), shapes in previous.names.items() if ln in mapping}
+    return Snapshot(version, text, lines, diags, hints, layers, parsed=False, names=names)
