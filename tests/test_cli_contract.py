@@ -271,7 +271,8 @@ def test_explain_json_has_exactly_the_documented_fields(tmp_path):
                      "    def forward(self, x):\n        return self.conv(x)\n")
     # branches.py has an undecided branch (conditional rows); add_module.py a module-level variable
     r = run_cli("--explain", "--format", "json", fixture("seed_pooling.py"), str(block),
-                os.path.join(FIX, "idioms", "branches.py"), fixture("seed_sequential_add_module.py"))
+                os.path.join(FIX, "idioms", "branches.py"), fixture("seed_sequential_add_module.py"),
+                str(notebook(tmp_path)))
     assert r.returncode in (0, 1), r.stderr
     data = json.loads(r.stdout)
     static_fields = {n for n in table("Model fields") if n != "trace"}
@@ -279,6 +280,36 @@ def test_explain_json_has_exactly_the_documented_fields(tmp_path):
     _check_explain(data, static_fields | static_layer | {"unknown.line", "unknown.reason"}
                    | {"inputs.name", "inputs.shape", "inputs.dtype"})
     assert {m["kind"] for m in data["models"]} == {"class", "variable"}
+
+
+def notebook(tmp_path, name="nb.ipynb"):
+    """shp002_linear_bad.py as the second cell of a notebook (a markdown cell first)."""
+    with open(fixture("shp002_linear_bad.py"), encoding="utf-8") as fh:
+        code = fh.read()
+    nb = {"cells": [{"cell_type": "markdown", "id": "a", "metadata": {}, "source": ["# Title"]},
+                    {"cell_type": "code", "id": "b", "metadata": {}, "execution_count": None, "outputs": [],
+                     "source": code.splitlines(True)}],
+          "metadata": {"language_info": {"name": "python"}}, "nbformat": 4, "nbformat_minor": 5}
+    path = tmp_path / name
+    path.write_text(json.dumps(nb, indent=1) + "\n")
+    return path
+
+
+def test_notebook_diagnostics_name_their_cell(tmp_path):
+    """In a notebook, `cell` is added and line/column are in that cell: the same numbers
+    as the same code in a .py file."""
+    nb = notebook(tmp_path)
+    (plain,) = json.loads(run_cli("--format", "json", fixture("shp002_linear_bad.py")).stdout)
+    r = run_cli("--format", "json", str(nb))
+    assert r.returncode == 1, r.stderr
+    (d,) = json.loads(r.stdout)
+    check_fields(d, table("Every field, in every diagnostic"), "notebook")
+    for edit in d["fix"]["edits"]:
+        check_fields(edit, table("An edit object"), "notebook edit")
+    assert d["cell"] == 2 and "cell" not in plain
+    assert {k: v for k, v in d.items() if k not in ("cell", "path", "fix", "message")} == {
+        k: v for k, v in plain.items() if k not in ("path", "fix", "message")}
+    assert [dict(e, cell=2) for e in plain["fix"]["edits"]] == d["fix"]["edits"]
 
 
 def test_explain_trace_json_has_the_documented_trace_fields():

@@ -81,6 +81,33 @@ def test_hook_passes_on_a_good_model(repo):
     assert "Passed" in r.stdout
 
 
+def _notebook(code: str) -> str:
+    import json
+
+    nbformat = pytest.importorskip("nbformat")
+    nb = {"cells": [{"cell_type": "markdown", "id": "m", "metadata": {}, "source": ["# A model"]},
+                    {"cell_type": "code", "id": "c", "metadata": {}, "execution_count": None, "outputs": [],
+                     "source": ["%matplotlib inline\n"] + code.splitlines(True)}],
+          "metadata": {"language_info": {"name": "python"}}, "nbformat": 4, "nbformat_minor": 5}
+    nbformat.validate(nbformat.reads(json.dumps(nb), as_version=4))
+    return json.dumps(nb, indent=1) + "\n"
+
+
+@pytest.mark.torch
+def test_hook_checks_a_notebook(repo):
+    """pre-commit selects .ipynb files by the `jupyter` type and shapelint checks their cells."""
+    path, env = repo
+    (path / "model.ipynb").write_text(_notebook(BROKEN))
+    (path / "good.ipynb").write_text(_notebook(GOOD))
+    subprocess.run(["git", "add", "model.ipynb", "good.ipynb"], cwd=path, check=True, env=env)
+    r = try_repo(path, env, "model.ipynb")
+    out = r.stdout + r.stderr
+    assert r.returncode == 1, out
+    assert "model.ipynb:cell 2:10:" in out and "SHP001" in out and "Failed" in out  # line 9 + the magic line
+    r = try_repo(path, env, "good.ipynb")
+    assert r.returncode == 0 and "Passed" in r.stdout, r.stdout + r.stderr
+
+
 def test_hook_installs_base_dependencies_only():
     """pre-commit installs the package with [project].dependencies: libcst and click, no torch."""
     import tomllib
@@ -94,7 +121,7 @@ def test_hook_installs_base_dependencies_only():
     with open(os.path.join(ROOT, ".pre-commit-hooks.yaml")) as fh:
         (hook,) = yaml.safe_load(fh)
     assert hook["id"] == "shapelint" and hook["language"] == "python"
-    assert hook["types"] == ["python"] and hook["require_serial"] is True
+    assert hook["types_or"] == ["python", "jupyter"] and hook["require_serial"] is True
     assert "additional_dependencies" not in hook
 
 

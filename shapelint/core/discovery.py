@@ -1,5 +1,7 @@
 """Which files to check: explicit files as given, directories walked respecting .gitignore.
 
+Python files and Jupyter notebooks (.py, .pyi, .ipynb) are found in directories.
+
 Inside a git work tree a directory expands to the files git would not ignore: its
 `.gitignore` files, `.git/info/exclude` and the global ignore file are read by
 shapelint.core.gitignore, never by running git (git would honour the checked tree's own
@@ -18,9 +20,12 @@ if TYPE_CHECKING:
 
 SKIP_DIRS = {
     ".git", ".hg", ".svn", "__pycache__", ".venv", "venv", ".tox", ".nox", "node_modules",
-    ".mypy_cache", ".pytest_cache", ".ruff_cache", "build", "dist", "site-packages",
+    ".mypy_cache", ".pytest_cache", ".ruff_cache", "build", "dist", "site-packages", ".ipynb_checkpoints",
+    ".shapelint_cache",
 }
-PY_SUFFIXES = (".py", ".pyi")
+PY_SUFFIXES = (".py", ".pyi", ".ipynb")  # notebooks are checked too (shapelint.core.notebook)
+# Jupyter's autosaved copies of every notebook: never the user's source, even where git keeps them
+ALWAYS_SKIP = {".ipynb_checkpoints"}
 
 
 def _join(rel_dir: str, name: str) -> str:
@@ -48,7 +53,7 @@ def _work_tree_files(directory: str, tree: "WorkTree") -> Optional[List[str]]:
         levels = tree.levels_for(rel_dir)
         kept = []
         for d in sorted(dirs):
-            if d == ".git" or os.path.lexists(os.path.join(dirpath, d, ".git")):
+            if d == ".git" or d in ALWAYS_SKIP or os.path.lexists(os.path.join(dirpath, d, ".git")):
                 continue  # the repository itself, or a nested one (git lists it as one entry)
             if not is_ignored(levels, _join(rel_dir, d), True):
                 kept.append(d)

@@ -52,6 +52,7 @@ class Edit:
     column: int = 0
     end_line: int = 0
     end_column: int = 0
+    cell: Optional[int] = None  # in a notebook: the cell the positions are in
 
 
 @dataclass
@@ -70,9 +71,13 @@ class Finding:
     edits: List[Edit] = field(default_factory=list)
     source: str = "static"
     module: Optional[str] = None  # the submodule it concerns, as named_modules() spells it
+    cell: Optional[int] = None  # in a notebook: the cell (1-based) that line and column are in
+    file_position: Optional[tuple] = None  # in a notebook: (line, column) in the file's JSON text
 
-    def resolve(self, position_of: Callable[[Any], Optional[tuple]]) -> None:
-        """Turn node references into 1-based positions and render the message."""
+    def resolve(self, position_of: Callable[[Any], Optional[tuple]],
+                line_name: Optional[Callable[[Any, int], str]] = None) -> None:
+        """Turn node references into 1-based positions and render the message
+        (`line_name(node, line)` names a line another way, as a notebook's cell and line)."""
         if self.node is not None:
             pos = position_of(self.node)
             if pos:
@@ -81,7 +86,10 @@ class Finding:
         for p in self.parts:
             if isinstance(p, At):
                 pos = position_of(p.node)
-                rendered.append(f"line {pos[0]}" if pos else "an earlier line")
+                if not pos:
+                    rendered.append("an earlier line")
+                else:
+                    rendered.append(line_name(p.node, pos[0]) if line_name else f"line {pos[0]}")
             elif isinstance(p, Code):
                 rendered.append(code_of(p.node))
             else:
@@ -107,18 +115,18 @@ class Finding:
             "message": self.message,
             "source": self.source,
         }
+        if self.cell is not None:
+            out["cell"] = self.cell
         if self.fix:
             out["fix"] = {
                 "message": self.fix,
-                "edits": [
-                    {
-                        "line": e.line,
-                        "column": e.column,
-                        "end_line": e.end_line,
-                        "end_column": e.end_column,
-                        "content": e.text,
-                    }
-                    for e in self.edits
-                ],
+                "edits": [_edit_json(e) for e in self.edits],
             }
         return out
+
+
+def _edit_json(e: Edit) -> dict:
+    out = {"line": e.line, "column": e.column, "end_line": e.end_line, "end_column": e.end_column, "content": e.text}
+    if e.cell is not None:
+        out["cell"] = e.cell
+    return out

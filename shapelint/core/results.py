@@ -26,6 +26,7 @@ class ExplainRow:
     conditional: bool = False  # on one side of a branch shapelint could not decide
     line: int = 0  # where the module is defined (its constructor call), else where it is called
     call_line: int = 0
+    cell: Optional[int] = None  # in a notebook: the cell `line` is in (call_line: the model's cell)
     traced: bool = False  # --trace ran on this model: `traced_out` is part of the row
     traced_out: Optional[list] = None
     # for the editor (never serialized): the constructor arguments and 1-based ranges
@@ -42,6 +43,8 @@ class ExplainRow:
             out["conditional"] = True
         out["line"] = self.line
         out["call_line"] = self.call_line
+        if self.cell is not None:
+            out["cell"] = self.cell
         if self.traced:
             out["traced_out"] = self.traced_out
         return out
@@ -61,9 +64,10 @@ class ModelReport:
     assignments: List[tuple] = field(default_factory=list)
     trace: Optional[dict] = None  # --trace: how torch ran it (method, status, input, output, fx_error)
     inputs: List[dict] = field(default_factory=list)  # the declared inputs: {"name", "shape", "dtype"}
+    cell: Optional[int] = None  # in a notebook: the cell the model is defined in (line: in that cell)
 
     def to_json(self, path: str) -> dict:
-        return {
+        out = {
             "path": path,
             "class": self.name,
             "kind": self.kind,
@@ -74,6 +78,9 @@ class ModelReport:
             "layers": [row.to_json() for row in self.layers],
             "unknown": [{"line": ln, "reason": why} for ln, why in self.lost],
         }
+        if self.cell is not None:
+            out["cell"] = self.cell
+        return out
 
 
 @dataclass
@@ -90,6 +97,7 @@ class FileResult:
     # sibling modules this file read (path -> libcst module): a finding published on one of
     # them is filtered by that file's own `# noqa` comments and per-file-ignores
     sibling_modules: Dict[str, object] = field(default_factory=dict)
+    notebook: Optional[Any] = None  # a core.notebook.Notebook: the file is a notebook, positions are in cells
 
     def detach(self) -> None:
         """Drop libcst node references so the result crosses process boundaries cheaply."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 import os
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 import libcst as cst
 
@@ -22,6 +22,7 @@ from ..core import rules as R
 from ..core.config import Config, ConfigCache, Selection, code_matches, enabled_codes
 from ..core.findings import Finding
 from ..core.noqa import filter_findings
+from ..core.notebook import Notebook, NotebookError, is_notebook, to_cells
 from ..core.results import FileResult
 from ..core.source import SourceError, decode_source, too_deep_to_parse
 from .locate import Locator, finish_model_report, wanted_nodes
@@ -54,14 +55,44 @@ _ENABLED: Dict[tuple, tuple] = {}
 
 def lint_source(path: Optional[str], data, settings: Settings) -> FileResult:
     """Check one file's source (bytes or str) as configured. Never raises for bad input;
-    raises ConfigError when the file's configuration cannot be used."""
+    raises ConfigError when the file's configuration cannot be used.
+
+    A notebook (a path ending .ipynb, or a core.notebook.Notebook as data) is checked as
+    the Python its code cells make; its findings come back in cell coordinates.
+    """
+    if is_notebook(path) or isinstance(data, Notebook):
+        return _lint_notebook(path, data, settings)
+    return _lint_python(path, data, settings)
+
+
+def _lint_notebook(path: Optional[str], data, settings: Settings) -> FileResult:
+    if isinstance(data, Notebook):
+        nb = data
+    else:
+        try:
+            nb = Notebook.parse(data)
+        except NotebookError as e:
+            result = FileResult(path)
+            f = R.UnreadableFile.finding(None, detail=str(e))
+            f.path = path
+            f.resolve(lambda n: None)
+            result.findings.append(f)
+            return result
+    result = _lint_python(path, nb.python, settings, nb.line_name)
+    result.notebook = nb
+    to_cells(nb, result, path)
+    return result
+
+
+def _lint_python(path: Optional[str], data, settings: Settings, line_name=None) -> FileResult:
     config = settings.config_for(path)
     # `trace = true` imports and runs the checked code: a pyproject.toml inside the checked
     # tree (a pull request's, say) must not be able to ask for that by itself. It counts only
     # from a configuration the user named with --config.
     trace = settings.trace or (config.trace and settings.config_file is not None)
     explain = settings.explain or settings.show_unknown or trace  # the trace compares with the table
-    result = check_source(path, data, settings.input_shapes, explain=explain, config_shapes=config.input_shapes)
+    result = check_source(path, data, settings.input_shapes, explain=explain, config_shapes=config.input_shapes,
+                          line_name=line_name)
     result.trace = trace
     result.trace_ignored = config.trace and not trace
     result.init_args = {**config.init_args, **settings.init_args}
@@ -120,11 +151,13 @@ def check_source(
     input_shapes: Optional[Dict[str, list]] = None,
     explain: bool = False,
     config_shapes: Optional[Dict[str, list]] = None,
+    line_name: Optional[Callable[[int], str]] = None,
 ) -> FileResult:
     """Check one file's source (bytes or str). Never raises for bad input.
 
     Input shapes: `input_shapes` (the command line) beats a `# shapelint: input=(...)`
     comment on the class line, which beats `config_shapes` (pyproject.toml).
+    `line_name(line)` names a line of this file in messages (a notebook's cell and line).
     """
     result = FileResult(path)
     try:
@@ -181,14 +214,22 @@ def check_source(
     wanted = wanted_nodes(findings, result.models if explain else [])
     locator = Locator([(path, module)] + checker.siblings.modules, checker.units.node_unit, whole=explain, source=text, wanted=wanted)
     position_of = locator.position_of if need_positions else (lambda n: None)
+    named = _line_namer(locator, path, line_name) if line_name is not None else None
     for f in findings:
-        f.resolve(position_of)
+        f.resolve(position_of, named)
         f.path = _as_named(locator.path_of(f.node), path)
     result.findings = sorted(_dedupe_resolved(findings), key=lambda f: (f.line, f.column, f.code))
     if explain:
         for m in result.models:
             finish_model_report(m, position_of)
     return result
+
+
+def _line_namer(locator: Locator, path: Optional[str], line_name: Callable[[int], str]):
+    """Names a line in a message: this file's lines by `line_name`, a sibling's as "line N"."""
+    def named(node, line):
+        return line_name(line) if locator.path_of(node) in (path, None) else f"line {line}"
+    return named
 
 
 def _as_named(found: Optional[str], path: Optional[str]) -> Optional[str]:

@@ -107,6 +107,8 @@ def _fix(outcome: FileOutcome, path: str, data: bytes, opts: Options, stdin: boo
     def check(text: str) -> List[Finding]:
         return lint_source(path, text, quiet).findings
 
+    if outcome.result.notebook is not None:
+        return _fix_notebook(outcome, path, data, opts, stdin, read_stat, quiet)
     original = outcome.result.source
     done = fixmod.fix_text(original, check, outcome.result.findings)
     if not done.changed(original):
@@ -124,6 +126,34 @@ def _fix(outcome: FileOutcome, path: str, data: bytes, opts: Options, stdin: boo
             return
     outcome.fixed = len(done.fixed)
     outcome.result = lint_source(path, done.text, opts.settings)
+
+
+def _fix_notebook(outcome: FileOutcome, path: str, data: bytes, opts: Options, stdin: bool,
+                  read_stat: Optional[os.stat_result], quiet: Settings) -> None:
+    """--fix on a notebook: the fixed cells' `source` values replace theirs, every other byte kept."""
+    from . import fix as fixmod
+
+    nb = outcome.result.notebook
+    fixed_nb, fixed = fixmod.fix_notebook(nb, path, lambda n: lint_source(path, n, quiet).findings, outcome.result.findings)
+    if fixed_nb is None:
+        return
+    new_text = fixed_nb.rewrite()
+    if opts.diff:
+        outcome.diff = fixmod.unified_diff(path, nb.raw, new_text)
+        return
+    new_data = new_text.encode("utf-8")
+    if data.startswith(b"\xef\xbb\xbf"):
+        new_data = b"\xef\xbb\xbf" + new_data
+    if stdin:
+        outcome.fixed_text = new_text
+    else:
+        try:
+            fixmod.write_atomic(path, data, new_data, read_stat, notebook=True)
+        except fixmod.FixError as e:
+            outcome.error = str(e)
+            return
+    outcome.fixed = len(fixed)
+    outcome.result = lint_source(path, new_data, opts.settings)
 
 
 def _check_one(args):

@@ -157,7 +157,30 @@ def encode_like(original: bytes, text: str) -> bytes:
     return text.encode(enc)
 
 
-def write_atomic(path: str, original: bytes, new_data: bytes, read_stat: Optional[os.stat_result] = None) -> None:
+def fix_notebook(nb, path: str, check: Callable[[object], List[Finding]], findings: List[Finding]):
+    """fix_text over a notebook's Python (shapelint.core.notebook): `check(notebook)` gives
+    findings in cell coordinates. Returns (the fixed notebook or None, the findings fixed);
+    only the cells whose text changed are rewritten, magic lines as they were."""
+    from ..core import rules as R
+    from ..core.notebook import NotebookError, to_python
+
+    def check_text(text: str) -> List[Finding]:
+        try:
+            fixed = nb.with_python(text)
+        except NotebookError as e:  # keep nothing from this round
+            f = R.SyntaxErrorRule.finding(None, detail=str(e))
+            f.resolve(lambda n: None)
+            return [f]
+        return to_python(fixed, check(fixed), path)
+
+    done = fix_text(nb.python, check_text, to_python(nb, findings, path))
+    if not done.changed(nb.python):
+        return None, []
+    return nb.with_python(done.text), done.fixed
+
+
+def write_atomic(path: str, original: bytes, new_data: bytes, read_stat: Optional[os.stat_result] = None,
+                 notebook: bool = False) -> None:
     """Replace path's contents with new_data, unless the file changed since it was read
     (original, with read_stat taken then); see shapelint.frontends.safe_replace."""
     from .safe_replace import ReplaceRefused, replace_file
@@ -166,10 +189,10 @@ def write_atomic(path: str, original: bytes, new_data: bytes, read_stat: Optiona
         replace_file(path, original, new_data, read_stat)
     except ReplaceRefused as e:
         raise FixError(str(e)) from None
-    _reparse(path, new_data)
+    _reparse(path, new_data, notebook)
 
 
-def _reparse(path: str, expected: bytes) -> None:
+def _reparse(path: str, expected: bytes, notebook: bool = False) -> None:
     import libcst as cst
 
     from ..core.source import decode_source
@@ -179,7 +202,12 @@ def _reparse(path: str, expected: bytes) -> None:
     if data != expected:
         raise FixError(f"{path} changed right after shapelint wrote it; check it by hand")
     try:
-        cst.parse_module(decode_source(data))
+        if notebook:
+            from ..core.notebook import Notebook
+
+            cst.parse_module(Notebook.parse(data).python)
+        else:
+            cst.parse_module(decode_source(data))
     except Exception as e:  # never expected: the fixed text parsed before writing
         raise FixError(f"{path} no longer parses after fixing ({e}); please report this") from None
 

@@ -30,8 +30,20 @@ def rule_url(code: str) -> str:
 # ------------------------------------------------------------------ text
 
 
+def where(f: Finding) -> str:
+    """`path:line:column`, or in a notebook `path:cell N:line:column` (as ruff writes it)."""
+    cell = f"cell {f.cell}:" if f.cell is not None else ""
+    return f"{f.path}:{cell}{f.line}:{f.column}"
+
+
 def concise(findings: Iterable[Finding]) -> str:
-    return "\n".join(f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}" for f in findings)
+    return "\n".join(f"{where(f)}: {f.code} {f.message}" for f in findings)
+
+
+def _source_line(r: FileResult, lines: List[str], f: Finding) -> Optional[str]:
+    if f.cell is not None and r.notebook is not None:
+        return r.notebook.cell_line_text(f.cell, f.line)
+    return lines[f.line - 1] if lines and 1 <= f.line <= len(lines) else None
 
 
 def text_findings(results: Iterable[FileResult], show_source: bool = True) -> str:
@@ -39,9 +51,10 @@ def text_findings(results: Iterable[FileResult], show_source: bool = True) -> st
     for r in results:
         lines = r.source.splitlines() if (show_source and r.source) else []
         for f in r.findings:
-            out.append(f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}")
-            if lines and 1 <= f.line <= len(lines):
-                src = lines[f.line - 1].expandtabs(1)
+            out.append(f"{where(f)}: {f.code} {f.message}")
+            src = _source_line(r, lines, f) if show_source else None
+            if src is not None:
+                src = src.expandtabs(1)
                 width = f.end_column - f.column if f.end_line == f.line and f.end_column > f.column else 1
                 gutter = f"{f.line:>5} | "
                 out.append(gutter + src)
@@ -121,15 +134,32 @@ def gh_escape_property(s: str) -> str:
     return gh_escape_data(s).replace(":", "%3A").replace(",", "%2C")
 
 
+def file_region(f: Finding) -> tuple:
+    """(line, column, end line, end column) in the file as stored: a notebook's finding is
+    placed on its line of the notebook's JSON text (where a review shows the file)."""
+    if f.cell is None:
+        return f.line, f.column, f.end_line, f.end_column
+    if f.file_position is None:
+        return 1, 1, 1, 1
+    line, col = f.file_position
+    width = f.end_column - f.column if f.end_line == f.line and f.end_column > f.column else 1
+    return line, col, line, col + width
+
+
+def _cell_message(f: Finding) -> str:
+    return f"cell {f.cell}, line {f.line}, column {f.column}: {f.message}" if f.cell is not None else f.message
+
+
 def github(findings: Iterable[Finding]) -> str:
     out = []
     for f in findings:
+        line, col, end_line, end_col = file_region(f)
         props = [
-            ("file", f.path), ("line", str(f.line)), ("col", str(f.column)),
-            ("endLine", str(f.end_line)), ("endColumn", str(f.end_column)), ("title", f.code),
+            ("file", f.path), ("line", str(line)), ("col", str(col)),
+            ("endLine", str(end_line)), ("endColumn", str(end_col)), ("title", f.code),
         ]
         prop_text = ",".join(f"{k}={gh_escape_property(v)}" for k, v in props)
-        out.append(f"::{_GH_LEVEL.get(f.severity, 'error')} {prop_text}::{gh_escape_data(f.message)}")
+        out.append(f"::{_GH_LEVEL.get(f.severity, 'error')} {prop_text}::{gh_escape_data(_cell_message(f))}")
     return "\n".join(out)
 
 
@@ -183,19 +213,20 @@ def sarif(findings: List[Finding], version: str = "0") -> str:
     }
     results = []
     for f in findings:
+        line, col, end_line, end_col = file_region(f)
         res = {
             "ruleId": f.code,
             "level": _SARIF_LEVEL.get(f.severity, "error"),
-            "message": {"text": f.message},
+            "message": {"text": _cell_message(f)},
             "locations": [
                 {
                     "physicalLocation": {
                         "artifactLocation": {"uri": sarif_uri(f.path, base)},
                         "region": {
-                            "startLine": max(f.line, 1),
-                            "startColumn": max(f.column, 1),
-                            "endLine": max(f.end_line, f.line, 1),
-                            "endColumn": f.end_column if f.end_line > f.line else max(f.end_column, f.column),
+                            "startLine": max(line, 1),
+                            "startColumn": max(col, 1),
+                            "endLine": max(end_line, line, 1),
+                            "endColumn": end_col if end_line > line else max(end_col, col),
                         },
                     }
                 }
@@ -203,6 +234,8 @@ def sarif(findings: List[Finding], version: str = "0") -> str:
         }
         if f.code in index:
             res["ruleIndex"] = index[f.code]
+        if f.cell is not None:
+            res["properties"] = {"cell": f.cell, "cellLine": f.line, "cellColumn": f.column}
         results.append(res)
     import json
 
@@ -277,7 +310,7 @@ def explain_text(results: Iterable[FileResult]) -> str:
     out: List[str] = []
     for r in results:
         for m in r.models:
-            head = f"{m.name} ({r.path}:{m.line})"
+            head = f"{m.name} ({r.path}:{'cell %d:' % m.cell if m.cell is not None else ''}{m.line})"
             inp = shape_text(m.input)
             out.append(f"{head}  input {inp} -> output {shape_text(m.output)}")
             traced = m.trace

@@ -110,5 +110,7 @@ FEATURES = [
 
 
 def register(server: ShapelintServer) -> None:
-    for method, handler, options in FEATURES:
+    from . import notebooks
+
+    for method, handler, options in FEATURES + notebooks.FEATURES:
         server.feature(method, options)(handler)

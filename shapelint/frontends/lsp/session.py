@@ -51,9 +51,24 @@ def _seconds(text: Optional[str], default: float) -> float:
     return min(max(value, 0.0), 10.0)
 
 
+def _on_json_text(result) -> None:
+    """A notebook opened as a plain text document (its JSON): each finding goes where the
+    JSON text holds it; no quick fixes or hints there (notebook sync gives them per cell)."""
+    from ..report import file_region
+
+    for f in result.findings:
+        if f.cell is not None:
+            f.line, f.column, f.end_line, f.end_column = file_region(f)
+            f.cell, f.edits, f.fix = None, [], None
+    result.models = []
+
+
 class ShapelintServer(LanguageServer):
     def __init__(self):
-        super().__init__("shapelint", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental)
+        notebooks = lsp.NotebookDocumentSyncOptions(notebook_selector=[  # LSP 3.17 notebook sync (lsp.notebooks)
+            lsp.NotebookDocumentFilterWithCells(cells=[lsp.NotebookCellLanguage(language="python")], notebook="*")])
+        super().__init__("shapelint", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental,
+                         notebook_document_sync=notebooks)
         self.docs: Dict[str, DocState] = {}
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shapelint")
         self.debounce = _seconds(os.environ.get("SHAPELINT_LSP_DEBOUNCE"), DEBOUNCE_SECONDS)
@@ -103,6 +118,8 @@ class ShapelintServer(LanguageServer):
             except ConfigError as e:  # say so on line 1, and check the file as if unconfigured
                 config_problem = f"shapelint: {e}"
                 result = lint_source(path, text, Settings(explain=True, isolated=True))
+            if result.notebook is not None:
+                _on_json_text(result)
             snap = build_snapshot(result, text, version, last_good)
             log.info("checked %s version %s in %.0f ms", path, version, (time.perf_counter() - started) * 1000)
         except Exception as e:  # a bug in shapelint must not take the editor's server down

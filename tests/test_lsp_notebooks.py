@@ -1,0 +1,127 @@
+"""`shapelint lsp` on notebooks (LSP 3.17 notebook document sync), driven by the real
+pytest-lsp client: diagnostics are published per cell, in that cell's positions.
+
+The broken model is confirmed broken by running the code cells with real torch;
+positions are computed from the cell text (UTF-16 units).
+"""
+
+from __future__ import annotations
+
+import pytest
+import pytest_lsp
+from lsprotocol import types as lsp
+from pygls.uris import from_fs_path
+
+from lsp_client import SERVER_CONFIG, RecordingClient, position_of
+
+lsp_test = pytest.mark.asyncio(loop_scope="module")
+
+IMPORTS = "%matplotlib inline\nimport torch\nimport torch.nn as nn\n"
+NET = (
+    "class Net(nn.Module):  # shapelint: input=(2, 3, 32, 32)\n"
+    "    def __init__(self):\n"
+    "        super().__init__()\n"
+    "        tag = '🔥'; self.conv = nn.Conv2d(3, 8, 3)\n"
+    "        self.fc = nn.Linear(100, 10)\n"
+    "\n"
+    "    def forward(self, x):\n"
+    "        return self.fc(self.conv(x).flatten(1))\n"
+)
+USE = "model = Net()\n"
+
+
+@pytest_lsp.fixture(config=SERVER_CONFIG, scope="module")
+async def client(lsp_client: RecordingClient, tmp_path_factory):
+    await lsp_client.initialize_session(
+        lsp.InitializeParams(
+            capabilities=lsp.ClientCapabilities(
+                notebook_document=lsp.NotebookDocumentClientCapabilities(
+                    synchronization=lsp.NotebookDocumentSyncClientCapabilities()),
+                text_document=lsp.TextDocumentClientCapabilities(
+                    publish_diagnostics=lsp.PublishDiagnosticsClientCapabilities(version_support=True)),
+            ),
+            root_uri=from_fs_path(str(tmp_path_factory.mktemp("workspace"))),
+        )
+    )
+    yield
+    await lsp_client.shutdown_session()
+
+
+class NotebookDoc:
+    def __init__(self, client, path, cells):
+        self.client, self.uri, self.version = client, from_fs_path(str(path)), 1
+        self.cells = [[kind, text, f"vscode-notebook-cell:{path}#cell{i}", 1] for i, (kind, text) in enumerate(cells)]
+        client.notebook_document_did_open(lsp.DidOpenNotebookDocumentParams(
+            notebook_document=lsp.NotebookDocument(
+                uri=self.uri, notebook_type="jupyter-notebook", version=1,
+                cells=[lsp.NotebookCell(kind=lsp.NotebookCellKind.Code if k == "code" else lsp.NotebookCellKind.Markup,
+                                        document=u) for k, _t, u, _v in self.cells]),
+            cell_text_documents=[lsp.TextDocumentItem(uri=u, language_id="python" if k == "code" else "markdown",
+                                                      version=1, text=t) for k, t, u, _v in self.cells]))
+
+    def replace(self, index: int, old: str, new: str) -> None:
+        cell = self.cells[index]
+        r = position_of(cell[1], old)
+        cell[1] = cell[1].replace(old, new, 1)
+        cell[3] += 1
+        self.version += 1
+        self.client.notebook_document_did_change(lsp.DidChangeNotebookDocumentParams(
+            notebook_document=lsp.VersionedNotebookDocumentIdentifier(uri=self.uri, version=self.version),
+            change=lsp.NotebookDocumentChangeEvent(cells=lsp.NotebookDocumentCellChanges(text_content=[
+                lsp.NotebookDocumentCellContentChanges(
+                    document=lsp.VersionedTextDocumentIdentifier(uri=cell[2], version=cell[3]),
+                    changes=[lsp.TextDocumentContentChangePartial(range=r, text=new)])]))))
+
+    async def diagnostics(self, after: int, timeout: float = 30.0) -> dict:
+        """{cell index: diagnostics} once every cell has been published after `after` messages."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        uris = {c[2]: i for i, c in enumerate(self.cells)}
+        while loop.time() < deadline:
+            seen = {}
+            for p in self.client.published[after:]:
+                if p.uri in uris:
+                    seen[uris[p.uri]] = list(p.diagnostics)
+            if len(seen) == len(self.cells):
+                return seen
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"not every cell was published: {sorted(seen)}")
+
+
+@pytest.mark.torch
+@lsp_test
+async def test_notebook_diagnostics_are_published_per_cell(client: RecordingClient, tmp_path):
+    from torch_oracle import run_model
+
+    assert run_model(IMPORTS.replace("%matplotlib inline\n", "") + NET, "Net", [2, 3, 32, 32]).verdict == "crash"
+    before = len(client.published)
+    doc = NotebookDoc(client, tmp_path / "nb.ipynb",
+                      [("markdown", "# Net\nnn.Linear(1, 2)"), ("code", IMPORTS), ("code", NET), ("code", USE)])
+    diags = await doc.diagnostics(before)
+    assert diags[0] == [] and diags[1] == [] and diags[3] == []
+    (d,) = diags[2]
+    assert d.code == "SHP002" and d.range == position_of(NET, "100")
+    assert "7200" in d.message and "cell 3, line 8" in d.message
+
+    # an edit in the cell fixes it: every cell is published again, all clean
+    before = len(client.published)
+    doc.replace(2, "nn.Linear(100, 10)", "nn.Linear(7200, 10)")
+    assert run_model(IMPORTS.replace("%matplotlib inline\n", "") + doc.cells[2][1], "Net", [2, 3, 32, 32]).verdict == "ok"
+    diags = await doc.diagnostics(before)
+    assert all(v == [] for v in diags.values()), diags
+
+    # and one in another cell breaks it again (the channels the conv gets)
+    before = len(client.published)
+    doc.replace(2, "nn.Conv2d(3, 8, 3)", "nn.Conv2d(4, 8, 3)")
+    diags = await doc.diagnostics(before)
+    assert [x.code for x in diags[2]] == ["SHP001"]
+    assert diags[2][0].range.start.line == 3
+
+    before = len(client.published)
+    client.notebook_document_did_close(lsp.DidCloseNotebookDocumentParams(
+        notebook_document=lsp.NotebookDocumentIdentifier(uri=doc.uri),
+        cell_text_documents=[lsp.TextDocumentIdentifier(uri=c[2]) for c in doc.cells]))
+    diags = await doc.diagnostics(before)
+    assert all(v == [] for v in diags.values())
