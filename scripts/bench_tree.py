@@ -6,7 +6,11 @@ defect) in a temporary directory, then measures the wall time of
 
   (a) parsing every file with bare `libcst.parse_module`, serially, in one process;
   (b) `shapelint --jobs 1 DIR`;
-  (c) `shapelint DIR` (parallel, one process per core).
+  (c) `shapelint DIR` (parallel, one process per core);
+
+(b) and (c) run with --no-cache. Then the content cache (shapelint.core.cache), each
+parallel and timed once: (d) a cold run that fills an empty cache, (e) the same tree
+again, unchanged, (f) again after one file's content changed.
 
 Each is a fresh process, timed end to end (interpreter start included), best of
 --repeat runs. Usage:
@@ -258,14 +262,27 @@ def main() -> None:
         defects = generate(directory, args.files)
         print(f"{args.files} files ({defects} with a defect) in {directory}; {os.cpu_count()} cores")
         a = timed([sys.executable, "-c", PARSE_ALL, directory], args.repeat)
-        b = timed([sys.executable, "-m", "shapelint", "--jobs", "1", directory], args.repeat)
-        c = timed([sys.executable, "-m", "shapelint", directory], args.repeat)
+        b = timed([sys.executable, "-m", "shapelint", "--no-cache", "--jobs", "1", directory], args.repeat)
+        c = timed([sys.executable, "-m", "shapelint", "--no-cache", directory], args.repeat)
+        cache = tempfile.mkdtemp(prefix="shapelint-bench-cache-")
+        cached = [sys.executable, "-m", "shapelint", "--cache-dir", cache, directory]
+        d = timed(cached, 1)
+        e = timed(cached, args.repeat)
+        one = os.path.join(directory, "pkg00", "model_0000.py")
+        with open(one, "a") as fh:
+            fh.write("\n# touched\n")
+        f = timed(cached, 1)
+        shutil.rmtree(cache, ignore_errors=True)
         load = os.getloadavg()[0]
         print(f"load average (1 min): {load:.1f}; other processes share these cores, so compare CPU seconds too")
         print(f"(a) libcst.parse_module, serial : wall {a[0]:7.2f} s   cpu {a[1]:7.2f} s")
         print(f"(b) shapelint --jobs 1          : wall {b[0]:7.2f} s   cpu {b[1]:7.2f} s  (wall {b[0] / a[0]:.2f}x of a)")
         print(f"(c) shapelint (parallel)        : wall {c[0]:7.2f} s   cpu {c[1]:7.2f} s  (wall {c[0] / a[0]:.2f}x of a)  "
               f"{'OK: c <= a' if c[0] <= a[0] else 'SLOWER than a'}")
+        print(f"(d) cache: cold (fills it)      : wall {d[0]:7.2f} s   cpu {d[1]:7.2f} s")
+        print(f"(e) cache: unchanged re-run     : wall {e[0]:7.2f} s   cpu {e[1]:7.2f} s  (wall {e[0] / d[0]:.2f}x of d)  "
+              f"{'OK: e < 0.1 d' if e[0] < 0.1 * d[0] else 'not under 0.1x of d'}")
+        print(f"(f) cache: one file changed     : wall {f[0]:7.2f} s   cpu {f[1]:7.2f} s  (wall {f[0] / d[0]:.2f}x of d)")
     finally:
         if not args.keep:
             shutil.rmtree(directory, ignore_errors=True)

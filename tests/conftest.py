@@ -10,6 +10,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 HAVE_TORCH = importlib.util.find_spec("torch") is not None
+# Every test runs shapelint without its cache (and every CLI, pre-commit and editor process
+# it starts inherits this): a test never sees another test's entries. tests/test_cache.py
+# turns it on where it is the subject.
+os.environ["SHAPELINT_NO_CACHE"] = "1"
 
 
 def pytest_collection_modifyitems(config, items):

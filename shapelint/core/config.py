@@ -21,7 +21,7 @@ class ConfigError(Exception):
 
 KNOWN_KEYS = {
     "select", "ignore", "extend-select", "per-file-ignores", "exclude",
-    "input-shapes", "init-args", "trace",
+    "input-shapes", "init-args", "trace", "cache-dir",
 }
 
 
@@ -43,6 +43,7 @@ class Config:
     exclude: List[str] = field(default_factory=list)
     init_args: Dict[str, dict] = field(default_factory=dict)
     trace: bool = False
+    cache_dir: Optional[str] = None  # `cache-dir`, absolute (inside the configuration's directory)
 
     @property
     def root(self) -> str:
@@ -189,6 +190,10 @@ def load_config(path: Optional[str]) -> Config:
         if not isinstance(table["trace"], bool):
             raise ConfigError(f"{where} trace must be true or false")
         cfg.trace = table["trace"]
+    if "cache-dir" in table:
+        if not isinstance(table["cache-dir"], str) or not table["cache-dir"].strip():
+            raise ConfigError(f"{where} cache-dir must be a directory name")
+        cfg.cache_dir = os.path.normpath(os.path.join(cfg.root, table["cache-dir"]))
     init_args = table.get("init-args", {})
     if not isinstance(init_args, dict) or not all(isinstance(v, dict) for v in init_args.values()):
         raise ConfigError(f"{where} init-args must be a table of NAME = {{ keyword = value, ... }}")

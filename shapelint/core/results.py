@@ -63,8 +63,8 @@ class ModelReport:
     # with explain: (line, name, shape) for each tensor bound to a name (or "return") in forward
     assignments: List[tuple] = field(default_factory=list)
     trace: Optional[dict] = None  # --trace: how torch ran it (method, status, input, output, fx_error)
-    inputs: List[dict] = field(default_factory=list)  # the declared inputs: {"name", "shape", "dtype"}
     cell: Optional[int] = None  # in a notebook: the cell the model is defined in (line: in that cell)
+    inputs: List[dict] = field(default_factory=list)  # the declared inputs: {"name", "shape", "dtype"}
 
     def to_json(self, path: str) -> dict:
         out = {
@@ -97,11 +97,14 @@ class FileResult:
     # sibling modules this file read (path -> libcst module): a finding published on one of
     # them is filtered by that file's own `# noqa` comments and per-file-ignores
     sibling_modules: Dict[str, object] = field(default_factory=dict)
+    dependencies: List[str] = field(default_factory=list)  # files sibling imports looked for (the cache's key)
     notebook: Optional[Any] = None  # a core.notebook.Notebook: the file is a notebook, positions are in cells
 
     def detach(self) -> None:
         """Drop libcst node references so the result crosses process boundaries cheaply."""
         self.sibling_modules = {}
+        if self.notebook is not None:
+            self.notebook.raw = None  # the JSON text (outputs and all) is not needed to report
         for f in self.findings:
             f.node = None
             f.parts = ()

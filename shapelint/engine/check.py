@@ -209,6 +209,7 @@ def check_source(
     result.inputs = checker.inputs
     result.sibling_modules = {_as_named(p, path): m for p, m in checker.siblings.modules}
     result.sibling_modules.pop(path, None)
+    result.dependencies = sorted(checker.siblings.probed)
     findings = _dedupe(checker.findings)
     need_positions = bool(findings) or explain
     wanted = wanted_nodes(findings, result.models if explain else [])

@@ -96,6 +96,10 @@ class SiblingLoader:
         self.budget_chars = budget_chars  # sibling source read per checked file, at most
         self.read_chars = 0
         self.over_budget: List[str] = []  # siblings left unread, for the file's info note
+        self.probed: set = set()  # every file a sibling import looked for, found or not (for the cache)
+
+    def _find(self, base: str, dotted_name: str) -> Optional[str]:
+        return _module_file(base, dotted_name, self.probed)
 
     def bindings(self, stmt, importer_file: Optional[str], interp=None) -> Dict[str, object]:
         """Names this import binds from sibling files; {} when it is not a sibling import."""
@@ -114,14 +118,14 @@ class SiblingLoader:
             if mod is None and level:
                 for alias in stmt.names:
                     name = dotted(alias.name)
-                    path = _module_file(base, name)
+                    path = self._find(base, name)
                     if path:
                         local = alias.asname.name.value if alias.asname is not None else name
                         out[local] = LazyNamespace(self, path)
                 return out
             if mod is None:
                 return {}
-            path = _module_file(base, mod)
+            path = self._find(base, mod)
             if path is None:
                 return {}
             for alias in stmt.names:
@@ -133,7 +137,7 @@ class SiblingLoader:
                 name = dotted(alias.name)
                 if alias.asname is None and "." in (name or ""):
                     continue
-                path = _module_file(here, name) if name else None
+                path = self._find(here, name) if name else None
                 if path:
                     local = alias.asname.name.value if alias.asname is not None else name
                     out[local] = LazyNamespace(self, path)
@@ -146,7 +150,7 @@ class SiblingLoader:
             return Unknown(f"`{name}` from a sibling module that could not be read")
         if name in g:
             return g[name]
-        sub = _module_file(os.path.dirname(path), name) if path.endswith("__init__.py") else None
+        sub = self._find(os.path.dirname(path), name) if path.endswith("__init__.py") else None
         if sub and self.load(sub) is not None:
             return LazyNamespace(self, sub)
         return Unknown(f"`{name}` not found in {os.path.basename(path)}")
@@ -209,12 +213,14 @@ def parsed(path: str) -> Optional[cst.Module]:
     return module
 
 
-def _module_file(base: str, dotted_name: str) -> Optional[str]:
+def _module_file(base: str, dotted_name: str, probed: Optional[set] = None) -> Optional[str]:
     parts = dotted_name.split(".")
     if parts[0] in ("torch", "torchvision", "numpy", "typing", "collections", "math", "functools", "os", "sys"):
         return None
     stem = os.path.join(base, *parts)
     for candidate in (stem + ".py", os.path.join(stem, "__init__.py")):
+        if probed is not None:
+            probed.add(os.path.abspath(candidate))
         if os.path.isfile(candidate):
             return candidate
     return None

@@ -15,6 +15,7 @@ from typing import Dict, List, Optional, Tuple
 import click
 
 from . import report
+from ..core.cache import Cache, config_key, open_cache
 from ..core.config import ConfigError, Selection, check_selectors, split_codes
 from ..core.discovery import iter_python_files
 from ..core.findings import Finding
@@ -47,6 +48,7 @@ class Options:
     settings: Settings = field(default_factory=Settings)
     fix: bool = False
     diff: bool = False
+    cache: Optional["Cache"] = None  # core.cache: None when off
 
 
 # ---------------------------------------------------------------------------- one file
@@ -85,8 +87,15 @@ def check_file(task: Tuple[str, Optional[bytes]], opts: Options) -> FileOutcome:
                 read_stat = os.fstat(fh.fileno())  # --fix refuses to write if it changes
         except OSError as e:
             return FileOutcome(_unreadable(path, e.strerror or str(e)))
+    cache = opts.cache if (opts.cache is not None and task[1] is None and not (opts.fix or opts.diff)) else None
     try:
+        key = config_key(opts.settings.config_for(path)) if cache is not None else ""
+        hit = cache.get(path, data, key) if cache is not None else None
+        if hit is not None:
+            return FileOutcome(_with_source(hit, data))
         outcome = FileOutcome(lint_source(path, data, opts.settings))
+        if cache is not None:
+            cache.put(path, data, key, outcome.result)
         result = outcome.result
         if (opts.fix or opts.diff) and result.source is not None and any(f.edits for f in result.findings):
             _fix(outcome, path, data, opts, stdin=(task[1] is not None), read_stat=read_stat)
@@ -96,6 +105,22 @@ def check_file(task: Tuple[str, Optional[bytes]], opts: Options) -> FileOutcome:
         return FileOutcome(res)
     outcome.result.detach()
     return outcome
+
+
+def _with_source(result: FileResult, data: bytes) -> FileResult:
+    """A cached result with its source again (the full format shows the lines)."""
+    from ..core.notebook import Notebook, NotebookError, is_notebook
+    from ..core.source import SourceError, decode_source
+
+    try:
+        if is_notebook(result.path):
+            result.notebook = Notebook.parse(data)
+            result.notebook.raw = None
+        else:
+            result.source = decode_source(data)
+    except (SourceError, NotebookError):
+        pass
+    return result
 
 
 def _fix(outcome: FileOutcome, path: str, data: bytes, opts: Options, stdin: bool,
@@ -214,6 +239,8 @@ def render(fmt: str, outcomes: List[FileOutcome], findings: List[Finding], expla
 @click.option("--stdin-filename", metavar="NAME", help="The name of the file read from standard input (PATH -).")
 @click.option("--statistics", is_flag=True, help="Print the number of findings per rule instead of each finding.")
 @click.option("--force-exclude", is_flag=True, help="Apply `exclude` to files named on the command line too.")
+@click.option("--no-cache", is_flag=True, help="Check every file, without reading or writing the cache.")
+@click.option("--cache-dir", type=click.Path(file_okay=False), help="Keep the cache here (default: .shapelint_cache in the project).")
 @click.option("-j", "--jobs", type=int, default=0, help="Processes to check files with (0: one per core).")
 @click.option("--list-rules", is_flag=True, help="List every rule and exit.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when errors are found.")
@@ -224,7 +251,7 @@ def render(fmt: str, outcomes: List[FileOutcome], findings: List[Finding], expla
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True, help="--trace: seconds allowed per file.")
 @click.version_option(package_name="shapelint")
 def lint(paths, fmt, output_file, input_shapes, explain, show_unknown, select, extend_select, ignore, config_file,
-         isolated, fix, diff, stdin_filename, statistics, force_exclude, jobs, list_rules, exit_zero,
+         isolated, fix, diff, stdin_filename, statistics, force_exclude, no_cache, cache_dir, jobs, list_rules, exit_zero,
          trace, device, real, init_args, timeout):
     """Find tensor-shape errors in PyTorch models without running them.
 
@@ -263,7 +290,7 @@ def lint(paths, fmt, output_file, input_shapes, explain, show_unknown, select, e
         input_shapes=parse_input_shapes(input_shapes), selection=cli_sel, config_file=config_file, isolated=isolated,
         explain=explain, show_unknown=show_unknown, trace=trace, init_args=cli_init,
     )
-    opts = Options(settings, fix=fix, diff=diff)
+    opts = Options(settings, fix=fix, diff=diff, cache=open_cache(settings, cache_dir, no_cache or fix or diff))
     try:
         tasks, missing = _tasks(list(paths), stdin_filename, settings, force_exclude)
         outcomes = check_all(tasks, opts, jobs)

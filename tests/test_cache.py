@@ -1,0 +1,193 @@
+"""The content cache (shapelint.core.cache), through the real CLI.
+
+Every other test runs with SHAPELINT_NO_CACHE=1 (tests/conftest.py); these turn it on,
+each with its own cache directory. The cache must never change what is reported.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from conftest import ROOT, run_cli
+
+FIX = os.path.join(ROOT, "fixtures")
+
+
+def cached_env():
+    env = dict(os.environ)
+    env.pop("SHAPELINT_NO_CACHE", None)
+    env.pop("SHAPELINT_CACHE_DIR", None)
+    return env
+
+
+def run_cached(cache, *args, cwd=None):
+    return run_cli("--cache-dir", str(cache), *args, cwd=cwd, env=cached_env())
+
+
+def entries(cache):
+    return sorted(os.path.join(d, n) for d, _dirs, names in os.walk(cache) for n in names if n.endswith(".json"))
+
+
+BLOCK = textwrap.dedent("""\
+    import torch.nn as nn
+
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, OUT, 3)
+
+        def forward(self, x):
+            return self.conv(x)
+    """)
+NET = textwrap.dedent("""\
+    import torch.nn as nn
+
+    from blocks import Block
+
+
+    class Net(nn.Module):  # shapelint: input=(2, 3, 16, 16)
+        def __init__(self):
+            super().__init__()
+            self.block = Block()
+            self.head = nn.Conv2d(8, 4, 3)
+
+        def forward(self, x):
+            return self.head(self.block(x))
+    """)
+
+
+def codes(r):
+    assert r.returncode in (0, 1), r.stderr
+    return [(os.path.basename(d["path"]), d["code"]) for d in json.loads(r.stdout)]
+
+
+@pytest.mark.torch
+def test_a_sibling_change_invalidates_the_file_that_imports_it(tmp_path):
+    from torch_oracle import run_model
+
+    cache = tmp_path / "cache"
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "net.py").write_text(NET)
+    together = lambda out: BLOCK.replace("OUT", str(out)) + NET.replace("from blocks import Block\n", "")  # noqa: E731
+    assert run_model(together(8), "Net", [2, 3, 16, 16]).verdict == "ok"
+    assert run_model(together(6), "Net", [2, 3, 16, 16]).verdict == "crash"
+    net = str(pkg / "net.py")
+    # no blocks.py yet: Block is unknown, nothing to report; then it appears, broken
+    assert codes(run_cached(cache, "--format", "json", net)) == []
+    (pkg / "blocks.py").write_text(BLOCK.replace("OUT", "6"))
+    assert codes(run_cached(cache, "--format", "json", net)) == [("net.py", "SHP001")]
+    assert codes(run_cached(cache, "--format", "json", net)) == [("net.py", "SHP001")]  # from the cache
+    (pkg / "blocks.py").write_text(BLOCK.replace("OUT", "8"))  # the sibling is fixed: net.py is clean
+    assert codes(run_cached(cache, "--format", "json", net)) == []
+    (pkg / "blocks.py").write_text(BLOCK.replace("OUT", "6"))
+    assert codes(run_cached(cache, "--format", "json", net)) == [("net.py", "SHP001")]
+    os.remove(pkg / "blocks.py")  # and gone again
+    assert codes(run_cached(cache, "--format", "json", net)) == []
+
+
+def test_a_change_of_content_or_configuration_is_seen(tmp_path):
+    cache = tmp_path / "cache"
+    src = tmp_path / "m.py"
+    with open(os.path.join(FIX, "shp002_linear_bad.py")) as fh:
+        bad = fh.read()
+    src.write_text(bad)
+    assert codes(run_cached(cache, "--format", "json", str(src))) == [("m.py", "SHP002")]
+    assert codes(run_cached(cache, "--format", "json", "--ignore", "SHP002", str(src))) == []
+    (tmp_path / "pyproject.toml").write_text('[tool.shapelint]\nignore = ["SHP002"]\n')
+    assert codes(run_cached(cache, "--format", "json", str(src))) == []
+    (tmp_path / "pyproject.toml").write_text('[tool.shapelint]\n')
+    assert codes(run_cached(cache, "--format", "json", str(src))) == [("m.py", "SHP002")]
+    src.write_text(bad.replace("# defect", "# noqa: SHP002"))
+    assert codes(run_cached(cache, "--format", "json", str(src))) == []
+
+
+def test_cached_and_uncached_outputs_are_equal_over_the_fixtures(tmp_path):
+    cache = tmp_path / "cache"
+    for fmt in ("json", "full"):
+        plain = run_cli("--format", fmt, FIX)
+        cold = run_cached(cache, "--format", fmt, FIX)
+        warm = run_cached(cache, "--format", fmt, FIX)
+        assert plain.returncode == cold.returncode == warm.returncode
+        assert plain.stdout == cold.stdout == warm.stdout
+        assert plain.stderr == cold.stderr == warm.stderr
+    assert len(entries(cache)) > 100
+
+
+def test_two_concurrent_runs_share_a_cache(tmp_path):
+    cache = tmp_path / "cache"
+    args = [sys.executable, "-m", "shapelint", "--cache-dir", str(cache), "--format", "json", "--jobs", "1",
+            os.path.join(FIX, "real")]
+    env = dict(cached_env(), PYTHONPATH=ROOT)
+    procs = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+             for _ in range(2)]
+    outs = [p.communicate(timeout=600) for p in procs]
+    plain = run_cli("--format", "json", os.path.join(FIX, "real"))
+    assert [o[0] for o in outs] == [plain.stdout, plain.stdout], [o[1] for o in outs]
+    assert not [n for _d, _s, names in os.walk(cache) for n in names if n.startswith(".tmp-")]
+    assert run_cached(cache, "--format", "json", "--jobs", "1", os.path.join(FIX, "real")).stdout == plain.stdout
+
+
+def test_a_corrupt_entry_is_ignored_and_rewritten(tmp_path):
+    cache = tmp_path / "cache"
+    target = os.path.join(FIX, "shp002_linear_bad.py")
+    first = run_cached(cache, "--format", "json", target)
+    (entry,) = entries(cache)
+    for garbage in (b"", b"\x80\x04garbage", b"{", b"[]", b'{"content": 1}', b"null",
+                    json.dumps({"path": 1, "content": None, "dependencies": [], "findings": "x"}).encode()):
+        with open(entry, "wb") as fh:
+            fh.write(garbage)
+        again = run_cached(cache, "--format", "json", target)
+        assert (again.returncode, again.stdout) == (first.returncode, first.stdout)
+        assert "Traceback" not in again.stderr
+        with open(entry, "rb") as fh:
+            assert json.loads(fh.read())["findings"]  # rewritten
+    # an entry whose findings were tampered with is not served: the content must match
+    with open(entry) as fh:
+        data = json.load(fh)
+    data["content"] = "0" * 40
+    data["findings"] = []
+    with open(entry, "w") as fh:
+        json.dump(data, fh)
+    assert run_cached(cache, "--format", "json", target).stdout == first.stdout
+
+
+def test_where_the_cache_lives_and_when_it_is_off(tmp_path):
+    project = tmp_path / "project"
+    (project / "src").mkdir(parents=True)
+    (project / "pyproject.toml").write_text("[tool.shapelint]\n")
+    with open(os.path.join(FIX, "shp002_linear_bad.py")) as fh:
+        (project / "src" / "m.py").write_text(fh.read())
+    env = cached_env()
+    run_cli("m.py", cwd=str(project / "src"), env=env)  # the project is where its pyproject.toml is
+    with open(project / ".shapelint_cache" / ".gitignore") as fh:
+        assert fh.read().splitlines()[-1] == "*"
+    assert len(entries(project / ".shapelint_cache")) == 1
+    # the cache is never a file to check, even outside git
+    r = run_cli("--format", "json", ".", cwd=str(project), env=env)
+    assert [os.path.basename(d["path"]) for d in json.loads(r.stdout)] == ["m.py"]
+    (project / "pyproject.toml").write_text('[tool.shapelint]\ncache-dir = "build/cache"\n')
+    run_cli("m.py", cwd=str(project / "src"), env=env)
+    assert len(entries(project / "build" / "cache")) == 1
+    (project / "pyproject.toml").write_text('[tool.shapelint]\ncache-dir = "../elsewhere"\n')  # not outside
+    run_cli("m.py", cwd=str(project / "src"), env=env)
+    assert not (tmp_path / "elsewhere").exists()
+    other = tmp_path / "off"
+    run_cli("--no-cache", "--cache-dir", str(other), "src/m.py", cwd=str(project), env=env)
+    run_cli("--cache-dir", str(other), "src/m.py", cwd=str(project), env=dict(env, SHAPELINT_NO_CACHE="1"))
+    run_cli("--cache-dir", str(other), "--fix", "--diff", "src/m.py", cwd=str(project), env=env)
+    run_cli("--cache-dir", str(other), "--explain", "src/m.py", cwd=str(project), env=env)
+    assert not other.exists()
+
+
+@pytest.mark.torch
+def test_trace_results_are_never_cached(tmp_path):
+    cache = tmp_path / "cache"
+    r = run_cached(cache, "--trace", "--format", "json", os.path.join(FIX, "shp002_linear_bad.py"))
+    assert r.returncode == 1, r.stderr
+    assert entries(cache) == []
