@@ -173,3 +173,36 @@ async def test_hover_on_a_functional_op_shows_its_formula(client, tmp_path):
     assert "stride defaults to kernel_size=2" in text
     assert (9 + 2 * 0 - 2) // 2 + 1 == avg.shape[3]
     assert f"width: (9 + 2*0 - 2) // 2 + 1 = {avg.shape[3]}" in text, text
+
+
+VIEW_BUG = textwrap.dedent(
+    """\
+    import torch.nn as nn
+
+
+    class Net(nn.Module):  # shapelint: input=(2, 3, 8, 8)
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3)
+            self.fc = nn.Linear(100, 10)
+
+        def forward(self, x):
+            x = self.conv(x)
+            x = x.view(x.size(0), -1)
+            return self.fc(x)
+    """
+)
+
+
+@pytest.mark.torch
+@lsp_test
+async def test_a_diagnostic_links_to_where_the_incoming_size_comes_from(client, tmp_path):
+    outcome = run_model(VIEW_BUG, "Net", [2, 3, 8, 8])
+    assert outcome.verdict == "crash" and outcome.shapes["conv"][0] == [2, 4, 6, 6]  # 4*6*6 = 144 arrive, not 100
+    doc = Doc(client, tmp_path / "v.py", VIEW_BUG)
+    (d,) = await doc.diagnostics()
+    assert d.code == "SHP002" and "144" in d.message
+    (rel,) = d.related_information
+    view_line = VIEW_BUG.splitlines().index("        x = x.view(x.size(0), -1)")
+    assert rel.location.uri == doc.uri and rel.location.range.start.line == view_line
+    assert f"line {view_line + 1}" in d.message

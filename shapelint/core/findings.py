@@ -73,9 +73,13 @@ class Finding:
     module: Optional[str] = None  # the submodule it concerns, as named_modules() spells it
     cell: Optional[int] = None  # in a notebook: the cell (1-based) that line and column are in
     file_position: Optional[tuple] = None  # in a notebook: (line, column) in the file's JSON text
+    # where the message's "line N" parts are (the origin of the incoming number): 1-based
+    # (line, column, end line, end column) in this finding's file (the editor's related locations)
+    related: List[tuple] = field(default_factory=list)
 
     def resolve(self, position_of: Callable[[Any], Optional[tuple]],
-                line_name: Optional[Callable[[Any, int], str]] = None) -> None:
+                line_name: Optional[Callable[[Any, int], str]] = None,
+                same_file: Optional[Callable[[Any, Any], bool]] = None) -> None:
         """Turn node references into 1-based positions and render the message
         (`line_name(node, line)` names a line another way, as a notebook's cell and line)."""
         if self.node is not None:
@@ -89,6 +93,8 @@ class Finding:
                 if not pos:
                     rendered.append("an earlier line")
                 else:
+                    if same_file is not None and self.node is not None and same_file(p.node, self.node):
+                        self.related.append(tuple(pos))
                     rendered.append(line_name(p.node, pos[0]) if line_name else f"line {pos[0]}")
             elif isinstance(p, Code):
                 rendered.append(code_of(p.node))

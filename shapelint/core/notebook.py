@@ -387,6 +387,7 @@ def to_cells(nb: Notebook, result, path: Optional[str]) -> None:
         if end_cell != f.cell:  # never expected: a finding across cells ends where its cell ends
             f.end_line, f.end_column = f.line, f.column
         f.file_position = nb.file_position(f.cell, f.line, f.column) if f.cell is not None else None
+        f.related = []  # lines of the notebook's Python: not kept
         for e in f.edits:
             e.cell, e.line = nb.place(e.line)
             _cell, e.end_line = nb.place(e.end_line)

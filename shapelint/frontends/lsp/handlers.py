@@ -90,7 +90,7 @@ async def code_action(ls: ShapelintServer, params: lsp.CodeActionParams):
             lsp.CodeAction(
                 title=d.fix or f"Apply the shapelint fix for {d.code}",
                 kind=lsp.CodeActionKind.QuickFix,
-                diagnostics=[ls.diagnostic(snap, d)],
+                diagnostics=[ls.diagnostic(snap, d, uri)],
                 is_preferred=True,
                 edit=lsp.WorkspaceEdit(changes={uri: edits}),
             )

@@ -187,7 +187,7 @@ class ShapelintServer(LanguageServer):
         return self.from_client(lines, r.start) + self.from_client(lines, r.end)
 
     # -------------------------------------------------------------- output
-    def diagnostic(self, snap: Snapshot, d: Diag) -> lsp.Diagnostic:
+    def diagnostic(self, snap: Snapshot, d: Diag, uri: Optional[str] = None) -> lsp.Diagnostic:
         severity = {
             "error": lsp.DiagnosticSeverity.Error,
             "warning": lsp.DiagnosticSeverity.Warning,
@@ -199,12 +199,17 @@ class ShapelintServer(LanguageServer):
             code=d.code,
             source="shapelint",
             data={"fix": d.fix, "stale": d.stale} if (d.fix or d.stale) else None,
+            related_information=[
+                lsp.DiagnosticRelatedInformation(location=lsp.Location(uri=uri, range=self.lsp_range(snap.lines, r)),
+                                                 message="the size that arrives comes from here")
+                for r in d.related
+            ] if (uri and d.related) else None,
         )
 
     def publish(self, uri: str, snap: Snapshot) -> None:
         self.text_document_publish_diagnostics(
             lsp.PublishDiagnosticsParams(
-                uri=uri, version=snap.version, diagnostics=[self.diagnostic(snap, d) for d in snap.diagnostics]
+                uri=uri, version=snap.version, diagnostics=[self.diagnostic(snap, d, uri) for d in snap.diagnostics]
             )
         )
 

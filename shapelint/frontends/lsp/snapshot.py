@@ -48,6 +48,7 @@ class Diag:
     fix: Optional[str] = None
     edits: List[Edit] = field(default_factory=list)
     stale: bool = False  # carried over from the last version that parsed
+    related: List[Range] = field(default_factory=list)  # where the incoming number comes from
 
 
 @dataclass
@@ -135,6 +136,7 @@ def _diag(f) -> Diag:
         message=f.message,
         fix=f.fix,
         edits=edits,
+        related=[_to_range(r) for r in f.related],
     )
 
 
@@ -315,7 +317,9 @@ def carry_over(previous: Snapshot, text: str, lines: List[str], version, syntax:
         if r is None:
             continue
         good_edits = [e for e in edits if e.range is not None]
-        diags.append(replace(d, range=r, edits=good_edits if len(good_edits) == len(edits) else [], stale=True))
+        related = [m for m in (_map_range(x, mapping) for x in d.related) if m is not None]
+        diags.append(replace(d, range=r, edits=good_edits if len(good_edits) == len(edits) else [], stale=True,
+                             related=related))
     hints = []
     for h in previous.hints:
         if h.line in mapping:
