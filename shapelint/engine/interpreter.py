@@ -54,7 +54,7 @@ from .frame import (
     log_write,
 )
 from .locate import PositionUnits
-from .siblings import SiblingLoader
+from .siblings import SiblingLoader, resolve
 
 class Interpreter:
     """Python semantics over libcst nodes; torch calls are answered by the torch tables.
@@ -316,7 +316,7 @@ class Interpreter:
         if isinstance(obj, SuperProxy):
             return objects.super_attr(self, obj, name)
         if isinstance(obj, Namespace):
-            return obj.globals.get(name, Unknown(f"`{name}` in {obj.path}"))
+            return resolve(obj.scope().get(name, Unknown(f"`{name}` in {obj.path}")))
         if isinstance(obj, ClassRef):
             return objects.class_attr(self, obj.info, name, None)
         if isinstance(obj, ValuesIndices) and name in ("values", "indices"):

@@ -22,7 +22,7 @@ from .frame import RaiseSignal, ReturnSignal, TooComplex
 from .interpreter import Interpreter
 from .locate import PositionUnits
 from .objects import instantiate
-from .siblings import SiblingLoader
+from .siblings import MIN_BUDGET_CHARS, LazyImport, SiblingLoader
 
 
 def name_modules(root: ModuleValue) -> List[ModuleValue]:
@@ -63,7 +63,8 @@ class FileChecker:
     `config_shapes` (pyproject.toml); `inputs` is the resolver's answer for every target.
     """
 
-    def __init__(self, path, module: cst.Module, input_shapes: Dict[str, list], config_shapes: Dict[str, list], explain=False):
+    def __init__(self, path, module: cst.Module, input_shapes: Dict[str, list], config_shapes: Dict[str, list], explain=False,
+                 source_chars: int = 0):
         self.explain = explain  # explain tables cost time: only record them when asked for
         self.path = path
         self.module = module
@@ -74,7 +75,9 @@ class FileChecker:
         self.models: List[ModelReport] = []
         # `__name__` is not "__main__": the `if __name__ == "__main__":` block is skipped
         self.globals: Dict[str, Any] = {"__name__": "shapelint", "__file__": path}
-        self.siblings = SiblingLoader()
+        budget = max(MIN_BUDGET_CHARS, source_chars // 4)
+        self.siblings = SiblingLoader(self._run_sibling, path, self.globals, budget)
+        self.top: Optional[Interpreter] = None  # runs the file's top level, and each sibling's
         self.units = PositionUnits()  # shared by every interpreter of this file
 
     def interpreter(self, sizes: Sizes, findings: FindingSink, explain: ExplainRecorder) -> Interpreter:
@@ -88,22 +91,63 @@ class FileChecker:
     def note_internal(self, why: str) -> None:
         self.findings.append(R.TrackingLost.finding(None, reason=why))
 
+    def _run_sibling(self, module: cst.Module, globals_: dict) -> None:
+        """A sibling's top level, on the module-level interpreter, whichever model's check
+        first needed it: its findings are the file's, never one undecided path's."""
+        top = self.top
+        outer_log, top.write_log = top.write_log, None
+        top.findings.open_branch()
+        try:
+            top.exec_module(module, globals_)
+        finally:
+            found = top.findings.close_branch()
+            top.write_log = outer_log
+            top.findings.findings.extend(found)
+
     def run(self) -> None:
         sizes, sink, recorder = self._build_contexts()
-        self.interpreter(sizes, sink, recorder).exec_module(self.module, self.globals, main=True)
+        self.top = self.interpreter(sizes, sink, recorder)
+        self.top.exec_module(self.module, self.globals, main=True)
         self.findings.extend(sink.findings)
+        seen = len(sink.findings)
+        try:
+            self._check_models()
+        finally:
+            self.findings.extend(sink.findings[seen:])  # those of siblings loaded since
+            if self.siblings.over_budget:
+                n = len(self.siblings.over_budget)
+                self.note_internal(f"{n} sibling module{'s' if n > 1 else ''} not read (the analysis budget of this "
+                                   f"file); what comes from {'them' if n > 1 else 'it'} is unknown")
+
+    def _check_models(self) -> None:
         comments = variable_comments(self.module)
-        for name, value in self.globals.items():
+        self._resolve_inputs(comments, self.globals.items())
+        imported = []
+        for name, value in list(self.globals.items()):
+            if type(value) is LazyImport:
+                imported.append((name, value))  # checked below if this file's code used it
+            else:
+                self._check_value(name, value)
+        # a sibling's class that no code of this file used is not parsed here: it is
+        # checked as part of its own file
+        used = [(name, lazy.value()) for name, lazy in imported if lazy.resolved]
+        self._resolve_inputs(comments, used)
+        for name, value in used:
+            self._check_value(name, value)
+
+    def _resolve_inputs(self, comments: dict, named) -> None:
+        for name, value in named:
             if isinstance(value, ClassRef):
                 declared = comment_declaration(value.info.shapelint_comment())
                 if declared is not None:
                     comments[name] = declared
         self.inputs = resolve_inputs(self.input_shapes, comments, self.config_shapes)
-        for name, value in list(self.globals.items()):
-            if isinstance(value, ClassRef) and value.info.is_module():
-                self.check_class(name, value.info)
-            elif isinstance(value, ModuleValue) and (value.cls is None or name in self.inputs):
-                self.check_root(name, "variable", value, value.node)
+
+    def _check_value(self, name: str, value) -> None:
+        if isinstance(value, ClassRef) and value.info.is_module():
+            self.check_class(name, value.info)
+        elif isinstance(value, ModuleValue) and (value.cls is None or name in self.inputs):
+            self.check_root(name, "variable", value, value.node)
 
     def check_class(self, name: str, info) -> None:
         sizes, sink, recorder = self._build_contexts()
