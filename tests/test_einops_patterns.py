@@ -7,8 +7,8 @@ the shapes `unpack` returns, or a failure with words einops' message contains.
 - test_shapelint_never_contradicts_einops: a shapelint probe of each row never shows a
   shape other than einops', nor an error where einops runs (holds today: unknown);
 - test_shapelint_matches_einops: the probe's output shape is known and equal, and a
-  failing row is an error on the call's line. shapelint has no einops support yet, so
-  every row not in SUPPORTED is a strict xfail; add a row's id there when it passes.
+  failing row is an error on the call's line (shapelint.torch.einops_patterns); a probe
+  in GAPS is a strict xfail (a to-do list: remove its id when it passes).
 Probes are small model files generated at test time and linted through the CLI, in both
 forms a model uses: the function in forward, and (rearrange, reduce) the layer.
 """
@@ -115,8 +115,8 @@ TABLE = [
         packed_shapes=((1,), (15,))),
 ]
 
-# row ids (with their form) shapelint already agrees with einops on; empty until the engine parses einops
-SUPPORTED: set = set()
+# probe ids (row id and form) shapelint does not agree with einops on yet
+GAPS: set = set()
 LAYERS = {"rearrange": "Rearrange", "reduce": "Reduce"}
 
 
@@ -276,8 +276,8 @@ def test_shapelint_never_contradicts_einops(probe):
 
 
 @pytest.mark.parametrize("probe", [
-    pytest.param(p, id=p.id, marks=[] if p.id in SUPPORTED else [
-        pytest.mark.xfail(strict=True, reason="issue 11 point 2: shapelint does not parse einops patterns yet")])
+    pytest.param(p, id=p.id, marks=[] if p.id not in GAPS else [
+        pytest.mark.xfail(strict=True, reason="issue 11 point 2: not followed yet")])
     for p in PROBES])
 def test_shapelint_matches_einops(probe):
     got = linted()[probe.id]

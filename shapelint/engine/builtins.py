@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Callable, Dict
 
 from ..core.symbolic import Expr
-from ..core.values import ModuleValue, SuperProxy, Tensor, Unknown
+from ..core.values import Builtin, ModuleValue, SuperProxy, Tensor, Unknown
 from .frame import MAX_UNROLL, hashable
 from .pyvalues import truth
 
@@ -199,4 +199,37 @@ BUILTINS: Dict[str, Callable] = {
 }
 for _name in ("int", "float", "bool", "str", "abs", "round"):
     BUILTINS[_name] = _conversion(_name)
-# hasattr and isinstance depend on types shapelint does not track: left out, so unknown
+
+
+_PLAIN = {"int": int, "float": float, "bool": bool, "str": str, "tuple": tuple, "list": list, "dict": dict}
+
+
+def _isinstance(vm, args, kwargs, node, frame):
+    """isinstance of a plain Python value against builtin types (`pair(t)` helpers); any
+    other object or class stays unknown (hasattr and other types: shapelint does not track them)."""
+    if len(args) != 2 or kwargs:
+        return Unknown("isinstance")
+    v, types = args
+    types = types if isinstance(types, tuple) else (types,)
+    if not all(isinstance(t, Builtin) and t.name in _PLAIN for t in types):
+        return Unknown("isinstance")
+    if isinstance(v, Expr):
+        v = 1  # a symbolic size is an int
+    if v is None or isinstance(v, (int, float, str, tuple, list, dict)):
+        return isinstance(v, tuple(_PLAIN[t.name] for t in types))
+    return Unknown("isinstance")
+
+
+def _map(vm, args, kwargs, node, frame):
+    """map(fn, seq, ...) of known sequences: the calls' results, in order (consumed at once,
+    as `q, k, v = map(...)` and loops consume it)."""
+    if len(args) < 2 or kwargs:
+        return Unknown("map")
+    seqs = [vm.iterate(a) for a in args[1:]]
+    if any(s is None or len(s) > MAX_UNROLL for s in seqs):
+        return Unknown("map")
+    return [vm.call(args[0], list(items), {}, node, frame) for items in zip(*seqs)]
+
+
+BUILTINS["isinstance"] = _isinstance
+BUILTINS["map"] = _map

@@ -9,7 +9,7 @@ context. A name, method or layer with no entry becomes unknown through
 from __future__ import annotations
 
 from ..core.values import BoundMethod, FunctionRef, ModuleValue, Ref, Tensor, Unknown
-from ..torch import containers
+from ..torch import containers, einops_patterns
 from ..torch import functions as ops
 from ..torch import products, sequence_ops  # noqa: F401 - they register their ops into the tables of `functions`
 from ..torch.functional_layers import replaced_parameter_differs, wrapped_module
@@ -50,6 +50,12 @@ def call_ref(vm, fn: Ref, args, kwargs, node):
     wrapped = wrapped_module(q, args)
     if wrapped is not None:
         return wrapped
+    if q.startswith("einops."):
+        layer = einops_patterns.construct(q, args, kwargs, node)
+        if layer is not None:
+            return layer
+        if q in einops_patterns.FUNCTIONS:
+            return apply_op(vm, einops_patterns.FUNCTIONS[q], q.rsplit(".", 1)[1], args, kwargs, node)
     if q.startswith("torch.nn.") and q.count(".") == 2:
         vm.explain.lost(node, f"`nn.{q.rsplit('.', 1)[1]}` has no shape rule yet")
         return ModuleValue(q.rsplit(".", 1)[1], node)  # a module whose calls are unknown
