@@ -191,3 +191,22 @@ def test_trace_results_are_never_cached(tmp_path):
     r = run_cached(cache, "--trace", "--format", "json", os.path.join(FIX, "shp002_linear_bad.py"))
     assert r.returncode == 1, r.stderr
     assert entries(cache) == []
+
+
+def test_a_cached_notebook_reports_as_an_uncached_one(tmp_path):
+    cache = tmp_path / "cache"
+    with open(os.path.join(FIX, "shp002_linear_bad.py")) as fh:
+        code = fh.read()
+    nb = {"cells": [{"cell_type": "markdown", "id": "m", "metadata": {}, "source": ["# Net"]},
+                    {"cell_type": "code", "id": "c", "metadata": {}, "execution_count": None, "outputs": [],
+                     "source": ["%matplotlib inline\n"] + code.splitlines(True)}],
+          "metadata": {"language_info": {"name": "python"}}, "nbformat": 4, "nbformat_minor": 5}
+    path = tmp_path / "nb.ipynb"
+    path.write_text(json.dumps(nb, indent=1) + "\n")
+    for fmt in ("full", "github", "sarif", "json"):
+        plain = run_cli("--format", fmt, str(path))
+        cold = run_cached(cache, "--format", fmt, str(path))
+        warm = run_cached(cache, "--format", fmt, str(path))
+        assert plain.returncode == cold.returncode == warm.returncode == 1
+        assert plain.stdout == cold.stdout == warm.stdout, fmt
+    assert len(entries(cache)) == 1
