@@ -63,7 +63,8 @@ def _add_noqa(root, unfiltered: list) -> set:
     silenced = set()
     first = {}
     for path, line, _col, code, _sev, _msg in unfiltered:
-        if code not in ("SHP100", "SHP101") and path not in first:
+        # (architecture notes SHP4xx are not the findings these checks are about)
+        if code not in ("SHP100", "SHP101") and not code.startswith("SHP4") and path not in first:
             first[path] = (line, code)
     for path in sorted(first)[::2]:
         line, code = first[path]
@@ -207,7 +208,8 @@ async def test_a_silenced_finding_is_silent_in_both_the_cli_and_the_editor(utf32
         (tmp_path / "pyproject.toml").write_text(pyproject)
     (tmp_path / "control.py").write_text(SHP001_BAD, encoding="utf-8")
     unconfigured = run_cli("--isolated", "--format", "json", "control.py", cwd=str(tmp_path))
-    assert [d["code"] for d in json.loads(unconfigured.stdout)] == ["SHP001"]  # the defect is there
+    shape_codes = [d["code"] for d in json.loads(unconfigured.stdout) if not d["code"].startswith("SHP4")]
+    assert shape_codes == ["SHP001"]  # the defect is there (besides SHP405, the conv bias its BatchNorm cancels)
     cli = run_cli("net.py", cwd=str(tmp_path))
     assert (cli.returncode, cli.stdout.strip()) == (0, "All checks passed."), cli.stdout + cli.stderr
     uri = from_fs_path(str(path))

@@ -168,6 +168,7 @@ def check_source(
         return result
 
     checker = FileChecker(path, module, input_shapes or {}, config_shapes or {}, explain)
+    checker.source = text
     try:
         checker.run()
     except RecursionError:

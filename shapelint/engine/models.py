@@ -17,12 +17,15 @@ from ..core.findings import Finding
 from ..core.inputs import DeclaredInput, comment_dims, resolve_inputs
 from ..core.results import ExplainRow, ModelReport
 from ..core.values import ClassRef, InputSlot, ModuleValue, Tensor, Unknown
+from .arch_functional import check_functional
+from .architecture import ArchitectureChecker
 from .context import ExplainRecorder, FindingSink, LayerCall, Sizes, shape_of
 from .frame import RaiseSignal, ReturnSignal, TooComplex
 from .interpreter import Interpreter
 from .locate import PositionUnits
 from .objects import instantiate
 from .siblings import SiblingLoader
+from .summary import build_summary
 
 
 def name_modules(root: ModuleValue) -> List[ModuleValue]:
@@ -75,6 +78,7 @@ class FileChecker:
         # `__name__` is not "__main__": the `if __name__ == "__main__":` block is skipped
         self.globals: Dict[str, Any] = {"__name__": "shapelint", "__file__": path}
         self.siblings = SiblingLoader()
+        self.source = ""  # the file's text (set by check_source): the architecture rules search it
         self.units = PositionUnits()  # shared by every interpreter of this file
 
     def interpreter(self, sizes: Sizes, findings: FindingSink, explain: ExplainRecorder) -> Interpreter:
@@ -92,6 +96,7 @@ class FileChecker:
         sizes, sink, recorder = self._build_contexts()
         self.interpreter(sizes, sink, recorder).exec_module(self.module, self.globals, main=True)
         self.findings.extend(sink.findings)
+        module_exact = recorder.lost_count == 0  # module-level models were built by this run
         comments = {}
         for name, value in self.globals.items():
             if isinstance(value, ClassRef):
@@ -99,11 +104,18 @@ class FileChecker:
                 if dims is not None:
                     comments[name] = dims
         self.inputs = resolve_inputs(self.input_shapes, comments, self.config_shapes)
+        own = {id(s) for s in self.module.body}
+        classes = [v.info.node for v in self.globals.values()
+                   if isinstance(v, ClassRef) and id(v.info.node) in own and v.info.is_module()]
+        self.arch = ArchitectureChecker(self.source if classes else "", self.globals, classes)
+        self.findings.extend(check_functional(self.module, classes, self.globals, self.source))
         for name, value in list(self.globals.items()):
             if isinstance(value, ClassRef) and value.info.is_module():
                 self.check_class(name, value.info)
             elif isinstance(value, ModuleValue) and (value.cls is None or name in self.input_shapes):
+                value.exact = value.exact and module_exact
                 self.check_root(name, "variable", value, value.node)
+        self.findings.extend(self.arch.findings)
 
     def check_class(self, name: str, info) -> None:
         sizes, sink, recorder = self._build_contexts()
@@ -112,6 +124,8 @@ class FileChecker:
         except (TooComplex, ReturnSignal, RaiseSignal):
             return
         self.findings.extend(sink.findings)
+        if recorder.lost_count:
+            root.exact = False  # construction ran code shapelint could not follow: its tree may be incomplete
         self.check_root(name, "class", root, info.node)
 
     def check_root(self, name, kind, root: ModuleValue, node) -> None:
@@ -137,6 +151,7 @@ class FileChecker:
             out = interp.run_model(root, args, node)
         except (TooComplex, ReturnSignal, RaiseSignal):
             out = Unknown("too complex")
+        self.arch.check_model(tree, recorder.module_calls)
         report = ModelReport(name, kind, node, sizes.display(x.shape) if isinstance(x, Tensor) else None)
         report.layers = [_layer_row(sizes, e) for e in recorder.calls] if self.explain else []
         report.output = sizes.display(shape_of(out))
@@ -145,6 +160,8 @@ class FileChecker:
         if missing:
             report.lost.insert(0, (node, f"{name} needs constructor arguments ({', '.join(missing)}); checked where it is used"))
         report.assignments = recorder.assignments
+        if self.explain:
+            report.summary = build_summary(tree, recorder.module_calls, recorder.calls, recorder.lost_sites, sizes, shape_of)
         self.models.append(report)
         self.findings.extend(sink.findings)
         accepted = sizes.accepted_inputs() if declared is None else None
