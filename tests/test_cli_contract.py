@@ -217,7 +217,7 @@ def check_fields(obj, fields, where):
 
 def test_the_contract_tables_parse():
     tables = contract_tables()
-    assert len(tables) == 8, sorted(tables)
+    assert len(tables) == 9, sorted(tables)
     assert {"path", "line", "column", "code", "severity", "message"} <= set(table("Every field, in every diagnostic"))
 
 
@@ -251,6 +251,9 @@ def _check_explain(data, expect_seen):
         for u in m["unknown"]:
             check_fields(u, unknown, (m["class"], "unknown"))
             seen |= {f"unknown.{k}" for k in u}
+        for i in m["inputs"]:
+            check_fields(i, table("Each declared input"), (m["class"], "inputs"))
+            seen |= {f"inputs.{k}" for k in i}
         if "trace" in m:
             check_fields(m["trace"], table("Trace fields"), (m["class"], "trace"))
         if "summary" in m:
@@ -281,7 +284,8 @@ def test_explain_json_has_exactly_the_documented_fields(tmp_path):
     data = json.loads(r.stdout)
     static_fields = {n for n in table("Model fields") if n != "trace"}
     static_layer = {f"layer.{n}" for n in table("Layer fields") if n != "traced_out"}
-    _check_explain(data, static_fields | static_layer | {"unknown.line", "unknown.reason", "summary.row"})
+    _check_explain(data, static_fields | static_layer | {"unknown.line", "unknown.reason", "summary.row"}
+                   | {"inputs.name", "inputs.shape", "inputs.dtype"})
     assert {m["kind"] for m in data["models"]} == {"class", "variable"}
 
 

@@ -63,8 +63,10 @@ def _add_noqa(root, unfiltered: list) -> set:
     silenced = set()
     first = {}
     for path, line, _col, code, _sev, _msg in unfiltered:
-        # (architecture notes SHP4xx are not the findings these checks are about)
-        if code not in ("SHP100", "SHP101") and not code.startswith("SHP4") and path not in first:
+        # a sibling-published finding stays unsilenced: the editor test below relies on it
+        # (and architecture notes SHP4xx are not the findings these checks are about)
+        if (code not in ("SHP100", "SHP101") and not code.startswith("SHP4") and path not in first
+                and path not in {p for p, _c, _l in SIBLING_PUBLISHED}):
             first[path] = (line, code)
     for path in sorted(first)[::2]:
         line, code = first[path]

@@ -49,49 +49,25 @@ FAMILIES = ("gpt", "vit", "mixer", "seq2seq", "ddpm", "vqvae", "tcn", "char_rnn"
 
 # "file.py::Target" -> why it fails today ("<kind>: <what> (issue 11: <op or construct>)"),
 # kind one of "false alarm", "missed error" (criterion a), "wrong shape" (criterion b).
-# Measured with the engine of main at 662564c; the declarations of DECISIONS.md are not
-# read yet, so a first input named other than `input` is symbolic and later ones unknown.
+# Measured with the engine of branch modern (the declarations of DECISIONS.md are read).
 KNOWN_GAPS: Dict[str, object] = {
-    "vqvae.py::VQVAE": "false alarm: SHP004 on `latents.view(-1, self.D)`, a fold undone by "
-                       "`view(latents_shape)` + permute back (issue 11: view(-1, D) fold undone later)",
-    "vqvae.py::VQAutoencoder": "false alarm: SHP004 on `z.reshape(-1, self.dim)` (and on VQVAE's fold in the same "
-                               "file), undone by `.view(b, h, w, c)` (issue 11: view(-1, D) fold undone later)",
     "char_rnn_state_bad.py::CharModel": "missed error: a (1, B, 24) initial state for a 2-layer LSTM is not checked "
                                         "(issue 11: hidden-state tuples for RNNs)",
-    "ddpm_time_bad.py::TinyDenoiser": "missed error: the second input `t=(2,):long` is not read, so temb_proj's input "
-                                      "is unknown (issue 11: several forward inputs; then torch.arange, `t.float()[:, None]`, "
-                                      "torch.cat of the sinusoidal embedding)",
-    "gpt_heads_bad.py::TinyGPT": "missed error: `idx=(2, 8):long` is not read; from symbolic (B, T) tracking stops at "
-                                 "`self.pos[:, : idx.shape[1]]` (issue 11: named-input declaration; nn.Parameter sliced by a size)",
-    "seq2seq_attn_bad.py::Seq2SeqAttn": "missed error: the second input `trg` is not read, and nn.MultiheadAttention "
-                                        "with kdim=32 given 16-wide keys goes unknown, unreported (issue 11: several forward "
-                                        "inputs; cross-attention width)",
-    "tcn_chomp_bad.py::Block": "missed error: `x=(2, 6, 24)` is not read; on a symbolic length `x[:, :, :-self.n]` is "
-                               "`?` (issue 11: named-input declaration; slicing a symbolic length)",
-    "vit_pos_bad.py::ViTTiny": "missed error: `x=(2, 3, 16, 16)` is not read; with symbolic H, W the 17 vs 16 add is only "
-                               "an SHP200 note (issue 11: named-input declaration)",
 }
 
 # family -> {"caught": reason} for families whose rejected mutants are not all flagged,
 # and "false alarm" / "wrong shape" where a mutant torch runs is flagged or mis-shaped.
 MUTANT_GAPS: Dict[str, Dict[str, str]] = {
-    "gpt": {"caught": "0 of 15 caught: inputs `idx=...:long` not read; tracking stops at F.layer_norm (nanoGPT), "
-                      "torch.arange positions (all), a CfgNode filled by merge_from_dict (minGPT) "
-                      "(issue 11: declarations, torch.arange, F.layer_norm, config objects)"},
-    "vit": {"caught": "2 of 10 caught: tracking stops at `qkv.unbind(0)` and at einops repeat/Rearrange; "
-                      "`x=`/`img=` inputs not read (issue 11: unbind, einops, declarations)"},
+    "gpt": {"caught": "8 of 15 caught: a positional embedding shorter than the sequence (torch: IndexError on "
+                      "`wpe(torch.arange(t))`) has no rule; heads not dividing the width in a hand-written "
+                      "`C // n_head` (issue 11.5: positional-embedding length, heads rules)"},
+    "vit": {"caught": "6 of 10 caught: tracking stops at einops repeat/Rearrange (issue 11.2: einops)"},
     "mixer": {"caught": "4 of 6 caught: einops Rearrange/Reduce layers in nn.Sequential are `Unknown` "
-                        "(issue 11: einops layers)"},
-    "seq2seq": {"caught": "1 of 9 caught: the second input (trg/tgt) is not read, so the decoding loop's length is "
-                          "unknown; nn.Transformer has no rule (issue 11: several forward inputs, teacher-forcing loops, "
-                          "nn.Transformer)"},
-    "ddpm": {"caught": "1 of 10 caught: the time input is not read; `cond if a != b else nn.Identity()` submodules are "
-                       "unknown (issue 11: several forward inputs, sinusoidal time embedding, time-embedding width)"},
-    "tcn": {"caught": "0 of 4 caught: weight_norm(nn.Conv1d(...)) and parametrizations.weight_norm are `Unknown`; "
-                      "`x=` input not read (issue 11: weight_norm wrappers, declarations)"},
+                        "(issue 11.2: einops layers)"},
+    "seq2seq": {"caught": "8 of 9 caught: nn.Transformer has no rule (issue 11: nn.Transformer, heads dividing d_model)"},
+    "ddpm": {"caught": "3 of 10 caught: `cond if a != b else nn.Identity()` submodules are unknown, the time-embedding "
+                       "width is not checked (issue 11: conditional submodules, time-embedding width)"},
     "char_rnn": {"caught": "3 of 4 caught: F.one_hot has no rule (issue 11: F.one_hot / embedding-like ops)"},
-    "vqvae": {"false alarm": "SHP004 on the quantizer's undone fold flags every mutant of vqvae.py "
-                             "(issue 11: view(-1, D) fold undone later)"},
 }
 
 

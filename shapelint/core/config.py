@@ -12,6 +12,8 @@ import os
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
+from .inputs import as_declaration
+
 
 class ConfigError(Exception):
     """A configuration the user must fix; reported as a usage error (exit 2)."""
@@ -35,7 +37,7 @@ class Selection:
 @dataclass
 class Config:
     path: Optional[str] = None
-    input_shapes: Dict[str, list] = field(default_factory=dict)
+    input_shapes: Dict[str, tuple] = field(default_factory=dict)  # target -> its declaration (core.inputs)
     selection: Selection = field(default_factory=Selection)
     per_file_ignores: Dict[str, List[str]] = field(default_factory=dict)
     exclude: List[str] = field(default_factory=list)
@@ -194,14 +196,14 @@ def load_config(path: Optional[str]) -> Config:
     shapes = table.get("input-shapes", {})
     if not isinstance(shapes, dict):
         raise ConfigError(f"{path}: [tool.shapelint.input-shapes] must be a table of NAME = [dims]")
-    for name, dims in shapes.items():
-        if not isinstance(dims, list) or not dims or not all(
-            (isinstance(d, int) and not isinstance(d, bool)) or isinstance(d, str) for d in dims
-        ):
+    for name, value in shapes.items():
+        declared = as_declaration(value)
+        if declared is None:
             raise ConfigError(
-                f"{path}: input-shapes.{name} must be a list of sizes such as [4, 3, 32, 32] (strings for symbols)"
+                f"{path}: input-shapes.{name} must be a list of sizes such as [4, 3, 32, 32] (strings for symbols), "
+                f'a string such as "idx=(2, 16):long, targets=(2, 16):long", or a table such as {{idx = "2,16:long"}}'
             )
-        cfg.input_shapes[name] = dims
+        cfg.input_shapes[name] = declared
     return cfg
 
 

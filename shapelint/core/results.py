@@ -60,6 +60,7 @@ class ModelReport:
     # with explain: (line, name, shape) for each tensor bound to a name (or "return") in forward
     assignments: List[tuple] = field(default_factory=list)
     trace: Optional[dict] = None  # --trace: how torch ran it (method, status, input, output, fx_error)
+    inputs: List[dict] = field(default_factory=list)  # the declared inputs: {"name", "shape", "dtype"}
     summary: Optional[dict] = None  # with explain: parameters, buffers, MACs per named module and in total
 
     def to_json(self, path: str) -> dict:
@@ -69,6 +70,7 @@ class ModelReport:
             "kind": self.kind,
             "line": self.line,
             "input": self.input,
+            "inputs": self.inputs,
             "output": self.output,
             "layers": [row.to_json() for row in self.layers],
             "unknown": [{"line": ln, "reason": why} for ln, why in self.lost],

@@ -196,6 +196,10 @@ class Namespace:
         self.path = path
         self.globals = globals_
 
+    def scope(self) -> dict:
+        """The module's names (a lazily loaded sibling reads its file here)."""
+        return self.globals
+
 
 class SuperProxy:
     """`super()` inside a method: attribute lookups start after `owner` in the MRO."""

@@ -14,27 +14,33 @@ from typing import List, NamedTuple
 import libcst as cst
 
 from ..core.values import Unknown
-from .frame import ABSENT, BreakSignal, ContinueSignal, Frame, RaiseSignal, ReturnSignal, log_write, restore, same_value
+from .frame import (
+    ABSENT, BreakSignal, ContinueSignal, Frame, Overlay, RaiseSignal, ReturnSignal, log_write, restore, same_value,
+)
 
 
 class Path(NamedTuple):
     outcome: str  # "fall" | "return" | "raise" | "jump"
     returned: object
-    locals: dict
+    locals: dict  # the names the path wrote (ABSENT: deleted); the others are the base's
     writes: dict  # (id(module), name) -> (module, child, attr) as the path left it
     findings: list
 
 
 def fork(vm, run_a, run_b, frame: Frame) -> None:
-    """Run `run_a(frame)` and `run_b(frame)` from the same state, then merge what they did."""
-    base_locals = dict(frame.locals)
+    """Run `run_a(frame)` and `run_b(frame)` from the same state, then merge what they did.
+
+    Each path runs in an `Overlay` of the frame's names and journals the module attributes
+    it writes, so a branch costs what it touches, never a copy of the whole state.
+    """
+    base_locals = frame.locals
     outer_log = vm.write_log
     rows_start = vm.explain.mark()
     uses_start = len(vm.explain.module_calls)
     vm.explain.lost_count += 1  # an undecided path: a model built through one is not exact
     paths, branch_rows = [], []
     for run in (run_a, run_b):
-        frame.locals = {k: (list(v) if isinstance(v, list) else v) for k, v in base_locals.items()}
+        frame.locals = scope = Overlay(base_locals, copy_lists=True)
         vm.write_log = []
         vm.findings.open_branch()
         outcome, ret = "fall", None
@@ -52,14 +58,14 @@ def fork(vm, run_a, run_b, frame: Frame) -> None:
         final = {(id(o), n): (o, o.children.get(n, ABSENT), o.attrs.get(n, ABSENT)) for o, n, _c, _a in writes}
         for o, n, c, a in reversed(writes):  # undo, so the other path starts clean
             restore(o, n, c, a)
-        paths.append(Path(outcome, ret, frame.locals, final, findings))
+        paths.append(Path(outcome, ret, scope.written(), final, findings))
+    frame.locals = base_locals
     vm.write_log = outer_log
     for use in vm.explain.module_calls[uses_start:]:
         use.branch = True
     vm.explain.merge_branch_rows(*branch_rows)
     live = [p for p in paths if p.outcome != "raise"]
     if not live:
-        frame.locals = base_locals
         raise RaiseSignal()
     if any(p.outcome == "jump" for p in live):
         live = [p for p in live if p.outcome != "jump"] or live
@@ -102,12 +108,19 @@ def _merge_returns_and_names(vm, live: List[Path], frame: Frame) -> None:
     if returning and not frame.alt_returns:
         vm.explain.conditional += 1  # the rest of this function runs on one path only
     frame.alt_returns.extend(p.returned for p in returning)
-    merged = dict(falling[0].locals)
-    for p in falling[1:]:
-        for k in set(merged) | set(p.locals):
-            if not same_value(merged.get(k, ABSENT), p.locals.get(k, ABSENT)):
-                merged[k] = Unknown(f"`{k}` differs between undecided paths")
-    frame.locals = merged
+    base = frame.locals
+    touched = {}
+    for p in falling:
+        touched.update(dict.fromkeys(p.locals))
+    for k in touched:
+        values = [p.locals[k] if k in p.locals else base.get(k, ABSENT) for p in falling]
+        if all(same_value(v, values[0]) for v in values[1:]):
+            if values[0] is ABSENT:
+                base.pop(k, None)
+            else:
+                base[k] = values[0]
+        else:
+            base[k] = Unknown(f"`{k}` differs between undecided paths")
 
 
 def havoc(vm, body, frame: Frame, target=None) -> None:

@@ -167,7 +167,7 @@ def check_source(
         result.findings.append(f)
         return result
 
-    checker = FileChecker(path, module, input_shapes or {}, config_shapes or {}, explain)
+    checker = FileChecker(path, module, input_shapes or {}, config_shapes or {}, explain, len(text))
     checker.source = text
     try:
         checker.run()

@@ -16,8 +16,9 @@ from ..core.symbolic import Expr
 from ..core.values import Builtin, ModuleValue, Ref, Tensor, Unknown
 from ..torch import containers
 from . import builtins
-from .frame import MAX_SEQ, MAX_UNROLL, Frame, LambdaRef, hashable, same_value
+from .frame import MAX_SEQ, MAX_UNROLL, Frame, LambdaRef, Overlay, hashable, same_value
 from .pyvalues import compare, truth
+from .siblings import LazyImport, resolve
 from .torch_calls import construct_layer, is_layer_ref, tensor_index
 
 
@@ -76,9 +77,11 @@ def eval_fstring(vm, node, frame):
 def eval_name(vm, node, frame):
     name = node.value
     if name in frame.locals:
-        return frame.locals[name]
+        v = frame.locals[name]
+        return v if type(v) is not LazyImport else resolve(v)
     if name in frame.globals:
-        return frame.globals[name]
+        v = frame.globals[name]
+        return v if type(v) is not LazyImport else resolve(v)
     if name == "True":
         return True
     if name == "False":
@@ -316,7 +319,7 @@ def eval_dictcomp(vm, node, frame):
 def comprehension(vm, comp, produce, frame):
     """The elements a comprehension produces, in its own scope; None when not all are known."""
     inner = Frame(frame.globals, frame.cls, frame.self_obj)
-    inner.locals = dict(frame.locals)
+    inner.locals = Overlay(frame.locals)  # its names stay its own; reading costs nothing
     out: list = []
     return out if _loop(vm, comp, produce, inner, out) else None
 

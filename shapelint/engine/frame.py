@@ -48,6 +48,80 @@ class Frame:
         self.alt_returns: List[Any] = []  # values returned on undecided paths that did return
 
 
+class Overlay:
+    """A scope that reads through to `base` and keeps its own writes: an undecided branch's
+    names, a comprehension's. Creating one costs nothing, whatever the size of `base`
+    (a module's globals), so a branch costs what it touches, not what the file holds.
+
+    With `copy_lists`, a list read from `base` is copied first (once), so the branch may
+    mutate it (`layers.append(...)`) without the other branch seeing it.
+    """
+
+    __slots__ = ("base", "own", "copy_lists")
+
+    def __init__(self, base, copy_lists: bool = False):
+        self.base = base
+        self.own: Dict[str, Any] = {}
+        self.copy_lists = copy_lists
+
+    def __getitem__(self, name):
+        own = self.own
+        if name in own:
+            v = own[name]
+            if v is ABSENT:
+                raise KeyError(name)
+            return v
+        v = self.base[name]
+        if self.copy_lists and type(v) is list:
+            v = own[name] = list(v)
+        return v
+
+    def get(self, name, default=None):
+        try:
+            return self[name]
+        except KeyError:
+            return default
+
+    def __contains__(self, name) -> bool:
+        v = self.own.get(name, self)
+        if v is self:
+            return name in self.base
+        return v is not ABSENT
+
+    def __setitem__(self, name, value) -> None:
+        self.own[name] = value
+
+    def pop(self, name, default=None):
+        try:
+            v = self[name]
+        except KeyError:
+            return default
+        self.own[name] = ABSENT
+        return v
+
+    def update(self, other) -> None:
+        self.own.update(other)
+
+    def keys(self):
+        base = set(self.base.keys())
+        for k, v in self.own.items():
+            if v is ABSENT:
+                base.discard(k)
+            else:
+                base.add(k)
+        return base
+
+    def __iter__(self):
+        return iter(self.keys())
+
+    def items(self):
+        return [(k, self[k]) for k in self.keys()]
+
+    def written(self) -> Dict[str, Any]:
+        """The names this scope set or deleted (ABSENT), not those it only read."""
+        return self.own
+
+
 class LambdaRef:
     """A lambda of the user's file with the names it closes over."""
 

@@ -54,7 +54,7 @@ from .frame import (
     log_write,
 )
 from .locate import PositionUnits
-from .siblings import SiblingLoader
+from .siblings import SiblingLoader, resolve
 
 class Interpreter:
     """Python semantics over libcst nodes; torch calls are answered by the torch tables.
@@ -98,9 +98,9 @@ class Interpreter:
                 pass
         self.units.current = outer
 
-    def run_model(self, root: ModuleValue, args: list, node):
+    def run_model(self, root: ModuleValue, args: list, node, kwargs: Optional[dict] = None):
         """A model's forward on its inputs (the model itself gets no row of its own table)."""
-        return self.module_forward(root, args, {}, node, args[0])
+        return self.module_forward(root, args, kwargs or {}, node, args[0])
 
     # ------------------------------------------------------------------ statements
     def exec_block(self, stmts, frame: Frame) -> None:
@@ -316,7 +316,7 @@ class Interpreter:
         if isinstance(obj, SuperProxy):
             return objects.super_attr(self, obj, name)
         if isinstance(obj, Namespace):
-            return obj.globals.get(name, Unknown(f"`{name}` in {obj.path}"))
+            return resolve(obj.scope().get(name, Unknown(f"`{name}` in {obj.path}")))
         if isinstance(obj, ClassRef):
             return objects.class_attr(self, obj.info, name, None)
         if isinstance(obj, ValuesIndices) and name in ("values", "indices"):

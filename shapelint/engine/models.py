@@ -14,7 +14,7 @@ import libcst as cst
 
 from ..core import rules as R
 from ..core.findings import Finding
-from ..core.inputs import DeclaredInput, comment_dims, resolve_inputs
+from ..core.inputs import FIRST, DeclaredInput, TensorSpec, comment_declaration, resolve_inputs
 from ..core.results import ExplainRow, ModelReport
 from ..core.values import ClassRef, InputSlot, ModuleValue, Tensor, Unknown
 from .arch_functional import check_functional
@@ -24,7 +24,7 @@ from .frame import RaiseSignal, ReturnSignal, TooComplex
 from .interpreter import Interpreter
 from .locate import PositionUnits
 from .objects import instantiate
-from .siblings import SiblingLoader
+from .siblings import MIN_BUDGET_CHARS, LazyImport, SiblingLoader
 from .summary import build_summary
 
 
@@ -66,7 +66,8 @@ class FileChecker:
     `config_shapes` (pyproject.toml); `inputs` is the resolver's answer for every target.
     """
 
-    def __init__(self, path, module: cst.Module, input_shapes: Dict[str, list], config_shapes: Dict[str, list], explain=False):
+    def __init__(self, path, module: cst.Module, input_shapes: Dict[str, list], config_shapes: Dict[str, list], explain=False,
+                 source_chars: int = 0):
         self.explain = explain  # explain tables cost time: only record them when asked for
         self.path = path
         self.module = module
@@ -77,8 +78,11 @@ class FileChecker:
         self.models: List[ModelReport] = []
         # `__name__` is not "__main__": the `if __name__ == "__main__":` block is skipped
         self.globals: Dict[str, Any] = {"__name__": "shapelint", "__file__": path}
-        self.siblings = SiblingLoader()
+        budget = max(MIN_BUDGET_CHARS, source_chars // 4)
+        self.siblings = SiblingLoader(self._run_sibling, path, self.globals, budget)
+        self.top: Optional[Interpreter] = None  # runs the file's top level, and each sibling's
         self.source = ""  # the file's text (set by check_source): the architecture rules search it
+        self.module_exact = True
         self.units = PositionUnits()  # shared by every interpreter of this file
 
     def interpreter(self, sizes: Sizes, findings: FindingSink, explain: ExplainRecorder) -> Interpreter:
@@ -92,30 +96,71 @@ class FileChecker:
     def note_internal(self, why: str) -> None:
         self.findings.append(R.TrackingLost.finding(None, reason=why))
 
+    def _run_sibling(self, module: cst.Module, globals_: dict) -> None:
+        """A sibling's top level, on the module-level interpreter, whichever model's check
+        first needed it: its findings are the file's, never one undecided path's."""
+        top = self.top
+        outer_log, top.write_log = top.write_log, None
+        top.findings.open_branch()
+        try:
+            top.exec_module(module, globals_)
+        finally:
+            found = top.findings.close_branch()
+            top.write_log = outer_log
+            top.findings.findings.extend(found)
+
     def run(self) -> None:
         sizes, sink, recorder = self._build_contexts()
-        self.interpreter(sizes, sink, recorder).exec_module(self.module, self.globals, main=True)
+        self.top = self.interpreter(sizes, sink, recorder)
+        self.top.exec_module(self.module, self.globals, main=True)
         self.findings.extend(sink.findings)
-        module_exact = recorder.lost_count == 0  # module-level models were built by this run
-        comments = {}
-        for name, value in self.globals.items():
-            if isinstance(value, ClassRef):
-                dims = comment_dims(value.info.shapelint_comment())
-                if dims is not None:
-                    comments[name] = dims
-        self.inputs = resolve_inputs(self.input_shapes, comments, self.config_shapes)
+        seen = len(sink.findings)
+        self.module_exact = recorder.lost_count == 0  # module-level models were built by this run
         own = {id(s) for s in self.module.body}
         classes = [v.info.node for v in self.globals.values()
                    if isinstance(v, ClassRef) and id(v.info.node) in own and v.info.is_module()]
         self.arch = ArchitectureChecker(self.source if classes else "", self.globals, classes)
         self.findings.extend(check_functional(self.module, classes, self.globals, self.source))
+        try:
+            self._check_models()
+            self.findings.extend(self.arch.findings)
+        finally:
+            self.findings.extend(sink.findings[seen:])  # those of siblings loaded since
+            if self.siblings.over_budget:
+                n = len(self.siblings.over_budget)
+                self.note_internal(f"{n} sibling module{'s' if n > 1 else ''} not read (the analysis budget of this "
+                                   f"file); what comes from {'them' if n > 1 else 'it'} is unknown")
+
+    def _check_models(self) -> None:
+        comments = variable_comments(self.module)
+        self._resolve_inputs(comments, self.globals.items())
+        imported = []
         for name, value in list(self.globals.items()):
-            if isinstance(value, ClassRef) and value.info.is_module():
-                self.check_class(name, value.info)
-            elif isinstance(value, ModuleValue) and (value.cls is None or name in self.input_shapes):
-                value.exact = value.exact and module_exact
-                self.check_root(name, "variable", value, value.node)
-        self.findings.extend(self.arch.findings)
+            if type(value) is LazyImport:
+                imported.append((name, value))  # checked below if this file's code used it
+            else:
+                self._check_value(name, value)
+        # a sibling's class that no code of this file used is not parsed here: it is
+        # checked as part of its own file
+        used = [(name, lazy.value()) for name, lazy in imported if lazy.resolved]
+        self._resolve_inputs(comments, used)
+        for name, value in used:
+            self._check_value(name, value)
+
+    def _resolve_inputs(self, comments: dict, named) -> None:
+        for name, value in named:
+            if isinstance(value, ClassRef):
+                declared = comment_declaration(value.info.shapelint_comment())
+                if declared is not None:
+                    comments[name] = declared
+        self.inputs = resolve_inputs(self.input_shapes, comments, self.config_shapes)
+
+    def _check_value(self, name: str, value) -> None:
+        if isinstance(value, ClassRef) and value.info.is_module():
+            self.check_class(name, value.info)
+        elif isinstance(value, ModuleValue) and (value.cls is None or name in self.inputs):
+            value.exact = value.exact and self.module_exact
+            self.check_root(name, "variable", value, value.node)
 
     def check_class(self, name: str, info) -> None:
         sizes, sink, recorder = self._build_contexts()
@@ -130,7 +175,13 @@ class FileChecker:
 
     def check_root(self, name, kind, root: ModuleValue, node) -> None:
         tree = name_modules(root)
-        declared = self.inputs[name].dims if name in self.inputs else None
+        declaration = self.inputs.get(name)
+        params = forward_params(root)
+        declared_by_name = dict(declaration.inputs) if declaration is not None else {}
+        first_spec = declared_by_name.get(FIRST) or (declared_by_name.get(params[0][0]) if params else None)
+        if first_spec is None and declaration is not None and params is None:
+            first_spec = declaration.inputs[0][1]  # a torch layer or container: its one input
+        declared = list(first_spec.dims) if first_spec is not None else None
         sizes = Sizes(declared[0] if declared else None)
         sink = FindingSink(sizes)
         recorder = ExplainRecorder(sizes, recording=self.explain)
@@ -140,15 +191,11 @@ class FileChecker:
                 m.invalid = False
                 m.spec.check(interp.ctx, m)
         x = self.make_input(sizes, declared)
-        args = [x]
-        if root.cls is not None:
-            _owner, fwd = root.cls.find_method("forward")
-            if fwd is not None:
-                extra = len(fwd.params.params) - 2
-                args += [Unknown("second forward input") for _ in range(max(extra, 0))]
-                args = args[: max(len(fwd.params.params) - 1, 1)]
+        args, kwargs = [x], {}
+        if params:
+            kwargs = further_inputs(params, declared_by_name, lambda spec: self.make_tensor(sizes, declared, spec))
         try:
-            out = interp.run_model(root, args, node)
+            out = interp.run_model(root, args, node, kwargs)
         except (TooComplex, ReturnSignal, RaiseSignal):
             out = Unknown("too complex")
         self.arch.check_model(tree, recorder.module_calls)
@@ -156,12 +203,13 @@ class FileChecker:
         report.layers = [_layer_row(sizes, e) for e in recorder.calls] if self.explain else []
         report.output = sizes.display(shape_of(out))
         report.lost = recorder.lost_sites
+        report.inputs = declaration.to_json() if declaration is not None else []
         missing = _required_init_args(root)
         if missing:
             report.lost.insert(0, (node, f"{name} needs constructor arguments ({', '.join(missing)}); checked where it is used"))
         report.assignments = recorder.assignments
         if self.explain:
-            report.summary = build_summary(tree, recorder.module_calls, recorder.calls, recorder.lost_sites, sizes, shape_of)
+            report.summary = build_summary(tree, recorder.module_calls, recorder.calls, recorder.lost_sites, sizes, shape_of, self.source)
         self.models.append(report)
         self.findings.extend(sink.findings)
         accepted = sizes.accepted_inputs() if declared is None else None
@@ -177,6 +225,62 @@ class FileChecker:
         for d in declared[1:]:
             dims.append(d if isinstance(d, int) else sizes.input_symbol(d))
         return Tensor(tuple(dims))
+
+    @staticmethod
+    def make_tensor(sizes: Sizes, first: Optional[list], spec: TensorSpec) -> Tensor:
+        """A further declared input: batch first when its first dim is the first input's."""
+        dims = []
+        for i, d in enumerate(spec.dims):
+            if i == 0 and first and d == first[0]:
+                dims.append(sizes.batch)
+            else:
+                dims.append(d if isinstance(d, int) else sizes.input_symbol(d))
+        return Tensor(tuple(dims))
+
+
+def forward_params(root: ModuleValue) -> Optional[List[tuple]]:
+    """(name, has_default) of each parameter of the model's forward after self; None when
+    the model has no forward of the user's file (a torch layer or container)."""
+    if root.cls is None:
+        return None
+    _owner, fwd = root.cls.find_method("forward")
+    if fwd is None:
+        return None
+    p = fwd.params
+    plain = (list(p.posonly_params) + list(p.params))[1:]
+    return [(q.name.value, q.default is not None) for q in plain + list(p.kwonly_params)]
+
+
+def further_inputs(params: List[tuple], declared: dict, make) -> dict:
+    """Keyword arguments after the first input: each declared input by its parameter's
+    name; a parameter with a default that is not declared keeps it (`targets=None`), one
+    without a default is unknown."""
+    kwargs = {}
+    for name, has_default in params[1:]:
+        if name in declared:
+            kwargs[name] = make(declared[name])
+        elif not has_default:
+            kwargs[name] = Unknown(f"forward input `{name}` is not declared")
+    return kwargs
+
+
+def variable_comments(module: cst.Module) -> Dict[str, object]:
+    """Module-level `name = Model(...)  # shapelint: idx=(2, 16):long` declarations."""
+    out: Dict[str, object] = {}
+    for stmt in module.body:
+        if not isinstance(stmt, cst.SimpleStatementLine) or stmt.trailing_whitespace.comment is None:
+            continue
+        small = stmt.body[0] if len(stmt.body) == 1 else None
+        target = None
+        if isinstance(small, cst.Assign) and len(small.targets) == 1:
+            target = small.targets[0].target
+        elif isinstance(small, cst.AnnAssign):
+            target = small.target
+        if isinstance(target, cst.Name):
+            declared = comment_declaration(stmt.trailing_whitespace.comment.value)
+            if declared is not None:
+                out[target.value] = declared
+    return out
 
 
 def _layer_row(sizes: Sizes, e: LayerCall) -> ExplainRow:

@@ -13,6 +13,7 @@ import libcst as cst
 
 from ..core.values import UNKNOWN, BaseMethod, BoundMethod, ClassRef, FunctionRef, ModuleValue, SuperProxy, Unknown
 from ..torch import containers
+from ..torch.functional_layers import NO_PARAMETER, parameter
 from .extract import ClassInfo, dotted
 from .frame import MAX_DEPTH, Frame, LambdaRef, RaiseSignal, ReturnSignal, same_value
 
@@ -27,6 +28,10 @@ def module_attr(vm, m: ModuleValue, name: str):
         return m.attrs[name]
     if m.spec is not None and name in m.params:
         return m.params[name]
+    if m.spec is not None and name in ("weight", "bias"):
+        p = parameter(m, name)  # a torch layer's parameter as a tensor (weight tying, `emb.weight.t()`)
+        if p is not NO_PARAMETER:
+            return p
     if m.cls is not None:
         v = class_attr(vm, m.cls, name, m)
         if not isinstance(v, Unknown):

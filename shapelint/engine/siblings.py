@@ -1,30 +1,103 @@
 """Classes imported from the user's own package: `from .blocks import BasicBlock`.
 
 A sibling module is parsed and its definitions evaluated by the same static
-interpreter (nothing is imported or executed). Each module is loaded once; a cycle
-sees the partly defined module, as Python would.
+interpreter (nothing is imported or executed). A sibling is loaded when a name
+imported from it is first used (`LazyImport`), once per checked file, and parsed once
+per process while it is unchanged; a cycle sees the partly defined module, as Python
+would.
 """
 
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 
 from .extract import dotted
-from ..core.source import SourceError, decode_source
+from ..core.source import SourceError, decode_source, too_deep_to_parse
 from ..core.values import Namespace, Unknown
 
 MAX_BYTES = 2_000_000
+# The sibling source one checked file may read: at least this, or a quarter of the file.
+# Reading a package's worth of siblings would make the cost of a file that of its
+# package (torch/_inductor/lowering.py reached 26 modules); what is not read is unknown.
+MIN_BUDGET_CHARS = 120_000
+
+
+class LazyImport:
+    """A name imported from a sibling module, read only when the code uses it.
+
+    Parsing and running a sibling costs about what the checked file costs; a file that
+    imports from twenty siblings (and they from theirs) would pay for a whole package.
+    So `from .blocks import Block` binds this placeholder, and the sibling is parsed
+    (once) and run when `Block` is first evaluated (`resolve`).
+    """
+
+    __slots__ = ("loader", "path", "name", "_value")
+
+    def __init__(self, loader: "SiblingLoader", path: str, name: str):
+        self.loader = loader
+        self.path = path
+        self.name = name
+        self._value = _PENDING
+
+    @property
+    def resolved(self) -> bool:
+        return self._value is not _PENDING
+
+    def value(self):
+        if self._value is _PENDING:
+            self._value = Unknown(f"`{self.name}` imported in a cycle")  # while it loads
+            self._value = resolve(self.loader.member(self.path, self.name))
+        return self._value
+
+
+class LazyNamespace(Namespace):
+    """`from . import blocks`: the sibling is parsed and run when an attribute is first read."""
+
+    __slots__ = ("loader",)
+
+    def __init__(self, loader: "SiblingLoader", path: str):
+        super().__init__(path, None)
+        self.loader = loader
+
+    def scope(self) -> dict:
+        if self.globals is None:
+            self.globals = self.loader.load(self.path) or {}
+        return self.globals
+
+
+_PENDING = object()
+
+
+def resolve(v):
+    """A value as the code sees it: a pending sibling import is loaded now."""
+    while type(v) is LazyImport:
+        v = v.value()
+    return v
 
 
 class SiblingLoader:
-    def __init__(self):
-        self.loaded: Dict[str, Optional[dict]] = {}
-        self.modules: List[Tuple[str, cst.Module]] = []
+    """The sibling modules one checked file reaches, each parsed once and run once.
 
-    def bindings(self, stmt, importer_file: Optional[str], interp) -> Dict[str, object]:
+    `run_module(module, globals)` runs a sibling's top level; the checker gives one that
+    uses its module-level interpreter, whatever model's check first needed the sibling.
+    """
+
+    def __init__(self, run_module=None, main: Optional[str] = None, main_globals: Optional[dict] = None,
+                 budget_chars: int = MIN_BUDGET_CHARS):
+        self.run_module = run_module
+        self.loaded: Dict[str, Optional[dict]] = {}
+        if main:  # a sibling importing the checked file gets the checked file's names: no second parse
+            self.loaded[os.path.abspath(main)] = main_globals
+        self.modules: List[Tuple[str, cst.Module]] = []
+        self.budget_chars = budget_chars  # sibling source read per checked file, at most
+        self.read_chars = 0
+        self.over_budget: List[str] = []  # siblings left unread, for the file's info note
+
+    def bindings(self, stmt, importer_file: Optional[str], interp=None) -> Dict[str, object]:
         """Names this import binds from sibling files; {} when it is not a sibling import."""
         if not importer_file:
             return {}
@@ -43,27 +116,18 @@ class SiblingLoader:
                     name = dotted(alias.name)
                     path = _module_file(base, name)
                     if path:
-                        g = self.load(path, interp)
                         local = alias.asname.name.value if alias.asname is not None else name
-                        out[local] = Namespace(path, g) if g is not None else Unknown("sibling module")
+                        out[local] = LazyNamespace(self, path)
                 return out
             if mod is None:
                 return {}
             path = _module_file(base, mod)
             if path is None:
                 return {}
-            g = self.load(path, interp)
             for alias in stmt.names:
                 name = dotted(alias.name)
                 local = alias.asname.name.value if alias.asname is not None else name
-                if g is None:
-                    out[local] = Unknown(f"`{name}` from a sibling module that could not be read")
-                elif name in g:
-                    out[local] = g[name]
-                else:
-                    sub = _module_file(os.path.dirname(path), name) if path.endswith("__init__.py") else None
-                    sg = self.load(sub, interp) if sub else None
-                    out[local] = Namespace(sub, sg) if sg is not None else Unknown(f"`{name}` not found in {os.path.basename(path)}")
+                out[local] = LazyImport(self, path, name)
         elif isinstance(stmt, cst.Import):
             for alias in stmt.names:
                 name = dotted(alias.name)
@@ -71,28 +135,78 @@ class SiblingLoader:
                     continue
                 path = _module_file(here, name) if name else None
                 if path:
-                    g = self.load(path, interp)
                     local = alias.asname.name.value if alias.asname is not None else name
-                    out[local] = Namespace(path, g) if g is not None else Unknown("sibling module")
+                    out[local] = LazyNamespace(self, path)
         return out
 
-    def load(self, path: str, interp) -> Optional[dict]:
+    def member(self, path: str, name: str):
+        """`name` of the sibling module at `path`, as `from module import name` binds it."""
+        g = self.load(path)
+        if g is None:
+            return Unknown(f"`{name}` from a sibling module that could not be read")
+        if name in g:
+            return g[name]
+        sub = _module_file(os.path.dirname(path), name) if path.endswith("__init__.py") else None
+        if sub and self.load(sub) is not None:
+            return LazyNamespace(self, sub)
+        return Unknown(f"`{name}` not found in {os.path.basename(path)}")
+
+    def load(self, path: str, interp=None) -> Optional[dict]:
         path = os.path.abspath(path)
         if path in self.loaded:
             return self.loaded[path]
         self.loaded[path] = None
         try:
-            if os.path.getsize(path) > MAX_BYTES:
-                return None
-            with open(path, "rb") as fh:
-                module = cst.parse_module(decode_source(fh.read()))
-        except (OSError, SourceError, cst.ParserSyntaxError, RecursionError):
+            size = os.path.getsize(path)
+        except OSError:
             return None
+        if self.read_chars + size > self.budget_chars:
+            self.over_budget.append(path)  # its names are unknown; the file says so once
+            return None
+        module = parsed(path)
+        if module is None:
+            return None
+        self.read_chars += size
         g = {"__name__": "shapelint", "__file__": path}
         self.loaded[path] = g  # before running: an import cycle sees the partial module
         self.modules.append((path, module))
-        interp.exec_module(module, g)
+        if self.run_module is not None:
+            self.run_module(module, g)
+        elif interp is not None:
+            interp.exec_module(module, g)
         return g
+
+
+# ---------------------------------------------------------------------------- shared parses
+
+_PARSES: "OrderedDict[str, tuple]" = OrderedDict()  # path -> (mtime_ns, size, text length, module)
+_CACHE_FILES = 32
+_CACHE_CHARS = 1_500_000  # a parsed module holds ~100x its text in memory: keep the cache small
+
+
+def parsed(path: str) -> Optional[cst.Module]:
+    """The sibling at `path`, parsed once per process while it is unchanged on disk (a tree
+    run or the editor checks many files of one package); None when it cannot be read."""
+    try:
+        st = os.stat(path)
+        key = (st.st_mtime_ns, st.st_size)
+        hit = _PARSES.get(path)
+        if hit is not None and hit[:2] == key:
+            _PARSES.move_to_end(path)
+            return hit[3]
+        if st.st_size > MAX_BYTES:
+            return None
+        with open(path, "rb") as fh:
+            text = decode_source(fh.read())
+        if too_deep_to_parse(text) is not None:
+            return None
+        module = cst.parse_module(text)
+    except (OSError, SourceError, cst.ParserSyntaxError, RecursionError, MemoryError):
+        return None
+    _PARSES[path] = (key[0], key[1], len(text), module)
+    while len(_PARSES) > _CACHE_FILES or (len(_PARSES) > 1 and sum(v[2] for v in _PARSES.values()) > _CACHE_CHARS):
+        _PARSES.popitem(last=False)
+    return module
 
 
 def _module_file(base: str, dotted_name: str) -> Optional[str]:

@@ -156,13 +156,12 @@ def _op_name(label: str) -> str:
     return label.strip(".()").rsplit(".", 1)[-1]
 
 
-def _has_matmul_operator(tree: List[ModuleValue]) -> bool:
-    for m in tree:
-        if m.cls is not None:
-            for c in m.cls.mro():
-                if any(isinstance(n, (cst.MatrixMultiply, cst.MatrixMultiplyAssign)) for n in _walk(c.node)):
-                    return True
-    return False
+def _has_matmul_operator(tree: List[ModuleValue], source: str) -> bool:
+    """`a @ b` in one of the model's classes (FlopCounterMode counts it; the explain table has no row)."""
+    if "@" not in source:
+        return False
+    classes = {id(c.node): c.node for m in tree if m.cls is not None for c in m.cls.mro()}
+    return any(isinstance(n, (cst.MatrixMultiply, cst.MatrixMultiplyAssign)) for node in classes.values() for n in _walk(node))
 
 
 def _walk(node):
@@ -179,7 +178,7 @@ def _numel_of(shape) -> Optional[int]:
     return prod(shape)
 
 
-def build_summary(tree: List[ModuleValue], calls, rows, lost: list, sizes, shape_of) -> dict:
+def build_summary(tree: List[ModuleValue], calls, rows, lost: list, sizes, shape_of, source: str = "@") -> dict:
     """Per named module: parameters, buffers, calls, last output, MACs and output bytes of its calls;
     the totals. `calls` are every module call (ExplainRecorder.module_calls), `rows` the explain rows."""
     from ..torch.params import macs
@@ -202,7 +201,7 @@ def build_summary(tree: List[ModuleValue], calls, rows, lost: list, sizes, shape
         inp, out = shape_of(e.inp), shape_of(e.out)
         row["output"] = sizes.display(out)
         leaf = id(e.value) in leaf_ids
-        n = macs(e.value, _concrete(sizes, inp), _concrete(sizes, out)) if leaf else None
+        n = macs(e.value, _concrete(sizes, inp), _concrete(sizes, out)) if leaf and e.value.exact else None
         if e.branch or e.conditional:  # one side of an undecided branch: whether it runs is not known
             n = size = None
         row["macs"] = None if n is None or row["macs"] is None else row["macs"] + n
@@ -216,7 +215,7 @@ def build_summary(tree: List[ModuleValue], calls, rows, lost: list, sizes, shape
             per[id(m)]["macs"] = per[id(m)]["output_bytes"] = None  # totals below; a block's own ops are not split out
     if not whole or any(m.cls is not None and any(q not in ("torch.nn.Module", "torch.nn.Sequential") for q in m.cls.torch_bases()) for m in tree):
         total_macs = total_bytes = None  # a subclass of a torch layer runs its base's forward: not counted
-    if lost or _has_matmul_operator(tree) or any(r.module is None and _op_name(r.op) in _COUNTED_OPS for r in rows):
+    if lost or _has_matmul_operator(tree, source) or any(r.module is None and _op_name(r.op) in _COUNTED_OPS for r in rows):
         total_macs = None
     if lost:
         total_bytes = None

@@ -11,6 +11,8 @@ from __future__ import annotations
 from ..core.values import BoundMethod, FunctionRef, ModuleValue, Ref, Tensor, Unknown
 from ..torch import containers
 from ..torch import functions as ops
+from ..torch import products, sequence_ops  # noqa: F401 - they register their ops into the tables of `functions`
+from ..torch.functional_layers import replaced_parameter_differs, wrapped_module
 from ..torch.kernels import index_tensor
 from ..torch.modules import LAYERS
 from ..torch.spec import PLACEMENT_PARAMS, REQUIRED, Site
@@ -45,6 +47,9 @@ def call_ref(vm, fn: Ref, args, kwargs, node):
         return apply_op(vm, ops.TORCH.get(q.split(".")[1]), q, args, kwargs, node)
     if q.startswith("math."):
         return math_call(q[5:], args)
+    wrapped = wrapped_module(q, args)
+    if wrapped is not None:
+        return wrapped
     if q.startswith("torch.nn.") and q.count(".") == 2:
         vm.explain.lost(node, f"`nn.{q.rsplit('.', 1)[1]}` has no shape rule yet")
         return ModuleValue(q.rsplit(".", 1)[1], node)  # a module whose calls are unknown
@@ -144,6 +149,8 @@ def module_forward(vm, m: ModuleValue, args, kwargs, node, x):
             return Unknown("input of unknown shape")
         if any(isinstance(v, Unknown) for k, v in m.params.items() if k not in PLACEMENT_PARAMS):
             return Unknown("layer arguments unknown")  # the layer's arguments are unknown: its output is too
+        if m.attrs and replaced_parameter_differs(m):
+            return Unknown("a layer whose weight was replaced by another tensor")
         if m.spec.call is not None:
             return m.spec.call(vm, m, args, kwargs, node)
         return m.spec.forward(vm.ctx, m, x)

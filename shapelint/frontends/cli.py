@@ -18,21 +18,25 @@ from . import report
 from ..core.config import ConfigError, Selection, check_selectors, split_codes
 from ..core.discovery import iter_python_files
 from ..core.findings import Finding
-from ..core.inputs import parse_dims
+from ..core.inputs import FIRST, merge, parse_spec
 from ..core.results import FileResult
 from ..engine.check import Settings, lint_source
 
 PARALLEL_MIN_FILES = 8
 
 
-def parse_input_shapes(values) -> Dict[str, list]:
-    out: Dict[str, list] = {}
+def parse_input_shapes(values) -> Dict[str, tuple]:
+    """`TARGET=D0,D1,...[:dtype]` (the first input) and `TARGET.PARAM=...` (a forward input by
+    name), repeatable: target -> its declaration (core.inputs), inputs merged by name."""
+    out: Dict[str, tuple] = {}
     for v in values:
         target, sep, dims = v.partition("=")
-        parsed = parse_dims(dims.split(",")) if sep and dims else None
-        if not target.strip() or not parsed:
-            raise click.UsageError(f"--input-shape expects TARGET=D0,D1,... such as Net=1,3,32,32; got {v!r}")
-        out[target.strip()] = parsed
+        target, _dot, param = target.strip().partition(".")
+        spec = parse_spec(dims) if sep and dims else None
+        if not target or spec is None or (_dot and not param.isidentifier()):
+            raise click.UsageError(
+                f"--input-shape expects TARGET=D0,D1,... or TARGET.PARAM=D0,D1,...[:long] such as Net=1,3,32,32; got {v!r}")
+        out[target] = merge(out.get(target), ((param or FIRST, spec),))
     return out
 
 
@@ -167,7 +171,7 @@ def render(fmt: str, outcomes: List[FileOutcome], findings: List[Finding], expla
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "--output-format", "fmt", type=click.Choice(report.FORMATS), default="concise", show_default=True, help="Output format (text is an alias of full).")
 @click.option("-o", "--output-file", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE instead of standard output.")
-@click.option("--input-shape", "input_shapes", multiple=True, metavar="TARGET=D0,D1,...", help="Input shape of a model class or variable, batch first (repeatable).")
+@click.option("--input-shape", "input_shapes", multiple=True, metavar="TARGET[.PARAM]=D0,D1,...[:long]", help="Input shape of a model class or variable, batch first; TARGET.PARAM= names a forward input, :long/:int/:bool its dtype (repeatable).")
 @click.option("--explain", is_flag=True, help="Print each model's static shape table.")
 @click.option("--show-unknown", is_flag=True, help="Also report where shapes become unknown (info).")
 @click.option("--select", multiple=True, metavar="CODES", help="Rule codes or prefixes to enable (comma-separated); replaces the configured selection.")

@@ -371,7 +371,8 @@ def reshape_dims(ctx, site, x: Tensor, sizes: list, op: str, batch_check: bool =
         out = list(sizes)
         out[hole] = inferred
         if batch_check and hole == 0 and in_batch == batch and inferred != batch:
-            if isinstance(inferred, Expr) and BATCH_NAME in inferred.symbols() and per_sample is not None:
+            if isinstance(inferred, Expr) and BATCH_NAME in inferred.symbols() and per_sample is not None \
+                    and not merges_leading_dims(shape, out):
                 fold_report(ctx, site, op, x, per_sample, given, sizes)
                 out[0] = Expr.opaque("b")
         return Tensor(tuple(out), reshape_prov(site, x, out))
@@ -391,6 +392,16 @@ def reshape_dims(ctx, site, x: Tensor, sizes: list, op: str, batch_check: bool =
         )
         return Unknown("bad view")
     return Tensor(tuple(sizes), reshape_prov(site, x, sizes))
+
+
+def merges_leading_dims(shape, out) -> bool:
+    """`out` is `shape` with its first k+1 dims merged into one and the rest unchanged
+    (`(B, T, V) -> (B*T, V)`, `(B, H, W, D) -> (B*H*W, D)`, `(B, T) -> (B*T,)`): each row
+    stays inside one sample, so the batch is not mixed (DECISIONS.md, SHP004)."""
+    for k in range(1, len(shape)):
+        if len(out) == len(shape) - k and out[0] == product(shape[: k + 1]) and tuple(out[1:]) == tuple(shape[k + 1:]):
+            return True
+    return False
 
 
 def reshape_prov(site, x, out):
@@ -498,7 +509,9 @@ def index_tensor(ctx, x: Tensor, key, node=None):
     if shape is None:
         return Unknown("indexing a tensor of unknown shape")
     keys = list(key) if isinstance(key, tuple) else [key]
-    if any(isinstance(k, (Tensor, Unknown, list)) for k in keys):
+    lists = [k for k in keys if isinstance(k, list)]
+    if any(isinstance(k, (Tensor, Unknown)) for k in keys) or len(lists) > 1 or any(
+            not lst or not all(isinstance(v, int) and not isinstance(v, bool) for v in lst) for lst in lists):
         return Unknown("advanced indexing")
     used = sum(1 for k in keys if k is not None and k is not Ellipsis)
     if used > len(shape):
@@ -519,6 +532,11 @@ def index_tensor(ctx, x: Tensor, key, node=None):
         dim += 1
         if isinstance(k, bool):
             return Unknown("boolean index")
+        if isinstance(k, list):  # one list of ints: advanced indexing, a dim of len(k) in its place
+            if is_known(size) and not all(-size <= v < size for v in k):
+                return Unknown("index out of range")
+            out.append(len(k))
+            continue
         if isinstance(k, int):
             if is_known(size) and not -size <= k < size:
                 if node is not None:

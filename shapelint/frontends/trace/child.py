@@ -265,7 +265,7 @@ def trace_target(target: dict, item: dict, request: dict, path: str) -> dict:
             res["status"] = "skipped"
             res["skipped"] = f"its forward takes {arity} inputs; only one-input models are traced"
             return res
-        x = make_input(model, dims, dev)
+        x = make_input(model, dims, dev, _declared_dtype(item.get("declared", {}).get(name)))
         res["input"] = list(x.shape)
         modes = [TRAIN, EVAL] if mode_dependent(model) else [TRAIN]  # decided before a lazy module changes class
         try:
@@ -418,13 +418,24 @@ def build(target: dict, init_args: dict, device: str):
     return model
 
 
-def make_input(model, dims: List[int], device: str):
+def _declared_dtype(declared: Optional[list]) -> Optional[str]:
+    """The dtype the declaration gives the first input (core.inputs: `idx=(2, 16):long`)."""
+    return declared[0].get("dtype") if declared else None
+
+
+def make_input(model, dims: List[int], device: str, dtype: Optional[str] = None):
+    """The first input: of the declared dtype (token ids 0 for long/int), else long when
+    the model starts with an embedding, float otherwise."""
     import torch
     import torch.nn as nn
 
     first_leaf = next((m for m in model.modules() if not list(m.children())), None)
-    if isinstance(first_leaf, (nn.Embedding, nn.EmbeddingBag)):
-        return torch.zeros(dims, dtype=torch.long, device=device)
+    if dtype in ("long", "int") or (dtype is None and isinstance(first_leaf, (nn.Embedding, nn.EmbeddingBag))):
+        return torch.zeros(dims, dtype=torch.int32 if dtype == "int" else torch.long, device=device)
+    if dtype == "bool":
+        return torch.zeros(dims, dtype=torch.bool, device=device)
+    if dtype == "half":
+        return torch.zeros(dims, dtype=torch.half, device=device)
     if device == "meta":
         return torch.empty(dims, device="meta")
     gen = torch.Generator().manual_seed(0)

@@ -146,7 +146,8 @@ def _run_child_once(jobs: List[TraceJob], options: TraceOptions) -> int:
         "real": options.real,
         "memory_limit": None if options.device == "cuda" else options.memory_limit,
         "files": [
-            {"path": os.path.abspath(j.result.path), "inputs": j.inputs, "init_args": j.result.init_args} for j in jobs
+            {"path": os.path.abspath(j.result.path), "inputs": j.inputs, "init_args": j.result.init_args,
+             "declared": {n: d.to_json() for n, d in j.result.inputs.items()}} for j in jobs
         ],
     }
     env = dict(os.environ)
@@ -450,7 +451,9 @@ def _static_for_trace(job: TraceJob) -> Dict[str, ModelReport]:
     current = {m.name: m for m in r.models}
     need = {n: d for n, d in job.inputs.items() if n in current and current[n].input != d}
     if need:
-        concrete = replace(job.settings, input_shapes={**job.settings.input_shapes, **job.inputs}, explain=True)
+        # the declared inputs with the traced first input's concrete dims (further inputs kept)
+        shapes = {n: _with_first(r.inputs.get(n), d) for n, d in job.inputs.items()}
+        concrete = replace(job.settings, input_shapes={**job.settings.input_shapes, **shapes}, explain=True)
         try:
             again = lint_source(r.path, r.source, concrete)
         except Exception:  # the static run already succeeded once; be safe anyway
@@ -460,6 +463,14 @@ def _static_for_trace(job: TraceJob) -> Dict[str, ModelReport]:
                 current[m.name] = m
         r.models = [current.get(m.name, m) for m in r.models]
     return current
+
+
+def _with_first(declared, dims: list):
+    """A declaration whose first input has `dims` (its name and dtype kept)."""
+    if declared is None:
+        return dims
+    (name, spec), rest = declared.inputs[0], declared.inputs[1:]
+    return ((name, spec._replace(dims=tuple(dims))),) + tuple(rest)
 
 
 def _merge_layers(r: FileResult, job: TraceJob, m: dict, report: Optional[ModelReport], lines) -> list:

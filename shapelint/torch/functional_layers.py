@@ -1,0 +1,202 @@
+"""Layers called as functions, layers' parameters as tensors, and module wrappers (issue 11.1).
+
+`F.layer_norm`, `F.group_norm`, `F.embedding`, `F.linear`, `F.pixel_shuffle` and
+`F.pixel_unshuffle` run the layer rules of `modules` on a `Site` holding the arguments,
+so the functional form and the layer report the same findings. `parameter(m, name)` is
+a torch layer's `.weight` / `.bias` as a tensor (weight tying, `emb.weight.t()`);
+`MODULE_WRAPPERS` return the module they are given (`weight_norm(nn.Conv1d(...))`).
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from ..core.symbolic import is_known
+from ..core.values import UNKNOWN, ModuleValue, Tensor, Unknown
+from .functions import FUNCTIONAL, TORCH
+from .kernels import bind, ntuple
+from .modules import embedding_forward, groupnorm_check, groupnorm_forward, layernorm_forward, linear_forward, pixel_shuffle_forward
+from .sequence_ops import _int, _mismatch, _tensor, differ
+from .spec import Site
+
+
+def _site(site, **params) -> Site:
+    return Site(site.label(), site.node, params=params)
+
+
+def _layer_norm(ctx, site, args, kwargs):
+    b = bind(list(args), dict(kwargs), ["input", "normalized_shape", "weight", "bias", "eps"],
+             {"weight": None, "bias": None, "eps": 1e-5})
+    if b is None or not _tensor(b["input"]):
+        return UNKNOWN
+    ns = b["normalized_shape"]
+    if not (_int(ns) or (isinstance(ns, (tuple, list)) and all(_int(v) for v in ns))):
+        return Unknown("normalized_shape")
+    return layernorm_forward(ctx, _site(site, normalized_shape=ns), b["input"])
+
+
+def _group_norm(ctx, site, args, kwargs):
+    b = bind(list(args), dict(kwargs), ["input", "num_groups", "weight", "bias", "eps"], {"weight": None, "bias": None, "eps": 1e-5})
+    if b is None or not _tensor(b["input"]) or not _int(b["num_groups"]) or len(b["input"].shape) < 2:
+        return UNKNOWN
+    x = b["input"]
+    s = _site(site, num_groups=b["num_groups"], num_channels=x.shape[1], affine=False)
+    groupnorm_check(ctx, s)
+    return Unknown("group_norm") if s.invalid else groupnorm_forward(ctx, s, x)
+
+
+def _embedding(ctx, site, args, kwargs):
+    b = bind(list(args), dict(kwargs), ["input", "weight", "padding_idx", "max_norm", "norm_type", "scale_grad_by_freq", "sparse"],
+             {"padding_idx": None, "max_norm": None, "norm_type": 2.0, "scale_grad_by_freq": False, "sparse": False})
+    if b is None or not isinstance(b["input"], Tensor) or not _tensor(b["weight"]) or len(b["weight"].shape) != 2:
+        return UNKNOWN
+    w = b["weight"].shape
+    return embedding_forward(ctx, _site(site, num_embeddings=w[0], embedding_dim=w[1]), b["input"])
+
+
+def _linear(ctx, site, args, kwargs):
+    b = bind(list(args), dict(kwargs), ["input", "weight", "bias"], {"bias": None})
+    if b is None or not isinstance(b["input"], Tensor) or not _tensor(b["weight"]) or len(b["weight"].shape) != 2:
+        return UNKNOWN
+    out_f, in_f = b["weight"].shape
+    return linear_forward(ctx, _site(site, in_features=in_f, out_features=out_f), b["input"])
+
+
+def _pixel_shuffle(ctx, site, args, kwargs):
+    b = bind(list(args), dict(kwargs), ["input", "upscale_factor"], {})
+    if b is None or not _tensor(b["input"]):
+        return UNKNOWN
+    return pixel_shuffle_forward(ctx, _site(site, upscale_factor=b["upscale_factor"]), b["input"])
+
+
+def _pixel_unshuffle(ctx, site, args, kwargs):
+    """(*, C, H, W) -> (*, C*r*r, H/r, W/r); H and W must be divisible by r."""
+    b = bind(list(args), dict(kwargs), ["input", "downscale_factor"], {})
+    if b is None or not _tensor(b["input"]) or not _int(b["downscale_factor"]) or b["downscale_factor"] < 1:
+        return UNKNOWN
+    x, r = b["input"], b["downscale_factor"]
+    if len(x.shape) < 3:
+        return UNKNOWN
+    *lead, c, h, w = x.shape
+    if not (is_known(h) and is_known(w) and is_known(c)):
+        return UNKNOWN
+    if h % r or w % r:
+        return _mismatch(ctx, site, f"height {h} and width {w} must be divisible by downscale_factor {r}")
+    return Tensor(tuple(lead) + (c * r * r, h // r, w // r))
+
+
+for _t in (FUNCTIONAL, TORCH):
+    _t["layer_norm"] = _layer_norm
+    _t["group_norm"] = _group_norm
+    _t["embedding"] = _embedding
+    _t["pixel_shuffle"] = _pixel_shuffle
+    _t["pixel_unshuffle"] = _pixel_unshuffle
+FUNCTIONAL["linear"] = _linear
+
+
+# ---------------------------------------------------------------------------- parameters
+
+
+def _conv_weight(n: int, transposed: bool):
+    def fn(p):
+        k = ntuple(p.get("kernel_size"), n)
+        cin, cout, g = p.get("in_channels"), p.get("out_channels"), p.get("groups", 1)
+        if k is None or not all(_int(v) for v in (cin, cout, g)) or g < 1:
+            return None
+        w = (cin, cout // g) + k if transposed else (cout, cin // g) + k
+        return {"weight": w, "bias": (cout,) if p.get("bias") is True else False}
+
+    return fn
+
+
+def _layernorm_params(p):
+    ns = p.get("normalized_shape")
+    ns = (ns,) if _int(ns) else tuple(ns) if isinstance(ns, (tuple, list)) and all(_int(v) for v in ns) else None
+    if ns is None or p.get("elementwise_affine") is not True:
+        return None
+    return {"weight": ns, "bias": ns if p.get("bias") is True else False}
+
+
+PARAMETERS = {
+    "Linear": lambda p: ({"weight": (p["out_features"], p["in_features"]), "bias": (p["out_features"],) if p.get("bias") is True else False}
+                         if _int(p.get("in_features")) and _int(p.get("out_features")) else None),
+    "Embedding": lambda p: ({"weight": (p["num_embeddings"], p["embedding_dim"])}
+                            if _int(p.get("num_embeddings")) and _int(p.get("embedding_dim")) and p.get("_weight") is None else None),
+    "LayerNorm": _layernorm_params,
+}
+for _n in (1, 2, 3):
+    PARAMETERS[f"Conv{_n}d"] = _conv_weight(_n, False)
+    PARAMETERS[f"ConvTranspose{_n}d"] = _conv_weight(_n, True)
+
+
+def parameter(m: ModuleValue, name: str):
+    """A torch layer's `.weight` / `.bias` as a tensor; None (bias=False), or no answer (_MISSING)."""
+    table = PARAMETERS.get(m.kind)
+    shapes = table(m.params) if table is not None and m.spec is not None else None
+    if shapes is None or name not in shapes:
+        return NO_PARAMETER
+    shape = shapes[name]
+    return None if shape is False else Tensor(shape)
+
+
+NO_PARAMETER = Unknown("parameter")
+
+
+def replaced_parameter_differs(m: ModuleValue) -> bool:
+    """A layer whose .weight/.bias was assigned a tensor (weight tying) of another shape than
+    the layer's own, or of an unknown one: torch computes with the assigned tensor."""
+    for name in ("weight", "bias"):
+        if name in m.attrs:
+            own = parameter(m, name)
+            new = m.attrs[name]
+            if own is NO_PARAMETER or not isinstance(new, Tensor) or not isinstance(own, Tensor) or new.shape != own.shape:
+                return True
+    return False
+
+
+MODULE_WRAPPERS = {
+    "torch.nn.utils.weight_norm", "torch.nn.utils.spectral_norm",
+    "torch.nn.utils.parametrizations.weight_norm", "torch.nn.utils.parametrizations.spectral_norm",
+    "torch.nn.utils.parametrizations.orthogonal",
+}
+
+
+def wrapped_module(qualname: str, args) -> Optional[ModuleValue]:
+    """`weight_norm(nn.Conv1d(...))`: the module itself (its shapes do not change)."""
+    if qualname in MODULE_WRAPPERS and args and isinstance(args[0], ModuleValue):
+        args[0].exact = False  # its parameters are now the wrapper's (weight_g/weight_v, parametrizations)
+        return args[0]
+    return None
+
+
+# ---------------------------------------------------------------------------- losses
+
+
+def _cross_entropy(ctx, site, args, kwargs):
+    """F.cross_entropy / F.nll_loss: input (N, C, d...) with class-index targets (N, d...)
+    or probabilities of the input's shape; a 0-D loss, or the target's shape for reduction='none'."""
+    names = ["input", "target", "weight", "size_average", "ignore_index", "reduce", "reduction", "label_smoothing"]
+    b = bind(list(args), dict(kwargs), names, {n: None for n in names[2:]})
+    if b is None or not _tensor(b["input"]) or not _tensor(b["target"]):
+        return UNKNOWN
+    x, t = b["input"].shape, b["target"].shape
+    reduction = b["reduction"] if b["reduction"] is not None else "mean"
+    if reduction not in ("mean", "sum", "none") or b["size_average"] is not None or b["reduce"] is not None:
+        return UNKNOWN
+    if t == x:
+        return Tensor(x[:1] + x[2:]) if reduction == "none" else Tensor(())  # probabilities
+    indices = x[1:] if len(x) == 1 else x[:1] + x[2:]
+    if len(x) == 1:
+        indices = ()
+    if len(t) != len(indices):
+        if len(t) == len(x) and not any(differ(ctx, a, c) for a, c in zip(t, x)):
+            return UNKNOWN  # probabilities of the input's shape, perhaps
+        return _mismatch(ctx, site, f"the target {tuple(t)} must be the input {tuple(x)} without its class dimension, {tuple(indices)}")
+    for a, c in zip(t, indices):
+        if differ(ctx, a, c):
+            return _mismatch(ctx, site, f"the target {tuple(t)} must be the input {tuple(x)} without its class dimension, {tuple(indices)}")
+    return Tensor(tuple(t)) if reduction == "none" else Tensor(())
+
+
+FUNCTIONAL["cross_entropy"] = _cross_entropy
+FUNCTIONAL["nll_loss"] = _cross_entropy
