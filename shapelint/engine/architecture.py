@@ -71,6 +71,8 @@ class ArchitectureChecker:
         self.class_nodes = class_nodes  # the nn.Module classes of the checked file
         self.file_classes = {id(n) for n in class_nodes}
         self._pairs = None
+        self._nodes = None
+        self.module = None  # the checked file's libcst module (set by the file checker)
         self.findings: List[Finding] = []
         self._seen = set()
         self._dynamic = _DYNAMIC.search(self.source) is not None
@@ -203,10 +205,16 @@ class ArchitectureChecker:
             direct = (isinstance(e.call, cst.Call) and e.call.args and e.call.args[0].value is conv.call) or (
                 conv.call is cm.node and e.call is bn.node and (id(cm), id(bn)) in adjacent) or (
                 (id(conv.call), id(e.call)) in self._statement_pairs(conv.call))
-            if direct:
+            if direct and id(cm.node) in self._file_nodes():  # not a layer a sibling module defines
                 self._report(A.ConvBiasBeforeNorm.finding(
                     cm.param_node("bias") if "bias" in cm.param_nodes else cm.node,
                     conv=_label(conv), norm=_label(e), wasted=out))
+
+    def _file_nodes(self) -> set:
+        """Ids of every node of the checked file (computed once, only when a finding needs it)."""
+        if self._nodes is None:
+            self._nodes = {id(n) for n in _walk(self.module)} if self.module is not None else set()
+        return self._nodes
 
     def _statement_pairs(self, call) -> set:
         if self._pairs is None:

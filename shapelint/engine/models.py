@@ -120,6 +120,7 @@ class FileChecker:
         classes = [v.info.node for v in self.globals.values()
                    if isinstance(v, ClassRef) and id(v.info.node) in own and v.info.is_module()]
         self.arch = ArchitectureChecker(self.source if classes else "", self.globals, classes)
+        self.arch.module = self.module
         self.findings.extend(check_functional(self.module, classes, self.globals, self.source))
         try:
             self._check_models()
