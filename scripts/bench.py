@@ -3,7 +3,7 @@
 Each measurement is a fresh process (what a pre-commit hook or CI pays), repeated;
 the median wall time and the peak resident memory (ru_maxrss of the child) are shown.
 
-    python scripts/bench.py [--runs 15] [MODEL.py[:Target] ...]
+    python scripts/bench.py [--runs 15] [--explain] [MODEL.py[:Target] ...]
 
 Defaults to the bundled example and the ResNet fixture. Needs torch for the third column.
 """
@@ -59,6 +59,7 @@ def main():
     ap.add_argument("models", nargs="*", default=DEFAULTS)
     ap.add_argument("--runs", type=int, default=15)
     ap.add_argument("--no-torch", action="store_true")
+    ap.add_argument("--explain", action="store_true", help="also time `shapelint --explain` (table and summary)")
     args = ap.parse_args()
     py = sys.executable
     print("median wall time / peak memory / median CPU time per fresh process")
@@ -73,6 +74,9 @@ def main():
         ratio = f"lint/bare wall {lint[0] / bare[0]:.2f}x cpu {lint[2] / bare[2]:.2f}x"
         if torch_run:
             ratio += f"; torch/lint wall {torch_run[0] / lint[0]:.1f}x"
+        if args.explain:
+            explain = measure([py, "-m", "shapelint", "--explain", path], args.runs)
+            ratio += f"; explain {explain[0] * 1000:.0f} ms, explain/lint wall {explain[0] / lint[0]:.2f}x cpu {explain[2] / lint[2]:.2f}x"
         print(f"{os.path.basename(path):<16} {cells[0]:>24} {cells[1]:>24} {cells[2]:>24}  {ratio}")
 
 

@@ -217,7 +217,7 @@ def check_fields(obj, fields, where):
 
 def test_the_contract_tables_parse():
     tables = contract_tables()
-    assert len(tables) == 8, sorted(tables)
+    assert len(tables) == 9, sorted(tables)
     assert {"path", "line", "column", "code", "severity", "message"} <= set(table("Every field, in every diagnostic"))
 
 
@@ -256,6 +256,14 @@ def _check_explain(data, expect_seen):
             seen |= {f"inputs.{k}" for k in i}
         if "trace" in m:
             check_fields(m["trace"], table("Trace fields"), (m["class"], "trace"))
+        if "summary" in m:
+            rows = table("A summary row")
+            assert set(m["summary"]) == {"convention", "modules", "total"}
+            for row in m["summary"]["modules"]:
+                check_fields(row, rows, (m["class"], "summary", row["module"]))
+            check_fields(m["summary"]["total"], {k: rows[k] for k in ("params", "trainable", "buffers", "macs", "output_bytes")},
+                         (m["class"], "summary total"))
+            seen.add("summary.row")
     contract_six = {k: v for k, v in table("Every field, in every diagnostic").items()
                     if k in ("path", "line", "column", "code", "severity", "message")}
     for d in data["diagnostics"]:
@@ -277,7 +285,7 @@ def test_explain_json_has_exactly_the_documented_fields(tmp_path):
     data = json.loads(r.stdout)
     static_fields = {n for n in table("Model fields") if n != "trace"}
     static_layer = {f"layer.{n}" for n in table("Layer fields") if n != "traced_out"}
-    _check_explain(data, static_fields | static_layer | {"unknown.line", "unknown.reason"}
+    _check_explain(data, static_fields | static_layer | {"unknown.line", "unknown.reason", "summary.row"}
                    | {"inputs.name", "inputs.shape", "inputs.dtype"})
     assert {m["kind"] for m in data["models"]} == {"class", "variable"}
 

@@ -65,6 +65,7 @@ class ModelReport:
     trace: Optional[dict] = None  # --trace: how torch ran it (method, status, input, output, fx_error)
     cell: Optional[int] = None  # in a notebook: the cell the model is defined in (line: in that cell)
     inputs: List[dict] = field(default_factory=list)  # the declared inputs: {"name", "shape", "dtype"}
+    summary: Optional[dict] = None  # with explain: parameters, buffers, MACs per named module and in total
 
     def to_json(self, path: str) -> dict:
         out = {
@@ -77,6 +78,7 @@ class ModelReport:
             "output": self.output,
             "layers": [row.to_json() for row in self.layers],
             "unknown": [{"line": ln, "reason": why} for ln, why in self.lost],
+            **({"summary": self.summary} if self.summary is not None else {}),
         }
         if self.cell is not None:
             out["cell"] = self.cell

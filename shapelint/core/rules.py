@@ -8,65 +8,10 @@ and with real torch, so the documentation cannot drift from the behaviour.
 
 from __future__ import annotations
 
-import string
-from typing import Dict, List, Tuple, Type
+from typing import List, Type
 
-from .findings import At, Code, Finding
+from .rule_base import _HEAD, REGISTRY, Rule, rule
 
-_formatter = string.Formatter()
-
-
-class Rule:
-    code: str = ""
-    name: str = ""
-    severity: str = "error"
-    # its verdict depends on the input's number of dimensions: not reported when that rank
-    # was only guessed (from a first Linear or Embedding)
-    rank_sensitive: bool = False
-    suppressible: bool = True  # a `# noqa` comment may silence it (selection applies to every rule)
-    message: str = ""
-    summary: str = ""
-    why: str = ""
-    fix: str = ""
-    VALID: List[str] = []
-    INVALID: List[str] = []
-
-    @classmethod
-    def parts(cls, **fields) -> Tuple:
-        out = []
-        for literal, field_name, spec, _conv in _formatter.parse(cls.message):
-            if literal:
-                out.append(literal)
-            if field_name is not None:
-                value = fields[field_name]
-                if isinstance(value, tuple):  # several parts, e.g. ("conv1 out_channels=16, ", At(node))
-                    out.extend(value)
-                else:
-                    out.append(value if isinstance(value, (At, Code)) else format(value, spec or ""))
-        return tuple(out)
-
-    @classmethod
-    def finding(cls, node, fix: str = None, edits=None, module: str = None, **fields) -> Finding:
-        return Finding(
-            code=cls.code,
-            severity=cls.severity,
-            parts=cls.parts(**fields),
-            node=node,
-            fix=fix,
-            edits=list(edits or []),
-            module=module,
-        )
-
-
-REGISTRY: Dict[str, Type[Rule]] = {}
-
-
-def rule(cls: Type[Rule]) -> Type[Rule]:
-    REGISTRY[cls.code] = cls
-    return cls
-
-
-_HEAD = "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n\n"
 
 
 @rule
@@ -500,6 +445,9 @@ class TraceSkipped(Rule):
     summary = "(--trace) a model was built (or not) but not run, e.g. no input shape or required __init__ arguments."
     why = "Shows which models torch did not confirm."
     fix = "Declare the input (`# shapelint: input=(B, 3, 32, 32)`) or give --init-args NAME='{\"arg\": 1}'."
+
+from . import arch_rules  # noqa: E402,F401  (registers SHP400-SHP409)
+
 
 def all_rules() -> List[Type[Rule]]:
     return [REGISTRY[c] for c in sorted(REGISTRY)]

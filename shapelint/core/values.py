@@ -116,6 +116,7 @@ class ModuleValue:
         self.attrs: Dict[str, Any] = {}
         self.name: Optional[str] = None  # as torch's named_modules() spells it
         self.invalid = False  # construction would already raise in torch
+        self.exact = True  # False: a container whose contents shapelint could not follow
 
     def label(self) -> str:
         return self.name if self.name else self.kind

@@ -36,6 +36,8 @@ def fork(vm, run_a, run_b, frame: Frame) -> None:
     base_locals = frame.locals
     outer_log = vm.write_log
     rows_start = vm.explain.mark()
+    uses_start = len(vm.explain.module_calls)
+    vm.explain.lost_count += 1  # an undecided path: a model built through one is not exact
     paths, branch_rows = [], []
     for run in (run_a, run_b):
         frame.locals = scope = Overlay(base_locals, copy_lists=True)
@@ -59,6 +61,8 @@ def fork(vm, run_a, run_b, frame: Frame) -> None:
         paths.append(Path(outcome, ret, scope.written(), final, findings))
     frame.locals = base_locals
     vm.write_log = outer_log
+    for use in vm.explain.module_calls[uses_start:]:
+        use.branch = True
     vm.explain.merge_branch_rows(*branch_rows)
     live = [p for p in paths if p.outcome != "raise"]
     if not live:

@@ -201,6 +201,7 @@ def check_source(
         return result
 
     checker = FileChecker(path, module, input_shapes or {}, config_shapes or {}, explain, len(text))
+    checker.source = text
     try:
         checker.run()
     except RecursionError:

@@ -132,11 +132,13 @@ class LayerCall:
     """A module call or functional op while it runs: raw values, shown once the model is done
     (a pending model input learns its shape later)."""
 
-    __slots__ = ("module", "op", "node", "call", "inp", "conditional", "params", "out")
+    __slots__ = ("module", "op", "node", "call", "inp", "conditional", "params", "out", "value", "branch")
 
-    def __init__(self, module, op, node, call, inp, conditional, params, out=None):
+    def __init__(self, module, op, node, call, inp, conditional, params, out=None, value=None):
         self.module, self.op, self.node, self.call = module, op, node, call
         self.inp, self.conditional, self.params, self.out = inp, conditional, params, out
+        self.value = value  # the ModuleValue called (module calls only)
+        self.branch = False  # made inside an undecided branch (either side)
 
 
 class ExplainRecorder:
@@ -146,11 +148,15 @@ class ExplainRecorder:
         self._sizes = sizes
         self.recording = recording
         self.calls: List[LayerCall] = []
+        # every module call, explain or not: the architecture rules read which module ran where on what
+        self.module_calls: List[LayerCall] = []
         self.lost_sites: List[tuple] = []  # (node, reason): where shapes become unknown
         self.assignments: List[tuple] = []  # (node, name, shape) for each tensor bound to a name
+        self.lost_count = 0
         self.conditional = 0  # > 0 while running code that only one undecided path reaches
 
     def lost(self, node, reason: str) -> None:
+        self.lost_count += 1  # counted even when not recording: a model built this way is not exact
         if self.recording and all(r != reason for _n, r in self.lost_sites):  # each construct once
             self.lost_sites.append((node, reason))
 
@@ -159,10 +165,11 @@ class ExplainRecorder:
             self.assignments.append((node, name, self._sizes.display(shape_of(value))))
 
     def begin_module(self, m: ModuleValue, call_node, x) -> Optional[LayerCall]:
-        if not self.recording:
-            return None
-        entry = LayerCall(m.name, m.kind, m.node or call_node, call_node, x, bool(self.conditional), m.params)
-        self.calls.append(entry)
+        entry = LayerCall(m.name, m.kind, m.node or call_node, call_node, x, bool(self.conditional), m.params, value=m)
+        if len(self.module_calls) < 100_000:
+            self.module_calls.append(entry)
+        if self.recording:
+            self.calls.append(entry)
         return entry
 
     def end_module(self, entry: Optional[LayerCall], result) -> None:

@@ -17,12 +17,15 @@ from ..core.findings import Finding
 from ..core.inputs import FIRST, DeclaredInput, TensorSpec, comment_declaration, resolve_inputs
 from ..core.results import ExplainRow, ModelReport
 from ..core.values import ClassRef, InputSlot, ModuleValue, Tensor, Unknown
+from .arch_functional import check_functional
+from .architecture import ArchitectureChecker
 from .context import ExplainRecorder, FindingSink, LayerCall, Sizes, shape_of
 from .frame import RaiseSignal, ReturnSignal, TooComplex
 from .interpreter import Interpreter
 from .locate import PositionUnits
 from .objects import instantiate
 from .siblings import MIN_BUDGET_CHARS, LazyImport, SiblingLoader
+from .summary import build_summary
 
 
 def name_modules(root: ModuleValue) -> List[ModuleValue]:
@@ -78,6 +81,8 @@ class FileChecker:
         budget = max(MIN_BUDGET_CHARS, source_chars // 4)
         self.siblings = SiblingLoader(self._run_sibling, path, self.globals, budget)
         self.top: Optional[Interpreter] = None  # runs the file's top level, and each sibling's
+        self.source = ""  # the file's text (set by check_source): the architecture rules search it
+        self.module_exact = True
         self.units = PositionUnits()  # shared by every interpreter of this file
 
     def interpreter(self, sizes: Sizes, findings: FindingSink, explain: ExplainRecorder) -> Interpreter:
@@ -110,8 +115,16 @@ class FileChecker:
         self.top.exec_module(self.module, self.globals, main=True)
         self.findings.extend(sink.findings)
         seen = len(sink.findings)
+        self.module_exact = recorder.lost_count == 0  # module-level models were built by this run
+        own = {id(s) for s in self.module.body}
+        classes = [v.info.node for v in self.globals.values()
+                   if isinstance(v, ClassRef) and id(v.info.node) in own and v.info.is_module()]
+        self.arch = ArchitectureChecker(self.source if classes else "", self.globals, classes)
+        self.arch.module = self.module
+        self.findings.extend(check_functional(self.module, classes, self.globals, self.source))
         try:
             self._check_models()
+            self.findings.extend(self.arch.findings)
         finally:
             self.findings.extend(sink.findings[seen:])  # those of siblings loaded since
             if self.siblings.over_budget:
@@ -147,6 +160,7 @@ class FileChecker:
         if isinstance(value, ClassRef) and value.info.is_module():
             self.check_class(name, value.info)
         elif isinstance(value, ModuleValue) and (value.cls is None or name in self.inputs):
+            value.exact = value.exact and self.module_exact
             self.check_root(name, "variable", value, value.node)
 
     def check_class(self, name: str, info) -> None:
@@ -156,6 +170,8 @@ class FileChecker:
         except (TooComplex, ReturnSignal, RaiseSignal):
             return
         self.findings.extend(sink.findings)
+        if recorder.lost_count:
+            root.exact = False  # construction ran code shapelint could not follow: its tree may be incomplete
         self.check_root(name, "class", root, info.node)
 
     def check_root(self, name, kind, root: ModuleValue, node) -> None:
@@ -183,6 +199,7 @@ class FileChecker:
             out = interp.run_model(root, args, node, kwargs)
         except (TooComplex, ReturnSignal, RaiseSignal):
             out = Unknown("too complex")
+        self.arch.check_model(tree, recorder.module_calls)
         report = ModelReport(name, kind, node, sizes.display(x.shape) if isinstance(x, Tensor) else None)
         report.layers = [_layer_row(sizes, e) for e in recorder.calls] if self.explain else []
         report.output = sizes.display(shape_of(out))
@@ -192,6 +209,8 @@ class FileChecker:
         if missing:
             report.lost.insert(0, (node, f"{name} needs constructor arguments ({', '.join(missing)}); checked where it is used"))
         report.assignments = recorder.assignments
+        if self.explain:
+            report.summary = build_summary(tree, recorder.module_calls, recorder.calls, recorder.lost_sites, sizes, shape_of, self.source)
         self.models.append(report)
         self.findings.extend(sink.findings)
         accepted = sizes.accepted_inputs() if declared is None else None

@@ -338,8 +338,33 @@ def explain_text(results: Iterable[FileResult]) -> str:
                 out.append("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
             for line, why in m.lost:
                 out.append(f"  unknown from line {line}: {why}")
+            if m.summary is not None:
+                out.extend(summary_text(m.summary))
             out.append("")
     return "\n".join(out).rstrip() + "\n" if out else "No nn.Module models found.\n"
+
+
+def _n(v) -> str:
+    return "?" if v is None else f"{v:,}"
+
+
+def summary_text(summary: dict) -> List[str]:
+    """The torchinfo-like table: nested module names, parameters, buffers, output, MACs; a totals line."""
+    rows = [("module", "kind", "params", "trainable", "buffers", "output", "MACs", "output bytes")]
+    for r in summary["modules"]:
+        depth = r["module"].count(".")
+        rows.append(("  " * depth + r["module"].rsplit(".", 1)[-1], r["kind"], _n(r["params"]), _n(r["trainable"]),
+                     _n(r["buffers"]), shape_text(r["output"]) if r["calls"] else "(not called)",
+                     _n(r["macs"]) if r["calls"] else "-", _n(r["output_bytes"]) if r["calls"] else "-"))
+    t = summary["total"]
+    rows.append(("total", "", _n(t["params"]), _n(t["trainable"]), _n(t["buffers"]), "", _n(t["macs"]), _n(t["output_bytes"])))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    out = ["  summary (MACs = FlopCounterMode FLOPs / 2; output bytes: float32 outputs of the leaf layers; ? = unknown)"]
+    for i, row in enumerate(rows):
+        if i == len(rows) - 1:
+            out.append("  " + "-" * (sum(widths) + 2 * (len(widths) - 1)))
+        out.append("  " + "  ".join(c.rjust(w) if 2 <= j else c.ljust(w) for j, (c, w) in enumerate(zip(row, widths))).rstrip())
+    return out
 
 
 def explain_json(results: Iterable[FileResult]) -> str:

@@ -41,12 +41,15 @@ def construct(vm, kind: str, args, node) -> ModuleValue:
     if kind == "Sequential":
         sequential_init(m, args)
     elif kind == "ModuleList":
-        for i, v in enumerate((vm.iterate(args[0]) if args else []) or []):
+        seq = vm.iterate(args[0]) if args else []
+        m.exact = seq is not None
+        for i, v in enumerate(seq or []):
             m.children[str(i)] = _child(v)
     else:
         d = args[0] if args else {}
         if isinstance(d, (list, tuple)):
             d = dict(p for p in d if isinstance(p, (list, tuple)) and len(p) == 2)
+        m.exact = isinstance(d, dict) and all(isinstance(v, ModuleValue) for v in d.values())
         if isinstance(d, dict):
             for k, v in d.items():
                 if isinstance(v, ModuleValue):
@@ -59,7 +62,9 @@ def init_from_base(vm, m: ModuleValue, base: str, args) -> None:
     if base == "torch.nn.Sequential":
         sequential_init(m, args)
     elif base == "torch.nn.ModuleList" and args:
-        for i, v in enumerate(vm.iterate(args[0]) or []):
+        seq = vm.iterate(args[0])
+        m.exact = seq is not None and all(isinstance(v, ModuleValue) for v in seq)
+        for i, v in enumerate(seq or []):
             if isinstance(v, ModuleValue):
                 m.children[str(i)] = v
 

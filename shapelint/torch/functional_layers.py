@@ -164,6 +164,7 @@ MODULE_WRAPPERS = {
 def wrapped_module(qualname: str, args) -> Optional[ModuleValue]:
     """`weight_norm(nn.Conv1d(...))`: the module itself (its shapes do not change)."""
     if qualname in MODULE_WRAPPERS and args and isinstance(args[0], ModuleValue):
+        args[0].exact = False  # its parameters are now the wrapper's (weight_g/weight_v, parametrizations)
         return args[0]
     return None
 

@@ -1,0 +1,237 @@
+"""The static summary of a built model: parameters and buffers per named submodule.
+
+Counts come from the layer formulas of `torch.params` and, for the user's own classes,
+from the tensors they register themselves (`self.w = nn.Parameter(t)`,
+`self.register_buffer("name", t)`) when those have known integer shapes. Anything
+else is None (unknown), never a guess. Totals are over the unique modules of the
+tree, as torch's `parameters()` counts a shared module once.
+"""
+
+from __future__ import annotations
+
+from math import prod
+from typing import Dict, List, Optional
+
+import libcst as cst
+
+from ..core.values import ModuleValue, Tensor, Unknown
+from ..torch.params import Counts, own_counts
+from .extract import dotted
+
+_PARAM_CALLS = ("Parameter", "nn.Parameter", "torch.nn.Parameter", "nn.parameter.Parameter", "torch.nn.parameter.Parameter")
+
+
+def _numel(v) -> Optional[int]:
+    if isinstance(v, Tensor) and v.shape is not None and all(isinstance(d, int) and not isinstance(d, bool) for d in v.shape):
+        return prod(v.shape)
+    return None
+
+
+class _Registered(cst.CSTVisitor):
+    """What a class's methods register by name: parameters, buffers; `unsure` for any other form."""
+
+    def __init__(self):
+        self.params: Dict[str, bool] = {}  # name -> trainable
+        self.buffers: List[str] = []
+        self.unsure = False
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if isinstance(node.value, cst.Call) and dotted(node.value.func) in _PARAM_CALLS:
+            t = node.targets[0].target if len(node.targets) == 1 else None
+            if isinstance(t, cst.Attribute) and dotted(t.value) == "self":
+                frozen = any(a.keyword is not None and a.keyword.value == "requires_grad" for a in node.value.args) or len(node.value.args) > 1
+                self.params[t.attr.value] = not frozen
+                return
+            self.unsure = True
+
+    def visit_Call(self, node: cst.Call) -> None:
+        name = dotted(node.func) or ""
+        if name.endswith(".register_buffer") or name.endswith(".register_parameter"):
+            first = node.args[0].value if node.args else None
+            if name == "self.register_buffer" and isinstance(first, cst.SimpleString):
+                self.buffers.append(first.evaluated_value)
+            else:
+                self.unsure = True
+        elif name in _PARAM_CALLS:
+            pass  # counted by visit_Assign when assigned to self.NAME
+        elif "Parameter" in name:  # ParameterList, ParameterDict, UninitializedParameter
+            self.unsure = True
+        elif name.endswith("requires_grad_"):
+            self.unsure = True
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if node.attr.value == "requires_grad":
+            self.unsure = True
+
+
+_CLASS_CACHE: Dict[int, tuple] = {}  # id(ClassDef) -> (the node, what it registers)
+
+
+def _registered(info) -> _Registered:
+    cached = _CLASS_CACHE.get(id(info.node))
+    if cached is None or cached[0] is not info.node:
+        if len(_CLASS_CACHE) > 10000:
+            _CLASS_CACHE.clear()
+        found = _Registered()
+        info.node.visit(found)
+        cached = _CLASS_CACHE[id(info.node)] = (info.node, found)
+    return cached[1]
+
+
+def own(m: ModuleValue) -> Optional[Counts]:
+    """What module `m` itself registers (its children not included)."""
+    if m.cls is None:
+        if m.kind in ("Sequential", "ModuleList", "ModuleDict") and not m.children:
+            return None  # an empty container: often one whose contents shapelint could not follow
+        return own_counts(m)
+    if any(_hides_unknown(v) for v in m.attrs.values()):
+        return None  # an attribute shapelint could not evaluate may hold a module or a parameter
+    if any(q not in ("torch.nn.Module", "torch.nn.Sequential") for q in m.cls.torch_bases()):
+        return None  # a subclass of a torch layer or container: its base's own tensors are not counted here
+    total = Counts()
+    for c in m.cls.mro():
+        reg = _registered(c)
+        if reg.unsure:
+            return None
+        for name, trainable in reg.params.items():
+            n = _numel(m.attrs.get(name))
+            if n is None:
+                return None
+            total = total + (Counts(n) if trainable else Counts(0, n))
+        for name in reg.buffers:
+            v = m.attrs.get(name)
+            if v is None:
+                continue  # register_buffer(name, None): torch registers nothing
+            n = _numel(v)
+            if n is None:
+                return None
+            total = total + Counts(0, 0, n)
+    return total
+
+
+def _hides_unknown(v) -> bool:
+    if isinstance(v, Unknown):
+        return True
+    if isinstance(v, (list, tuple)):
+        return any(isinstance(x, Unknown) for x in v)
+    if isinstance(v, dict):
+        return any(isinstance(x, Unknown) for x in v.values())
+    return False
+
+
+def subtree(m: ModuleValue, cache: Dict[int, Optional[Counts]]) -> Optional[Counts]:
+    """Parameters and buffers of `m` and everything below it, each unique module once."""
+    key = id(m)
+    if key in cache:
+        return cache[key]
+    seen = set()
+    total = Counts()
+    stack = [m]
+    while stack:
+        x = stack.pop()
+        if id(x) in seen:
+            continue
+        seen.add(id(x))
+        c = own(x) if x.exact else None
+        if c is None:
+            cache[key] = None
+            return None
+        total = total + c
+        stack.extend(ch for ch in x.children.values() if isinstance(ch, ModuleValue))
+    cache[key] = total
+    return total
+
+
+# ---------------------------------------------------------------------------- the summary table
+CONVENTION = "macs: multiply-accumulates = torch.utils.flop_counter.FlopCounterMode FLOPs / 2 (it counts matrix products and convolutions only)"
+# functional ops and methods FlopCounterMode counts: a forward calling one has no static MAC total here
+_COUNTED_OPS = ("matmul", "mm", "bmm", "addmm", "baddbmm", "addbmm", "einsum", "tensordot", "linear", "bilinear",
+                "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+                "scaled_dot_product_attention", "multi_head_attention_forward", "cdist", "addmv", "mv", "chain_matmul",
+                "lstm", "gru", "rnn_tanh", "rnn_relu", "inner", "vdot", "dot", "kron")
+FLOAT_BYTES = 4  # float32, torch's default dtype
+
+
+def _op_name(label: str) -> str:
+    return label.strip(".()").rsplit(".", 1)[-1]
+
+
+def _has_matmul_operator(tree: List[ModuleValue], source: str) -> bool:
+    """`a @ b` in one of the model's classes (FlopCounterMode counts it; the explain table has no row)."""
+    if "@" not in source:
+        return False
+    classes = {id(c.node): c.node for m in tree if m.cls is not None for c in m.cls.mro()}
+    return any(isinstance(n, (cst.MatrixMultiply, cst.MatrixMultiplyAssign)) for node in classes.values() for n in _walk(node))
+
+
+def _walk(node):
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(n.children)
+
+
+def _numel_of(shape) -> Optional[int]:
+    if shape is None or not all(isinstance(d, int) and not isinstance(d, bool) for d in shape):
+        return None
+    return prod(shape)
+
+
+def build_summary(tree: List[ModuleValue], calls, rows, lost: list, sizes, shape_of, source: str = "@") -> dict:
+    """Per named module: parameters, buffers, calls, last output, MACs and output bytes of its calls;
+    the totals. `calls` are every module call (ExplainRecorder.module_calls), `rows` the explain rows."""
+    from ..torch.params import macs
+
+    cache: Dict[int, Optional[Counts]] = {}
+    per: Dict[int, dict] = {}
+    whole = not tree or tree[0].exact
+    for m in tree:
+        c = subtree(m, cache) if (whole or (m.spec is not None and not m.children)) else None
+        per[id(m)] = {"module": m.name or "", "kind": m.kind,
+                      "params": c.params if c else None, "trainable": c.trainable if c else None,
+                      "buffers": c.buffers if c else None, "calls": 0, "output": None, "macs": 0, "output_bytes": 0}
+    total_macs, total_bytes = 0, 0
+    leaf_ids = {id(m) for m in tree if m.spec is not None and not m.children}
+    for e in calls:
+        row = per.get(id(e.value))
+        if row is None:
+            continue
+        row["calls"] += 1
+        inp, out = shape_of(e.inp), shape_of(e.out)
+        row["output"] = sizes.display(out)
+        leaf = id(e.value) in leaf_ids
+        n = macs(e.value, _concrete(sizes, inp), _concrete(sizes, out)) if leaf and e.value.exact else None
+        if e.branch or e.conditional:  # one side of an undecided branch: whether it runs is not known
+            n = size = None
+        row["macs"] = None if n is None or row["macs"] is None else row["macs"] + n
+        size = _numel_of(_concrete(sizes, out)) if not e.branch and isinstance(e.out, Tensor) else None
+        row["output_bytes"] = None if size is None or row["output_bytes"] is None else row["output_bytes"] + size * FLOAT_BYTES
+        if leaf:
+            total_macs = None if row["macs"] is None or total_macs is None else total_macs + n
+            total_bytes = None if row["output_bytes"] is None or total_bytes is None else total_bytes + size * FLOAT_BYTES
+    for m in tree:
+        if id(m) not in leaf_ids:
+            per[id(m)]["macs"] = per[id(m)]["output_bytes"] = None  # totals below; a block's own ops are not split out
+    if not whole or any(m.cls is not None and any(q not in ("torch.nn.Module", "torch.nn.Sequential") for q in m.cls.torch_bases()) for m in tree):
+        total_macs = total_bytes = None  # a subclass of a torch layer runs its base's forward: not counted
+    if lost or _has_matmul_operator(tree, source) or any(r.module is None and _op_name(r.op) in _COUNTED_OPS for r in rows):
+        total_macs = None
+    if lost:
+        total_bytes = None
+    root = subtree(tree[0], cache) if tree and whole else None
+    modules = [per[id(m)] for m in tree[1:]]
+    return {
+        "convention": CONVENTION,
+        "modules": modules,
+        "total": {"params": root.params if root else None, "trainable": root.trainable if root else None,
+                  "buffers": root.buffers if root else None, "macs": total_macs, "output_bytes": total_bytes},
+    }
+
+
+def _concrete(sizes, shape):
+    """A shape with the declared batch substituted: ints when every size is known."""
+    shown = sizes.display(shape)
+    if shown is None or not all(isinstance(d, int) for d in shown):
+        return None
+    return tuple(shown)
