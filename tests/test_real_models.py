@@ -57,19 +57,6 @@ KNOWN_GAPS = {
     "mobilenetv3.py::MobileNetV3Small": "wrong shape: features.0 is an identity (2, 3, 64, 64); torch (2, 16, 32, 32) (issue 10.1: Sequential subclass + norm_layer=partial(nn.BatchNorm2d, eps=0.001, momentum=0.01))",
     "mobilenetv3.py::mobilenet_v3_narrow": "wrong shape: features.0 is an identity (2, 3, 64, 64); torch (2, 8, 32, 32) (issue 10.1: Sequential subclass + partial norm_layer)",
     "regnet.py::RegNetY": "wrong shape: stem = SimpleStemIN(Conv2dNormActivation) with norm_layer=partial(nn.BatchNorm2d, ...) is an identity (2, 3, 32, 32); torch (2, 16, 16, 16) (issue 10.1: subclass of a Sequential subclass + partial norm_layer)",
-    # issue 10.1: list and dict mutations ignored (a stale value, not unknown)
-    "list_mutations.py::ReverseList": "wrong shape: body.0 (2, 16, 8, 8), torch (2, 4, 8, 8) (issue 10.1: `widths.reverse()` ignored)",
-    "list_mutations.py::RemoveSortExtend": "wrong shape: body.0 (2, 24, 8, 8), torch (2, 6, 8, 8); shapes for body.8/body.9 that torch does not have (issue 10.1: `widths.remove(10)` and `widths.sort()` ignored; extend is modelled)",
-    "list_mutations.py::SliceAssignAndDel": "wrong shape: body.0 (2, 4, 8, 8), torch (2, 10, 8, 8); shapes for body.6/body.7 that torch does not have (issue 10.1: slice assignment `widths[1:3] = [...]` and `del widths[0]` ignored)",
-    "list_mutations.py::LayerListEdits": "wrong shape: features.3 (2, 16, 4, 4), torch (2, 32, 8, 8); a shape for features.4 (issue 10.1: `del layers[3]` on a list of layers ignored; insert(0, ...) and pop() are modelled)",
-    "list_mutations.py::DictEdits": "wrong shape: body (2, 8, 8, 8), torch (2, 24, 8, 8) (issue 10.1: `cfg.update(body=24, head=6)` ignored)",
-    "vae.py::DefaultVAE": "false alarm: SHP004 at line 55 `result.view(-1, self.first_dim, 2, 2)` (declared and nothing declared), from the stale list; wrong shape: decoder.1.0 (?, 32, 8, 8), torch (2, 8, 8, 8); final_layer.* likewise (issue 10.1: `hidden_dims.reverse()` ignored)",
-    "vae.py::vae_first": "false alarm: SHP004 at line 55, from the stale list; wrong shape: decoder.1.0 (?, 24, 8, 8), torch (2, 6, 8, 8) (issue 10.1: `hidden_dims.reverse()` ignored)",
-    "vae.py::vae_second": "false alarm: SHP004 at line 55, from the stale list; wrong shape: encoder.0 (2, 6, 8, 8), torch (2, 24, 8, 8): the caller's SHARED_DIMS, reversed in place by vae_first's constructor, is read unchanged (issue 10.1: `reverse()` of an argument list mutates the caller's list)",
-    "vae_bad.py::DefaultVAE": "misplaced error: SHP004 at the view (line 43), caused by the stale list, instead of Conv2d(hidden_dims[0], 3) at line 34 (issue 10.1: `hidden_dims.reverse()` ignored)",
-    "vae_reversed.py::CopyReverseVAE": "false alarm: SHP001 at line 70 (decoder.0 receives 8 channels); wrong shape: decoder.0 (2, 8, 8, 8), torch (2, 4, 8, 8) (issue 10.1: `dec_dims = hidden_dims.copy(); dec_dims.reverse()`, the reverse ignored)",
-    "vae_reversed.py::LinearVAE": "false alarm: SHP002 at line 93 and SHP003 at line 95; wrong shape: decoder.0 (2, 32), torch (2, 16) (issue 10.1: `sizes.append(latent); sizes.reverse()`, the reverse ignored)",
-    "list_mutations_bad.py::ReverseList": "missed error: the head Conv2d(4, 2) looks right against the list as first written; torch sees 16 channels after `widths.reverse()` (issue 10.1: a stale list hides a real bug)",
     # issue 10.1: a module-level statement the engine cannot decide
     "module_guards_bad.py::GuardedNet": "missed error: module-level `if hasattr(nn, \"SiLU\"): Swish = nn.SiLU else: ...` makes every model of the file disappear (\"No nn.Module models found\", exit 0) (issue 10.1: undecidable module-level if)",
     # issue 10.2: Python the engine does not evaluate, so a defect after it is missed (sound, but silent)

@@ -117,6 +117,8 @@ class ModuleValue:
         self.name: Optional[str] = None  # as torch's named_modules() spells it
         self.invalid = False  # construction would already raise in torch
         self.exact = True  # False: a container whose contents shapelint could not follow
+        self.clobbered: Optional[str] = None  # why any attribute may have been overwritten unseen
+        self.rewritten: set = set()  # attributes written since, which are known again
 
     def label(self) -> str:
         return self.name if self.name else self.kind

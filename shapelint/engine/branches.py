@@ -13,7 +13,8 @@ from typing import List, NamedTuple
 
 import libcst as cst
 
-from ..core.values import Unknown
+from ..core.values import ModuleValue, Unknown
+from . import mutation
 from .frame import (
     ABSENT, BreakSignal, ContinueSignal, Frame, Overlay, RaiseSignal, ReturnSignal, log_write, restore, same_value,
 )
@@ -25,6 +26,7 @@ class Path(NamedTuple):
     locals: dict  # the names the path wrote (ABSENT: deleted); the others are the base's
     writes: dict  # (id(module), name) -> (module, child, attr) as the path left it
     findings: list
+    containers: dict  # id(list/dict/set) -> (container, state the path left it in)
 
 
 def fork(vm, run_a, run_b, frame: Frame) -> None:
@@ -40,25 +42,30 @@ def fork(vm, run_a, run_b, frame: Frame) -> None:
     vm.explain.lost_count += 1  # an undecided path: a model built through one is not exact
     paths, branch_rows = [], []
     for run in (run_a, run_b):
-        frame.locals = scope = Overlay(base_locals, copy_lists=True)
+        frame.locals = scope = Overlay(base_locals)  # lists it changes are journalled by `mutation.run_path`
         vm.write_log = []
         vm.findings.open_branch()
-        outcome, ret = "fall", None
-        try:
-            run(frame)
-        except ReturnSignal as r:
-            outcome, ret = "return", r.value
-        except RaiseSignal:
-            outcome = "raise"
-        except (BreakSignal, ContinueSignal):
-            outcome = "jump"
+        result = ["fall", None]
+
+        def go(run=run, result=result):
+            try:
+                run(frame)
+            except ReturnSignal as r:
+                result[:] = ["return", r.value]
+            except RaiseSignal:
+                result[0] = "raise"
+            except (BreakSignal, ContinueSignal):
+                result[0] = "jump"
+
+        containers = mutation.run_path(vm, go)  # lists/dicts the path changed, undone for the next
+        outcome, ret = result
         findings = vm.findings.close_branch()
         branch_rows.append(vm.explain.take_since(rows_start))
         writes = vm.write_log
         final = {(id(o), n): (o, o.children.get(n, ABSENT), o.attrs.get(n, ABSENT)) for o, n, _c, _a in writes}
         for o, n, c, a in reversed(writes):  # undo, so the other path starts clean
             restore(o, n, c, a)
-        paths.append(Path(outcome, ret, scope.written(), final, findings))
+        paths.append(Path(outcome, ret, scope.written(), final, findings, containers))
     frame.locals = base_locals
     vm.write_log = outer_log
     for use in vm.explain.module_calls[uses_start:]:
@@ -71,6 +78,7 @@ def fork(vm, run_a, run_b, frame: Frame) -> None:
         live = [p for p in live if p.outcome != "jump"] or live
     _merge_findings(vm, live)
     _merge_writes(vm, live)
+    mutation.merge_paths(vm, [p.containers for p in live], same_value)
     _merge_returns_and_names(vm, live, frame)
 
 
@@ -123,24 +131,53 @@ def _merge_returns_and_names(vm, live: List[Path], frame: Frame) -> None:
             base[k] = Unknown(f"`{k}` differs between undecided paths")
 
 
+_MODULE_WRITERS = ("add_module", "register_module", "register_buffer", "register_parameter", "__setattr__", "append",
+                   "extend", "insert", "update")
+
+
 def havoc(vm, body, frame: Frame, target=None) -> None:
     """A loop that cannot be unrolled: every name it may change becomes unknown."""
-    names = set()
+    names, attrs, calls = set(), set(), set()
     for node in walk(body):
-        if isinstance(node, cst.AssignTarget) or isinstance(node, cst.AugAssign):
-            for n in walk(node.target):
+        if isinstance(node, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.Del, cst.For, cst.WithItem,
+                             cst.NamedExpr, cst.CompFor)):
+            target = node.asname if isinstance(node, cst.WithItem) else node.target
+            for n in walk(target) if target is not None else ():
                 if isinstance(n, cst.Name):
                     names.add(n.value)
+            if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
+                attrs.add((target.value.value, target.attr.value))  # `self.fc = ...`
         elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
-            if isinstance(node.func.value, cst.Name):
-                names.add(node.func.value.value)
+            owner = node.func.value
+            if isinstance(owner, cst.Name):
+                calls.add((owner.value, node.func.attr.value))
+            elif isinstance(owner, cst.Attribute) and isinstance(owner.value, cst.Name):
+                attrs.add((owner.value.value, owner.attr.value))  # `self.blocks.append(...)`
+        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "setattr":
+            if node.args and isinstance(node.args[0].value, cst.Name):
+                calls.add((node.args[0].value.value, "__setattr__"))
     if target is not None:
         for n in walk(target):
             if isinstance(n, cst.Name):
                 names.add(n.value)
+    why = "changed in a loop shapelint cannot unroll"
+    for owner, attr in attrs:
+        obj = frame.locals.get(owner)
+        if isinstance(obj, ModuleValue):
+            mutation.poison(vm, obj.attrs.get(attr), why)
+            vm.set_attr(obj, attr, Unknown(why))
+    for n, method in calls:
+        obj = frame.locals.get(n)
+        if isinstance(obj, ModuleValue) and obj.cls is not None:
+            if method in _MODULE_WRITERS or (obj.cls is not None and obj.cls.find_method(method)[1] is not None):
+                mutation.clobber(obj, why)  # `self.add_module(...)`, `setattr(self, ...)`, a method of its own
+        else:
+            names.add(n)
     for n in names:
-        if n in frame.locals and n != "self":
-            frame.locals[n] = Unknown("changed in a loop shapelint cannot unroll")
+        old = frame.locals.get(n) if n in frame.locals else None
+        if n in frame.locals and not (isinstance(old, ModuleValue) and old.cls is not None):
+            mutation.poison(vm, frame.locals[n], why)  # every other name for the same list sees the change too
+            frame.locals[n] = Unknown(why)
     vm.explain.lost(body, "a loop whose iterations are not known statically")
 
 

@@ -11,6 +11,7 @@ from typing import Callable, Dict
 
 from ..core.symbolic import Expr
 from ..core.values import Builtin, ModuleValue, SuperProxy, Tensor, Unknown
+from . import mutation
 from .frame import MAX_UNROLL, hashable
 from .pyvalues import truth
 
@@ -177,6 +178,8 @@ def _getattr(vm, args, kwargs, node, frame):
 def _setattr(vm, args, kwargs, node, frame):
     if len(args) == 3 and isinstance(args[1], str):
         vm.set_attr(args[0], args[1], args[2])
+    elif args and isinstance(args[0], ModuleValue):
+        mutation.clobber(args[0], "`setattr` with a name shapelint does not know")
     return None
 
 

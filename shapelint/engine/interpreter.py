@@ -35,7 +35,7 @@ from ..core.values import (
 )
 from ..torch import containers
 from ..torch.functions import ValuesIndices
-from . import branches, objects, pyvalues, torch_calls
+from . import branches, mutation, objects, pyvalues, strict, torch_calls
 from .builtins import call_builtin
 from .context import ExplainRecorder, FindingSink, ShapeContext, Sizes
 from .expressions import EXPRESSIONS
@@ -50,11 +50,30 @@ from .frame import (
     RaiseSignal,
     ReturnSignal,
     TooComplex,
-    hashable,
     log_write,
 )
 from .locate import PositionUnits
 from .siblings import SiblingLoader, resolve
+
+_MUTABLE_TYPES = (list, dict, set)
+_POISONABLE = (list, dict, set, ModuleValue)
+_METHODS = {t: {n for n in dir(t) if not n.startswith("_")} for t in _MUTABLE_TYPES}
+
+
+_NEW_CONTAINER_NODES = (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp, cst.BinaryOperation)
+_NEW_CONTAINER_CALLS = ("list", "dict", "set", "sorted", "copy", "OrderedDict", "deepcopy")
+
+
+def _makes_new(node) -> bool:
+    """Whether an expression's list/dict/set value is certainly a new object (a literal, a copy)."""
+    if isinstance(node, _NEW_CONTAINER_NODES):
+        return True
+    if isinstance(node, cst.Call):
+        f = node.func
+        name = f.value if isinstance(f, cst.Name) else f.attr.value if isinstance(f, cst.Attribute) else None
+        return name in _NEW_CONTAINER_CALLS
+    return isinstance(node, cst.Subscript) and any(isinstance(e.slice, cst.Slice) for e in node.slice)
+
 
 class Interpreter:
     """Python semantics over libcst nodes; torch calls are answered by the torch tables.
@@ -75,12 +94,17 @@ class Interpreter:
         self.depth = 0
         self.steps = 0
         self.write_log: Optional[list] = None  # module writes of the undecided path running now
+        self.container_log: Optional[dict] = None  # lists/dicts the undecided path running now changed
+        self.poisoned: dict = {}  # id -> (container, why): changed in a way shapelint does not model
+        self.container_born: set = set()  # ids of the containers made on the undecided path running now
 
     def unmodelled(self, what: str, node=None) -> Unknown:
         """The one place a construct shapelint does not model becomes unknown.
 
-        (A strict mode for tests, like pyflakes' PYFLAKES_ERROR_UNKNOWN, would raise here.)
+        In the test suite's strict mode (`strict`) it is reported, or raises.
         """
+        if strict.ON:
+            strict.report(what, node, self.globals.get("__file__"))
         return Unknown(what, node)
 
     def exec_module(self, module: cst.Module, globals_: dict, main: bool = False) -> None:
@@ -123,9 +147,7 @@ class Interpreter:
         elif isinstance(stmt, cst.With):
             self.exec_block(stmt.body.body, frame)
         elif isinstance(stmt, cst.Try):
-            self.exec_block(stmt.body.body, frame)
-            if stmt.finalbody is not None:
-                self.exec_block(stmt.finalbody.body.body, frame)
+            self.exec_try(stmt, frame)
         elif isinstance(stmt, cst.FunctionDef):
             frame.locals[stmt.name.value] = FunctionRef(stmt, None, None, frame.globals)
         elif isinstance(stmt, cst.ClassDef):
@@ -134,7 +156,8 @@ class Interpreter:
             frame.locals[stmt.name.value] = ClassRef(info)
         elif isinstance(stmt, cst.BaseSmallStatement):  # the body of `def f(x): return x`
             self.exec_small(stmt, frame)
-        else:  # match, async for/with, ...: skipped, so the names they bind stay as they were
+        else:  # match, async for/with, try/except*: what they may change becomes unknown
+            branches.havoc(self, stmt, frame)
             self.unmodelled(f"statement {type(stmt).__name__}", stmt)
 
     def exec_small(self, small, frame: Frame) -> None:
@@ -165,18 +188,59 @@ class Interpreter:
             frame.locals.update(import_bindings(small))
             frame.locals.update(self.siblings.bindings(small, frame.globals.get("__file__"), self))
         elif isinstance(small, cst.Del):
-            if isinstance(small.target, cst.Name):
-                frame.locals.pop(small.target.value, None)
+            self.exec_del(small.target, frame)
         # Pass, Assert, Global, Nonlocal: nothing to do
+
+    def exec_del(self, target, frame: Frame) -> None:
+        if isinstance(target, cst.Name):
+            frame.locals.pop(target.value, None)
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for e in target.elements:
+                self.exec_del(e.value, frame)
+        elif isinstance(target, cst.Subscript):
+            obj = self.eval(target.value, frame)
+            if len(target.slice) == 1:
+                key = self.eval_key(target.slice[0].slice, frame)
+                if isinstance(obj, ModuleValue):
+                    if not containers.delete_index(self, obj, key):
+                        mutation.poison(self, obj, "a `del` shapelint does not model changed it")
+                else:
+                    mutation.del_item(self, obj, key)
+            else:
+                mutation.poison(self, obj, "a `del` shapelint does not model changed it")
+        elif isinstance(target, cst.Attribute):
+            obj = self.eval(target.value, frame)
+            if isinstance(obj, ModuleValue):
+                name = target.attr.value
+                self.log_write(obj, name)
+                obj.children.pop(name, None)
+                obj.attrs.pop(name, None)
+                obj.rewritten.discard(name)
+
+    def eval_key(self, s, frame: Frame):
+        from .expressions import eval_slice
+        return eval_slice(self, s, frame)
 
     def exec_augassign(self, small: cst.AugAssign, frame: Frame) -> None:
         self.units.note(small)
         current = self.eval(small.target, frame)
         rhs = self.eval(small.value, frame)
         op = type(small.operator).__name__.replace("Assign", "")
-        if op == "Add" and isinstance(current, list) and isinstance(rhs, (list, tuple)):
-            current.extend(rhs)  # `layers += [...]` mutates in place, like Python
-            self.assign(small.target, current, frame)
+        if op == "Add" and isinstance(current, list):
+            # `layers += [...]` mutates in place, like Python: list.extend
+            result = mutation.list_method(self, current, "extend", [rhs], {})
+            self.assign(small.target, current if result is None else result, frame)
+        elif op == "BitOr" and isinstance(current, dict):
+            result = mutation.dict_method(self, current, "update", [rhs], {})
+            self.assign(small.target, current if result is None else result, frame)
+        elif op == "Multiply" and isinstance(current, list):
+            touched = isinstance(rhs, int) and not isinstance(rhs, bool) and len(current) * max(rhs, 0) <= 100_000
+            if touched:
+                mutation.touch(self, current)
+                current[:] = current * rhs
+            else:
+                mutation.poison(self, current, "`*=` shapelint does not model")
+            self.assign(small.target, current if touched else Unknown("`*=`"), frame)
         elif op == "Add" and isinstance(current, ModuleValue) and containers.extend_in_place(self, current, rhs):
             pass  # ModuleList.__iadd__ extends it in place
         else:
@@ -193,8 +257,10 @@ class Interpreter:
             self.set_attr(self.eval(target.value, frame), target.attr.value, value)
         elif isinstance(target, cst.Subscript):
             obj = self.eval(target.value, frame)
-            if len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index):
-                self.set_item(obj, self.eval(target.slice[0].slice.value, frame), value)
+            if len(target.slice) == 1:
+                self.set_item(obj, self.eval_key(target.slice[0].slice, frame), value)
+            else:
+                mutation.poison(self, obj, "an item assignment shapelint does not model changed it")
         elif isinstance(target, cst.StarredElement):
             self.assign(target.value, value, frame)
 
@@ -216,17 +282,21 @@ class Interpreter:
             self.assign(e.value, v, frame)
 
     def set_item(self, obj, key, value) -> None:
-        if isinstance(obj, dict) and hashable(key):
-            obj[key] = value
-        elif isinstance(obj, list) and isinstance(key, int) and -len(obj) <= key < len(obj):
-            obj[key] = value
-        elif isinstance(obj, ModuleValue):
-            containers.set_index(obj, key, value)
+        if isinstance(obj, ModuleValue):
+            if not containers.set_index(obj, key, value) and obj.cls is None:
+                mutation.poison(self, obj, "an item assignment shapelint does not model changed it")
+        else:
+            mutation.set_item(self, obj, key, value)
 
     def set_attr(self, obj, name: str, value) -> None:
+        if isinstance(obj, ClassRef):
+            objects.set_class_attr(obj.info, name, value)
+            return
         if not isinstance(obj, ModuleValue):
             return
         self.log_write(obj, name)
+        if obj.clobbered is not None:
+            obj.rewritten.add(name)
         if isinstance(value, ModuleValue):
             obj.attrs.pop(name, None)
             obj.children[name] = value
@@ -250,6 +320,28 @@ class Interpreter:
             self.run_else(orelse, frame)
         else:
             branches.fork(self, lambda f: self.exec_block(stmt.body.body, f), lambda f: self.run_else(orelse, f), frame)
+
+    def exec_try(self, stmt: cst.Try, frame: Frame) -> None:
+        """The body; when it raises (a `raise` shapelint reached), the handlers instead. A body
+        that may raise where shapelint cannot tell (an import it cannot check) is taken as
+        not raising, as on the machine the code was written for; `finally` always runs."""
+        try:
+            try:
+                self.exec_block(stmt.body.body, frame)
+            except RaiseSignal:
+                if not stmt.handlers:
+                    raise
+                if len(stmt.handlers) == 1:
+                    self.exec_block(stmt.handlers[0].body.body, frame)
+                else:  # which handler matches is not known: what any may change is unknown
+                    for h in stmt.handlers:
+                        branches.havoc(self, h.body, frame)
+            else:
+                if stmt.orelse is not None:
+                    self.exec_block(stmt.orelse.body.body, frame)
+        finally:
+            if stmt.finalbody is not None:
+                self.exec_block(stmt.finalbody.body.body, frame)
 
     def run_else(self, orelse, frame: Frame) -> None:
         if isinstance(orelse, cst.Else):
@@ -297,7 +389,13 @@ class Interpreter:
         handler = EXPRESSIONS.get(type(node))
         if handler is None:
             return self.unmodelled(f"unsupported expression {type(node).__name__}", node)
-        return handler(self, node, frame)
+        value = handler(self, node, frame)
+        if type(value) in _POISONABLE:
+            if self.container_log is not None and _makes_new(node):
+                mutation.born(self, value)
+            if self.poisoned:
+                return mutation.poisoned_value(self, value)
+        return value
 
     def binop(self, op: str, a, b, node):
         if isinstance(a, Tensor) or isinstance(b, Tensor):
@@ -321,8 +419,10 @@ class Interpreter:
             return objects.class_attr(self, obj.info, name, None)
         if isinstance(obj, ValuesIndices) and name in ("values", "indices"):
             return obj[0] if name == "values" else obj[1]
-        if isinstance(obj, (list, dict)) and name in pyvalues.LIST_METHODS:
+        if type(obj) in _MUTABLE_TYPES and name in _METHODS[type(obj)]:
             return BoundMethod(obj, name)
+        if isinstance(obj, ModuleValue) and name == "__dict__" and obj.clobbered is None:
+            return obj.attrs  # `self.__dict__.update(kwargs)` writes plain attributes
         if isinstance(obj, (int, str, tuple)) and name in pyvalues.STR_METHODS:
             return BoundMethod(obj, name)
         return self.unmodelled(f"attribute `{name}`", node)
@@ -330,6 +430,7 @@ class Interpreter:
     # ------------------------------------------------------------------ calls
     def call(self, fn, args, kwargs, node, frame=None):
         if isinstance(fn, Unknown):
+            mutation.escape(self, args, kwargs, "given to a call shapelint does not model")
             if any(isinstance(a, Tensor) for a in args):
                 why = f": {fn.reason}" if fn.reason else ""
                 self.explain.lost(node, f"a call shapelint does not model ({_describe_call(node)}{why})")
@@ -362,9 +463,11 @@ class Interpreter:
         if isinstance(obj, ModuleValue):
             return torch_calls.module_method(self, obj, name, args, kwargs, node)
         if isinstance(obj, list):
-            return pyvalues.list_method(obj, name, args)
+            return mutation.list_method(self, obj, name, args, kwargs)
         if isinstance(obj, dict):
-            return pyvalues.dict_method(obj, name, args)
+            return mutation.dict_method(self, obj, name, args, kwargs)
+        if isinstance(obj, set):
+            return mutation.set_method(self, obj, name, args, kwargs)
         if isinstance(obj, str):
             result = pyvalues.str_method(obj, name, args, kwargs)
             if result is not pyvalues.NOT_MODELLED:

@@ -14,6 +14,7 @@ import libcst as cst
 from ..core.values import UNKNOWN, BaseMethod, BoundMethod, ClassRef, FunctionRef, ModuleValue, SuperProxy, Unknown
 from ..torch import containers
 from ..torch.functional_layers import NO_PARAMETER, parameter
+from . import mutation
 from .extract import ClassInfo, dotted
 from .frame import MAX_DEPTH, Frame, LambdaRef, RaiseSignal, ReturnSignal, same_value
 
@@ -22,6 +23,8 @@ from .frame import MAX_DEPTH, Frame, LambdaRef, RaiseSignal, ReturnSignal, same_
 
 
 def module_attr(vm, m: ModuleValue, name: str):
+    if m.clobbered is not None and name not in m.rewritten and (m.cls is None or m.cls.find_method(name)[1] is None):
+        return Unknown(m.clobbered)
     if name in m.children:
         return m.children[name]
     if name in m.attrs:
@@ -64,6 +67,12 @@ def class_attr(vm, info: ClassInfo, name: str, bound):
     return vm.unmodelled(f"attribute `{name}` of class {info.name}")
 
 
+def set_class_attr(info: ClassInfo, name: str, value) -> None:
+    """`Config.width = 64`: later reads of the class attribute see the new value."""
+    info.class_attrs.setdefault(name, None)
+    info.attr_values[name] = value
+
+
 def super_attr(vm, sp: SuperProxy, name: str):
     mro = sp.obj.cls.mro() if isinstance(sp.obj, ModuleValue) and sp.obj.cls else []
     after = False
@@ -97,12 +106,14 @@ def _decorated(fn: cst.FunctionDef, name: str) -> bool:
 
 def call_lambda(vm, fn: LambdaRef, args, kwargs, node):
     if vm.depth >= MAX_DEPTH:
+        mutation.escape(vm, args, kwargs, "given to a call nested too deep to follow")
         return Unknown("recursion too deep", node)
     params = fn.node.params
     frame = Frame(vm.globals, fn.cls, fn.self_obj)
     frame.locals.update(fn.captured)  # the enclosing function's names, as a closure sees them
     positional = list(params.posonly_params) + list(params.params)
     if not bind_params(vm, frame, positional, params, list(args), dict(kwargs)):
+        mutation.escape(vm, args, kwargs, "given to a call shapelint could not follow")
         return Unknown("call of a lambda with arguments that do not bind", node)
     vm.depth += 1
     try:
@@ -113,6 +124,7 @@ def call_lambda(vm, fn: LambdaRef, args, kwargs, node):
 
 def call_function(vm, fn: FunctionRef, args, kwargs, node):
     if vm.depth >= MAX_DEPTH:
+        mutation.escape(vm, args, kwargs, "given to a call nested too deep to follow")
         return Unknown("recursion too deep", node)
     params = fn.node.params
     frame = Frame(fn.globals if fn.globals is not None else vm.globals, fn.owner, fn.bound)
@@ -121,6 +133,7 @@ def call_function(vm, fn: FunctionRef, args, kwargs, node):
         all_args = [fn.bound] + all_args
     positional = list(params.posonly_params) + list(params.params)
     if not bind_params(vm, frame, positional, params, all_args, dict(kwargs)):
+        mutation.escape(vm, args, kwargs, "given to a call shapelint could not follow")
         return Unknown(f"call of `{fn.node.name.value}` with arguments that do not bind", node)
     vm.depth += 1
     outer_unit = vm.units.current

@@ -14,7 +14,7 @@ from typing import Optional
 
 from ..core.symbolic import Expr, floordiv
 from ..core.values import BoundMethod, Builtin, ClassRef, FunctionRef, ModuleValue, Ref, Tensor, Unknown
-from .frame import MAX_SEQ, hashable
+from .frame import MAX_SEQ
 
 BINOPS = {
     "Add": operator.add, "Subtract": operator.sub, "Multiply": operator.mul, "Divide": operator.truediv,
@@ -27,7 +27,6 @@ COMPARISONS = {
     "GreaterThan": operator.gt, "GreaterThanEqual": operator.ge,
 }
 NOT_MODELLED = object()  # a method shapelint has no rule for (the caller makes it unknown)
-LIST_METHODS = ("append", "extend", "insert", "pop", "keys", "values", "items", "get", "index", "copy", "update", "setdefault", "count")
 STR_METHODS = ("format", "join", "upper", "lower", "count", "index", "startswith", "endswith", "split", "replace")
 
 
@@ -141,49 +140,6 @@ def math_call(name, args):
         return fn(*args)
     except Exception:
         return Unknown(f"math.{name}")
-
-
-def list_method(obj: list, name, args):
-    if name == "append" and len(args) == 1:
-        obj.append(args[0])
-        return None
-    if name == "extend" and len(args) == 1 and isinstance(args[0], (list, tuple)):
-        obj.extend(args[0])
-        return None
-    if name == "insert" and len(args) == 2 and isinstance(args[0], int):
-        obj.insert(args[0], args[1])
-        return None
-    if name == "pop":
-        if obj and (not args or (isinstance(args[0], int) and -len(obj) <= args[0] < len(obj))):
-            return obj.pop(*args)
-        return Unknown("pop")
-    if name == "copy":
-        return list(obj)
-    if name in ("index", "count"):
-        try:
-            return getattr(obj, name)(*args)
-        except Exception:
-            return Unknown(name)
-    return Unknown(f"list.{name}")
-
-
-def dict_method(obj: dict, name, args):
-    if name == "keys":
-        return list(obj.keys())
-    if name == "values":
-        return list(obj.values())
-    if name == "items":
-        return list(obj.items())
-    if name == "get" and args and hashable(args[0]):
-        return obj.get(args[0], args[1] if len(args) > 1 else None)
-    if name == "copy":
-        return dict(obj)
-    if name == "update" and args and isinstance(args[0], dict):
-        obj.update(args[0])
-        return None
-    if name == "setdefault" and args and hashable(args[0]):
-        return obj.setdefault(args[0], args[1] if len(args) > 1 else None)
-    return Unknown(f"dict.{name}")
 
 
 def str_method(obj: str, name, args, kwargs):

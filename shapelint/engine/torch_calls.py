@@ -16,6 +16,7 @@ from ..torch.functional_layers import replaced_parameter_differs, wrapped_module
 from ..torch.kernels import index_tensor
 from ..torch.modules import LAYERS
 from ..torch.spec import PLACEMENT_PARAMS, REQUIRED, Site, functional_params
+from . import mutation
 from .frame import hashable
 from .pyvalues import math_call
 
@@ -61,7 +62,15 @@ def call_ref(vm, fn: Ref, args, kwargs, node):
         return ModuleValue(q.rsplit(".", 1)[1], node)  # a module whose calls are unknown
     if any(isinstance(a, Tensor) for a in args):
         vm.explain.lost(node, f"a call shapelint does not model (`{q}`)")
+    if not q.startswith(_PURE_LIBRARIES) or q in _MUTATING_LIBRARY_FUNCTIONS:
+        mutation.escape(vm, args, kwargs, f"given to `{q}`, which shapelint does not follow")
     return vm.unmodelled(f"`{q}`", node)
+
+
+# libraries whose functions do not change the lists and dicts given to them
+_PURE_LIBRARIES = ("torch.", "math.", "numpy.", "copy.", "logging.", "warnings.", "itertools.", "typing.", "json.",
+                   "os.path.", "einops.")
+_MUTATING_LIBRARY_FUNCTIONS = ("numpy.random.shuffle",)
 
 
 def _ordered_dict(args):

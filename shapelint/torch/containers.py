@@ -98,13 +98,42 @@ def index(m: ModuleValue, key):
     return Unknown("index")
 
 
-def set_index(m: ModuleValue, key, value) -> None:
-    """`m[i] = layer` / `m["name"] = layer`."""
-    if m.kind not in CONTAINERS:
-        return
-    k = str(key % len(m.children)) if isinstance(key, int) and m.children and m.kind != "ModuleDict" else str(key)
-    if isinstance(value, ModuleValue):
-        m.children[k] = value
+def set_index(m: ModuleValue, key, value) -> bool:
+    """`m[i] = layer` / `m["name"] = layer`; False when shapelint cannot say what it did."""
+    if m.kind not in CONTAINERS or not isinstance(value, ModuleValue):
+        return False
+    if m.kind == "ModuleDict":
+        if not isinstance(key, str):
+            return False
+        m.children[key] = value
+        return True
+    n = len(m.children)
+    if not (isinstance(key, int) and not isinstance(key, bool) and -n <= key < n):
+        return False  # torch raises IndexError, or the key is unknown
+    m.children[list(m.children)[key]] = value
+    return True
+
+
+def delete_index(vm, m: ModuleValue, key) -> bool:
+    """`del m[i]`, `del m[a:b]`, `del m["name"]`: torch renumbers a Sequential/ModuleList after it."""
+    if m.kind == "ModuleDict":
+        if isinstance(key, str) and key in m.children:
+            del m.children[key]
+            return True
+        return False
+    if m.kind not in ("Sequential", "ModuleList"):
+        return False
+    values = list(m.children.values())
+    n = len(values)
+    if isinstance(key, int) and not isinstance(key, bool) and -n <= key < n:
+        del values[key]
+    elif isinstance(key, slice):
+        del values[key]
+    else:
+        return False
+    m.children.clear()
+    m.children.update((str(i), v) for i, v in enumerate(values))
+    return True
 
 
 def extend_in_place(vm, m: ModuleValue, values) -> bool:
