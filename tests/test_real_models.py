@@ -81,8 +81,6 @@ KNOWN_GAPS = {
     "densenet_bad.py::DenseNetSmall": "missed error: `for name, layer in self.items()` in a ModuleDict subclass's forward is a loop not known statically, so the wrong norm5 is never reached (issue 10.4: iterating ModuleDict subclasses)",
     "view_batch_bad.py::WrongLeadingSize": "misplaced error: SHP002 at the Linear (line 10) instead of the view at line 14 (issue 10.4: `x.view(x.size(1), -1)`, a view whose leading size is not the batch)",
     # issue 16.1/16.2: nothing declared
-    "quickstart_bad.py::NeuralNetwork": "missed error: nothing declared, Linear(512, 512) -> Linear(256, 10) is not checked (issue 16.1: Linear->Linear holds for every input)",
-    "sequential_module_level_bad.py::flat_model": "missed error: nothing declared, the module-level nn.Sequential(nn.Flatten(), ..., nn.Linear(256, 10)) is not checked (issue 16.1: Linear->Linear after Flatten)",
     "head_bad.py::bad_head": "missed error: nothing declared, Conv2d(in_ch, 64) -> BatchNorm2d(32) is not checked: Head needs constructor arguments and `bad_head = Head(3, 10)` is not analysed without an input (issue 16.1/16.2: checks for every input, symbolic constructor arguments)",
     # issue 16.4 / 10.5: the finding is inside the shared helper, not at the call that passed the wrong number
     "unet_helper_bad.py::bad_unet": "misplaced error: SHP001 inside double_conv (line 9), declared and nothing declared, instead of the call `double_conv(base, base)` at line 27 (issue 16.4: findings at the call site of the wrong argument)",

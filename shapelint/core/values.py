@@ -64,6 +64,16 @@ class InputSlot:
         self.resolved_by = by
 
 
+class PendingShape:
+    """`x.shape` / `x.size()` of the model input before its rank is known: `[0]` is the batch,
+    and unpacking it into n names (`B, N, C = x.shape`) decides the rank."""
+
+    __slots__ = ("tensor",)
+
+    def __init__(self, tensor):
+        self.tensor = tensor
+
+
 class Tensor:
     __slots__ = ("_shape", "_prov", "slot")
 

@@ -13,7 +13,7 @@ from typing import Callable, Dict
 import libcst as cst
 
 from ..core.symbolic import Expr
-from ..core.values import Builtin, ModuleValue, Ref, Tensor, Unknown
+from ..core.values import Builtin, ModuleValue, PendingShape, Ref, Tensor, Unknown
 from ..torch import containers
 from . import builtins
 from .frame import MAX_SEQ, MAX_UNROLL, Frame, LambdaRef, Overlay, hashable, same_value
@@ -163,6 +163,8 @@ def eval_slice(vm, s, frame):
 def subscript(vm, obj, key, node):
     if isinstance(obj, Unknown) or isinstance(key, Unknown):
         return Unknown("subscript")
+    if isinstance(obj, PendingShape):  # `x.shape[0]` of the model input: batch-first by convention
+        return vm.ctx.batch if key == 0 and not isinstance(key, bool) else Unknown("a size of an input of unknown rank")
     if isinstance(obj, (list, tuple, str)):
         if isinstance(key, slice) or (isinstance(key, int) and not isinstance(key, bool) and -len(obj) <= key < len(obj)):
             try:

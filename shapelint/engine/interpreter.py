@@ -19,7 +19,7 @@ from typing import Optional
 
 import libcst as cst
 
-from ..core.symbolic import is_known
+from ..core.symbolic import BATCH_NAME, is_known
 from ..core.values import (
     BaseMethod,
     BoundMethod,
@@ -28,6 +28,7 @@ from ..core.values import (
     FunctionRef,
     ModuleValue,
     Namespace,
+    PendingShape,
     Ref,
     SuperProxy,
     Tensor,
@@ -267,6 +268,8 @@ class Interpreter:
     def assign_unpacked(self, elems, value, frame: Frame) -> None:
         """`a, b = ...` and `first, *rest = ...`."""
         star = [i for i, e in enumerate(elems) if isinstance(e, cst.StarredElement)]
+        if isinstance(value, PendingShape) and not star:
+            value = self.decide_rank(value, elems)
         seq = self.as_sequence(value, len(elems) if not star else None)
         if seq is None or (not star and len(seq) != len(elems)):
             for e in elems:
@@ -280,6 +283,21 @@ class Interpreter:
             parts = list(seq)
         for e, v in zip(elems, parts):
             self.assign(e.value, v, frame)
+
+    def decide_rank(self, shape: PendingShape, elems):
+        """`B, N, C = x.shape` of the model input: torch raises unless it has that many dims, so
+        the input is (batch, N, C), the sizes named after the code's own names."""
+        x = shape.tensor
+        if not x.pending or len(elems) < 1:
+            return x.shape if x.shape is not None else Unknown("sizes")
+        dims = [self.ctx.batch]
+        for i, e in enumerate(elems[1:], start=1):
+            name = e.value.value.upper() if isinstance(e.value, cst.Name) and e.value.value not in ("_", "self") else f"D{i}"
+            if name == BATCH_NAME:
+                name = f"D{i}"
+            dims.append(self.ctx.input_symbol(name))
+        x.slot.resolve(dims, (None,) * len(dims), None)
+        return tuple(dims)
 
     def set_item(self, obj, key, value) -> None:
         if isinstance(obj, ModuleValue):

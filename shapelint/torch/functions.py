@@ -13,7 +13,7 @@ from typing import Callable, Dict
 from ..core import rules as R
 from ..core.findings import At
 from ..core.symbolic import Expr, add, is_known, mul, product, shape_text
-from ..core.values import UNKNOWN, Origin, Tensor, Unknown
+from ..core.values import UNKNOWN, Origin, PendingShape, Tensor, Unknown
 from .kernels import (
     adaptive_core, binary, bind, dim_error, flatten_core, normalize_dim, op_text, pad_core, pool_core, reshape_dims,
     sizes_from, upsample_core,
@@ -84,6 +84,8 @@ def size_of(ctx, x: Tensor, dim=None):
     if shape is None:
         if x.pending and dim == 0:
             return ctx.batch  # by convention the model input is batch-first
+        if x.pending and dim is None:
+            return PendingShape(x)
         return Unknown("size of an input of unknown rank")
     if dim is None:
         return tuple(shape)

@@ -245,6 +245,11 @@ def adaptive_core(ctx, site, x, n: int, output_size, kind: str):
 
 def flatten_core(ctx, site, x, start, end, op: str):
     shape = x.shape
+    if shape is None and x.pending and start == 1 and end == -1:
+        # the model input, rank not known yet: whatever it is, torch gives (batch, everything else)
+        # when it runs at all; the per-sample size stays unknown (it never takes part in checks)
+        origin = Origin(f"{op} of the model input at ", At(site.node))
+        return Tensor((ctx.batch, Expr.opaque("flat")), (None, origin))
     if shape is None:
         return Unknown("input shape unknown")
     rank = max(len(shape), 1)
@@ -333,6 +338,9 @@ def sizes_from(args):
 
 def reshape_dims(ctx, site, x: Tensor, sizes: list, op: str, batch_check: bool = True):
     shape = x.shape
+    if shape is None and x.pending and len(sizes) == 2 and sizes[0] == ctx.batch and sizes[1] == -1:
+        # `x.view(x.size(0), -1)` of the model input, rank not known yet: (batch, everything else)
+        return Tensor((ctx.batch, Expr.opaque("flat")), (None, Origin(f"{op} of the model input at ", At(site.node))))
     if shape is None:
         return Unknown("input shape unknown")
     if any(is_unknown(s) or not (is_known(s) or isinstance(s, Expr)) for s in sizes):
