@@ -18,11 +18,13 @@ from ..core import arch_rules as A
 from ..core.findings import At, Edit, Finding
 from ..core.values import ModuleValue, Ref, Tensor
 from ..torch.params import RUNNING_STATS
+from .cstwalk import walk
 from .extract import dotted
 from .summary import subtree
 
 _DYNAMIC = re.compile(r"\bgetattr\s*\(|__dict__|\bvars\s*\(|_modules\b|__getattr__|\.children\s*\(|named_children|"
                       r"\.modules\s*\(|named_modules|\bsetattr\s*\(|\beval\s*\(|\bexec\s*\(")
+_DYNAMIC_WORDS = ("getattr", "__dict__", "vars", "_modules", "children", "modules", "setattr", "eval", "exec")
 _LIST_ONLY = ("sort", "index", "count", "remove", "copy", "reverse", "clear")
 _CONV = tuple(f"{k}{d}d" for k in ("Conv", "ConvTranspose") for d in (1, 2, 3))
 
@@ -46,11 +48,7 @@ def _assignments(info, attr: str) -> List[cst.BaseExpression]:
 
 
 def _walk(node):
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(reversed(n.children))
+    return walk(node)
 
 
 def nn_prefix(globals_: dict) -> Optional[str]:
@@ -75,7 +73,32 @@ class ArchitectureChecker:
         self.module = None  # the checked file's libcst module (set by the file checker)
         self.findings: List[Finding] = []
         self._seen = set()
-        self._dynamic = _DYNAMIC.search(self.source) is not None
+        # the regex is slow on megabytes of text; most files hold none of its words at all
+        self._dynamic = any(w in self.source for w in _DYNAMIC_WORDS) and _DYNAMIC.search(self.source) is not None
+        self._text = None
+        self._inits: Dict[int, Dict[str, list]] = {}
+
+    def _attr_text(self) -> "_AttrText":
+        if self._text is None:
+            self._text = _AttrText(self.source)
+        return self._text
+
+    def _init_assignments(self, info) -> Dict[str, list]:
+        """{attr: values assigned to `self.<attr>` in the class's own __init__}, once per class."""
+        got = self._inits.get(id(info))
+        if got is None:
+            got = {}
+            for node in _walk(info.methods["__init__"]):
+                if isinstance(node, cst.Assign) and len(node.targets) == 1:
+                    attr, value = _self_attr(node.targets[0].target), node.value
+                elif isinstance(node, cst.AnnAssign) and node.value is not None:
+                    attr, value = _self_attr(node.target), node.value
+                else:
+                    continue
+                if attr is not None:
+                    got.setdefault(attr, []).append(value)
+            self._inits[id(info)] = got
+        return got
 
     def _report(self, f: Finding) -> None:
         key = (f.code, id(f.node))
@@ -150,13 +173,11 @@ class ArchitectureChecker:
             if c is None or c.params == 0:
                 continue
             init = [c2 for c2 in m.cls.mro() if "__init__" in c2.methods]
-            values = [v for c2 in init for v in _assignments(_Only(c2, "__init__"), attr)]
+            values = [v for c2 in init for v in self._init_assignments(c2).get(attr, ())]
             if len(values) != 1 or values[0] is not child.node:
                 continue
-            name = re.escape(attr)
-            uses = len(re.findall(rf"\.\s*{name}\b", self.source))
-            sets = len(re.findall(rf"\.\s*{name}\s*(:[^=\n]*)?=(?!=)", self.source))
-            if uses > sets or re.search(rf"['\"]{name}['\"]", self.source):
+            text = self._attr_text()
+            if text.uses.get(attr, 0) > text.sets.get(attr, 0) or attr in text.quoted:
                 continue
             self._report(A.UnusedSubmodule.finding(child.node, model=m.kind, attr=attr, kind=child.kind, params=c.params))
 
@@ -222,11 +243,18 @@ class ArchitectureChecker:
         return self._pairs
 
 
-class _Only:
-    """A ClassInfo seen through one of its methods."""
+class _AttrText:
+    """How often the source reads and writes `.name`, and the names it spells as strings: one pass
+    over the file for all the models in it (SHP401), not one search per attribute and model."""
 
-    def __init__(self, info, method: str):
-        self.methods = {method: info.methods[method]}
+    def __init__(self, source: str):
+        self.uses: Dict[str, int] = {}
+        self.sets: Dict[str, int] = {}
+        for m in re.finditer(r"\.\s*(\w+)\b", source):
+            self.uses[m.group(1)] = self.uses.get(m.group(1), 0) + 1
+        for m in re.finditer(r"\.\s*(\w+)\s*(:[^=\n]*)?=(?!=)", source):
+            self.sets[m.group(1)] = self.sets.get(m.group(1), 0) + 1
+        self.quoted = set(re.findall(r"['\"](\w+)['\"]", source))
 
 
 def _label(e) -> str:

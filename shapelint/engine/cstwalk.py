@@ -1,0 +1,42 @@
+"""A fast walk over a libcst tree.
+
+`CSTNode.children` runs a visitor over the node (libcst builds it by visiting and re-creating
+the node's fields), which costs far more than reading the fields: on a file of 2,000 models the
+architecture rules spent most of their time there. The children are the node's dataclass fields
+that hold nodes, in field order: statements of a body stay in source order, but a few pairs do
+not (an `Arg`'s keyword comes after its value, a class's bases after its body), so use it where
+the order of such pairs does not matter.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Dict, Iterator, Tuple
+
+import libcst as cst
+
+_FIELDS: Dict[type, Tuple[str, ...]] = {}
+
+
+def children(node: cst.CSTNode) -> list:
+    names = _FIELDS.get(type(node))
+    if names is None:
+        names = _FIELDS[type(node)] = tuple(f.name for f in dataclasses.fields(node))
+    out = []
+    for name in names:
+        v = getattr(node, name)
+        if isinstance(v, cst.CSTNode):
+            out.append(v)
+        elif isinstance(v, (list, tuple)):
+            out.extend(x for x in v if isinstance(x, cst.CSTNode))
+    return out
+
+
+def walk(node) -> Iterator[cst.CSTNode]:
+    """Every node under `node` (or under each node of a list), itself first, depth first."""
+    stack = [node] if not isinstance(node, (list, tuple)) else list(reversed(node))
+    while stack:
+        n = stack.pop()
+        yield n
+        if isinstance(n, cst.CSTNode):
+            stack.extend(reversed(children(n)))
