@@ -14,7 +14,9 @@ from ..core import rules as R
 from ..core.findings import At, Code, Edit
 from ..core.symbolic import BATCH_NAME, Dim, Expr, add, exact_div, floordiv, is_known, mul, product, shape_text
 from ..core.values import UNKNOWN, Origin, Tensor, Unknown, is_unknown
+from .constructor_values import check_view_sizes
 from .spec import Site
+
 
 def ntuple(value, n: int):
     """An int or a sequence of n ints as a tuple; None when not statically known."""
@@ -332,6 +334,8 @@ def sizes_from(args):
 
 
 def reshape_dims(ctx, site, x: Tensor, sizes: list, op: str, batch_check: bool = True):
+    if check_view_sizes(ctx, site, sizes, op):
+        return Unknown("torch rejects a float size")
     shape = x.shape
     if shape is None:
         return Unknown("input shape unknown")
