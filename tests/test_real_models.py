@@ -82,7 +82,6 @@ KNOWN_GAPS = {
     "resnet_setattr_bad.py::ResNet10": "missed error: `if hasattr(self, \"downsample\"): x = self.downsample(x)` in forward leaves x unknown after the branch, so the wrong Linear(256) is never reached (issue 10.2: hasattr on known values)",
     "config_dataclass_bad.py::ReplacedCfgNet": "missed error: `field(default_factory=lambda: [...])` and `dataclasses.replace(base, widths=...)` give unknown widths, so Linear(base.widths[-1]) is not checked (issue 10.2: dataclass configs)",
     "python_functions_bad.py::PartialNet": "missed error: `partial(conv3x3, stride=2)`, `partial(nn.BatchNorm2d, ...)`, `partial(nn.Linear, bias=False)` build unknown layers, so the 16*4*4 Linear is not checked (issue 10.2: functools.partial of functions and classes)",
-    "while_builders_bad.py::ShrinkToSize": "missed error: the `while size > 2:` builder is not evaluated, so features and the 4x4-sized Linear are unknown (issue 10.2: while loops)",
     "torch_subclasses_bad.py::Stem": "missed error: `class Norm(nn.GroupNorm)` with its own __init__(num_features) is unknown, so GroupNorm(4, 6) is not checked (issue 10.1: subclasses of torch classes)",
     # issue 10.4: torch semantics still missing
     "lazy_modules_bad.py::LazyBad": "missed error: LazyConv2d(16, 3) has an unknown output, so BatchNorm2d(8) after it is not checked (issue 10.4: Lazy* modules)",
