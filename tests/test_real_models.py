@@ -84,7 +84,6 @@ KNOWN_GAPS = {
     "python_functions_bad.py::PartialNet": "missed error: `partial(conv3x3, stride=2)`, `partial(nn.BatchNorm2d, ...)`, `partial(nn.Linear, bias=False)` build unknown layers, so the 16*4*4 Linear is not checked (issue 10.2: functools.partial of functions and classes)",
     "torch_subclasses_bad.py::Stem": "missed error: `class Norm(nn.GroupNorm)` with its own __init__(num_features) is unknown, so GroupNorm(4, 6) is not checked (issue 10.1: subclasses of torch classes)",
     # issue 10.4: torch semantics still missing
-    "lazy_modules_bad.py::LazyBad": "missed error: LazyConv2d(16, 3) has an unknown output, so BatchNorm2d(8) after it is not checked (issue 10.4: Lazy* modules)",
     "densenet_bad.py::DenseNetSmall": "missed error: `for name, layer in self.items()` in a ModuleDict subclass's forward is a loop not known statically, so the wrong norm5 is never reached (issue 10.4: iterating ModuleDict subclasses)",
     "view_batch_bad.py::WrongLeadingSize": "misplaced error: SHP002 at the Linear (line 10) instead of the view at line 14 (issue 10.4: `x.view(x.size(1), -1)`, a view whose leading size is not the batch)",
     # issue 16.1/16.2: nothing declared
