@@ -85,7 +85,6 @@ KNOWN_GAPS = {
     "torch_subclasses_bad.py::Stem": "missed error: `class Norm(nn.GroupNorm)` with its own __init__(num_features) is unknown, so GroupNorm(4, 6) is not checked (issue 10.1: subclasses of torch classes)",
     # issue 10.4: torch semantics still missing
     "densenet_bad.py::DenseNetSmall": "missed error: `for name, layer in self.items()` in a ModuleDict subclass's forward is a loop not known statically, so the wrong norm5 is never reached (issue 10.4: iterating ModuleDict subclasses)",
-    "view_batch_bad.py::WrongLeadingSize": "misplaced error: SHP002 at the Linear (line 10) instead of the view at line 14 (issue 10.4: `x.view(x.size(1), -1)`, a view whose leading size is not the batch)",
     # issue 16.1/16.2: nothing declared
     "quickstart_bad.py::NeuralNetwork": "missed error: nothing declared, Linear(512, 512) -> Linear(256, 10) is not checked (issue 16.1: Linear->Linear holds for every input)",
     "sequential_module_level_bad.py::flat_model": "missed error: nothing declared, the module-level nn.Sequential(nn.Flatten(), ..., nn.Linear(256, 10)) is not checked (issue 16.1: Linear->Linear after Flatten)",
