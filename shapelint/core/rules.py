@@ -129,7 +129,11 @@ class BatchFolded(Rule):
         _HEAD + "class Net(nn.Module):  # shapelint: input=(2, 32, 8, 8)\n"
         "    def __init__(self):\n        super().__init__()\n"
         "        self.fc = nn.Linear(512, 10)\n\n"
-        "    def forward(self, x):\n        return self.fc(x.view(-1, 512))\n"
+        "    def forward(self, x):\n        return self.fc(x.view(-1, 512))\n",
+        _HEAD + "class Net(nn.Module):  # shapelint: input=(2, 8, 4, 4)\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.pool = nn.AdaptiveAvgPool2d(1)\n\n"
+        "    def forward(self, x):\n        return self.pool(x).view(x.size(1), -1)\n",
     ]
 
 
