@@ -142,6 +142,22 @@ GRID = {
     "GRU": [("6, 8", (5, 2, 6)), ("6, 8, batch_first=True, bidirectional=True", (2, 5, 6)), ("6, 8, 2", (4, 6)), ("6, 8, batch_first=True", (2, 5, 5))],
     "RNN": [("6, 8", (5, 2, 6)), ("6, 8, 2, 'relu', True, True", (2, 5, 6)), ("6, 8, bidirectional=True", (5, 2, 6)), ("6, 8", (5, 2, 4))],
 }
+# Lazy*: the first size comes from the input (failing cases: a wrong rank, groups that do not divide it)
+GRID.update({
+    "LazyConv1d": [("4, 3", (2, 3, 10)), ("4, 3, stride=2, padding=1", (3, 11)), ("4, 3, groups=2", (1, 3, 8)), ("4, 3", (2, 3, 4, 4))],
+    "LazyConv2d": [("8, 3", (2, 3, 9, 9)), ("6, 3, groups=3, padding=1", (2, 6, 6, 6)), ("8, 3", (3, 9, 9)), ("4, 3, groups=2", (1, 3, 8, 8)), ("8, 5", (1, 3, 4, 9))],
+    "LazyConv3d": [("4, 3", (1, 2, 5, 6, 7)), ("4, 3", (2, 5, 5, 5)), ("4, 3", (1, 2, 5, 5))],
+    "LazyConvTranspose1d": [("4, 3", (2, 3, 5)), ("4, 3, stride=2, padding=1, output_padding=1", (3, 5)), ("6, 2, groups=2", (1, 3, 7))],
+    "LazyConvTranspose2d": [("4, 2, stride=2", (2, 3, 5, 6)), ("4, 3, stride=2, output_padding=2", (1, 3, 4, 4)), ("4, 3", (2, 3, 4))],
+    "LazyConvTranspose3d": [("3, 2, stride=2", (1, 2, 3, 4, 5)), ("3, 2", (2, 3, 3, 3))],
+    "LazyLinear": [("5", (2, 12)), ("5", (2, 3, 12)), ("5, bias=False", (12,))],
+    "LazyBatchNorm1d": [("", (2, 4)), ("", (2, 4, 7)), ("", (2, 4, 3, 3))],
+    "LazyBatchNorm2d": [("", (2, 3, 4, 4)), ("momentum=0.2", (2, 5, 4, 4)), ("", (2, 3, 4))],
+    "LazyBatchNorm3d": [("", (2, 2, 3, 3, 3)), ("", (2, 2, 3, 3))],
+    "LazyInstanceNorm1d": [("", (2, 3, 5)), ("", (3, 5)), ("", (2, 3, 5, 5))],
+    "LazyInstanceNorm2d": [("", (2, 3, 4, 5)), ("affine=False", (3, 4, 4)), ("", (2, 3, 4))],
+    "LazyInstanceNorm3d": [("", (1, 2, 3, 3, 3)), ("", (2, 3, 3, 3))],
+})
 GRID["Unflatten"] = [("1, (4, 5)", (2, 20)), ("-1, (2, 3)", (2, 4, 6)), ("1, (2, -1)", (2, 12)), ("1, (4, 4)", (2, 20))]
 
 _ACTIVATION_ARGS = {"LeakyReLU": "0.2", "ELU": "alpha=0.5", "CELU": "1.5", "GELU": "approximate='tanh'", "Hardtanh": "-2.0, 2.0",

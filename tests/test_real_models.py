@@ -69,17 +69,9 @@ KNOWN_GAPS = {
     "resnet_setattr_bad.py::ResNet10": "missed error: `if hasattr(self, \"downsample\"): x = self.downsample(x)` in forward leaves x unknown after the branch, so the wrong Linear(256) is never reached (issue 10.2: hasattr on known values)",
     "config_dataclass_bad.py::ReplacedCfgNet": "missed error: `field(default_factory=lambda: [...])` and `dataclasses.replace(base, widths=...)` give unknown widths, so Linear(base.widths[-1]) is not checked (issue 10.2: dataclass configs)",
     "python_functions_bad.py::PartialNet": "missed error: `partial(conv3x3, stride=2)`, `partial(nn.BatchNorm2d, ...)`, `partial(nn.Linear, bias=False)` build unknown layers, so the 16*4*4 Linear is not checked (issue 10.2: functools.partial of functions and classes)",
-    "while_builders_bad.py::ShrinkToSize": "missed error: the `while size > 2:` builder is not evaluated, so features and the 4x4-sized Linear are unknown (issue 10.2: while loops)",
     "torch_subclasses_bad.py::Stem": "missed error: `class Norm(nn.GroupNorm)` with its own __init__(num_features) is unknown, so GroupNorm(4, 6) is not checked (issue 10.1: subclasses of torch classes)",
-    # issue 10.3: numbers torch rejects
-    "float_conv_bad.py::Bottleneck": "missed error: Conv2d(16, 32 / 4, 1) gets a float channel count (TypeError in torch) (issue 10.3: float sizes at layer constructors)",
-    "float_linear_bad.py::MLP": "missed error: Linear(64, 64 / 2) gets a float feature count (issue 10.3: float sizes at layer constructors)",
-    "shufflenet_bad.py::ShuffleNetG2": "missed error: `mid_planes = out_planes / 4` reaches Conv2d as 4.0 (issue 10.3: float sizes; say `out_planes // 4`)",
-    "shufflenet_view_bad.py::ShuffleNetG2": "missed error: `x.view(N, g, C / g, H, W)` gets a float size (issue 10.3: float view sizes)",
     # issue 10.4: torch semantics still missing
-    "lazy_modules_bad.py::LazyBad": "missed error: LazyConv2d(16, 3) has an unknown output, so BatchNorm2d(8) after it is not checked (issue 10.4: Lazy* modules)",
     "densenet_bad.py::DenseNetSmall": "missed error: `for name, layer in self.items()` in a ModuleDict subclass's forward is a loop not known statically, so the wrong norm5 is never reached (issue 10.4: iterating ModuleDict subclasses)",
-    "view_batch_bad.py::WrongLeadingSize": "misplaced error: SHP002 at the Linear (line 10) instead of the view at line 14 (issue 10.4: `x.view(x.size(1), -1)`, a view whose leading size is not the batch)",
     # issue 16.1/16.2: nothing declared
     "head_bad.py::bad_head": "missed error: nothing declared, Conv2d(in_ch, 64) -> BatchNorm2d(32) is not checked: Head needs constructor arguments and `bad_head = Head(3, 10)` is not analysed without an input (issue 16.1/16.2: checks for every input, symbolic constructor arguments)",
     # issue 16.4 / 10.5: the finding is inside the shared helper, not at the call that passed the wrong number

@@ -65,5 +65,5 @@ def test_unmodelled_constructs_over_the_fixtures_are_the_known_gaps():
     seen, known = _seen_over_the_corpus(), _known()
     new, gone = sorted(seen - known), sorted(known - seen)
     assert not new, "constructs the engine skips that are not known gaps (model them, or add them " \
-                    "to tests/strict_known_gaps.txt with a reason):\n" + "\n".join(new)
+                    "to tests/strict_known_gaps.txt: python scripts/strict_gaps.py):\n" + "\n".join(new)
     assert not gone, "known gaps no longer seen (remove them from tests/strict_known_gaps.txt):\n" + "\n".join(gone)

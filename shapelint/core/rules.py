@@ -129,7 +129,11 @@ class BatchFolded(Rule):
         _HEAD + "class Net(nn.Module):  # shapelint: input=(2, 32, 8, 8)\n"
         "    def __init__(self):\n        super().__init__()\n"
         "        self.fc = nn.Linear(512, 10)\n\n"
-        "    def forward(self, x):\n        return self.fc(x.view(-1, 512))\n"
+        "    def forward(self, x):\n        return self.fc(x.view(-1, 512))\n",
+        _HEAD + "class Net(nn.Module):  # shapelint: input=(2, 8, 4, 4)\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.pool = nn.AdaptiveAvgPool2d(1)\n\n"
+        "    def forward(self, x):\n        return self.pool(x).view(x.size(1), -1)\n",
     ]
 
 
@@ -320,6 +324,37 @@ class DimOutOfRange(Rule):
         _HEAD + "class Net(nn.Module):  # shapelint: input=(2, 3, 4, 4)\n"
         "    def __init__(self):\n        super().__init__()\n\n"
         "    def forward(self, x):\n        return x.transpose(1, 4)\n"
+    ]
+
+
+@rule
+class RejectedSize(Rule):
+    code = "SHP013"
+    name = "rejected-size"
+    message = "{layer} {param} is {value}, {what}: torch raises {exception}{when}; {hint}"
+    summary = "A float or negative size given to a layer constructor, view or reshape."
+    why = (
+        "torch raises `TypeError: empty(): argument 'size' must be tuple of ints` for a float "
+        "(`out_planes / 4` is 8.0, not 8), `Trying to create tensor with negative dimension` for a "
+        "negative size, and `hidden_size must be greater than zero` for an empty RNN."
+    )
+    fix = "Divide sizes with `//`, or wrap the expression in int(...)."
+    VALID = [
+        _HEAD + "class Net(nn.Module):  # shapelint: input=(2, 16, 8, 8)\n"
+        "    def __init__(self, planes=32):\n        super().__init__()\n"
+        "        self.conv = nn.Conv2d(16, planes // 4, 1)\n\n"
+        "    def forward(self, x):\n        return self.conv(x)\n"
+    ]
+    INVALID = [
+        _HEAD + "class Net(nn.Module):  # shapelint: input=(2, 16, 8, 8)\n"
+        "    def __init__(self, planes=32):\n        super().__init__()\n"
+        "        self.conv = nn.Conv2d(16, planes / 4, 1)\n\n"
+        "    def forward(self, x):\n        return self.conv(x)\n",
+        _HEAD + "class Net(nn.Module):  # shapelint: input=(2, 8, 4, 4)\n"
+        "    def __init__(self, groups=2):\n        super().__init__()\n"
+        "        self.groups = groups\n\n"
+        "    def forward(self, x):\n        n, c, h, w = x.shape\n"
+        "        return x.view(n, self.groups, c / self.groups, h, w)\n",
     ]
 
 

@@ -31,6 +31,30 @@ class Unknown:
 UNKNOWN = Unknown()
 
 
+class FloatUnknown(Unknown):
+    """A float of unknown value: `/` of sizes (Python's true division always gives a float),
+    so torch rejects it wherever it needs an int; `node` is the division."""
+
+    __slots__ = ()
+
+
+class Quotient(float):
+    """A known float made by `/`: it carries the division's node, so a finding that torch
+    rejects the float can name the expression (and suggest `//`)."""
+
+    node = None
+
+
+def division_node(v):
+    """The `/` expression a float value came from, or None."""
+    return v.node if isinstance(v, (Quotient, FloatUnknown)) else None
+
+
+def is_float_size(v) -> bool:
+    """A value torch refuses where it wants an int size: a float, known or not."""
+    return isinstance(v, (float, FloatUnknown))
+
+
 def is_unknown(v) -> bool:
     return isinstance(v, Unknown)
 

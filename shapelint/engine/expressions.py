@@ -13,7 +13,7 @@ from typing import Callable, Dict
 import libcst as cst
 
 from ..core.symbolic import Expr
-from ..core.values import Builtin, ModuleValue, PendingShape, Ref, Tensor, Unknown
+from ..core.values import Builtin, FloatUnknown, ModuleValue, PendingShape, Quotient, Ref, Tensor, Unknown
 from ..torch import containers
 from . import builtins
 from .frame import MAX_SEQ, MAX_UNROLL, Frame, LambdaRef, Overlay, hashable, same_value
@@ -193,7 +193,14 @@ def eval_binary(vm, node, frame):
     vm.units.note(node)
     left = vm.eval(node.left, frame)
     right = vm.eval(node.right, frame)
-    return vm.binop(type(node.operator).__name__, left, right, node)
+    result = vm.binop(type(node.operator).__name__, left, right, node)
+    if isinstance(node.operator, cst.Divide):  # the float remembers its `/`: a finding names it
+        if type(result) is float:
+            result = Quotient(result)
+            result.node = node
+        elif isinstance(result, FloatUnknown):
+            result.node = node
+    return result
 
 
 def eval_unary(vm, node, frame):

@@ -36,7 +36,7 @@ from ..core.values import (
 )
 from ..torch import containers
 from ..torch.functions import ValuesIndices
-from . import branches, mutation, objects, pyvalues, strict, torch_calls
+from . import branches, loops, mutation, objects, pyvalues, strict, torch_calls
 from .builtins import call_builtin
 from .context import ExplainRecorder, FindingSink, ShapeContext, Sizes
 from .expressions import EXPRESSIONS
@@ -144,7 +144,7 @@ class Interpreter:
         elif isinstance(stmt, cst.For):
             self.exec_for(stmt, frame)
         elif isinstance(stmt, cst.While):
-            branches.havoc(self, stmt.body, frame)
+            loops.exec_while(self, stmt, frame)
         elif isinstance(stmt, cst.With):
             self.exec_block(stmt.body.body, frame)
         elif isinstance(stmt, cst.Try):

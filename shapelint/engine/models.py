@@ -17,6 +17,7 @@ from ..core.findings import Finding
 from ..core.inputs import FIRST, DeclaredInput, TensorSpec, comment_declaration, resolve_inputs
 from ..core.results import ExplainRow, ModelReport
 from ..core.values import ClassRef, InputSlot, ModuleValue, Tensor, Unknown
+from ..torch.constructor_values import check_layer
 from .arch_functional import check_functional
 from .architecture import ArchitectureChecker
 from .context import ExplainRecorder, FindingSink, LayerCall, Sizes, shape_of
@@ -187,10 +188,12 @@ class FileChecker:
         sink = FindingSink(sizes)
         recorder = ExplainRecorder(sizes, recording=self.explain)
         interp = self.interpreter(sizes, sink, recorder)
+        divisions = set()
         for m in tree:
-            if m.spec is not None and m.spec.check is not None:
-                m.invalid = False
-                m.spec.check(interp.ctx, m)
+            if m.spec is not None:
+                m.invalid = check_layer(interp.ctx, m, divisions)  # torch's constructor raises: its shapes are unknown
+                if not m.invalid and m.spec.check is not None:
+                    m.spec.check(interp.ctx, m)
         x = self.make_input(sizes, declared)
         args, kwargs = [x], {}
         if params:

@@ -70,6 +70,33 @@ def run_path(vm, run):
     return final
 
 
+class Journal:
+    """The containers changed since `Journal(vm)`, so that they can be put back (`undo`) or the
+    changes kept (`keep`, which hands them to the enclosing journal, if any)."""
+
+    def __init__(self, vm):
+        self.vm = vm
+        self.outer, vm.container_log = vm.container_log, {}
+        self.outer_born, vm.container_born = vm.container_born, set()
+
+    def _close(self) -> dict:
+        vm = self.vm
+        log, vm.container_log = vm.container_log, self.outer
+        self.outer_born |= vm.container_born
+        vm.container_born = self.outer_born
+        return log
+
+    def undo(self) -> None:
+        for obj, before in self._close().values():
+            _put(obj, before)
+
+    def keep(self) -> None:
+        log = self._close()
+        if self.outer is not None:
+            for k, entry in log.items():
+                self.outer.setdefault(k, entry)  # the state before, for the enclosing path's undo
+
+
 def merge_paths(vm, finals, same_value) -> None:
     """After the paths: a container left alike by every live path keeps that state; else poisoned."""
     keys = {}

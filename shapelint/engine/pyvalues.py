@@ -13,7 +13,7 @@ import operator
 from typing import Optional
 
 from ..core.symbolic import Expr, floordiv
-from ..core.values import BoundMethod, Builtin, ClassRef, FunctionRef, ModuleValue, Ref, Tensor, Unknown
+from ..core.values import BoundMethod, Builtin, ClassRef, FloatUnknown, FunctionRef, ModuleValue, Ref, Tensor, Unknown
 from .frame import MAX_SEQ
 
 BINOPS = {
@@ -64,6 +64,8 @@ def _symbolic(op, a, b):
         return Unknown("symbolic float arithmetic")
     if not (isinstance(a, (int, Expr)) and isinstance(b, (int, Expr))):
         return Unknown("symbolic arithmetic")
+    if op == "Divide":
+        return FloatUnknown("`/` of sizes: a float")
     if op == "Add":
         return a + b
     if op == "Subtract":

@@ -162,6 +162,8 @@ def module_forward(vm, m: ModuleValue, args, kwargs, node, x):
     if m.spec is not None:
         if m.spec.call is None and not isinstance(x, Tensor):
             return Unknown("input of unknown shape")
+        if m.invalid:
+            return Unknown("torch rejects this layer's constructor arguments")
         if any(isinstance(v, Unknown) for k, v in m.params.items() if k not in PLACEMENT_PARAMS):
             return Unknown("layer arguments unknown")  # the layer's arguments are unknown: its output is too
         if m.attrs and replaced_parameter_differs(m):

@@ -14,7 +14,9 @@ from ..core import rules as R
 from ..core.findings import At, Code, Edit
 from ..core.symbolic import BATCH_NAME, Dim, Expr, add, exact_div, floordiv, is_known, mul, product, shape_text
 from ..core.values import UNKNOWN, Origin, Tensor, Unknown, is_unknown
+from .constructor_values import check_view_sizes
 from .spec import Site
+
 
 def ntuple(value, n: int):
     """An int or a sequence of n ints as a tuple; None when not statically known."""
@@ -337,6 +339,8 @@ def sizes_from(args):
 
 
 def reshape_dims(ctx, site, x: Tensor, sizes: list, op: str, batch_check: bool = True):
+    if check_view_sizes(ctx, site, sizes, op):
+        return Unknown("torch rejects a float size")
     shape = x.shape
     if shape is None and x.pending and len(sizes) == 2 and sizes[0] == ctx.batch and sizes[1] == -1:
         # `x.view(x.size(0), -1)` of the model input, rank not known yet: (batch, everything else)
@@ -378,6 +382,8 @@ def reshape_dims(ctx, site, x: Tensor, sizes: list, op: str, batch_check: bool =
             inferred = Expr.opaque("v")
         out = list(sizes)
         out[hole] = inferred
+        if batch_check and leading_size_report(ctx, site, op, x, sizes, per_sample):
+            return Unknown("the view changes the batch")
         if batch_check and hole == 0 and in_batch == batch and inferred != batch:
             if isinstance(inferred, Expr) and BATCH_NAME in inferred.symbols() and per_sample is not None \
                     and not merges_leading_dims(shape, out):
@@ -399,6 +405,8 @@ def reshape_dims(ctx, site, x: Tensor, sizes: list, op: str, batch_check: bool =
             )
         )
         return Unknown("bad view")
+    if batch_check and leading_size_report(ctx, site, op, x, sizes, per_sample):
+        return Unknown("the view changes the batch")
     return Tensor(tuple(sizes), reshape_prov(site, x, sizes))
 
 
@@ -437,6 +445,25 @@ def fold_report(ctx, site, op, x, per_sample, given, sizes):
             edits=edits, fix="Flatten per sample with .flatten(1)" if edits else None,
         )
     )
+
+
+def leading_size_report(ctx, site, op, x, sizes, per_sample) -> bool:
+    """`x.view(x.size(1), -1)` on a batch: a leading size that is a number, not the batch, and
+    differs from the declared batch changes the batch torch gives. True when reported."""
+    first, batch = sizes[0] if sizes else None, ctx.declared_batch
+    if per_sample is None or not is_known(first) or first < 0 or not isinstance(batch, int) or first == batch:
+        return False
+    hint = "start the sizes with x.size(0), the batch"
+    if len(sizes) == 2:
+        hint = "use x.view(x.size(0), -1) or x.flatten(1)"
+    ctx.report(
+        R.BatchFolded.finding(
+            site.node, module=site.name, op=op_text(site, op), per_sample=ctx.show(per_sample), new_batch=first,
+            batch=ctx.show(ctx.batch), hint=hint, edits=flatten_edit(site, sizes),
+            fix="Flatten per sample with .flatten(1)" if len(sizes) == 2 else None,
+        )
+    )
+    return True
 
 
 def flatten_edit(site, sizes) -> list:

@@ -22,6 +22,7 @@ from .kernels import (
     input_shape, made_by, normalize_dim, ntuple, ok_equal, origin_parts, pad_core, param_edit, pool_core,
     rank_error, reshape_dims, upsample_core,
 )
+from .lazy import lazy_layers
 from .spec import REQUIRED, LayerSpec
 
 # ---------------------------------------------------------------------------- convolution
@@ -47,7 +48,7 @@ def conv_check(ctx, m) -> None:
             m.invalid = True
             return
     stride = ntuple(p.get("stride", 1), m.spec.dims)
-    if m.kind.startswith("ConvTranspose"):
+    if "ConvTranspose" in m.kind:  # LazyConvTranspose*d too
         n = m.spec.dims
         op, dil = ntuple(p.get("output_padding", 0), n), ntuple(p.get("dilation", 1), n)
         if stride and op and dil:
@@ -529,4 +530,5 @@ for _name in (
 ):
     _add(_name, (), identity_forward, extra_ok=True)
 
+LAYERS.update(lazy_layers(LAYERS))  # Lazy*: the eager rule, the first size read from the input
 LAYERS.update(composite.BLOCKS)  # attention and the Transformer blocks: layers made of layers
