@@ -47,16 +47,8 @@ REAL = os.path.join(ROOT, "fixtures", "real")
 # "file.py::Target": "<kind>: <what> (issue N: <construct>)[; <kind>: ...]", grouped by construct.
 # Found on the engine of main at 662564c with `shapelint --explain --show-unknown` on each fixture.
 KNOWN_GAPS = {
-    # issue 10.1: a Sequential subclass whose own __init__ takes an undecided branch (`if norm_layer is
-    # not None:` with norm_layer=functools.partial(...), which the engine does not model) is kept as an
-    # EMPTY Sequential: an identity with a known, wrong shape
-    "conv_norm_activation.py::ConvNormNet": "wrong shape: stem, dw, pw, gn are identities (2, 3, 32, 32); torch (2, 16, 16, 16) ... (issue 10.1: Conv2dNormActivation(nn.Sequential) given norm_layer=partial(nn.BatchNorm2d, eps=...) / partial(nn.GroupNorm, 4) is an empty Sequential); false alarm: SHP001 at line 33 (plain.0 receives the 3 input channels), from the same identities",
-    "conv_norm_activation_bad.py::ConvNormNet": "misplaced error: SHP002 at fc (line 40, receives 3 features) instead of the call at line 38 (issue 10.1: Sequential subclass + partial norm_layer is an empty Sequential); missed error: nothing declared, no error (issue 16.1: channel checks that hold for every input)",
-    "efficientnet.py::EfficientNetB0": "wrong shape: features.0 = Conv2dNormActivation(..., norm_layer=partial(nn.BatchNorm2d, eps=1e-3)) is an identity (2, 3, 32, 32); torch (2, 16, 16, 16) (issue 10.1: Sequential subclass + partial norm_layer)",
-    "efficientnet.py::EfficientNetV2": "wrong shape: features.0 is an identity (2, 3, 32, 32); torch (2, 8, 16, 16) (issue 10.1: Sequential subclass + partial norm_layer)",
-    "mobilenetv3.py::MobileNetV3Small": "wrong shape: features.0 is an identity (2, 3, 64, 64); torch (2, 16, 32, 32) (issue 10.1: Sequential subclass + norm_layer=partial(nn.BatchNorm2d, eps=0.001, momentum=0.01))",
-    "mobilenetv3.py::mobilenet_v3_narrow": "wrong shape: features.0 is an identity (2, 3, 64, 64); torch (2, 8, 32, 32) (issue 10.1: Sequential subclass + partial norm_layer)",
-    "regnet.py::RegNetY": "wrong shape: stem = SimpleStemIN(Conv2dNormActivation) with norm_layer=partial(nn.BatchNorm2d, ...) is an identity (2, 3, 32, 32); torch (2, 16, 16, 16) (issue 10.1: subclass of a Sequential subclass + partial norm_layer)",
+    # issue 16.4: the finding is inside the Sequential subclass's own __init__, not at the call that passed the wrong number
+    "conv_norm_activation_bad.py::ConvNormNet": "misplaced error: SHP001 inside Conv2dNormActivation (line 24, its Conv2d), declared and nothing declared, instead of the call `Conv2dNormActivation(32, 64, ...)` at line 38 (issue 16.4: call site of the wrong argument)",
     # issue 10.1: list and dict mutations ignored (a stale value, not unknown)
     "list_mutations.py::ReverseList": "wrong shape: body.0 (2, 16, 8, 8), torch (2, 4, 8, 8) (issue 10.1: `widths.reverse()` ignored)",
     "list_mutations.py::RemoveSortExtend": "wrong shape: body.0 (2, 24, 8, 8), torch (2, 6, 8, 8); shapes for body.8/body.9 that torch does not have (issue 10.1: `widths.remove(10)` and `widths.sort()` ignored; extend is modelled)",
@@ -81,7 +73,6 @@ KNOWN_GAPS = {
     "regnet_bad.py::RegNetX": "missed error: the stage widths come from numpy in a classmethod (np.arange, np.log, np.power, np.round, np.divide, .astype(int).tolist(), np.diff): the whole trunk is Unknown (issue 10.2: numpy in size arithmetic)",
     "resnet_setattr_bad.py::ResNet10": "missed error: `if hasattr(self, \"downsample\"): x = self.downsample(x)` in forward leaves x unknown after the branch, so the wrong Linear(256) is never reached (issue 10.2: hasattr on known values)",
     "config_dataclass_bad.py::ReplacedCfgNet": "missed error: `field(default_factory=lambda: [...])` and `dataclasses.replace(base, widths=...)` give unknown widths, so Linear(base.widths[-1]) is not checked (issue 10.2: dataclass configs)",
-    "python_functions_bad.py::PartialNet": "missed error: `partial(conv3x3, stride=2)`, `partial(nn.BatchNorm2d, ...)`, `partial(nn.Linear, bias=False)` build unknown layers, so the 16*4*4 Linear is not checked (issue 10.2: functools.partial of functions and classes)",
     "while_builders_bad.py::ShrinkToSize": "missed error: the `while size > 2:` builder is not evaluated, so features and the 4x4-sized Linear are unknown (issue 10.2: while loops)",
     "torch_subclasses_bad.py::Stem": "missed error: `class Norm(nn.GroupNorm)` with its own __init__(num_features) is unknown, so GroupNorm(4, 6) is not checked (issue 10.1: subclasses of torch classes)",
     # issue 10.3: numbers torch rejects

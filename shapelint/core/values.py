@@ -117,6 +117,7 @@ class ModuleValue:
         self.name: Optional[str] = None  # as torch's named_modules() spells it
         self.invalid = False  # construction would already raise in torch
         self.exact = True  # False: a container whose contents shapelint could not follow
+        self.opaque = False  # True: its children are not known at all, so calling it is unknown
 
     def label(self) -> str:
         return self.name if self.name else self.kind

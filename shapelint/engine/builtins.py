@@ -55,7 +55,7 @@ def _len(vm, args, kwargs, node, frame):
     if isinstance(v, (list, tuple, str, dict, range)):
         return len(v)
     if isinstance(v, ModuleValue):
-        return len(v.children)
+        return Unknown("len") if v.opaque else len(v.children)
     if isinstance(v, Tensor) and v.shape:
         return v.shape[0]
     return Unknown("len")

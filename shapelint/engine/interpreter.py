@@ -35,7 +35,7 @@ from ..core.values import (
 )
 from ..torch import containers
 from ..torch.functions import ValuesIndices
-from . import branches, objects, pyvalues, torch_calls
+from . import branches, objects, partials, pyvalues, torch_calls
 from .builtins import call_builtin
 from .context import ExplainRecorder, FindingSink, ShapeContext, Sizes
 from .expressions import EXPRESSIONS
@@ -319,6 +319,8 @@ class Interpreter:
             return resolve(obj.scope().get(name, Unknown(f"`{name}` in {obj.path}")))
         if isinstance(obj, ClassRef):
             return objects.class_attr(self, obj.info, name, None)
+        if isinstance(obj, partials.PartialValue):
+            return partials.partial_attr(obj, name)
         if isinstance(obj, ValuesIndices) and name in ("values", "indices"):
             return obj[0] if name == "values" else obj[1]
         if isinstance(obj, (list, dict)) and name in pyvalues.LIST_METHODS:
@@ -335,6 +337,10 @@ class Interpreter:
                 self.explain.lost(node, f"a call shapelint does not model ({_describe_call(node)}{why})")
             return Unknown("result of an unknown call", node)
         if isinstance(fn, Ref):
+            if fn.qualname in partials.PARTIAL:
+                return partials.make_partial(self, args, kwargs, node)
+            if fn.qualname in partials.COPIES:
+                return partials.copy_value(self, fn.qualname, args, node)
             return torch_calls.call_ref(self, fn, args, kwargs, node)
         if isinstance(fn, ClassRef):
             return objects.instantiate(self, fn.info, args, kwargs, node)
@@ -350,6 +356,8 @@ class Interpreter:
             return call_builtin(self, fn.name, args, kwargs, node, frame)
         if isinstance(fn, LambdaRef):
             return objects.call_lambda(self, fn, args, kwargs, node)
+        if isinstance(fn, partials.PartialValue):
+            return partials.call_partial(self, fn, args, kwargs, node, frame)
         return self.unmodelled("call of a non-callable value", node)
 
     def call_function(self, fn: FunctionRef, args, kwargs, node):

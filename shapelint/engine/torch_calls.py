@@ -8,6 +8,8 @@ context. A name, method or layer with no entry becomes unknown through
 
 from __future__ import annotations
 
+import libcst as cst
+
 from ..core.values import BoundMethod, FunctionRef, ModuleValue, Ref, Tensor, Unknown
 from ..torch import containers, einops_patterns
 from ..torch import functions as ops
@@ -92,8 +94,9 @@ def apply_op(vm, op, label, args, kwargs, node):
 # ---------------------------------------------------------------------------- layers
 
 
-def construct_layer(vm, fn: Ref, args, kwargs, node, partial: bool = False) -> ModuleValue:
-    """`nn.Conv2d(...)`: the arguments bound to torch's signature; checks run once the model is named."""
+def construct_layer(vm, fn: Ref, args, kwargs, node, partial: bool = False, shift: int = 0) -> ModuleValue:
+    """`nn.Conv2d(...)`: the arguments bound to torch's signature; checks run once the model is named.
+    `shift`: how many positional arguments a functools.partial stored before the call's own."""
     name = fn.qualname.rsplit(".", 1)[1]
     spec = LAYERS[name]
     m = ModuleValue(name, node, spec=spec)
@@ -118,14 +121,17 @@ def construct_layer(vm, fn: Ref, args, kwargs, node, partial: bool = False) -> M
             m.params[p] = kwargs[p]
         else:
             m.params[p] = Unknown(f"required argument `{p}` missing") if defaults[p] is REQUIRED else defaults[p]
-    _note_argument_nodes(vm, m, node, names)
+    _note_argument_nodes(vm, m, node, names, shift)
     if spec.build is not None:
         spec.build(m, new_layer)
     return m
 
 
-def _note_argument_nodes(vm, m: ModuleValue, node, names) -> None:
+def _note_argument_nodes(vm, m: ModuleValue, node, names, shift: int = 0) -> None:
     """Which source expression gave each argument: findings and fixes point at it."""
+    if not isinstance(node, cst.Call):
+        return
+    names = names[shift:]
     arg_nodes = list(node.args)
     positional = [a for a in arg_nodes if a.keyword is None and not a.star]
     if len(positional) == len([a for a in arg_nodes if a.keyword is None]):
