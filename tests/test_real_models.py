@@ -65,7 +65,7 @@ KNOWN_GAPS = {
     # issue 10.1: a module-level statement the engine cannot decide
     "module_guards_bad.py::GuardedNet": "missed error: module-level `if hasattr(nn, \"SiLU\"): Swish = nn.SiLU else: ...` makes every model of the file disappear (\"No nn.Module models found\", exit 0) (issue 10.1: undecidable module-level if)",
     # issue 10.2: Python the engine does not evaluate, so a defect after it is missed (sound, but silent)
-    "convnext_bad.py::ConvNeXtTiny": "missed error: `norm_layer = partial(LayerNorm2d, eps=1e-6)` and `partial(nn.LayerNorm, eps=1e-6)` build Unknown layers; tracking stops at features.0.1 (issue 10.2: functools.partial of layer classes)",
+    "convnext_bad.py::ConvNeXtTiny": "misplaced error: SHP010 at `F.layer_norm(x, self.normalized_shape, ...)` inside LayerNorm2d.forward (line 18) instead of `norm_layer(cnf.out_channels)` at line 110, with norm_layer = partial(LayerNorm2d, eps=1e-6) (issue 16.4 / 10.5: findings at the call site of the wrong argument, or a `related` location there)",
     "efficientnet_bad.py::EfficientNetB0": "missed error: every stage is Unknown: `block_cnf = copy.copy(cnf)` then `block_cnf.block(block_cnf, ...)`, configs from `partial(MBConvConfig, width_mult=..., depth_mult=...)` (issue 10.2: copy.copy of a dataclass config, partial of a class)",
     "mobilenetv3_bad.py::MobileNetV3Small": "missed error: every inverted residual is Unknown: `block = kwargs.pop(\"block\", InvertedResidual)`, configs from `partial(InvertedResidualConfig, width_mult=...)` (issue 10.2: **kwargs, partial of a class)",
     "dcgan_bad.py::DCDiscriminator": "missed error: `opt = argparse.Namespace(...)` is unknown, so every conv sized from opt.channels is unknown (issue 10.2: plain config objects)",
@@ -74,7 +74,6 @@ KNOWN_GAPS = {
     "resnet_setattr_bad.py::ResNet10": "missed error: `if hasattr(self, \"downsample\"): x = self.downsample(x)` in forward leaves x unknown after the branch, so the wrong Linear(256) is never reached (issue 10.2: hasattr on known values)",
     "config_dataclass_bad.py::ReplacedCfgNet": "missed error: `field(default_factory=lambda: [...])` and `dataclasses.replace(base, widths=...)` give unknown widths, so Linear(base.widths[-1]) is not checked (issue 10.2: dataclass configs)",
     "while_builders_bad.py::ShrinkToSize": "missed error: the `while size > 2:` builder is not evaluated, so features and the 4x4-sized Linear are unknown (issue 10.2: while loops)",
-    "torch_subclasses_bad.py::Stem": "missed error: `class Norm(nn.GroupNorm)` with its own __init__(num_features) is unknown, so GroupNorm(4, 6) is not checked (issue 10.1: subclasses of torch classes)",
     # issue 10.3: numbers torch rejects
     "float_conv_bad.py::Bottleneck": "missed error: Conv2d(16, 32 / 4, 1) gets a float channel count (TypeError in torch) (issue 10.3: float sizes at layer constructors)",
     "float_linear_bad.py::MLP": "missed error: Linear(64, 64 / 2) gets a float feature count (issue 10.3: float sizes at layer constructors)",

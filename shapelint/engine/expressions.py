@@ -15,7 +15,7 @@ import libcst as cst
 from ..core.symbolic import Expr
 from ..core.values import BaseMethod, Builtin, ModuleValue, Ref, Tensor, Unknown
 from ..torch import containers
-from . import builtins
+from . import builtins, objects
 from .frame import MAX_SEQ, MAX_UNROLL, Frame, LambdaRef, Overlay, hashable, same_value
 from .pyvalues import compare, truth
 from .siblings import LazyImport, resolve
@@ -274,8 +274,8 @@ def eval_call(vm, node, frame):
     if not ok:
         if isinstance(fn, Ref) and is_layer_ref(fn):
             return construct_layer(vm, fn, args, kwargs, node, partial=True)
-        if isinstance(fn, BaseMethod) and fn.name == "__init__" and isinstance(fn.obj, ModuleValue):
-            containers.make_opaque(fn.obj)  # `super().__init__(*layers)` of layers not known: never an empty container
+        if isinstance(fn, BaseMethod):
+            objects.init_not_followed(vm, fn, node)  # `super().__init__(*layers)` of layers not known: never empty
         return Unknown("call with arguments shapelint cannot evaluate", node)
     return vm.call(fn, args, kwargs, node, frame)
 

@@ -351,7 +351,7 @@ class Interpreter:
         if isinstance(fn, BoundMethod):
             return self.call_method(fn, args, kwargs, node)
         if isinstance(fn, BaseMethod):
-            return objects.call_base_method(self, fn, args)
+            return objects.call_base_method(self, fn, args, kwargs, node)
         if isinstance(fn, Builtin):
             return call_builtin(self, fn.name, args, kwargs, node, frame)
         if isinstance(fn, LambdaRef):

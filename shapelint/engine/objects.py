@@ -11,9 +11,10 @@ from typing import List, Optional
 
 import libcst as cst
 
-from ..core.values import UNKNOWN, BaseMethod, BoundMethod, ClassRef, FunctionRef, ModuleValue, SuperProxy, Unknown
+from ..core.values import UNKNOWN, BaseMethod, BoundMethod, ClassRef, FunctionRef, ModuleValue, Ref, SuperProxy, Unknown
 from ..torch import containers
 from ..torch.functional_layers import NO_PARAMETER, parameter
+from . import torch_calls
 from .extract import ClassInfo, dotted
 from .frame import MAX_DEPTH, Frame, LambdaRef, RaiseSignal, ReturnSignal, same_value
 
@@ -75,17 +76,47 @@ def super_attr(vm, sp: SuperProxy, name: str):
     if name == "__init__":
         bases = sp.owner.torch_bases() if sp.owner else []
         return BaseMethod(sp.obj, bases[0] if bases else "torch.nn.Module", "__init__")
+    if name == "forward" and isinstance(sp.obj, ModuleValue) and sp.obj.spec is not None:
+        return BaseMethod(sp.obj, sp.obj.spec, "forward")  # the torch layer's own forward
     if name == "forward" and isinstance(sp.obj, ModuleValue) and sp.obj.cls and sp.obj.cls.is_sequential():
         return BaseMethod(sp.obj, "torch.nn.Sequential", "forward")
     return vm.unmodelled(f"super().{name}")
 
 
-def call_base_method(vm, bm: BaseMethod, args):
+def call_base_method(vm, bm: BaseMethod, args, kwargs, node):
     """`super().__init__(...)` / `super().forward(x)` that reach a torch base class."""
     if bm.name == "__init__":
-        containers.init_from_base(vm, bm.obj, bm.base, args)
+        if layer_base(bm.base):
+            become_layer(vm, bm.obj, bm.base, args, kwargs, node)
+        else:
+            containers.init_from_base(vm, bm.obj, bm.base, args)
         return None
+    if bm.obj.spec is not None:
+        x = args[0] if args else kwargs.get("input", UNKNOWN)
+        return torch_calls.layer_forward(vm, bm.obj, args, kwargs, node, x)
     return containers.sequential_forward(vm, bm.obj, args[0] if args else UNKNOWN)
+
+
+def init_not_followed(vm, bm: BaseMethod, node) -> None:
+    """`super().__init__(*args)` whose arguments cannot be evaluated: the module is unknown, never empty."""
+    if bm.name != "__init__" or not isinstance(bm.obj, ModuleValue):
+        return
+    if layer_base(bm.base):
+        become_layer(vm, bm.obj, bm.base, [], {}, node, partial=True)
+    else:
+        containers.make_opaque(bm.obj)
+
+
+def layer_base(base) -> bool:
+    return isinstance(base, str) and torch_calls.is_layer_ref(Ref(base))
+
+
+def become_layer(vm, obj: ModuleValue, base: str, args, kwargs, node, partial: bool = False) -> None:
+    """A subclass of a torch layer: torch's __init__ of the base binds these arguments to `obj`.
+    Findings point at the subclass's own constructor call (its arguments are what the user chose)."""
+    layer = torch_calls.construct_layer(vm, Ref(base), args, kwargs, node, partial=partial)
+    obj.kind, obj.spec, obj.params, obj.param_nodes = layer.kind, layer.spec, layer.params, {}  # kind: torch's rules read it
+    obj.children.update(layer.children)
 
 
 def _decorated(fn: cst.FunctionDef, name: str) -> bool:
@@ -184,6 +215,8 @@ def instantiate(vm, info: ClassInfo, args, kwargs, node):
         call_function(vm, FunctionRef(init, obj, owner, owner.globals), args, kwargs, node)
     elif info.is_sequential():
         containers.sequential_init(obj, args)
+    elif info.torch_bases() and layer_base(info.torch_bases()[0]):
+        become_layer(vm, obj, info.torch_bases()[0], args, kwargs, node)  # no __init__ of its own: torch's
     elif args or kwargs:
         # no __init__ of its own: a dataclass's generated one binds its fields; any
         # other (NamedTuple, attrs, a base class outside this file) stays unknown

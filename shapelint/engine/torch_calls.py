@@ -155,17 +155,10 @@ def new_layer(kind: str, node, **params) -> ModuleValue:
 
 
 def module_forward(vm, m: ModuleValue, args, kwargs, node, x):
-    """What calling module `m` returns: a torch layer's rule, a block's children, a user forward."""
-    if m.spec is not None:
-        if m.spec.call is None and not isinstance(x, Tensor):
-            return Unknown("input of unknown shape")
-        if any(isinstance(v, Unknown) for k, v in m.params.items() if k not in PLACEMENT_PARAMS):
-            return Unknown("layer arguments unknown")  # the layer's arguments are unknown: its output is too
-        if m.attrs and replaced_parameter_differs(m):
-            return Unknown("a layer whose weight was replaced by another tensor")
-        if m.spec.call is not None:
-            return m.spec.call(vm, m, args, kwargs, node)
-        return m.spec.forward(vm.ctx, m, x)
+    """What calling module `m` returns: a torch layer's rule, a block's children, a user forward
+    (a subclass of a torch layer with a forward of its own runs that one)."""
+    if m.spec is not None and (m.cls is None or m.cls.find_method("forward")[1] is None):
+        return layer_forward(vm, m, args, kwargs, node, x)
     if m.cls is not None:
         owner, fwd = m.cls.find_method("forward")
         if fwd is not None:
@@ -179,6 +172,19 @@ def module_forward(vm, m: ModuleValue, args, kwargs, node, x):
         return Unknown("unknown module")
     vm.explain.lost(node, f"`{m.kind}` has no shape rule yet")
     return vm.unmodelled(f"`{m.kind}`", node)
+
+
+def layer_forward(vm, m: ModuleValue, args, kwargs, node, x):
+    """A torch layer's forward, by its table entry."""
+    if m.spec.call is None and not isinstance(x, Tensor):
+        return Unknown("input of unknown shape")
+    if any(isinstance(v, Unknown) for k, v in m.params.items() if k not in PLACEMENT_PARAMS):
+        return Unknown("layer arguments unknown")  # the layer's arguments are unknown: its output is too
+    if m.attrs and replaced_parameter_differs(m):
+        return Unknown("a layer whose weight was replaced by another tensor")
+    if m.spec.call is not None:
+        return m.spec.call(vm, m, args, kwargs, node)
+    return m.spec.forward(vm.ctx, m, x)
 
 
 def module_method(vm, m: ModuleValue, name, args, kwargs, node):
