@@ -62,8 +62,6 @@ KNOWN_GAPS = {
     "vae_reversed.py::CopyReverseVAE": "false alarm: SHP001 at line 70 (decoder.0 receives 8 channels); wrong shape: decoder.0 (2, 8, 8, 8), torch (2, 4, 8, 8) (issue 10.1: `dec_dims = hidden_dims.copy(); dec_dims.reverse()`, the reverse ignored)",
     "vae_reversed.py::LinearVAE": "false alarm: SHP002 at line 93 and SHP003 at line 95; wrong shape: decoder.0 (2, 32), torch (2, 16) (issue 10.1: `sizes.append(latent); sizes.reverse()`, the reverse ignored)",
     "list_mutations_bad.py::ReverseList": "missed error: the head Conv2d(4, 2) looks right against the list as first written; torch sees 16 channels after `widths.reverse()` (issue 10.1: a stale list hides a real bug)",
-    # issue 10.1: a module-level statement the engine cannot decide
-    "module_guards_bad.py::GuardedNet": "missed error: module-level `if hasattr(nn, \"SiLU\"): Swish = nn.SiLU else: ...` makes every model of the file disappear (\"No nn.Module models found\", exit 0) (issue 10.1: undecidable module-level if)",
     # issue 10.2: Python the engine does not evaluate, so a defect after it is missed (sound, but silent)
     "convnext_bad.py::ConvNeXtTiny": "misplaced error: SHP010 at `F.layer_norm(x, self.normalized_shape, ...)` inside LayerNorm2d.forward (line 18) instead of `norm_layer(cnf.out_channels)` at line 110, with norm_layer = partial(LayerNorm2d, eps=1e-6) (issue 16.4 / 10.5: findings at the call site of the wrong argument, or a `related` location there)",
     "efficientnet_bad.py::EfficientNetB0": "missed error: every stage is Unknown: `block_cnf = copy.copy(cnf)` then `block_cnf.block(block_cnf, ...)`, configs from `partial(MBConvConfig, width_mult=..., depth_mult=...)` (issue 10.2: copy.copy of a dataclass config, partial of a class)",
@@ -71,7 +69,6 @@ KNOWN_GAPS = {
     "dcgan_bad.py::DCDiscriminator": "missed error: `opt = argparse.Namespace(...)` is unknown, so every conv sized from opt.channels is unknown (issue 10.2: plain config objects)",
     "gan_mlp_bad.py::Generator": "missed error: `nn.Linear(512, int(np.prod(img_shape)))` after a 1024-wide block: np.prod is unknown, and an unknown out_features also silences the known in_features check (issue 10.2: numpy in size arithmetic)",
     "regnet_bad.py::RegNetX": "missed error: the stage widths come from numpy in a classmethod (np.arange, np.log, np.power, np.round, np.divide, .astype(int).tolist(), np.diff): the whole trunk is Unknown (issue 10.2: numpy in size arithmetic)",
-    "resnet_setattr_bad.py::ResNet10": "missed error: `if hasattr(self, \"downsample\"): x = self.downsample(x)` in forward leaves x unknown after the branch, so the wrong Linear(256) is never reached (issue 10.2: hasattr on known values)",
     "config_dataclass_bad.py::ReplacedCfgNet": "missed error: `field(default_factory=lambda: [...])` and `dataclasses.replace(base, widths=...)` give unknown widths, so Linear(base.widths[-1]) is not checked (issue 10.2: dataclass configs)",
     "while_builders_bad.py::ShrinkToSize": "missed error: the `while size > 2:` builder is not evaluated, so features and the 4x4-sized Linear are unknown (issue 10.2: while loops)",
     # issue 10.3: numbers torch rejects

@@ -118,6 +118,7 @@ class ModuleValue:
         self.invalid = False  # construction would already raise in torch
         self.exact = True  # False: a container whose contents shapelint could not follow
         self.opaque = False  # True: its children are not known at all, so calling it is unknown
+        self.writes_known = True  # False: code shapelint did not follow may have set or deleted attributes
 
     def label(self) -> str:
         return self.name if self.name else self.kind

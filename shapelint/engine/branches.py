@@ -13,9 +13,10 @@ from typing import List, NamedTuple
 
 import libcst as cst
 
-from ..core.values import Unknown
+from ..core.values import ModuleValue, Unknown
+from . import objects
 from .frame import (
-    ABSENT, BreakSignal, ContinueSignal, Frame, Overlay, RaiseSignal, ReturnSignal, log_write, restore, same_value,
+    ABSENT, MAYBE_ABSENT, BreakSignal, ContinueSignal, Frame, Overlay, RaiseSignal, ReturnSignal, log_write, restore, same_value,
 )
 
 
@@ -96,7 +97,7 @@ def _merge_writes(vm, live: List[Path]) -> None:
         else:
             log_write(vm.write_log, o, name)
             o.children.pop(name, None)
-            o.attrs[name] = Unknown("set differently on two undecided paths")
+            o.attrs[name] = Unknown(MAYBE_ABSENT)
 
 
 def _merge_returns_and_names(vm, live: List[Path], frame: Frame) -> None:
@@ -138,6 +139,12 @@ def havoc(vm, body, frame: Frame, target=None) -> None:
         for n in walk(target):
             if isinstance(n, cst.Name):
                 names.add(n.value)
+    for holder in (frame.locals, frame.globals):  # what the loop may write to: hasattr stays undecided on it
+        for v in list(holder.values()):
+            if isinstance(v, (ModuleValue, list, tuple, dict)):
+                objects.mark_unfollowed(v)
+    if frame.self_obj is not None:
+        objects.mark_unfollowed(frame.self_obj)
     for n in names:
         if n in frame.locals and n != "self":
             frame.locals[n] = Unknown("changed in a loop shapelint cannot unroll")

@@ -276,6 +276,7 @@ def eval_call(vm, node, frame):
             return construct_layer(vm, fn, args, kwargs, node, partial=True)
         if isinstance(fn, BaseMethod):
             objects.init_not_followed(vm, fn, node)  # `super().__init__(*layers)` of layers not known: never empty
+        objects.mark_unfollowed([fn, args, kwargs])  # a call not made: it may have written to these
         return Unknown("call with arguments shapelint cannot evaluate", node)
     return vm.call(fn, args, kwargs, node, frame)
 

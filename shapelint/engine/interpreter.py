@@ -165,8 +165,13 @@ class Interpreter:
             frame.locals.update(import_bindings(small))
             frame.locals.update(self.siblings.bindings(small, frame.globals.get("__file__"), self))
         elif isinstance(small, cst.Del):
-            if isinstance(small.target, cst.Name):
-                frame.locals.pop(small.target.value, None)
+            targets = small.target.elements if isinstance(small.target, (cst.Tuple, cst.List)) else [small.target]
+            for t in targets:
+                t = t.value if isinstance(t, cst.Element) else t
+                if isinstance(t, cst.Name):
+                    frame.locals.pop(t.value, None)
+                elif isinstance(t, cst.Attribute):
+                    self.del_attr(self.eval(t.value, frame), t.attr.value)
         # Pass, Assert, Global, Nonlocal: nothing to do
 
     def exec_augassign(self, small: cst.AugAssign, frame: Frame) -> None:
@@ -235,6 +240,13 @@ class Interpreter:
         else:
             obj.children.pop(name, None)
             obj.attrs[name] = value
+
+    def del_attr(self, obj, name: str) -> None:
+        """`del self.name`: nn.Module.__delattr__ removes a submodule or an attribute."""
+        if isinstance(obj, ModuleValue):
+            self.log_write(obj, name)
+            obj.children.pop(name, None)
+            obj.attrs.pop(name, None)
 
     def log_write(self, obj: ModuleValue, name: str) -> None:
         """Note a module attribute about to change, so an undecided branch can undo it."""
@@ -332,6 +344,7 @@ class Interpreter:
     # ------------------------------------------------------------------ calls
     def call(self, fn, args, kwargs, node, frame=None):
         if isinstance(fn, Unknown):
+            objects.mark_unfollowed([args, kwargs])  # a call not followed may write to what it is given
             if any(isinstance(a, Tensor) for a in args):
                 why = f": {fn.reason}" if fn.reason else ""
                 self.explain.lost(node, f"a call shapelint does not model ({_describe_call(node)}{why})")
@@ -368,6 +381,8 @@ class Interpreter:
         if isinstance(obj, Tensor):
             return torch_calls.tensor_method(self, obj, name, args, kwargs, node)
         if isinstance(obj, ModuleValue):
+            if name == "apply" or name not in containers.METHODS:  # not followed (apply's function is not run)
+                objects.mark_unfollowed([obj, args, kwargs])
             return torch_calls.module_method(self, obj, name, args, kwargs, node)
         if isinstance(obj, list):
             return pyvalues.list_method(obj, name, args)

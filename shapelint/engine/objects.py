@@ -13,16 +13,19 @@ import libcst as cst
 
 from ..core.values import UNKNOWN, BaseMethod, BoundMethod, ClassRef, FunctionRef, ModuleValue, Ref, SuperProxy, Unknown
 from ..torch import containers
+from ..torch import names
 from ..torch.functional_layers import NO_PARAMETER, parameter
 from . import torch_calls
 from .extract import ClassInfo, dotted
-from .frame import MAX_DEPTH, Frame, LambdaRef, RaiseSignal, ReturnSignal, same_value
+from .frame import ABSENT, MAX_DEPTH, MAYBE_ABSENT, Frame, LambdaRef, RaiseSignal, ReturnSignal, same_value
 
 
 # ---------------------------------------------------------------------------- attributes
 
 
 def module_attr(vm, m: ModuleValue, name: str):
+    if name in ("__dict__", "__setattr__", "__delattr__"):
+        mark_unfollowed(m)  # writes through them are not followed
     if name in m.children:
         return m.children[name]
     if name in m.attrs:
@@ -42,6 +45,52 @@ def module_attr(vm, m: ModuleValue, name: str):
     if name == "training":
         return Unknown("training flag")
     return vm.unmodelled(f"attribute `{name}` of {m.kind}")
+
+
+def module_has(m: ModuleValue, name: str):
+    """`hasattr(m, name)`: True/False when shapelint knows every write to `m` and its class; else None."""
+    if m.children.get(name, ABSENT) is not ABSENT:
+        return True  # a submodule, or None (hasattr is True for a child set to None too)
+    v = m.attrs.get(name, ABSENT)
+    if v is not ABSENT:
+        return None if isinstance(v, Unknown) and v.reason == MAYBE_ABSENT else True
+    if m.spec is not None and name in m.params:
+        return True
+    if name in names.MODULE_ATTRIBUTES and (m.cls is None or m.cls.is_module()):
+        return True
+    info = m.cls
+    if info is None or m.spec is not None or not m.writes_known or name.startswith("__"):
+        return None  # torch's own layers and containers have attributes these tables do not list
+    for c in info.mro():
+        if name in c.methods:
+            return None if _decorated(c.methods[name], "property") else True  # a property may raise
+        if name in c.class_attrs:
+            return True
+        if any(not isinstance(b, (ClassRef, Ref)) or (isinstance(b, Ref) and b.qualname not in _PLAIN_BASES)
+               for b in c.bases):
+            return None  # a base shapelint does not read: it may define the name
+    return False
+
+
+_PLAIN_BASES = ("torch.nn.Module", "object")
+
+
+def mark_unfollowed(v, seen=None) -> None:
+    """Code shapelint cannot follow may write to `v` and what it holds: hasattr on them stays undecided."""
+    seen = set() if seen is None else seen
+    if id(v) in seen or len(seen) > 10_000:
+        return
+    seen.add(id(v))
+    if isinstance(v, ModuleValue):
+        v.writes_known = False
+        for child in list(v.children.values()) + list(v.attrs.values()):
+            mark_unfollowed(child, seen)
+    elif isinstance(v, (list, tuple)):
+        for x in v:
+            mark_unfollowed(x, seen)
+    elif isinstance(v, dict):
+        for x in list(v.values()):
+            mark_unfollowed(x, seen)
 
 
 def class_attr(vm, info: ClassInfo, name: str, bound):
@@ -134,6 +183,7 @@ def call_lambda(vm, fn: LambdaRef, args, kwargs, node):
     frame.locals.update(fn.captured)  # the enclosing function's names, as a closure sees them
     positional = list(params.posonly_params) + list(params.params)
     if not bind_params(vm, frame, positional, params, list(args), dict(kwargs)):
+        mark_unfollowed([args, kwargs])
         return Unknown("call of a lambda with arguments that do not bind", node)
     vm.depth += 1
     try:
@@ -144,6 +194,7 @@ def call_lambda(vm, fn: LambdaRef, args, kwargs, node):
 
 def call_function(vm, fn: FunctionRef, args, kwargs, node):
     if vm.depth >= MAX_DEPTH:
+        mark_unfollowed([fn.bound, args, kwargs])
         return Unknown("recursion too deep", node)
     params = fn.node.params
     frame = Frame(fn.globals if fn.globals is not None else vm.globals, fn.owner, fn.bound)
@@ -152,6 +203,7 @@ def call_function(vm, fn: FunctionRef, args, kwargs, node):
         all_args = [fn.bound] + all_args
     positional = list(params.posonly_params) + list(params.params)
     if not bind_params(vm, frame, positional, params, all_args, dict(kwargs)):
+        mark_unfollowed([all_args, kwargs])
         return Unknown(f"call of `{fn.node.name.value}` with arguments that do not bind", node)
     vm.depth += 1
     outer_unit = vm.units.current
