@@ -387,7 +387,7 @@ class Interpreter:
         if isinstance(obj, list):
             return pyvalues.list_method(obj, name, args)
         if isinstance(obj, dict):
-            return pyvalues.dict_method(obj, name, args)
+            return pyvalues.dict_method(obj, name, args, in_branch=self.write_log is not None)
         if isinstance(obj, str):
             result = pyvalues.str_method(obj, name, args, kwargs)
             if result is not pyvalues.NOT_MODELLED:

@@ -167,7 +167,8 @@ def list_method(obj: list, name, args):
     return Unknown(f"list.{name}")
 
 
-def dict_method(obj: dict, name, args):
+def dict_method(obj: dict, name, args, in_branch: bool = False):
+    """`in_branch`: on an undecided path, where a dict is shared with the other path (pop is not modelled there)."""
     if name == "keys":
         return list(obj.keys())
     if name == "values":
@@ -181,6 +182,10 @@ def dict_method(obj: dict, name, args):
     if name == "update" and args and isinstance(args[0], dict):
         obj.update(args[0])
         return None
+    if name == "pop" and 1 <= len(args) <= 2 and hashable(args[0]) and not in_branch:
+        if args[0] in obj:
+            return obj.pop(args[0])
+        return args[1] if len(args) == 2 else Unknown("dict.pop of a missing key")
     if name == "setdefault" and args and hashable(args[0]):
         return obj.setdefault(args[0], args[1] if len(args) > 1 else None)
     return Unknown(f"dict.{name}")
