@@ -47,29 +47,15 @@ REAL = os.path.join(ROOT, "fixtures", "real")
 # "file.py::Target": "<kind>: <what> (issue N: <construct>)[; <kind>: ...]", grouped by construct.
 # Found on the engine of main at 662564c with `shapelint --explain --show-unknown` on each fixture.
 KNOWN_GAPS = {
-    # issue 10.1: a Sequential subclass whose own __init__ takes an undecided branch (`if norm_layer is
-    # not None:` with norm_layer=functools.partial(...), which the engine does not model) is kept as an
-    # EMPTY Sequential: an identity with a known, wrong shape
-    "conv_norm_activation.py::ConvNormNet": "wrong shape: stem, dw, pw, gn are identities (2, 3, 32, 32); torch (2, 16, 16, 16) ... (issue 10.1: Conv2dNormActivation(nn.Sequential) given norm_layer=partial(nn.BatchNorm2d, eps=...) / partial(nn.GroupNorm, 4) is an empty Sequential); false alarm: SHP001 at line 33 (plain.0 receives the 3 input channels), from the same identities",
-    "conv_norm_activation_bad.py::ConvNormNet": "misplaced error: SHP002 at fc (line 40, receives 3 features) instead of the call at line 38 (issue 10.1: Sequential subclass + partial norm_layer is an empty Sequential); missed error: nothing declared, no error (issue 16.1: channel checks that hold for every input)",
-    "efficientnet.py::EfficientNetB0": "wrong shape: features.0 = Conv2dNormActivation(..., norm_layer=partial(nn.BatchNorm2d, eps=1e-3)) is an identity (2, 3, 32, 32); torch (2, 16, 16, 16) (issue 10.1: Sequential subclass + partial norm_layer)",
-    "efficientnet.py::EfficientNetV2": "wrong shape: features.0 is an identity (2, 3, 32, 32); torch (2, 8, 16, 16) (issue 10.1: Sequential subclass + partial norm_layer)",
-    "mobilenetv3.py::MobileNetV3Small": "wrong shape: features.0 is an identity (2, 3, 64, 64); torch (2, 16, 32, 32) (issue 10.1: Sequential subclass + norm_layer=partial(nn.BatchNorm2d, eps=0.001, momentum=0.01))",
-    "mobilenetv3.py::mobilenet_v3_narrow": "wrong shape: features.0 is an identity (2, 3, 64, 64); torch (2, 8, 32, 32) (issue 10.1: Sequential subclass + partial norm_layer)",
-    "regnet.py::RegNetY": "wrong shape: stem = SimpleStemIN(Conv2dNormActivation) with norm_layer=partial(nn.BatchNorm2d, ...) is an identity (2, 3, 32, 32); torch (2, 16, 16, 16) (issue 10.1: subclass of a Sequential subclass + partial norm_layer)",
-    # issue 10.1: a module-level statement the engine cannot decide
-    "module_guards_bad.py::GuardedNet": "missed error: module-level `if hasattr(nn, \"SiLU\"): Swish = nn.SiLU else: ...` makes every model of the file disappear (\"No nn.Module models found\", exit 0) (issue 10.1: undecidable module-level if)",
+    "conv_norm_activation_bad.py::ConvNormNet": "misplaced error: SHP001 inside Conv2dNormActivation (line 24, its Conv2d), declared and nothing declared, instead of the call `Conv2dNormActivation(32, 64, ...)` at line 38 (issue 16.4: call site of the wrong argument)",
     # issue 10.2: Python the engine does not evaluate, so a defect after it is missed (sound, but silent)
-    "convnext_bad.py::ConvNeXtTiny": "missed error: `norm_layer = partial(LayerNorm2d, eps=1e-6)` and `partial(nn.LayerNorm, eps=1e-6)` build Unknown layers; tracking stops at features.0.1 (issue 10.2: functools.partial of layer classes)",
+    "convnext_bad.py::ConvNeXtTiny": "misplaced error: SHP010 at `F.layer_norm(x, self.normalized_shape, ...)` inside LayerNorm2d.forward (line 18) instead of `norm_layer(cnf.out_channels)` at line 110, with norm_layer = partial(LayerNorm2d, eps=1e-6) (issue 16.4 / 10.5: findings at the call site of the wrong argument, or a `related` location there)",
     "efficientnet_bad.py::EfficientNetB0": "missed error: every stage is Unknown: `block_cnf = copy.copy(cnf)` then `block_cnf.block(block_cnf, ...)`, configs from `partial(MBConvConfig, width_mult=..., depth_mult=...)` (issue 10.2: copy.copy of a dataclass config, partial of a class)",
-    "mobilenetv3_bad.py::MobileNetV3Small": "missed error: every inverted residual is Unknown: `block = kwargs.pop(\"block\", InvertedResidual)`, configs from `partial(InvertedResidualConfig, width_mult=...)` (issue 10.2: **kwargs, partial of a class)",
+    "mobilenetv3_bad.py::MobileNetV3Small": "misplaced error: SHP006 at `scale * input` in SqueezeExcitation.forward (line 59), declared and nothing declared; its message names fc2 out_channels=8 of line 46, but with no `related` location there (issue 10.5: `related` locations for where the number came from)",
     "dcgan_bad.py::DCDiscriminator": "missed error: `opt = argparse.Namespace(...)` is unknown, so every conv sized from opt.channels is unknown (issue 10.2: plain config objects)",
     "gan_mlp_bad.py::Generator": "missed error: `nn.Linear(512, int(np.prod(img_shape)))` after a 1024-wide block: np.prod is unknown, and an unknown out_features also silences the known in_features check (issue 10.2: numpy in size arithmetic)",
     "regnet_bad.py::RegNetX": "missed error: the stage widths come from numpy in a classmethod (np.arange, np.log, np.power, np.round, np.divide, .astype(int).tolist(), np.diff): the whole trunk is Unknown (issue 10.2: numpy in size arithmetic)",
-    "resnet_setattr_bad.py::ResNet10": "missed error: `if hasattr(self, \"downsample\"): x = self.downsample(x)` in forward leaves x unknown after the branch, so the wrong Linear(256) is never reached (issue 10.2: hasattr on known values)",
     "config_dataclass_bad.py::ReplacedCfgNet": "missed error: `field(default_factory=lambda: [...])` and `dataclasses.replace(base, widths=...)` give unknown widths, so Linear(base.widths[-1]) is not checked (issue 10.2: dataclass configs)",
-    "python_functions_bad.py::PartialNet": "missed error: `partial(conv3x3, stride=2)`, `partial(nn.BatchNorm2d, ...)`, `partial(nn.Linear, bias=False)` build unknown layers, so the 16*4*4 Linear is not checked (issue 10.2: functools.partial of functions and classes)",
-    "torch_subclasses_bad.py::Stem": "missed error: `class Norm(nn.GroupNorm)` with its own __init__(num_features) is unknown, so GroupNorm(4, 6) is not checked (issue 10.1: subclasses of torch classes)",
     # issue 10.4: torch semantics still missing
     "densenet_bad.py::DenseNetSmall": "missed error: `for name, layer in self.items()` in a ModuleDict subclass's forward is a loop not known statically, so the wrong norm5 is never reached (issue 10.4: iterating ModuleDict subclasses)",
     # issue 16.1/16.2: nothing declared

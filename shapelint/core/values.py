@@ -153,6 +153,8 @@ class ModuleValue:
         self.exact = True  # False: a container whose contents shapelint could not follow
         self.clobbered: Optional[str] = None  # why any attribute may have been overwritten unseen
         self.rewritten: set = set()  # attributes written since, which are known again
+        self.opaque = False  # True: its children are not known at all, so calling it is unknown
+        self.writes_known = True  # False: code shapelint did not follow may have set or deleted attributes
 
     def label(self) -> str:
         return self.name if self.name else self.kind

@@ -14,9 +14,9 @@ from typing import List, NamedTuple
 import libcst as cst
 
 from ..core.values import ModuleValue, Unknown
-from . import mutation
+from . import mutation, objects
 from .frame import (
-    ABSENT, BreakSignal, ContinueSignal, Frame, Overlay, RaiseSignal, ReturnSignal, log_write, restore, same_value,
+    ABSENT, MAYBE_ABSENT, BreakSignal, ContinueSignal, Frame, Overlay, RaiseSignal, ReturnSignal, log_write, restore, same_value,
 )
 
 
@@ -104,7 +104,7 @@ def _merge_writes(vm, live: List[Path]) -> None:
         else:
             log_write(vm.write_log, o, name)
             o.children.pop(name, None)
-            o.attrs[name] = Unknown("set differently on two undecided paths")
+            o.attrs[name] = Unknown(MAYBE_ABSENT)
 
 
 def _merge_returns_and_names(vm, live: List[Path], frame: Frame) -> None:
@@ -173,6 +173,12 @@ def havoc(vm, body, frame: Frame, target=None) -> None:
                 mutation.clobber(obj, why)  # `self.add_module(...)`, `setattr(self, ...)`, a method of its own
         else:
             names.add(n)
+    for holder in (frame.locals, frame.globals):  # what the loop may write to: hasattr stays undecided on it
+        for v in list(holder.values()):
+            if isinstance(v, (ModuleValue, list, tuple, dict)):
+                objects.mark_unfollowed(v)
+    if frame.self_obj is not None:
+        objects.mark_unfollowed(frame.self_obj)
     for n in names:
         old = frame.locals.get(n) if n in frame.locals else None
         if n in frame.locals and not (isinstance(old, ModuleValue) and old.cls is not None):

@@ -10,9 +10,11 @@ from __future__ import annotations
 from typing import Callable, Dict
 
 from ..core.symbolic import Expr
-from ..core.values import Builtin, ModuleValue, SuperProxy, Tensor, Unknown
+from ..core.values import Builtin, ModuleValue, Ref, SuperProxy, Tensor, Unknown
+from ..torch.names import torch_has
 from . import mutation
 from .frame import MAX_UNROLL, hashable
+from .objects import mark_unfollowed, module_has
 from .pyvalues import truth
 
 # every name that resolves to a builtin (the user's own definitions shadow them)
@@ -56,7 +58,7 @@ def _len(vm, args, kwargs, node, frame):
     if isinstance(v, (list, tuple, str, dict, range)):
         return len(v)
     if isinstance(v, ModuleValue):
-        return len(v.children)
+        return Unknown("len") if v.opaque else len(v.children)
     if isinstance(v, Tensor) and v.shape:
         return v.shape[0]
     return Unknown("len")
@@ -178,9 +180,25 @@ def _getattr(vm, args, kwargs, node, frame):
 def _setattr(vm, args, kwargs, node, frame):
     if len(args) == 3 and isinstance(args[1], str):
         vm.set_attr(args[0], args[1], args[2])
-    elif args and isinstance(args[0], ModuleValue):
-        mutation.clobber(args[0], "`setattr` with a name shapelint does not know")
+    elif args:
+        if isinstance(args[0], ModuleValue):
+            mutation.clobber(args[0], "`setattr` with a name shapelint does not know")
+        mark_unfollowed(args[0])  # a name not known: any attribute may have been set
     return None
+
+
+def _hasattr(vm, args, kwargs, node, frame):
+    """hasattr on torch's modules (by shapelint's tables) and on modules whose every write is known."""
+    if len(args) != 2 or kwargs or not isinstance(args[1], str):
+        return vm.unmodelled("hasattr", node)
+    obj, name = args
+    if isinstance(obj, Ref):
+        found = torch_has(obj.qualname, name)
+    elif isinstance(obj, ModuleValue):
+        found = module_has(obj, name)
+    else:
+        found = None
+    return vm.unmodelled("hasattr", node) if found is None else found
 
 
 def _pow(vm, args, kwargs, node, frame):
@@ -235,4 +253,5 @@ def _map(vm, args, kwargs, node, frame):
 
 
 BUILTINS["isinstance"] = _isinstance
+BUILTINS["hasattr"] = _hasattr
 BUILTINS["map"] = _map

@@ -13,9 +13,9 @@ from typing import Callable, Dict
 import libcst as cst
 
 from ..core.symbolic import Expr
-from ..core.values import Builtin, FloatUnknown, ModuleValue, PendingShape, Quotient, Ref, Tensor, Unknown
+from ..core.values import BaseMethod, Builtin, FloatUnknown, ModuleValue, PendingShape, Quotient, Ref, Tensor, Unknown
 from ..torch import containers
-from . import builtins
+from . import builtins, objects
 from .frame import MAX_SEQ, MAX_UNROLL, Frame, LambdaRef, Overlay, hashable, same_value
 from .pyvalues import compare, truth
 from .siblings import LazyImport, resolve
@@ -283,6 +283,9 @@ def eval_call(vm, node, frame):
     if not ok:
         if isinstance(fn, Ref) and is_layer_ref(fn):
             return construct_layer(vm, fn, args, kwargs, node, partial=True)
+        if isinstance(fn, BaseMethod):
+            objects.init_not_followed(vm, fn, node)  # `super().__init__(*layers)` of layers not known: never empty
+        objects.mark_unfollowed([fn, args, kwargs])  # a call not made: it may have written to these
         return Unknown("call with arguments shapelint cannot evaluate", node)
     return vm.call(fn, args, kwargs, node, frame)
 

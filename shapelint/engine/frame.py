@@ -14,6 +14,7 @@ MAX_UNROLL = 10_000  # iterations of a loop or comprehension
 MAX_SEQ = 100_000  # elements of a list, string or tuple built by the code
 
 ABSENT = object()  # "no such attribute" in write logs and merges
+MAYBE_ABSENT = "set differently on two undecided paths"  # the reason of an attribute that one path may lack
 
 
 class ReturnSignal(Exception):

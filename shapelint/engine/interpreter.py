@@ -36,7 +36,7 @@ from ..core.values import (
 )
 from ..torch import containers
 from ..torch.functions import ValuesIndices
-from . import branches, loops, mutation, objects, pyvalues, strict, torch_calls
+from . import branches, loops, mutation, objects, partials, pyvalues, strict, torch_calls
 from .builtins import call_builtin
 from .context import ExplainRecorder, FindingSink, ShapeContext, Sizes
 from .expressions import EXPRESSIONS
@@ -210,13 +210,7 @@ class Interpreter:
             else:
                 mutation.poison(self, obj, "a `del` shapelint does not model changed it")
         elif isinstance(target, cst.Attribute):
-            obj = self.eval(target.value, frame)
-            if isinstance(obj, ModuleValue):
-                name = target.attr.value
-                self.log_write(obj, name)
-                obj.children.pop(name, None)
-                obj.attrs.pop(name, None)
-                obj.rewritten.discard(name)
+            self.del_attr(self.eval(target.value, frame), target.attr.value)
 
     def eval_key(self, s, frame: Frame):
         from .expressions import eval_slice
@@ -323,6 +317,14 @@ class Interpreter:
         else:
             obj.children.pop(name, None)
             obj.attrs[name] = value
+
+    def del_attr(self, obj, name: str) -> None:
+        """`del self.name`: nn.Module.__delattr__ removes a submodule or an attribute."""
+        if isinstance(obj, ModuleValue):
+            self.log_write(obj, name)
+            obj.children.pop(name, None)
+            obj.attrs.pop(name, None)
+            obj.rewritten.discard(name)
 
     def log_write(self, obj: ModuleValue, name: str) -> None:
         """Note a module attribute about to change, so an undecided branch can undo it."""
@@ -435,11 +437,14 @@ class Interpreter:
             return resolve(obj.scope().get(name, Unknown(f"`{name}` in {obj.path}")))
         if isinstance(obj, ClassRef):
             return objects.class_attr(self, obj.info, name, None)
+        if isinstance(obj, partials.PartialValue):
+            return partials.partial_attr(obj, name)
         if isinstance(obj, ValuesIndices) and name in ("values", "indices"):
             return obj[0] if name == "values" else obj[1]
         if type(obj) in _MUTABLE_TYPES and name in _METHODS[type(obj)]:
             return BoundMethod(obj, name)
         if isinstance(obj, ModuleValue) and name == "__dict__" and obj.clobbered is None:
+            objects.mark_unfollowed(obj)  # hasattr stays undecided: writes through it may be unknown
             return obj.attrs  # `self.__dict__.update(kwargs)` writes plain attributes
         if isinstance(obj, (int, str, tuple)) and name in pyvalues.STR_METHODS:
             return BoundMethod(obj, name)
@@ -449,11 +454,16 @@ class Interpreter:
     def call(self, fn, args, kwargs, node, frame=None):
         if isinstance(fn, Unknown):
             mutation.escape(self, args, kwargs, "given to a call shapelint does not model")
+            objects.mark_unfollowed([args, kwargs])  # a call not followed may write to what it is given
             if any(isinstance(a, Tensor) for a in args):
                 why = f": {fn.reason}" if fn.reason else ""
                 self.explain.lost(node, f"a call shapelint does not model ({_describe_call(node)}{why})")
             return Unknown("result of an unknown call", node)
         if isinstance(fn, Ref):
+            if fn.qualname in partials.PARTIAL:
+                return partials.make_partial(self, args, kwargs, node)
+            if fn.qualname in partials.COPIES:
+                return partials.copy_value(self, fn.qualname, args, node)
             return torch_calls.call_ref(self, fn, args, kwargs, node)
         if isinstance(fn, ClassRef):
             return objects.instantiate(self, fn.info, args, kwargs, node)
@@ -464,11 +474,13 @@ class Interpreter:
         if isinstance(fn, BoundMethod):
             return self.call_method(fn, args, kwargs, node)
         if isinstance(fn, BaseMethod):
-            return objects.call_base_method(self, fn, args)
+            return objects.call_base_method(self, fn, args, kwargs, node)
         if isinstance(fn, Builtin):
             return call_builtin(self, fn.name, args, kwargs, node, frame)
         if isinstance(fn, LambdaRef):
             return objects.call_lambda(self, fn, args, kwargs, node)
+        if isinstance(fn, partials.PartialValue):
+            return partials.call_partial(self, fn, args, kwargs, node, frame)
         return self.unmodelled("call of a non-callable value", node)
 
     def call_function(self, fn: FunctionRef, args, kwargs, node):
@@ -479,6 +491,8 @@ class Interpreter:
         if isinstance(obj, Tensor):
             return torch_calls.tensor_method(self, obj, name, args, kwargs, node)
         if isinstance(obj, ModuleValue):
+            if name == "apply" or name not in containers.METHODS:  # not followed (apply's function is not run)
+                objects.mark_unfollowed([obj, args, kwargs])
             return torch_calls.module_method(self, obj, name, args, kwargs, node)
         if isinstance(obj, list):
             return mutation.list_method(self, obj, name, args, kwargs)

@@ -11,20 +11,24 @@ from typing import List, Optional
 
 import libcst as cst
 
-from ..core.values import UNKNOWN, BaseMethod, BoundMethod, ClassRef, FunctionRef, ModuleValue, SuperProxy, Unknown
-from ..torch import containers
+from ..core.values import UNKNOWN, BaseMethod, BoundMethod, ClassRef, FunctionRef, ModuleValue, Ref, SuperProxy, Unknown
+from ..torch import containers, names
 from ..torch.functional_layers import NO_PARAMETER, parameter
-from . import mutation
+from . import mutation, torch_calls
 from .extract import ClassInfo, dotted
-from .frame import MAX_DEPTH, Frame, LambdaRef, RaiseSignal, ReturnSignal, same_value
+from .frame import ABSENT, MAX_DEPTH, MAYBE_ABSENT, Frame, LambdaRef, RaiseSignal, ReturnSignal, same_value
 
 
 # ---------------------------------------------------------------------------- attributes
 
 
 def module_attr(vm, m: ModuleValue, name: str):
+    if vm.poisoned and id(m.attrs) in vm.poisoned:  # `self.__dict__[unknown] = ...`
+        mutation.clobber(m, vm.poisoned.pop(id(m.attrs))[1])
     if m.clobbered is not None and name not in m.rewritten and (m.cls is None or m.cls.find_method(name)[1] is None):
         return Unknown(m.clobbered)
+    if name in ("__dict__", "__setattr__", "__delattr__"):
+        mark_unfollowed(m)  # writes through them are not followed
     if name in m.children:
         return m.children[name]
     if name in m.attrs:
@@ -44,6 +48,52 @@ def module_attr(vm, m: ModuleValue, name: str):
     if name == "training":
         return Unknown("training flag")
     return vm.unmodelled(f"attribute `{name}` of {m.kind}")
+
+
+def module_has(m: ModuleValue, name: str):
+    """`hasattr(m, name)`: True/False when shapelint knows every write to `m` and its class; else None."""
+    if m.children.get(name, ABSENT) is not ABSENT:
+        return True  # a submodule, or None (hasattr is True for a child set to None too)
+    v = m.attrs.get(name, ABSENT)
+    if v is not ABSENT:
+        return None if isinstance(v, Unknown) and v.reason == MAYBE_ABSENT else True
+    if m.spec is not None and name in m.params:
+        return True
+    if name in names.MODULE_ATTRIBUTES and (m.cls is None or m.cls.is_module()):
+        return True
+    info = m.cls
+    if info is None or m.spec is not None or not m.writes_known or name.startswith("__"):
+        return None  # torch's own layers and containers have attributes these tables do not list
+    for c in info.mro():
+        if name in c.methods:
+            return None if _decorated(c.methods[name], "property") else True  # a property may raise
+        if name in c.class_attrs:
+            return True
+        if any(not isinstance(b, (ClassRef, Ref)) or (isinstance(b, Ref) and b.qualname not in _PLAIN_BASES)
+               for b in c.bases):
+            return None  # a base shapelint does not read: it may define the name
+    return False
+
+
+_PLAIN_BASES = ("torch.nn.Module", "object")
+
+
+def mark_unfollowed(v, seen=None) -> None:
+    """Code shapelint cannot follow may write to `v` and what it holds: hasattr on them stays undecided."""
+    seen = set() if seen is None else seen
+    if id(v) in seen or len(seen) > 10_000:
+        return
+    seen.add(id(v))
+    if isinstance(v, ModuleValue):
+        v.writes_known = False
+        for child in list(v.children.values()) + list(v.attrs.values()):
+            mark_unfollowed(child, seen)
+    elif isinstance(v, (list, tuple)):
+        for x in v:
+            mark_unfollowed(x, seen)
+    elif isinstance(v, dict):
+        for x in list(v.values()):
+            mark_unfollowed(x, seen)
 
 
 def class_attr(vm, info: ClassInfo, name: str, bound):
@@ -84,17 +134,47 @@ def super_attr(vm, sp: SuperProxy, name: str):
     if name == "__init__":
         bases = sp.owner.torch_bases() if sp.owner else []
         return BaseMethod(sp.obj, bases[0] if bases else "torch.nn.Module", "__init__")
+    if name == "forward" and isinstance(sp.obj, ModuleValue) and sp.obj.spec is not None:
+        return BaseMethod(sp.obj, sp.obj.spec, "forward")  # the torch layer's own forward
     if name == "forward" and isinstance(sp.obj, ModuleValue) and sp.obj.cls and sp.obj.cls.is_sequential():
         return BaseMethod(sp.obj, "torch.nn.Sequential", "forward")
     return vm.unmodelled(f"super().{name}")
 
 
-def call_base_method(vm, bm: BaseMethod, args):
+def call_base_method(vm, bm: BaseMethod, args, kwargs, node):
     """`super().__init__(...)` / `super().forward(x)` that reach a torch base class."""
     if bm.name == "__init__":
-        containers.init_from_base(vm, bm.obj, bm.base, args)
+        if layer_base(bm.base):
+            become_layer(vm, bm.obj, bm.base, args, kwargs, node)
+        else:
+            containers.init_from_base(vm, bm.obj, bm.base, args)
         return None
+    if bm.obj.spec is not None:
+        x = args[0] if args else kwargs.get("input", UNKNOWN)
+        return torch_calls.layer_forward(vm, bm.obj, args, kwargs, node, x)
     return containers.sequential_forward(vm, bm.obj, args[0] if args else UNKNOWN)
+
+
+def init_not_followed(vm, bm: BaseMethod, node) -> None:
+    """`super().__init__(*args)` whose arguments cannot be evaluated: the module is unknown, never empty."""
+    if bm.name != "__init__" or not isinstance(bm.obj, ModuleValue):
+        return
+    if layer_base(bm.base):
+        become_layer(vm, bm.obj, bm.base, [], {}, node, partial=True)
+    else:
+        containers.make_opaque(bm.obj)
+
+
+def layer_base(base) -> bool:
+    return isinstance(base, str) and torch_calls.is_layer_ref(Ref(base))
+
+
+def become_layer(vm, obj: ModuleValue, base: str, args, kwargs, node, partial: bool = False) -> None:
+    """A subclass of a torch layer: torch's __init__ of the base binds these arguments to `obj`.
+    Findings point at the subclass's own constructor call (its arguments are what the user chose)."""
+    layer = torch_calls.construct_layer(vm, Ref(base), args, kwargs, node, partial=partial)
+    obj.kind, obj.spec, obj.params, obj.param_nodes = layer.kind, layer.spec, layer.params, {}  # kind: torch's rules read it
+    obj.children.update(layer.children)
 
 
 def _decorated(fn: cst.FunctionDef, name: str) -> bool:
@@ -114,6 +194,7 @@ def call_lambda(vm, fn: LambdaRef, args, kwargs, node):
     positional = list(params.posonly_params) + list(params.params)
     if not bind_params(vm, frame, positional, params, list(args), dict(kwargs)):
         mutation.escape(vm, args, kwargs, "given to a call shapelint could not follow")
+        mark_unfollowed([args, kwargs])
         return Unknown("call of a lambda with arguments that do not bind", node)
     vm.depth += 1
     try:
@@ -125,6 +206,7 @@ def call_lambda(vm, fn: LambdaRef, args, kwargs, node):
 def call_function(vm, fn: FunctionRef, args, kwargs, node):
     if vm.depth >= MAX_DEPTH:
         mutation.escape(vm, args, kwargs, "given to a call nested too deep to follow")
+        mark_unfollowed([fn.bound, args, kwargs])
         return Unknown("recursion too deep", node)
     params = fn.node.params
     frame = Frame(fn.globals if fn.globals is not None else vm.globals, fn.owner, fn.bound)
@@ -134,6 +216,7 @@ def call_function(vm, fn: FunctionRef, args, kwargs, node):
     positional = list(params.posonly_params) + list(params.params)
     if not bind_params(vm, frame, positional, params, all_args, dict(kwargs)):
         mutation.escape(vm, args, kwargs, "given to a call shapelint could not follow")
+        mark_unfollowed([all_args, kwargs])
         return Unknown(f"call of `{fn.node.name.value}` with arguments that do not bind", node)
     vm.depth += 1
     outer_unit = vm.units.current
@@ -197,6 +280,8 @@ def instantiate(vm, info: ClassInfo, args, kwargs, node):
         call_function(vm, FunctionRef(init, obj, owner, owner.globals), args, kwargs, node)
     elif info.is_sequential():
         containers.sequential_init(obj, args)
+    elif info.torch_bases() and layer_base(info.torch_bases()[0]):
+        become_layer(vm, obj, info.torch_bases()[0], args, kwargs, node)  # no __init__ of its own: torch's
     elif args or kwargs:
         # no __init__ of its own: a dataclass's generated one binds its fields; any
         # other (NamedTuple, attrs, a base class outside this file) stays unknown

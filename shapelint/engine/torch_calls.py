@@ -8,6 +8,8 @@ context. A name, method or layer with no entry becomes unknown through
 
 from __future__ import annotations
 
+import libcst as cst
+
 from ..core.values import BoundMethod, FunctionRef, ModuleValue, Ref, Tensor, Unknown
 from ..torch import containers, einops_patterns
 from ..torch import functions as ops
@@ -101,8 +103,9 @@ def apply_op(vm, op, label, args, kwargs, node):
 # ---------------------------------------------------------------------------- layers
 
 
-def construct_layer(vm, fn: Ref, args, kwargs, node, partial: bool = False) -> ModuleValue:
-    """`nn.Conv2d(...)`: the arguments bound to torch's signature; checks run once the model is named."""
+def construct_layer(vm, fn: Ref, args, kwargs, node, partial: bool = False, shift: int = 0) -> ModuleValue:
+    """`nn.Conv2d(...)`: the arguments bound to torch's signature; checks run once the model is named.
+    `shift`: how many positional arguments a functools.partial stored before the call's own."""
     name = fn.qualname.rsplit(".", 1)[1]
     spec = LAYERS[name]
     m = ModuleValue(name, node, spec=spec)
@@ -127,14 +130,17 @@ def construct_layer(vm, fn: Ref, args, kwargs, node, partial: bool = False) -> M
             m.params[p] = kwargs[p]
         else:
             m.params[p] = Unknown(f"required argument `{p}` missing") if defaults[p] is REQUIRED else defaults[p]
-    _note_argument_nodes(vm, m, node, names)
+    _note_argument_nodes(vm, m, node, names, shift)
     if spec.build is not None:
         spec.build(m, new_layer)
     return m
 
 
-def _note_argument_nodes(vm, m: ModuleValue, node, names) -> None:
+def _note_argument_nodes(vm, m: ModuleValue, node, names, shift: int = 0) -> None:
     """Which source expression gave each argument: findings and fixes point at it."""
+    if not isinstance(node, cst.Call):
+        return
+    names = names[shift:]
     arg_nodes = list(node.args)
     positional = [a for a in arg_nodes if a.keyword is None and not a.star]
     if len(positional) == len([a for a in arg_nodes if a.keyword is None]):
@@ -158,19 +164,10 @@ def new_layer(kind: str, node, **params) -> ModuleValue:
 
 
 def module_forward(vm, m: ModuleValue, args, kwargs, node, x):
-    """What calling module `m` returns: a torch layer's rule, a block's children, a user forward."""
-    if m.spec is not None:
-        if m.spec.call is None and not isinstance(x, Tensor):
-            return Unknown("input of unknown shape")
-        if m.invalid:
-            return Unknown("torch rejects this layer's constructor arguments")
-        if any(isinstance(v, Unknown) for k, v in m.params.items() if k not in PLACEMENT_PARAMS):
-            return Unknown("layer arguments unknown")  # the layer's arguments are unknown: its output is too
-        if m.attrs and replaced_parameter_differs(m):
-            return Unknown("a layer whose weight was replaced by another tensor")
-        if m.spec.call is not None:
-            return m.spec.call(vm, m, args, kwargs, node)
-        return m.spec.forward(vm.ctx, m, x)
+    """What calling module `m` returns: a torch layer's rule, a block's children, a user forward
+    (a subclass of a torch layer with a forward of its own runs that one)."""
+    if m.spec is not None and (m.cls is None or m.cls.find_method("forward")[1] is None):
+        return layer_forward(vm, m, args, kwargs, node, x)
     if m.cls is not None:
         owner, fwd = m.cls.find_method("forward")
         if fwd is not None:
@@ -184,6 +181,21 @@ def module_forward(vm, m: ModuleValue, args, kwargs, node, x):
         return Unknown("unknown module")
     vm.explain.lost(node, f"`{m.kind}` has no shape rule yet")
     return vm.unmodelled(f"`{m.kind}`", node)
+
+
+def layer_forward(vm, m: ModuleValue, args, kwargs, node, x):
+    """A torch layer's forward, by its table entry."""
+    if m.spec.call is None and not isinstance(x, Tensor):
+        return Unknown("input of unknown shape")
+    if m.invalid:
+        return Unknown("torch rejects this layer's constructor arguments")
+    if any(isinstance(v, Unknown) for k, v in m.params.items() if k not in PLACEMENT_PARAMS):
+        return Unknown("layer arguments unknown")  # the layer's arguments are unknown: its output is too
+    if m.attrs and replaced_parameter_differs(m):
+        return Unknown("a layer whose weight was replaced by another tensor")
+    if m.spec.call is not None:
+        return m.spec.call(vm, m, args, kwargs, node)
+    return m.spec.forward(vm.ctx, m, x)
 
 
 def module_method(vm, m: ModuleValue, name, args, kwargs, node):

@@ -74,6 +74,8 @@ def init_from_base(vm, m: ModuleValue, base: str, args) -> None:
 
 def items(m: ModuleValue):
     """What `for x in m` iterates over; None when it is not a container."""
+    if m.opaque:
+        return None
     if m.kind == "ModuleDict":
         return list(m.children.keys())
     if m.kind in ("Sequential", "ModuleList") or (m.cls is not None and m.cls.is_sequential()):
@@ -84,6 +86,8 @@ def items(m: ModuleValue):
 def index(m: ModuleValue, key):
     """`m[i]`, `m[a:b]` (a container of the same kind) or `m["name"]`."""
     kids = list(m.children.items())
+    if m.opaque:
+        return Unknown("index of a container shapelint could not follow")
     if m.kind == "ModuleDict":
         return m.children.get(key, Unknown("key")) if isinstance(key, str) else Unknown("key")
     if isinstance(key, int) and not isinstance(key, bool):
@@ -146,7 +150,17 @@ def extend_in_place(vm, m: ModuleValue, values) -> bool:
     return True
 
 
+def make_opaque(m: ModuleValue) -> None:
+    """Its children could not be followed: it holds none that shapelint knows, and calls of it are unknown."""
+    m.children.clear()
+    m.opaque = True
+    m.exact = False
+
+
 def sequential_forward(vm, m: ModuleValue, x):
+    if m.opaque:
+        vm.explain.lost(m.node, f"`{m.kind}` was built from layers shapelint could not follow")
+        return Unknown("a container built from layers shapelint could not follow")
     for child in list(m.children.values()):
         if child is None:
             continue
