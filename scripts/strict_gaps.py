@@ -20,7 +20,7 @@ def main() -> None:
         log = os.path.join(d, "strict.log")
         env = {k: v for k, v in os.environ.items() if not k.startswith("SHAPELINT_STRICT")}
         env.update(PYTHONPATH=ROOT, SHAPELINT_STRICT_LOG=log)
-        subprocess.run([sys.executable, "-m", "shapelint", "--isolated", "--exit-zero", "fixtures", "examples"],
+        subprocess.run([sys.executable, "-m", "shapelint", "--isolated", "--no-cache", "--exit-zero", "fixtures", "examples"],
                        cwd=ROOT, env=env, capture_output=True, check=True)
         with open(log, encoding="utf-8") as f:
             seen = sorted({"\t".join(line.rstrip("\n").split("\t")[:2]) for line in f if line.strip()})

@@ -33,7 +33,7 @@ UNMODELLED = (
 def _shapelint(args, env_extra, cwd=ROOT):
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHAPELINT_STRICT")}
     env.update(PYTHONPATH=ROOT, **env_extra)
-    return subprocess.run([sys.executable, "-m", "shapelint", "--isolated", "--exit-zero", *args],
+    return subprocess.run([sys.executable, "-m", "shapelint", "--isolated", "--no-cache", "--exit-zero", *args],
                           capture_output=True, text=True, env=env, cwd=cwd, timeout=600)
 
 

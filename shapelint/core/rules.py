@@ -359,6 +359,39 @@ class RejectedSize(Rule):
 
 
 @rule
+class AssertFails(Rule):
+    code = "SHP014"
+    name = "assert-fails"
+    message = "`assert {test}` fails{values}: Python raises AssertionError{hint}"
+    summary = "An `assert` on sizes that is false for these values."
+    why = (
+        "Model code checks its configuration with asserts (`assert n_embd % n_head == 0`); a false one "
+        "raises AssertionError when the model is built or called, after the data has loaded."
+    )
+    fix = "Change the value the message names so that the assertion holds."
+    VALID = [
+        _HEAD + "class Attention(nn.Module):  # shapelint: input=(2, 16, 96)\n"
+        "    def __init__(self, n_embd=96, n_head=12):\n        super().__init__()\n"
+        "        assert n_embd % n_head == 0\n"
+        "        self.qkv = nn.Linear(n_embd, 3 * n_embd)\n\n"
+        "    def forward(self, x):\n        return self.qkv(x)\n"
+    ]
+    INVALID = [
+        _HEAD + "class Attention(nn.Module):  # shapelint: input=(2, 16, 100)\n"
+        "    def __init__(self, n_embd=100, n_head=12):\n        super().__init__()\n"
+        "        assert n_embd % n_head == 0\n"
+        "        self.qkv = nn.Linear(n_embd, 3 * n_embd)\n\n"
+        "    def forward(self, x):\n        return self.qkv(x)\n",
+        _HEAD + "class Net(nn.Module):  # shapelint: input=(2, 4, 8, 8)\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.conv = nn.Conv2d(3, 8, 3)\n\n"
+        "    def forward(self, x):\n"
+        "        assert x.shape[1] == 3, 'expects RGB'\n"
+        "        return self.conv(x)\n",
+    ]
+
+
+@rule
 class SyntaxErrorRule(Rule):
     code = "SHP100"
     suppressible = False  # a file that cannot be checked is never silently green

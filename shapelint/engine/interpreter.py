@@ -36,7 +36,7 @@ from ..core.values import (
 )
 from ..torch import containers
 from ..torch.functions import ValuesIndices
-from . import branches, loops, mutation, objects, partials, pyvalues, strict, torch_calls
+from . import asserts, branches, loops, mutation, objects, partials, pyvalues, strict, torch_calls
 from .builtins import call_builtin
 from .context import ExplainRecorder, FindingSink, ShapeContext, Sizes
 from .expressions import EXPRESSIONS
@@ -190,7 +190,9 @@ class Interpreter:
             frame.locals.update(self.siblings.bindings(small, frame.globals.get("__file__"), self))
         elif isinstance(small, cst.Del):
             self.exec_del(small.target, frame)
-        # Pass, Assert, Global, Nonlocal: nothing to do
+        elif isinstance(small, cst.Assert):
+            asserts.exec_assert(self, small, frame)
+        # Pass, Global, Nonlocal: nothing to do
 
     def exec_del(self, target, frame: Frame) -> None:
         if isinstance(target, cst.Name):
@@ -345,9 +347,16 @@ class Interpreter:
         """The body; when it raises (a `raise` shapelint reached), the handlers instead. A body
         that may raise where shapelint cannot tell (an import it cannot check) is taken as
         not raising, as on the machine the code was written for; `finally` always runs."""
+        catches = any(_catches_errors(h) for h in stmt.handlers)
         try:
             try:
-                self.exec_block(stmt.body.body, frame)
+                if catches:  # a shape error torch raises in the body would be caught: not a finding
+                    self.findings.open_branch()
+                try:
+                    self.exec_block(stmt.body.body, frame)
+                finally:
+                    if catches:
+                        self.findings.close_branch()
             except RaiseSignal:
                 if not stmt.handlers:
                     raise
@@ -516,6 +525,19 @@ class Interpreter:
 
     def module_forward(self, m: ModuleValue, args, kwargs, node, x):
         return torch_calls.module_forward(self, m, args, kwargs, node, x)
+
+
+# exceptions a shape error or a failed assert is not: a handler of only these catches neither
+_NARROW_EXCEPTIONS = ("ImportError", "ModuleNotFoundError", "KeyError", "AttributeError", "NameError",
+                      "FileNotFoundError", "OSError", "IOError", "StopIteration", "KeyboardInterrupt")
+
+
+def _catches_errors(handler: cst.ExceptHandler) -> bool:
+    t = handler.type
+    if t is None:
+        return True
+    names = [e.value for e in t.elements] if isinstance(t, cst.Tuple) else [t]
+    return not all((dotted(n) or "").rsplit(".", 1)[-1] in _NARROW_EXCEPTIONS for n in names)
 
 
 def _describe_call(node) -> str:
