@@ -58,8 +58,6 @@ KNOWN_GAPS = {
     "config_dataclass_bad.py::ReplacedCfgNet": "missed error: `field(default_factory=lambda: [...])` and `dataclasses.replace(base, widths=...)` give unknown widths, so Linear(base.widths[-1]) is not checked (issue 10.2: dataclass configs)",
     # issue 10.4: torch semantics still missing
     "densenet_bad.py::DenseNetSmall": "missed error: `for name, layer in self.items()` in a ModuleDict subclass's forward is a loop not known statically, so the wrong norm5 is never reached (issue 10.4: iterating ModuleDict subclasses)",
-    # issue 16.1/16.2: nothing declared
-    "head_bad.py::bad_head": "missed error: nothing declared, Conv2d(in_ch, 64) -> BatchNorm2d(32) is not checked: Head needs constructor arguments and `bad_head = Head(3, 10)` is not analysed without an input (issue 16.1/16.2: checks for every input, symbolic constructor arguments)",
     # issue 16.4 / 10.5: the finding is inside the shared helper, not at the call that passed the wrong number
     "unet_helper_bad.py::bad_unet": "misplaced error: SHP001 inside double_conv (line 9), declared and nothing declared, instead of the call `double_conv(base, base)` at line 27 (issue 16.4: findings at the call site of the wrong argument)",
     "squeezenet_bad.py::SqueezeNet10": "misplaced error: SHP001 inside Fire (line 14, its squeeze conv), declared and nothing declared, instead of the call `Fire(32, 8, 32, 32)` at line 39 (issue 16.4: call site of the wrong argument)",

@@ -160,7 +160,9 @@ class FileChecker:
     def _check_value(self, name: str, value) -> None:
         if isinstance(value, ClassRef) and value.info.is_module():
             self.check_class(name, value.info)
-        elif isinstance(value, ModuleValue) and (value.cls is None or name in self.inputs):
+        elif isinstance(value, ModuleValue) and (value.cls is None or name in self.inputs or _required_init_args(value)):
+            # a torch container, a declared instance, or an instance that gives the constructor
+            # arguments its class needs (`model = Head(3, 10)`: the class alone cannot be built)
             value.exact = value.exact and self.module_exact
             self.check_root(name, "variable", value, value.node)
 
