@@ -210,7 +210,7 @@ class FileChecker:
         report.output = sizes.display(shape_of(out))
         report.lost = recorder.lost_sites
         report.inputs = declaration.to_json() if declaration is not None else []
-        missing = _required_init_args(root)
+        missing = _required_init_args(root) if kind == "class" else []  # an instance was given them
         if missing:
             report.lost.insert(0, (node, f"{name} needs constructor arguments ({', '.join(missing)}); checked where it is used"))
         report.assignments = recorder.assignments
