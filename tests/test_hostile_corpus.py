@@ -33,18 +33,9 @@ KNOWN_FAILING_LIMIT = 2.5
 PLACEMENTS = ["module", "init", "forward", "helper", "layer"]
 
 # Failing today, with why (scripts/hostile.py measured them; the figures are in its output).
-_FORMAT = "formats a ~1 GB padded string (no size budget)"
-_GROWS = "grows a string, list or tuple past 1 GB (no size budget)"
 _PARSE_INT = "an int literal over 4,300 digits: libcst's evaluated_value raises SyntaxError (internal error)"
 _SEGFAULT = "libcst's native parser overflows its stack (SIGSEGV) from ~10,000 operands on"
 KNOWN_FAILING = {
-    "bomb-fmt_width": _FORMAT, "bomb-fmt_width_nested": _FORMAT, "bomb-fmt_width_fill": _FORMAT,
-    "bomb-fstring_width": _FORMAT, "bomb-percent_width": _FORMAT, "bomb-percent_star": _FORMAT,
-    "bomb-percent_precision": _FORMAT,
-    "bomb-str_doubling": _GROWS, "bomb-str_iadd": _GROWS, "bomb-str_join_doubling": _GROWS,
-    "bomb-fstring_doubling": _GROWS, "bomb-percent_doubling": _GROWS, "bomb-format_doubling": _GROWS,
-    "bomb-list_doubling": _GROWS, "bomb-list_iadd": _GROWS, "bomb-list_extend": _GROWS, "bomb-tuple_doubling": _GROWS,
-    "bomb-str_replace_doubling": "replace() doubling: > 5 s of CPU and ~780 MB (no size budget)",
     "structure-huge_input_digits": "input=(<10,000 digits>, 4): int() raises ValueError in analysis.parse_dims (internal error)",
     "literal-int_1m_digits": _PARSE_INT, "literal-int_5k_digits": _PARSE_INT,
     "literal-list_1m_items": "a 1M-item list literal: > 1 GB (libcst's tree)",

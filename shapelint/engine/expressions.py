@@ -15,7 +15,7 @@ import libcst as cst
 from ..core.symbolic import Expr
 from ..core.values import BaseMethod, Builtin, FloatUnknown, ModuleValue, PendingShape, Quotient, Ref, Tensor, Unknown
 from ..torch import containers
-from . import builtins, objects
+from . import budgets, builtins, objects
 from .frame import MAX_SEQ, MAX_UNROLL, Frame, LambdaRef, Overlay, hashable, same_value
 from .pyvalues import compare, truth
 from .siblings import LazyImport, resolve
@@ -63,6 +63,10 @@ def eval_fstring(vm, node, frame):
             if not all(isinstance(p, cst.FormattedStringText) for p in part.format_spec):
                 return Unknown("f-string")
             spec = "".join(p.value for p in part.format_spec)
+            if not budgets.spec_ok(spec):
+                return Unknown("an f-string width over shapelint's budget")
+        if sum(len(s) for s in out) + budgets.seq_len(v) > budgets.MAX_SEQ:
+            return Unknown("an f-string over shapelint's size budget")
         try:
             v = repr(v) if part.conversion == "r" else v
             out.append(format(v, spec))

@@ -10,6 +10,7 @@ from ..core.values import Tensor, Unknown
 # budgets: a model file that needs more is "too complex", never a hang
 MAX_DEPTH = 40  # nested calls of the user's functions
 MAX_STEPS = 200_000  # statements per model run
+CALL_STEPS = 5  # what a call of the user's functions counts against MAX_STEPS
 MAX_UNROLL = 10_000  # iterations of a loop or comprehension
 MAX_SEQ = 100_000  # elements of a list, string or tuple built by the code
 

@@ -170,7 +170,10 @@ class FileChecker:
         sizes, sink, recorder = self._build_contexts()
         try:
             root = instantiate(self.interpreter(sizes, sink, recorder), info, [], {}, info.node)
-        except (TooComplex, ReturnSignal, RaiseSignal):
+        except TooComplex as e:
+            self.findings.append(R.TrackingLost.finding(info.node, reason=f"building {name} went over shapelint's budget ({e}): not checked"))
+            return
+        except (ReturnSignal, RaiseSignal):
             return
         self.findings.extend(sink.findings)
         if recorder.lost_count:
@@ -202,7 +205,10 @@ class FileChecker:
             kwargs = further_inputs(params, declared_by_name, lambda spec: self.make_tensor(sizes, declared, spec))
         try:
             out = interp.run_model(root, args, node, kwargs)
-        except (TooComplex, ReturnSignal, RaiseSignal):
+        except TooComplex as e:
+            recorder.lost(node, f"the forward of {name} went over shapelint's budget ({e})")
+            out = Unknown("too complex")
+        except (ReturnSignal, RaiseSignal):
             out = Unknown("too complex")
         self.arch.check_model(tree, recorder.module_calls)
         report = ModelReport(name, kind, node, sizes.display(x.shape) if isinstance(x, Tensor) else None)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ..core.symbolic import Expr
 from ..core.values import ModuleValue, Tensor, Unknown
-from .frame import hashable
+from .frame import MAX_SEQ, hashable
 
 MUTABLE = (list, dict, set)
 
@@ -175,6 +175,9 @@ def list_method(vm, obj: list, name: str, args, kwargs):
         return None
     if name == "extend" and len(args) == 1 and not kwargs:
         items = _elements(vm, args[0])
+        if items is not None and len(obj) + len(items) > MAX_SEQ:
+            poison(vm, obj, f"grown past shapelint's size budget ({MAX_SEQ:,} items)")
+            return Unknown("a list over shapelint's size budget")
         if items is not None:
             obj.extend(items)
             return None

@@ -16,7 +16,7 @@ from ..torch import containers, names
 from ..torch.functional_layers import NO_PARAMETER, parameter
 from . import mutation, torch_calls
 from .extract import ClassInfo, dotted
-from .frame import ABSENT, MAX_DEPTH, MAYBE_ABSENT, Frame, LambdaRef, RaiseSignal, ReturnSignal, same_value
+from .frame import ABSENT, CALL_STEPS, MAX_DEPTH, MAX_STEPS, TooComplex, MAYBE_ABSENT, Frame, LambdaRef, RaiseSignal, ReturnSignal, same_value
 
 
 # ---------------------------------------------------------------------------- attributes
@@ -204,6 +204,9 @@ def call_lambda(vm, fn: LambdaRef, args, kwargs, node):
 
 
 def call_function(vm, fn: FunctionRef, args, kwargs, node):
+    vm.steps += CALL_STEPS  # a call costs several statements' time (frame, binding): the step budget counts it
+    if vm.steps > MAX_STEPS:
+        raise TooComplex("too many steps")
     if vm.depth >= MAX_DEPTH:
         mutation.escape(vm, args, kwargs, "given to a call nested too deep to follow")
         mark_unfollowed([fn.bound, args, kwargs])

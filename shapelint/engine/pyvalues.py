@@ -14,6 +14,7 @@ from typing import Optional
 
 from ..core.symbolic import Expr, floordiv
 from ..core.values import BoundMethod, Builtin, ClassRef, FloatUnknown, FunctionRef, ModuleValue, Ref, Tensor, Unknown
+from . import budgets
 from .frame import MAX_SEQ
 
 BINOPS = {
@@ -53,6 +54,14 @@ def arith(op: str, a, b):
         return Unknown("operator")
     if not _safe_operands(op, a, b):
         return Unknown("too large to evaluate")
+    if op == "Add":
+        big = budgets.concat(a, b)
+        if big is not None:
+            return big
+    if op == "Modulo" and isinstance(a, str):
+        big = budgets.percent_ok(a, b)
+        if big is not None:
+            return big
     try:
         return fn(a, b)
     except Exception:
@@ -147,7 +156,15 @@ def math_call(name, args):
 def str_method(obj: str, name, args, kwargs):
     try:
         if name == "format" and not any(isinstance(a, (Unknown, Tensor, ModuleValue, Expr)) for a in list(args) + list(kwargs.values())):
-            return obj.format(*args, **kwargs)
+            return budgets.format_ok(obj, args, kwargs) or obj.format(*args, **kwargs)
+        if name == "join" and len(args) == 1:
+            big = budgets.join_ok(obj, args[0])
+            if big is not None:
+                return big
+        if name == "replace" and len(args) >= 2:
+            big = budgets.replace_ok(obj, args[0], args[1])
+            if big is not None:
+                return big
         if name in ("upper", "lower", "startswith", "endswith", "split", "replace", "join") and all(isinstance(a, (str, list, tuple)) for a in args):
             return getattr(obj, name)(*args)
     except Exception:
