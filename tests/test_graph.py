@@ -6,7 +6,8 @@ the real Mermaid parser and a real headless Chromium.
   out of it carries that shape; a residual `+` and a `torch.cat` have two incoming edges
   from the producers the source code names.
 - The tutorial bug (examples/simple_cnn.py, SHP002) is drawn red, with its input edge.
-- The Mermaid text of every fixture parses with the mermaid library (node, tests/js).
+- The Mermaid text of every fixture parses with the mermaid library (node + jsdom,
+  tests/js), and renders with it in Chromium: every node, edge and layer name drawn.
 - The HTML and SVG load in headless Chromium without errors or network requests, and
   show every layer's name.
 
@@ -210,3 +211,30 @@ def test_html_and_svg_load_in_chromium_and_show_every_layer(tmp_path):
         assert p["red"] == [n.name for n in g.nodes if n.red]
     cnn = next(p for p in pages if p["file"].endswith("SimpleCNN.html"))
     assert cnn["red"] == ["fc1"] and "SHP002" in cnn["text"]
+
+
+@need_chromium
+def test_mermaid_renders_in_chromium_with_every_layer(tmp_path):
+    """The mermaid library itself, in a browser as GitHub's viewer runs it: the picture
+    draws every node and edge, shows each layer's name, and classes the red ones."""
+    files, expected = [], {}
+    for rel, target in KNOWN:
+        _r, graphs = drawn(rel, target)
+        f = tmp_path / f"{target}.mmd"
+        f.write_text(to_mermaid(graphs), encoding="utf-8")
+        files.append(str(f))
+        expected[str(f)] = graphs[0]
+    done = subprocess.run([NODE, os.path.join(JS, "render_mermaid.mjs"), *files], capture_output=True, text=True,
+                          timeout=300, cwd=JS, env={**os.environ, "CHROMIUM": CHROMIUM})
+    assert done.returncode == 0, done.stderr[-3000:]
+    pages = [json.loads(x) for x in done.stdout.splitlines()]
+    assert [p["file"] for p in pages] == files
+    for p in pages:
+        g = expected[p["file"]]
+        assert p["ok"] and p["errors"] == [], (p["file"], p.get("error"), p["errors"])
+        assert p["nodes"] == sum(1 for n in g.nodes if not n.group)
+        assert p["edges"] == len(g.edges)
+        assert [n.name for n in g.nodes if n.name not in p["text"]] == []
+        red = sorted(n.id for n in g.nodes if n.red)
+        assert sorted(next(n.id for n in g.nodes if f"-{n.id}-" in rid) for rid in p["red"]) == red
+    assert any(p["red"] for p in pages)  # the tutorial bug is among them
