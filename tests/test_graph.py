@@ -133,6 +133,28 @@ def test_drawing_does_not_change_what_the_lint_finds():
         assert all(m.flow is None for m in explained.models)  # the explain table pays nothing
 
 
+def test_every_fixture_draws_in_every_format():
+    """No model of the fixtures breaks a renderer; the SVG layout gives every row its own
+    box, and a group's rectangle holds its rows."""
+    from shapelint.frontends.graph_svg import Layout
+
+    for path in SOURCES:
+        _r, graphs = drawn(os.path.relpath(path, ROOT))
+        for fmt in ("mermaid", "dot", "svg", "html"):
+            assert render(fmt, graphs, path)
+        for g in graphs:
+            lay = Layout(g)
+            boxes = list(lay.boxes.values())
+            assert len(boxes) == sum(1 for n in g.nodes if not n.group)
+            for i, (x, y, w, h) in enumerate(boxes):
+                for (x2, y2, w2, h2) in boxes[i + 1:]:
+                    assert x + w <= x2 or x2 + w2 <= x or y + h <= y2 or y2 + h2 <= y, (path, g.name)
+            for group, (gx, gy, gw, gh) in lay.groups:
+                for i in lay.members[group.id]:
+                    x, y, w, h = lay.boxes[i]
+                    assert gx < x and x + w < gx + gw and gy < y and y + h < gy + gh
+
+
 # ---------------------------------------------------------------------------- the command
 
 

@@ -51,12 +51,24 @@ class ModelGraph:
     nodes: List[Node] = field(default_factory=list)
     edges: List[Edge] = field(default_factory=list)
     findings: List[str] = field(default_factory=list)  # "line N: SHP002 message" of the red rows
+    _by_id: Dict[str, Node] = field(default_factory=dict, repr=False)
+    _children: Optional[Dict[Optional[str], List[Node]]] = field(default=None, repr=False)
+
+    @property
+    def node_by_id(self) -> Dict[str, Node]:
+        if len(self._by_id) != len(self.nodes):
+            self._by_id = {n.id: n for n in self.nodes}
+        return self._by_id
 
     def node(self, node_id: str) -> Node:
-        return next(n for n in self.nodes if n.id == node_id)
+        return self.node_by_id[node_id]
 
     def children(self, parent: Optional[str]) -> List[Node]:
-        return [n for n in self.nodes if n.parent == parent]
+        if self._children is None or sum(map(len, self._children.values())) != len(self.nodes):
+            self._children = {}
+            for n in self.nodes:
+                self._children.setdefault(n.parent, []).append(n)
+        return self._children.get(parent, [])
 
 
 def show_shape(shape) -> str:

@@ -2,7 +2,8 @@
 
 Each row sits one layer below the lowest of its inputs (longest path from the input);
 a layer's nodes are placed left to right in execution order, centred. Groups (a module
-whose forward runs other layers) are dashed boxes around their rows. An edge that skips
+whose forward runs other layers) are dashed boxes around their rows, each with room
+for its label above them. An edge that skips
 layers (a residual shortcut) bends out to the side so it does not cross the rows it
 skips. The page is one self-contained file: no script, no fonts, nothing fetched.
 """
@@ -31,73 +32,93 @@ def _width(n: Node) -> float:
     return max(len(s) for s in _lines(n)) * CHAR_W + 20
 
 
-def layout(g: ModelGraph) -> Dict[str, Tuple[float, float, float, float]]:
-    """node id -> (x, y, width, height) of each node drawn as a box (groups excluded)."""
-    leaves = [n for n in g.nodes if not n.group]
-    order = {n.id: i for i, n in enumerate(leaves)}
-    incoming: Dict[str, List[str]] = {n.id: [] for n in leaves}
-    for e in g.edges:
-        if e.dst in incoming and e.src in order:
-            incoming[e.dst].append(e.src)
-    level: Dict[str, int] = {}
-    for n in leaves:  # rows come in execution order: every producer is placed before its consumers
-        srcs = [level[s] for s in incoming[n.id] if s in level]
-        level[n.id] = (max(srcs) + 1) if srcs else (0 if n.kind == "input" else 1)
-    out_nodes = [n.id for n in leaves if n.kind == "output"]
-    deepest = max(level.values(), default=0)
-    for o in out_nodes:
-        level[o] = deepest + (0 if incoming[o] else 1) if incoming[o] else deepest + 1
-    rows: Dict[int, List[Node]] = {}
-    for n in leaves:
-        rows.setdefault(level[n.id], []).append(n)
-    widest = max((sum(_width(n) for n in r) + NODE_GAP * (len(r) - 1) for r in rows.values()), default=0)
-    boxes = {}
-    for lv, r in rows.items():
-        x = MARGIN * 3 + (widest - (sum(_width(n) for n in r) + NODE_GAP * (len(r) - 1))) / 2
-        for n in r:
-            boxes[n.id] = (x, MARGIN * 2 + lv * (NODE_H + LAYER_GAP), _width(n), NODE_H)
-            x += _width(n) + NODE_GAP
-    return boxes
+class Layout:
+    """Where everything goes: `boxes` (node id -> x, y, width, height) of the rows drawn as
+    boxes, `level` (node id -> its layer), `groups` [(group node, its rectangle)]."""
+
+    def __init__(self, g: ModelGraph):
+        self.g = g
+        self.leaves = [n for n in g.nodes if not n.group]
+        self.level = self._levels()
+        self.members, self.depth = self._groups()
+        self.deepest = max((self.depth[i] for i in self.members), default=0)
+        self.boxes = self._place()
+        self.groups = [(g.node_by_id[i], self._rect(i)) for i in self.members if self.members[i]]
+
+    def _levels(self) -> Dict[str, int]:
+        incoming: Dict[str, List[str]] = {n.id: [] for n in self.leaves}
+        for e in self.g.edges:
+            if e.dst in incoming:
+                incoming[e.dst].append(e.src)
+        level: Dict[str, int] = {}
+        for n in self.leaves:  # rows come in execution order: every producer is placed before its consumers
+            srcs = [level[s] for s in incoming[n.id] if s in level]
+            level[n.id] = (max(srcs) + 1) if srcs else (0 if n.kind == "input" else 1)
+        for n in self.leaves:  # the output at the bottom
+            if n.kind == "output":
+                level[n.id] = max(level.values()) + (0 if incoming[n.id] else 1)
+        return level
+
+    def _groups(self):
+        members: Dict[str, List[str]] = {n.id: [] for n in self.g.nodes if n.group}
+        depth: Dict[str, int] = {}
+        for n in self.g.nodes:
+            chain, p = [], n.parent
+            while p is not None:
+                chain.append(p)
+                p = self.g.node_by_id[p].parent
+            depth[n.id] = len(chain)
+            if not n.group:
+                for c in chain:
+                    members[c].append(n.id)
+        return members, depth
+
+    def pads(self, group_id: str) -> Tuple[float, float]:
+        """(side and bottom, top) padding of a group: an outer group is wider, its label above."""
+        out = self.deepest - self.depth[group_id]
+        return 6 + 8 * out, 16 * (out + 1)
+
+    def _place(self) -> Dict[str, Tuple[float, float, float, float]]:
+        rows: Dict[int, List[Node]] = {}
+        for n in self.leaves:
+            rows.setdefault(self.level[n.id], []).append(n)
+        above: Dict[int, float] = {}  # room for the groups that start on a layer, and end on one
+        below: Dict[int, float] = {}
+        for gid, ids in self.members.items():
+            if ids:
+                side, top = self.pads(gid)
+                first, last = min(self.level[i] for i in ids), max(self.level[i] for i in ids)
+                above[first] = max(above.get(first, 0), top)
+                below[last] = max(below.get(last, 0), side)
+        widths = {lv: sum(_width(n) for n in r) + NODE_GAP * (len(r) - 1) for lv, r in rows.items()}
+        widest = max(widths.values(), default=0)
+        boxes, y = {}, MARGIN * 2.0
+        for lv in sorted(rows):
+            y += above.get(lv, 0)
+            x = MARGIN * 3 + (widest - widths[lv]) / 2
+            for n in rows[lv]:
+                boxes[n.id] = (x, y, _width(n), NODE_H)
+                x += _width(n) + NODE_GAP
+            y += NODE_H + below.get(lv, 0) + LAYER_GAP
+        return boxes
+
+    def _rect(self, gid: str) -> Tuple[float, float, float, float]:
+        side, top = self.pads(gid)
+        inside = [self.boxes[i] for i in self.members[gid]]
+        x0 = min(b[0] for b in inside) - side
+        y0 = min(b[1] for b in inside) - top
+        x1 = max(b[0] + b[2] for b in inside) + side
+        y1 = max(b[1] + b[3] for b in inside) + side
+        return x0, y0, x1 - x0, y1 - y0
 
 
-def _group_boxes(g: ModelGraph, boxes) -> List[Tuple[Node, Tuple[float, float, float, float]]]:
-    """Each group's rectangle: around its rows, wider the further out it is."""
-    depth: Dict[str, int] = {}
-
-    def depth_of(n: Node) -> int:
-        if n.id not in depth:
-            depth[n.id] = 0 if n.parent is None else depth_of(g.node(n.parent)) + 1
-        return depth[n.id]
-
-    inside: Dict[str, List[str]] = {}
-    for n in g.nodes:
-        if n.group:
-            continue
-        p = n.parent
-        while p is not None:
-            inside.setdefault(p, []).append(n.id)
-            p = g.node(p).parent
-    deepest = max((depth_of(n) for n in g.nodes), default=0)
-    out = []
-    for n in g.nodes:
-        members = [boxes[i] for i in inside.get(n.id, []) if i in boxes]
-        if not n.group or not members:
-            continue
-        pad = 6 + 12 * (deepest - depth_of(n))
-        x0 = min(b[0] for b in members) - pad
-        y0 = min(b[1] for b in members) - pad - 12
-        x1 = max(b[0] + b[2] for b in members) + pad
-        y1 = max(b[1] + b[3] for b in members) + pad
-        out.append((n, (x0, y0, x1 - x0, y1 - y0)))
-    return out
-
-
-def _edge_svg(e, boxes, red: bool) -> str:
+def _edge_svg(e, lay: Layout, red: bool) -> str:
+    boxes = lay.boxes
     sx, sy, sw, sh = boxes[e.src]
     dx, dy, dw, _dh = boxes[e.dst]
     x1, y1, x2, y2 = sx + sw / 2, sy + sh, dx + dw / 2, dy
     colour = RED if red else "#555"
-    skips = (y2 - y1) > NODE_H + LAYER_GAP * 1.5
+    skips = lay.level[e.dst] - lay.level[e.src] > 1
     if skips:  # around the rows in between, on the right
         side = max(x1, x2) + 60 + min(200.0, (y2 - y1) / 8)
         path = f"M{x1:.1f},{y1:.1f} C{side:.1f},{y1 + 40:.1f} {side:.1f},{y2 - 40:.1f} {x2:.1f},{y2:.1f}"
@@ -126,15 +147,15 @@ def _node_svg(n: Node, box) -> str:
 
 
 def model_svg(g: ModelGraph) -> str:
-    boxes = layout(g)
-    groups = _group_boxes(g, boxes)
+    lay = Layout(g)
+    boxes, groups = lay.boxes, lay.groups
     parts = []
     for n, (x, y, w, h) in groups:
         stroke = RED if n.red else "#999"
         parts.append(f'<g class="group" data-name="{escape(n.name)}"><rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" '
                      f'height="{h:.1f}" rx="6" fill="none" stroke="{stroke}" stroke-dasharray="5 4"/>'
                      f'<text x="{x + 6:.1f}" y="{y + 12:.1f}" font-size="10" fill="#666">{escape(n.name)}: {escape(n.kind)}</text></g>')
-    parts += [_edge_svg(e, boxes, e.red) for e in g.edges if e.src in boxes and e.dst in boxes]
+    parts += [_edge_svg(e, lay, e.red) for e in g.edges if e.src in boxes and e.dst in boxes]
     parts += [_node_svg(n, boxes[n.id]) for n in g.nodes if n.id in boxes]
     rects = list(boxes.values()) + [b for _n, b in groups]
     width = max((x + w for x, _y, w, _h in rects), default=0) + MARGIN * 2 + 260
