@@ -20,8 +20,9 @@ from ..core.values import ClassRef, InputSlot, ModuleValue, Tensor, Unknown
 from ..torch.constructor_values import check_layer
 from .arch_functional import check_functional
 from .architecture import ArchitectureChecker
-from .dataflow import DataFlow, index as dataflow_index
 from .context import ExplainRecorder, FindingSink, LayerCall, Sizes, shape_of
+from .dataflow import DataFlow
+from .dataflow import index as dataflow_index
 from .frame import RaiseSignal, ReturnSignal, TooComplex
 from .interpreter import Interpreter
 from .locate import PositionUnits

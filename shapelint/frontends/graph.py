@@ -180,7 +180,7 @@ def to_mermaid(graphs: List[ModelGraph]) -> str:
     red_nodes = []
     for g in graphs:
         lines.append(f'  subgraph {g.id}["{_mermaid_text(g.name)}"]')
-        lines.append(f"  direction TB")
+        lines.append("  direction TB")
         _mermaid_nodes(g, None, 2, lines)
         lines.append("  end")
         edges.extend(g.edges)
