@@ -30,7 +30,7 @@ sys.path.insert(0, os.path.join(ROOT, "scripts"))
 
 import cpu_torch  # noqa: E402
 
-SKIPPED = {".git", ".venv", "build", "dist", "__pycache__", ".pytest_cache", ".hypothesis"}
+SKIPPED = {".git", ".venv", "build", "dist", "__pycache__", ".pytest_cache", ".hypothesis", "node_modules"}
 CUDA_PACKAGE = re.compile(r"^(nvidia-|cuda-|triton$)")
 STEP_TIMEOUT = 600
 

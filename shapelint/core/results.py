@@ -66,6 +66,9 @@ class ModelReport:
     cell: Optional[int] = None  # in a notebook: the cell the model is defined in (line: in that cell)
     inputs: List[dict] = field(default_factory=list)  # the declared inputs: {"name", "shape", "dtype"}
     summary: Optional[dict] = None  # with explain: parameters, buffers, MACs per named module and in total
+    # `shapelint graph` only (engine.dataflow.index): per layer row (parent row, [source rows, -1 the input])
+    flow: Optional[List[tuple]] = None
+    flow_output: List[int] = field(default_factory=list)  # the rows the model's result comes from
 
     def to_json(self, path: str) -> dict:
         out = {

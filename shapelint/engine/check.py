@@ -43,6 +43,7 @@ class Settings:
     init_args: Dict[str, dict] = field(default_factory=dict)  # --init-args, for --trace
     reload_config: bool = False  # re-read a pyproject.toml that changed (a long-running editor)
     config_start: Optional[str] = None  # where to look for pyproject.toml for a file without a path
+    graph: bool = False  # `shapelint graph`: record the data flow between the explain rows
 
     def config_for(self, path: Optional[str]) -> Config:
         """The file's configuration (raises ConfigError for one the user must fix)."""
@@ -90,9 +91,9 @@ def _lint_python(path: Optional[str], data, settings: Settings, line_name=None) 
     # tree (a pull request's, say) must not be able to ask for that by itself. It counts only
     # from a configuration the user named with --config.
     trace = settings.trace or (config.trace and settings.config_file is not None)
-    explain = settings.explain or settings.show_unknown or trace  # the trace compares with the table
+    explain = settings.explain or settings.show_unknown or trace or settings.graph  # the trace compares with the table
     result = check_source(path, data, settings.input_shapes, explain=explain, config_shapes=config.input_shapes,
-                          line_name=line_name)
+                          line_name=line_name, graph=settings.graph)
     result.trace = trace
     result.trace_ignored = config.trace and not trace
     result.init_args = {**config.init_args, **settings.init_args}
@@ -148,10 +149,9 @@ MODEL_HINTS = ("torch", "nn.")
 def check_source(
     path: str,
     data,
-    input_shapes: Optional[Dict[str, list]] = None,
-    explain: bool = False,
+    input_shapes: Optional[Dict[str, list]] = None, explain: bool = False,
     config_shapes: Optional[Dict[str, list]] = None,
-    line_name: Optional[Callable[[int], str]] = None,
+    line_name: Optional[Callable[[int], str]] = None, graph: bool = False,
 ) -> FileResult:
     """Check one file's source (bytes or str). Never raises for bad input.
 
@@ -159,6 +159,7 @@ def check_source(
     comment on the class line, which beats `config_shapes` (pyproject.toml).
     `line_name(line)` names a line of this file in messages (a notebook's cell and line).
     """
+    explain = explain or graph  # `graph`: the explain rows and which row produced each row's inputs
     result = FileResult(path)
     try:
         text = decode_source(data)
@@ -200,7 +201,7 @@ def check_source(
         result.findings.append(f)
         return result
 
-    checker = FileChecker(path, module, input_shapes or {}, config_shapes or {}, explain, len(text))
+    checker = FileChecker(path, module, input_shapes or {}, config_shapes or {}, explain, len(text), graph=graph)
     checker.source = text
     try:
         checker.run()

@@ -154,6 +154,7 @@ class ExplainRecorder:
         self.assignments: List[tuple] = []  # (node, name, shape) for each tensor bound to a name
         self.lost_count = 0
         self.conditional = 0  # > 0 while running code that only one undecided path reaches
+        self.flow = None  # dataflow.DataFlow while drawing (`shapelint graph`): who made each tensor
 
     def lost(self, node, reason: str) -> None:
         self.lost_count += 1  # counted even when not recording: a model built this way is not exact
@@ -164,25 +165,38 @@ class ExplainRecorder:
         if self.recording and shape_of(value) is not None:
             self.assignments.append((node, name, self._sizes.display(shape_of(value))))
 
-    def begin_module(self, m: ModuleValue, call_node, x) -> Optional[LayerCall]:
+    def begin_module(self, m: ModuleValue, call_node, x, inputs=()) -> Optional[LayerCall]:
         entry = LayerCall(m.name, m.kind, m.node or call_node, call_node, x, bool(self.conditional), m.params, value=m)
         if len(self.module_calls) < 100_000:
             self.module_calls.append(entry)
         if self.recording:
             self.calls.append(entry)
+        if self.flow is not None:
+            self.flow.begin(entry, inputs)
         return entry
 
     def end_module(self, entry: Optional[LayerCall], result) -> None:
         if entry is not None:
             entry.out = result
+            if self.flow is not None:
+                self.flow.end(entry, result)
 
-    def record_op(self, label: str, node, before, result, params=None) -> None:
+    def record_op(self, label: str, node, before, result, params=None, inputs=None) -> None:
         """A functional op's row; `params`: its arguments as the layer it computes as takes them
-        (torch.spec.functional_params), for the editor's formula."""
+        (torch.spec.functional_params), for the editor's formula; `inputs`: all its arguments
+        (the data flow reads every tensor among them)."""
         if isinstance(result, (int, float, Expr)) or (isinstance(result, tuple) and not (result and isinstance(result[0], Tensor))):
             return  # x.size(0), x.dim(): a number, not a tensor row of the table
         if self.recording and (isinstance(before, Tensor) or isinstance(result, Tensor)):
-            self.calls.append(LayerCall(None, label, node, node, before, bool(self.conditional), params, result))
+            entry = LayerCall(None, label, node, node, before, bool(self.conditional), params, result)
+            self.calls.append(entry)
+            if self.flow is not None:
+                self.flow.op(entry, (before,) if inputs is None else inputs, result)
+
+    def record_operator(self, symbol: str, node, a, b, result) -> None:
+        """`a + b` on tensors: a row only while drawing (the explain table has none)."""
+        if self.flow is not None and isinstance(result, Tensor):
+            self.record_op(symbol, node, a if isinstance(a, Tensor) else b, result, inputs=(a, b))
 
     # undecided branches ----------------------------------------------------------------
     def mark(self) -> int:

@@ -518,7 +518,7 @@ class Interpreter:
     def call_module(self, m: ModuleValue, args, kwargs, node):
         """Calling a module: its forward, with a row in the explain table."""
         x = args[0] if args else kwargs.get("input", kwargs.get("x"))
-        entry = self.explain.begin_module(m, node, x)
+        entry = self.explain.begin_module(m, node, x, (args, kwargs) if self.explain.flow is not None else ())
         result = self.module_forward(m, args, kwargs, node, x)
         self.explain.end_module(entry, result)
         return result

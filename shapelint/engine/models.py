@@ -21,6 +21,8 @@ from ..torch.constructor_values import check_layer
 from .arch_functional import check_functional
 from .architecture import ArchitectureChecker
 from .context import ExplainRecorder, FindingSink, LayerCall, Sizes, shape_of
+from .dataflow import DataFlow
+from .dataflow import index as dataflow_index
 from .frame import RaiseSignal, ReturnSignal, TooComplex
 from .interpreter import Interpreter
 from .locate import PositionUnits
@@ -68,8 +70,9 @@ class FileChecker:
     """
 
     def __init__(self, path, module: cst.Module, input_shapes: Dict[str, list], config_shapes: Dict[str, list], explain=False,
-                 source_chars: int = 0):
-        self.explain = explain  # explain tables cost time: only record them when asked for
+                 source_chars: int = 0, graph: bool = False):
+        self.explain = explain or graph  # explain tables cost time: only record them when asked for
+        self.graph = graph  # `shapelint graph`: also record which call produced each tensor
         self.path = path
         self.module = module
         self.input_shapes = input_shapes
@@ -192,6 +195,8 @@ class FileChecker:
         sizes = Sizes(declared[0] if declared else None)
         sink = FindingSink(sizes)
         recorder = ExplainRecorder(sizes, recording=self.explain)
+        if self.graph:
+            recorder.flow = DataFlow()
         interp = self.interpreter(sizes, sink, recorder)
         divisions = set()
         for m in tree:
@@ -203,6 +208,8 @@ class FileChecker:
         args, kwargs = [x], {}
         if params:
             kwargs = further_inputs(params, declared_by_name, lambda spec: self.make_tensor(sizes, declared, spec))
+        if recorder.flow is not None:
+            recorder.flow.note_input((args, kwargs))
         try:
             out = interp.run_model(root, args, node, kwargs)
         except TooComplex as e:
@@ -210,9 +217,14 @@ class FileChecker:
             out = Unknown("too complex")
         except (ReturnSignal, RaiseSignal):
             out = Unknown("too complex")
+        if recorder.flow is not None:
+            recorder.flow.finish(out)
+            report_flow = dataflow_index(recorder.calls, recorder.flow)
         self.arch.check_model(tree, recorder.module_calls)
         report = ModelReport(name, kind, node, sizes.display(x.shape) if isinstance(x, Tensor) else None)
         report.layers = [_layer_row(sizes, e) for e in recorder.calls] if self.explain else []
+        if recorder.flow is not None:
+            report.flow, report.flow_output = report_flow
         report.output = sizes.display(shape_of(out))
         report.lost = recorder.lost_sites
         report.inputs = declaration.to_json() if declaration is not None else []

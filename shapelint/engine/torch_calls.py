@@ -96,7 +96,7 @@ def apply_op(vm, op, label, args, kwargs, node):
         return Unknown(f"`{label}` of unknown values", node)
     before = args[0] if args else None
     result = op(vm.ctx, Site(label, node), tuple(args), dict(kwargs))
-    vm.explain.record_op(label, node, before, result, functional_params(label, args, kwargs))
+    vm.explain.record_op(label, node, before, result, functional_params(label, args, kwargs), (args, kwargs))
     return result
 
 
@@ -215,7 +215,7 @@ def tensor_method(vm, x: Tensor, name, args, kwargs, node):
         vm.explain.lost(node, f"tensor method `.{name}()` has no shape rule yet")
         return vm.unmodelled(label, node)
     result = op(vm.ctx, Site(label, node), (x,) + tuple(args), dict(kwargs))
-    vm.explain.record_op(label, node, x, result)
+    vm.explain.record_op(label, node, x, result, inputs=(x, args, kwargs))
     return result
 
 
@@ -228,9 +228,21 @@ def tensor_attribute(vm, x: Tensor, name: str):
 def tensor_operator(vm, op: str, a, b, node):
     """`a + b`, `a @ b`, ... where either side is a tensor."""
     operator = ops.OPERATORS.get(op)
-    return operator(vm.ctx, node, a, b) if operator is not None else vm.unmodelled("tensor operator", node)
+    if operator is None:
+        return vm.unmodelled("tensor operator", node)
+    result = operator(vm.ctx, node, a, b)
+    if vm.explain.flow is not None:
+        vm.explain.record_operator(OPERATOR_SYMBOLS.get(op, op), node, a, b, result)
+    return result
+
+
+OPERATOR_SYMBOLS = {"Add": "+", "Subtract": "-", "Multiply": "*", "Divide": "/", "MatrixMultiply": "@",
+                    "FloorDivide": "//", "Modulo": "%", "Power": "**"}
 
 
 def tensor_index(vm, x: Tensor, key, node):
-    return index_tensor(vm.ctx, x, key, node)
+    result = index_tensor(vm.ctx, x, key, node)
+    if vm.explain.flow is not None:
+        vm.explain.record_operator("[...]", node, x, key, result)
+    return result
 

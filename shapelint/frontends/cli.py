@@ -1,4 +1,4 @@
-"""The command line: `shapelint [OPTIONS] PATH...` (see CONTRACT.md), and `shapelint rule CODE`.
+"""The command line: `shapelint [OPTIONS] PATH...` (see CONTRACT.md), `shapelint rule CODE` and `shapelint graph FILE`.
 
 Exit status: 0 no errors, 1 errors reported (or, with --diff, a diff to show),
 2 usage error or internal failure.
@@ -15,6 +15,7 @@ from typing import Dict, List, Optional, Tuple
 import click
 
 from . import report
+from .graph import graph_command
 from ..core.cache import Cache, config_key, open_cache
 from ..core.config import ConfigError, Selection, check_selectors, split_codes
 from ..core.discovery import iter_python_files
@@ -255,7 +256,7 @@ def lint(paths, fmt, output_file, input_shapes, explain, show_unknown, select, e
          trace, device, real, init_args, timeout):
     """Find tensor-shape errors in PyTorch models without running them.
 
-    `shapelint rule CODE` explains a rule.
+    `shapelint rule CODE` explains a rule; `shapelint graph FILE` draws each model.
     """
     if list_rules:
         click.echo(report.rule_list())
@@ -416,7 +417,7 @@ def rule_command(code, show_all):
     sys.exit(0)
 
 
-SUBCOMMANDS = {"rule": rule_command}
+SUBCOMMANDS = {"rule": rule_command, "graph": graph_command}  # graph: frontends/graph.py
 
 
 def main(argv: Optional[List[str]] = None) -> None:
