@@ -177,3 +177,34 @@ def resolve_inputs(
             else:
                 out[target] = DeclaredInput(origin, parsed)
     return out
+
+
+SCOPE = "::"  # `models/net.py::model`: a target of that file only
+
+
+def for_file(table: Mapping[str, object], path: Optional[str]) -> Dict[str, object]:
+    """The declarations of `table` that apply to the file at `path`: bare names, and the names
+    scoped to a file whose path ends with the scope (`net.py::Net`, `models/net.py::Net`), which
+    beat a bare name. Paths compare by their parts, so `net.py` does not match `subnet.py`."""
+    out, scoped = {}, {}
+    parts = _parts(path) if path else None
+    for key, value in table.items():
+        scope, sep, name = key.rpartition(SCOPE)
+        if not sep:
+            out[key] = value
+        elif parts is not None and _ends_with(parts, _parts(scope)):
+            scoped[name] = value
+    out.update(scoped)
+    return out
+
+
+def bare_name(key: str) -> str:
+    return key.rpartition(SCOPE)[2]
+
+
+def _parts(path: str):
+    return [p for p in path.replace("\\", "/").split("/") if p not in ("", ".")]
+
+
+def _ends_with(parts, suffix) -> bool:
+    return bool(suffix) and parts[len(parts) - len(suffix):] == suffix

@@ -21,6 +21,7 @@ import libcst as cst
 from ..core import rules as R
 from ..core.config import Config, ConfigCache, Selection, code_matches, enabled_codes
 from ..core.findings import Finding
+from ..core.inputs import for_file
 from ..core.noqa import filter_findings
 from ..core.notebook import Notebook, NotebookError, is_notebook, to_cells
 from ..core.results import FileResult
@@ -92,7 +93,8 @@ def _lint_python(path: Optional[str], data, settings: Settings, line_name=None) 
     # from a configuration the user named with --config.
     trace = settings.trace or (config.trace and settings.config_file is not None)
     explain = settings.explain or settings.show_unknown or trace or settings.graph  # the trace compares with the table
-    result = check_source(path, data, settings.input_shapes, explain=explain, config_shapes=config.input_shapes,
+    result = check_source(path, data, for_file(settings.input_shapes, path), explain=explain,
+                          config_shapes=for_file(config.input_shapes, path),
                           line_name=line_name, graph=settings.graph)
     result.trace = trace
     result.trace_ignored = config.trace and not trace

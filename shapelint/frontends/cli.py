@@ -20,7 +20,7 @@ from ..core.cache import Cache, config_key, open_cache
 from ..core.config import ConfigError, Selection, check_selectors, split_codes
 from ..core.discovery import iter_python_files
 from ..core.findings import Finding
-from ..core.inputs import FIRST, merge, parse_spec
+from ..core.inputs import FIRST, bare_name, merge, parse_spec
 from ..core.results import FileResult
 from ..engine.check import Settings, lint_source
 
@@ -33,11 +33,14 @@ def parse_input_shapes(values) -> Dict[str, tuple]:
     out: Dict[str, tuple] = {}
     for v in values:
         target, sep, dims = v.partition("=")
-        target, _dot, param = target.strip().partition(".")
+        scope, scoped, target = target.strip().rpartition("::")  # `models/net.py::Net=...`
+        target, _dot, param = target.partition(".")
         spec = parse_spec(dims) if sep and dims else None
         if not target or spec is None or (_dot and not param.isidentifier()):
             raise click.UsageError(
                 f"--input-shape expects TARGET=D0,D1,... or TARGET.PARAM=D0,D1,...[:long] such as Net=1,3,32,32; got {v!r}")
+        if scoped:
+            target = f"{scope}::{target}"
         out[target] = merge(out.get(target), ((param or FIRST, spec),))
     return out
 
@@ -298,6 +301,7 @@ def lint(paths, fmt, output_file, input_shapes, explain, show_unknown, select, e
     except ConfigError as e:
         click.echo(f"shapelint: error: {e}", err=True)
         sys.exit(2)
+    _warn_unmatched_targets(settings.input_shapes, outcomes)
     traced = [o.result for o in outcomes if o.result.trace]
     ignored = [o.result.path for o in outcomes if o.result.trace_ignored]
     if ignored:
@@ -306,6 +310,21 @@ def lint(paths, fmt, output_file, input_shapes, explain, show_unknown, select, e
     if traced:
         _run_trace(traced, settings, device, real, timeout)
     sys.exit(_report(outcomes, missing, fmt, output_file, explain, statistics, fix and paths == ("-",), diff, exit_zero))
+
+
+def _warn_unmatched_targets(declared, outcomes) -> None:
+    """An --input-shape naming no model of the checked files is a typo more often than not: say
+    so, with the nearest model name (a scoped `file.py::Name` counts where its file was checked)."""
+    import difflib
+
+    names = {m.name for o in outcomes for m in o.result.models}
+    for key in declared:
+        name = bare_name(key)
+        if name in names:
+            continue
+        near = difflib.get_close_matches(name, sorted(names), n=1)
+        hint = f"; did you mean {near[0]}?" if near else ""
+        click.echo(f"shapelint: warning: --input-shape {key}: no model of that name in the checked files{hint}", err=True)
 
 
 def _report(outcomes: List[FileOutcome], missing: List[str], fmt: str, output_file, explain: bool, statistics: bool,

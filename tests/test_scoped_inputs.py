@@ -1,0 +1,67 @@
+"""Declared inputs scoped to a file, and targets that match nothing (issue 16.3).
+
+`[tool.shapelint.input-shapes]` and `--input-shape` accept `path/to/file.py::Name`: it applies to
+that file only (its path ending with those parts) and beats a bare `Name`. A declared target that
+names no model of the checked files is a warning naming the nearest model.
+"""
+
+import json
+import textwrap
+
+from conftest import run_cli
+
+NET = textwrap.dedent("""\
+    import torch.nn as nn
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3)
+
+        def forward(self, x):
+            return self.conv(x)
+    """)
+
+
+def _project(tmp_path):
+    for folder in ("a", "b", "c"):
+        (tmp_path / folder).mkdir()
+    (tmp_path / "a" / "net.py").write_text(NET)
+    (tmp_path / "b" / "net.py").write_text(NET)
+    (tmp_path / "c" / "subnet.py").write_text(NET)
+    (tmp_path / "pyproject.toml").write_text(textwrap.dedent("""\
+        [tool.shapelint.input-shapes]
+        Net = [2, 3, 16, 16]
+        "a/net.py::Net" = [1, 3, 8, 8]
+        "net.py::Unused" = [1, 3]
+        """))
+    return tmp_path
+
+
+def _inputs(proc):
+    assert proc.returncode == 0, proc.stderr
+    return {m["path"].replace("\\\\", "/"): m["input"] for m in json.loads(proc.stdout)["models"]}
+
+
+def test_a_scoped_key_applies_to_its_file_only_and_beats_the_bare_name(tmp_path):
+    root = _project(tmp_path)
+    got = _inputs(run_cli("--no-cache", "--explain", "--format", "json", "a", "b", "c", cwd=str(root)))
+    assert got == {"a/net.py": [1, 3, 8, 8], "b/net.py": [2, 3, 16, 16], "c/subnet.py": [2, 3, 16, 16]}
+
+
+def test_a_scoped_key_on_the_command_line(tmp_path):
+    root = _project(tmp_path)
+    got = _inputs(run_cli("--isolated", "--no-cache", "--explain", "--format", "json",
+                          "--input-shape", "b/net.py::Net=4,3,10,10", "a", "b", cwd=str(root)))
+    assert got["b/net.py"] == [4, 3, 10, 10]
+    assert got["a/net.py"] is None or got["a/net.py"][1:] != [3, 10, 10]  # not declared for a/net.py
+
+
+def test_a_target_that_matches_nothing_is_a_warning_with_the_nearest_name(tmp_path):
+    root = _project(tmp_path)
+    proc = run_cli("--isolated", "--no-cache", "--input-shape", "Nett=2,3,8,8", "a", cwd=str(root))
+    assert proc.returncode == 0
+    assert "warning: --input-shape Nett: no model of that name" in proc.stderr
+    assert "did you mean Net?" in proc.stderr
+    quiet = run_cli("--isolated", "--no-cache", "--input-shape", "Net=2,3,8,8", "a", cwd=str(root))
+    assert "warning" not in quiet.stderr
