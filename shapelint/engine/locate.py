@@ -215,6 +215,7 @@ def wanted_nodes(findings: List[Finding], models: List[ModelReport]) -> list:
         nodes.append(f.node)
         nodes.extend(p.node for p in f.parts if isinstance(p, At))
         nodes.extend(e.node for e in f.edits)
+        nodes.extend(r.node for r in f.related)
     for m in models:
         nodes.append(m.node)
         for row in m.layers:
