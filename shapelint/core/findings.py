@@ -29,7 +29,16 @@ class Code:
         self.node = node
 
 
-Part = Any  # str | At | Code
+class Also:
+    """A related location that the message does not name (it renders as nothing)."""
+
+    __slots__ = ("node", "message")
+
+    def __init__(self, node, message: str):
+        self.node, self.message = node, message
+
+
+Part = Any  # str | At | Code | Also
 
 
 def code_of(node, limit: int = 60) -> str:
@@ -122,6 +131,8 @@ class Finding:
                     if path_of is not None:
                         self._relate(Related(FROM_HERE, p.node, path_of(p.node), tuple(pos)))
                     rendered.append(line_name(p.node, pos[0]) if line_name else f"line {pos[0]}")
+            elif isinstance(p, Also):
+                added.append(Related(p.message, p.node))
             elif isinstance(p, Code):
                 rendered.append(code_of(p.node))
             else:

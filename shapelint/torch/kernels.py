@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Callable, List, NamedTuple, Optional
 
 from ..core import rules as R
-from ..core.findings import At, Code, Edit
+from ..core.findings import Also, At, Code, Edit
 from ..core.symbolic import BATCH_NAME, Dim, Expr, add, exact_div, floordiv, is_known, mul, product, shape_text
 from ..core.values import UNKNOWN, Origin, Tensor, Unknown, dims_related, is_unknown
 from .constructor_values import check_view_sizes
@@ -47,6 +47,11 @@ def origin_parts(x: Tensor, i: int, default: str = "the model input") -> tuple:
 
 
 def made_by(site, what: str) -> Origin:
+    """`what` (`out_channels=128`) of a layer; a number a call passed to the helper that built the
+    layer is named at that call's argument, the layer a related location (engine/callsite.py)."""
+    passed = (getattr(site, "call_args", None) or {}).get(what.split("=", 1)[0])
+    if passed is not None:
+        return Origin(f"{site.label()} {what}, ", At(passed.node), Also(site.node, f"{site.label()} is built here"))
     return Origin(f"{site.label()} {what}, ", At(site.node))
 
 
