@@ -217,7 +217,7 @@ def check_fields(obj, fields, where):
 
 def test_the_contract_tables_parse():
     tables = contract_tables()
-    assert len(tables) == 9, sorted(tables)
+    assert len(tables) == 10, sorted(tables)
     assert {"path", "line", "column", "code", "severity", "message"} <= set(table("Every field, in every diagnostic"))
 
 
@@ -315,9 +315,12 @@ def test_notebook_diagnostics_name_their_cell(tmp_path):
     for edit in d["fix"]["edits"]:
         check_fields(edit, table("An edit object"), "notebook edit")
     assert d["cell"] == 2 and "cell" not in plain
-    assert {k: v for k, v in d.items() if k not in ("cell", "path", "fix", "message")} == {
-        k: v for k, v in plain.items() if k not in ("path", "fix", "message")}
+    assert {k: v for k, v in d.items() if k not in ("cell", "path", "fix", "message", "related")} == {
+        k: v for k, v in plain.items() if k not in ("path", "fix", "message", "related")}
     assert [dict(e, cell=2) for e in plain["fix"]["edits"]] == d["fix"]["edits"]
+    assert plain["related"] and [dict(x, cell=2, path=d["path"]) for x in plain["related"]] == d["related"]
+    for x in d["related"] + plain["related"]:
+        check_fields(x, table("A related object"), "related")
 
 
 def test_explain_trace_json_has_the_documented_trace_fields():

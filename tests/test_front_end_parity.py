@@ -155,20 +155,19 @@ async def test_the_editor_reports_what_the_cli_reports_for_every_fixture(utf32_c
         for d in await _published(utf32_client, uri):
             editor.append(_key(rel, d.range.start.line + 1, d.range.start.character + 1, d.code,
                                _SEVERITY[d.severity], d.message))
-    # A finding the CLI publishes on a sibling module (a defect inside `layers.py` that only
-    # `net_bad.py`'s model reaches) is compared by its own test below, until the editor
-    # publishes such findings on the sibling's document too (issue 16).
-    siblings = set(SIBLING_PUBLISHED) | set(SIBLING_IMPORTERS)
-    ed = sorted(k for k in editor if (k[0], k[3], k[1]) not in siblings)
-    cl = sorted(k for k in configured if (k[0], k[3], k[1]) not in siblings)
+    # A wrong argument passed to a sibling module's class (`ConvBNAct(256, 256)`) is reported at
+    # the call, on the importer (issue 16.4): both front ends publish it there, so nothing is excluded.
+    ed, cl = sorted(editor), sorted(configured)
     assert ed == cl, (set(ed) - set(cl), set(cl) - set(ed))
-    assert SIBLING_PUBLISHED[0] in {(k[0], k[3], k[1]) for k in configured}  # the exclusion is a real finding
+    published = {(k[0], k[3], k[1]) for k in _unfiltered}
+    assert set(CALL_SITES) <= published  # the call-site findings are real findings of this corpus
+    assert not published & set(SIBLING_PUBLISHED)  # and none is left inside the shared helper
 
 
-# (path the CLI publishes on, code, line): findings from a sibling module of the checked file
+# (path, code, line): where findings about a sibling module's layers were published before issue 16.4
 SIBLING_PUBLISHED = [("real/convbn_pkg/layers.py", "SHP001", 9), ("trace/project/vision/layers.py", "SHP001", 9)]
-# where the editor shows them today: on the importer's document, at the sibling's line
-SIBLING_IMPORTERS = [("real/convbn_pkg/net_bad.py", "SHP001", 9), ("trace/project/vision/models/classifier.py", "SHP001", 9)]
+# where they are reported since issue 16.4: at the importer's call that passed the wrong argument
+CALL_SITES = [("real/convbn_pkg/net_bad.py", "SHP001", 13), ("trace/project/vision/models/classifier.py", "SHP001", 28)]
 
 
 @pytest.mark.xfail(strict=True, reason="issue 16: the editor publishes a sibling module's finding on the importer")

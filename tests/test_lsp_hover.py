@@ -206,3 +206,23 @@ async def test_a_diagnostic_links_to_where_the_incoming_size_comes_from(client, 
     view_line = VIEW_BUG.splitlines().index("        x = x.view(x.size(0), -1)")
     assert rel.location.uri == doc.uri and rel.location.range.start.line == view_line
     assert f"line {view_line + 1}" in d.message
+
+
+@lsp_test
+async def test_a_call_site_diagnostic_links_to_the_helper_layer(client, tmp_path):
+    """unet_helper_bad.py: the error is at `double_conv(base, base)`, related to the helper's Conv2d."""
+    import os
+
+    from conftest import ROOT
+
+    with open(os.path.join(ROOT, "fixtures", "real", "unet_helper_bad.py"), encoding="utf-8") as f:
+        text = f.read()
+    lines = text.splitlines()
+    call = next(i for i, ln in enumerate(lines) if "double_conv(base, base)  # defect" in ln)
+    layer = next(i for i, ln in enumerate(lines) if "nn.Conv2d(in_channels, out_channels, 3" in ln)
+    doc = Doc(client, tmp_path / "unet.py", text)
+    (d,) = [x for x in await doc.diagnostics() if x.code == "SHP001"]
+    assert d.range.start.line == call
+    spots = {(r.location.uri, r.location.range.start.line) for r in d.related_information}
+    assert (doc.uri, layer) in spots
+    assert all(r.message for r in d.related_information)

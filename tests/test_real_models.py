@@ -47,22 +47,15 @@ REAL = os.path.join(ROOT, "fixtures", "real")
 # "file.py::Target": "<kind>: <what> (issue N: <construct>)[; <kind>: ...]", grouped by construct.
 # Found on the engine of main at 662564c with `shapelint --explain --show-unknown` on each fixture.
 KNOWN_GAPS = {
-    "conv_norm_activation_bad.py::ConvNormNet": "misplaced error: SHP001 inside Conv2dNormActivation (line 24, its Conv2d), declared and nothing declared, instead of the call `Conv2dNormActivation(32, 64, ...)` at line 38 (issue 16.4: call site of the wrong argument)",
     # issue 10.2: Python the engine does not evaluate, so a defect after it is missed (sound, but silent)
-    "convnext_bad.py::ConvNeXtTiny": "misplaced error: SHP010 at `F.layer_norm(x, self.normalized_shape, ...)` inside LayerNorm2d.forward (line 18) instead of `norm_layer(cnf.out_channels)` at line 110, with norm_layer = partial(LayerNorm2d, eps=1e-6) (issue 16.4 / 10.5: findings at the call site of the wrong argument, or a `related` location there)",
     "efficientnet_bad.py::EfficientNetB0": "missed error: every stage is Unknown: `block_cnf = copy.copy(cnf)` then `block_cnf.block(block_cnf, ...)`, configs from `partial(MBConvConfig, width_mult=..., depth_mult=...)` (issue 10.2: copy.copy of a dataclass config, partial of a class)",
-    "mobilenetv3_bad.py::MobileNetV3Small": "misplaced error: SHP006 at `scale * input` in SqueezeExcitation.forward (line 59), declared and nothing declared; its message names fc2 out_channels=8 of line 46, but with no `related` location there (issue 10.5: `related` locations for where the number came from)",
     "dcgan_bad.py::DCDiscriminator": "missed error: `opt = argparse.Namespace(...)` is unknown, so every conv sized from opt.channels is unknown (issue 10.2: plain config objects)",
     "gan_mlp_bad.py::Generator": "missed error: `nn.Linear(512, int(np.prod(img_shape)))` after a 1024-wide block: np.prod is unknown, and an unknown out_features also silences the known in_features check (issue 10.2: numpy in size arithmetic)",
     "regnet_bad.py::RegNetX": "missed error: the stage widths come from numpy in a classmethod (np.arange, np.log, np.power, np.round, np.divide, .astype(int).tolist(), np.diff): the whole trunk is Unknown (issue 10.2: numpy in size arithmetic)",
     "config_dataclass_bad.py::ReplacedCfgNet": "missed error: `field(default_factory=lambda: [...])` and `dataclasses.replace(base, widths=...)` give unknown widths, so Linear(base.widths[-1]) is not checked (issue 10.2: dataclass configs)",
     # issue 10.4: torch semantics still missing
     "densenet_bad.py::DenseNetSmall": "missed error: `for name, layer in self.items()` in a ModuleDict subclass's forward is a loop not known statically, so the wrong norm5 is never reached (issue 10.4: iterating ModuleDict subclasses)",
-    # issue 16.4 / 10.5: the finding is inside the shared helper, not at the call that passed the wrong number
-    "unet_helper_bad.py::bad_unet": "misplaced error: SHP001 inside double_conv (line 9), declared and nothing declared, instead of the call `double_conv(base, base)` at line 27 (issue 16.4: findings at the call site of the wrong argument)",
-    "squeezenet_bad.py::SqueezeNet10": "misplaced error: SHP001 inside Fire (line 14, its squeeze conv), declared and nothing declared, instead of the call `Fire(32, 8, 32, 32)` at line 39 (issue 16.4: call site of the wrong argument)",
-    "convbn_pkg/net_bad.py::Classifier": "misplaced error: SHP001 published on convbn_pkg/layers.py:9 (inside ConvBNAct), declared and nothing declared, instead of the call `ConvBNAct(256, 256)` at net_bad.py:13 (issue 16.4: call site in a sibling file)",
-    "attention_rank_bad.py::bad_attention": "misplaced error: SHP003 at the reshape (line 19) with no related location at the qkv Linear(dim, dim * 2) of line 14 (issue 10.5 / 16.4: `related` locations for where the number came from); missed error: nothing declared, no error although `B, N, C = x.shape` gives the rank (issue 16.1: rank read from the code)",
+    "attention_rank_bad.py::bad_attention": "missed error: nothing declared, no error although `B, N, C = x.shape` gives the rank (issue 16.1: rank read from the code)",
 }
 
 KINDS = ("false alarm", "wrong shape", "missed error", "misplaced error")

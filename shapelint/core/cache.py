@@ -29,7 +29,7 @@ import os
 from dataclasses import dataclass
 from typing import Optional
 
-from .findings import Edit, Finding
+from .findings import Edit, Finding, Related
 from .results import FileResult
 
 DIRNAME = ".shapelint_cache"
@@ -74,7 +74,8 @@ def _finding_data(f: Finding) -> dict:
     return {"code": f.code, "severity": f.severity, "path": f.path, "pos": [f.line, f.column, f.end_line, f.end_column],
             "message": f.message, "fix": f.fix, "source": f.source, "module": f.module, "cell": f.cell,
             "file_position": list(f.file_position) if f.file_position else None,
-            "edits": [[e.text, e.line, e.column, e.end_line, e.end_column, e.cell] for e in f.edits]}
+            "edits": [[e.text, e.line, e.column, e.end_line, e.end_column, e.cell] for e in f.edits],
+            "related": [[r.message, r.path, list(r.range), r.cell] for r in f.related if r.range]}
 
 
 def _finding(d: dict) -> Finding:
@@ -82,6 +83,7 @@ def _finding(d: dict) -> Finding:
                 module=d["module"], cell=d["cell"], file_position=tuple(d["file_position"]) if d["file_position"] else None)
     f.line, f.column, f.end_line, f.end_column = d["pos"]
     f.edits = [Edit(None, t, a, b, c, e, cell) for t, a, b, c, e, cell in d["edits"]]
+    f.related = [Related(m, None, p, tuple(r), cell) for m, p, r, cell in d.get("related", [])]
     return f
 
 

@@ -29,7 +29,16 @@ class Code:
         self.node = node
 
 
-Part = Any  # str | At | Code
+class Also:
+    """A related location that the message does not name (it renders as nothing)."""
+
+    __slots__ = ("node", "message")
+
+    def __init__(self, node, message: str):
+        self.node, self.message = node, message
+
+
+Part = Any  # str | At | Code | Also
 
 
 def code_of(node, limit: int = 60) -> str:
@@ -55,6 +64,29 @@ class Edit:
     cell: Optional[int] = None  # in a notebook: the cell the positions are in
 
 
+FROM_HERE = "the size that arrives comes from here"
+
+
+@dataclass
+class Related:
+    """A location that explains a finding: where the incoming number came from, or the layer a
+    call site's argument reaches. `node` is resolved to `path` and `range` with the finding."""
+
+    message: str
+    node: Any = None
+    path: Optional[str] = None
+    range: Optional[tuple] = None  # 1-based (line, column, end line, end column), end exclusive
+    cell: Optional[int] = None  # in a notebook: the cell `range` is in
+
+    def to_json(self) -> dict:
+        line, column, end_line, end_column = self.range
+        out = {"path": self.path, "line": line, "column": column, "end_line": end_line,
+               "end_column": end_column, "message": self.message}
+        if self.cell is not None:
+            out["cell"] = self.cell
+        return out
+
+
 @dataclass
 class Finding:
     code: str
@@ -73,19 +105,22 @@ class Finding:
     module: Optional[str] = None  # the submodule it concerns, as named_modules() spells it
     cell: Optional[int] = None  # in a notebook: the cell (1-based) that line and column are in
     file_position: Optional[tuple] = None  # in a notebook: (line, column) in the file's JSON text
-    # where the message's "line N" parts are (the origin of the incoming number): 1-based
-    # (line, column, end line, end column) in this finding's file (the editor's related locations)
-    related: List[tuple] = field(default_factory=list)
+    # the related locations (Related): the message's "line N" parts (the origin of the incoming
+    # number), and those the engine adds (the helper's layer a call site's argument reaches)
+    related: List[Related] = field(default_factory=list)
 
     def resolve(self, position_of: Callable[[Any], Optional[tuple]],
                 line_name: Optional[Callable[[Any, int], str]] = None,
-                same_file: Optional[Callable[[Any, Any], bool]] = None) -> None:
+                path_of: Optional[Callable[[Any], Optional[str]]] = None) -> None:
         """Turn node references into 1-based positions and render the message
-        (`line_name(node, line)` names a line another way, as a notebook's cell and line)."""
+        (`line_name(node, line)` names a line another way, as a notebook's cell and line;
+        `path_of(node)` names the file of a related location)."""
         if self.node is not None:
             pos = position_of(self.node)
             if pos:
                 self.line, self.column, self.end_line, self.end_column = pos
+        added = [r for r in self.related if r.range is None]
+        self.related = [r for r in self.related if r.range is not None]
         rendered = []
         for p in self.parts:
             if isinstance(p, At):
@@ -93,18 +128,32 @@ class Finding:
                 if not pos:
                     rendered.append("an earlier line")
                 else:
-                    if same_file is not None and self.node is not None and same_file(p.node, self.node):
-                        self.related.append(tuple(pos))
+                    if path_of is not None:
+                        self._relate(Related(FROM_HERE, p.node, path_of(p.node), tuple(pos)))
                     rendered.append(line_name(p.node, pos[0]) if line_name else f"line {pos[0]}")
+            elif isinstance(p, Also):
+                added.append(Related(p.message, p.node))
             elif isinstance(p, Code):
                 rendered.append(code_of(p.node))
             else:
                 rendered.append(str(p))
         self.message = "".join(rendered)
+        for r in added:
+            pos = position_of(r.node) if r.node is not None else None
+            if pos and path_of is not None:
+                self._relate(Related(r.message, r.node, path_of(r.node), tuple(pos)))
         for e in self.edits:
             pos = position_of(e.node)
             if pos:
                 e.line, e.column, e.end_line, e.end_column = pos
+
+    def _relate(self, r: Related) -> None:
+        for i, old in enumerate(self.related):
+            if (old.path, old.range) == (r.path, r.range):
+                if old.message == FROM_HERE and r.message != FROM_HERE:
+                    self.related[i] = r  # the engine's own words beat the generic one
+                return
+        self.related.append(r)
 
     def key(self):
         return (self.path, self.line, self.column, self.code, self.message)
@@ -123,6 +172,8 @@ class Finding:
         }
         if self.cell is not None:
             out["cell"] = self.cell
+        if self.related:
+            out["related"] = [r.to_json() for r in self.related]
         if self.fix:
             out["fix"] = {
                 "message": self.fix,

@@ -377,6 +377,18 @@ class Notebook:
 # ------------------------------------------------------------------ results in cells
 
 
+def _related_in_cells(nb: Notebook, r):
+    """A related location of the notebook's Python in cell coordinates (None across cells)."""
+    from dataclasses import replace
+
+    line, column, end_line, end_column = r.range
+    cell, line = nb.place(line)
+    end_cell, end_line = nb.place(end_line)
+    if cell is None or end_cell != cell:
+        return None
+    return replace(r, range=(line, column, end_line, end_column), cell=cell)
+
+
 def to_cells(nb: Notebook, result, path: Optional[str]) -> None:
     """Move a result of checking `nb.python` into cell coordinates (in place)."""
     for f in result.findings:
@@ -387,7 +399,8 @@ def to_cells(nb: Notebook, result, path: Optional[str]) -> None:
         if end_cell != f.cell:  # never expected: a finding across cells ends where its cell ends
             f.end_line, f.end_column = f.line, f.column
         f.file_position = nb.file_position(f.cell, f.line, f.column) if f.cell is not None else None
-        f.related = []  # lines of the notebook's Python: not kept
+        f.related = [_related_in_cells(nb, r) for r in f.related if r.path == path] + [r for r in f.related if r.path != path]
+        f.related = [r for r in f.related if r is not None]
         for e in f.edits:
             e.cell, e.line = nb.place(e.line)
             _cell, e.end_line = nb.place(e.end_line)

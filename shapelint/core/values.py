@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional, Tuple
 
+from .findings import At
+from .findings import Related as _Related
 from .symbolic import Dim
 
 
@@ -247,3 +249,14 @@ class SuperProxy:
     def __init__(self, obj, owner):
         self.obj = obj
         self.owner = owner
+
+
+def dims_related(x) -> list:
+    """Related locations for a finding about every size of `x` (a view that cannot fit): where
+    each size that the model input did not give came from."""
+    out = []
+    for o in x.prov or ():
+        if isinstance(o, Origin):
+            out += [_Related(f"{''.join(p for p in o.parts if isinstance(p, str)).strip(' ,(')} comes from here", p.node)
+                    for p in o.parts if isinstance(p, At)]
+    return out

@@ -221,7 +221,7 @@ def check_source(
     position_of = locator.position_of if need_positions else (lambda n: None)
     named = _line_namer(locator, path, line_name) if line_name is not None else None
     for f in findings:
-        f.resolve(position_of, named, lambda a, b: locator.path_of(a) == locator.path_of(b))
+        f.resolve(position_of, named, lambda n: _as_named(locator.path_of(n), path))
         f.path = _as_named(locator.path_of(f.node), path)
     result.findings = sorted(_dedupe_resolved(findings), key=lambda f: (f.line, f.column, f.code))
     if explain:

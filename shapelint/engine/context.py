@@ -18,6 +18,7 @@ from ..core.findings import Finding
 from ..core.rules import REGISTRY
 from ..core.symbolic import BATCH_NAME, Dim, Expr, exact_div, substitute, to_json
 from ..core.values import ModuleValue, Tensor, Unknown
+from .callsite import relocate
 from .constraints import SAT, UNSAT, ConstraintSet, Solution
 
 _BATCH_WORD = re.compile(rf"\b{BATCH_NAME}\b")
@@ -104,6 +105,7 @@ class FindingSink:
     def __init__(self, sizes: Sizes):
         self._sizes = sizes
         self._stack: List[List[Finding]] = [[]]
+        self.site = None  # the layer whose rule runs now: a finding about its argument may move to a call site
 
     @property
     def findings(self) -> List[Finding]:
@@ -115,7 +117,19 @@ class FindingSink:
         if self._sizes.declared_batch is not None:  # messages show the declared batch, not `B`
             shown = str(self._sizes.declared_batch)
             finding.parts = tuple(_BATCH_WORD.sub(shown, p) if isinstance(p, str) else p for p in finding.parts)
+        if self.site is not None and getattr(self.site, "call_args", None):
+            relocate(finding, self.site)
         self._stack[-1].append(finding)
+
+    def mark(self) -> int:
+        return len(self._stack[-1])
+
+    def relate_since(self, mark: int, related) -> None:
+        """Findings reported since `mark` get the related locations `related()` names."""
+        if len(self._stack[-1]) > mark:
+            extra = related()
+            for f in self._stack[-1][mark:]:
+                f.related += extra
 
     def open_branch(self) -> None:
         """Findings of one side of an undecided branch, kept apart until the sides merge."""

@@ -93,6 +93,8 @@ class Interpreter:
         self.siblings = siblings
         self.ctx = ShapeContext(findings, sizes)  # what torch's shape rules see
         self.depth = 0
+        self.call_stack: list = []  # callsite.Binding of each user function running, innermost last
+        self.assigned_names: dict = {}  # id(function node) -> the names its body rebinds (callsite.py)
         self.steps = 0
         self.write_log: Optional[list] = None  # module writes of the undecided path running now
         self.container_log: Optional[dict] = None  # lists/dicts the undecided path running now changed

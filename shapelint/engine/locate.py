@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional
 
 import libcst as cst
 
-from ..core.findings import At, Finding
+from ..core.findings import Also, At, Finding
 from ..core.results import ModelReport
 
 
@@ -213,8 +213,9 @@ def wanted_nodes(findings: List[Finding], models: List[ModelReport]) -> list:
     nodes = []
     for f in findings:
         nodes.append(f.node)
-        nodes.extend(p.node for p in f.parts if isinstance(p, At))
+        nodes.extend(p.node for p in f.parts if isinstance(p, (At, Also)))
         nodes.extend(e.node for e in f.edits)
+        nodes.extend(r.node for r in f.related)
     for m in models:
         nodes.append(m.node)
         for row in m.layers:

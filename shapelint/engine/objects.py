@@ -14,7 +14,7 @@ import libcst as cst
 from ..core.values import UNKNOWN, BaseMethod, BoundMethod, ClassRef, FunctionRef, ModuleValue, Ref, SuperProxy, Unknown
 from ..torch import containers, names
 from ..torch.functional_layers import NO_PARAMETER, parameter
-from . import mutation, torch_calls
+from . import callsite, mutation, torch_calls
 from .extract import ClassInfo, dotted
 from .frame import ABSENT, CALL_STEPS, MAX_DEPTH, MAX_STEPS, TooComplex, MAYBE_ABSENT, Frame, LambdaRef, RaiseSignal, ReturnSignal, same_value
 
@@ -174,6 +174,7 @@ def become_layer(vm, obj: ModuleValue, base: str, args, kwargs, node, partial: b
     Findings point at the subclass's own constructor call (its arguments are what the user chose)."""
     layer = torch_calls.construct_layer(vm, Ref(base), args, kwargs, node, partial=partial)
     obj.kind, obj.spec, obj.params, obj.param_nodes = layer.kind, layer.spec, layer.params, {}  # kind: torch's rules read it
+    obj.init_nodes = layer.param_nodes  # where its own forward's `self.<argument>` was written (callsite.py)
     obj.children.update(layer.children)
 
 
@@ -221,6 +222,8 @@ def call_function(vm, fn: FunctionRef, args, kwargs, node):
         mutation.escape(vm, args, kwargs, "given to a call shapelint could not follow")
         mark_unfollowed([all_args, kwargs])
         return Unknown(f"call of `{fn.node.name.value}` with arguments that do not bind", node)
+    names = [p.name.value for p in positional][1 if fn.bound is not None else 0:]
+    callsite.push(vm, frame, fn.node, callsite.argument_nodes(node, names, args, kwargs))
     vm.depth += 1
     outer_unit = vm.units.current
     as_units = vm.units.statements_are_units(fn.node)
@@ -235,6 +238,7 @@ def call_function(vm, fn: FunctionRef, args, kwargs, node):
         result = Unknown("the function raises on this path", node)
     finally:
         vm.depth -= 1
+        vm.call_stack.pop()
         vm.units.current = outer_unit
         if frame.alt_returns:
             vm.explain.conditional -= 1

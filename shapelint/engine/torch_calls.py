@@ -18,7 +18,7 @@ from ..torch.functional_layers import replaced_parameter_differs, wrapped_module
 from ..torch.kernels import index_tensor
 from ..torch.modules import LAYERS
 from ..torch.spec import PLACEMENT_PARAMS, REQUIRED, Site, functional_params
-from . import mutation
+from . import callsite, mutation
 from .frame import hashable
 from .pyvalues import math_call
 
@@ -95,7 +95,9 @@ def apply_op(vm, op, label, args, kwargs, node):
     if any(isinstance(a, Unknown) for a in args if not isinstance(a, (list, tuple))) and not any(isinstance(a, Tensor) for a in args):
         return Unknown(f"`{label}` of unknown values", node)
     before = args[0] if args else None
+    mark = vm.findings.mark()
     result = op(vm.ctx, Site(label, node), tuple(args), dict(kwargs))
+    vm.findings.relate_since(mark, lambda: callsite.attribute_arguments(vm, node))
     vm.explain.record_op(label, node, before, result, functional_params(label, args, kwargs), (args, kwargs))
     return result
 
@@ -152,6 +154,7 @@ def _note_argument_nodes(vm, m: ModuleValue, node, names, shift: int = 0) -> Non
             m.param_nodes[a.keyword.value] = a.value
     for v in m.param_nodes.values():
         vm.units.note(v)
+    callsite.note_layer_arguments(vm, m)
 
 
 def new_layer(kind: str, node, **params) -> ModuleValue:
@@ -193,9 +196,13 @@ def layer_forward(vm, m: ModuleValue, args, kwargs, node, x):
         return Unknown("layer arguments unknown")  # the layer's arguments are unknown: its output is too
     if m.attrs and replaced_parameter_differs(m):
         return Unknown("a layer whose weight was replaced by another tensor")
-    if m.spec.call is not None:
-        return m.spec.call(vm, m, args, kwargs, node)
-    return m.spec.forward(vm.ctx, m, x)
+    outer, vm.findings.site = vm.findings.site, m  # findings about its arguments may move to a call site
+    try:
+        if m.spec.call is not None:
+            return m.spec.call(vm, m, args, kwargs, node)
+        return m.spec.forward(vm.ctx, m, x)
+    finally:
+        vm.findings.site = outer
 
 
 def module_method(vm, m: ModuleValue, name, args, kwargs, node):

@@ -232,6 +232,8 @@ def sarif(findings: List[Finding], version: str = "0") -> str:
                 }
             ],
         }
+        if f.related:
+            res["relatedLocations"] = [_sarif_related(i, r, base) for i, r in enumerate(f.related)]
         if f.code in index:
             res["ruleIndex"] = index[f.code]
         if f.cell is not None:
@@ -245,6 +247,19 @@ def sarif(findings: List[Finding], version: str = "0") -> str:
         "runs": [{"tool": {"driver": driver}, "results": results}],
     }
     return json.dumps(doc, indent=2)
+
+
+def _sarif_related(i: int, r, base: str) -> dict:
+    line, col, end_line, end_col = r.range
+    return {
+        "id": i,
+        "message": {"text": r.message},
+        "physicalLocation": {
+            "artifactLocation": {"uri": sarif_uri(r.path, base)},
+            "region": {"startLine": max(line, 1), "startColumn": max(col, 1), "endLine": max(end_line, line, 1),
+                       "endColumn": end_col if end_line > line else max(end_col, col)},
+        },
+    }
 
 
 # ------------------------------------------------------------------ the formats

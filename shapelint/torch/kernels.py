@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Callable, List, NamedTuple, Optional
 
 from ..core import rules as R
-from ..core.findings import At, Code, Edit
+from ..core.findings import Also, At, Code, Edit
 from ..core.symbolic import BATCH_NAME, Dim, Expr, add, exact_div, floordiv, is_known, mul, product, shape_text
-from ..core.values import UNKNOWN, Origin, Tensor, Unknown, is_unknown
+from ..core.values import UNKNOWN, Origin, Tensor, Unknown, dims_related, is_unknown
 from .constructor_values import check_view_sizes
 from .spec import Site
 
@@ -47,6 +47,11 @@ def origin_parts(x: Tensor, i: int, default: str = "the model input") -> tuple:
 
 
 def made_by(site, what: str) -> Origin:
+    """`what` (`out_channels=128`) of a layer; a number a call passed to the helper that built the
+    layer is named at that call's argument, the layer a related location (engine/callsite.py)."""
+    passed = (getattr(site, "call_args", None) or {}).get(what.split("=", 1)[0])
+    if passed is not None:
+        return Origin(f"{site.label()} {what}, ", At(passed.node), Also(site.node, f"{site.label()} is built here"))
     return Origin(f"{site.label()} {what}, ", At(site.node))
 
 
@@ -372,12 +377,12 @@ def reshape_dims(ctx, site, x: Tensor, sizes: list, op: str, batch_check: bool =
             inferred = batch if verdict == "ok" else Expr.opaque("b")
         if inferred is None:
             if is_known(numel) and is_known(given):
-                ctx.report(
-                    R.ViewSizeMismatch.finding(
-                        site.node, module=site.name, op=op_text(site, op), shape=shape_text(shape), numel=ctx.show(numel), target=target_text,
-                        hint=f"{numel} is not divisible by {given}",
-                    )
+                f = R.ViewSizeMismatch.finding(
+                    site.node, module=site.name, op=op_text(site, op), shape=shape_text(shape), numel=ctx.show(numel), target=target_text,
+                    hint=f"{numel} is not divisible by {given}",
                 )
+                f.related += dims_related(x)
+                ctx.report(f)
                 return Unknown("bad view")
             inferred = Expr.opaque("v")
         out = list(sizes)
@@ -398,12 +403,12 @@ def reshape_dims(ctx, site, x: Tensor, sizes: list, op: str, batch_check: bool =
         if per_sample is not None and is_known(per_sample):
             hint = f"each sample has {per_sample} values: use x.view(x.size(0), -1) or x.flatten(1)"
             edits = flatten_edit(site, sizes)
-        ctx.report(
-            R.ViewSizeMismatch.finding(
-                site.node, module=site.name, op=op_text(site, op), shape=shape_text(shape), numel=ctx.show(numel), target=target_text, hint=hint,
-                edits=edits, fix="Flatten per sample with .flatten(1)" if edits else None,
-            )
+        f = R.ViewSizeMismatch.finding(
+            site.node, module=site.name, op=op_text(site, op), shape=shape_text(shape), numel=ctx.show(numel), target=target_text, hint=hint,
+            edits=edits, fix="Flatten per sample with .flatten(1)" if edits else None,
         )
+        f.related += dims_related(x)
+        ctx.report(f)
         return Unknown("bad view")
     if batch_check and leading_size_report(ctx, site, op, x, sizes, per_sample):
         return Unknown("the view changes the batch")

@@ -201,8 +201,8 @@ class ShapelintServer(LanguageServer):
             data={"fix": d.fix, "stale": d.stale} if (d.fix or d.stale) else None,
             related_information=[
                 lsp.DiagnosticRelatedInformation(location=lsp.Location(uri=uri, range=self.lsp_range(snap.lines, r)),
-                                                 message="the size that arrives comes from here")
-                for r in d.related
+                                                 message=why)
+                for r, why in d.related
             ] if (uri and d.related) else None,
         )
 

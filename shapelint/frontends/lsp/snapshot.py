@@ -48,7 +48,8 @@ class Diag:
     fix: Optional[str] = None
     edits: List[Edit] = field(default_factory=list)
     stale: bool = False  # carried over from the last version that parsed
-    related: List[Range] = field(default_factory=list)  # where the incoming number comes from
+    # (range, message) in this document: where the incoming number comes from, the helper's layer
+    related: List[tuple] = field(default_factory=list)
 
 
 @dataclass
@@ -136,7 +137,7 @@ def _diag(f) -> Diag:
         message=f.message,
         fix=f.fix,
         edits=edits,
-        related=[_to_range(r) for r in f.related],
+        related=[(_to_range(r.range), r.message) for r in f.related if r.range and r.path == f.path and r.cell is None],
     )
 
 
@@ -317,7 +318,7 @@ def carry_over(previous: Snapshot, text: str, lines: List[str], version, syntax:
         if r is None:
             continue
         good_edits = [e for e in edits if e.range is not None]
-        related = [m for m in (_map_range(x, mapping) for x in d.related) if m is not None]
+        related = [(m, why) for m, why in ((_map_range(x, mapping), why) for x, why in d.related) if m is not None]
         diags.append(replace(d, range=r, edits=good_edits if len(good_edits) == len(edits) else [], stale=True,
                              related=related))
     hints = []

@@ -1,0 +1,209 @@
+"""Findings at the call site of the wrong argument (issues 16.4 and 10.5).
+
+A layer built inside a helper (`def double_conv(in_channels, out_channels)`, a block class's
+`__init__`, in the checked file or a sibling module) often gets its numbers from the helper's
+parameters. When such a number is wrong, the mistake is the call that passed it
+(`double_conv(base, base)`), not the shared helper. While the user's functions run, each call
+keeps which argument expression bound which parameter (`Binding`); a layer argument that is a
+bare parameter name, not reassigned in the function, with the value the call passed, has that
+call's argument as its provenance, and so on outward while the argument is itself such a name.
+The outermost such argument in the checked file is where findings about that layer argument
+are reported, with the helper's layer as a related location, and where their fix edits go
+(the helper itself is never edited). A number written inside the helper keeps the finding there.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Set
+
+import libcst as cst
+
+from ..core.findings import Related, code_of
+from .cstwalk import walk
+
+class Binding:
+    """One running call of a user function: its parameters' argument expressions and values."""
+
+    __slots__ = ("frame", "fn_node", "args", "caller", "caller_unit", "in_checked_file")
+
+    def __init__(self, frame, fn_node, args, caller, caller_unit, in_checked_file):
+        self.frame, self.fn_node, self.args = frame, fn_node, args
+        self.caller = caller  # the Binding of the function whose code made this call (None: module level)
+        self.caller_unit = caller_unit  # the position unit of the call expression
+        self.in_checked_file = in_checked_file  # the call expression is in the checked file
+
+
+class CallArgument:
+    """Where a layer argument's value was written: `node` in the checked file, with the values
+    of the names it reads (for a fix that keeps the expression)."""
+
+    __slots__ = ("node", "names", "fixable")
+
+    def __init__(self, node, names, fixable):
+        self.node, self.names = node, names
+        self.fixable = fixable  # no name it reads is rebound where it is (a loop variable): an edit holds
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, (int, float, str, tuple)) or a is None:
+        return type(a) is type(b) and a == b
+    return a is b
+
+
+def _assigned(vm, fn_node) -> Set[str]:
+    """The names a function body (re)binds anywhere: a parameter among them is not trusted
+    (kept per interpreter, whose tree lives as long as it does)."""
+    key = id(fn_node)
+    found = vm.assigned_names.get(key)
+    if found is None:
+        found = set()
+        for n in walk(fn_node.body):
+            targets = ()
+            if isinstance(n, cst.AssignTarget):
+                targets = (n.target,)
+            elif isinstance(n, (cst.AugAssign, cst.AnnAssign)):
+                targets = (n.target,)
+            elif isinstance(n, (cst.For, cst.CompFor)):
+                targets = (n.target,)
+            elif isinstance(n, (cst.AsName, cst.NamedExpr)):
+                targets = (n.name if isinstance(n, cst.AsName) else n.target,)
+            elif isinstance(n, (cst.Global, cst.Nonlocal)):
+                found.update(x.name.value for x in n.names)
+            for t in targets:
+                found.update(_bound_names(t))
+        vm.assigned_names[key] = found
+    return found
+
+
+def _bound_names(target):
+    """The names a target binds: `a`, `a, (b, *c)`; not `self.a` or `x[i]` (they bind no name)."""
+    if isinstance(target, cst.Name):
+        yield target.value
+    elif isinstance(target, (cst.Tuple, cst.List)):
+        for e in target.elements:
+            yield from _bound_names(e.value)
+    elif isinstance(target, cst.StarredElement):
+        yield from _bound_names(target.value)
+
+
+def argument_nodes(node, names, args, kwargs) -> dict:
+    """{parameter: (argument expression, value)} of a call whose arguments are written out
+    one by one (no `*args`/`**kwargs`, nothing added by a partial); {} otherwise."""
+    if not isinstance(node, cst.Call) or any(a.star for a in node.args):
+        return {}
+    positional = [a.value for a in node.args if a.keyword is None]
+    keywords = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
+    if len(positional) != len(args) or set(keywords) != set(kwargs) or len(positional) > len(names):
+        return {}
+    out = {name: (expr, value) for name, expr, value in zip(names, positional, args)}
+    out.update((k, (expr, kwargs[k])) for k, expr in keywords.items())
+    return out
+
+
+def push(vm, frame, fn_node, args: dict) -> Binding:
+    stack = vm.call_stack
+    caller = stack[-1] if stack else None
+    if caller is not None:
+        checked = caller.frame.globals is vm.globals
+    else:
+        checked = vm.units.current is not None  # module-level code of the checked file
+    b = Binding(frame, fn_node, args, caller, vm.units.current, checked)
+    stack.append(b)
+    return b
+
+
+def trace(vm, node, value) -> Optional[CallArgument]:
+    """The outermost argument in the checked file whose expression produced a layer argument
+    written as `node` with `value`, or None (a number of the helper's own)."""
+    b = vm.call_stack[-1] if vm.call_stack else None
+    found = None
+    while isinstance(node, cst.Name) and b is not None:
+        name = node.value
+        bound = b.args.get(name)
+        if bound is None or name in _assigned(vm, b.fn_node):
+            break
+        if not (_same(b.frame.locals.get(name), value) and _same(bound[1], value)):
+            break
+        node = bound[0]
+        if b.in_checked_file:
+            if b.caller_unit is not None:
+                vm.units.node_unit[id(node)] = b.caller_unit
+            scope = b.caller.frame.locals if b.caller is not None else vm.globals
+            names = {n.value: scope.get(n.value) for n in walk(node) if isinstance(n, cst.Name)}
+            rebound = _assigned(vm, b.caller.fn_node) if b.caller is not None else set(names)
+            found = CallArgument(node, names, not (set(names) & rebound))
+        b = b.caller
+    return found
+
+
+def note_layer_arguments(vm, m) -> None:
+    """Each argument of layer `m` that came from a call's argument: m.call_args[param]."""
+    if not vm.call_stack:
+        return
+    for p, n in m.param_nodes.items():
+        if isinstance(n, cst.Name):
+            site = trace(vm, n, m.params.get(p))
+            if site is not None:
+                if not getattr(m, "call_args", None):
+                    m.call_args = {}
+                m.call_args[p] = site
+
+
+def _expression(site: CallArgument, text: str) -> str:
+    """The fixing number written with the argument's own name where it divides evenly
+    (`base * 3` for 24 when base is 8), else the number."""
+    try:
+        want = int(text)
+    except ValueError:
+        return text
+    ints = {k: v for k, v in site.names.items() if isinstance(v, int) and not isinstance(v, bool) and v > 0}
+    if len(ints) == 1 and len(site.names) == 1:
+        (name, v), = ints.items()
+        if want == v:
+            return name
+        if want % v == 0:
+            return f"{name} * {want // v}"
+    return text
+
+
+def relocate(finding, m) -> None:
+    """A finding about an argument of layer `m` that a call passed: at that call's argument."""
+    inner = next(((p, n) for p, n in m.param_nodes.items() if n is finding.node and p in m.call_args), None)
+    if inner is None:
+        return
+    param, node = inner
+    site = m.call_args[param]
+    finding.node = site.node
+    finding.related.append(Related(f"{m.label()} takes {param} from `{code_of(node)}`, which the call passes", node))
+    edits = []
+    for e in finding.edits if site.fixable else ():
+        if e.node is node:
+            e.node, e.text = site.node, _expression(site, e.text)
+            edits.append(e)
+    finding.edits = edits
+    if edits and finding.fix:
+        finding.fix = f"{finding.fix} (pass {edits[0].text} at this call)"
+    elif not edits:
+        finding.fix = None
+
+
+def attribute_arguments(vm, node) -> list:
+    """Related locations for a functional call inside a module's forward that reads the module's
+    constructor arguments (`F.layer_norm(x, self.normalized_shape)` in a subclass of nn.LayerNorm):
+    where each was written, at the call that passed it when a helper's parameter gave it."""
+    b = vm.call_stack[-1] if vm.call_stack else None
+    obj = b.frame.self_obj if b is not None else None
+    if not isinstance(node, cst.Call) or obj is None:
+        return []
+    nodes = {**getattr(obj, "init_nodes", {}), **obj.param_nodes}
+    out = []
+    for a in node.args:
+        v = a.value
+        if isinstance(v, cst.Attribute) and isinstance(v.value, cst.Name) and v.value.value == "self":
+            name = v.attr.value
+            written = nodes.get(name)
+            if written is not None:
+                site = (getattr(obj, "call_args", None) or {}).get(name)
+                where = site.node if site is not None else written
+                out.append(Related(f"{obj.label()} {name} is set here (`{code_of(where)}`)", where))
+    return out
