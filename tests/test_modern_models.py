@@ -50,10 +50,7 @@ FAMILIES = ("gpt", "vit", "mixer", "seq2seq", "ddpm", "vqvae", "tcn", "char_rnn"
 # "file.py::Target" -> why it fails today ("<kind>: <what> (issue 11: <op or construct>)"),
 # kind one of "false alarm", "missed error" (criterion a), "wrong shape" (criterion b).
 # Measured with the engine of branch modern (the declarations of DECISIONS.md are read).
-KNOWN_GAPS: Dict[str, object] = {
-    "char_rnn_state_bad.py::CharModel": "missed error: a (1, B, 24) initial state for a 2-layer LSTM is not checked "
-                                        "(issue 11: hidden-state tuples for RNNs)",
-}
+KNOWN_GAPS: Dict[str, object] = {}
 
 # family -> {"caught": reason} for families whose rejected mutants are not all flagged,
 # and "false alarm" / "wrong shape" where a mutant torch runs is flagged or mis-shaped.
@@ -64,7 +61,6 @@ MUTANT_GAPS: Dict[str, Dict[str, str]] = {
     "seq2seq": {"caught": "8 of 9 caught: nn.Transformer has no rule (issue 11: nn.Transformer, heads dividing d_model)"},
     "ddpm": {"caught": "5 of 10 caught: `cond if a != b else nn.Identity()` submodules are unknown, the time-embedding "
                        "width is not checked (issue 11: conditional submodules, time-embedding width)"},
-    "char_rnn": {"caught": "3 of 4 caught: F.one_hot has no rule (issue 11: F.one_hot / embedding-like ops)"},
 }
 
 

@@ -96,6 +96,19 @@ CASES = [
     Case("F.pixel_shuffle(x, 2)", "x=(2, 8, 3, 3)"),
     Case("F.pixel_unshuffle(x, 2)", "x=(2, 3, 4, 6)"),
     Case("F.pixel_unshuffle(x, 2)", "x=(2, 3, 5, 6)"),  # torch raises
+    # one_hot, unfold, fold
+    Case("F.one_hot(t, 5)", "t=(2, 7):long"),
+    Case("F.one_hot(t, num_classes=3).float() @ w", "t=(2, 7):long, w=(3, 4)"),
+    Case("F.unfold(x, 3)", "x=(2, 4, 7, 9)"),
+    Case("F.unfold(x, kernel_size=(2, 3), dilation=2, padding=1, stride=(2, 1))", "x=(2, 4, 7, 9)"),
+    Case("F.unfold(x, 3, padding=1)", "x=(2, 4, 7)"),  # 3-D: torch reads it as unbatched (C, H, W)
+    Case("F.unfold(x, 5)", "x=(2, 4, 3, 9)"),  # no block fits: torch raises
+    Case("F.unfold(x, 3)", "x=(2, 4, 7, 9, 3)"),  # 5-D: torch raises
+    Case("F.fold(x, (4, 5), 2)", "x=(2, 12, 12)"),
+    Case("F.fold(F.unfold(x, 3, padding=1), x.shape[-2:], 3, padding=1)", "x=(2, 4, 6, 7)"),
+    Case("F.fold(x, output_size=(6, 6), kernel_size=3, stride=3)", "x=(2, 18, 4)"),
+    Case("F.fold(x, (4, 5), 2)", "x=(2, 12, 11)"),  # 11 blocks, output_size gives 12: torch raises
+    Case("F.fold(x, (4, 5), 2)", "x=(2, 10, 12)"),  # 10 channels, kernel 2 x 2: torch raises
     # indexing
     Case("x[:, 0]", "x=(2, 5, 3)"),
     Case("x[..., :2]", "x=(2, 5, 3)"),
@@ -103,12 +116,42 @@ CASES = [
     Case("x[:, -1, :]", "x=(2, 5, 3)"),
     Case("x[:, [-1], :]", "x=(2, 5, 3)"),
     Case("x[:, [0, 2, 4]]", "x=(2, 5, 3)"),
+    # indexing by tensors (advanced indexing)
+    Case("x[i]", "x=(2, 5, 3), i=(4,):long"),
+    Case("x[i]", "x=(2, 5, 3), i=(4, 6):long"),
+    Case("x[:, i]", "x=(2, 5, 3), i=(4, 6):long"),
+    Case("x[i, :]", "x=(2, 5, 3), i=(7,):int"),
+    Case("x[..., i]", "x=(2, 5, 3), i=(7,):long"),
+    Case("x[:, i, j]", "x=(2, 5, 3, 4), i=(6, 1):long, j=(7,):long"),
+    Case("x[i, :, j]", "x=(2, 5, 3), i=(6, 1):long, j=(7,):long"),  # apart: the indexed dims go first
+    Case("x[torch.arange(x.size(0)), t]", "x=(2, 11), t=(2,):long"),
+    Case("x[torch.arange(2), t]", "x=(2, 11), t=(3,):long"),  # 2 and 3 cannot broadcast: torch raises
+    Case("x[i, j, k]", "x=(2, 5), i=(1,):long, j=(1,):long, k=(1,):long"),  # too many indices: torch raises
+    Case("self.emb[t]", "t=(2, 7):long", init="self.emb = nn.Parameter(torch.randn(10, 4))"),
+    Case("self.emb.weight[t.long()]", "t=(2, 7):int", init="self.emb = nn.Embedding(10, 4)"),
+    Case("x[m]", "x=(2, 5, 3), m=(2, 6):bool"),  # the mask does not match: torch raises
+    Case("x[i.float().long()]", "x=(2, 5, 3), i=(4,):long"),
+    Case("x[m + 0]", "x=(2, 5, 3), m=(3,):bool", unknown=True),  # no longer a mask
+    Case("x[i.to(x.device)]", "x=(2, 5, 3), i=(4,):long", unknown=True),
     # layers' parameters as tensors
     Case("self.emb.weight.t()", "x=(2, 5)", init="self.emb = nn.Embedding(11, 4)"),
     Case("x @ self.fc.weight.T", "x=(2, 5)", init="self.fc = nn.Linear(5, 3)"),
     Case("F.linear(x, self.emb.weight)", "x=(2, 6, 4)", init="self.emb = nn.Embedding(11, 4)"),
     Case("self.conv.weight", "x=(2, 5)", init="self.conv = nn.Conv2d(4, 8, 3, groups=2)"),
     Case("self.fc.bias", "x=(2, 5)", init="self.fc = nn.Linear(5, 3, bias=False)", unknown=True),
+    # recurrent layers given an initial state
+    Case("self.rnn(x, (h, c))[1][0]", "x=(5, 2, 4), h=(2, 2, 6), c=(2, 2, 6)", init="self.rnn = nn.LSTM(4, 6, num_layers=2)"),
+    Case("self.rnn(x, (h, c))[0]", "x=(2, 5, 4), h=(4, 2, 3), c=(4, 2, 6)",
+         init="self.rnn = nn.LSTM(4, 6, num_layers=2, batch_first=True, bidirectional=True, proj_size=3)"),
+    Case("self.rnn(x, (h, c))[0]", "x=(2, 5, 4), h=(4, 2, 6), c=(4, 2, 6)",
+         init="self.rnn = nn.LSTM(4, 6, num_layers=2, batch_first=True, bidirectional=True, proj_size=3)"),  # h is proj_size: torch raises
+    Case("self.rnn(x, (h, c))[1][1]", "x=(5, 2, 4), h=(1, 2, 6), c=(2, 2, 6)", init="self.rnn = nn.LSTM(4, 6, num_layers=2)"),  # torch raises
+    Case("self.rnn(x, (h, c))[1][1]", "x=(5, 2, 4), h=(2, 2, 6), c=(2, 3, 6)", init="self.rnn = nn.LSTM(4, 6, num_layers=2)"),  # c's batch: torch raises
+    Case("self.rnn(x, h)[1]", "x=(2, 5, 4), h=(1, 2, 6)", init="self.rnn = nn.GRU(4, 6, batch_first=True)"),
+    Case("self.rnn(x, hx=h)[0]", "x=(5, 4), h=(1, 6)", init="self.rnn = nn.GRU(4, 6)"),
+    Case("self.rnn(x, h)[0]", "x=(5, 4), h=(1, 1, 6)", init="self.rnn = nn.GRU(4, 6)"),  # unbatched input, 3-D h: torch raises
+    Case("self.rnn(x, h)[0]", "x=(5, 2, 4), h=(2, 5, 6)", init="self.rnn = nn.RNN(4, 6, 2)"),  # batch is 2, not 5: torch raises
+    Case("self.rnn(x, h)[1]", "x=(5, 2, 4), h=(2, 2, 6)", init="self.rnn = nn.RNN(4, 6, 2, nonlinearity='relu')"),
     # wrappers
     Case("self.conv(x)", "x=(2, 4, 10)", init="self.conv = nn.utils.weight_norm(nn.Conv1d(4, 6, 3))"),
     Case("self.conv(x)", "x=(2, 4, 10)", init="self.conv = nn.utils.parametrizations.weight_norm(nn.Conv1d(4, 6, 3))"),
@@ -158,6 +201,28 @@ def test_op_matches_torch(case):
         assert output is None
     else:
         assert output == expected
+
+
+MASKS = [  # a bool mask: one dim of unknown length (the count of True), never a guess; one_hot's -1 classes alike
+    Case("F.one_hot(t)", "t=(2, 7):long"),
+    Case("x[m]", "x=(2, 5, 3), m=(2, 5):bool"),
+    Case("x[m]", "x=(2, 5, 3), m=(2, 5, 3):bool"),
+    Case("x[:, m]", "x=(2, 5, 3), m=(5,):bool"),
+    Case("x[~m]", "x=(2, 5, 3), m=(2,):bool"),
+]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("case", MASKS, ids=[f"{c.expr} | {c.inputs}" for c in MASKS])
+def test_opaque_size(case):
+    source = _source(case)
+    expected = _torch_answer(source, case)
+    output, errors = _static(source)
+    assert errors == [] and expected is not None and output is not None
+    assert len(output) == len(expected)
+    unknown = [i for i, d in enumerate(output) if not isinstance(d, int)]
+    assert len(unknown) == 1, output
+    assert [d for i, d in enumerate(output) if i not in unknown] == [d for i, d in enumerate(expected) if i not in unknown]
 
 
 LOSSES = [

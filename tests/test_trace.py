@@ -107,11 +107,11 @@ def test_traced_shapes_fill_the_table_where_the_static_engine_has_no_rule(combin
     assert truth.verdict == "ok"
     m = model(combined, "static_unknown.py", "Patches")
     rows = {r["module"]: r for r in m["layers"] if r["module"]}
-    for name in ("unfold", "proj"):
+    for name in ("patches", "proj"):
         assert rows[name]["traced_out"] == truth.shapes[name][0]
         assert rows[name]["out"] is None or "?" in rows[name]["out"]  # static did not know it
     (einsum,) = [r for r in m["layers"] if r["op"] == "einsum"]
-    # unfold(2x2, stride 2) of (2, 3, 8, 8): 3*2*2 = 12 values per patch, (8/2)*(8/2) = 16 patches
+    # PixelUnshuffle(2) of (2, 3, 8, 8), flattened: 3*2*2 = 12 values per patch, (8/2)*(8/2) = 16 patches
     assert einsum["traced_out"] == [2, 16, 12]
     assert m["trace"]["method"] == "fx on meta"
     assert diags(combined, "static_unknown.py") == []

@@ -101,14 +101,25 @@ class PendingShape:
 
 
 class Tensor:
-    __slots__ = ("_shape", "_prov", "slot")
+    __slots__ = ("_shape", "_prov", "slot", "dtype")
 
-    def __init__(self, shape=None, prov=None, slot: InputSlot = None):
+    def __init__(self, shape=None, prov=None, slot: InputSlot = None, dtype: Optional[str] = None):
         self._shape = tuple(shape) if shape is not None else None
         if self._shape is not None and prov is None:
             prov = (None,) * len(self._shape)
         self._prov = tuple(prov) if prov is not None else None
         self.slot = slot
+        # "long", "int", "bool", ...: only where shapelint knows it (declared inputs, integer
+        # arange, casts); None is unknown. Indexing by a tensor needs it (integer vs mask).
+        self.dtype = dtype
+
+    def with_dtype(self, dtype: Optional[str]) -> "Tensor":
+        """The same shape, another (or an unknown) dtype; self when nothing changes."""
+        if dtype == self.dtype:
+            return self
+        if self._shape is None:
+            return Tensor(slot=self.slot, dtype=dtype) if self.slot is not None else Tensor(dtype=dtype)
+        return Tensor(self._shape, self._prov, dtype=dtype)
 
     @property
     def shape(self) -> Optional[Tuple[Dim, ...]]:

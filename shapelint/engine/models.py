@@ -207,6 +207,8 @@ class FileChecker:
                     m.spec.check(interp.ctx, m)
                     sink.site = None
         x = self.make_input(sizes, declared)
+        if first_spec is not None and x.shape is not None:
+            x = x.with_dtype(first_spec.dtype)
         args, kwargs = [x], {}
         if params:
             kwargs = further_inputs(params, declared_by_name, lambda spec: self.make_tensor(sizes, declared, spec))
@@ -261,7 +263,7 @@ class FileChecker:
                 dims.append(sizes.batch)
             else:
                 dims.append(d if isinstance(d, int) else sizes.input_symbol(d))
-        return Tensor(tuple(dims))
+        return Tensor(tuple(dims), dtype=spec.dtype)
 
 
 def forward_params(root: ModuleValue) -> Optional[List[tuple]]:

@@ -15,6 +15,7 @@ from ..torch import containers, einops_patterns
 from ..torch import functions as ops
 from ..torch import products, sequence_ops  # noqa: F401 - they register their ops into the tables of `functions`
 from ..torch.functional_layers import replaced_parameter_differs, wrapped_module
+from ..torch.advanced_indexing import TORCH_DTYPES
 from ..torch.kernels import index_tensor
 from ..torch.modules import LAYERS
 from ..torch.spec import PLACEMENT_PARAMS, REQUIRED, Site, functional_params
@@ -96,7 +97,7 @@ def apply_op(vm, op, label, args, kwargs, node):
         return Unknown(f"`{label}` of unknown values", node)
     before = args[0] if args else None
     mark = vm.findings.mark()
-    result = op(vm.ctx, Site(label, node), tuple(args), dict(kwargs))
+    result = _passed_dtype(op(vm.ctx, Site(label, node), tuple(args), dict(kwargs)), args, ())
     vm.findings.relate_since(mark, lambda: callsite.attribute_arguments(vm, node))
     vm.explain.record_op(label, node, before, result, functional_params(label, args, kwargs), (args, kwargs))
     return result
@@ -200,7 +201,8 @@ def layer_forward(vm, m: ModuleValue, args, kwargs, node, x):
     try:
         if m.spec.call is not None:
             return m.spec.call(vm, m, args, kwargs, node)
-        return m.spec.forward(vm.ctx, m, x)
+        out = m.spec.forward(vm.ctx, m, x)
+        return m.spec.after(vm.ctx, m, args, kwargs, node, out) if m.spec.after is not None else out
     finally:
         vm.findings.site = outer
 
@@ -214,6 +216,29 @@ def module_method(vm, m: ModuleValue, name, args, kwargs, node):
 # ---------------------------------------------------------------------------- tensors
 
 
+# A tensor's dtype (known only for some: see Tensor.dtype) passes through an op that returns
+# its input only where the op keeps the dtype; a cast sets it; any other op's result that is
+# one of its inputs loses it (`mask + 0` is long, `idx / 2` float).
+KEEPS_DTYPE = ("clone", "contiguous", "detach", "cpu", "cuda", "pin_memory", "flip", "roll", "requires_grad_")
+CASTS = {"long": "long", "int": "int", "bool": "bool", "float": "float", "double": "float", "half": "float",
+         "bfloat16": "float", "to": None, "type": None}
+
+
+
+def _dtype_arg(args, kwargs):
+    """The dtype `.to(torch.long)` / `.type(torch.bool)` names; None when not plainly one."""
+    named = [a for a in list(args) + [kwargs.get("dtype")] if isinstance(a, Ref)]
+    if len(named) == 1 and len(args) + len(kwargs) == 1:
+        return TORCH_DTYPES.get(named[0].qualname)
+    return None
+
+
+def _passed_dtype(result, inputs, keeps: tuple, name: str = None):
+    if isinstance(result, Tensor) and result.dtype is not None and any(result is a for a in inputs):
+        return result if name in keeps else result.with_dtype(None)
+    return result
+
+
 def tensor_method(vm, x: Tensor, name, args, kwargs, node):
     """`x.view(...)`, `x.size(0)`: the METHODS entry, with the tensor as first argument."""
     op = ops.METHODS.get(name)
@@ -222,6 +247,10 @@ def tensor_method(vm, x: Tensor, name, args, kwargs, node):
         vm.explain.lost(node, f"tensor method `.{name}()` has no shape rule yet")
         return vm.unmodelled(label, node)
     result = op(vm.ctx, Site(label, node), (x,) + tuple(args), dict(kwargs))
+    if isinstance(result, Tensor) and name in CASTS:
+        result = result.with_dtype(CASTS[name] if name not in ("to", "type") else _dtype_arg(args, kwargs))
+    else:
+        result = _passed_dtype(result, (x,) + tuple(args), KEEPS_DTYPE, name)
     vm.explain.record_op(label, node, x, result, inputs=(x, args, kwargs))
     return result
 
@@ -237,7 +266,7 @@ def tensor_operator(vm, op: str, a, b, node):
     operator = ops.OPERATORS.get(op)
     if operator is None:
         return vm.unmodelled("tensor operator", node)
-    result = operator(vm.ctx, node, a, b)
+    result = _passed_dtype(operator(vm.ctx, node, a, b), (a, b), ())
     if vm.explain.flow is not None:
         vm.explain.record_operator(OPERATOR_SYMBOLS.get(op, op), node, a, b, result)
     return result

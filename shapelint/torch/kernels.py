@@ -549,6 +549,10 @@ def index_tensor(ctx, x: Tensor, key, node=None):
     if shape is None:
         return Unknown("indexing a tensor of unknown shape")
     keys = list(key) if isinstance(key, tuple) else [key]
+    if any(isinstance(k, Tensor) for k in keys):
+        from .advanced_indexing import index_by_tensors  # imported here: it imports sequence_ops, which imports this module
+
+        return index_by_tensors(ctx, x, keys, node)
     lists = [k for k in keys if isinstance(k, list)]
     if any(isinstance(k, (Tensor, Unknown)) for k in keys) or len(lists) > 1 or any(
             not lst or not all(isinstance(v, int) and not isinstance(v, bool) for v in lst) for lst in lists):
@@ -592,4 +596,4 @@ def index_tensor(ctx, x: Tensor, key, node=None):
                 out.append(Expr.opaque("slice"))
             continue
         return Unknown("index")
-    return Tensor(tuple(out))
+    return Tensor(tuple(out), dtype=x.dtype)

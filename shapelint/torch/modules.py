@@ -10,19 +10,21 @@ a layer is one entry here and one row in that test.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Dict, Tuple
 
 from ..core import rules as R
 from ..core.findings import At
 from ..core.symbolic import Expr, floordiv, is_known, mul, shape_text
 from ..core.values import Origin, Tensor, Unknown
-from . import composite
+from . import composite, folding
 from .kernels import (
     AXES, adaptive_core, batch_guess, check_spatial, conv_size, conv_transpose_size, dim_error, flatten_core,
     input_shape, made_by, normalize_dim, ntuple, ok_equal, origin_parts, pad_core, param_edit, pool_core,
     rank_error, reshape_dims, upsample_core,
 )
 from .lazy import lazy_layers
+from .rnn_state import check_rnn_state
 from .spec import REQUIRED, LayerSpec
 
 # ---------------------------------------------------------------------------- convolution
@@ -532,3 +534,6 @@ for _name in (
 
 LAYERS.update(lazy_layers(LAYERS))  # Lazy*: the eager rule, the first size read from the input
 LAYERS.update(composite.BLOCKS)  # attention and the Transformer blocks: layers made of layers
+LAYERS.update(folding.LAYERS)
+for _k in ("LSTM", "GRU", "RNN"):  # called with an initial state, torch checks its shape
+    LAYERS[_k] = replace(LAYERS[_k], after=check_rnn_state)  # nn.Unfold and nn.Fold: sliding blocks

@@ -13,6 +13,7 @@ from typing import Optional
 from ..core import rules as R
 from ..core.symbolic import BATCH_NAME, Expr, add, is_known, mul, product, shape_text, substitute
 from ..core.values import UNKNOWN, Tensor, Unknown
+from .advanced_indexing import arange_dtype
 from .functions import FUNCTIONAL, METHODS, TORCH, _same
 from .kernels import bind, dim_error, normalize_dim, op_text, sizes_from
 
@@ -60,9 +61,9 @@ def _arange(ctx, site, args, kwargs):
         if step == 0:
             return UNKNOWN
         n = math.ceil((end - start) / step)
-        return Tensor((n,)) if n >= 0 else UNKNOWN  # torch rejects a negative count
+        return Tensor((n,), dtype=arange_dtype((start, end, step), kwargs)) if n >= 0 else UNKNOWN  # torch rejects a negative count
     if _int(start) and step == 1 and isinstance(end, Expr) and not end.is_opaque():
-        return Tensor((add(end, -start),))
+        return Tensor((add(end, -start),), dtype=arange_dtype((start, end, step), kwargs))
     return UNKNOWN
 
 

@@ -27,6 +27,9 @@ class LayerSpec:
     dims: int = 0  # spatial dimensions of a Conv*d / Pool*d / Norm*d; 0 otherwise
     build: Optional[Callable] = None
     call: Optional[Callable] = None
+    # a leaf layer that takes more than its input (an RNN's initial state):
+    # `after(ctx, module, args, kwargs, node, output)` checks them and gives the output
+    after: Optional[Callable] = None
 
 
 class Site:

@@ -1,0 +1,109 @@
+"""Indexing by tensors (issue 11.1): `x[idx]`, `x[:, idx]`, `emb[token_ids]`, `x[torch.arange(B), t]`, `x[mask]`.
+
+torch's advanced indexing, the NumPy rules: integer index tensors broadcast together, and
+their broadcast shape takes the place of the dims they index when they are adjacent, else
+goes first; a bool mask indexes as many dims as it has, must match them exactly, and gives
+one dim of unknown length (its count of True values: an opaque size, never a guess).
+
+Only what is known is modelled: an index tensor whose dtype shapelint does not know, an int
+or None mixed with index tensors, a 0-d mask, a mask with another index tensor: Unknown.
+"""
+
+from __future__ import annotations
+
+from ..core import rules as R
+from ..core.symbolic import Expr, is_known, shape_text
+from ..core.values import Tensor, Unknown
+from .spec import Site
+
+INTEGER = ("long", "int")
+BOOL = ("bool",)
+TORCH_DTYPES = {"torch.long": "long", "torch.int64": "long", "torch.int": "int", "torch.int32": "int", "torch.bool": "bool",
+                "torch.float": "float", "torch.float32": "float", "torch.float64": "float", "torch.double": "float",
+                "torch.half": "float", "torch.float16": "float", "torch.bfloat16": "float"}
+
+
+def arange_dtype(values, kwargs):
+    """torch.arange's dtype: long for int bounds, float for any float bound, else the one named."""
+    if "dtype" in kwargs:
+        d = kwargs["dtype"]
+        return TORCH_DTYPES.get(getattr(d, "qualname", None)) if d is not None else None
+    if all((type(v) is int) or (isinstance(v, Expr) and not v.is_opaque()) for v in values):
+        return "long"
+    return "float" if all(type(v) in (int, float) for v in values) else None
+
+
+def _size(size, k: slice):
+    if k.start is None and k.stop is None and k.step in (None, 1):
+        return size
+    if is_known(size) and all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in (k.start, k.stop, k.step)):
+        if k.step == 0:
+            return None
+        return len(range(*k.indices(size)))
+    return Expr.opaque("slice")
+
+
+def index_by_tensors(ctx, x: Tensor, keys: list, node=None):
+    """x[keys] where some key is a tensor; keys is the list of the subscript's entries."""
+    shape = tuple(x.shape)
+    tensors = [k for k in keys if isinstance(k, Tensor)]
+    if any(isinstance(k, Unknown) for k in keys) or any(t.shape is None or t.dtype not in INTEGER + BOOL for t in tensors):
+        return Unknown("advanced indexing by a tensor of unknown dtype or shape")
+    if any(k is None or isinstance(k, (int, list, Expr)) for k in keys):
+        return Unknown("an int or None among index tensors")
+    if not all(isinstance(k, (Tensor, slice)) or k is Ellipsis for k in keys) or keys.count(Ellipsis) > 1:
+        return Unknown("index")
+    masks = [t for t in tensors if t.dtype in BOOL]
+    if masks and (len(tensors) > 1 or any(len(t.shape) == 0 for t in masks)):
+        return Unknown("a mask with other index tensors")
+    used = sum(len(k.shape) if isinstance(k, Tensor) and k.dtype in BOOL else 1 for k in keys if k is not Ellipsis)
+    if used > len(shape):
+        if node is not None:
+            ctx.report(R.DimOutOfRange.finding(node, op="indexing", dim=f"{used} indices", rank=len(shape), shape=shape_text(shape)))
+        return Unknown("too many indices")
+    if Ellipsis in keys:
+        i = keys.index(Ellipsis)
+        keys = keys[:i] + [slice(None)] * (len(shape) - used) + keys[i + 1:]
+    else:
+        keys = keys + [slice(None)] * (len(shape) - used)
+    site = Site("indexing", node)
+    before, after, index_shapes, dim, first, apart = [], [], [], 0, None, False
+    for pos, k in enumerate(keys):
+        if isinstance(k, slice):
+            size = _size(shape[dim], k)
+            if size is None:
+                return Unknown("slice step 0")
+            (before if first is None else after).append(size)
+            dim += 1
+            continue
+        if first is None:
+            first = pos
+        elif any(isinstance(v, slice) for v in keys[first:pos]):
+            apart = True  # separated by a slice: the indexed dims go first
+        if k.dtype in BOOL:
+            n = len(k.shape)
+            indexed = shape[dim:dim + n]
+            for j, (m, s) in enumerate(zip(k.shape, indexed)):
+                if m != s and is_known(m) and is_known(s):
+                    if node is not None:
+                        ctx.report(R.ShapeMismatch.finding(
+                            node, module=None, op="indexing",
+                            detail=f"the mask of shape {shape_text(k.shape)} does not match the indexed dims {shape_text(indexed)}: dim {j} is {m} vs {s}"))
+                    return Unknown("mask shape")
+                if m != s:
+                    return Unknown("mask shape not known to match")
+            index_shapes.append((Expr.opaque("mask"),))
+            dim += n
+        else:
+            index_shapes.append(tuple(k.shape))
+            dim += 1
+    from .sequence_ops import broadcast_dims  # here: sequence_ops imports kernels, which imports this module's caller
+
+    index_shape = broadcast_dims(ctx, site, index_shapes)
+    if not isinstance(index_shape, tuple):
+        return index_shape if isinstance(index_shape, Unknown) else Unknown("index tensors' broadcast")
+    if apart:
+        out = index_shape + tuple(before) + tuple(after)
+    else:
+        out = tuple(before) + index_shape + tuple(after)
+    return Tensor(out, dtype=x.dtype)
