@@ -36,7 +36,6 @@ PLACEMENTS = ["module", "init", "forward", "helper", "layer"]
 _PARSE_INT = "an int literal over 4,300 digits: libcst's evaluated_value raises SyntaxError (internal error)"
 _SEGFAULT = "libcst's native parser overflows its stack (SIGSEGV) from ~10,000 operands on"
 KNOWN_FAILING = {
-    "structure-huge_input_digits": "input=(<10,000 digits>, 4): int() raises ValueError in analysis.parse_dims (internal error)",
     "literal-int_1m_digits": _PARSE_INT, "literal-int_5k_digits": _PARSE_INT,
     "literal-list_1m_items": "a 1M-item list literal: > 1 GB (libcst's tree)",
     "literal-tuple_1m_items": "a 1M-item tuple literal: > 1 GB (libcst's tree)",
@@ -49,7 +48,6 @@ KNOWN_FAILING = {
     "enormous-deep_and_long": "20k lines of 50-deep parentheses: > 1 GB",
     "nesting-and_chain-30000": _SEGFAULT + " `and`s",
     "nesting-elif_chain-30000": _SEGFAULT + " `elif`s",
-    "encoding-undefined_cookie": "`# coding: undefined`: UnicodeError escapes source.decode_source (internal error)",
 }
 
 # the CLI reads bytes (and their coding cookie); the editor sends decoded text

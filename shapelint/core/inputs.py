@@ -64,6 +64,8 @@ def parse_dims(text_dims: Sequence) -> Optional[list]:
             out.append(d)
             continue
         s = str(d).strip()
+        if s.lstrip("-").isdigit() and len(s) > 30:
+            return None  # no tensor has such a size (and int() refuses over 4,300 digits)
         if s.lstrip("-").isdigit():
             out.append(int(s))
         elif s.isidentifier():

@@ -28,7 +28,7 @@ def decode_source(data) -> str:
         raise SourceError(str(e)) from None
     try:
         text = data.decode(encoding)
-    except (UnicodeDecodeError, LookupError) as e:
+    except (UnicodeError, LookupError) as e:  # UnicodeError: `# coding: undefined` refuses to decode
         raise SourceError(f"not valid {encoding} text ({e.reason if hasattr(e, 'reason') else e})") from None
     return text[1:] if text.startswith("\ufeff") else text
 
