@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ..core.symbolic import Expr, is_known, mul
 from ..core.values import UNKNOWN, Tensor, Unknown
-from .functions import FUNCTIONAL, TORCH
+from .functions import FUNCTIONAL
 from .kernels import bind, rank_error
 from .sequence_ops import _int, _mismatch, concrete
 from .spec import REQUIRED, LayerSpec, Site
@@ -116,8 +116,7 @@ def _one_hot(ctx, site, args, kwargs):
     return Tensor(tuple(x.shape) + (Expr.opaque("classes") if n == -1 else n,), dtype="long")
 
 
-for _t in (FUNCTIONAL, TORCH):
-    _t["one_hot"] = _one_hot
+FUNCTIONAL["one_hot"] = _one_hot  # torch.nn.functional only: torch has no `torch.one_hot`
 FUNCTIONAL["unfold"] = _functional(_UNFOLD, unfold_forward)
 FUNCTIONAL["fold"] = _functional(_FOLD, fold_forward)
 
