@@ -59,7 +59,8 @@ _LSP_POSITIONS = ("RecursionError in positions' full-map codegen; lsp.build's ha
 # Under the CPU limit on a quiet machine by less than the machine's noise (measured at 4.2 s of
 # 5.5 s with libcst's parse alone 3.0 s; 5.3 s when the machine is busy): not a strict xfail,
 # so that neither outcome fails CI; the figure belongs in the closing note instead.
-MARGINAL = {"structure-many_models_2000": "2,000 models in one file: 4.2 s of CPU quiet, over 5 s when busy"}
+MARGINAL = {"structure-many_models_2000": "2,000 models in one file: 4.2 s of CPU quiet, over 5 s when busy",
+            "enormous-20mb_comments": "20 MB of comments: 4.3 s of CPU quiet (libcst's parse 3.6 s), 5.1 s when busy"}
 
 LSP_ONLY = {
     "nesting-implicit_concat-1000": _LSP_POSITIONS,
