@@ -34,6 +34,20 @@ UNMODELLED = {
         "        x = torch.from_numpy(np.ascontiguousarray(self.conv(x).numpy()[:, :, ::4, ::4]))\n"
         "        return self.fc(x.reshape(x.shape[0], -1))\n"
     ),
+    # torch/_inductor/lowering.py's make_fallback: a loop that cannot be unrolled, inside an
+    # undecided `if` of a function (its locals are a branch overlay) was an internal error
+    "loop_in_an_undecided_branch_of_a_helper": HEAD + (
+        "import os\n\n"
+        "def register(op):\n"
+        "    def one(o):\n        return o\n\n"
+        "    if isinstance(op, str):\n"
+        "        for o in op.split(os.sep):\n            one(o)\n\n"
+        "register(os.environ.get('OPS'))\n\n"
+        "class Net(nn.Module):  # shapelint: input=(2, 4)\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.fc = nn.Linear(4, 3)\n\n"
+        "    def forward(self, x):\n        return self.fc(x)\n"
+    ),
     "while_loop_on_sizes": HEAD + (
         "class Net(nn.Module):  # shapelint: input=(2, 4, 32, 32)\n"
         "    def __init__(self):\n        super().__init__()\n"

@@ -119,6 +119,13 @@ class Overlay:
     def items(self):
         return [(k, self[k]) for k in self.keys()]
 
+    def values(self):
+        """What every visible name holds, without the copy `self[name]` makes of a base list."""
+        own = self.own
+        out = [v for v in own.values() if v is not ABSENT]
+        out.extend(v for k, v in self.base.items() if k not in own)
+        return out
+
     def written(self) -> Dict[str, Any]:
         """The names this scope set or deleted (ABSENT), not those it only read."""
         return self.own
