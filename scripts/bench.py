@@ -5,6 +5,8 @@ the median wall time and the peak resident memory (ru_maxrss of the child) are s
 
     python scripts/bench.py [--runs 15] [--explain] [MODEL.py[:Target] ...]
 
+--explain adds the summary and picture costs (issue 13: within 1.3x of a plain lint).
+
 Defaults to the bundled example and the ResNet fixture. Needs torch for the third column.
 """
 
@@ -59,7 +61,8 @@ def main():
     ap.add_argument("models", nargs="*", default=DEFAULTS)
     ap.add_argument("--runs", type=int, default=15)
     ap.add_argument("--no-torch", action="store_true")
-    ap.add_argument("--explain", action="store_true", help="also time `shapelint --explain` (table and summary)")
+    ap.add_argument("--explain", action="store_true",
+                    help="also time `shapelint --explain` (table and summary) and `shapelint graph --format svg`")
     args = ap.parse_args()
     py = sys.executable
     print("median wall time / peak memory / median CPU time per fresh process")
@@ -77,6 +80,8 @@ def main():
         if args.explain:
             explain = measure([py, "-m", "shapelint", "--explain", path], args.runs)
             ratio += f"; explain {explain[0] * 1000:.0f} ms, explain/lint wall {explain[0] / lint[0]:.2f}x cpu {explain[2] / lint[2]:.2f}x"
+            graph = measure([py, "-m", "shapelint", "graph", "--format", "svg", path], args.runs)
+            ratio += f"; graph {graph[0] * 1000:.0f} ms, graph/lint wall {graph[0] / lint[0]:.2f}x cpu {graph[2] / lint[2]:.2f}x"
         print(f"{os.path.basename(path):<16} {cells[0]:>24} {cells[1]:>24} {cells[2]:>24}  {ratio}")
 
 
