@@ -15,6 +15,7 @@ import libcst as cst
 from ..core import arch_rules as A
 from ..core.findings import Edit, Finding
 from ..core.values import Ref
+from .cstwalk import walk as _walk  # CSTNode.children runs a visitor: 20 s on lowering.py
 from .extract import dotted
 
 _FUNCTIONAL = "torch.nn.functional."
@@ -54,14 +55,6 @@ def _constant(node) -> bool:
 
 def _zero(node) -> bool:
     return isinstance(node, (cst.Integer, cst.Float)) and float(node.value) == 0.0
-
-
-def _walk(node):
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(reversed(n.children))
 
 
 def check_functional(module: cst.Module, class_nodes, globals_: dict, source: str = "") -> List[Finding]:

@@ -15,6 +15,7 @@ import libcst as cst
 
 from ..core.values import ModuleValue, Unknown
 from . import mutation, objects
+from .cstwalk import walk  # CSTNode.children runs a visitor, far slower than reading fields
 from .frame import (
     ABSENT, MAYBE_ABSENT, BreakSignal, ContinueSignal, Frame, Overlay, RaiseSignal, ReturnSignal, log_write, restore, same_value,
 )
@@ -185,12 +186,3 @@ def havoc(vm, body, frame: Frame, target=None) -> None:
             mutation.poison(vm, frame.locals[n], why)  # every other name for the same list sees the change too
             frame.locals[n] = Unknown(why)
     vm.explain.lost(body, "a loop whose iterations are not known statically")
-
-
-def walk(node):
-    stack = [node] if not isinstance(node, (list, tuple)) else list(node)
-    while stack:
-        n = stack.pop()
-        yield n
-        if isinstance(n, cst.CSTNode):
-            stack.extend(n.children)

@@ -16,6 +16,7 @@ import libcst as cst
 
 from ..core.values import ModuleValue, Tensor, Unknown
 from ..torch.params import Counts, own_counts
+from .cstwalk import walk as _walk
 from .extract import dotted
 
 _PARAM_CALLS = ("Parameter", "nn.Parameter", "torch.nn.Parameter", "nn.parameter.Parameter", "torch.nn.parameter.Parameter")
@@ -162,14 +163,6 @@ def _has_matmul_operator(tree: List[ModuleValue], source: str) -> bool:
         return False
     classes = {id(c.node): c.node for m in tree if m.cls is not None for c in m.cls.mro()}
     return any(isinstance(n, (cst.MatrixMultiply, cst.MatrixMultiplyAssign)) for node in classes.values() for n in _walk(node))
-
-
-def _walk(node):
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(n.children)
 
 
 def _numel_of(shape) -> Optional[int]:
