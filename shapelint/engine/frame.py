@@ -121,10 +121,12 @@ class Overlay:
 
     def values(self):
         """What every visible name holds, without the copy `self[name]` makes of a base list."""
+        return [v for _k, v in self._visible()]
+
+    def _visible(self):
         own = self.own
-        out = [v for v in own.values() if v is not ABSENT]
-        out.extend(v for k, v in self.base.items() if k not in own)
-        return out
+        base = self.base._visible() if isinstance(self.base, Overlay) else self.base.items()
+        return [(k, v) for k, v in own.items() if v is not ABSENT] + [(k, v) for k, v in base if k not in own]
 
     def written(self) -> Dict[str, Any]:
         """The names this scope set or deleted (ABSENT), not those it only read."""
