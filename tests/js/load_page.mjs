@@ -2,12 +2,9 @@
 // the system's browser, $CHROMIUM or /usr/bin/chromium) and prints one JSON line per
 // file: the console errors and page errors seen, and the page's text.
 import { pathToFileURL } from "node:url";
-import { chromium } from "playwright-core";
+import { launchBrowser } from "./browser.mjs";
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-});
+const browser = await launchBrowser();
 try {
   for (const file of process.argv.slice(2)) {
     const page = await browser.newPage();

@@ -4,14 +4,11 @@
 // nodes and edge paths it drew, and the ids of the nodes classed `error`.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { chromium } from "playwright-core";
+import { launchBrowser } from "./browser.mjs";
 
 const require = createRequire(import.meta.url);
 const mermaidJs = require.resolve("mermaid/dist/mermaid.min.js");
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-});
+const browser = await launchBrowser();
 try {
   for (const file of process.argv.slice(2)) {
     const page = await browser.newPage();
