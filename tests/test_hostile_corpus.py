@@ -77,8 +77,16 @@ def _match(table, case_id):
     return None
 
 
+# Placements of KNOWN_FAILING kinds that pass: with the literal at module level and no model,
+# CPython's parse shows the file can hold no finding, so libcst never parses it (engine/model_free.py).
+MODEL_FREE_PASSES = {"nesting-and_chain-30000-module", "literal-dict_100k_items-module",
+                     "literal-call_100k_arguments-module"}
+
+
 def known_failure(case_id: str, front: str = "cli"):
     """The reason a case fails today in that front end, matched on its id without the placement suffix."""
+    if case_id in MODEL_FREE_PASSES:
+        return None
     why = _match(KNOWN_FAILING, case_id)
     if front == "lsp":
         if why and any(case_id.startswith(p) for p in CLI_ONLY):

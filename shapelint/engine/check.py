@@ -27,6 +27,7 @@ from ..core.notebook import Notebook, NotebookError, is_notebook, to_cells
 from ..core.results import FileResult
 from ..core.source import SourceError, decode_source, too_deep_to_parse
 from .locate import Locator, finish_model_report, wanted_nodes
+from .model_free import cannot_hold_findings
 from .models import FileChecker
 
 
@@ -174,34 +175,9 @@ def check_source(
     result.source = text
     if not any(h in text for h in MODEL_HINTS):
         return result  # cannot define a torch model: skip the parse
-    deep = too_deep_to_parse(text)
-    if deep is not None:
-        f = R.SyntaxErrorRule.finding(None, detail=deep[1])
-        f.path = path
-        f.resolve(lambda n: None)
-        f.line = f.end_line = max(deep[0], 1)
-        result.findings.append(f)
-        return result
-    try:
-        module = cst.parse_module(text)
-    except cst.ParserSyntaxError as e:
-        line, column, detail = max(e.raw_line, 1), max(e.raw_column, 0) + 1, _syntax_message(e)
-        py = _python_syntax_error(text)
-        if py is not None:  # CPython's parser points at the real mistake (libcst at the next token)
-            line, column, detail = py
-        f = R.SyntaxErrorRule.finding(None, detail=detail)
-        f.path = path
-        f.resolve(lambda n: None)
-        f.line, f.column = line, column
-        f.end_line, f.end_column = f.line, f.column
-        result.findings.append(f)
-        return result
-    except RecursionError:
-        f = R.SyntaxErrorRule.finding(None, detail="the code is nested too deeply to parse")
-        f.path = path
-        f.resolve(lambda n: None)
-        result.findings.append(f)
-        return result
+    module = _parse(path, text, result)
+    if module is None:
+        return result  # a parse error was reported, or the file cannot hold a finding
 
     checker = FileChecker(path, module, input_shapes or {}, config_shapes or {}, explain, len(text), graph=graph)
     checker.source = text
@@ -228,6 +204,42 @@ def check_source(
         for m in result.models:
             finish_model_report(m, position_of)
     return result
+
+
+def _parse(path: Optional[str], text: str, result: FileResult) -> Optional[cst.Module]:
+    """The file's libcst tree; None after reporting why it cannot be parsed, or when the file
+    can hold no finding (engine/model_free.py: CPython's parse showed it)."""
+    deep = too_deep_to_parse(text)
+    if deep is not None:
+        f = R.SyntaxErrorRule.finding(None, detail=deep[1])
+        f.path = path
+        f.resolve(lambda n: None)
+        f.line = f.end_line = max(deep[0], 1)
+        result.findings.append(f)
+        return None
+    if cannot_hold_findings(text, path):
+        return None  # no model and no finding can come from it: skip libcst's parse
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as e:
+        line, column, detail = max(e.raw_line, 1), max(e.raw_column, 0) + 1, _syntax_message(e)
+        py = _python_syntax_error(text)
+        if py is not None:  # CPython's parser points at the real mistake (libcst at the next token)
+            line, column, detail = py
+        f = R.SyntaxErrorRule.finding(None, detail=detail)
+        f.path = path
+        f.resolve(lambda n: None)
+        f.line, f.column = line, column
+        f.end_line, f.end_column = f.line, f.column
+        result.findings.append(f)
+        return None
+    except RecursionError:
+        f = R.SyntaxErrorRule.finding(None, detail="the code is nested too deeply to parse")
+        f.path = path
+        f.resolve(lambda n: None)
+        result.findings.append(f)
+        return None
+    return module
 
 
 def _line_namer(locator: Locator, path: Optional[str], line_name: Callable[[int], str]):
