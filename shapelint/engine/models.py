@@ -80,6 +80,7 @@ class FileChecker:
         self.inputs: Dict[str, DeclaredInput] = resolve_inputs(input_shapes, {}, config_shapes)
         self.findings: List[Finding] = []
         self.models: List[ModelReport] = []
+        self.skipped: List[tuple] = []  # (class name, why): classes that could not be built, so no model
         # `__name__` is not "__main__": the `if __name__ == "__main__":` block is skipped
         self.globals: Dict[str, Any] = {"__name__": "shapelint", "__file__": path}
         budget = max(MIN_BUDGET_CHARS, source_chars // 4)
@@ -175,8 +176,13 @@ class FileChecker:
             root = instantiate(self.interpreter(sizes, sink, recorder), info, [], {}, info.node)
         except TooComplex as e:
             self.findings.append(R.TrackingLost.finding(info.node, reason=f"building {name} went over shapelint's budget ({e}): not checked"))
+            self.skipped.append((name, "building it went over the analysis budget"))
             return
-        except (ReturnSignal, RaiseSignal):
+        except RaiseSignal:
+            self.skipped.append((name, "its constructor raises on every path shapelint follows"))
+            return
+        except ReturnSignal:
+            self.skipped.append((name, "its construction returned early"))
             return
         self.findings.extend(sink.findings)
         if recorder.lost_count:
