@@ -222,8 +222,7 @@ def check_source(
     except RecursionError:
         checker.note_internal("the code is nested too deeply to analyse")
     result.models = checker.models
-    result.inputs = checker.inputs
-    result.skipped = checker.skipped
+    result.inputs, result.skipped = checker.inputs, checker.skipped
     result.sibling_modules = {_as_named(p, path): m for p, m in checker.siblings.modules}
     result.sibling_modules.pop(path, None)
     result.dependencies = sorted(checker.siblings.probed)
