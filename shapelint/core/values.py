@@ -70,6 +70,16 @@ class Origin:
         self.parts = parts
 
 
+class LayerOrigin(Origin):
+    """A size that is a layer's argument (`qkv out_features=64`): advice can name the layer."""
+
+    __slots__ = ("layer",)
+
+    def __init__(self, layer, *parts):
+        super().__init__(*parts)
+        self.layer = layer
+
+
 class InputSlot:
     """The model input before its rank is known: the first layer that reads it decides.
 
