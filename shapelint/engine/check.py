@@ -28,6 +28,7 @@ from ..core.results import FileResult
 from ..core.source import SourceError, decode_source, too_deep_to_parse
 from .locate import Locator, finish_model_report, wanted_nodes
 from .models import FileChecker
+from .repeats import merge_repeats
 
 
 @dataclass
@@ -235,7 +236,7 @@ def check_source(
     for f in findings:
         f.resolve(position_of, named, lambda n: _as_named(locator.path_of(n), path))
         f.path = _as_named(locator.path_of(f.node), path)
-    result.findings = sorted(_dedupe_resolved(findings), key=lambda f: (f.line, f.column, f.code))
+    result.findings = sorted(merge_repeats(_dedupe_resolved(findings)), key=lambda f: (f.line, f.column, f.code))
     if explain:
         for m in result.models:
             finish_model_report(m, position_of)

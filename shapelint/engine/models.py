@@ -31,8 +31,9 @@ from .siblings import MIN_BUDGET_CHARS, LazyImport, SiblingLoader
 from .summary import build_summary
 
 
-def name_modules(root: ModuleValue) -> List[ModuleValue]:
-    """Qualified names exactly as torch's named_modules() spells them (first path wins)."""
+def name_modules(root: ModuleValue, root_label: Optional[str] = None) -> List[ModuleValue]:
+    """Qualified names exactly as torch's named_modules() spells them (first path wins);
+    `root_label` is how messages name the model itself (`model[3]`)."""
     seen = set()
     order = []
 
@@ -41,6 +42,7 @@ def name_modules(root: ModuleValue) -> List[ModuleValue]:
             return
         seen.add(id(m))
         m.name = prefix or None
+        m.root_label = root_label
         order.append(m)
         for k, child in m.children.items():
             if isinstance(child, ModuleValue):
@@ -190,7 +192,7 @@ class FileChecker:
         self.check_root(name, "class", root, info.node)
 
     def check_root(self, name, kind, root: ModuleValue, node) -> None:
-        tree = name_modules(root)
+        tree = name_modules(root, name if kind == "variable" else "self")
         declaration = self.inputs.get(name)
         params = forward_params(root)
         declared_by_name = dict(declaration.inputs) if declaration is not None else {}
