@@ -10,6 +10,7 @@ copies fixtures/ and examples/ to a temporary folder, strips every declared inpu
 - errors with nothing declared (they hold for every input), in `*_bad` files, in
   fixtures/trace/ (models that fail on purpose) and in correct files: an error in a correct
   file is a false alarm;
+- the defects marked `# defect: every input` (fixtures/README.md) and how many are found;
 - classes skipped (no model built) and why, and why the models not followed to the end stopped.
 
 Usage: python scripts/default_run.py [--list]   (--list also prints each error and skip)
@@ -94,6 +95,14 @@ def main(argv) -> int:
                     result = lint_source(rel, fh.read(), settings)
                 counts["files"] += 1
                 kind = _kind(rel)
+                with open(os.path.join(ROOT, rel), encoding="utf-8") as fh:
+                    marked = {i for i, line in enumerate(fh.read().splitlines(), 1) if "# defect: every input" in line}
+                error_lines = {f.line for f in result.findings if f.severity == "error" and f.path == rel}
+                error_lines |= {r.range[0] for f in result.findings if f.severity == "error" for r in f.related
+                                if r.path == rel and r.range}
+                counts["defects marked `every input`"] += len(marked)
+                counts["marked defects found"] += len(marked & error_lines)
+                listed += [f"missed {rel}:{n}: a `# defect: every input`" for n in sorted(marked - error_lines)]
                 for f in result.findings:
                     if f.severity == "error":
                         errors[kind].append(f"{f.path}:{f.line}: {f.code} {f.message}")
@@ -122,6 +131,8 @@ def main(argv) -> int:
     print(f"models followed to the end: {counts['models followed to the end']}")
     print(f"errors with nothing declared (hold for every input): {len(errors['bad'])} in *_bad files, "
           f"{len(errors['correct'])} in correct files (false alarms)")
+    print(f"defects marked `# defect: every input`: {counts['defects marked `every input`']}, "
+          f"found (an error on the line, or relating to it): {counts['marked defects found']}")
     print(f"internal errors: {counts['internal errors']}")
     print(f"classes skipped: {sum(skipped.values())}")
     for why, n in skipped.most_common():
