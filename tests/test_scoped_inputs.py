@@ -110,3 +110,37 @@ def test_a_cached_run_warns_about_declared_targets_as_an_uncached_one(tmp_path):
     assert os.listdir(tmp_path / "cache")  # the second run read entries
     assert first.stderr == second.stderr and "declares the input of models in 2 files" in first.stderr
     assert "no model of that name" not in second.stderr
+
+
+SIZED = textwrap.dedent("""\
+    import torch
+    import torch.nn as nn
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3)
+            self.fc = nn.Linear(144, 2)  # 4*6*6: an 8x8 input
+
+        def forward(self, x):
+            return self.fc(torch.flatten(self.conv(x), 1))
+    """)
+
+
+def test_the_cache_keeps_what_a_result_depended_on_the_declaration_that_applied(tmp_path):
+    import os
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "net.py").write_text(SIZED)
+    env = {k: v for k, v in os.environ.items() if k not in ("SHAPELINT_NO_CACHE", "SHAPELINT_CACHE_DIR")}
+
+    def codes(table):
+        (tmp_path / "pyproject.toml").write_text("[tool.shapelint.input-shapes]\n" + table)
+        proc = run_cli("--cache-dir", str(tmp_path / "cache"), "--format", "json", "a", cwd=str(tmp_path), env=env)
+        return [d["code"] for d in json.loads(proc.stdout) if d["severity"] == "error"]
+
+    # by arithmetic: a 3x3 conv gives 4*6*6 = 144 features on 8x8, 4*8*8 = 256 on 10x10
+    assert codes('Net = [2, 3, 8, 8]\n') == []
+    assert codes('Net = [2, 3, 8, 8]\n"a/net.py::Net" = [2, 3, 10, 10]\n') == ["SHP002"]  # the scoped key applies
+    assert codes('Net = [2, 3, 8, 8]\n"b/net.py::Net" = [2, 3, 10, 10]\n') == []  # another file's key
+    assert codes('Net = [2, 3, 10, 10]\n') == ["SHP002"]
