@@ -65,3 +65,82 @@ def test_a_target_that_matches_nothing_is_a_warning_with_the_nearest_name(tmp_pa
     assert "did you mean Net?" in proc.stderr
     quiet = run_cli("--isolated", "--no-cache", "--input-shape", "Net=2,3,8,8", "a", cwd=str(root))
     assert "warning" not in quiet.stderr
+
+
+def _two_files(tmp_path, table):
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "net.py").write_text(NET)
+    (tmp_path / "pyproject.toml").write_text("[tool.shapelint.input-shapes]\n" + table)
+    return tmp_path
+
+
+def test_a_bare_pyproject_key_that_matches_models_in_several_files_is_a_warning_naming_them(tmp_path):
+    root = _two_files(tmp_path, "Net = [2, 3, 16, 16]\n")
+    proc = run_cli("--no-cache", "a", "b", cwd=str(root))
+    assert proc.returncode == 0, proc.stderr
+    warning = [ln for ln in proc.stderr.splitlines() if "declares the input of models in 2 files" in ln]
+    assert len(warning) == 1, proc.stderr
+    assert "[tool.shapelint.input-shapes] key Net" in warning[0]
+    assert "a/net.py" in warning[0] and "b/net.py" in warning[0]
+    assert '"a/net.py::Net"' in warning[0]
+
+
+def test_a_bare_command_line_key_that_matches_models_in_several_files_is_a_warning(tmp_path):
+    root = _two_files(tmp_path, "")
+    proc = run_cli("--no-cache", "--input-shape", "Net=2,3,8,8", "a", "b", cwd=str(root))
+    assert proc.returncode == 0, proc.stderr
+    assert "--input-shape Net declares the input of models in 2 files (a/net.py, b/net.py)" in proc.stderr
+    assert "no model of that name" not in proc.stderr
+
+
+def test_no_warning_when_scoped_keys_or_one_file_take_the_declaration(tmp_path):
+    root = _two_files(tmp_path, 'Net = [2, 3, 16, 16]\n"b/net.py::Net" = [1, 3, 8, 8]\n')
+    assert "declares the input" not in run_cli("--no-cache", "a", "b", cwd=str(root)).stderr  # b has its own key
+    assert "declares the input" not in run_cli("--no-cache", "a", cwd=str(root)).stderr  # one file checked
+
+
+def test_a_cached_run_warns_about_declared_targets_as_an_uncached_one(tmp_path):
+    import os
+
+    root = _two_files(tmp_path, "Net = [2, 3, 16, 16]\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("SHAPELINT_NO_CACHE", "SHAPELINT_CACHE_DIR")}
+    args = ("--cache-dir", str(tmp_path / "cache"), "--input-shape", "Net=1,3,8,8", "a", "b")
+    first, second = (run_cli(*args, cwd=str(root), env=env) for _ in range(2))
+    assert os.listdir(tmp_path / "cache")  # the second run read entries
+    assert first.stderr == second.stderr and "declares the input of models in 2 files" in first.stderr
+    assert "no model of that name" not in second.stderr
+
+
+SIZED = textwrap.dedent("""\
+    import torch
+    import torch.nn as nn
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3)
+            self.fc = nn.Linear(144, 2)  # 4*6*6: an 8x8 input
+
+        def forward(self, x):
+            return self.fc(torch.flatten(self.conv(x), 1))
+    """)
+
+
+def test_the_cache_keeps_what_a_result_depended_on_the_declaration_that_applied(tmp_path):
+    import os
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "net.py").write_text(SIZED)
+    env = {k: v for k, v in os.environ.items() if k not in ("SHAPELINT_NO_CACHE", "SHAPELINT_CACHE_DIR")}
+
+    def codes(table):
+        (tmp_path / "pyproject.toml").write_text("[tool.shapelint.input-shapes]\n" + table)
+        proc = run_cli("--cache-dir", str(tmp_path / "cache"), "--format", "json", "a", cwd=str(tmp_path), env=env)
+        return [d["code"] for d in json.loads(proc.stdout) if d["severity"] == "error"]
+
+    # by arithmetic: a 3x3 conv gives 4*6*6 = 144 features on 8x8, 4*8*8 = 256 on 10x10
+    assert codes('Net = [2, 3, 8, 8]\n') == []
+    assert codes('Net = [2, 3, 8, 8]\n"a/net.py::Net" = [2, 3, 10, 10]\n') == ["SHP002"]  # the scoped key applies
+    assert codes('Net = [2, 3, 8, 8]\n"b/net.py::Net" = [2, 3, 10, 10]\n') == []  # another file's key
+    assert codes('Net = [2, 3, 10, 10]\n') == ["SHP002"]

@@ -12,6 +12,9 @@ is used only when all of these are as they were:
 - every file its sibling imports looked for, read or found missing (a sibling that
   appears, changes or goes away invalidates the file that imports it).
 
+An entry keeps the findings and, per model checked, which declaration applied (its source
+and key), so a cached run warns about declared targets as an uncached one does.
+
 Entries live in `.shapelint_cache/` (git-ignored by the `.gitignore` written inside it)
 under the directory of the configuration found from the working directory, else the
 working directory; `--cache-dir`, `SHAPELINT_CACHE_DIR` or `cache-dir` in the
@@ -33,7 +36,7 @@ from .findings import Edit, Finding, Related
 from .results import FileResult
 
 DIRNAME = ".shapelint_cache"
-FORMAT = 1  # the layout of an entry
+FORMAT = 2  # the layout of an entry
 _FINGERPRINT: Optional[str] = None
 
 
@@ -113,6 +116,7 @@ class Cache:
             result.findings = [_finding(d) for d in entry["findings"]]
             result.trace_ignored = bool(entry["trace_ignored"])
             result.dependencies = list(entry["dependencies"])
+            result.declared = [tuple(d) for d in entry["declared"]]
             return result
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None  # missing, unreadable or corrupt: checked again, and rewritten
@@ -129,6 +133,7 @@ class Cache:
             "dependencies": {dep: file_digest(dep) for dep in result.dependencies},
             "trace_ignored": result.trace_ignored,
             "findings": [_finding_data(f) for f in result.findings],
+            "declared": [list(d) for d in result.declared],  # the CLI's warnings about declared targets
         }
         target = self._entry(path, config_key)
         try:

@@ -200,6 +200,18 @@ def for_file(table: Mapping[str, object], path: Optional[str]) -> Dict[str, obje
     return out
 
 
+def applied_key(table: Mapping[str, object], path: Optional[str], name: str) -> Optional[str]:
+    """The key of `table` whose declaration `for_file` gives `name` in the file at `path`: the last
+    scoped key that matches the file, else the bare name; None when neither is there."""
+    parts = _parts(path) if path else None
+    key = name if name in table else None
+    for k in table:
+        scope, sep, n = k.rpartition(SCOPE)
+        if sep and n == name and parts is not None and _ends_with(parts, _parts(scope)):
+            key = k
+    return key
+
+
 def bare_name(key: str) -> str:
     return key.rpartition(SCOPE)[2]
 

@@ -103,6 +103,11 @@ class FileResult:
     # them is filtered by that file's own `# noqa` comments and per-file-ignores
     sibling_modules: Dict[str, object] = field(default_factory=dict)
     dependencies: List[str] = field(default_factory=list)  # files sibling imports looked for (the cache's key)
+    # per model checked: (name, origin, key) with the declaration's source (core.inputs: COMMAND_LINE,
+    # COMMENT, PYPROJECT; None undeclared) and the table key that applied (None for a comment):
+    # the CLI's warnings about declared targets read it, and the cache keeps it
+    declared: List[tuple] = field(default_factory=list)
+    skipped: List[tuple] = field(default_factory=list)  # (class name, why): nn.Module classes not built, so unchecked
     notebook: Optional[Any] = None  # a core.notebook.Notebook: the file is a notebook, positions are in cells
 
     def detach(self) -> None:

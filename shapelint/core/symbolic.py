@@ -50,7 +50,9 @@ class Expr:
         return f"Expr({self})"
 
     def __str__(self):
-        return _format_terms(self.terms)
+        from .factored import factored_text  # a product is shown as one: 16*(H//4 - 2)*(W//4 - 2)
+
+        return factored_text(self.terms) or _format_terms(self.terms)
 
     def __add__(self, other):
         return add(self, other)

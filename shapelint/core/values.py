@@ -70,6 +70,29 @@ class Origin:
         self.parts = parts
 
 
+def written_name(name: str, root: Optional[str] = None) -> str:
+    """`features.2.conv` -> `features[2].conv`; a child of the model itself, `3`, -> `model[3]`
+    (`root`, the model's name in the code; `self` by default): a Sequential's or a ModuleList's
+    children are indexed in the code that builds or calls them."""
+    out = ""
+    for part in name.split("."):
+        if part.isdigit():
+            out = f"{out or root or 'self'}[{part}]"
+        else:
+            out = f"{out}.{part}" if out else part
+    return out
+
+
+class LayerOrigin(Origin):
+    """A size that is a layer's argument (`qkv out_features=64`): advice can name the layer."""
+
+    __slots__ = ("layer",)
+
+    def __init__(self, layer, *parts):
+        super().__init__(*parts)
+        self.layer = layer
+
+
 class InputSlot:
     """The model input before its rank is known: the first layer that reads it decides.
 
@@ -162,6 +185,7 @@ class ModuleValue:
         self.children: Dict[str, Optional["ModuleValue"]] = {}
         self.attrs: Dict[str, Any] = {}
         self.name: Optional[str] = None  # as torch's named_modules() spells it
+        self.root_label: Optional[str] = None  # how the model's code names the model (`model`, `self`)
         self.invalid = False  # construction would already raise in torch
         self.exact = True  # False: a container whose contents shapelint could not follow
         self.clobbered: Optional[str] = None  # why any attribute may have been overwritten unseen
@@ -170,7 +194,9 @@ class ModuleValue:
         self.writes_known = True  # False: code shapelint did not follow may have set or deleted attributes
 
     def label(self) -> str:
-        return self.name if self.name else self.kind
+        """The submodule as users write it: `features[2].conv`, `model[3]` (torch's named_modules()
+        spells them `features.2.conv` and `3`, which `name` keeps)."""
+        return written_name(self.name, self.root_label) if self.name else self.kind
 
     def param_node(self, name: str):
         return self.param_nodes.get(name) or self.node

@@ -21,7 +21,7 @@ import libcst as cst
 from ..core import rules as R
 from ..core.config import Config, ConfigCache, Selection, code_matches, enabled_codes
 from ..core.findings import Finding
-from ..core.inputs import for_file
+from ..core.inputs import COMMAND_LINE, PYPROJECT, applied_key, for_file
 from ..core.noqa import filter_findings
 from ..core.notebook import Notebook, NotebookError, is_notebook, to_cells
 from ..core.results import FileResult
@@ -29,6 +29,7 @@ from ..core.source import SourceError, decode_source, too_deep_to_parse
 from .locate import Locator, finish_model_report, wanted_nodes
 from .model_free import cannot_hold_findings
 from .models import FileChecker
+from .repeats import merge_repeats
 
 
 @dataclass
@@ -97,6 +98,7 @@ def _lint_python(path: Optional[str], data, settings: Settings, line_name=None) 
     result = check_source(path, data, for_file(settings.input_shapes, path), explain=explain,
                           config_shapes=for_file(config.input_shapes, path),
                           line_name=line_name, graph=settings.graph)
+    result.declared = _declared(path, result, settings.input_shapes, config.input_shapes)
     result.trace = trace
     result.trace_ignored = config.trace and not trace
     result.init_args = {**config.init_args, **settings.init_args}
@@ -104,6 +106,17 @@ def _lint_python(path: Optional[str], data, settings: Settings, line_name=None) 
         result.findings.extend(_unknown_notes(result))
     result.findings = _apply_policy_per_file(path, result, config, settings)
     return result
+
+
+def _declared(path: Optional[str], result: FileResult, command_line: dict, pyproject: dict) -> List[tuple]:
+    """(model name, origin, key that applied) for each model checked (FileResult.declared)."""
+    out = []
+    for m in result.models:
+        d = result.inputs.get(m.name)
+        origin = d.origin if d is not None else None
+        table = command_line if origin == COMMAND_LINE else pyproject if origin == PYPROJECT else None
+        out.append((m.name, origin, applied_key(table, path, m.name) if table is not None else None))
+    return out
 
 
 def _apply_policy_per_file(path: Optional[str], result: FileResult, config: Config, settings: Settings) -> List[Finding]:
@@ -186,7 +199,7 @@ def check_source(
     except RecursionError:
         checker.note_internal("the code is nested too deeply to analyse")
     result.models = checker.models
-    result.inputs = checker.inputs
+    result.inputs, result.skipped = checker.inputs, checker.skipped
     result.sibling_modules = {_as_named(p, path): m for p, m in checker.siblings.modules}
     result.sibling_modules.pop(path, None)
     result.dependencies = sorted(checker.siblings.probed)
@@ -199,7 +212,7 @@ def check_source(
     for f in findings:
         f.resolve(position_of, named, lambda n: _as_named(locator.path_of(n), path))
         f.path = _as_named(locator.path_of(f.node), path)
-    result.findings = sorted(_dedupe_resolved(findings), key=lambda f: (f.line, f.column, f.code))
+    result.findings = sorted(merge_repeats(_dedupe_resolved(findings)), key=lambda f: (f.line, f.column, f.code))
     if explain:
         for m in result.models:
             finish_model_report(m, position_of)

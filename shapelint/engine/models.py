@@ -31,8 +31,9 @@ from .siblings import MIN_BUDGET_CHARS, LazyImport, SiblingLoader
 from .summary import build_summary
 
 
-def name_modules(root: ModuleValue) -> List[ModuleValue]:
-    """Qualified names exactly as torch's named_modules() spells them (first path wins)."""
+def name_modules(root: ModuleValue, root_label: Optional[str] = None) -> List[ModuleValue]:
+    """Qualified names exactly as torch's named_modules() spells them (first path wins);
+    `root_label` is how messages name the model itself (`model[3]`)."""
     seen = set()
     order = []
 
@@ -41,6 +42,7 @@ def name_modules(root: ModuleValue) -> List[ModuleValue]:
             return
         seen.add(id(m))
         m.name = prefix or None
+        m.root_label = root_label
         order.append(m)
         for k, child in m.children.items():
             if isinstance(child, ModuleValue):
@@ -80,6 +82,7 @@ class FileChecker:
         self.inputs: Dict[str, DeclaredInput] = resolve_inputs(input_shapes, {}, config_shapes)
         self.findings: List[Finding] = []
         self.models: List[ModelReport] = []
+        self.skipped: List[tuple] = []  # (class name, why): classes that could not be built, so no model
         # `__name__` is not "__main__": the `if __name__ == "__main__":` block is skipped
         self.globals: Dict[str, Any] = {"__name__": "shapelint", "__file__": path}
         budget = max(MIN_BUDGET_CHARS, source_chars // 4)
@@ -175,8 +178,13 @@ class FileChecker:
             root = instantiate(self.interpreter(sizes, sink, recorder), info, [], {}, info.node)
         except TooComplex as e:
             self.findings.append(R.TrackingLost.finding(info.node, reason=f"building {name} went over shapelint's budget ({e}): not checked"))
+            self.skipped.append((name, "building it went over the analysis budget"))
             return
-        except (ReturnSignal, RaiseSignal):
+        except RaiseSignal:
+            self.skipped.append((name, "its constructor raises on every path shapelint follows"))
+            return
+        except ReturnSignal:
+            self.skipped.append((name, "its construction returned early"))
             return
         self.findings.extend(sink.findings)
         if recorder.lost_count:
@@ -184,7 +192,7 @@ class FileChecker:
         self.check_root(name, "class", root, info.node)
 
     def check_root(self, name, kind, root: ModuleValue, node) -> None:
-        tree = name_modules(root)
+        tree = name_modules(root, name if kind == "variable" else "self")
         declaration = self.inputs.get(name)
         params = forward_params(root)
         declared_by_name = dict(declaration.inputs) if declaration is not None else {}

@@ -13,9 +13,10 @@ from typing import Callable, List, NamedTuple, Optional
 from ..core import rules as R
 from ..core.findings import Also, At, Code, Edit
 from ..core.symbolic import BATCH_NAME, Dim, Expr, add, exact_div, floordiv, is_known, mul, product, shape_text
-from ..core.values import UNKNOWN, Origin, Tensor, Unknown, dims_related, is_unknown
+from ..core.values import UNKNOWN, LayerOrigin, Origin, Tensor, Unknown, dims_related, is_unknown
 from .constructor_values import check_view_sizes
 from .spec import Site
+from .view_fit import fold_report, leading_size_report, merges_leading_dims, mismatch_advice
 
 
 def ntuple(value, n: int):
@@ -51,8 +52,8 @@ def made_by(site, what: str) -> Origin:
     layer is named at that call's argument, the layer a related location (engine/callsite.py)."""
     passed = (getattr(site, "call_args", None) or {}).get(what.split("=", 1)[0])
     if passed is not None:
-        return Origin(f"{site.label()} {what}, ", At(passed.node), Also(site.node, f"{site.label()} is built here"))
-    return Origin(f"{site.label()} {what}, ", At(site.node))
+        return LayerOrigin(site, f"{site.label()} {what}, ", At(passed.node), Also(site.node, f"{site.label()} is built here"))
+    return LayerOrigin(site, f"{site.label()} {what}, ", At(site.node))
 
 
 def op_text(site, fallback: str = None):
@@ -398,11 +399,7 @@ def reshape_dims(ctx, site, x: Tensor, sizes: list, op: str, batch_check: bool =
 
     verdict = ctx.check_equal(numel, given, op)
     if verdict == "bad":
-        hint = "the sizes must multiply to the number of values"
-        edits = []
-        if per_sample is not None and is_known(per_sample):
-            hint = f"each sample has {per_sample} values: use x.view(x.size(0), -1) or x.flatten(1)"
-            edits = flatten_edit(site, sizes)
+        hint, edits = mismatch_advice(ctx, site, x, sizes, per_sample)
         f = R.ViewSizeMismatch.finding(
             site.node, module=site.name, op=op_text(site, op), shape=shape_text(shape), numel=ctx.show(numel), target=target_text, hint=hint,
             edits=edits, fix="Flatten per sample with .flatten(1)" if edits else None,
@@ -415,78 +412,8 @@ def reshape_dims(ctx, site, x: Tensor, sizes: list, op: str, batch_check: bool =
     return Tensor(tuple(sizes), reshape_prov(site, x, sizes))
 
 
-def merges_leading_dims(shape, out) -> bool:
-    """`out` is `shape` with its first k+1 dims merged into one and the rest unchanged
-    (`(B, T, V) -> (B*T, V)`, `(B, H, W, D) -> (B*H*W, D)`, `(B, T) -> (B*T,)`): each row
-    stays inside one sample, so the batch is not mixed (DECISIONS.md, SHP004)."""
-    for k in range(1, len(shape)):
-        if len(out) == len(shape) - k and out[0] == product(shape[: k + 1]) and tuple(out[1:]) == tuple(shape[k + 1:]):
-            return True
-    return False
-
-
 def reshape_prov(site, x, out):
     return tuple(Origin(Code(site.node), " at ", At(site.node)) for _ in out)
-
-
-def fold_report(ctx, site, op, x, per_sample, given, sizes):
-    new_batch = exact_div(mul(ctx.batch, per_sample), given)
-    if new_batch is None:
-        b = ctx.declared_batch
-        if isinstance(b, int) and is_known(per_sample) and is_known(given) and given and (b * per_sample) % given == 0:
-            new_batch = b * per_sample // given  # the declared batch: say the number torch gives
-        else:
-            new_batch = f"B*{per_sample}/{given}"
-    rest = sizes[1:]
-    edits = []
-    if len(rest) == 1:
-        hint = f"use x.view(x.size(0), -1) or x.flatten(1) (each sample has {per_sample} values, not {given})"
-        edits = flatten_edit(site, sizes)
-    else:
-        hint = f"use x.view(x.size(0), {', '.join(str(s) for s in rest)}) only if each sample has {given} values; it has {per_sample}"
-    ctx.report(
-        R.BatchFolded.finding(
-            site.node, module=site.name, op=op_text(site, op), per_sample=per_sample, new_batch=ctx.show(new_batch), batch=ctx.show(ctx.batch), hint=hint,
-            edits=edits, fix="Flatten per sample with .flatten(1)" if edits else None,
-        )
-    )
-
-
-def leading_size_report(ctx, site, op, x, sizes, per_sample) -> bool:
-    """`x.view(x.size(1), -1)` on a batch: a leading size that is a number, not the batch, and
-    differs from the declared batch changes the batch torch gives. True when reported."""
-    first, batch = sizes[0] if sizes else None, ctx.declared_batch
-    if per_sample is None or not is_known(first) or first < 0 or not isinstance(batch, int) or first == batch:
-        return False
-    hint = "start the sizes with x.size(0), the batch"
-    if len(sizes) == 2:
-        hint = "use x.view(x.size(0), -1) or x.flatten(1)"
-    ctx.report(
-        R.BatchFolded.finding(
-            site.node, module=site.name, op=op_text(site, op), per_sample=ctx.show(per_sample), new_batch=first,
-            batch=ctx.show(ctx.batch), hint=hint, edits=flatten_edit(site, sizes),
-            fix="Flatten per sample with .flatten(1)" if len(sizes) == 2 else None,
-        )
-    )
-    return True
-
-
-def flatten_edit(site, sizes) -> list:
-    """Replace a 2-D view/reshape call by `<tensor>.flatten(1)` (keeps the batch)."""
-    import libcst as cst
-
-    node = site.node
-    if len(sizes) != 2 or not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute):
-        return []
-    if site.label().startswith("."):
-        recv = node.func.value
-    elif node.args and node.args[0].keyword is None and node.args[0].star == "":
-        recv = node.args[0].value
-    else:
-        return []
-    if not isinstance(recv, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)):
-        return []
-    return [Edit(node, cst.Module([]).code_for_node(recv) + ".flatten(1)")]
 
 
 def broadcast(ctx, site, a: Tensor, b: Tensor, op: str):

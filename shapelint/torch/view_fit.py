@@ -1,0 +1,172 @@
+"""What a view/reshape that does not keep the samples apart is, and the advice that fits its cause.
+
+`kernels.reshape_dims` computes the result; this module decides what is wrong when it is wrong:
+
+- a view that cannot hold the values is SHP003 (torch raises `shape '[...]' is invalid for input
+  of size N`), also when a `-1` is involved: with a declared batch of 2, `x.view(-1, 64)` on
+  samples of 100 values cannot fit 200 values into rows of 64;
+- a view that runs but moves values between samples is SHP004 (`x.view(-1, 50)` on 4 samples of
+  100 values gives 8 rows);
+- the advice follows the cause: a 2-D view of whole samples is a flatten (`x.flatten(1)`); a
+  view that keeps the leading dims and splits the last one (`x.view(B, N, 3, heads, C // heads)`
+  after a Linear) needs the layer before it to give the product of the sizes
+  (`Linear(dim, 3 * dim)`), never a flatten.
+"""
+
+from __future__ import annotations
+
+from ..core import rules as R
+from ..core.findings import Code, Edit
+from ..core.symbolic import exact_div, is_known, mul, product, shape_text
+from ..core.values import LayerOrigin, dims_related
+from .spec import Site
+
+
+def merges_leading_dims(shape, out) -> bool:
+    """`out` is `shape` with its first k+1 dims merged into one and the rest unchanged
+    (`(B, T, V) -> (B*T, V)`, `(B, H, W, D) -> (B*H*W, D)`, `(B, T) -> (B*T,)`): each row
+    stays inside one sample, so the batch is not mixed (DECISIONS.md, SHP004)."""
+    for k in range(1, len(shape)):
+        if len(out) == len(shape) - k and out[0] == product(shape[: k + 1]) and tuple(out[1:]) == tuple(shape[k + 1:]):
+            return True
+    return False
+
+
+def _op(site, op):
+    """As kernels.op_text: a call's source text, a layer's name."""
+    return Code(site.node) if isinstance(site, Site) and site.node is not None else (op or site.label())
+
+
+def _target(sizes) -> str:
+    return "(" + ", ".join(str(s) for s in sizes) + ")"
+
+
+def _cannot_fit(ctx, site, op, x, sizes, per_sample, given, advice: str, edits) -> bool:
+    """With a declared batch, a `-1` view whose other sizes do not divide the values raises in
+    torch: SHP003 with both numbers. True when reported."""
+    b = ctx.declared_batch
+    if not isinstance(b, int) or not is_known(per_sample) or not is_known(given) or given <= 0:
+        return False
+    total = b * per_sample
+    if total % given == 0:
+        return False
+    f = R.ViewSizeMismatch.finding(
+        site.node, module=site.name, op=_op(site, op), shape=shape_text(x.shape), numel=total, target=_target(sizes),
+        hint=f"{total} values ({b} samples of {per_sample}) are not divisible by {given}; {advice}",
+        edits=edits, fix="Flatten per sample with .flatten(1)" if edits else None,
+    )
+    f.related += dims_related(x)
+    ctx.report(f)
+    return True
+
+
+def fold_report(ctx, site, op, x, per_sample, given, sizes):
+    """`view(-1, given)` on samples of `per_sample` values: SHP004 where it runs, SHP003 where it cannot fit."""
+    rest = sizes[1:]
+    edits = []
+    if len(rest) == 1:
+        hint = f"use x.view(x.size(0), -1) or x.flatten(1) (each sample has {per_sample} values, not {given})"
+        edits = flatten_edit(site, sizes)
+    else:
+        hint = f"use x.view(x.size(0), {', '.join(str(s) for s in rest)}) only if each sample has {given} values; it has {per_sample}"
+    advice = "use x.view(x.size(0), -1) or x.flatten(1)" if len(rest) == 1 else f"each sample has {per_sample} values, not {given}"
+    if _cannot_fit(ctx, site, op, x, sizes, per_sample, given, advice, edits):
+        return
+    new_batch = exact_div(mul(ctx.batch, per_sample), given)
+    if new_batch is None:
+        b = ctx.declared_batch
+        if isinstance(b, int) and is_known(per_sample) and is_known(given) and given and (b * per_sample) % given == 0:
+            new_batch = b * per_sample // given  # the declared batch: say the number torch gives
+        else:
+            new_batch = f"B*{per_sample}/{given}"
+    ctx.report(
+        R.BatchFolded.finding(
+            site.node, module=site.name, op=_op(site, op), per_sample=per_sample, new_batch=ctx.show(new_batch), batch=ctx.show(ctx.batch), hint=hint,
+            edits=edits, fix="Flatten per sample with .flatten(1)" if edits else None,
+        )
+    )
+
+
+def leading_size_report(ctx, site, op, x, sizes, per_sample) -> bool:
+    """`x.view(x.size(1), -1)` on a batch: a leading size that is a number, not the batch, and
+    differs from the declared batch changes the batch torch gives (SHP004), or cannot fit the
+    values at all (SHP003). True when reported."""
+    first, batch = sizes[0] if sizes else None, ctx.declared_batch
+    if per_sample is None or not is_known(first) or first < 0 or not isinstance(batch, int) or first == batch:
+        return False
+    hint = "start the sizes with x.size(0), the batch"
+    if len(sizes) == 2:
+        hint = "use x.view(x.size(0), -1) or x.flatten(1)"
+    edits = flatten_edit(site, sizes)
+    given = product(s for s in sizes if s != -1)
+    if -1 in sizes and _cannot_fit(ctx, site, op, x, sizes, per_sample, given, hint, edits if len(sizes) == 2 else []):
+        return True
+    ctx.report(
+        R.BatchFolded.finding(
+            site.node, module=site.name, op=_op(site, op), per_sample=ctx.show(per_sample), new_batch=first,
+            batch=ctx.show(ctx.batch), hint=hint, edits=edits,
+            fix="Flatten per sample with .flatten(1)" if len(sizes) == 2 else None,
+        )
+    )
+    return True
+
+
+def mismatch_advice(ctx, site, x, sizes, per_sample):
+    """(hint, edits) for a view whose sizes do not multiply to the tensor's values."""
+    shape = x.shape
+    k = 0
+    while k < min(len(shape), len(sizes)) - 1 and shape[k] == sizes[k]:
+        k += 1
+    if len(sizes) == 2 and per_sample is not None and is_known(per_sample):
+        return f"each sample has {per_sample} values: use x.view(x.size(0), -1) or x.flatten(1)", flatten_edit(site, sizes)
+    if k == 0 or k >= len(shape):
+        return "the sizes must multiply to the number of values", []
+    have, need = product(shape[k:]), product(sizes[k:])
+    if not is_known(have) or not is_known(need):
+        return "the sizes must multiply to the number of values", []
+    lead = shape_text([ctx.show(d) for d in shape[:k]])
+    layer = _linear_before(x) if k == len(shape) - 1 else None
+    if layer is not None:
+        return _linear_advice(layer, have, need, lead), []
+    hint = f"the sizes after {lead} multiply to {need}, but {shape_text(shape[k:])} holds {have} values"
+    if len(sizes) == k + 1:
+        hint += f": use {have} as the last size"
+    return hint, []
+
+
+def _linear_before(x):
+    o = x.origin(-1)
+    layer = o.layer if isinstance(o, LayerOrigin) else None
+    return layer if getattr(layer, "kind", None) == "Linear" else None
+
+
+def _linear_advice(layer, have, need, lead) -> str:
+    import libcst as cst
+
+    text = f"{layer.label()} gives {have} features, but the sizes after {lead} need {need}"
+    fin = layer.params.get("in_features")
+    node = layer.param_nodes.get("in_features")
+    if is_known(fin) and fin > 0 and need % fin == 0 and node is not None:
+        arg = cst.Module([]).code_for_node(node)
+        q = need // fin
+        out = arg if q == 1 else f"{q} * {arg}"
+        return f"{text}: build it as Linear({arg}, {out})"
+    return f"{text}: use out_features={need}"
+
+
+def flatten_edit(site, sizes) -> list:
+    """Replace a 2-D view/reshape call by `<tensor>.flatten(1)` (keeps the batch)."""
+    import libcst as cst
+
+    node = site.node
+    if len(sizes) != 2 or not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute):
+        return []
+    if site.label().startswith("."):
+        recv = node.func.value
+    elif node.args and node.args[0].keyword is None and node.args[0].star == "":
+        recv = node.args[0].value
+    else:
+        return []
+    if not isinstance(recv, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)):
+        return []
+    return [Edit(node, cst.Module([]).code_for_node(recv) + ".flatten(1)")]
