@@ -100,6 +100,7 @@ class Interpreter:
         self.container_log: Optional[dict] = None  # lists/dicts the undecided path running now changed
         self.poisoned: dict = {}  # id -> (container, why): changed in a way shapelint does not model
         self.container_born: set = set()  # ids of the containers made on the undecided path running now
+        self.training: Optional[bool] = None  # `self.training` while modes.run_both runs a forward; else unknown
 
     def unmodelled(self, what: str, node=None) -> Unknown:
         """The one place a construct shapelint does not model becomes unknown.
