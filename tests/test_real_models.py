@@ -291,6 +291,8 @@ REQUIRED_CONSTRUCTS = {
     "a timm-style DropPath reading self.training": ("training_modes.py", r"return drop_path\(x, self\.drop_prob, self\.training\)"),
     "a training-only bug": ("training_aux_bad.py", r"self\.aux\(x\) if self\.training else None"),
     "an eval-only bug": ("training_eval_bad.py", r"if not self\.training:\n\s+return self\.eval_fc\(x\)"),
+    "torch.nn through sys.modules and importlib.import_module": ("module_aliases.py", r"^nn = sys\.modules\[\"torch\.nn\"\]\nF = importlib\.import_module\(\"torch\.nn\.functional\"\)"),
+    "an alias chain of nn.Module as a base": ("module_aliases.py", r"^Module = tnn\.Module\nBase = Module[\s\S]*class AliasNet\(Base\)"),
     "the quickstart model with Linear(256, 10) after 512": ("quickstart_bad.py", r"nn\.Linear\(512, 512\)[\s\S]*nn\.Linear\(256, 10\)"),
     "a module-level nn.Sequential(nn.Flatten(), ...) mismatch": ("sequential_module_level_bad.py", r"^flat_model = nn\.Sequential\([\s\S]*nn\.Flatten\(\)"),
     "Head(in_ch, num_classes) with 64 channels into BatchNorm2d(32)": ("head_bad.py", r"nn\.Conv2d\(in_ch, 64[\s\S]*nn\.BatchNorm2d\(32\)"),

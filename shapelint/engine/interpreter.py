@@ -36,7 +36,7 @@ from ..core.values import (
 )
 from ..torch import containers
 from ..torch.functions import ValuesIndices
-from . import asserts, branches, loops, mutation, objects, partials, pyvalues, strict, torch_calls
+from . import asserts, branches, loops, module_lookup, mutation, objects, partials, pyvalues, strict, torch_calls
 from .builtins import call_builtin
 from .context import ExplainRecorder, FindingSink, ShapeContext, Sizes
 from .expressions import EXPRESSIONS
@@ -476,6 +476,8 @@ class Interpreter:
                 return partials.make_partial(self, args, kwargs, node)
             if fn.qualname in partials.COPIES:
                 return partials.copy_value(self, fn.qualname, args, node)
+            if fn.qualname in module_lookup.IMPORTERS:
+                return module_lookup.import_module(self, args, kwargs, node)
             return torch_calls.call_ref(self, fn, args, kwargs, node)
         if isinstance(fn, ClassRef):
             return objects.instantiate(self, fn.info, args, kwargs, node)
