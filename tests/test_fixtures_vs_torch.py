@@ -20,6 +20,7 @@ import re
 import pytest
 
 from shapelint.engine.check import check_source
+from shape_compare import compare
 from torch_oracle import declared_inputs, run_model
 
 pytestmark = pytest.mark.torch  # every test compares with real torch
@@ -106,6 +107,9 @@ def test_fixture_matches_torch(name, target, dims, kind, int_input):
     for module, shapes in outcome.shapes.items():
         assert static.get(module) == shapes, (module, static.get(module), shapes)
     assert outcome.shapes, "torch saw no named submodule: the fixture checks nothing"
+    if outcome.eval is not None:  # the fixture reads `.training`: in eval mode, nothing known is wrong
+        for module, shapes in outcome.eval.shapes.items():
+            assert not compare(static.get(module, []), shapes).wrong, (module, static.get(module), shapes)
     # the model's own output: equal to torch's when known (an unmodelled tail may leave it unknown)
     if outcome.output is not None and model.output is not None and all(isinstance(d, int) for d in model.output):
         assert model.output == outcome.output

@@ -188,11 +188,15 @@ def shape_problems(target, outcome):
     for module in sorted(set(rows) - names):
         if any(out is not None for out in rows[module]):  # a shape claimed for a submodule torch does not have
             problems.append(("wrong shape", f"{module}: {rows[module]} for a submodule torch's model does not have"))
-    for module, calls in outcome.shapes.items():
-        for s, r in compare(rows.get(module, []), calls, module in conditional).wrong:
-            problems.append(("wrong shape", f"{module}: {s}, torch {r}"))
-    if outcome.output is not None and contradicts(model.get("output"), outcome.output):
-        problems.append(("wrong shape", f"model output {model['output']}, torch {outcome.output}"))
+    # a fixture that reads `.training` ran in eval mode too: a known shape must be torch's in each mode
+    for mode, run in (("", outcome), (" in eval mode", outcome.eval)):
+        if run is None:
+            continue
+        for module, calls in run.shapes.items():
+            for s, r in compare(rows.get(module, []), calls, module in conditional).wrong:
+                problems.append(("wrong shape", f"{module}: {s}, torch{mode} {r}"))
+        if run.output is not None and contradicts(model.get("output"), run.output):
+            problems.append(("wrong shape", f"model output {model['output']}, torch{mode} {run.output}"))
     return problems
 
 
@@ -280,6 +284,15 @@ REQUIRED_CONSTRUCTS = {
     "a module-level `if hasattr`": ("module_guards.py", r"^if hasattr\(nn, \"SiLU\"\):"),
     "Lazy modules": ("lazy_modules.py", r"nn\.LazyConv2d[\s\S]*nn\.LazyLinear"),
     "an aux head under `if self.training`": ("training_branches.py", r"if self\.training and self\.aux_logits:"),
+    "an aux head under a plain `if self.training:`": ("training_modes.py", r"if self\.training:\n\s+aux = self\.aux_fc"),
+    "`if not self.training:`": ("training_branches.py", r"if not self\.training:"),
+    "`x if self.training else y`": ("training_modes.py", r"self\.up\(x\) if self\.training else self\.down\(x\)"),
+    "dropout under `if self.training:`": ("training_modes.py", r"if self\.training:\n\s+x = self\.dropout\(x\)"),
+    "a timm-style DropPath reading self.training": ("training_modes.py", r"return drop_path\(x, self\.drop_prob, self\.training\)"),
+    "a training-only bug": ("training_aux_bad.py", r"self\.aux\(x\) if self\.training else None"),
+    "an eval-only bug": ("training_eval_bad.py", r"if not self\.training:\n\s+return self\.eval_fc\(x\)"),
+    "torch.nn through sys.modules and importlib.import_module": ("module_aliases.py", r"^nn = sys\.modules\[\"torch\.nn\"\]\nF = importlib\.import_module\(\"torch\.nn\.functional\"\)"),
+    "an alias chain of nn.Module as a base": ("module_aliases.py", r"^Module = tnn\.Module\nBase = Module[\s\S]*class AliasNet\(Base\)"),
     "the quickstart model with Linear(256, 10) after 512": ("quickstart_bad.py", r"nn\.Linear\(512, 512\)[\s\S]*nn\.Linear\(256, 10\)"),
     "a module-level nn.Sequential(nn.Flatten(), ...) mismatch": ("sequential_module_level_bad.py", r"^flat_model = nn\.Sequential\([\s\S]*nn\.Flatten\(\)"),
     "Head(in_ch, num_classes) with 64 channels into BatchNorm2d(32)": ("head_bad.py", r"nn\.Conv2d\(in_ch, 64[\s\S]*nn\.BatchNorm2d\(32\)"),

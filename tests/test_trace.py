@@ -470,7 +470,7 @@ def oracle_in_mode(name, target, mode, dims):
     built = getattr(load(src, fixture(name)), target)()
     built.train(mode == "train")
     return run_model(src, target, dims, filename=fixture(name),
-                     namespace=types.SimpleNamespace(**{target: built}))
+                     namespace=types.SimpleNamespace(**{target: built}), both_modes=False)
 
 
 IMAGES = [2, 3, 8, 8]  # train_eval.py declares (B, 3, 8, 8): a symbolic batch is traced as 2

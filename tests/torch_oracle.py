@@ -35,6 +35,7 @@ class TorchOutcome:
     error: str = ""
     line: Optional[int] = None  # line of the fixture where torch failed
     outputs: List[list] = field(default_factory=list)  # every tensor the model returned, depth first
+    eval: Optional["TorchOutcome"] = None  # the same model in eval mode, where the fixture reads `.training`
 
 
 def declared_inputs(source: str) -> Dict[str, List[int]]:
@@ -147,13 +148,44 @@ def load(source: str, filename: str = "<fixture>") -> types.ModuleType:
 
 
 def run_model(source: str, target: str, input_shape: List[int], filename: str = "<fixture>", int_input: bool = False, namespace=None,
-              inputs: Optional[List[InputSpec]] = None) -> TorchOutcome:
-    """Run `target` on one input of `input_shape`, or, given `inputs`, on each declared input by name."""
+              inputs: Optional[List[InputSpec]] = None, both_modes: bool = True) -> TorchOutcome:
+    """Run `target` on one input of `input_shape`, or, given `inputs`, on each declared input by name.
+
+    In training mode, the mode torch builds a model in; a fixture that reads `.training` (an
+    `if self.training:` branch of its own) runs in eval mode too, on a new model (`eval` of
+    the outcome): a crash in either mode is a crash. `both_modes=False`: one run, in the mode
+    a given instance is in."""
     torch.manual_seed(0)
     try:
         mod = namespace if namespace is not None else load(source, filename)
+    except Exception as e:  # construction fails: torch rejects the model
+        return TorchOutcome("crash", error=f"{type(e).__name__}: {e}", line=_fixture_line(e, filename))
+    train = _run_once(mod, target, input_shape, filename, int_input, inputs, training=True)
+    obj = getattr(mod, target, None)
+    if not both_modes or not reads_training(source) or (obj is not None and not isinstance(obj, type) and not getattr(obj, "training", True)):
+        return train  # an instance already in eval mode ran in the mode it was given
+    train.eval = _run_once(mod, target, input_shape, filename, int_input, inputs, training=False)
+    if train.verdict == "ok" and train.eval.verdict != "ok":
+        e = train.eval
+        return TorchOutcome(e.verdict, train.shapes, train.output, f"in eval mode: {e.error}", e.line, train.outputs, eval=e)
+    return train
+
+
+_READS_TRAINING = re.compile(r"\.training\b")
+
+
+def reads_training(source: str) -> bool:
+    """Whether a fixture's code reads `.training` (so its forward may differ in eval mode)."""
+    return bool(_READS_TRAINING.search(source or ""))
+
+
+def _run_once(mod, target, input_shape, filename, int_input, inputs, training: bool) -> TorchOutcome:
+    torch.manual_seed(0)
+    try:
         obj = getattr(mod, target)
         model = obj() if isinstance(obj, type) else obj
+        if not training:
+            model.eval()  # a class is built in training mode; an instance keeps the mode it was given
     except Exception as e:  # construction fails: torch rejects the model
         return TorchOutcome("crash", error=f"{type(e).__name__}: {e}", line=_fixture_line(e, filename))
     shapes: Dict[str, List[list]] = {}

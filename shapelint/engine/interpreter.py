@@ -36,7 +36,7 @@ from ..core.values import (
 )
 from ..torch import containers
 from ..torch.functions import ValuesIndices
-from . import asserts, branches, loops, mutation, objects, partials, pyvalues, strict, torch_calls
+from . import asserts, branches, loops, module_lookup, mutation, objects, partials, pyvalues, strict, torch_calls
 from .builtins import call_builtin
 from .context import ExplainRecorder, FindingSink, ShapeContext, Sizes
 from .expressions import EXPRESSIONS
@@ -100,6 +100,7 @@ class Interpreter:
         self.container_log: Optional[dict] = None  # lists/dicts the undecided path running now changed
         self.poisoned: dict = {}  # id -> (container, why): changed in a way shapelint does not model
         self.container_born: set = set()  # ids of the containers made on the undecided path running now
+        self.training: Optional[bool] = None  # `self.training` while modes.run_both runs a forward; else unknown
 
     def unmodelled(self, what: str, node=None) -> Unknown:
         """The one place a construct shapelint does not model becomes unknown.
@@ -475,6 +476,8 @@ class Interpreter:
                 return partials.make_partial(self, args, kwargs, node)
             if fn.qualname in partials.COPIES:
                 return partials.copy_value(self, fn.qualname, args, node)
+            if fn.qualname in module_lookup.IMPORTERS:
+                return module_lookup.import_module(self, args, kwargs, node)
             return torch_calls.call_ref(self, fn, args, kwargs, node)
         if isinstance(fn, ClassRef):
             return objects.instantiate(self, fn.info, args, kwargs, node)

@@ -24,6 +24,7 @@ from .context import ExplainRecorder, FindingSink, LayerCall, Sizes, shape_of
 from .dataflow import DataFlow
 from .dataflow import index as dataflow_index
 from .frame import RaiseSignal, ReturnSignal, TooComplex
+from . import modes
 from .interpreter import Interpreter
 from .locate import PositionUnits
 from .objects import instantiate
@@ -222,13 +223,10 @@ class FileChecker:
             kwargs = further_inputs(params, declared_by_name, lambda spec: self.make_tensor(sizes, declared, spec))
         if recorder.flow is not None:
             recorder.flow.note_input((args, kwargs))
-        try:
-            out = interp.run_model(root, args, node, kwargs)
-        except TooComplex as e:
-            recorder.lost(node, f"the forward of {name} went over shapelint's budget ({e})")
-            out = Unknown("too complex")
-        except (ReturnSignal, RaiseSignal):
-            out = Unknown("too complex")
+        if modes.reads_training(tree, self.module):
+            out = modes.run_both(interp, lambda: _forward(interp, name, root, args, kwargs, node))
+        else:
+            out = _forward(interp, name, root, args, kwargs, node)
         if recorder.flow is not None:
             recorder.flow.finish(out)
             report_flow = dataflow_index(recorder.calls, recorder.flow)
@@ -272,6 +270,16 @@ class FileChecker:
             else:
                 dims.append(d if isinstance(d, int) else sizes.input_symbol(d))
         return Tensor(tuple(dims), dtype=spec.dtype)
+
+
+def _forward(interp: Interpreter, name: str, root: ModuleValue, args: list, kwargs: dict, node):
+    try:
+        return interp.run_model(root, args, node, kwargs)
+    except TooComplex as e:
+        interp.explain.lost(node, f"the forward of {name} went over shapelint's budget ({e})")
+        return Unknown("too complex")
+    except (ReturnSignal, RaiseSignal):
+        return Unknown("too complex")
 
 
 def forward_params(root: ModuleValue) -> Optional[List[tuple]]:

@@ -39,14 +39,16 @@ def module_attr(vm, m: ModuleValue, name: str):
         p = parameter(m, name)  # a torch layer's parameter as a tensor (weight tying, `emb.weight.t()`)
         if p is not NO_PARAMETER:
             return p
+    if name == "training" and not (m.cls is not None and any(name in c.methods or name in c.class_attrs for c in m.cls.mro())):
+        # every module of a model is in the mode its forward runs in (engine/modes.py); while a
+        # model is built, the mode is not followed (`self.eval()` in __init__ is not tracked)
+        return Unknown("training flag") if vm.training is None else vm.training
     if m.cls is not None:
         v = class_attr(vm, m.cls, name, m)
         if not isinstance(v, Unknown):
             return v
     if name in containers.METHODS or name in containers.BOUND_ONLY:
         return BoundMethod(m, name)
-    if name == "training":
-        return Unknown("training flag")
     return vm.unmodelled(f"attribute `{name}` of {m.kind}")
 
 
