@@ -21,9 +21,9 @@ from .pyvalues import truth
 NAMES = {
     "range", "len", "int", "float", "min", "max", "abs", "sum", "zip", "enumerate", "list", "tuple",
     "dict", "reversed", "sorted", "isinstance", "round", "bool", "str", "super", "getattr", "setattr",
-    "hasattr", "print", "any", "all", "map", "divmod", "pow", "set",
+    "hasattr", "print", "any", "all", "map", "divmod", "pow", "set", "object",
 }
-_TAKE_UNKNOWN = ("isinstance", "print", "hasattr", "getattr", "setattr")
+_TAKE_UNKNOWN = ("isinstance", "print", "hasattr", "getattr", "setattr", "object.__setattr__")
 
 
 def call_builtin(vm, name: str, args, kwargs, node, frame):
@@ -187,6 +187,15 @@ def _setattr(vm, args, kwargs, node, frame):
     return None
 
 
+def _object_setattr(vm, args, kwargs, node, frame):
+    """`object.__setattr__(self, "name", v)`: a plain write, which a frozen dataclass allows."""
+    if len(args) == 3 and isinstance(args[1], str) and not kwargs:
+        vm.set_attr(args[0], args[1], args[2], bypass=True)
+    else:
+        _setattr(vm, args, kwargs, node, frame)
+    return None
+
+
 def _hasattr(vm, args, kwargs, node, frame):
     """hasattr on torch's modules (by shapelint's tables) and on modules whose every write is known."""
     if len(args) != 2 or kwargs or not isinstance(args[1], str):
@@ -255,3 +264,4 @@ def _map(vm, args, kwargs, node, frame):
 BUILTINS["isinstance"] = _isinstance
 BUILTINS["hasattr"] = _hasattr
 BUILTINS["map"] = _map
+BUILTINS["object.__setattr__"] = _object_setattr

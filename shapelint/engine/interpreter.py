@@ -36,7 +36,7 @@ from ..core.values import (
 )
 from ..torch import containers
 from ..torch.functions import ValuesIndices
-from . import asserts, branches, loops, mutation, objects, partials, pyvalues, strict, torch_calls
+from . import asserts, branches, dataclass_configs, loops, mutation, objects, partials, pyvalues, strict, torch_calls
 from .builtins import call_builtin
 from .context import ExplainRecorder, FindingSink, ShapeContext, Sizes
 from .expressions import EXPRESSIONS
@@ -304,12 +304,15 @@ class Interpreter:
         else:
             mutation.set_item(self, obj, key, value)
 
-    def set_attr(self, obj, name: str, value) -> None:
+    def set_attr(self, obj, name: str, value, bypass: bool = False) -> None:
+        """`obj.name = value`; `bypass`: `object.__setattr__`, which a frozen dataclass does not refuse."""
         if isinstance(obj, ClassRef):
             objects.set_class_attr(obj.info, name, value)
             return
         if not isinstance(obj, ModuleValue):
             return
+        if not bypass and dataclass_configs.frozen(self, obj):
+            raise RaiseSignal()  # dataclasses.FrozenInstanceError
         self.log_write(obj, name)
         if obj.clobbered is not None:
             obj.rewritten.add(name)
@@ -457,6 +460,8 @@ class Interpreter:
         if isinstance(obj, ModuleValue) and name == "__dict__" and obj.clobbered is None:
             objects.mark_unfollowed(obj)  # hasattr stays undecided: writes through it may be unknown
             return obj.attrs  # `self.__dict__.update(kwargs)` writes plain attributes
+        if isinstance(obj, Builtin) and obj.name == "object" and name == "__setattr__":
+            return Builtin("object.__setattr__")
         if isinstance(obj, (int, str, tuple)) and name in pyvalues.STR_METHODS:
             return BoundMethod(obj, name)
         return self.unmodelled(f"attribute `{name}`", node)
@@ -475,6 +480,8 @@ class Interpreter:
                 return partials.make_partial(self, args, kwargs, node)
             if fn.qualname in partials.COPIES:
                 return partials.copy_value(self, fn.qualname, args, node)
+            if fn.qualname in dataclass_configs.FUNCTIONS:
+                return dataclass_configs.call(self, fn.qualname, args, kwargs, node)
             return torch_calls.call_ref(self, fn, args, kwargs, node)
         if isinstance(fn, ClassRef):
             return objects.instantiate(self, fn.info, args, kwargs, node)
