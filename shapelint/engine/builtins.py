@@ -14,6 +14,7 @@ from ..core.values import Builtin, ModuleValue, Ref, SuperProxy, Tensor, Unknown
 from ..torch.names import torch_has
 from . import mutation
 from .frame import MAX_UNROLL, hashable
+from .numpy_overlay import NdArray, NpInt
 from .objects import mark_unfollowed, module_has
 from .pyvalues import truth
 
@@ -55,7 +56,7 @@ def _range(vm, args, kwargs, node, frame):
 
 def _len(vm, args, kwargs, node, frame):
     v = args[0]
-    if isinstance(v, (list, tuple, str, dict, range)):
+    if isinstance(v, (list, tuple, str, dict, range, set, NdArray)):
         return len(v)
     if isinstance(v, ModuleValue):
         return Unknown("len") if v.opaque else len(v.children)
@@ -124,6 +125,15 @@ def _sequence(name: str):
         return list(seq) if name == "list" else tuple(seq)
 
     return make
+
+
+def _set(vm, args, kwargs, node, frame):
+    """set() of known numbers (their iteration order is CPython's, fixed for numbers; a set of
+    strings iterates in an order that changes per process, so it stays unknown)."""
+    seq = vm.iterate(args[0]) if len(args) == 1 and not kwargs else [] if not args and not kwargs else None
+    if seq is None or not all(v is None or type(v) in (int, bool, float, NpInt) for v in seq):
+        return Unknown("set")
+    return set(seq)
 
 
 def _dict(vm, args, kwargs, node, frame):
@@ -245,6 +255,8 @@ def _isinstance(vm, args, kwargs, node, frame):
         return Unknown("isinstance")
     if isinstance(v, Expr):
         v = 1  # a symbolic size is an int
+    if isinstance(v, NpInt):
+        return Unknown("isinstance of a numpy integer (not an int; shapelint does not track it past arithmetic)")
     if v is None or isinstance(v, (int, float, str, tuple, list, dict)):
         return isinstance(v, tuple(_PLAIN[t.name] for t in types))
     return Unknown("isinstance")
@@ -264,4 +276,5 @@ def _map(vm, args, kwargs, node, frame):
 BUILTINS["isinstance"] = _isinstance
 BUILTINS["hasattr"] = _hasattr
 BUILTINS["map"] = _map
+BUILTINS["set"] = _set
 BUILTINS["object.__setattr__"] = _object_setattr

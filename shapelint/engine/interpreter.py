@@ -36,7 +36,7 @@ from ..core.values import (
 )
 from ..torch import containers
 from ..torch.functions import ValuesIndices
-from . import asserts, branches, dataclass_configs, loops, mutation, objects, partials, pyvalues, strict, torch_calls
+from . import asserts, branches, dataclass_configs, loops, mutation, numpy_overlay, objects, partials, pyvalues, strict, torch_calls
 from .builtins import call_builtin
 from .context import ExplainRecorder, FindingSink, ShapeContext, Sizes
 from .expressions import EXPRESSIONS
@@ -409,6 +409,8 @@ class Interpreter:
             return list(v.keys())
         if isinstance(v, ModuleValue):
             return containers.items(v)
+        if isinstance(v, numpy_overlay.NdArray):
+            return [v.index(i) for i in range(len(v))]
         return None
 
     def as_sequence(self, v, n):
@@ -440,7 +442,10 @@ class Interpreter:
         if isinstance(obj, Unknown):
             return obj
         if isinstance(obj, Ref):
-            return Ref(canonical(f"{obj.qualname}.{name}"))
+            q = canonical(f"{obj.qualname}.{name}")
+            return numpy_overlay.CONSTANTS.get(q) or Ref(q)
+        if isinstance(obj, numpy_overlay.NdArray):
+            return numpy_overlay.attribute(obj, name) or BoundMethod(obj, name)
         if isinstance(obj, Tensor):
             return torch_calls.tensor_attribute(self, obj, name)
         if isinstance(obj, ModuleValue):
@@ -512,6 +517,8 @@ class Interpreter:
             if name == "apply" or name not in containers.METHODS:  # not followed (apply's function is not run)
                 objects.mark_unfollowed([obj, args, kwargs])
             return torch_calls.module_method(self, obj, name, args, kwargs, node)
+        if isinstance(obj, numpy_overlay.NdArray):
+            return numpy_overlay.method(obj, name, args, kwargs)
         if isinstance(obj, list):
             return mutation.list_method(self, obj, name, args, kwargs)
         if isinstance(obj, dict):
