@@ -180,6 +180,8 @@ def _divmod(vm, args, kwargs, node, frame):
 
 def _getattr(vm, args, kwargs, node, frame):
     if len(args) >= 2 and isinstance(args[1], str):
+        if len(args) == 3 and isinstance(args[0], ModuleValue) and module_has(args[0], args[1]) is False:
+            return args[2]  # certainly absent: the default, as getattr gives it
         v = vm.get_attr(args[0], args[1], node)
         if isinstance(v, Unknown) and len(args) == 3:
             return args[2]

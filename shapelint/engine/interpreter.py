@@ -36,7 +36,7 @@ from ..core.values import (
 )
 from ..torch import containers
 from ..torch.functions import ValuesIndices
-from . import asserts, branches, dataclass_configs, loops, mutation, numpy_overlay, objects, partials, pyvalues, strict, torch_calls
+from . import asserts, branches, dataclass_configs, loops, mutation, namespaces, numpy_overlay, objects, partials, pyvalues, strict, torch_calls
 from .builtins import call_builtin
 from .context import ExplainRecorder, FindingSink, ShapeContext, Sizes
 from .expressions import EXPRESSIONS
@@ -446,6 +446,8 @@ class Interpreter:
             return numpy_overlay.CONSTANTS.get(q) or Ref(q)
         if isinstance(obj, numpy_overlay.NdArray):
             return numpy_overlay.attribute(obj, name) or BoundMethod(obj, name)
+        if isinstance(obj, namespaces.ParserValue):
+            return BoundMethod(obj, name)
         if isinstance(obj, Tensor):
             return torch_calls.tensor_attribute(self, obj, name)
         if isinstance(obj, ModuleValue):
@@ -487,6 +489,8 @@ class Interpreter:
                 return partials.copy_value(self, fn.qualname, args, node)
             if fn.qualname in dataclass_configs.FUNCTIONS:
                 return dataclass_configs.call(self, fn.qualname, args, kwargs, node)
+            if fn.qualname in namespaces.CONSTRUCTORS:
+                return namespaces.construct(self, fn.qualname, args, kwargs, node)
             return torch_calls.call_ref(self, fn, args, kwargs, node)
         if isinstance(fn, ClassRef):
             return objects.instantiate(self, fn.info, args, kwargs, node)
@@ -519,6 +523,8 @@ class Interpreter:
             return torch_calls.module_method(self, obj, name, args, kwargs, node)
         if isinstance(obj, numpy_overlay.NdArray):
             return numpy_overlay.method(obj, name, args, kwargs)
+        if isinstance(obj, namespaces.ParserValue):
+            return namespaces.parser_method(self, obj, name, args, kwargs, node)
         if isinstance(obj, list):
             return mutation.list_method(self, obj, name, args, kwargs)
         if isinstance(obj, dict):
