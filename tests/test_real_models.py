@@ -49,10 +49,7 @@ REAL = os.path.join(ROOT, "fixtures", "real")
 KNOWN_GAPS = {
     # issue 10.2: Python the engine does not evaluate, so a defect after it is missed (sound, but silent)
     "efficientnet_bad.py::EfficientNetB0": "missed error: every stage is Unknown: `block_cnf = copy.copy(cnf)` then `block_cnf.block(block_cnf, ...)`, configs from `partial(MBConvConfig, width_mult=..., depth_mult=...)` (issue 10.2: copy.copy of a dataclass config, partial of a class)",
-    "dcgan_bad.py::DCDiscriminator": "missed error: `opt = argparse.Namespace(...)` is unknown, so every conv sized from opt.channels is unknown (issue 10.2: plain config objects)",
-    "gan_mlp_bad.py::Generator": "missed error: `nn.Linear(512, int(np.prod(img_shape)))` after a 1024-wide block: np.prod is unknown, and an unknown out_features also silences the known in_features check (issue 10.2: numpy in size arithmetic)",
-    "regnet_bad.py::RegNetX": "missed error: the stage widths come from numpy in a classmethod (np.arange, np.log, np.power, np.round, np.divide, .astype(int).tolist(), np.diff): the whole trunk is Unknown (issue 10.2: numpy in size arithmetic)",
-    "config_dataclass_bad.py::ReplacedCfgNet": "missed error: `field(default_factory=lambda: [...])` and `dataclasses.replace(base, widths=...)` give unknown widths, so Linear(base.widths[-1]) is not checked (issue 10.2: dataclass configs)",
+    "regnet_bad.py::RegNetX": "misplaced error: the SHP006 at the residual add (line 82) relates the branch outputs to line 29 (the Conv2d inside Conv2dNormActivation), not to line 76's `Conv2dNormActivation(width_in, width_out, kernel_size=1, ...)` that lacks the stride (issue 10.5: related locations through a Sequential subclass's constructor)",
     # issue 10.4: torch semantics still missing
     "densenet_bad.py::DenseNetSmall": "missed error: `for name, layer in self.items()` in a ModuleDict subclass's forward is a loop not known statically, so the wrong norm5 is never reached (issue 10.4: iterating ModuleDict subclasses)",
     "attention_rank_bad.py::bad_attention": "missed error: nothing declared, no error although `B, N, C = x.shape` gives the rank (issue 16.1: rank read from the code)",

@@ -14,6 +14,7 @@ from ..core.values import Builtin, ModuleValue, Ref, SuperProxy, Tensor, Unknown
 from ..torch.names import torch_has
 from . import mutation
 from .frame import MAX_UNROLL, hashable
+from .numpy_overlay import NdArray, NpInt
 from .objects import mark_unfollowed, module_has
 from .pyvalues import truth
 
@@ -21,9 +22,9 @@ from .pyvalues import truth
 NAMES = {
     "range", "len", "int", "float", "min", "max", "abs", "sum", "zip", "enumerate", "list", "tuple",
     "dict", "reversed", "sorted", "isinstance", "round", "bool", "str", "super", "getattr", "setattr",
-    "hasattr", "print", "any", "all", "map", "divmod", "pow", "set",
+    "hasattr", "print", "any", "all", "map", "divmod", "pow", "set", "object",
 }
-_TAKE_UNKNOWN = ("isinstance", "print", "hasattr", "getattr", "setattr")
+_TAKE_UNKNOWN = ("isinstance", "print", "hasattr", "getattr", "setattr", "object.__setattr__")
 
 
 def call_builtin(vm, name: str, args, kwargs, node, frame):
@@ -55,7 +56,7 @@ def _range(vm, args, kwargs, node, frame):
 
 def _len(vm, args, kwargs, node, frame):
     v = args[0]
-    if isinstance(v, (list, tuple, str, dict, range)):
+    if isinstance(v, (list, tuple, str, dict, range, set, NdArray)):
         return len(v)
     if isinstance(v, ModuleValue):
         return Unknown("len") if v.opaque else len(v.children)
@@ -126,6 +127,15 @@ def _sequence(name: str):
     return make
 
 
+def _set(vm, args, kwargs, node, frame):
+    """set() of known numbers (their iteration order is CPython's, fixed for numbers; a set of
+    strings iterates in an order that changes per process, so it stays unknown)."""
+    seq = vm.iterate(args[0]) if len(args) == 1 and not kwargs else [] if not args and not kwargs else None
+    if seq is None or not all(v is None or type(v) in (int, bool, float, NpInt) for v in seq):
+        return Unknown("set")
+    return set(seq)
+
+
 def _dict(vm, args, kwargs, node, frame):
     if not args:
         return dict(kwargs)
@@ -170,6 +180,8 @@ def _divmod(vm, args, kwargs, node, frame):
 
 def _getattr(vm, args, kwargs, node, frame):
     if len(args) >= 2 and isinstance(args[1], str):
+        if len(args) == 3 and isinstance(args[0], ModuleValue) and module_has(args[0], args[1]) is False:
+            return args[2]  # certainly absent: the default, as getattr gives it
         v = vm.get_attr(args[0], args[1], node)
         if isinstance(v, Unknown) and len(args) == 3:
             return args[2]
@@ -184,6 +196,15 @@ def _setattr(vm, args, kwargs, node, frame):
         if isinstance(args[0], ModuleValue):
             mutation.clobber(args[0], "`setattr` with a name shapelint does not know")
         mark_unfollowed(args[0])  # a name not known: any attribute may have been set
+    return None
+
+
+def _object_setattr(vm, args, kwargs, node, frame):
+    """`object.__setattr__(self, "name", v)`: a plain write, which a frozen dataclass allows."""
+    if len(args) == 3 and isinstance(args[1], str) and not kwargs:
+        vm.set_attr(args[0], args[1], args[2], bypass=True)
+    else:
+        _setattr(vm, args, kwargs, node, frame)
     return None
 
 
@@ -236,6 +257,8 @@ def _isinstance(vm, args, kwargs, node, frame):
         return Unknown("isinstance")
     if isinstance(v, Expr):
         v = 1  # a symbolic size is an int
+    if isinstance(v, NpInt):
+        return Unknown("isinstance of a numpy integer (not an int; shapelint does not track it past arithmetic)")
     if v is None or isinstance(v, (int, float, str, tuple, list, dict)):
         return isinstance(v, tuple(_PLAIN[t.name] for t in types))
     return Unknown("isinstance")
@@ -255,3 +278,5 @@ def _map(vm, args, kwargs, node, frame):
 BUILTINS["isinstance"] = _isinstance
 BUILTINS["hasattr"] = _hasattr
 BUILTINS["map"] = _map
+BUILTINS["set"] = _set
+BUILTINS["object.__setattr__"] = _object_setattr

@@ -15,7 +15,7 @@ import libcst as cst
 from ..core.symbolic import Expr
 from ..core.values import BaseMethod, Builtin, FloatUnknown, ModuleValue, PendingShape, Quotient, Ref, Tensor, Unknown
 from ..torch import containers
-from . import budgets, builtins, module_lookup, objects
+from . import budgets, builtins, module_lookup, numpy_overlay, objects
 from .frame import MAX_SEQ, MAX_UNROLL, Frame, LambdaRef, Overlay, hashable, same_value
 from .pyvalues import compare, truth
 from .siblings import LazyImport, resolve
@@ -185,6 +185,8 @@ def subscript(vm, obj, key, node):
             return Unknown("index")
     if isinstance(obj, ModuleValue):
         return containers.index(obj, key)
+    if isinstance(obj, numpy_overlay.NdArray):
+        return obj.index(key)
     if isinstance(obj, Tensor):
         return tensor_index(vm, obj, key, node)
     if isinstance(obj, Ref) and obj.qualname == module_lookup.SYS_MODULES:

@@ -36,7 +36,8 @@ from ..core.values import (
 )
 from ..torch import containers
 from ..torch.functions import ValuesIndices
-from . import asserts, branches, loops, module_lookup, mutation, objects, partials, pyvalues, strict, torch_calls
+from . import (asserts, branches, dataclass_configs, loops, module_lookup, mutation, namespaces, numpy_overlay, objects,
+               partials, pyvalues, strict, torch_calls)
 from .builtins import call_builtin
 from .context import ExplainRecorder, FindingSink, ShapeContext, Sizes
 from .expressions import EXPRESSIONS
@@ -305,12 +306,15 @@ class Interpreter:
         else:
             mutation.set_item(self, obj, key, value)
 
-    def set_attr(self, obj, name: str, value) -> None:
+    def set_attr(self, obj, name: str, value, bypass: bool = False) -> None:
+        """`obj.name = value`; `bypass`: `object.__setattr__`, which a frozen dataclass does not refuse."""
         if isinstance(obj, ClassRef):
             objects.set_class_attr(obj.info, name, value)
             return
         if not isinstance(obj, ModuleValue):
             return
+        if not bypass and dataclass_configs.frozen(self, obj):
+            raise RaiseSignal()  # dataclasses.FrozenInstanceError
         self.log_write(obj, name)
         if obj.clobbered is not None:
             obj.rewritten.add(name)
@@ -407,6 +411,8 @@ class Interpreter:
             return list(v.keys())
         if isinstance(v, ModuleValue):
             return containers.items(v)
+        if isinstance(v, numpy_overlay.NdArray):
+            return [v.index(i) for i in range(len(v))]
         return None
 
     def as_sequence(self, v, n):
@@ -438,7 +444,12 @@ class Interpreter:
         if isinstance(obj, Unknown):
             return obj
         if isinstance(obj, Ref):
-            return Ref(canonical(f"{obj.qualname}.{name}"))
+            q = canonical(f"{obj.qualname}.{name}")
+            return numpy_overlay.CONSTANTS.get(q) or Ref(q)
+        if isinstance(obj, numpy_overlay.NdArray):
+            return numpy_overlay.attribute(obj, name) or BoundMethod(obj, name)
+        if isinstance(obj, namespaces.ParserValue):
+            return BoundMethod(obj, name)
         if isinstance(obj, Tensor):
             return torch_calls.tensor_attribute(self, obj, name)
         if isinstance(obj, ModuleValue):
@@ -458,6 +469,8 @@ class Interpreter:
         if isinstance(obj, ModuleValue) and name == "__dict__" and obj.clobbered is None:
             objects.mark_unfollowed(obj)  # hasattr stays undecided: writes through it may be unknown
             return obj.attrs  # `self.__dict__.update(kwargs)` writes plain attributes
+        if isinstance(obj, Builtin) and obj.name == "object" and name == "__setattr__":
+            return Builtin("object.__setattr__")
         if isinstance(obj, (int, str, tuple)) and name in pyvalues.STR_METHODS:
             return BoundMethod(obj, name)
         return self.unmodelled(f"attribute `{name}`", node)
@@ -478,6 +491,10 @@ class Interpreter:
                 return partials.copy_value(self, fn.qualname, args, node)
             if fn.qualname in module_lookup.IMPORTERS:
                 return module_lookup.import_module(self, args, kwargs, node)
+            if fn.qualname in dataclass_configs.FUNCTIONS:
+                return dataclass_configs.call(self, fn.qualname, args, kwargs, node)
+            if fn.qualname in namespaces.CONSTRUCTORS:
+                return namespaces.construct(self, fn.qualname, args, kwargs, node)
             return torch_calls.call_ref(self, fn, args, kwargs, node)
         if isinstance(fn, ClassRef):
             return objects.instantiate(self, fn.info, args, kwargs, node)
@@ -508,6 +525,10 @@ class Interpreter:
             if name == "apply" or name not in containers.METHODS:  # not followed (apply's function is not run)
                 objects.mark_unfollowed([obj, args, kwargs])
             return torch_calls.module_method(self, obj, name, args, kwargs, node)
+        if isinstance(obj, numpy_overlay.NdArray):
+            return numpy_overlay.method(obj, name, args, kwargs)
+        if isinstance(obj, namespaces.ParserValue):
+            return namespaces.parser_method(self, obj, name, args, kwargs, node)
         if isinstance(obj, list):
             return mutation.list_method(self, obj, name, args, kwargs)
         if isinstance(obj, dict):

@@ -7,14 +7,12 @@ Functions run in a fresh `Frame` with their parameters bound as Python binds the
 
 from __future__ import annotations
 
-from typing import List, Optional
-
 import libcst as cst
 
 from ..core.values import UNKNOWN, BaseMethod, BoundMethod, ClassRef, FunctionRef, ModuleValue, Ref, SuperProxy, Unknown
 from ..torch import containers, names
 from ..torch.functional_layers import NO_PARAMETER, parameter
-from . import callsite, mutation, torch_calls
+from . import callsite, dataclass_configs, mutation, torch_calls
 from .extract import ClassInfo, dotted
 from .frame import ABSENT, CALL_STEPS, MAX_DEPTH, MAX_STEPS, TooComplex, MAYBE_ABSENT, Frame, LambdaRef, RaiseSignal, ReturnSignal, same_value
 
@@ -108,12 +106,7 @@ def class_attr(vm, info: ClassInfo, name: str, bound):
                 return FunctionRef(fn, ClassRef(info), c, c.globals)
             return FunctionRef(fn, bound, c, c.globals)
         if name in c.class_attrs:
-            if name not in c.attr_values:
-                c.attr_values[name] = Unknown("class attribute being evaluated")
-                outer_unit, vm.units.current = vm.units.current, None
-                c.attr_values[name] = vm.eval(c.class_attrs[name], Frame(c.globals, c))
-                vm.units.current = outer_unit
-            return c.attr_values[name]
+            return dataclass_configs.as_class_attribute(dataclass_configs.class_value(vm, c, name))
     if name == "__name__":
         return info.name
     return vm.unmodelled(f"attribute `{name}` of class {info.name}")
@@ -284,41 +277,19 @@ def bind_params(vm, frame: Frame, positional, params, args, kwargs) -> bool:
 
 def instantiate(vm, info: ClassInfo, args, kwargs, node):
     obj = ModuleValue(info.name, node, cls=info)
+    generated = dataclass_configs.generated_init(info) if not info.is_module() else None
     owner, init = info.find_method("__init__")
-    if init is not None:
+    if generated is not None:
+        if not dataclass_configs.init_instance(vm, obj, generated, args, kwargs, node):
+            mutation.escape(vm, args, kwargs, "given to a dataclass shapelint could not follow")
+            return vm.unmodelled(f"`{info.name}(...)`: a dataclass __init__ shapelint cannot follow", node)
+    elif init is not None:
         call_function(vm, FunctionRef(init, obj, owner, owner.globals), args, kwargs, node)
     elif info.is_sequential():
         containers.sequential_init(obj, args)
     elif info.torch_bases() and layer_base(info.torch_bases()[0]):
         become_layer(vm, obj, info.torch_bases()[0], args, kwargs, node)  # no __init__ of its own: torch's
     elif args or kwargs:
-        # no __init__ of its own: a dataclass's generated one binds its fields; any
-        # other (NamedTuple, attrs, a base class outside this file) stays unknown
-        fields = _dataclass_fields(info.node) if not info.is_module() else None
-        if fields is None or len(args) > len(fields) or any(k not in fields for k in kwargs):
-            return vm.unmodelled(f"`{info.name}(...)` without an __init__ shapelint can follow", node)
-        for name, value in zip(fields, args):
-            obj.attrs[name] = value
-        obj.attrs.update(kwargs)
+        # no __init__ of its own, and no dataclass's: NamedTuple, attrs, a base class outside this file
+        return vm.unmodelled(f"`{info.name}(...)` without an __init__ shapelint can follow", node)
     return obj
-
-
-def _dataclass_fields(node: cst.ClassDef) -> Optional[List[str]]:
-    """The field names of a plain `@dataclass` class, in order; None for anything else."""
-    names = []
-    for d in node.decorators:
-        target = d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator
-        names.append(dotted(target))
-    if not any(n in ("dataclass", "dataclasses.dataclass") for n in names):
-        return None
-    fields = []
-    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else []
-    for stmt in body:
-        if isinstance(stmt, cst.SimpleStatementLine):
-            for small in stmt.body:
-                if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
-                    ann = small.annotation.annotation
-                    ann_name = dotted(ann.value if isinstance(ann, cst.Subscript) else ann) or ""
-                    if not ann_name.endswith("ClassVar"):
-                        fields.append(small.target.value)
-    return fields

@@ -19,7 +19,7 @@ from ..torch.advanced_indexing import TORCH_DTYPES
 from ..torch.kernels import index_tensor
 from ..torch.modules import LAYERS
 from ..torch.spec import PLACEMENT_PARAMS, REQUIRED, Site, functional_params
-from . import callsite, mutation
+from . import callsite, mutation, numpy_overlay
 from .frame import hashable
 from .pyvalues import math_call
 
@@ -51,6 +51,10 @@ def call_ref(vm, fn: Ref, args, kwargs, node):
         return apply_op(vm, ops.TORCH.get(q.split(".")[1]), q, args, kwargs, node)
     if q.startswith("math."):
         return math_call(q[5:], args)
+    if q.startswith("numpy."):
+        result = numpy_overlay.call(q[6:], args, kwargs)
+        if result is not numpy_overlay.NOT_IN_TABLE:
+            return result
     wrapped = wrapped_module(q, args)
     if wrapped is not None:
         return wrapped
