@@ -58,7 +58,6 @@ MUTANT_GAPS: Dict[str, Dict[str, str]] = {
     "gpt": {"caught": "8 of 15 caught: a positional embedding shorter than the sequence (torch: IndexError on "
                       "`wpe(torch.arange(t))`) has no rule; heads not dividing the width in a hand-written "
                       "`C // n_head` (issue 11.5: positional-embedding length, heads rules)"},
-    "seq2seq": {"caught": "8 of 9 caught: nn.Transformer has no rule (issue 11: nn.Transformer, heads dividing d_model)"},
     "ddpm": {"caught": "5 of 10 caught: `cond if a != b else nn.Identity()` submodules are unknown, the time-embedding "
                        "width is not checked (issue 11: conditional submodules, time-embedding width)"},
 }

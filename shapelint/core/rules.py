@@ -195,15 +195,24 @@ class GroupsNotDivisible(Rule):
     code = "SHP007"
     name = "groups-not-divisible"
     message = "{layer}: {what} ({value}) must be divisible by {groups_name} ({groups}); {hint}"
-    summary = "Conv groups (or GroupNorm num_groups) that do not divide the channels."
-    why = "torch raises `in_channels must be divisible by groups` when the model is built."
-    fix = "Choose a number of groups that divides both channel counts."
+    summary = ("Conv groups, GroupNorm num_groups or attention heads (nn.MultiheadAttention, the Transformer layers, "
+               "a hand-written `x.view(B, T, n_head, C // n_head)`) that do not divide the channels or the width.")
+    why = ("torch raises `in_channels must be divisible by groups` (or `embed_dim must be divisible by num_heads`) when "
+           "the model is built; a hand-written head split rounds `C // n_head` down, so the view holds fewer values "
+           "than the tensor and torch raises at the view (`shape '[2, 8, 8, 4]' is invalid for input of size 576`).")
+    fix = "Choose a number of groups (heads) that divides the channels (the width), or a width the head count divides."
     VALID = [
         _HEAD + "class Net(nn.Module):  # shapelint: input=(2, 32, 8, 8)\n"
         "    def __init__(self):\n        super().__init__()\n"
         "        self.dw = nn.Conv2d(32, 32, 3, padding=1, groups=32)\n"
         "        self.gn = nn.GroupNorm(8, 32)\n\n"
-        "    def forward(self, x):\n        return self.gn(self.dw(x))\n"
+        "    def forward(self, x):\n        return self.gn(self.dw(x))\n",
+        _HEAD + "class Heads(nn.Module):  # shapelint: input=(2, 8, 32)\n"
+        "    def __init__(self, n_head=4):\n        super().__init__()\n"
+        "        self.n_head = n_head\n        self.qkv = nn.Linear(32, 96)\n\n"
+        "    def forward(self, x):\n        B, T, C = x.size()\n"
+        "        q, k, v = self.qkv(x).split(C, dim=2)\n"
+        "        return q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)\n",
     ]
     INVALID = [
         _HEAD + "class Net(nn.Module):  # shapelint: input=(2, 32, 8, 8)\n"
@@ -214,6 +223,12 @@ class GroupsNotDivisible(Rule):
         "    def __init__(self):\n        super().__init__()\n"
         "        self.gn = nn.GroupNorm(6, 32)\n\n"
         "    def forward(self, x):\n        return self.gn(x)\n",
+        _HEAD + "class Heads(nn.Module):  # shapelint: input=(2, 8, 36)\n"
+        "    def __init__(self, n_head=8):\n        super().__init__()\n"
+        "        self.n_head = n_head\n        self.qkv = nn.Linear(36, 108)\n\n"
+        "    def forward(self, x):\n        B, T, C = x.size()\n"
+        "        q, k, v = self.qkv(x).split(C, dim=2)\n"
+        "        return q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)\n",
     ]
 
 

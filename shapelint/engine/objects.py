@@ -11,6 +11,7 @@ import libcst as cst
 
 from ..core.values import UNKNOWN, BaseMethod, BoundMethod, ClassRef, FunctionRef, ModuleValue, Ref, SuperProxy, Unknown
 from ..torch import containers, names
+from ..torch.composite import STATIC_METHODS
 from ..torch.functional_layers import NO_PARAMETER, parameter
 from . import callsite, dataclass_configs, mutation, torch_calls
 from .extract import ClassInfo, dotted
@@ -45,7 +46,7 @@ def module_attr(vm, m: ModuleValue, name: str):
         v = class_attr(vm, m.cls, name, m)
         if not isinstance(v, Unknown):
             return v
-    if name in containers.METHODS or name in containers.BOUND_ONLY:
+    if name in containers.METHODS or name in containers.BOUND_ONLY or (m.spec is not None and f"{m.kind}.{name}" in STATIC_METHODS):
         return BoundMethod(m, name)
     return vm.unmodelled(f"attribute `{name}` of {m.kind}")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..core.values import BoundMethod, FunctionRef, ModuleValue, Ref, Tensor, Unknown
-from ..torch import containers, einops_patterns
+from ..torch import composite, containers, einops_patterns
 from ..torch import functions as ops
 from ..torch import products, sequence_ops  # noqa: F401 - they register their ops into the tables of `functions`
 from ..torch.functional_layers import replaced_parameter_differs, wrapped_module
@@ -44,6 +44,8 @@ def call_ref(vm, fn: Ref, args, kwargs, node):
         return args[0] if args and isinstance(args[0], Tensor) else Unknown("parameter", node)
     if is_layer_ref(fn):
         return construct_layer(vm, fn, args, kwargs, node)
+    if q.startswith("torch.nn.") and q[len("torch.nn."):] in composite.STATIC_METHODS:
+        return apply_op(vm, composite.STATIC_METHODS[q[len("torch.nn."):]], q[len("torch."):], args, kwargs, node)
     if q.startswith("torch.nn.functional.") or q.startswith("torch.functional."):
         name = q.rsplit(".", 1)[1]
         return apply_op(vm, ops.FUNCTIONAL.get(name), "F." + name, args, kwargs, node)
@@ -212,6 +214,9 @@ def layer_forward(vm, m: ModuleValue, args, kwargs, node, x):
 
 
 def module_method(vm, m: ModuleValue, name, args, kwargs, node):
+    static = composite.STATIC_METHODS.get(f"{m.kind}.{name}") if m.spec is not None else None
+    if static is not None:
+        return apply_op(vm, static, f"{m.kind}.{name}", args, kwargs, node)
     method = containers.METHODS.get(name)
     result = method(vm, m, args, kwargs, node) if method is not None else containers.NOT_MODELLED
     return vm.unmodelled(f"module method `{name}`", node) if result is containers.NOT_MODELLED else result

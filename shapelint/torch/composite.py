@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Dict
 
 from ..core import rules as R
-from ..core.symbolic import is_known
+from ..core.symbolic import Expr, is_known
 from ..core.values import ModuleValue, Tensor, Unknown
+from .advanced_indexing import TORCH_DTYPES
 from .kernels import made_by, origin_parts, param_edit
 from .spec import REQUIRED, LayerSpec
 
@@ -28,6 +29,13 @@ BLOCK = (
 )
 ENCODER = (("encoder_layer", REQUIRED), ("num_layers", REQUIRED), ("norm", None), ("enable_nested_tensor", True), ("mask_check", True))
 DECODER = (("decoder_layer", REQUIRED), ("num_layers", REQUIRED), ("norm", None))
+TRANSFORMER = (
+    ("d_model", 512), ("nhead", 8), ("num_encoder_layers", 6), ("num_decoder_layers", 6), ("dim_feedforward", 2048),
+    ("dropout", 0.1), ("activation", "relu"), ("custom_encoder", None), ("custom_decoder", None), ("layer_norm_eps", 1e-5),
+    ("batch_first", False), ("norm_first", False), ("bias", True), ("device", None), ("dtype", None),
+)
+TRANSFORMER_FORWARD = ("src", "tgt", "src_mask", "tgt_mask", "memory_mask", "src_key_padding_mask", "tgt_key_padding_mask",
+                       "memory_key_padding_mask", "src_is_causal", "tgt_is_causal", "memory_is_causal")
 
 
 def heads_check(ctx, m) -> None:
@@ -50,18 +58,21 @@ def build(m: ModuleValue, new_layer) -> None:
     `new_layer(kind, node, **params)` makes a torch layer the way the interpreter makes
     any other (defaults filled in from its table entry)."""
     p = m.params
-    if m.kind in ("TransformerEncoderLayer", "TransformerDecoderLayer"):
-        d, ff, drop, eps = p["d_model"], p["dim_feedforward"], p["dropout"], p["layer_norm_eps"]
+    if m.kind == "Transformer":
+        _build_transformer(m, new_layer)
+    elif m.kind in ("TransformerEncoderLayer", "TransformerDecoderLayer"):
+        d, ff, drop, eps, bias = p["d_model"], p["dim_feedforward"], p["dropout"], p["layer_norm_eps"], p["bias"]
         node = m.node
-        m.children["self_attn"] = new_layer("MultiheadAttention", node, embed_dim=d, num_heads=p["nhead"], dropout=drop, batch_first=p["batch_first"])
+        attn = dict(embed_dim=d, num_heads=p["nhead"], dropout=drop, bias=bias, batch_first=p["batch_first"])
+        m.children["self_attn"] = new_layer("MultiheadAttention", node, **attn)
         if m.kind == "TransformerDecoderLayer":
-            m.children["multihead_attn"] = new_layer("MultiheadAttention", node, embed_dim=d, num_heads=p["nhead"], dropout=drop, batch_first=p["batch_first"])
-        m.children["linear1"] = new_layer("Linear", node, in_features=d, out_features=ff)
+            m.children["multihead_attn"] = new_layer("MultiheadAttention", node, **attn)
+        m.children["linear1"] = new_layer("Linear", node, in_features=d, out_features=ff, bias=bias)
         m.children["dropout"] = new_layer("Dropout", node)
-        m.children["linear2"] = new_layer("Linear", node, in_features=ff, out_features=d)
+        m.children["linear2"] = new_layer("Linear", node, in_features=ff, out_features=d, bias=bias)
         norms = 3 if m.kind == "TransformerDecoderLayer" else 2
         for i in range(1, norms + 1):
-            m.children[f"norm{i}"] = new_layer("LayerNorm", node, normalized_shape=d, eps=eps)
+            m.children[f"norm{i}"] = new_layer("LayerNorm", node, normalized_shape=d, eps=eps, bias=bias)
         for i in range(1, norms + 1):
             m.children[f"dropout{i}"] = new_layer("Dropout", node)
     elif m.kind in ("TransformerEncoder", "TransformerDecoder"):
@@ -73,6 +84,33 @@ def build(m: ModuleValue, new_layer) -> None:
         m.children["layers"] = stack
         if isinstance(p.get("norm"), ModuleValue):
             m.children["norm"] = p["norm"]
+
+
+def _build_transformer(m: ModuleValue, new_layer) -> None:
+    """nn.Transformer: an encoder and a decoder stack, each with a final LayerNorm, unless custom ones are given.
+    When nhead does not divide d_model torch's constructor raises: no children (heads_check reports it once)."""
+    p, node = m.params, m.node
+    d, h = p["d_model"], p["nhead"]
+    if is_known(d) and is_known(h) and h > 0 and d % h:
+        return
+    for part, custom, layer_kind, stack_kind, count in (
+        ("encoder", "custom_encoder", "TransformerEncoderLayer", "TransformerEncoder", "num_encoder_layers"),
+        ("decoder", "custom_decoder", "TransformerDecoderLayer", "TransformerDecoder", "num_decoder_layers"),
+    ):
+        if isinstance(p[custom], ModuleValue):
+            m.children[part] = p[custom]
+            continue
+        names = [n for n, _ in BLOCK]
+        layer = _built(new_layer, layer_kind, node, **{k: p[k] for k in names if k in p})
+        norm = new_layer("LayerNorm", node, normalized_shape=d, eps=p["layer_norm_eps"], bias=p["bias"])
+        first = "encoder_layer" if part == "encoder" else "decoder_layer"
+        m.children[part] = _built(new_layer, stack_kind, node, **{first: layer, "num_layers": p[count], "norm": norm})
+
+
+def _built(new_layer, kind, node, **params) -> ModuleValue:
+    made = new_layer(kind, node, **params)
+    build(made, new_layer)
+    return made
 
 
 def _copy(m: ModuleValue) -> ModuleValue:
@@ -92,6 +130,8 @@ def call(vm, m: ModuleValue, args, kwargs, node):
         return attention(vm.ctx, m, _arg(args, kwargs, 0, "query"), _arg(args, kwargs, 1, "key"), _arg(args, kwargs, 2, "value"), kwargs)
     if m.kind in ("TransformerEncoderLayer", "TransformerDecoderLayer"):
         return block(vm, m, args, kwargs, node)
+    if m.kind == "Transformer":
+        return transformer(vm, m, args, kwargs, node)
     if m.kind in ("TransformerEncoder", "TransformerDecoder"):
         x = _arg(args, kwargs, 0, "src" if m.kind == "TransformerEncoder" else "tgt")
         memory = _arg(args, kwargs, 1, "memory") if m.kind == "TransformerDecoder" else None
@@ -105,16 +145,19 @@ def call(vm, m: ModuleValue, args, kwargs, node):
     return Unknown(m.kind)
 
 
-def _feature_check(ctx, m, x: Tensor, expected, param: str) -> bool:
+def _feature_check(ctx, m, x: Tensor, expected, param: str, of: str = "") -> bool:
+    """x's last dim must be `expected`; `of` names an input that is not the layer's main one
+    (a decoder's memory): the fix is then that input's width, not the layer's argument."""
     if x.shape is None or not x.shape:
         return True
     last = x.shape[-1]
     if is_known(expected) and ctx.check_equal(last, expected, f"{m.label()} {param}") == "bad":
+        fixes = dict(hint=f"make {of} {expected} wide", edits=(), fix=None) if of else dict(
+            hint=f"use {param}={ctx.show(last)}", edits=param_edit(m, param, last), fix=f"Set {param}={ctx.show(last)}")
         ctx.report(
             R.InFeaturesMismatch.finding(
                 m.param_node(param), module=m.name, layer=m.label(), expected=expected, param=param, actual=ctx.show(last),
-                origin=origin_parts(x, len(x.shape) - 1), hint=f"use {param}={ctx.show(last)}",
-                edits=param_edit(m, param, last), fix=f"Set {param}={ctx.show(last)}",
+                origin=origin_parts(x, len(x.shape) - 1), **fixes,
             )
         )
         return False
@@ -155,6 +198,46 @@ def attention(ctx, m, q, k, v, kwargs):
     return (out, Tensor(weights))
 
 
+def transformer(vm, m, args, kwargs, node):
+    """nn.Transformer.forward: torch checks the batch sizes of src and tgt and their widths, then
+    memory = encoder(src), output = decoder(tgt, memory). Masks are not modelled (never a finding)."""
+    bound = dict(zip(TRANSFORMER_FORWARD, args), **kwargs)
+    src, tgt = bound.get("src"), bound.get("tgt")
+    if m.invalid or "encoder" not in m.children or not all(isinstance(t, Tensor) and t.shape is not None for t in (src, tgt)):
+        return Unknown("transformer inputs")
+    if len(src.shape) not in (2, 3) or len(tgt.shape) != len(src.shape):
+        return Unknown("transformer ranks")
+    d = m.params["d_model"]
+    ok = _feature_check(vm.ctx, m, src, d, "d_model")
+    ok = _feature_check(vm.ctx, m, tgt, d, "d_model") and ok
+    if len(src.shape) == 3:
+        batch = 0 if m.params.get("batch_first") is True else 1
+        a, b = src.shape[batch], tgt.shape[batch]
+        if vm.ctx.check_equal(a, b, "the batch number of src and tgt") == "bad":
+            vm.ctx.report(R.ShapeMismatch.finding(
+                node, module=m.name, op=m.label(),
+                detail=f"the batch number of src ({vm.ctx.show(a)}) and tgt ({vm.ctx.show(b)}) must be equal (dim {batch}, "
+                       f"batch_first={m.params.get('batch_first')}); give both the same batch size"))
+            ok = False
+    if not ok:
+        return Unknown("transformer inputs")
+    memory = vm.call_module(m.children["encoder"], [src], {}, node)
+    return vm.call_module(m.children["decoder"], [tgt, memory], {}, node)
+
+
+def square_subsequent_mask(ctx, site, args, kwargs):
+    """nn.Transformer.generate_square_subsequent_mask(sz): a float (sz, sz) mask (0 and -inf)."""
+    sz = args[0] if args else kwargs.get("sz")
+    if not ((is_known(sz) and sz >= 0) or (isinstance(sz, Expr) and not sz.is_opaque())):
+        return Unknown("mask size")
+    dtype = kwargs.get("dtype")
+    named = TORCH_DTYPES.get(getattr(dtype, "qualname", None)) if dtype is not None else "float"
+    return Tensor((sz, sz), dtype=named)
+
+
+STATIC_METHODS = {"Transformer.generate_square_subsequent_mask": square_subsequent_mask}
+
+
 def block(vm, m, args, kwargs, node):
     x = _arg(args, kwargs, 0, "src" if m.kind == "TransformerEncoderLayer" else "tgt")
     if m.invalid or not isinstance(x, Tensor) or x.shape is None:
@@ -162,7 +245,7 @@ def block(vm, m, args, kwargs, node):
     if len(x.shape) not in (2, 3) or not _feature_check(vm.ctx, m, x, m.params["d_model"], "d_model"):
         return Unknown("block input")
     memory = _arg(args, kwargs, 1, "memory") if m.kind == "TransformerDecoderLayer" else None
-    if memory is not None and isinstance(memory, Tensor) and not _feature_check(vm.ctx, m, memory, m.params["d_model"], "d_model"):
+    if memory is not None and isinstance(memory, Tensor) and not _feature_check(vm.ctx, m, memory, m.params["d_model"], "d_model", of="memory"):
         return Unknown("block memory")
     kids = m.children
     call = vm.call_module
@@ -205,4 +288,5 @@ BLOCKS: Dict[str, LayerSpec] = {
     "TransformerDecoderLayer": LayerSpec("TransformerDecoderLayer", BLOCK, check=heads_check, build=build, call=call),
     "TransformerEncoder": LayerSpec("TransformerEncoder", ENCODER, build=build, call=call),
     "TransformerDecoder": LayerSpec("TransformerDecoder", DECODER, build=build, call=call),
+    "Transformer": LayerSpec("Transformer", TRANSFORMER, check=heads_check, build=build, call=call),
 }

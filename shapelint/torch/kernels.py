@@ -1,9 +1,8 @@
 """The shape rules several tables share: torch's size formulas and the checks around them.
 
-A formula returns the size and the arithmetic as text (`Formula`), so the layer table,
-the functional table and the editor's hover all show the same computation. The checks
-(`reshape_dims`, `broadcast`, `pool_core`, ...) report findings through the context
-they are given; the tables in `modules` and `functions` are thin bindings of them.
+A formula returns the size and the arithmetic as text (`Formula`): the layer and functional
+tables and the editor's hover show one computation. The checks (`reshape_dims`, `broadcast`,
+`pool_core`, ...) report through the context given; `modules`/`functions` bind them.
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ from ..core.findings import Also, At, Code, Edit
 from ..core.symbolic import BATCH_NAME, Dim, Expr, add, exact_div, floordiv, is_known, mul, product, shape_text
 from ..core.values import UNKNOWN, LayerOrigin, Origin, Tensor, Unknown, dims_related, is_unknown
 from .constructor_values import check_view_sizes
+from .head_split import head_split_report
 from .spec import Site
 from .view_fit import fold_report, leading_size_report, merges_leading_dims, mismatch_advice
 
@@ -405,7 +405,8 @@ def reshape_dims(ctx, site, x: Tensor, sizes: list, op: str, batch_check: bool =
             edits=edits, fix="Flatten per sample with .flatten(1)" if edits else None,
         )
         f.related += dims_related(x)
-        ctx.report(f)
+        if not head_split_report(ctx, site, x, sizes, op_text(site, op), origin_parts(x, len(shape) - 1, "")):
+            ctx.report(f)  # the generic finding, unless the view is an attention-head split (SHP007)
         return Unknown("bad view")
     if batch_check and leading_size_report(ctx, site, op, x, sizes, per_sample):
         return Unknown("the view changes the batch")

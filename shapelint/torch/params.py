@@ -153,7 +153,7 @@ OWN: Dict[str, Callable[[ModuleValue], Optional[Counts]]] = {
 }
 
 # layers whose own parameters live in the children shapelint builds for them (torch's too)
-BY_CHILDREN = frozenset(("TransformerEncoderLayer", "TransformerDecoderLayer", "TransformerEncoder", "TransformerDecoder"))
+BY_CHILDREN = frozenset(("Transformer", "TransformerEncoderLayer", "TransformerDecoderLayer", "TransformerEncoder", "TransformerDecoder"))
 # stateful layers: running statistics that every call updates
 RUNNING_STATS = frozenset(f"{k}{d}d" for k in ("BatchNorm", "InstanceNorm") for d in (1, 2, 3))
 

@@ -1,0 +1,77 @@
+"""SHP007 on a hand-written attention-head split, `x.view(B, T, n_head, C // n_head)`, against torch.
+
+torch raises at the view exactly when n_head does not divide C (C // n_head rounds down);
+shapelint reports SHP007 then, naming the width, the head count and the widths and head
+counts torch accepts (found here by running torch's view on every candidate), and
+nothing when the width is not known.
+"""
+
+import re
+
+import pytest
+
+from shapelint.engine.check import check_source
+
+HEAD = "import torch\nimport torch.nn as nn\n\n\n"
+
+
+def _source(width, heads, method="view", declared=True):
+    decl = f"  # shapelint: input=(2, 5, {width})" if declared else ""
+    return HEAD + (
+        f"class Attention(nn.Module):{decl}\n"
+        f"    def __init__(self, n_head={heads}):\n        super().__init__()\n"
+        f"        self.n_head = n_head\n        self.qkv = nn.Linear({width}, {3 * width})\n\n"
+        "    def forward(self, x):\n"
+        "        B, T, C = x.shape\n"
+        "        q, k, v = self.qkv(x).chunk(3, dim=-1)\n"
+        f"        q = q.{method}(B, T, self.n_head, C // self.n_head).transpose(1, 2)\n"
+        "        return q\n"
+    )
+
+
+def _torch_view_ok(width, heads):
+    import torch
+
+    try:
+        torch.zeros(2, 5, width).view(2, 5, heads, width // heads)
+        return True
+    except RuntimeError:
+        return False
+
+
+GRID = [(36, 8), (32, 8), (30, 4), (24, 6), (10, 3), (7, 2), (48, 5), (12, 12)]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("method", ["view", "reshape"])
+@pytest.mark.parametrize("width,heads", GRID)
+def test_head_split_flagged_exactly_when_torch_raises(width, heads, method):
+    findings = [f for f in check_source("attn.py", _source(width, heads, method)).findings if f.severity == "error"]
+    if _torch_view_ok(width, heads):
+        assert findings == []
+        return
+    assert [f.code for f in findings] == ["SHP007"], [f.message for f in findings]
+    msg = findings[0].message
+    assert f"the width ({width})" in msg and f"the head count ({heads})" in msg
+    # the widths it proposes are the nearest below and above that torch's view accepts
+    ok_widths = [w for w in range(1, 3 * width) if _torch_view_ok(w, heads)]
+    below = max(w for w in ok_widths if w < width)
+    above = min(w for w in ok_widths if w > width)
+    assert f"use a width of {below} or {above}" in msg, msg
+    # the head counts it proposes divide the width: torch's view accepts them
+    counts = [int(n) for n in re.search(r"or ([\d or]+) heads$", msg).group(1).split(" or ")]
+    assert counts and all(_torch_view_ok(width, h) for h in counts)
+
+
+def test_no_finding_when_the_width_is_unknown():
+    assert [f for f in check_source("attn.py", _source(36, 8, declared=False)).findings if f.severity == "error"] == []
+
+
+@pytest.mark.torch
+def test_a_view_that_is_not_a_head_split_stays_shp003():
+    import torch
+
+    src = _source(36, 8).replace("q.view(B, T, self.n_head, C // self.n_head)", "q.view(B, T, 6, 7)")
+    with pytest.raises(RuntimeError):
+        torch.zeros(2, 5, 36).view(2, 5, 6, 7)
+    assert [f.code for f in check_source("attn.py", src).findings if f.severity == "error"] == ["SHP003"]
