@@ -14,6 +14,7 @@ from __future__ import annotations
 from ..core import rules as R
 from ..core.symbolic import Expr, is_known, shape_text
 from ..core.values import Tensor, Unknown
+from .kernels import full_keys
 from .spec import Site
 
 INTEGER = ("long", "int")
@@ -57,15 +58,9 @@ def index_by_tensors(ctx, x: Tensor, keys: list, node=None):
     if masks and (len(tensors) > 1 or any(len(t.shape) == 0 for t in masks)):
         return Unknown("a mask with other index tensors")
     used = sum(len(k.shape) if isinstance(k, Tensor) and k.dtype in BOOL else 1 for k in keys if k is not Ellipsis)
-    if used > len(shape):
-        if node is not None:
-            ctx.report(R.DimOutOfRange.finding(node, op="indexing", dim=f"{used} indices", rank=len(shape), shape=shape_text(shape)))
-        return Unknown("too many indices")
-    if Ellipsis in keys:
-        i = keys.index(Ellipsis)
-        keys = keys[:i] + [slice(None)] * (len(shape) - used) + keys[i + 1:]
-    else:
-        keys = keys + [slice(None)] * (len(shape) - used)
+    keys = full_keys(ctx, shape, keys, used, node)
+    if isinstance(keys, Unknown):
+        return keys
     site = Site("indexing", node)
     before, after, index_shapes, dim, first, apart = [], [], [], 0, None, False
     for pos, k in enumerate(keys):

@@ -486,15 +486,9 @@ def index_tensor(ctx, x: Tensor, key, node=None):
             not lst or not all(isinstance(v, int) and not isinstance(v, bool) for v in lst) for lst in lists):
         return Unknown("advanced indexing")
     used = sum(1 for k in keys if k is not None and k is not Ellipsis)
-    if used > len(shape):
-        if node is not None:
-            ctx.report(R.DimOutOfRange.finding(node, op="indexing", dim=f"{used} indices", rank=len(shape), shape=shape_text(shape)))
-        return Unknown("too many indices")
-    if Ellipsis in keys:
-        i = keys.index(Ellipsis)
-        keys = keys[:i] + [slice(None)] * (len(shape) - used) + keys[i + 1:]
-    else:
-        keys = keys + [slice(None)] * (len(shape) - used)
+    keys = full_keys(ctx, shape, keys, used, node)
+    if isinstance(keys, Unknown):
+        return keys
     out, dim = [], 0
     for k in keys:
         if k is None:
@@ -525,3 +519,16 @@ def index_tensor(ctx, x: Tensor, key, node=None):
             continue
         return Unknown("index")
     return Tensor(tuple(out), dtype=x.dtype)
+
+
+def full_keys(ctx, shape, keys: list, used: int, node):
+    """Index keys with `...` (or the missing trailing dims) expanded to full slices: one key per
+    dim of `shape`; Unknown (and SHP012 at `node`) when `used` dims are more than the tensor has."""
+    if used > len(shape):
+        if node is not None:
+            ctx.report(R.DimOutOfRange.finding(node, op="indexing", dim=f"{used} indices", rank=len(shape), shape=shape_text(shape)))
+        return Unknown("too many indices")
+    if Ellipsis in keys:
+        i = keys.index(Ellipsis)
+        return keys[:i] + [slice(None)] * (len(shape) - used) + keys[i + 1:]
+    return keys + [slice(None)] * (len(shape) - used)
