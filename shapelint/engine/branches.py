@@ -121,6 +121,7 @@ def _merge_returns_and_names(vm, live: List[Path], frame: Frame) -> None:
     touched = {}
     for p in falling:
         touched.update(dict.fromkeys(p.locals))
+    differing = {}
     for k in touched:
         values = [p.locals[k] if k in p.locals else base.get(k, ABSENT) for p in falling]
         if all(same_value(v, values[0]) for v in values[1:]):
@@ -130,6 +131,9 @@ def _merge_returns_and_names(vm, live: List[Path], frame: Frame) -> None:
                 base[k] = values[0]
         else:
             base[k] = Unknown(f"`{k}` differs between undecided paths")
+            differing[k] = values
+    if differing and base is frame.globals and vm.alternatives is not None:
+        vm.alternatives.append(differing)  # a module-level block: its models are checked each way (worlds.py)
 
 
 _MODULE_WRITERS = ("add_module", "register_module", "register_buffer", "register_parameter", "__setattr__", "append",

@@ -101,6 +101,7 @@ class Interpreter:
         self.container_log: Optional[dict] = None  # lists/dicts the undecided path running now changed
         self.poisoned: dict = {}  # id -> (container, why): changed in a way shapelint does not model
         self.container_born: set = set()  # ids of the containers made on the undecided path running now
+        self.alternatives: Optional[list] = None  # the top level's undecided names, per block (worlds.py)
         self.training: Optional[bool] = None  # `self.training` while modes.run_both runs a forward; else unknown
 
     def unmodelled(self, what: str, node=None) -> Unknown:
@@ -352,8 +353,16 @@ class Interpreter:
 
     def exec_try(self, stmt: cst.Try, frame: Frame) -> None:
         """The body; when it raises (a `raise` shapelint reached), the handlers instead. A body
-        that may raise where shapelint cannot tell (an import it cannot check) is taken as
-        not raising, as on the machine the code was written for; `finally` always runs."""
+        with an import that a handler of ImportError guards (`try: from timm.layers import
+        DropPath except ImportError: class DropPath(...)`) may fail on the machine that runs it:
+        both ways are analysed (branches.fork). `finally` always runs."""
+        if _guards_an_import(stmt):
+            try:
+                branches.fork(self, lambda f: self._try_succeeds(stmt, f), lambda f: self._try_handled(stmt, f), frame)
+            finally:
+                if stmt.finalbody is not None:
+                    self.exec_block(stmt.finalbody.body.body, frame)
+            return
         catches = any(_catches_errors(h) for h in stmt.handlers)
         try:
             try:
@@ -378,6 +387,19 @@ class Interpreter:
         finally:
             if stmt.finalbody is not None:
                 self.exec_block(stmt.finalbody.body.body, frame)
+
+    def _try_succeeds(self, stmt: cst.Try, frame: Frame) -> None:
+        self.exec_block(stmt.body.body, frame)
+        if stmt.orelse is not None:
+            self.exec_block(stmt.orelse.body.body, frame)
+
+    def _try_handled(self, stmt: cst.Try, frame: Frame) -> None:
+        """An import of the body failed: its one handler runs (which of several would is not known)."""
+        if len(stmt.handlers) == 1:
+            self.exec_block(stmt.handlers[0].body.body, frame)
+        else:
+            for h in stmt.handlers:
+                branches.havoc(self, h.body, frame)
 
     def run_else(self, orelse, frame: Frame) -> None:
         if isinstance(orelse, cst.Else):
@@ -556,6 +578,22 @@ class Interpreter:
 # exceptions a shape error or a failed assert is not: a handler of only these catches neither
 _NARROW_EXCEPTIONS = ("ImportError", "ModuleNotFoundError", "KeyError", "AttributeError", "NameError",
                       "FileNotFoundError", "OSError", "IOError", "StopIteration", "KeyboardInterrupt")
+
+
+_IMPORT_ERRORS = ("ImportError", "ModuleNotFoundError", "Exception", "BaseException")
+
+
+def _guards_an_import(stmt: cst.Try) -> bool:
+    """A try whose body imports, with a handler that catches a failed import."""
+    def catches_import(h: cst.ExceptHandler) -> bool:
+        if h.type is None:
+            return True
+        names = [e.value for e in h.type.elements] if isinstance(h.type, cst.Tuple) else [h.type]
+        return any((dotted(n) or "").rsplit(".", 1)[-1] in _IMPORT_ERRORS for n in names)
+
+    imports = any(isinstance(small, (cst.Import, cst.ImportFrom))
+                  for s in stmt.body.body if isinstance(s, cst.SimpleStatementLine) for small in s.body)
+    return imports and any(catches_import(h) for h in stmt.handlers)
 
 
 def _catches_errors(handler: cst.ExceptHandler) -> bool:

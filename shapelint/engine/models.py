@@ -24,7 +24,7 @@ from .context import ExplainRecorder, FindingSink, LayerCall, Sizes, shape_of
 from .dataflow import DataFlow
 from .dataflow import index as dataflow_index
 from .frame import RaiseSignal, ReturnSignal, TooComplex
-from . import modes
+from . import modes, worlds
 from .interpreter import Interpreter
 from .locate import PositionUnits
 from .objects import instantiate
@@ -92,6 +92,7 @@ class FileChecker:
         self.source = ""  # the file's text (set by check_source): the architecture rules search it
         self.module_exact = True
         self.units = PositionUnits()  # shared by every interpreter of this file
+        self.attribution: Optional[list] = None  # while checking one world: (name, findings, reports, arch findings)
 
     def interpreter(self, sizes: Sizes, findings: FindingSink, explain: ExplainRecorder) -> Interpreter:
         return Interpreter(self.globals, findings=findings, sizes=sizes, explain=explain, units=self.units,
@@ -120,7 +121,9 @@ class FileChecker:
     def run(self) -> None:
         sizes, sink, recorder = self._build_contexts()
         self.top = self.interpreter(sizes, sink, recorder)
+        self.top.alternatives = []
         self.top.exec_module(self.module, self.globals, main=True)
+        alternatives, self.top.alternatives = self.top.alternatives, None  # siblings' blocks are not recorded
         self.findings.extend(sink.findings)
         seen = len(sink.findings)
         self.module_exact = recorder.lost_count == 0  # module-level models were built by this run
@@ -131,7 +134,7 @@ class FileChecker:
         self.arch.module = self.module
         self.findings.extend(check_functional(self.module, classes, self.globals, self.source))
         try:
-            self._check_models()
+            self._check_in_worlds(alternatives)
             self.findings.extend(self.arch.findings)
         finally:
             self.findings.extend(sink.findings[seen:])  # those of siblings loaded since
@@ -139,6 +142,27 @@ class FileChecker:
                 n = len(self.siblings.over_budget)
                 self.note_internal(f"{n} sibling module{'s' if n > 1 else ''} not read (the analysis budget of this "
                                    f"file); what comes from {'them' if n > 1 else 'it'} is unknown")
+
+    def _check_in_worlds(self, alternatives: list) -> None:
+        """The models once, or once per way of the top level's undecided blocks (worlds.py)."""
+        ways = [] if self.graph else worlds.worlds(alternatives)
+        if not ways:
+            self._check_models()
+            return
+        base, per_world = dict(self.globals), []
+        try:
+            for world in ways:
+                worlds.bind(self.globals, base, world)
+                self.attribution = []
+                self._check_models()
+                per_world.append(self.attribution)
+        finally:
+            self.attribution = None
+            worlds.bind(self.globals, base, {})
+        found, reports, arch = worlds.merge_checks(per_world)
+        self.findings += found
+        self.models += reports
+        self.arch.findings += arch
 
     def _check_models(self) -> None:
         comments = variable_comments(self.module)
@@ -165,6 +189,17 @@ class FileChecker:
         self.inputs = resolve_inputs(self.input_shapes, comments, self.config_shapes)
 
     def _check_value(self, name: str, value) -> None:
+        if self.attribution is None:
+            self._check_one(name, value)
+            return
+        marks = len(self.findings), len(self.models), len(self.arch.findings)
+        self._check_one(name, value)
+        taken = (self.findings[marks[0]:], self.models[marks[1]:], self.arch.findings[marks[2]:])
+        del self.findings[marks[0]:], self.models[marks[1]:], self.arch.findings[marks[2]:]
+        if any(taken):
+            self.attribution.append((name,) + taken)  # merged with the same name's checks in other worlds
+
+    def _check_one(self, name: str, value) -> None:
         if isinstance(value, ClassRef) and value.info.is_module():
             self.check_class(name, value.info)
         elif isinstance(value, ModuleValue) and (value.cls is None or name in self.inputs or _required_init_args(value)):
