@@ -37,6 +37,9 @@ def module_attr(vm, m: ModuleValue, name: str):
         p = parameter(m, name)  # a torch layer's parameter as a tensor (weight tying, `emb.weight.t()`)
         if p is not NO_PARAMETER:
             return p
+    if (name in containers.METHODS or name in containers.BOUND_ONLY) and m.cls is not None and m.cls.is_module() \
+            and not any(name in c.methods or name in c.class_attrs for c in m.cls.mro()):
+        return BoundMethod(m, name)  # nn.Module's own method (`self.add_module`, `self.items()` of a ModuleDict subclass)
     if m.cls is not None:
         v = class_attr(vm, m.cls, name, m)
         if not isinstance(v, Unknown):
