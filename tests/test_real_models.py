@@ -51,7 +51,6 @@ KNOWN_GAPS = {
     "efficientnet_bad.py::EfficientNetB0": "missed error: every stage is Unknown: `block_cnf = copy.copy(cnf)` then `block_cnf.block(block_cnf, ...)`, configs from `partial(MBConvConfig, width_mult=..., depth_mult=...)` (issue 10.2: copy.copy of a dataclass config, partial of a class)",
     "regnet_bad.py::RegNetX": "misplaced error: the SHP006 at the residual add (line 82) relates the branch outputs to line 29 (the Conv2d inside Conv2dNormActivation), not to line 76's `Conv2dNormActivation(width_in, width_out, kernel_size=1, ...)` that lacks the stride (issue 10.5: related locations through a Sequential subclass's constructor)",
     # issue 10.4: torch semantics still missing
-    "densenet_bad.py::DenseNetSmall": "missed error: `for name, layer in self.items()` in a ModuleDict subclass's forward is a loop not known statically, so the wrong norm5 is never reached (issue 10.4: iterating ModuleDict subclasses)",
     "attention_rank_bad.py::bad_attention": "missed error: nothing declared, no error although `B, N, C = x.shape` gives the rank (issue 16.1: rank read from the code)",
 }
 

@@ -247,20 +247,27 @@ _PLAIN = {"int": int, "float": float, "bool": bool, "str": str, "tuple": tuple, 
 
 
 def _isinstance(vm, args, kwargs, node, frame):
-    """isinstance of a plain Python value against builtin types (`pair(t)` helpers); any
-    other object or class stays unknown (hasattr and other types: shapelint does not track them)."""
+    """isinstance of a plain Python value or a tensor against builtin types and torch.Tensor
+    (`pair(t)` helpers, `if isinstance(input, Tensor): prev = [input]`); any other object or
+    class stays unknown (hasattr and other types: shapelint does not track them)."""
     if len(args) != 2 or kwargs:
         return Unknown("isinstance")
     v, types = args
     types = types if isinstance(types, tuple) else (types,)
-    if not all(isinstance(t, Builtin) and t.name in _PLAIN for t in types):
-        return Unknown("isinstance")
+    known = []
+    for t in types:
+        if isinstance(t, Builtin) and t.name in _PLAIN:
+            known.append(_PLAIN[t.name])
+        elif isinstance(t, Ref) and t.qualname == "torch.Tensor":
+            known.append(Tensor)
+        else:
+            return Unknown("isinstance")
     if isinstance(v, Expr):
         v = 1  # a symbolic size is an int
     if isinstance(v, NpInt):
         return Unknown("isinstance of a numpy integer (not an int; shapelint does not track it past arithmetic)")
-    if v is None or isinstance(v, (int, float, str, tuple, list, dict)):
-        return isinstance(v, tuple(_PLAIN[t.name] for t in types))
+    if v is None or isinstance(v, (int, float, str, tuple, list, dict, Tensor)):
+        return isinstance(v, tuple(known))
     return Unknown("isinstance")
 
 

@@ -42,6 +42,9 @@ def module_attr(vm, m: ModuleValue, name: str):
         # every module of a model is in the mode its forward runs in (engine/modes.py); while a
         # model is built, the mode is not followed (`self.eval()` in __init__ is not tracked)
         return Unknown("training flag") if vm.training is None else vm.training
+    if (name in containers.METHODS or name in containers.BOUND_ONLY) and m.cls is not None and m.cls.is_module() \
+            and not any(name in c.methods or name in c.class_attrs for c in m.cls.mro()):
+        return BoundMethod(m, name)  # nn.Module's own method (`self.add_module`, `self.items()` of a ModuleDict subclass)
     if m.cls is not None:
         v = class_attr(vm, m.cls, name, m)
         if not isinstance(v, Unknown):

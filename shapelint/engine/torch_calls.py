@@ -39,7 +39,7 @@ def call_ref(vm, fn: Ref, args, kwargs, node):
     if q in ("torch.nn.Sequential", "torch.nn.ModuleList", "torch.nn.ModuleDict"):
         return containers.construct(vm, q.rsplit(".", 1)[1], args, node)
     if q in ("collections.OrderedDict", "typing.OrderedDict"):
-        return _ordered_dict(args)
+        return _ordered_dict(args, kwargs)
     if q in ("torch.nn.Parameter", "torch.nn.parameter.Parameter"):
         return args[0] if args and isinstance(args[0], Tensor) else Unknown("parameter", node)
     if is_layer_ref(fn):
@@ -82,14 +82,15 @@ _PURE_LIBRARIES = ("torch.", "math.", "numpy.", "copy.", "logging.", "warnings."
 _MUTATING_LIBRARY_FUNCTIONS = ("numpy.random.shuffle",)
 
 
-def _ordered_dict(args):
-    if not args:
-        return {}
-    src = args[0]
+def _ordered_dict(args, kwargs):
+    """OrderedDict(mapping_or_pairs, **kwargs): the pairs first, then the keywords, as dict() does."""
+    if len(args) > 1:
+        return Unknown("OrderedDict")
+    src = args[0] if args else {}
     if isinstance(src, dict):
-        return dict(src)
+        return {**src, **kwargs}
     if isinstance(src, (list, tuple)) and all(isinstance(p, (list, tuple)) and len(p) == 2 and hashable(p[0]) for p in src):
-        return dict(src)
+        return {**dict(src), **kwargs}
     return Unknown("OrderedDict")
 
 

@@ -16,6 +16,18 @@ CONTAINERS = ("Sequential", "ModuleList", "ModuleDict")
 NOT_MODELLED = object()  # a method call these rules do not cover (the caller makes it unknown)
 
 
+def kind_of(m: ModuleValue):
+    """"Sequential", "ModuleList" or "ModuleDict" for those containers and the user's subclasses of
+    them (`class _DenseBlock(nn.ModuleDict)`: its self.items(), self[0], len(self) are torch's); else None."""
+    if m.kind in CONTAINERS:
+        return m.kind
+    if m.cls is not None and m.spec is None:
+        for q in m.cls.torch_bases():
+            if q.startswith("torch.nn.") and q[9:] in CONTAINERS:
+                return q[9:]
+    return None
+
+
 def _child(v) -> ModuleValue:
     """A value stored in a container: a module, or a module nobody knows."""
     return v if isinstance(v, ModuleValue) else ModuleValue("Unknown", None)
@@ -63,10 +75,17 @@ def init_from_base(vm, m: ModuleValue, base: str, args) -> None:
         sequential_init(m, args)
     elif base == "torch.nn.ModuleList" and args:
         seq = vm.iterate(args[0])
-        m.exact = seq is not None and all(isinstance(v, ModuleValue) for v in seq)
-        for i, v in enumerate(seq or []):
-            if isinstance(v, ModuleValue):
-                m.children[str(i)] = v
+        if seq is None or not all(isinstance(v, ModuleValue) for v in seq):
+            make_opaque(m)  # torch adds every item: one shapelint does not know hides the rest
+            return
+        for i, v in enumerate(seq):
+            m.children[str(i)] = v
+    elif base == "torch.nn.ModuleDict" and args:
+        d = construct(vm, "ModuleDict", args, None)
+        if not d.exact:
+            make_opaque(m)
+        else:
+            m.children.update(d.children)
 
 
 # ---------------------------------------------------------------------------- as a Python container
@@ -76,9 +95,10 @@ def items(m: ModuleValue):
     """What `for x in m` iterates over; None when it is not a container."""
     if m.opaque:
         return None
-    if m.kind == "ModuleDict":
+    kind = kind_of(m)
+    if kind == "ModuleDict":
         return list(m.children.keys())
-    if m.kind in ("Sequential", "ModuleList") or (m.cls is not None and m.cls.is_sequential()):
+    if kind in ("Sequential", "ModuleList"):
         return list(m.children.values())
     return None
 
@@ -88,14 +108,19 @@ def index(m: ModuleValue, key):
     kids = list(m.children.items())
     if m.opaque:
         return Unknown("index of a container shapelint could not follow")
-    if m.kind == "ModuleDict":
+    kind = kind_of(m)
+    if kind is None:
+        return Unknown("index of a module that is not a container")
+    if kind == "ModuleDict":
         return m.children.get(key, Unknown("key")) if isinstance(key, str) else Unknown("key")
     if isinstance(key, int) and not isinstance(key, bool):
         if -len(kids) <= key < len(kids):
             return kids[key][1]
         return Unknown("index")
     if isinstance(key, slice):
-        sub = ModuleValue(m.kind if m.kind in CONTAINERS else "Sequential", m.node)
+        if m.kind not in CONTAINERS:
+            return Unknown("a slice of a container subclass (torch builds one of the subclass)")
+        sub = ModuleValue(m.kind, m.node)
         for k, v in kids[key]:
             sub.children[k] = v
         return sub
@@ -104,9 +129,10 @@ def index(m: ModuleValue, key):
 
 def set_index(m: ModuleValue, key, value) -> bool:
     """`m[i] = layer` / `m["name"] = layer`; False when shapelint cannot say what it did."""
-    if m.kind not in CONTAINERS or not isinstance(value, ModuleValue):
+    kind = kind_of(m)
+    if kind is None or m.opaque or not isinstance(value, ModuleValue):
         return False
-    if m.kind == "ModuleDict":
+    if kind == "ModuleDict":
         if not isinstance(key, str):
             return False
         m.children[key] = value
@@ -120,12 +146,15 @@ def set_index(m: ModuleValue, key, value) -> bool:
 
 def delete_index(vm, m: ModuleValue, key) -> bool:
     """`del m[i]`, `del m[a:b]`, `del m["name"]`: torch renumbers a Sequential/ModuleList after it."""
-    if m.kind == "ModuleDict":
+    kind = kind_of(m)
+    if m.opaque:
+        return False
+    if kind == "ModuleDict":
         if isinstance(key, str) and key in m.children:
             del m.children[key]
             return True
         return False
-    if m.kind not in ("Sequential", "ModuleList"):
+    if kind not in ("Sequential", "ModuleList"):
         return False
     values = list(m.children.values())
     n = len(values)
@@ -143,7 +172,7 @@ def delete_index(vm, m: ModuleValue, key) -> bool:
 def extend_in_place(vm, m: ModuleValue, values) -> bool:
     """`layers += [...]` on a ModuleList (its __iadd__ is extend); False when not that."""
     seq = vm.iterate(values)
-    if m.kind != "ModuleList" or seq is None:
+    if kind_of(m) != "ModuleList" or seq is None or m.opaque:
         return False
     for v in seq:
         m.children[str(len(m.children))] = _child(v)
@@ -180,14 +209,14 @@ def _add_module(vm, m, args, kwargs, node):
 
 
 def _append(vm, m, args, kwargs, node):
-    if not args or m.kind not in ("ModuleList", "Sequential"):
+    if not args or kind_of(m) not in ("ModuleList", "Sequential") or m.opaque:
         return NOT_MODELLED
     m.children[str(len(m.children))] = _child(args[0])
     return m
 
 
 def _extend(vm, m, args, kwargs, node):
-    if not args or m.kind not in ("ModuleList", "Sequential"):
+    if not args or kind_of(m) not in ("ModuleList", "Sequential") or m.opaque:
         return NOT_MODELLED
     for v in vm.iterate(args[0]) or [Unknown("extend")]:
         m.children[str(len(m.children))] = _child(v)
@@ -195,7 +224,7 @@ def _extend(vm, m, args, kwargs, node):
 
 
 def _insert(vm, m, args, kwargs, node):
-    if len(args) != 2 or m.kind != "ModuleList" or not isinstance(args[0], int):
+    if len(args) != 2 or kind_of(m) != "ModuleList" or not isinstance(args[0], int) or m.opaque:
         return NOT_MODELLED
     kids = list(m.children.values())
     kids.insert(args[0], args[1])
@@ -205,7 +234,7 @@ def _insert(vm, m, args, kwargs, node):
 
 def _dict_view(what: str):
     def method(vm, m, args, kwargs, node):
-        if m.kind != "ModuleDict":
+        if kind_of(m) != "ModuleDict" or m.opaque:
             return NOT_MODELLED
         return {"keys": list(m.children.keys()), "values": list(m.children.values()), "items": list(m.children.items())}[what]
 
