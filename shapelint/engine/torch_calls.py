@@ -230,6 +230,10 @@ def module_method(vm, m: ModuleValue, name, args, kwargs, node):
 # its input only where the op keeps the dtype; a cast sets it; any other op's result that is
 # one of its inputs loses it (`mask + 0` is long, `idx / 2` float).
 KEEPS_DTYPE = ("clone", "contiguous", "detach", "cpu", "cuda", "pin_memory", "flip", "roll", "requires_grad_")
+# ops that move a tensor's values without computing new ones: the result has the input's dtype
+# (SHP015 follows an index through `pos.unsqueeze(0)`, `idx.view(-1)`)
+SHAPE_ONLY = ("view", "reshape", "unsqueeze", "squeeze", "flatten", "transpose", "permute", "t", "expand", "expand_as",
+              "repeat", "narrow", "flip", "roll", "contiguous", "clone", "detach", "unflatten", "movedim", "swapaxes")
 CASTS = {"long": "long", "int": "int", "bool": "bool", "float": "float", "double": "float", "half": "float",
          "bfloat16": "float", "to": None, "type": None}
 
@@ -241,6 +245,11 @@ def _dtype_arg(args, kwargs):
     if len(named) == 1 and len(args) + len(kwargs) == 1:
         return TORCH_DTYPES.get(named[0].qualname)
     return None
+
+
+def _is_dtype_view(name, args, kwargs) -> bool:
+    """`x.view(torch.float16)` reinterprets the bytes: a new dtype, not the input's."""
+    return name == "view" and any(isinstance(a, Ref) for a in list(args) + list(kwargs.values()))
 
 
 def _passed_dtype(result, inputs, keeps: tuple, name: str = None):
@@ -259,6 +268,8 @@ def tensor_method(vm, x: Tensor, name, args, kwargs, node):
     result = op(vm.ctx, Site(label, node), (x,) + tuple(args), dict(kwargs))
     if isinstance(result, Tensor) and name in CASTS:
         result = result.with_dtype(CASTS[name] if name not in ("to", "type") else _dtype_arg(args, kwargs))
+    elif isinstance(result, Tensor) and name in SHAPE_ONLY and result is not x and not _is_dtype_view(name, args, kwargs):
+        result = result.with_dtype(x.dtype)
     else:
         result = _passed_dtype(result, (x,) + tuple(args), KEEPS_DTYPE, name)
     vm.explain.record_op(label, node, x, result, inputs=(x, args, kwargs))

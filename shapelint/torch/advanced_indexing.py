@@ -5,8 +5,11 @@ their broadcast shape takes the place of the dims they index when they are adjac
 goes first; a bool mask indexes as many dims as it has, must match them exactly, and gives
 one dim of unknown length (its count of True values: an opaque size, never a guess).
 
-Only what is known is modelled: an index tensor whose dtype shapelint does not know, an int
-or None mixed with index tensors, a 0-d mask, a mask with another index tensor: Unknown.
+An int mixed with index tensors is applied first, as torch does (a `select`: its dim goes,
+unlike NumPy, where it would join the index tensors). Only what is known is modelled: an index
+tensor whose dtype shapelint does not know, None or a list mixed with index tensors, an int
+not known to be in range, a 0-d mask, a mask with another index: Unknown. A float index is
+SHP015 (index_dtype.py).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from ..core import rules as R
 from ..core.symbolic import Expr, is_known, shape_text
 from ..core.values import Tensor, Unknown
 from .kernels import full_keys
+from .index_dtype import index_dtype_report
 from .spec import Site
 
 INTEGER = ("long", "int")
@@ -44,23 +48,48 @@ def _size(size, k: slice):
     return Expr.opaque("slice")
 
 
+def _select_ints(shape, keys):
+    """torch applies the int entries first, as `select` (basic indexing: their dims go), and
+    indexes the rest by the tensors: `x[0, :, idx]` of (4, 5, 6) is (5, *idx.shape), not NumPy's
+    (*idx.shape, 5). (None, None) for an int outside its dim or a symbolic int whose range is not known."""
+    out_shape, out_keys, dim = [], [], 0
+    for k in keys:
+        if isinstance(k, (int, Expr)):
+            size = shape[dim]
+            in_range = is_known(size) and -size <= k < size if isinstance(k, int) else False
+            if not (in_range or (k in (0, -1) and isinstance(size, Expr))):  # a symbolic size is >= 1
+                return None, None
+            dim += 1
+            continue
+        n = len(k.shape) if isinstance(k, Tensor) and k.dtype in BOOL else 1
+        out_shape.extend(shape[dim:dim + n])
+        out_keys.append(k)
+        dim += n
+    return tuple(out_shape), out_keys
+
+
 def index_by_tensors(ctx, x: Tensor, keys: list, node=None):
     """x[keys] where some key is a tensor; keys is the list of the subscript's entries."""
     shape = tuple(x.shape)
     tensors = [k for k in keys if isinstance(k, Tensor)]
+    if node is not None and any(index_dtype_report(ctx, node, "indexing", t) for t in tensors):
+        return Unknown("torch rejects the index's dtype")
     if any(isinstance(k, Unknown) for k in keys) or any(t.shape is None or t.dtype not in INTEGER + BOOL for t in tensors):
         return Unknown("advanced indexing by a tensor of unknown dtype or shape")
-    if any(k is None or isinstance(k, (int, list, Expr)) for k in keys):
-        return Unknown("an int or None among index tensors")
-    if not all(isinstance(k, (Tensor, slice)) or k is Ellipsis for k in keys) or keys.count(Ellipsis) > 1:
+    if any(k is None or isinstance(k, (bool, list)) for k in keys):
+        return Unknown("None or a list among index tensors")
+    if not all(isinstance(k, (Tensor, slice, int, Expr)) or k is Ellipsis for k in keys) or keys.count(Ellipsis) > 1:
         return Unknown("index")
     masks = [t for t in tensors if t.dtype in BOOL]
-    if masks and (len(tensors) > 1 or any(len(t.shape) == 0 for t in masks)):
+    if masks and (len(tensors) > 1 or any(len(t.shape) == 0 for t in masks) or any(isinstance(k, (int, Expr)) for k in keys)):
         return Unknown("a mask with other index tensors")
     used = sum(len(k.shape) if isinstance(k, Tensor) and k.dtype in BOOL else 1 for k in keys if k is not Ellipsis)
     keys = full_keys(ctx, shape, keys, used, node)
     if isinstance(keys, Unknown):
         return keys
+    shape, keys = _select_ints(shape, keys)
+    if shape is None:
+        return Unknown("an int index out of range or not known to be in range")
     site = Site("indexing", node)
     before, after, index_shapes, dim, first, apart = [], [], [], 0, None, False
     for pos, k in enumerate(keys):

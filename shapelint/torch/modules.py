@@ -23,6 +23,7 @@ from .kernels import (
     input_shape, made_by, normalize_dim, ntuple, ok_equal, origin_parts, pad_core, param_edit, pool_core,
     rank_error, reshape_dims, upsample_core,
 )
+from .index_dtype import embedding_after
 from .lazy import lazy_layers
 from .rnn_state import check_rnn_state
 from .spec import REQUIRED, LayerSpec
@@ -506,6 +507,7 @@ _add("Linear", (("in_features", REQUIRED), ("out_features", REQUIRED), ("bias", 
 _add("Flatten", (("start_dim", 1), ("end_dim", -1)), flatten_forward)
 _add("Unflatten", (("dim", REQUIRED), ("unflattened_size", REQUIRED)), unflatten_forward)
 _add("Embedding", (("num_embeddings", REQUIRED), ("embedding_dim", REQUIRED), ("padding_idx", None), ("max_norm", None), ("norm_type", 2.0), ("scale_grad_by_freq", False), ("sparse", False), ("_weight", None), ("_freeze", False), ("device", None), ("dtype", None)), embedding_forward)
+LAYERS["Embedding"] = replace(LAYERS["Embedding"], after=embedding_after)
 _add("Upsample", (("size", None), ("scale_factor", None), ("mode", "nearest"), ("align_corners", None), ("recompute_scale_factor", None)), upsample_forward)
 _add("UpsamplingNearest2d", (("size", None), ("scale_factor", None)), upsample_forward)
 _add("UpsamplingBilinear2d", (("size", None), ("scale_factor", None)), upsample_forward)

@@ -14,6 +14,7 @@ from ..core import rules as R
 from ..core.symbolic import BATCH_NAME, Expr, add, is_known, mul, product, shape_text, substitute
 from ..core.values import UNKNOWN, Tensor, Unknown
 from .advanced_indexing import arange_dtype
+from .index_dtype import index_dtype_report
 from .functions import FUNCTIONAL, METHODS, TORCH, _same
 from .kernels import bind, dim_error, normalize_dim, op_text, sizes_from
 
@@ -180,6 +181,8 @@ METHODS["narrow"] = _narrow
 
 def _index_select(ctx, site, args, kwargs):
     b = bind(list(args), dict(kwargs), ["input", "dim", "index"], {})
+    if b is not None and index_dtype_report(ctx, site.node, "index_select", b["index"], site.label()):
+        return Unknown("torch rejects the index's dtype")
     if b is None or not _tensor(b["input"]) or not _tensor(b["index"]) or len(b["index"].shape) > 1:
         return UNKNOWN
     x = b["input"]
@@ -192,6 +195,8 @@ def _index_select(ctx, site, args, kwargs):
 def _gather(ctx, site, args, kwargs):
     """torch.gather(input, dim, index): the index's shape (same rank as input)."""
     b = bind(list(args), dict(kwargs), ["input", "dim", "index", "sparse_grad"], {"sparse_grad": False})
+    if b is not None and index_dtype_report(ctx, site.node, "gather", b["index"], site.label()):
+        return Unknown("torch rejects the index's dtype")
     if b is None or not _tensor(b["input"]) or not _tensor(b["index"]):
         return UNKNOWN
     x, idx = b["input"], b["index"]
