@@ -107,3 +107,34 @@ def test_a_merge_of_the_last_dims_names_the_size_that_fits():
     found = errors(MERGE)
     assert [f.code for f in found] == ["SHP003"]
     assert "(4, 8) holds 32 values: use 32 as the last size" in found[0].message, found[0].message
+
+
+ANY_BATCH = HEAD + """\
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(4, SIZE)
+
+    def forward(self, x):
+        return self.fc(self.pool(self.conv(x)).flatten(1)).view(-1, ROW)
+"""
+
+
+@pytest.mark.torch
+def test_with_nothing_declared_a_view_that_fits_only_some_batches_is_shp003():
+    src = ANY_BATCH.replace("SIZE", "10").replace("ROW", "4")
+    assert run_model(src, "Net", [1, 3, 8, 8]).verdict == "crash"  # 10 values, rows of 4
+    assert run_model(src, "Net", [2, 3, 8, 8]).verdict == "batch-changed"  # 20 values: 5 rows
+    found = errors(src)
+    assert [f.code for f in found] == ["SHP003"], [(f.code, f.message) for f in found]
+    assert "only when B is a multiple of 2" in found[0].message, found[0].message
+
+
+@pytest.mark.torch
+def test_with_nothing_declared_a_view_that_always_fits_and_mixes_samples_is_shp004():
+    src = ANY_BATCH.replace("SIZE", "12").replace("ROW", "6")
+    for b in (1, 2, 3):
+        assert run_model(src, "Net", [b, 3, 8, 8]).verdict == "batch-changed"  # 2*B rows of 6
+    assert [f.code for f in errors(src)] == ["SHP004"]

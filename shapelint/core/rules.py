@@ -88,8 +88,11 @@ class ViewSizeMismatch(Rule):
     name = "view-size-mismatch"
     message = "{op} cannot reshape {shape} ({numel} values) into {target}; {hint}"
     summary = "A view/reshape/unflatten whose sizes cannot hold the tensor's values."
-    why = "torch raises `shape '[...]' is invalid for input of size N`."
-    fix = "Use x.flatten(1) or x.view(x.size(0), -1) instead of hand-computed sizes."
+    why = ("torch raises `shape '[...]' is invalid for input of size N`; also for a `-1` view whose other sizes do "
+           "not divide the values (with the batch not declared: that divide them only for some batch sizes).")
+    fix = ("Flatten per sample with x.flatten(1) or x.view(x.size(0), -1) instead of hand-computed sizes; for a split "
+           "of the last dimension (fused qkv heads), make the layer before it give the product of the sizes "
+           "(Linear(dim, 3 * dim)).")
     VALID = [
         _HEAD + "class Net(nn.Module):  # shapelint: input=(2, 8, 4, 4)\n"
         "    def __init__(self):\n        super().__init__()\n"

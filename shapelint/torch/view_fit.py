@@ -15,6 +15,8 @@
 
 from __future__ import annotations
 
+from math import gcd
+
 from ..core import rules as R
 from ..core.findings import Code, Edit
 from ..core.symbolic import exact_div, is_known, mul, product, shape_text
@@ -42,18 +44,26 @@ def _target(sizes) -> str:
 
 
 def _cannot_fit(ctx, site, op, x, sizes, per_sample, given, advice: str, edits) -> bool:
-    """With a declared batch, a `-1` view whose other sizes do not divide the values raises in
-    torch: SHP003 with both numbers. True when reported."""
+    """A `-1` view whose other sizes do not divide the values raises in torch: SHP003 with both
+    numbers; with the batch not declared, where they divide only some batch sizes (and then
+    mix samples). True when reported."""
     b = ctx.declared_batch
-    if not isinstance(b, int) or not is_known(per_sample) or not is_known(given) or given <= 0:
+    if not is_known(per_sample) or not is_known(given) or given <= 0:
         return False
-    total = b * per_sample
-    if total % given == 0:
-        return False
+    if isinstance(b, int):
+        numel = b * per_sample
+        if numel % given == 0:
+            return False
+        why = f"{numel} values ({b} samples of {per_sample}) are not divisible by {given}"
+    else:  # any batch: it fits only when B is a multiple of `every`, and then mixes samples
+        every = given // gcd(per_sample, given)
+        if every == 1:
+            return False
+        numel = ctx.show(mul(ctx.batch, per_sample))
+        why = f"{numel} values fit rows of {given} only when B is a multiple of {every} (and then samples get mixed)"
     f = R.ViewSizeMismatch.finding(
-        site.node, module=site.name, op=_op(site, op), shape=shape_text(x.shape), numel=total, target=_target(sizes),
-        hint=f"{total} values ({b} samples of {per_sample}) are not divisible by {given}; {advice}",
-        edits=edits, fix="Flatten per sample with .flatten(1)" if edits else None,
+        site.node, module=site.name, op=_op(site, op), shape=shape_text(x.shape), numel=numel, target=_target(sizes),
+        hint=f"{why}; {advice}", edits=edits, fix="Flatten per sample with .flatten(1)" if edits else None,
     )
     f.related += dims_related(x)
     ctx.report(f)
