@@ -130,7 +130,8 @@ def main(argv) -> int:
     print(f"models checked: {counts['models checked']}")
     print(f"models followed to the end: {counts['models followed to the end']}")
     print(f"errors with nothing declared (hold for every input): {len(errors['bad'])} in *_bad files, "
-          f"{len(errors['correct'])} in correct files (false alarms)")
+          f"{len(errors['trace'])} in fixtures/trace/ (failing on purpose), {len(errors['correct'])} in correct files "
+          "(false alarms)")
     print(f"defects marked `# defect: every input`: {counts['defects marked `every input`']}, "
           f"found (an error on the line, or relating to it): {counts['marked defects found']}")
     print(f"internal errors: {counts['internal errors']}")
