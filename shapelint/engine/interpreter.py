@@ -36,8 +36,7 @@ from ..core.values import (
 )
 from ..torch import containers
 from ..torch.functions import ValuesIndices
-from . import (asserts, branches, dataclass_configs, loops, module_lookup, mutation, namespaces, numpy_overlay, objects,
-               partials, pyvalues, strict, torch_calls)
+from . import asserts, branches, dataclass_configs, library_calls, loops, mutation, namespaces, numpy_overlay, objects, partials, pyvalues, strict, torch_calls
 from .builtins import call_builtin
 from .context import ExplainRecorder, FindingSink, ShapeContext, Sizes
 from .expressions import EXPRESSIONS
@@ -507,16 +506,9 @@ class Interpreter:
                 self.explain.lost(node, f"a call shapelint does not model ({_describe_call(node)}{why})")
             return Unknown("result of an unknown call", node)
         if isinstance(fn, Ref):
-            if fn.qualname in partials.PARTIAL:
-                return partials.make_partial(self, args, kwargs, node)
-            if fn.qualname in partials.COPIES:
-                return partials.copy_value(self, fn.qualname, args, node)
-            if fn.qualname in module_lookup.IMPORTERS:
-                return module_lookup.import_module(self, args, kwargs, node)
-            if fn.qualname in dataclass_configs.FUNCTIONS:
-                return dataclass_configs.call(self, fn.qualname, args, kwargs, node)
-            if fn.qualname in namespaces.CONSTRUCTORS:
-                return namespaces.construct(self, fn.qualname, args, kwargs, node)
+            value = library_calls.call(self, fn.qualname, args, kwargs, node)
+            if value is not library_calls.NOT_MODELLED_HERE:
+                return value
             return torch_calls.call_ref(self, fn, args, kwargs, node)
         if isinstance(fn, ClassRef):
             return objects.instantiate(self, fn.info, args, kwargs, node)
@@ -547,10 +539,9 @@ class Interpreter:
             if name == "apply" or name not in containers.METHODS:  # not followed (apply's function is not run)
                 objects.mark_unfollowed([obj, args, kwargs])
             return torch_calls.module_method(self, obj, name, args, kwargs, node)
-        if isinstance(obj, numpy_overlay.NdArray):
-            return numpy_overlay.method(obj, name, args, kwargs)
-        if isinstance(obj, namespaces.ParserValue):
-            return namespaces.parser_method(self, obj, name, args, kwargs, node)
+        value = library_calls.method(self, obj, name, args, kwargs, node)
+        if value is not library_calls.NOT_MODELLED_HERE:
+            return value
         if isinstance(obj, list):
             return mutation.list_method(self, obj, name, args, kwargs)
         if isinstance(obj, dict):

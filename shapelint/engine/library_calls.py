@@ -1,0 +1,33 @@
+"""Calls of standard-library functions the engine models itself, by qualified name:
+functools.partial, copy, importlib.import_module, dataclasses' functions, argparse and
+types namespaces. Everything else goes on to the torch tables (engine/torch_calls.py)."""
+
+from __future__ import annotations
+
+from . import dataclass_configs, module_lookup, namespaces, numpy_overlay, partials
+
+NOT_MODELLED_HERE = object()
+
+
+def call(vm, qualname: str, args, kwargs, node):
+    """The call's value, or NOT_MODELLED_HERE when `qualname` is none of these."""
+    if qualname in partials.PARTIAL:
+        return partials.make_partial(vm, args, kwargs, node)
+    if qualname in partials.COPIES:
+        return partials.copy_value(vm, qualname, args, node)
+    if qualname in module_lookup.IMPORTERS:
+        return module_lookup.import_module(vm, args, kwargs, node)
+    if qualname in dataclass_configs.FUNCTIONS:
+        return dataclass_configs.call(vm, qualname, args, kwargs, node)
+    if qualname in namespaces.CONSTRUCTORS:
+        return namespaces.construct(vm, qualname, args, kwargs, node)
+    return NOT_MODELLED_HERE
+
+
+def method(vm, obj, name: str, args, kwargs, node):
+    """A method of a value these libraries made (a numpy array, an ArgumentParser), or NOT_MODELLED_HERE."""
+    if isinstance(obj, numpy_overlay.NdArray):
+        return numpy_overlay.method(obj, name, args, kwargs)
+    if isinstance(obj, namespaces.ParserValue):
+        return namespaces.parser_method(vm, obj, name, args, kwargs, node)
+    return NOT_MODELLED_HERE
