@@ -21,6 +21,8 @@ import sys
 
 import pytest
 
+from shapelint.engine.check import check_source
+
 
 pytestmark = pytest.mark.torch
 
@@ -40,12 +42,13 @@ def _python_files(base):
 WORKER = os.path.join(ROOT, "tests", "fix_torch_worker.py")
 
 
-def _torch(path):
-    """{"import_error", "targets": {name: [verdict, error]}} for one file, from a fresh process."""
+def _torch(paths):
+    """path -> {"import_error", "targets": {name: [verdict, error]}}, from one fresh process."""
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    done = subprocess.run([sys.executable, WORKER, str(path)], env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run([sys.executable, WORKER, *map(str, paths)], env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-2000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    rows = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    return {row["path"]: row for row in rows}
 
 
 @pytest.fixture(scope="module")
@@ -66,10 +69,10 @@ def fixed_tree(tmp_path_factory):
 
 
 def _errors_left(base, rel):
-    env = dict(os.environ, PYTHONPATH=ROOT)
-    done = subprocess.run([sys.executable, "-m", "shapelint", "--isolated", "--no-cache", "--format", "json", rel],
-                          cwd=base, env=env, capture_output=True, text=True, timeout=300)
-    return [d for d in json.loads(done.stdout) if d["severity"] == "error" and d["path"].endswith(os.path.basename(rel))]
+    path = str(base / rel)
+    with open(path, "rb") as fh:
+        result = check_source(path, fh.read())
+    return [f for f in result.findings if f.severity == "error"]
 
 
 def test_fix_changes_some_files(fixed_tree):
@@ -80,9 +83,11 @@ def test_fix_changes_some_files(fixed_tree):
 
 def test_fix_leaves_every_model_torch_runs_untouched_and_every_fixed_model_runs(fixed_tree):
     base, changed = fixed_tree
+    originals = _torch(os.path.join(ROOT, rel) for rel in changed)
+    copies = _torch(base / rel for rel in changed)
     problems = []
     for rel in changed:
-        before, after = _torch(os.path.join(ROOT, rel)), _torch(base / rel)
+        before, after = originals[os.path.join(ROOT, rel)], copies[str(base / rel)]
         ran = {t for t, (verdict, _e) in before["targets"].items() if verdict == "ok"}
         if before["import_error"] is None and not before["targets"]:
             problems.append(f"{rel}: changed, but it declares no target torch could check")
