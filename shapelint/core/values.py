@@ -101,7 +101,7 @@ class PendingShape:
 
 
 class Tensor:
-    __slots__ = ("_shape", "_prov", "slot", "dtype")
+    __slots__ = ("_shape", "_prov", "slot", "dtype", "values_below")
 
     def __init__(self, shape=None, prov=None, slot: InputSlot = None, dtype: Optional[str] = None):
         self._shape = tuple(shape) if shape is not None else None
@@ -112,6 +112,15 @@ class Tensor:
         # "long", "int", "bool", ...: only where shapelint knows it (declared inputs, integer
         # arange, casts); None is unknown. Indexing by a tensor needs it (integer vs mask).
         self.dtype = dtype
+        # (stop, node): every value is a known int below stop (`torch.arange(0, t)` made at node);
+        # None when not known. SHP016 compares it with an nn.Embedding's num_embeddings.
+        self.values_below = None
+
+    def with_values_of(self, other: "Tensor") -> "Tensor":
+        """This tensor, holding `other`'s values (a view, reshape or cast of it)."""
+        if other.values_below is not None and self.values_below is None:
+            self.values_below = other.values_below
+        return self
 
     def with_dtype(self, dtype: Optional[str]) -> "Tensor":
         """The same shape, another (or an unknown) dtype; self when nothing changes."""
@@ -119,7 +128,7 @@ class Tensor:
             return self
         if self._shape is None:
             return Tensor(slot=self.slot, dtype=dtype) if self.slot is not None else Tensor(dtype=dtype)
-        return Tensor(self._shape, self._prov, dtype=dtype)
+        return Tensor(self._shape, self._prov, dtype=dtype).with_values_of(self)
 
     @property
     def shape(self) -> Optional[Tuple[Dim, ...]]:

@@ -13,7 +13,7 @@ import libcst as cst
 from ..core.values import BoundMethod, FunctionRef, ModuleValue, Ref, Tensor, Unknown
 from ..torch import composite, containers, einops_patterns
 from ..torch import functions as ops
-from ..torch import products, sequence_ops  # noqa: F401 - they register their ops into the tables of `functions`
+from ..torch import positional, products, sequence_ops  # noqa: F401 - they register their ops into the tables of `functions`
 from ..torch.functional_layers import replaced_parameter_differs, wrapped_module
 from ..torch.advanced_indexing import TORCH_DTYPES
 from ..torch.kernels import index_tensor
@@ -264,7 +264,7 @@ def tensor_method(vm, x: Tensor, name, args, kwargs, node):
     if isinstance(result, Tensor) and name in CASTS:
         result = result.with_dtype(CASTS[name] if name not in ("to", "type") else _dtype_arg(args, kwargs))
     elif isinstance(result, Tensor) and name in SHAPE_ONLY and result is not x and not _is_dtype_view(name, args, kwargs):
-        result = result.with_dtype(x.dtype)
+        result = result.with_dtype(x.dtype).with_values_of(x)
     else:
         result = _passed_dtype(result, (x,) + tuple(args), KEEPS_DTYPE, name)
     vm.explain.record_op(label, node, x, result, inputs=(x, args, kwargs))
@@ -282,6 +282,8 @@ def tensor_operator(vm, op: str, a, b, node):
     operator = ops.OPERATORS.get(op)
     if operator is None:
         return vm.unmodelled("tensor operator", node)
+    if op == "Add" and positional.added_table_report(vm.ctx, node, a, b):
+        return Unknown("a positional table shorter than the sequence")
     result = _passed_dtype(operator(vm.ctx, node, a, b), (a, b), ())
     if vm.explain.flow is not None:
         vm.explain.record_operator(OPERATOR_SYMBOLS.get(op, op), node, a, b, result)
