@@ -29,6 +29,12 @@ CASES = [
     (Case("self.wpe(torch.arange(t.size(1), dtype=torch.long).unsqueeze(0))", "t=(2, 9):long", init=WPE), (8, 9)),
     (Case("self.wpe(torch.arange(0, t.size(1)).view(1, -1))", "t=(2, 5):long", init=WPE), None),
     (Case("F.embedding(torch.arange(10), self.wpe.weight)", "t=(2, 5):long", init=WPE), (8, 10)),
+    # positions computed from an arange are new values: no bound is kept (never a false alarm)
+    (Case("self.wpe(torch.arange(16) // 2)", "t=(2, 5):long", init=WPE), None),
+    (Case("self.wpe(torch.arange(16).narrow(0, 0, 8))", "t=(2, 5):long", init=WPE), None),
+    (Case("self.wpe(torch.clamp(torch.arange(12), max=7))", "t=(2, 5):long", init=WPE), None),
+    (Case("self.wpe(torch.arange(12).clamp_(max=7))", "t=(2, 5):long", init=WPE), None),
+    (Case("self.wpe(torch.arange(4, 12) - 4)", "t=(2, 5):long", init=WPE), None),
     (Case("self.wpe(torch.arange(2, 10, 2))", "t=(2, 5):long", init=WPE), (8, 9)),  # the largest position is 8: 9 needed
 ]
 

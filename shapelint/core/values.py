@@ -128,7 +128,7 @@ class Tensor:
             return self
         if self._shape is None:
             return Tensor(slot=self.slot, dtype=dtype) if self.slot is not None else Tensor(dtype=dtype)
-        return Tensor(self._shape, self._prov, dtype=dtype).with_values_of(self)
+        return Tensor(self._shape, self._prov, dtype=dtype)
 
     @property
     def shape(self) -> Optional[Tuple[Dim, ...]]:
