@@ -81,6 +81,7 @@ BROKEN = {
     # (old, new, code): torch must fail on the mutated source, shapelint must report `code`
     "nhead_does_not_divide": ("nn.Transformer(d_model, nhead, num_encoder_layers=2", "nn.Transformer(d_model, 3, num_encoder_layers=2", "SHP007"),
     "src_width": ("self.transformer(src, tgt, tgt_mask=mask)", "self.transformer(src[..., :8], tgt, tgt_mask=mask)", "SHP002"),
+    "tgt_width": ("self.transformer(src, tgt, tgt_mask=mask)", "self.transformer(src, tgt[..., :12], tgt_mask=mask)", "SHP002"),
     "batch_of_src_and_tgt": ("self.transformer(src, tgt, tgt_mask=mask)", "self.transformer(torch.cat([src, src]), tgt, tgt_mask=mask)", "SHP006"),
     "sequence_first_batch": ("return self.model(src, tgt, src_mask=None", "return self.model(torch.cat([src, src], dim=1), tgt, src_mask=None", "SHP006"),
     "memory_width": ("y = self.decoder(tgt, memory, tgt_mask=causal)", "y = self.decoder(tgt, memory[..., :16], tgt_mask=causal)", "SHP002"),
@@ -98,6 +99,12 @@ def test_broken_variant_flagged_exactly_when_torch_fails(name):
     assert sum(o.verdict == "crash" for o in outcomes) == 1, [o.error for o in outcomes]
     errors = [f for f in check_source(PATH, src).findings if f.severity == "error"]
     assert code in {f.code for f in errors}, [(f.code, f.message) for f in errors]
+
+
+def test_a_narrow_tgt_is_told_to_be_d_model_wide():
+    src = SOURCE.replace("self.transformer(src, tgt, tgt_mask=mask)", "self.transformer(src, tgt[..., :12], tgt_mask=mask)")
+    messages = [f.message for f in check_source(PATH, src).findings if f.severity == "error"]
+    assert any("expects 16" in m and "receives 12" in m and "make tgt 16 wide" in m for m in messages), messages
 
 
 def test_bad_fixture_messages_name_both_numbers_and_the_fix():
