@@ -81,6 +81,7 @@ BROKEN = {
     # (old, new, code): torch must fail on the mutated source, shapelint must report `code`
     "nhead_does_not_divide": ("nn.Transformer(d_model, nhead, num_encoder_layers=2", "nn.Transformer(d_model, 3, num_encoder_layers=2", "SHP007"),
     "src_width": ("self.transformer(src, tgt, tgt_mask=mask)", "self.transformer(src[..., :8], tgt, tgt_mask=mask)", "SHP002"),
+    "tgt_width": ("self.transformer(src, tgt, tgt_mask=mask)", "self.transformer(src, tgt[..., :12], tgt_mask=mask)", "SHP002"),
     "batch_of_src_and_tgt": ("self.transformer(src, tgt, tgt_mask=mask)", "self.transformer(torch.cat([src, src]), tgt, tgt_mask=mask)", "SHP006"),
     "sequence_first_batch": ("return self.model(src, tgt, src_mask=None", "return self.model(torch.cat([src, src], dim=1), tgt, src_mask=None", "SHP006"),
     "memory_width": ("y = self.decoder(tgt, memory, tgt_mask=causal)", "y = self.decoder(tgt, memory[..., :16], tgt_mask=causal)", "SHP002"),
@@ -100,8 +101,44 @@ def test_broken_variant_flagged_exactly_when_torch_fails(name):
     assert code in {f.code for f in errors}, [(f.code, f.message) for f in errors]
 
 
+def test_a_narrow_tgt_is_told_to_be_d_model_wide():
+    src = SOURCE.replace("self.transformer(src, tgt, tgt_mask=mask)", "self.transformer(src, tgt[..., :12], tgt_mask=mask)")
+    messages = [f.message for f in check_source(PATH, src).findings if f.severity == "error"]
+    assert any("expects 16" in m and "receives 12" in m and "make tgt 16 wide" in m for m in messages), messages
+
+
 def test_bad_fixture_messages_name_both_numbers_and_the_fix():
     path = os.path.join(ROOT, "fixtures", "transformer_full_bad.py")
     messages = sorted(f.message for f in check_source(path, open(path).read()).findings if f.severity == "error")
     assert any("d_model (30)" in m and "nhead (4)" in m for m in messages), messages
     assert any("expects 32" in m and "receives 24" in m and "make memory 32 wide" in m for m in messages), messages
+
+
+ATTENTION = [
+    # (constructor, the call's arguments after (q, k, v), q, k, v shapes): the weights must be torch's
+    ("nn.MultiheadAttention(20, 5, kdim=12, vdim=8, batch_first=True)", "", (3, 4, 20), (3, 7, 12), (3, 7, 8)),
+    ("nn.MultiheadAttention(20, 5, kdim=12, vdim=8, batch_first=True)", ", average_attn_weights=False", (3, 4, 20), (3, 7, 12), (3, 7, 8)),
+    ("nn.MultiheadAttention(20, 4, kdim=12, vdim=12)", ", need_weights=True", (4, 3, 20), (7, 3, 12), (7, 3, 12)),
+    ("nn.MultiheadAttention(20, 4, kdim=12, vdim=12)", ", average_attn_weights=False", (4, 3, 20), (7, 3, 12), (7, 3, 12)),
+    ("nn.MultiheadAttention(16, 2)", ", average_attn_weights=False", (5, 16), (6, 16), (6, 16)),  # unbatched
+]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("ctor,extra,q,k,v", ATTENTION, ids=[f"{c}{e}" for c, e, *_ in ATTENTION])
+def test_attention_weights_match_torch(ctor, extra, q, k, v):
+    import torch
+    import torch.nn as nn  # noqa: F401 - the constructor text below names nn
+
+    attn = eval(ctor)  # noqa: S307 - our own table
+    with torch.no_grad():
+        out, weights = eval(f"attn(torch.randn(*q), torch.randn(*k), torch.randn(*v){extra})")  # noqa: S307
+    src = ("import torch\nimport torch.nn as nn\n\n\n"
+           f"class A(nn.Module):  # shapelint: q=({', '.join(map(str, q))}), k=({', '.join(map(str, k))}), "
+           f"v=({', '.join(map(str, v))})\n"
+           f"    def __init__(self):\n        super().__init__()\n        self.attn = {ctor}\n\n"
+           f"    def forward(self, q, k, v):\n        return self.attn(q, k, v{extra})[1], self.attn(q, k, v)[0]\n")
+    model = _model(check_source("a.py", src, explain=True), "A")
+    assert model.output == list(weights.shape)
+    params = sum(p.numel() for p in attn.parameters())
+    assert model.summary["total"]["params"] == params

@@ -75,3 +75,25 @@ def test_a_view_that_is_not_a_head_split_stays_shp003():
     with pytest.raises(RuntimeError):
         torch.zeros(2, 5, 36).view(2, 5, 6, 7)
     assert [f.code for f in check_source("attn.py", src).findings if f.severity == "error"] == ["SHP003"]
+
+
+def test_found_without_a_declaration_when_every_input_fails():
+    # no declared input, but `B, T, C = x.shape` fixes the rank and qkv fixes C = 36: torch raises for any B, T
+    src = HEAD + (
+        "class Attention(nn.Module):\n"
+        "    def __init__(self, n_head=8):\n        super().__init__()\n"
+        "        self.n_head = n_head\n        self.qkv = nn.Linear(36, 108)\n\n"
+        "    def forward(self, x):\n"
+        "        B, T, C = x.shape\n"
+        "        q, k, v = self.qkv(x).chunk(3, dim=-1)\n"
+        "        return q.view(B, T, self.n_head, 36 // self.n_head)\n")
+    assert [f.code for f in check_source("attn.py", src).findings if f.severity == "error"] == ["SHP007"]
+
+
+def test_silent_when_the_rank_was_only_guessed():
+    # the first Linear only guesses a 2-D input: the view's verdict depends on the rank, so no finding
+    src = HEAD + (
+        "class Heads(nn.Module):\n"
+        "    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(36, 36)\n\n"
+        "    def forward(self, x):\n        y = self.fc(x)\n        return y.view(y.size(0), 8, 36 // 8)\n")
+    assert [f for f in check_source("heads.py", src).findings if f.severity == "error"] == []

@@ -124,7 +124,7 @@ class PendingShape:
 
 
 class Tensor:
-    __slots__ = ("_shape", "_prov", "slot", "dtype")
+    __slots__ = ("_shape", "_prov", "slot", "dtype", "values_below")
 
     def __init__(self, shape=None, prov=None, slot: InputSlot = None, dtype: Optional[str] = None):
         self._shape = tuple(shape) if shape is not None else None
@@ -135,6 +135,15 @@ class Tensor:
         # "long", "int", "bool", ...: only where shapelint knows it (declared inputs, integer
         # arange, casts); None is unknown. Indexing by a tensor needs it (integer vs mask).
         self.dtype = dtype
+        # (stop, node): every value is a known int below stop (`torch.arange(0, t)` made at node);
+        # None when not known. SHP016 compares it with an nn.Embedding's num_embeddings.
+        self.values_below = None
+
+    def with_values_of(self, other: "Tensor") -> "Tensor":
+        """This tensor, holding `other`'s values (a view, reshape or cast of it)."""
+        if other.values_below is not None and self.values_below is None:
+            self.values_below = other.values_below
+        return self
 
     def with_dtype(self, dtype: Optional[str]) -> "Tensor":
         """The same shape, another (or an unknown) dtype; self when nothing changes."""

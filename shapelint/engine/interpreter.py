@@ -300,6 +300,8 @@ class Interpreter:
         return tuple(dims)
 
     def set_item(self, obj, key, value) -> None:
+        if isinstance(obj, Tensor):
+            obj.values_below = None  # `pos[0] = 100`: arange's bound no longer holds
         if isinstance(obj, ModuleValue):
             if not containers.set_index(obj, key, value) and obj.cls is None:
                 mutation.poison(self, obj, "an item assignment shapelint does not model changed it")

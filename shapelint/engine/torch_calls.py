@@ -13,7 +13,7 @@ import libcst as cst
 from ..core.values import BoundMethod, FunctionRef, ModuleValue, Ref, Tensor, Unknown
 from ..torch import composite, containers, einops_patterns
 from ..torch import functions as ops
-from ..torch import products, sequence_ops  # noqa: F401 - they register their ops into the tables of `functions`
+from ..torch import positional, products, sequence_ops  # noqa: F401 - they register their ops into the tables of `functions`
 from ..torch.functional_layers import replaced_parameter_differs, wrapped_module
 from ..torch.advanced_indexing import TORCH_DTYPES
 from ..torch.kernels import index_tensor
@@ -234,6 +234,8 @@ KEEPS_DTYPE = ("clone", "contiguous", "detach", "cpu", "cuda", "pin_memory", "fl
 # (SHP015 follows an index through `pos.unsqueeze(0)`, `idx.view(-1)`)
 SHAPE_ONLY = ("view", "reshape", "unsqueeze", "squeeze", "flatten", "transpose", "permute", "t", "expand", "expand_as",
               "repeat", "narrow", "flip", "roll", "contiguous", "clone", "detach", "unflatten", "movedim", "swapaxes")
+# of those, the ones whose result holds every value of the input (not narrow): arange's bound stays exact
+SAME_VALUES = frozenset(SHAPE_ONLY) - {"narrow"}
 CASTS = {"long": "long", "int": "int", "bool": "bool", "float": "float", "double": "float", "half": "float",
          "bfloat16": "float", "to": None, "type": None}
 
@@ -253,8 +255,11 @@ def _is_dtype_view(name, args, kwargs) -> bool:
 
 
 def _passed_dtype(result, inputs, keeps: tuple, name: str = None):
-    if isinstance(result, Tensor) and result.dtype is not None and any(result is a for a in inputs):
-        return result if name in keeps else result.with_dtype(None)
+    if isinstance(result, Tensor) and any(result is a for a in inputs) and name not in keeps:
+        out = result.with_dtype(None)
+        if out is result and result.values_below is not None:  # new values: arange's bound is gone
+            out = Tensor(result.shape, result.prov)
+        return out
     return result
 
 
@@ -266,10 +271,16 @@ def tensor_method(vm, x: Tensor, name, args, kwargs, node):
         vm.explain.lost(node, f"tensor method `.{name}()` has no shape rule yet")
         return vm.unmodelled(label, node)
     result = op(vm.ctx, Site(label, node), (x,) + tuple(args), dict(kwargs))
+    if name.endswith("_") and name != "requires_grad_":
+        x.values_below = None  # an in-place op may have changed the values
     if isinstance(result, Tensor) and name in CASTS:
         result = result.with_dtype(CASTS[name] if name not in ("to", "type") else _dtype_arg(args, kwargs))
+        if result.dtype in ("long", "int"):  # an integer cast keeps arange's positions
+            result = result.with_values_of(x)
     elif isinstance(result, Tensor) and name in SHAPE_ONLY and result is not x and not _is_dtype_view(name, args, kwargs):
         result = result.with_dtype(x.dtype)
+        if name in SAME_VALUES and all(d != 0 for d in (result.shape or ())):
+            result = result.with_values_of(x)
     else:
         result = _passed_dtype(result, (x,) + tuple(args), KEEPS_DTYPE, name)
     vm.explain.record_op(label, node, x, result, inputs=(x, args, kwargs))
@@ -287,6 +298,8 @@ def tensor_operator(vm, op: str, a, b, node):
     operator = ops.OPERATORS.get(op)
     if operator is None:
         return vm.unmodelled("tensor operator", node)
+    if op == "Add" and positional.added_table_report(vm.ctx, node, a, b):
+        return Unknown("a positional table shorter than the sequence")
     result = _passed_dtype(operator(vm.ctx, node, a, b), (a, b), ())
     if vm.explain.flow is not None:
         vm.explain.record_operator(OPERATOR_SYMBOLS.get(op, op), node, a, b, result)

@@ -209,7 +209,7 @@ def transformer(vm, m, args, kwargs, node):
         return Unknown("transformer ranks")
     d = m.params["d_model"]
     ok = _feature_check(vm.ctx, m, src, d, "d_model")
-    ok = _feature_check(vm.ctx, m, tgt, d, "d_model") and ok
+    ok = _feature_check(vm.ctx, m, tgt, d, "d_model", of="tgt") and ok  # src's width decides the d_model fix
     if len(src.shape) == 3:
         batch = 0 if m.params.get("batch_first") is True else 1
         a, b = src.shape[batch], tgt.shape[batch]

@@ -15,6 +15,7 @@ from ..core.symbolic import is_known
 from ..core.values import UNKNOWN, ModuleValue, Tensor, Unknown
 from .functions import FUNCTIONAL, TORCH
 from .index_dtype import index_dtype_report
+from .positional import embedding_positions_report
 from .kernels import bind, ntuple
 from .modules import embedding_forward, groupnorm_check, groupnorm_forward, layernorm_forward, linear_forward, pixel_shuffle_forward
 from .sequence_ops import _int, _mismatch, _tensor, differ
@@ -52,9 +53,10 @@ def _embedding(ctx, site, args, kwargs):
     if b is None or not isinstance(b["input"], Tensor) or not _tensor(b["weight"]) or len(b["weight"].shape) != 2:
         return UNKNOWN
     w = b["weight"].shape
-    if index_dtype_report(ctx, site.node, "embedding", b["input"], site.label()):
-        return Unknown("torch rejects the index's dtype")
-    return embedding_forward(ctx, _site(site, num_embeddings=w[0], embedding_dim=w[1]), b["input"])
+    table = _site(site, num_embeddings=w[0], embedding_dim=w[1])
+    if index_dtype_report(ctx, site.node, "embedding", b["input"], site.label()) or embedding_positions_report(ctx, site.node, table, b["input"]):
+        return Unknown("torch rejects the index")
+    return embedding_forward(ctx, table, b["input"])
 
 
 def _linear(ctx, site, args, kwargs):

@@ -44,8 +44,9 @@ def dividing_heads(width: int, heads: int, n: int = 2) -> list:
 def head_split_report(ctx, site, x: Tensor, sizes, op_text, origin) -> bool:
     """Report the split as SHP007 and say so; False when the view is not a head split."""
     found = head_split(tuple(x.shape), list(sizes))
-    if found is None:
-        return False
+    rank_guessed = getattr(ctx, "rank_guessed", None)
+    if found is None or rank_guessed is None or rank_guessed():
+        return False  # a guessed rank: the view's own SHP003 (rank-sensitive, so silent) stands
     width, heads, each = found
     widths = " or ".join(str(w) for w in nearest_divisible(width, heads))
     counts = " or ".join(str(h) for h in sorted(dividing_heads(width, heads)))

@@ -15,6 +15,7 @@ from __future__ import annotations
 from ..core import rules as R
 from ..core.findings import Code
 from ..core.values import Tensor, Unknown
+from .positional import embedding_positions_report
 
 INTEGER = ("long", "int")
 # what each operation accepts, and torch's own words when it refuses
@@ -43,4 +44,6 @@ def index_dtype_report(ctx, node, op: str, index, label: str = None) -> bool:
 def embedding_after(ctx, m, args, kwargs, node, out):
     """nn.Embedding's call: its index's dtype (the call node, not the constructor, is where torch raises)."""
     index = args[0] if args else kwargs.get("input")
-    return Unknown("torch rejects the index's dtype") if index_dtype_report(ctx, node, "embedding", index) else out
+    if index_dtype_report(ctx, node, "embedding", index) or embedding_positions_report(ctx, node, m, index):
+        return Unknown("torch rejects the index")
+    return out

@@ -62,7 +62,12 @@ def _arange(ctx, site, args, kwargs):
         if step == 0:
             return UNKNOWN
         n = math.ceil((end - start) / step)
-        return Tensor((n,), dtype=arange_dtype((start, end, step), kwargs)) if n >= 0 else UNKNOWN  # torch rejects a negative count
+        if n < 0:
+            return UNKNOWN  # torch rejects a negative count
+        out = Tensor((n,), dtype=arange_dtype((start, end, step), kwargs))
+        if all(_int(v) for v in (start, end, step)) and start >= 0 and step > 0 and n > 0 and out.dtype in ("long", "int"):
+            out.values_below = (start + (n - 1) * step + 1, site.node)  # the largest value, plus one
+        return out
     if _int(start) and step == 1 and isinstance(end, Expr) and not end.is_opaque():
         return Tensor((add(end, -start),), dtype=arange_dtype((start, end, step), kwargs))
     return UNKNOWN

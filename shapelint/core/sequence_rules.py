@@ -1,0 +1,83 @@
+"""The rules of attention and sequence models (issue 11): index dtypes, positional tables.
+
+Registered in code order: `core.rules` imports this module between SHP014 and SHP100.
+"""
+
+from __future__ import annotations
+
+from .rule_base import _HEAD, Rule, rule
+
+
+@rule
+class IndexDtype(Rule):
+    code = "SHP015"
+    name = "index-dtype"
+    message = "{op}: the index is a {dtype} tensor, but torch takes {accepted} indices here and raises {raises}; {hint}"
+    summary = ("Indexing (`x[idx]`), F.embedding / nn.Embedding, index_select or gather with a float index tensor "
+               "(or a bool one outside indexing).")
+    why = ("torch raises `IndexError: tensors used as indices must be long, int, byte or bool tensors` "
+           "(or `Expected tensor for argument #1 'indices' to have one of the following scalar types: Long, Int`): "
+           "an index computed with `/`, `torch.rand` or `.float()` is float. int32 and int64 are both accepted.")
+    fix = "Convert the index with `.long()`, or build it as an integer tensor (`torch.arange(n)`, `dtype=torch.long`)."
+    VALID = [
+        _HEAD + "class Pick(nn.Module):  # shapelint: input=(2, 8, 16)\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.emb = nn.Embedding(8, 16)\n\n"
+        "    def forward(self, x):\n        pos = torch.arange(0, x.size(1)).unsqueeze(0)\n"
+        "        return x + self.emb(pos)\n"
+    ]
+    INVALID = [
+        _HEAD + "class Pick(nn.Module):  # shapelint: input=(2, 8, 16)\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.emb = nn.Embedding(8, 16)\n\n"
+        "    def forward(self, x):\n        pos = torch.arange(0, x.size(1)).float().unsqueeze(0)\n"
+        "        return x + self.emb(pos)\n",
+        _HEAD + "class Pick(nn.Module):  # shapelint: input=(2, 8, 16)\n"
+        "    def __init__(self):\n        super().__init__()\n\n"
+        "    def forward(self, x):\n        idx = torch.arange(0.0, 4.0)\n"
+        "        return x[:, idx]\n",
+    ]
+
+
+@rule
+class PositionalTooShort(Rule):
+    code = "SHP016"
+    rank_sensitive = True  # it stands in for SHP006's broadcast error, which is
+    name = "positional-embedding-too-short"
+    message = "{op}: the positional embedding {table} holds {have} positions but the sequence has {need} ({origin}); torch raises {raises}; {hint}"
+    summary = ("A learned positional table (`nn.Parameter(torch.zeros(1, N, D))`, a buffer) added to more than N tokens, "
+               "or an `nn.Embedding(block_size, D)` indexed by `torch.arange(t)` with t > block_size.")
+    why = ("torch raises `The size of tensor a (T) must match the size of tensor b (N) at non-singleton dimension 1` "
+           "for the table, `IndexError: index out of range in self` for the embedding: a ViT whose table forgot the "
+           "class token, a GPT run on sequences longer than its block_size. Checked only when both numbers are known.")
+    fix = "Give the table as many positions as the longest sequence (N + 1 with a class token), or crop the sequence."
+    VALID = [
+        _HEAD + "class Patches(nn.Module):  # shapelint: input=(2, 3, 16, 16)\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.proj = nn.Conv2d(3, 32, 4, 4)\n"
+        "        self.cls = nn.Parameter(torch.zeros(1, 1, 32))\n"
+        "        self.pos = nn.Parameter(torch.zeros(1, 17, 32))\n\n"
+        "    def forward(self, x):\n        x = self.proj(x).flatten(2).transpose(1, 2)\n"
+        "        x = torch.cat([self.cls.expand(x.size(0), -1, -1), x], dim=1)\n"
+        "        return x + self.pos\n",
+        _HEAD + "class Tokens(nn.Module):  # shapelint: input=(2, 8)\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.wte = nn.Linear(8, 32)\n        self.wpe = nn.Embedding(8, 32)\n\n"
+        "    def forward(self, x):\n        pos = torch.arange(0, x.size(1))\n"
+        "        return self.wte(x).unsqueeze(1) + self.wpe(pos)\n",
+    ]
+    INVALID = [
+        _HEAD + "class Patches(nn.Module):  # shapelint: input=(2, 3, 16, 16)\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.proj = nn.Conv2d(3, 32, 4, 4)\n"
+        "        self.cls = nn.Parameter(torch.zeros(1, 1, 32))\n"
+        "        self.pos = nn.Parameter(torch.zeros(1, 16, 32))\n\n"
+        "    def forward(self, x):\n        x = self.proj(x).flatten(2).transpose(1, 2)\n"
+        "        x = torch.cat([self.cls.expand(x.size(0), -1, -1), x], dim=1)\n"
+        "        return x + self.pos\n",
+        _HEAD + "class Tokens(nn.Module):  # shapelint: input=(2, 12)\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.wte = nn.Linear(12, 32)\n        self.wpe = nn.Embedding(8, 32)\n\n"
+        "    def forward(self, x):\n        pos = torch.arange(0, x.size(1))\n"
+        "        return self.wte(x).unsqueeze(1) + self.wpe(pos)\n",
+    ]
