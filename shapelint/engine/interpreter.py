@@ -20,20 +20,8 @@ from typing import Optional
 import libcst as cst
 
 from ..core.symbolic import BATCH_NAME, is_known
-from ..core.values import (
-    BaseMethod,
-    BoundMethod,
-    Builtin,
-    ClassRef,
-    FunctionRef,
-    ModuleValue,
-    Namespace,
-    PendingShape,
-    Ref,
-    SuperProxy,
-    Tensor,
-    Unknown,
-)
+from ..core.values import (BaseMethod, BoundMethod, Builtin, ClassRef, FunctionRef, ModuleValue, Namespace, PendingShape, Ref,
+                           SuperProxy, Tensor, Unknown)
 from ..torch import containers
 from ..torch.functions import ValuesIndices
 from . import asserts, branches, dataclass_configs, library_calls, loops, mutation, namespaces, numpy_overlay, objects, partials, pyvalues, strict, torch_calls
