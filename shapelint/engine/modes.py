@@ -36,8 +36,9 @@ def _reads(node) -> bool:
     return any(isinstance(n, cst.Attribute) and n.attr.value == "training" for n in walk(node))
 
 
-def reads_training(tree: Iterable[ModuleValue], module: cst.Module) -> bool:
-    """Whether a class of the model's modules (or a function of the file) reads `.training`."""
+def classes_read_training(tree: Iterable[ModuleValue]) -> bool:
+    """Whether a class of the model's modules (its MRO included) reads `.training`; each class
+    is read once (`ClassInfo.reads_training`)."""
     seen = set()
     for m in tree:
         if m.cls is None:
@@ -46,8 +47,15 @@ def reads_training(tree: Iterable[ModuleValue], module: cst.Module) -> bool:
             if id(c) in seen:
                 continue
             seen.add(id(c))
-            if _reads(c.node):
+            if c.reads_training is None:
+                c.reads_training = _reads(c.node)
+            if c.reads_training:
                 return True
+    return False
+
+
+def functions_read_training(module: cst.Module) -> bool:
+    """Whether a function of the file reads `.training` (`def aux(model, x): if model.training`)."""
     return any(isinstance(s, cst.FunctionDef) and _reads(s) for s in module.body)
 
 
