@@ -254,7 +254,7 @@ class FileChecker:
         if self.functions_read_training is None:
             self.functions_read_training = modes.functions_read_training(self.module)
         if self.functions_read_training or modes.classes_read_training(tree):
-            out = modes.run_both(interp, lambda: _forward(interp, name, root, args, kwargs, node))
+            out = modes.run_both(interp, sizes, lambda: _forward(interp, name, root, args, kwargs, node))
         else:
             out = _forward(interp, name, root, args, kwargs, node)
         if recorder.flow is not None:
