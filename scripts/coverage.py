@@ -6,7 +6,8 @@ the named submodules that run. Each one is, in shapelint's `--explain --format j
 
 - known:   every row for it has a fully known shape;
 - equal:   known, and torch's shapes call by call (for rows on an undecided path: one of them);
-- wrong:   a row contradicts torch (another rank, or a known dim that differs): must be 0;
+- wrong:   a row contradicts torch (another rank, or a known dim that differs; in eval mode too
+           for a fixture that reads `.training`): must be 0;
 - unknown: the rest (no row, or a row whose shape is unknown in part or whole).
 
 Every fixture directory is covered, recursively (fixtures/real/, fixtures/modern/, ...), except
@@ -74,7 +75,10 @@ def measure(target, model):
     n = k = e = w = 0
     for name, calls in outcome.shapes.items():
         v = compare(rows.get(name, []), calls, name in conditional)
-        n, k, e, w = n + 1, k + v.known, e + v.equal, w + bool(v.wrong)
+        wrong = bool(v.wrong)
+        if outcome.eval is not None and name in outcome.eval.shapes:  # read `.training`: torch in eval mode too
+            wrong = wrong or bool(compare(rows.get(name, []), outcome.eval.shapes[name], name in conditional).wrong)
+        n, k, e, w = n + 1, k + v.known, e + v.equal, w + wrong
     return n, k, e, w
 
 

@@ -62,3 +62,26 @@ def test_sys_modules_of_torch_needs_torch_imported():
     source = 'import sys\n\nNN = sys.modules["torch.nn"]\nx = NN.Linear(8, 4)\n'  # KeyError without `import torch`
     result = check_source("m.py", source, explain=True)
     assert not [f for f in result.findings if f.severity == "error"] and not result.models
+
+
+GETATTR = (
+    "import torch.nn as nn\n\n\nclass Net(nn.Module):  # shapelint: input=(2, 8)\n    def __init__(self):\n"
+    "        super().__init__()\n        self.fc = nn.Linear(8, 16)\n{write}"
+    "        self.out = nn.Linear(getattr(self, \"width\", 4), 2)\n\n"
+    "    def forward(self, x):\n        return self.out(self.fc(x))\n"
+)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("write,verdict", [
+    ("        self.__dict__[\"width\"] = 16\n", "ok"),  # written where shapelint does not follow: not the default
+    ("", "crash"),  # certainly absent: the default, 4
+    ("        self.width = 16\n", "ok"),
+])
+def test_getattr_gives_its_default_only_where_the_attribute_is_certainly_absent(write, verdict):
+    source = GETATTR.format(write=write)
+    assert run_model(source, "Net", [2, 8]).verdict == verdict
+    errors, rows = _lint(source)
+    assert bool(errors) == (verdict == "crash")
+    if verdict == "crash":
+        assert "out expects 4 input features" in errors[0].message

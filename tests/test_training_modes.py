@@ -119,3 +119,20 @@ def test_training_read_while_the_model_is_built_stays_unknown():
     assert errors == []  # missed, never guessed: the mode in __init__ is unknown
     _model, rows = _rows(result, "Net")
     assert rows.get("fc") in (None, [None])
+
+
+@pytest.mark.torch
+def test_what_one_mode_requires_of_the_input_size_never_fails_the_other():
+    """Nothing declared: training needs 8x8 inputs, eval 16x16; each mode alone runs on some size."""
+    source = (
+        "import torch\nimport torch.nn as nn\n\n\nclass TwoHeads(nn.Module):\n    def __init__(self):\n"
+        "        super().__init__()\n        self.conv = nn.Conv2d(3, 4, 3, padding=1)\n"
+        "        self.train_fc = nn.Linear(4 * 8 * 8, 2)\n        self.eval_fc = nn.Linear(4 * 16 * 16, 2)\n\n"
+        "    def forward(self, x):\n        x = torch.flatten(self.conv(x), 1)\n        if self.training:\n"
+        "            return self.train_fc(x)\n        return self.eval_fc(x)\n"
+    )
+    small, large = run_model(source, "TwoHeads", [2, 3, 8, 8]), run_model(source, "TwoHeads", [2, 3, 16, 16])
+    assert small.verdict == "crash" and small.eval.verdict == "crash" and small.error.startswith("in eval mode")
+    assert large.verdict == "crash" and large.eval.verdict == "ok"
+    errors, _result = _errors(source)
+    assert errors == []  # was "in eval mode only: eval_fc expects 1024 ... receives 4*H*W" after training's H=W=8

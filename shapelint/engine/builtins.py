@@ -179,13 +179,13 @@ def _divmod(vm, args, kwargs, node, frame):
 
 
 def _getattr(vm, args, kwargs, node, frame):
+    """getattr(obj, name[, default]): the default only where `obj` certainly has no such
+    attribute (a module whose every write shapelint knows); an attribute shapelint cannot read
+    is unknown, never the default."""
     if len(args) >= 2 and isinstance(args[1], str):
         if len(args) == 3 and isinstance(args[0], ModuleValue) and module_has(args[0], args[1]) is False:
-            return args[2]  # certainly absent: the default, as getattr gives it
-        v = vm.get_attr(args[0], args[1], node)
-        if isinstance(v, Unknown) and len(args) == 3:
             return args[2]
-        return v
+        return vm.get_attr(args[0], args[1], node)
     return Unknown("getattr")
 
 

@@ -67,6 +67,7 @@ class ClassInfo:
         self.methods: Dict[str, cst.FunctionDef] = {}
         self.class_attrs: Dict[str, cst.BaseExpression] = {}
         self.attr_values: Dict[str, object] = {}
+        self.reads_training: Optional[bool] = None  # whether its code reads `.training` (engine/modes.py)
         for stmt in node.body.body:
             if isinstance(stmt, cst.FunctionDef):
                 self.methods[stmt.name.value] = stmt

@@ -92,6 +92,7 @@ class FileChecker:
         self.source = ""  # the file's text (set by check_source): the architecture rules search it
         self.module_exact = True
         self.units = PositionUnits()  # shared by every interpreter of this file
+        self.functions_read_training: Optional[bool] = None  # a function of the file reads `.training`
         self.attribution: Optional[list] = None  # while checking one world: (name, findings, reports, arch findings)
 
     def interpreter(self, sizes: Sizes, findings: FindingSink, explain: ExplainRecorder) -> Interpreter:
@@ -258,8 +259,10 @@ class FileChecker:
             kwargs = further_inputs(params, declared_by_name, lambda spec: self.make_tensor(sizes, declared, spec))
         if recorder.flow is not None:
             recorder.flow.note_input((args, kwargs))
-        if modes.reads_training(tree, self.module):
-            out = modes.run_both(interp, lambda: _forward(interp, name, root, args, kwargs, node))
+        if self.functions_read_training is None:
+            self.functions_read_training = modes.functions_read_training(self.module)
+        if self.functions_read_training or modes.classes_read_training(tree):
+            out = modes.run_both(interp, sizes, lambda: _forward(interp, name, root, args, kwargs, node))
         else:
             out = _forward(interp, name, root, args, kwargs, node)
         if recorder.flow is not None:

@@ -36,8 +36,9 @@ def _reads(node) -> bool:
     return any(isinstance(n, cst.Attribute) and n.attr.value == "training" for n in walk(node))
 
 
-def reads_training(tree: Iterable[ModuleValue], module: cst.Module) -> bool:
-    """Whether a class of the model's modules (or a function of the file) reads `.training`."""
+def classes_read_training(tree: Iterable[ModuleValue]) -> bool:
+    """Whether a class of the model's modules (its MRO included) reads `.training`; each class
+    is read once (`ClassInfo.reads_training`)."""
     seen = set()
     for m in tree:
         if m.cls is None:
@@ -46,21 +47,34 @@ def reads_training(tree: Iterable[ModuleValue], module: cst.Module) -> bool:
             if id(c) in seen:
                 continue
             seen.add(id(c))
-            if _reads(c.node):
+            if c.reads_training is None:
+                c.reads_training = _reads(c.node)
+            if c.reads_training:
                 return True
+    return False
+
+
+def functions_read_training(module: cst.Module) -> bool:
+    """Whether a function of the file reads `.training` (`def aux(model, x): if model.training`)."""
     return any(isinstance(s, cst.FunctionDef) and _reads(s) for s in module.body)
 
 
-def run_both(vm, run: Callable[[], object]):
+def run_both(vm, sizes, run: Callable[[], object]):
     """`run()` (one forward of the model) in training mode, then in eval mode; merged as the
     module docstring says. The training run's writes to modules and containers are undone
-    before the eval run, so both start from the state the model was built in."""
+    before the eval run, so both start from the state the model was built in, and each mode
+    solves its own input-size requirements (`sizes`): what one mode requires cannot make the
+    other fail; the model's accepted sizes are those both modes accept."""
     sink, rec = vm.findings, vm.explain
     rows_start, calls_start, steps = rec.mark(), len(rec.module_calls), vm.steps
     flow = rec.flow
+    cons = sizes.constraints
+    start = (list(cons.equations), list(cons.positive), list(sizes.reasons))
+    required = []
     runs = []
     for mode in MODES:
         vm.training, vm.steps = mode, steps  # each mode gets the budget of a single forward
+        cons.equations, cons.positive, sizes.reasons = list(start[0]), list(start[1]), list(start[2])
         sink.open_branch()
         box: List[object] = []
         if mode is MODES[-1]:
@@ -74,6 +88,7 @@ def run_both(vm, run: Callable[[], object]):
                     restore(o, n, c, a)
                 vm.write_log = outer_log
             rec.flow = None  # `shapelint graph` draws the training run
+        required.append((cons.equations, cons.positive, sizes.reasons))
         found = sink.close_branch()
         rows = rec.take_since(rows_start)
         calls = rec.module_calls[calls_start:]
@@ -81,6 +96,10 @@ def run_both(vm, run: Callable[[], object]):
         runs.append((mode, box[0] if box else Unknown("the forward did not finish"), found, rows, calls))
     vm.training = None
     rec.flow = flow
+    (eq_train, pos_train, why_train), (eq_eval, pos_eval, why_eval) = required
+    cons.equations = eq_train + [e for e in eq_eval[len(start[0]):] if e not in eq_train]
+    cons.positive = pos_train + [p for p in pos_eval[len(start[1]):] if p not in pos_train]
+    sizes.reasons = why_train + [r for r in why_eval[len(start[2]):] if r not in why_train]
     (_, out_train, found_train, rows_train, calls_train), (_, out_eval, found_eval, rows_eval, calls_eval) = runs
     sink.extend(merge_findings(found_train, found_eval))
     rec.calls.extend(merge_rows(rows_train, rows_eval))

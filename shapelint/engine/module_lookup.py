@@ -8,7 +8,7 @@ third-party package) is unknown, never guessed.
 
 from __future__ import annotations
 
-from ..core.values import Ref, Unknown
+from ..core.values import Ref
 from .extract import canonical
 
 IMPORTERS = ("importlib.import_module",)
