@@ -125,6 +125,8 @@ def super_attr(vm, sp: SuperProxy, name: str):
     for c in mro:
         if after and name in c.methods:
             return FunctionRef(c.methods[name], sp.obj, c, c.globals)
+        if after and name == "__init__" and dataclass_configs.options(c) is not None:
+            return BaseMethod(sp.obj, c, "__init__")  # the __init__ @dataclass generated for c
         if c is sp.owner:
             after = True
     if name == "__init__":
@@ -139,6 +141,10 @@ def super_attr(vm, sp: SuperProxy, name: str):
 
 def call_base_method(vm, bm: BaseMethod, args, kwargs, node):
     """`super().__init__(...)` / `super().forward(x)` that reach a torch base class."""
+    if bm.name == "__init__" and isinstance(bm.base, ClassInfo):
+        if not dataclass_configs.init_instance(vm, bm.obj, bm.base, args, kwargs, node):
+            mutation.clobber(bm.obj, "a dataclass __init__ shapelint cannot follow")
+        return None
     if bm.name == "__init__":
         if layer_base(bm.base):
             become_layer(vm, bm.obj, bm.base, args, kwargs, node)
@@ -154,6 +160,9 @@ def call_base_method(vm, bm: BaseMethod, args, kwargs, node):
 def init_not_followed(vm, bm: BaseMethod, node) -> None:
     """`super().__init__(*args)` whose arguments cannot be evaluated: the module is unknown, never empty."""
     if bm.name != "__init__" or not isinstance(bm.obj, ModuleValue):
+        return
+    if isinstance(bm.base, ClassInfo):
+        mutation.clobber(bm.obj, "a dataclass __init__ given arguments shapelint cannot evaluate")
         return
     if layer_base(bm.base):
         become_layer(vm, bm.obj, bm.base, [], {}, node, partial=True)
