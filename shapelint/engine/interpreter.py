@@ -36,7 +36,7 @@ from ..core.values import (
 )
 from ..torch import containers
 from ..torch.functions import ValuesIndices
-from . import asserts, branches, dataclass_configs, loops, mutation, namespaces, numpy_overlay, objects, partials, pyvalues, strict, torch_calls
+from . import asserts, branches, dataclass_configs, loops, mutation, namedtuples, namespaces, numpy_overlay, objects, partials, pyvalues, strict, torch_calls
 from .builtins import call_builtin
 from .context import ExplainRecorder, FindingSink, ShapeContext, Sizes
 from .expressions import EXPRESSIONS
@@ -448,6 +448,8 @@ class Interpreter:
             return numpy_overlay.attribute(obj, name) or BoundMethod(obj, name)
         if isinstance(obj, namespaces.ParserValue):
             return BoundMethod(obj, name)
+        if isinstance(obj, namedtuples.NamedTupleValue):
+            return namedtuples.attribute(self, obj, name, BoundMethod)
         if isinstance(obj, Tensor):
             return torch_calls.tensor_attribute(self, obj, name)
         if isinstance(obj, ModuleValue):
@@ -491,6 +493,8 @@ class Interpreter:
                 return dataclass_configs.call(self, fn.qualname, args, kwargs, node)
             if fn.qualname in namespaces.CONSTRUCTORS:
                 return namespaces.construct(self, fn.qualname, args, kwargs, node)
+            if fn.qualname in namedtuples.CONSTRUCTORS:
+                return namedtuples.make_type(self, fn.qualname, args, kwargs, node)
             return torch_calls.call_ref(self, fn, args, kwargs, node)
         if isinstance(fn, ClassRef):
             return objects.instantiate(self, fn.info, args, kwargs, node)
@@ -525,6 +529,8 @@ class Interpreter:
             return numpy_overlay.method(obj, name, args, kwargs)
         if isinstance(obj, namespaces.ParserValue):
             return namespaces.parser_method(self, obj, name, args, kwargs, node)
+        if isinstance(obj, namedtuples.NamedTupleValue):
+            return namedtuples.method(self, obj, name, args, kwargs, node)
         if isinstance(obj, list):
             return mutation.list_method(self, obj, name, args, kwargs)
         if isinstance(obj, dict):

@@ -12,7 +12,7 @@ import libcst as cst
 from ..core.values import UNKNOWN, BaseMethod, BoundMethod, ClassRef, FunctionRef, ModuleValue, Ref, SuperProxy, Unknown
 from ..torch import containers, names
 from ..torch.functional_layers import NO_PARAMETER, parameter
-from . import callsite, dataclass_configs, mutation, torch_calls
+from . import callsite, dataclass_configs, mutation, namedtuples, torch_calls
 from .extract import ClassInfo, dotted
 from .frame import ABSENT, CALL_STEPS, MAX_DEPTH, MAX_STEPS, TooComplex, MAYBE_ABSENT, Frame, LambdaRef, RaiseSignal, ReturnSignal, same_value
 
@@ -286,6 +286,9 @@ def bind_params(vm, frame: Frame, positional, params, args, kwargs) -> bool:
 
 
 def instantiate(vm, info: ClassInfo, args, kwargs, node):
+    nt_fields = namedtuples.fields_of(vm, info) if not info.is_module() else None
+    if nt_fields is not None:
+        return namedtuples.instantiate(vm, info, nt_fields, args, kwargs, node)
     obj = ModuleValue(info.name, node, cls=info)
     generated = dataclass_configs.generated_init(info) if not info.is_module() else None
     owner, init = info.find_method("__init__")
