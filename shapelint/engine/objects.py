@@ -27,6 +27,8 @@ def module_attr(vm, m: ModuleValue, name: str):
         return Unknown(m.clobbered)
     if name in ("__dict__", "__setattr__", "__delattr__"):
         mark_unfollowed(m)  # writes through them are not followed
+    if name == "__dict__" and m.cls is not None and m.spec is None and not m.cls.is_module() and "__dict__" not in m.attrs:
+        return m.attrs  # a plain instance's own dict: `self.__dict__.update(kwargs)` writes its attributes
     if name in m.children:
         return m.children[name]
     if name in m.attrs:
