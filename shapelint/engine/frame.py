@@ -158,6 +158,8 @@ def same_value(a, b) -> bool:
     if isinstance(a, (int, float, str, bool, Expr)) or a is None:
         return a == b
     if isinstance(a, (list, tuple)):
+        if getattr(a, "info", None) is not getattr(b, "info", None):
+            return False  # namedtuples of two classes: equal as tuples, not by their field names
         return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
     return False
 

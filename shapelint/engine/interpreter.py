@@ -24,7 +24,8 @@ from ..core.values import (BaseMethod, BoundMethod, Builtin, ClassRef, FunctionR
                            SuperProxy, Tensor, Unknown)
 from ..torch import containers
 from ..torch.functions import ValuesIndices
-from . import asserts, branches, dataclass_configs, library_calls, loops, mutation, namespaces, numpy_overlay, objects, partials, pyvalues, strict, torch_calls
+from . import (asserts, branches, dataclass_configs, library_calls, loops, mutation, namedtuples, namespaces, numpy_overlay, objects,
+               partials, pyvalues, strict, torch_calls)
 from .builtins import call_builtin
 from .context import ExplainRecorder, FindingSink, ShapeContext, Sizes
 from .expressions import EXPRESSIONS
@@ -461,6 +462,8 @@ class Interpreter:
             return numpy_overlay.attribute(obj, name) or BoundMethod(obj, name)
         if isinstance(obj, namespaces.ParserValue):
             return BoundMethod(obj, name)
+        if isinstance(obj, namedtuples.NamedTupleValue):
+            return namedtuples.attribute(self, obj, name, BoundMethod)
         if isinstance(obj, Tensor):
             return torch_calls.tensor_attribute(self, obj, name)
         if isinstance(obj, ModuleValue):

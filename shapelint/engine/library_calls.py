@@ -1,10 +1,10 @@
 """Calls of standard-library functions the engine models itself, by qualified name:
 functools.partial, copy, importlib.import_module, dataclasses' functions, argparse and
-types namespaces. Everything else goes on to the torch tables (engine/torch_calls.py)."""
+types namespaces, namedtuples. Everything else goes on to the torch tables (engine/torch_calls.py)."""
 
 from __future__ import annotations
 
-from . import dataclass_configs, module_lookup, namespaces, numpy_overlay, partials
+from . import dataclass_configs, module_lookup, namedtuples, namespaces, numpy_overlay, partials
 
 NOT_MODELLED_HERE = object()
 
@@ -21,6 +21,8 @@ def call(vm, qualname: str, args, kwargs, node):
         return dataclass_configs.call(vm, qualname, args, kwargs, node)
     if qualname in namespaces.CONSTRUCTORS:
         return namespaces.construct(vm, qualname, args, kwargs, node)
+    if qualname in namedtuples.CONSTRUCTORS:
+        return namedtuples.make_type(vm, qualname, args, kwargs, node)
     return NOT_MODELLED_HERE
 
 
@@ -30,4 +32,6 @@ def method(vm, obj, name: str, args, kwargs, node):
         return numpy_overlay.method(obj, name, args, kwargs)
     if isinstance(obj, namespaces.ParserValue):
         return namespaces.parser_method(vm, obj, name, args, kwargs, node)
+    if isinstance(obj, namedtuples.NamedTupleValue):
+        return namedtuples.method(vm, obj, name, args, kwargs, node)
     return NOT_MODELLED_HERE

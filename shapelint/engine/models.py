@@ -16,7 +16,7 @@ from ..core import rules as R
 from ..core.findings import Finding
 from ..core.inputs import FIRST, DeclaredInput, TensorSpec, comment_declaration, resolve_inputs
 from ..core.results import ExplainRow, ModelReport
-from ..core.values import ClassRef, InputSlot, ModuleValue, Tensor, Unknown
+from ..core.values import Builtin, ClassRef, InputSlot, ModuleValue, Tensor, Unknown
 from ..torch.constructor_values import check_layer
 from .arch_functional import check_functional
 from .architecture import ArchitectureChecker
@@ -203,7 +203,8 @@ class FileChecker:
     def _check_one(self, name: str, value) -> None:
         if isinstance(value, ClassRef) and value.info.is_module():
             self.check_class(name, value.info)
-        elif isinstance(value, ModuleValue) and (value.cls is None or name in self.inputs or _required_init_args(value)):
+        elif isinstance(value, ModuleValue) and not _plain_object(value) and (
+                value.cls is None or name in self.inputs or _required_init_args(value)):
             # a torch container, a declared instance, or an instance that gives the constructor
             # arguments its class needs (`model = Head(3, 10)`: the class alone cannot be built)
             value.exact = value.exact and self.module_exact
@@ -376,3 +377,11 @@ def _layer_row(sizes: Sizes, e: LayerCall) -> ExplainRow:
         e.module, e.op, sizes.display(shape_of(e.inp)), sizes.display(shape_of(e.out)),
         conditional=e.conditional, params=e.params, node=e.node, call=e.call,
     )
+
+
+def _plain_object(value: ModuleValue) -> bool:
+    """An instance of a class that is certainly not an nn.Module (a config: every base in its MRO is
+    one of the file's plain classes or `object`): a module-level `cfg = Cfg(...)` is not a model."""
+    info = value.cls
+    return info is not None and value.spec is None and all(
+        isinstance(b, ClassRef) or (isinstance(b, Builtin) and b.name == "object") for c in info.mro() for b in c.bases)

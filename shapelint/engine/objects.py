@@ -13,7 +13,7 @@ from ..core.values import UNKNOWN, BaseMethod, BoundMethod, ClassRef, FunctionRe
 from ..torch import containers, names
 from ..torch.composite import STATIC_METHODS
 from ..torch.functional_layers import NO_PARAMETER, parameter
-from . import callsite, dataclass_configs, mutation, torch_calls
+from . import callsite, dataclass_configs, mutation, namedtuples, torch_calls
 from .extract import ClassInfo, dotted
 from .frame import ABSENT, CALL_STEPS, MAX_DEPTH, MAX_STEPS, TooComplex, MAYBE_ABSENT, Frame, LambdaRef, RaiseSignal, ReturnSignal, same_value
 
@@ -28,6 +28,8 @@ def module_attr(vm, m: ModuleValue, name: str):
         return Unknown(m.clobbered)
     if name in ("__dict__", "__setattr__", "__delattr__"):
         mark_unfollowed(m)  # writes through them are not followed
+    if name == "__dict__" and m.cls is not None and m.spec is None and not m.cls.is_module() and "__dict__" not in m.attrs:
+        return m.attrs  # a plain instance's own dict: `self.__dict__.update(kwargs)` writes its attributes
     if name in m.children:
         return m.children[name]
     if name in m.attrs:
@@ -128,6 +130,8 @@ def super_attr(vm, sp: SuperProxy, name: str):
     for c in mro:
         if after and name in c.methods:
             return FunctionRef(c.methods[name], sp.obj, c, c.globals)
+        if after and name == "__init__" and dataclass_configs.options(c) is not None:
+            return BaseMethod(sp.obj, c, "__init__")  # the __init__ @dataclass generated for c
         if c is sp.owner:
             after = True
     if name == "__init__":
@@ -142,6 +146,10 @@ def super_attr(vm, sp: SuperProxy, name: str):
 
 def call_base_method(vm, bm: BaseMethod, args, kwargs, node):
     """`super().__init__(...)` / `super().forward(x)` that reach a torch base class."""
+    if bm.name == "__init__" and isinstance(bm.base, ClassInfo):
+        if not dataclass_configs.init_instance(vm, bm.obj, bm.base, args, kwargs, node):
+            mutation.clobber(bm.obj, "a dataclass __init__ shapelint cannot follow")
+        return None
     if bm.name == "__init__":
         if layer_base(bm.base):
             become_layer(vm, bm.obj, bm.base, args, kwargs, node)
@@ -157,6 +165,9 @@ def call_base_method(vm, bm: BaseMethod, args, kwargs, node):
 def init_not_followed(vm, bm: BaseMethod, node) -> None:
     """`super().__init__(*args)` whose arguments cannot be evaluated: the module is unknown, never empty."""
     if bm.name != "__init__" or not isinstance(bm.obj, ModuleValue):
+        return
+    if isinstance(bm.base, ClassInfo):
+        mutation.clobber(bm.obj, "a dataclass __init__ given arguments shapelint cannot evaluate")
         return
     if layer_base(bm.base):
         become_layer(vm, bm.obj, bm.base, [], {}, node, partial=True)
@@ -280,6 +291,9 @@ def bind_params(vm, frame: Frame, positional, params, args, kwargs) -> bool:
 
 
 def instantiate(vm, info: ClassInfo, args, kwargs, node):
+    nt_fields = namedtuples.fields_of(vm, info) if not info.is_module() else None
+    if nt_fields is not None:
+        return namedtuples.instantiate(vm, info, nt_fields, args, kwargs, node)
     obj = ModuleValue(info.name, node, cls=info)
     generated = dataclass_configs.generated_init(info) if not info.is_module() else None
     owner, init = info.find_method("__init__")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ..core.values import ClassRef, FunctionRef, ModuleValue, Ref, Unknown
 from . import torch_calls
+from .namedtuples import NamedTupleValue
 
 PARTIAL = ("functools.partial",)
 COPIES = ("copy.copy", "copy.deepcopy")
@@ -68,6 +69,13 @@ _CANNOT = object()
 def _copy(v, deep: bool):
     if v is None or isinstance(v, (bool, int, float, str, Ref, ClassRef, FunctionRef, PartialValue, Unknown)):
         return v  # immutable, or unknown either way
+    if isinstance(v, NamedTupleValue):
+        items = [_copy(x, True) for x in v] if deep else list(v)
+        if any(x is _CANNOT for x in items):
+            return _CANNOT
+        out = NamedTupleValue(items)
+        out.info = v.info
+        return out
     if isinstance(v, (list, tuple)):
         items = [_copy(x, True) for x in v] if deep else list(v)
         if any(x is _CANNOT for x in items):
