@@ -54,7 +54,8 @@ def _factor(terms) -> Optional[str]:
     if rebuilt != _make(dict(terms)):
         return None
     shown = sorted((_format_terms(tuple(sorted(f.items()))), len(f)) for f in factors)
-    body = "*".join(f"({t})" if n > 1 else t for t, n in shown)
+    # a sum, or a floor division (`A*H//2` would read as (A*H)//2, `-H//2` as (-H)//2), in parentheses
+    body = "*".join(f"({t})" if n > 1 or "/" in t or "%" in t else t for t, n in shown)
     if const == 1:
         return body
     return f"-{body}" if const == -1 else f"{const}*{body}"
