@@ -83,6 +83,17 @@ def written_name(name: str, root: Optional[str] = None) -> str:
     return out
 
 
+class InputDim:
+    """Dim `index` of a declared model input of `rank` dims, kept through the ops that move dims
+    (not an Origin: messages still say "the model input"). A layer size that would only fit a
+    moved input dim (a sequence length transposed into the features) is no certain fix."""
+
+    __slots__ = ("index", "rank")
+
+    def __init__(self, index: int, rank: int):
+        self.index, self.rank = index, rank
+
+
 class LayerOrigin(Origin):
     """A size that is a layer's argument (`qkv out_features=64`): advice can name the layer."""
 

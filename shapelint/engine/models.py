@@ -16,7 +16,7 @@ from ..core import rules as R
 from ..core.findings import Finding
 from ..core.inputs import FIRST, DeclaredInput, TensorSpec, comment_declaration, resolve_inputs
 from ..core.results import ExplainRow, ModelReport
-from ..core.values import Builtin, ClassRef, InputSlot, ModuleValue, Tensor, Unknown
+from ..core.values import Builtin, ClassRef, InputDim, InputSlot, ModuleValue, Tensor, Unknown
 from ..torch.constructor_values import check_layer
 from .arch_functional import check_functional
 from .architecture import ArchitectureChecker
@@ -297,7 +297,7 @@ class FileChecker:
         dims = [sizes.batch]
         for d in declared[1:]:
             dims.append(d if isinstance(d, int) else sizes.input_symbol(d))
-        return Tensor(tuple(dims))
+        return Tensor(tuple(dims), tuple(InputDim(i, len(dims)) for i in range(len(dims))))
 
     @staticmethod
     def make_tensor(sizes: Sizes, first: Optional[list], spec: TensorSpec) -> Tensor:

@@ -12,7 +12,7 @@ from typing import Callable, List, NamedTuple, Optional
 from ..core import rules as R
 from ..core.findings import Also, At, Code, Edit
 from ..core.symbolic import BATCH_NAME, Dim, Expr, add, exact_div, floordiv, is_known, mul, product, shape_text
-from ..core.values import UNKNOWN, LayerOrigin, Origin, Tensor, Unknown, dims_related, is_unknown
+from ..core.values import UNKNOWN, InputDim, LayerOrigin, Origin, Tensor, Unknown, dims_related, is_unknown
 from .constructor_values import check_view_sizes
 from .head_split import head_split_report
 from .spec import Site
@@ -134,6 +134,14 @@ def check_spatial(ctx, site, axis: str, inp: Dim, out: Dim, needed: int, x, i, h
 
 
 AXES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
+
+
+def moved_input_dim(x: Tensor, i: int, role: int) -> bool:
+    """True when dim `i` of `x` is dim k of the declared model input with k not `role` (the
+    input's own feature or channel dim; negative counts from the end): the forward moved it there
+    (`x.transpose(1, 2)`, `x.mean(2)`), so resizing the layer to it would fit the bug, not fix it."""
+    o = x.origin(i)
+    return isinstance(o, InputDim) and o.index != role % o.rank
 
 
 def param_edit(site, param: str, value) -> list:

@@ -20,7 +20,7 @@ from ..core.values import Origin, Tensor, Unknown
 from . import composite, folding
 from .kernels import (
     AXES, adaptive_core, batch_guess, check_spatial, conv_size, conv_transpose_size, dim_error, flatten_core,
-    input_shape, made_by, normalize_dim, ntuple, ok_equal, origin_parts, pad_core, param_edit, pool_core,
+    input_shape, made_by, moved_input_dim, normalize_dim, ntuple, ok_equal, origin_parts, pad_core, param_edit, pool_core,
     rank_error, reshape_dims, upsample_core,
 )
 from .index_dtype import embedding_after
@@ -212,8 +212,9 @@ def _channel_report(ctx, m, x, ci, expected, actual, param):
             param=param,
             actual=ctx.show(actual),
             origin=origin_parts(x, ci),
-            edits=param_edit(m, param, actual),
-            fix=f"Set {param}={ctx.show(actual)}",
+            # a moved input dim (an NHWC image's width as channels): the layer may be right
+            edits=[] if moved_input_dim(x, ci, 1) else param_edit(m, param, actual),
+            fix=None if moved_input_dim(x, ci, 1) else f"Set {param}={ctx.show(actual)}",
         )
     )
 
@@ -315,6 +316,12 @@ def linear_forward(ctx, m, x):
         if isinstance(last, Expr) and ctx.batch in [Expr.symbol(s) for s in last.symbols()]:
             # the batch was flattened into the features: the flatten is wrong, not the Linear
             hint, edits, fix = "the batch dimension was flattened into the features: flatten per sample with torch.flatten(x, 1)", [], None
+        elif moved_input_dim(x, len(shape) - 1, -1):
+            # a size of the input that the forward moved into the features (a sequence length
+            # after a transpose): in_features may well be right, so no edit
+            hint, edits, fix = (f"the {ctx.show(last)} values per row are a dimension of the model input that the forward "
+                                f"moved into the features: check the forward's transpose/permute or reduction, or use "
+                                f"in_features={ctx.show(last)}"), [], None
         else:
             hint, edits, fix = f"use in_features={ctx.show(last)}", param_edit(m, "in_features", last), f"Set in_features={last}"
         ctx.report(
