@@ -97,6 +97,10 @@ class ShapelintServer(LanguageServer):
 
     async def snapshot(self, uri: str) -> Optional[Snapshot]:
         """The snapshot of the document's current version (analysed now if need be)."""
+        if self.workspace.get_notebook_document(cell_uri=uri) is not None:
+            from .notebooks import cell_snapshot
+
+            return await cell_snapshot(self, uri)  # a cell is checked with its notebook
         doc = self.workspace.get_text_document(uri)
         st = self.state(uri)
         version = doc.version
