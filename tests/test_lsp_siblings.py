@@ -185,3 +185,57 @@ async def test_a_wrong_argument_to_a_sibling_class_is_on_the_using_file_related_
     assert (pkg / "layers.py").read_text(encoding="utf-8") == layers
     outcome = run_module_file(str(pkg / "net_bad.py"), str(tmp_path), "Classifier", [2, 3, 16, 16])
     assert outcome.verdict == "ok", outcome.error
+
+
+# ---------------------------------------------------------------------------- unchanged siblings are not parsed again
+
+
+class _ParseSpy:
+    """libcst as engine/siblings sees it, counting the sibling parses by their text."""
+
+    def __init__(self):
+        import libcst
+
+        self._cst, self.parsed = libcst, []
+
+    def __getattr__(self, name):
+        return getattr(self._cst, name)
+
+    def parse_module(self, text, *args, **kwargs):
+        self.parsed.append(text)
+        return self._cst.parse_module(text, *args, **kwargs)
+
+
+def test_the_server_reuses_an_unchanged_siblings_parse_and_sees_an_edit_of_the_same_size(tmp_path, monkeypatch):
+    """The server's check (ShapelintServer.build, the code path each document version takes):
+    a second check of net.py whose siblings did not change parses neither again; an edit of
+    backbone.py that keeps its size and modification time is still seen (the parse is kept
+    by the content's digest), and only that sibling is parsed again."""
+    from shapelint.engine import siblings
+    from shapelint.frontends.lsp.server import create_server
+
+    pkg = _package(tmp_path, "sibpkg_cache", {"layers.py": LAYERS, "backbone.py": BACKBONE, "net.py": NET})
+    net, backbone = os.path.join(pkg, "net.py"), os.path.join(pkg, "backbone.py")
+    spy = _ParseSpy()
+    monkeypatch.setattr(siblings, "cst", spy)
+    server = create_server()
+    try:
+        first = server.build(net, NET, 1, None)
+        assert sorted(spy.parsed) == sorted([BACKBONE, LAYERS])
+        assert [d.code for d in first.elsewhere[backbone]] == ["SHP001"]
+
+        second = server.build(net, NET + "\n", 2, first)
+        assert sorted(spy.parsed) == sorted([BACKBONE, LAYERS])  # nothing parsed again
+        assert [d.code for d in second.elsewhere[backbone]] == ["SHP001"]
+
+        fixed = BACKBONE.replace("ConvBNAct(64, 64)", "ConvBNAct(32, 64)")
+        assert len(fixed) == len(BACKBONE)
+        st = os.stat(backbone)
+        with open(backbone, "w", encoding="utf-8") as f:
+            f.write(fixed)
+        os.utime(backbone, ns=(st.st_atime_ns, st.st_mtime_ns))
+        third = server.build(net, NET, 3, second)
+        assert sorted(spy.parsed) == sorted([BACKBONE, LAYERS, fixed])  # only the edited sibling again
+        assert third.elsewhere == {} and third.diagnostics == []
+    finally:
+        server.executor.shutdown(wait=False)
