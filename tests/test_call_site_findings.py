@@ -169,3 +169,27 @@ def test_a_loop_variable_argument_gets_the_finding_but_no_fix(tmp_path):
     assert (d["line"], d["column"]) == (13, 33) and "16" in d["message"] and "8" in d["message"]
     assert d["fix"] is None
     assert 5 in [x["line"] for x in d["related"]]
+
+
+@pytest.mark.torch
+def test_a_wrong_argument_at_a_call_in_a_sibling_module_is_reported_there(tmp_path):
+    """net.py uses backbone.py's Backbone, which passes a wrong number to layers.py's shared
+    ConvBNAct: checking net.py reports it at backbone.py's call (not inside the helper), related
+    to the helper's layer, and `--fix` of backbone.py's finding edits only that call."""
+    from torch_oracle import run_module_file
+    from test_lsp_siblings import BACKBONE, LAYERS, NET
+
+    pkg = tmp_path / "callsite_sib_pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    for name, text in (("layers.py", LAYERS), ("backbone.py", BACKBONE), ("net.py", NET)):
+        (pkg / name).write_text(text)
+    assert run_module_file(str(pkg / "net.py"), str(tmp_path), "Net", [2, 3, 16, 16]).verdict == "crash"
+    r = run_cli("--isolated", "--format", "json", str(pkg / "net.py"))
+    (d,) = _errors(json.loads(r.stdout))
+    call_line = BACKBONE.splitlines().index("        self.stage = ConvBNAct(64, 64)") + 1
+    layer_line = LAYERS.splitlines().index(
+        "        self.conv = nn.Conv2d(in_ch, out_ch, 3, stride=stride, padding=1, bias=False)") + 1
+    assert (d["path"], d["line"], d["column"]) == (str(pkg / "backbone.py"), call_line, len("        self.stage = ConvBNAct(") + 1)
+    assert (str(pkg / "layers.py"), layer_line) in [(x["path"], x["line"]) for x in d["related"]]
+    assert [(e["line"], e["content"]) for e in d["fix"]["edits"]] == [(call_line, "32")]

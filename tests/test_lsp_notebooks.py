@@ -12,7 +12,7 @@ import pytest_lsp
 from lsprotocol import types as lsp
 from pygls.uris import from_fs_path
 
-from lsp_client import SERVER_CONFIG, RecordingClient, position_of
+from lsp_client import SERVER_CONFIG, RecordingClient, apply_edits, position_of
 
 lsp_test = pytest.mark.asyncio(loop_scope="module")
 
@@ -125,3 +125,101 @@ async def test_notebook_diagnostics_are_published_per_cell(client: RecordingClie
         cell_text_documents=[lsp.TextDocumentIdentifier(uri=c[2]) for c in doc.cells]))
     diags = await doc.diagnostics(before)
     assert all(v == [] for v in diags.values())
+
+
+# ---------------------------------------------------------------------------- hover, hints, quick fixes per cell
+
+FORWARD_NET = (
+    "class Net(nn.Module):  # shapelint: input=(2, 3, 32, 32)\n"
+    "    def __init__(self):\n"
+    "        super().__init__()\n"
+    "        self.conv = nn.Conv2d(3, 8, 3)\n"
+    "        self.fc = nn.Linear(100, 10)\n"
+    "\n"
+    "    def forward(self, x):\n"
+    "        y = self.conv(x)\n"
+    "        z = y.flatten(1)\n"
+    "        return self.fc(z)\n"
+)
+
+
+def _written_notebook(path, cells) -> list:
+    """The notebook file, written with nbformat and validated by it; its cells as (kind, text)."""
+    nbformat = pytest.importorskip("nbformat")
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    nb = new_notebook(cells=[new_code_cell(t) if k == "code" else new_markdown_cell(t) for k, t in cells])
+    nbformat.validate(nb)
+    nbformat.write(nb, str(path))
+    read = nbformat.read(str(path), as_version=4)
+    return [("code" if c.cell_type == "code" else "markdown", c.source) for c in read.cells]
+
+
+def _torch_cells(cells) -> dict:
+    """Run the code cells (magics left out, as Jupyter would run them) and return their names."""
+    code = "\n".join(t for k, t in cells if k == "code")
+    code = "\n".join(ln for ln in code.split("\n") if not ln.lstrip().startswith("%"))
+    scope: dict = {}
+    exec(compile(code, "<cells>", "exec"), scope)
+    return scope
+
+
+@pytest.mark.torch
+@lsp_test
+async def test_notebook_cells_get_hover_hints_and_quick_fixes_in_cell_positions(client: RecordingClient, tmp_path):
+    import torch
+
+    cells = _written_notebook(tmp_path / "nb2.ipynb", [("markdown", "# A net"), ("code", IMPORTS), ("code", FORWARD_NET)])
+    scope = _torch_cells(cells)
+    model = scope["Net"]()
+    y = model.conv(torch.zeros(2, 3, 32, 32))
+    y_shape, z_shape = tuple(y.shape), tuple(y.flatten(1).shape)
+    with pytest.raises(RuntimeError):
+        model(torch.zeros(2, 3, 32, 32))  # the broken fc, as the diagnostic says
+
+    before = len(client.published)
+    doc = NotebookDoc(client, tmp_path / "nb2.ipynb", cells)
+    diags = await doc.diagnostics(before)
+    (d,) = diags[2]
+    net_uri, net = doc.cells[2][2], doc.cells[2][1]
+    assert d.range == position_of(net, "100")
+
+    # hover on a tensor variable where it is read: its shape there, from torch
+    where = position_of(net, "y.flatten").start
+    hover = await client.text_document_hover_async(lsp.HoverParams(
+        text_document=lsp.TextDocumentIdentifier(uri=net_uri), position=where))
+    assert hover is not None and str(y_shape).replace(" ", "") in hover.contents.value.replace(" ", "")
+    assert hover.range.start.line == where.line  # positions in the cell, not in the notebook
+
+    # hover on the layer's attribute name where it is defined: its input and output shapes
+    where = position_of(net, "conv = nn").start
+    hover = await client.text_document_hover_async(lsp.HoverParams(
+        text_document=lsp.TextDocumentIdentifier(uri=net_uri), position=where))
+    assert hover is not None and "Conv2d" in hover.contents.value
+    assert str(y_shape).replace(" ", "") in hover.contents.value.replace(" ", "")
+
+    # inlay hints for the cell, on the cell's lines
+    hints = await client.text_document_inlay_hint_async(lsp.InlayHintParams(
+        text_document=lsp.TextDocumentIdentifier(uri=net_uri),
+        range=lsp.Range(start=lsp.Position(line=0, character=0), end=lsp.Position(line=100, character=0))))
+    by_line = {h.position.line: h.label for h in hints or []}
+    y_line = net.split("\n").index("        y = self.conv(x)")
+    z_line = net.split("\n").index("        z = y.flatten(1)")
+    assert by_line[y_line].replace(" ", "") == f"y:{y_shape}".replace(" ", "")
+    assert by_line[z_line].replace(" ", "") == f"z:{z_shape}".replace(" ", "")
+    assert max(by_line) < len(net.split("\n"))
+    imports_hints = await client.text_document_inlay_hint_async(lsp.InlayHintParams(
+        text_document=lsp.TextDocumentIdentifier(uri=doc.cells[1][2]),
+        range=lsp.Range(start=lsp.Position(line=0, character=0), end=lsp.Position(line=100, character=0))))
+    assert not imports_hints
+
+    # the quick fix edits the cell; the fixed cells run in torch
+    actions = await client.text_document_code_action_async(lsp.CodeActionParams(
+        text_document=lsp.TextDocumentIdentifier(uri=net_uri), range=d.range,
+        context=lsp.CodeActionContext(diagnostics=[d])))
+    (action,) = [a for a in actions if a.kind == lsp.CodeActionKind.QuickFix]
+    assert set(action.edit.changes) == {net_uri}
+    fixed = apply_edits(net, action.edit.changes[net_uri])
+    assert fixed == net.replace("nn.Linear(100, 10)", f"nn.Linear({z_shape[1]}, 10)")
+    scope = _torch_cells([cells[0], cells[1], ("code", fixed)])
+    assert tuple(scope["Net"]()(torch.zeros(2, 3, 32, 32)).shape) == (2, 10)

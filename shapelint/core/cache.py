@@ -44,6 +44,12 @@ def _digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=20).hexdigest()
 
 
+def content_digest(data: bytes) -> str:
+    """What a file's content is known by: in entries, and in the parses kept in memory
+    (engine.siblings: the editor and a tree run reuse an unchanged sibling's parse)."""
+    return _digest(data)
+
+
 def fingerprint() -> str:
     """shapelint's version and its modules' sizes and times: a changed shapelint misses."""
     global _FINGERPRINT

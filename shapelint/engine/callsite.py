@@ -125,8 +125,8 @@ def trace(vm, node, value) -> Optional[CallArgument]:
         if not (_same(b.frame.locals.get(name), value) and _same(bound[1], value)):
             break
         node = bound[0]
-        if b.in_checked_file:
-            if b.caller_unit is not None:
+        if b.in_checked_file or b.caller is not None:  # a call in a sibling module's own function counts too
+            if b.caller_unit is not None and b.in_checked_file:
                 vm.units.node_unit[id(node)] = b.caller_unit
             scope = b.caller.frame.locals if b.caller is not None else vm.globals
             names = {n.value: scope.get(n.value) for n in walk(node) if isinstance(n, cst.Name)}

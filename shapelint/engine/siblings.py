@@ -16,6 +16,7 @@ from typing import Dict, List, Optional, Tuple
 import libcst as cst
 
 from .extract import dotted
+from ..core.cache import content_digest
 from ..core.source import SourceError, decode_source, too_deep_to_parse
 from ..core.values import Namespace, Unknown
 
@@ -183,32 +184,37 @@ class SiblingLoader:
 
 # ---------------------------------------------------------------------------- shared parses
 
-_PARSES: "OrderedDict[str, tuple]" = OrderedDict()  # path -> (mtime_ns, size, text length, module)
+_PARSES: "OrderedDict[str, tuple]" = OrderedDict()  # path -> (content digest, text length, module)
 _CACHE_FILES = 32
 _CACHE_CHARS = 1_500_000  # a parsed module holds ~100x its text in memory: keep the cache small
 
 
 def parsed(path: str) -> Optional[cst.Module]:
-    """The sibling at `path`, parsed once per process while it is unchanged on disk (a tree
-    run or the editor checks many files of one package); None when it cannot be read."""
+    """The sibling at `path`, parsed once per process while its content is unchanged (a tree
+    run or the editor checks many files of one package); None when it cannot be read.
+
+    Kept by the digest of its bytes (core.cache.content_digest), not its modification time:
+    an edit that keeps the size within the clock's resolution is still seen; reading the
+    bytes costs little next to a parse.
+    """
     try:
-        st = os.stat(path)
-        key = (st.st_mtime_ns, st.st_size)
-        hit = _PARSES.get(path)
-        if hit is not None and hit[:2] == key:
-            _PARSES.move_to_end(path)
-            return hit[3]
-        if st.st_size > MAX_BYTES:
-            return None
         with open(path, "rb") as fh:
-            text = decode_source(fh.read())
+            data = fh.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            return None
+        key = content_digest(data)
+        hit = _PARSES.get(path)
+        if hit is not None and hit[0] == key:
+            _PARSES.move_to_end(path)
+            return hit[2]
+        text = decode_source(data)
         if too_deep_to_parse(text) is not None:
             return None
         module = cst.parse_module(text)
     except (OSError, SourceError, cst.ParserSyntaxError, RecursionError, MemoryError):
         return None
-    _PARSES[path] = (key[0], key[1], len(text), module)
-    while len(_PARSES) > _CACHE_FILES or (len(_PARSES) > 1 and sum(v[2] for v in _PARSES.values()) > _CACHE_CHARS):
+    _PARSES[path] = (key, len(text), module)
+    while len(_PARSES) > _CACHE_FILES or (len(_PARSES) > 1 and sum(v[1] for v in _PARSES.values()) > _CACHE_CHARS):
         _PARSES.popitem(last=False)
     return module
 

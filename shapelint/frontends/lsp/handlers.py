@@ -13,7 +13,7 @@ from lsprotocol import types as lsp
 from .hover import hover_markdown, name_markdown
 from .server import attribute_layers, layers_at, name_shapes
 from .session import ShapelintServer
-from .snapshot import Diag
+from .snapshot import Diag, overlaps
 
 
 def did_open(ls: ShapelintServer, params: lsp.DidOpenTextDocumentParams):
@@ -37,7 +37,8 @@ def did_close(ls: ShapelintServer, params: lsp.DidCloseTextDocumentParams):
     st = ls.docs.pop(params.text_document.uri, None)
     if st is not None and st.waiting is not None:
         st.waiting.cancel()
-    ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=params.text_document.uri, diagnostics=[]))
+    ls.publish(params.text_document.uri, None)  # what open files found in it stays
+    ls.forget_source(params.text_document.uri)
 
 
 async def inlay_hint(ls: ShapelintServer, params: lsp.InlayHintParams):
@@ -78,21 +79,26 @@ async def hover(ls: ShapelintServer, params: lsp.HoverParams):
 
 async def code_action(ls: ShapelintServer, params: lsp.CodeActionParams):
     uri = params.text_document.uri
-    snap = await ls.snapshot(uri)
-    if snap is None:
-        return []
+    snap = await ls.snapshot(uri) if uri in ls.workspace.text_documents else None
+    found = []
+    if snap is not None:
+        found = [(snap.lines, d) for d in snap.findings_in(ls.our_range(snap.lines, params.range))]
+    lines, elsewhere = ls.found_elsewhere(uri)  # a wrong argument this file passes, found by another file's check
+    if elsewhere:
+        found += [(lines, d) for d in elsewhere if overlaps(d.range, ls.our_range(lines, params.range))
+                  and all((d.range, d.code) != (x.range, x.code) for _l, x in found)]
     actions = []
-    for d in snap.findings_in(ls.our_range(snap.lines, params.range)):
+    for doc_lines, d in found:
         if not d.edits:
             continue
-        edits = [lsp.TextEdit(range=ls.lsp_range(snap.lines, e.range), new_text=e.text) for e in d.edits]
+        edits = [lsp.TextEdit(range=ls.lsp_range(doc_lines, e.range), new_text=e.text) for e in d.edits]
         actions.append(
             lsp.CodeAction(
                 title=d.fix or f"Apply the shapelint fix for {d.code}",
                 kind=lsp.CodeActionKind.QuickFix,
-                diagnostics=[ls.diagnostic(snap, d, uri)],
+                diagnostics=[ls.diagnostic(doc_lines, d, uri)],
                 is_preferred=True,
-                edit=lsp.WorkspaceEdit(changes={uri: edits}),
+                edit=lsp.WorkspaceEdit(changes={uri: edits}),  # a finding's edits are in its own file
             )
         )
     return actions

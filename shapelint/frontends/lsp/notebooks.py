@@ -1,29 +1,36 @@
-"""Notebooks in the editor (LSP 3.17 notebook document sync): diagnostics per cell.
+"""Notebooks in the editor (LSP 3.17 notebook document sync): diagnostics, hints, hover
+and quick fixes per cell.
 
 pygls keeps the notebook and its cells' text in the workspace; after each
 notebookDocument/didOpen or didChange (and a short pause), the code cells are checked
 together, as `shapelint notebook.ipynb` checks them (core.notebook: cells in order,
-magics skipped), by the same `lint_source`, and each cell gets its own
-publishDiagnostics with positions in that cell. Imported only by `handlers`.
+magics skipped), by the same `lint_source`. One snapshot is built over the module the
+cells make (`Notebook.python`, where each cell's lines keep their columns), and cut into
+one view per cell, its lines counted from the cell's first line (`cell_view`): each cell
+gets its own publishDiagnostics, and hover, inlay hints and code actions on a cell's URI
+read its view (`cell_snapshot`), so a quick fix edits that cell. Imported only by `handlers`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
+from dataclasses import replace
 from typing import Dict, List, Optional, Tuple
 
 from lsprotocol import types as lsp
 from pygls.uris import to_fs_path
 
 from ...core.config import ConfigError
-from ...core.notebook import Notebook
+from ...core.notebook import Notebook, to_python
 from ...engine.check import Settings, lint_source
-from .session import ShapelintServer
-from .snapshot import split_lines
+from .session import CONFIG_CODE, ShapelintServer
+from .snapshot import Diag, Edit, Snapshot, build_snapshot, split_lines
 
 log = logging.getLogger("shapelint.lsp")
 _waiting: Dict[str, asyncio.Task] = {}
+_views: Dict[str, Tuple[int, Dict[str, Snapshot]]] = {}  # notebook URI -> (version, cell URI -> view)
 
 
 def _cells(ls: ShapelintServer, uri: str) -> Optional[Tuple[int, List[str], List[Tuple[str, str]]]]:
@@ -50,6 +57,50 @@ def _lint(ls: ShapelintServer, path: Optional[str], nb: Notebook):
         return lint_source(path, nb, Settings(explain=True, isolated=True)), f"shapelint: {e}"
 
 
+def _whole_snapshot(nb: Notebook, result, path: Optional[str]) -> Snapshot:
+    """The snapshot of the module the code cells make (positions of `nb.python`)."""
+    whole = copy.copy(result)
+    whole.findings = [f for f in to_python(nb, result.findings, path) if f.path == path]
+    whole.notebook = None
+    whole.models = []
+    for m in result.models:  # class spans are looked up by the class line in nb.python
+        m2 = copy.copy(m)
+        if m.cell is not None:
+            m2.line = nb.python_line(m.cell, m.line)
+        whole.models.append(m2)
+    return build_snapshot(whole, nb.python)
+
+
+def _cut(r, first: int, count: int):
+    if r is None or not (first <= r[0] and r[2] < first + count):
+        return None
+    return (r[0] - first, r[1], r[2] - first, r[3])
+
+
+def cell_view(whole: Snapshot, first: int, count: int, text: str, version) -> Snapshot:
+    """What of `whole` is on lines first..first+count-1 (0-based), with those lines counted
+    from 0: the cell's own snapshot, over the cell's text."""
+    diags = []
+    for d in whole.diagnostics:
+        r = _cut(d.range, first, count)
+        if r is None:
+            continue
+        edits = [Edit(_cut(e.range, first, count), e.text) for e in d.edits]
+        related = [(_cut(x, first, count), why, path) for x, why, path in d.related if path is None]
+        diags.append(replace(d, range=r, edits=edits if all(e.range for e in edits) else [],
+                             related=[x for x in related if x[0] is not None]))
+    hints = [replace(h, line=h.line - first) for h in whole.hints if first <= h.line < first + count]
+    layers = []
+    for site in whole.layers:
+        def_range = _cut(site.def_range, first, count)
+        calls = [dict(c, call_range=_cut(c["call_range"], first, count)) for c in site.calls]
+        call_ranges = [x for x in (_cut(r, first, count) for r in site.call_ranges) if x is not None]
+        if def_range is not None or call_ranges:
+            layers.append(replace(site, def_range=def_range, call_ranges=call_ranges, calls=calls))
+    names = {(ln - first, name): shapes for (ln, name), shapes in whole.names.items() if first <= ln < first + count}
+    return Snapshot(version, text, split_lines(text), diags, hints, layers, parsed=whole.parsed, names=names)
+
+
 async def check(ls: ShapelintServer, uri: str, delay: float = 0.0) -> None:
     if delay:
         await asyncio.sleep(delay)
@@ -59,41 +110,64 @@ async def check(ls: ShapelintServer, uri: str, delay: float = 0.0) -> None:
     version, uris, sources = found
     nb = Notebook.from_sources(sources)
     path = to_fs_path(uri) if uri.startswith("file:") else None
+
+    def work():
+        result, problem = _lint(ls, path, nb)
+        return _whole_snapshot(nb, result, path), problem
+
     try:
-        result, problem = await asyncio.get_running_loop().run_in_executor(ls.executor, _lint, ls, path, nb)
+        whole, problem = await asyncio.get_running_loop().run_in_executor(ls.executor, work)
     except Exception:  # a bug in shapelint must not take the editor's server down
         log.exception("internal error while checking notebook %s", uri)
         return
     now = _cells(ls, uri)
     if now is None or now[0] != version:
         return  # a newer version is on its way
-    per_cell: Dict[int, List[lsp.Diagnostic]] = {n: [] for n in range(1, len(uris) + 1)}
-    for f in result.findings:
-        if f.cell is None or f.cell not in per_cell or f.path != path:
-            continue  # a sibling module's finding belongs to that file
-        lines = split_lines(sources[f.cell - 1][1])
-        start = ls.to_client(lines, f.line - 1, f.column - 1)
-        end = ls.to_client(lines, f.end_line - 1, f.end_column - 1)
-        severity = {"error": lsp.DiagnosticSeverity.Error, "warning": lsp.DiagnosticSeverity.Warning}.get(
-            f.severity, lsp.DiagnosticSeverity.Information)
-        per_cell[f.cell].append(lsp.Diagnostic(range=lsp.Range(start=start, end=end), message=f.message,
-                                               severity=severity, code=f.code, source="shapelint",
-                                               data={"fix": f.fix} if f.fix else None))
-    if problem and per_cell:
-        first = min(per_cell)
-        per_cell[first].insert(0, lsp.Diagnostic(range=lsp.Range(start=lsp.Position(line=0, character=0),
-                                                                 end=lsp.Position(line=0, character=0)),
-                                                 message=problem, severity=lsp.DiagnosticSeverity.Error,
-                                                 code="config-error", source="shapelint"))
-    for n, diags in per_cell.items():
-        ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uris[n - 1], diagnostics=diags))
+    views: Dict[str, Snapshot] = {}
+    for n, (cell_uri, (_kind, text)) in enumerate(zip(uris, sources), 1):
+        cell = nb.cell(n)
+        if cell.python:  # a cell's lines begin after its marker line
+            views[cell_uri] = cell_view(whole, cell.start - 1, len(cell.lines), text, None)
+        else:
+            views[cell_uri] = Snapshot(None, text, split_lines(text), [], [], [], parsed=True)
+    if problem and uris:
+        first = views[uris[0]]
+        first.diagnostics.insert(0, Diag((0, 0, 0, 0), CONFIG_CODE, "error", problem))
+    _views[uri] = (version, views)
+    for cell_uri in uris:
+        view = views[cell_uri]
+        ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
+            uri=cell_uri, diagnostics=[ls.diagnostic(view.lines, d, cell_uri) for d in view.diagnostics]))
 
 
-def _schedule(ls: ShapelintServer, uri: str, delay: float) -> None:
+async def cell_snapshot(ls: ShapelintServer, cell_uri: str) -> Optional[Snapshot]:
+    """The view of a notebook cell for the notebook's current version (checked now if need be)."""
+    nb = ls.workspace.get_notebook_document(cell_uri=cell_uri)
+    if nb is None:
+        return None
+    for _ in range(5):
+        done = _views.get(nb.uri)
+        if done is not None and done[0] == nb.version:
+            return done[1].get(cell_uri)
+        task = _waiting.get(nb.uri)
+        if task is None or task.done():
+            task = _schedule(ls, nb.uri, 0.0)
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            pass  # a newer edit restarted the pause: wait for that one
+        nb = ls.workspace.get_notebook_document(cell_uri=cell_uri)
+        if nb is None:
+            return None
+    return None
+
+
+def _schedule(ls: ShapelintServer, uri: str, delay: float) -> asyncio.Task:
     old = _waiting.get(uri)
     if old is not None and not old.done():
         old.cancel()  # a newer edit restarts the pause
-    _waiting[uri] = asyncio.get_running_loop().create_task(check(ls, uri, delay))
+    task = _waiting[uri] = asyncio.get_running_loop().create_task(check(ls, uri, delay))
+    return task
 
 
 def did_open(ls: ShapelintServer, params: lsp.DidOpenNotebookDocumentParams):
@@ -106,6 +180,7 @@ def did_change(ls: ShapelintServer, params: lsp.DidChangeNotebookDocumentParams)
 
 def did_close(ls: ShapelintServer, params: lsp.DidCloseNotebookDocumentParams):
     task = _waiting.pop(params.notebook_document.uri, None)
+    _views.pop(params.notebook_document.uri, None)
     if task is not None:
         task.cancel()
     for cell in params.cell_text_documents:

@@ -16,9 +16,11 @@ from typing import Dict, List, Optional, Tuple
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
+from pygls.uris import from_fs_path, to_fs_path
 
 from ... import __version__
 from ...core.config import ConfigError
+from ...core.source import SourceError, decode_source
 from ...engine.check import Settings, lint_source
 from .snapshot import Diag, Range, Snapshot, build_snapshot, carry_over, split_lines
 
@@ -70,6 +72,8 @@ class ShapelintServer(LanguageServer):
         super().__init__("shapelint", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental,
                          notebook_document_sync=notebooks)
         self.docs: Dict[str, DocState] = {}
+        # a sibling module's URI -> {URI of the open file whose check found them: findings in it}
+        self.elsewhere: Dict[str, Dict[str, List[Diag]]] = {}
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shapelint")
         self.debounce = _seconds(os.environ.get("SHAPELINT_LSP_DEBOUNCE"), DEBOUNCE_SECONDS)
         # what the CLI does with no options, plus the tables hints and hover need
@@ -93,6 +97,10 @@ class ShapelintServer(LanguageServer):
 
     async def snapshot(self, uri: str) -> Optional[Snapshot]:
         """The snapshot of the document's current version (analysed now if need be)."""
+        if self.workspace.get_notebook_document(cell_uri=uri) is not None:
+            from .notebooks import cell_snapshot
+
+            return await cell_snapshot(self, uri)  # a cell is checked with its notebook
         doc = self.workspace.get_text_document(uri)
         st = self.state(uri)
         version = doc.version
@@ -153,6 +161,7 @@ class ShapelintServer(LanguageServer):
         if snap.version == current and st.published_version != snap.version:
             st.published_version = snap.version
             self.publish(uri, snap)
+            self.publish_elsewhere(uri, snap)
             self.refresh_hints()
 
     def forget(self, uri: str) -> None:
@@ -187,31 +196,88 @@ class ShapelintServer(LanguageServer):
         return self.from_client(lines, r.start) + self.from_client(lines, r.end)
 
     # -------------------------------------------------------------- output
-    def diagnostic(self, snap: Snapshot, d: Diag, uri: Optional[str] = None) -> lsp.Diagnostic:
+    def diagnostic(self, lines: List[str], d: Diag, uri: Optional[str] = None) -> lsp.Diagnostic:
         severity = {
             "error": lsp.DiagnosticSeverity.Error,
             "warning": lsp.DiagnosticSeverity.Warning,
         }.get(d.severity, lsp.DiagnosticSeverity.Information)
+        related = []
+        for r, why, path in d.related if uri else ():
+            where = from_fs_path(path) if path else uri
+            where_lines = self.file_lines(where) if path else lines
+            if where_lines is not None:  # an open file edited since the check: its positions moved
+                related.append(lsp.DiagnosticRelatedInformation(
+                    location=lsp.Location(uri=where, range=self.lsp_range(where_lines, r)), message=why))
         return lsp.Diagnostic(
-            range=self.lsp_range(snap.lines, d.range),
+            range=self.lsp_range(lines, d.range),
             message=d.message,
             severity=severity,
             code=d.code,
             source="shapelint",
             data={"fix": d.fix, "stale": d.stale} if (d.fix or d.stale) else None,
-            related_information=[
-                lsp.DiagnosticRelatedInformation(location=lsp.Location(uri=uri, range=self.lsp_range(snap.lines, r)),
-                                                 message=why)
-                for r, why in d.related
-            ] if (uri and d.related) else None,
+            related_information=related or None,
         )
 
-    def publish(self, uri: str, snap: Snapshot) -> None:
-        self.text_document_publish_diagnostics(
-            lsp.PublishDiagnosticsParams(
-                uri=uri, version=snap.version, diagnostics=[self.diagnostic(snap, d, uri) for d in snap.diagnostics]
-            )
-        )
+    def publish(self, uri: str, snap: Optional[Snapshot]) -> None:
+        """The document's own findings, and those other files' checks found in it."""
+        own = [self.diagnostic(snap.lines, d, uri) for d in snap.diagnostics] if snap is not None else []
+        lines, found = self.found_elsewhere(uri)
+        # a file's own check and another's may both find one wrong argument (named from each model)
+        seen = {(d.range, d.code) for d in (snap.diagnostics if snap is not None else [])}
+        for d in found:
+            if (d.range, d.code) not in seen:
+                seen.add((d.range, d.code))
+                own.append(self.diagnostic(lines, d, uri))
+        self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
+            uri=uri, version=snap.version if snap is not None else None, diagnostics=own))
+
+    # -------------------------------------------------------------- findings in sibling modules
+    def file_lines(self, uri: str) -> Optional[List[str]]:
+        """A file's lines as the checks read it (from disk); None when it cannot be read, or
+        when it is open with changes not saved (the positions found on disk do not hold there)."""
+        try:
+            with open(to_fs_path(uri), "rb") as fh:
+                text = decode_source(fh.read())
+        except (OSError, SourceError, TypeError):
+            return None
+        doc = self.workspace.text_documents.get(uri)
+        if doc is not None and doc.source != text:
+            return None
+        return split_lines(text)
+
+    def found_elsewhere(self, uri: str) -> Tuple[List[str], List[Diag]]:
+        """(the file's lines, the findings other open files' checks made in it)."""
+        sources = self.elsewhere.get(uri) or {}
+        lines = self.file_lines(uri) if sources else None
+        if lines is None:
+            return [], []
+        return lines, [d for src in sorted(sources) for d in sources[src]]
+
+    def publish_elsewhere(self, uri: str, snap: Snapshot) -> None:
+        """Publish on each sibling module what this check found in it (and clear what it no
+        longer finds there)."""
+        now = {from_fs_path(path): diags for path, diags in snap.elsewhere.items()}
+        before = {t for t, sources in self.elsewhere.items() if uri in sources}
+        for target in sorted(before | set(now)):
+            sources = self.elsewhere.setdefault(target, {})
+            if target in now:
+                sources[uri] = now[target]
+            else:
+                sources.pop(uri, None)
+            self.publish(target, self.published_snapshot(target))
+
+    def published_snapshot(self, uri: str) -> Optional[Snapshot]:
+        """The open document's snapshot last published (None: not open, or not checked yet)."""
+        st = self.docs.get(uri)
+        if st is None or uri not in self.workspace.text_documents or st.published_version == "none yet":
+            return None
+        return st.snapshot
+
+    def forget_source(self, uri: str) -> None:
+        """A closed file's findings in other files go with it."""
+        for target, sources in self.elsewhere.items():
+            if sources.pop(uri, None) is not None:
+                self.publish(target, self.published_snapshot(target))
 
     def refresh_hints(self) -> None:
         caps = self.client_capabilities

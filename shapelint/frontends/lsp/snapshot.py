@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import os
 import re
 from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -48,7 +49,8 @@ class Diag:
     fix: Optional[str] = None
     edits: List[Edit] = field(default_factory=list)
     stale: bool = False  # carried over from the last version that parsed
-    # (range, message) in this document: where the incoming number comes from, the helper's layer
+    # (range, message, path): where the incoming number comes from, the helper's layer; path is
+    # None in this diagnostic's own document, else the other file's absolute path
     related: List[tuple] = field(default_factory=list)
 
 
@@ -83,9 +85,12 @@ class Snapshot:
     parsed: bool  # False: the text did not parse; results carried over from the last good version
     # (0-based line, name) -> the shapes (as text) a tensor bound to that name there has
     names: Dict[Tuple[int, str], List[str]] = field(default_factory=dict)
+    # absolute path of a sibling module -> the findings this check made in it (a wrong argument
+    # at a call in that file): published on that file, in its own positions (session)
+    elsewhere: Dict[str, List[Diag]] = field(default_factory=dict)
 
     def findings_in(self, r: Range) -> List[Diag]:
-        return [d for d in self.diagnostics if _overlaps(d.range, r)]
+        return [d for d in self.diagnostics if overlaps(d.range, r)]
 
 
 def _to_range(pos) -> Optional[Range]:
@@ -96,7 +101,7 @@ def _to_range(pos) -> Optional[Range]:
     return (line - 1, col - 1, end_line - 1, end_col - 1)
 
 
-def _overlaps(a: Range, b: Range) -> bool:
+def overlaps(a: Range, b: Range) -> bool:
     return (a[0], a[1]) <= (b[2], b[3]) and (b[0], b[1]) <= (a[2], a[3])
 
 
@@ -109,7 +114,12 @@ def build_snapshot(result: FileResult, text: str, version: Optional[int] = None,
     """What the editor shows for `result` (lint_source of `text`, with explain tables);
     when the text does not parse, `previous`'s results are kept for unchanged lines."""
     lines = split_lines(text)
-    diags = [_diag(f) for f in result.findings]
+    diags, elsewhere = [], {}
+    for f in result.findings:
+        if result.path and f.path and not _same_file(f.path, result.path):
+            elsewhere.setdefault(os.path.abspath(f.path), []).append(_diag(f))
+        else:
+            diags.append(_diag(f))
     syntax = [d for d in diags if d.code == SyntaxErrorRule.code]
     for d in syntax:  # a point is hard to see: underline the rest of the line
         line, col = d.range[0], d.range[1]
@@ -125,7 +135,11 @@ def build_snapshot(result: FileResult, text: str, version: Optional[int] = None,
     names = _best_shapes(result, _class_spans(tree))
     hints = sorted(_assignment_hints(names, statements) + _layer_hints(layers), key=lambda h: (h.line, h.character))
     return Snapshot(version, text, lines, diags, hints, layers, parsed=True,
-                    names={(line - 1, name): shapes for (line, name), shapes in names.items()})
+                    names={(line - 1, name): shapes for (line, name), shapes in names.items()}, elsewhere=elsewhere)
+
+
+def _same_file(a: str, b: str) -> bool:
+    return os.path.normcase(os.path.abspath(a)) == os.path.normcase(os.path.abspath(b))
 
 
 def _diag(f) -> Diag:
@@ -137,7 +151,8 @@ def _diag(f) -> Diag:
         message=f.message,
         fix=f.fix,
         edits=edits,
-        related=[(_to_range(r.range), r.message) for r in f.related if r.range and r.path == f.path and r.cell is None],
+        related=[(_to_range(r.range), r.message, None if not r.path or _same_file(r.path, f.path) else os.path.abspath(r.path))
+                 for r in f.related if r.range and r.cell is None],
     )
 
 
@@ -318,7 +333,8 @@ def carry_over(previous: Snapshot, text: str, lines: List[str], version, syntax:
         if r is None:
             continue
         good_edits = [e for e in edits if e.range is not None]
-        related = [(m, why) for m, why in ((_map_range(x, mapping), why) for x, why in d.related) if m is not None]
+        related = [(x, why, path) if path else (_map_range(x, mapping), why, path) for x, why, path in d.related]
+        related = [r for r in related if r[0] is not None]
         diags.append(replace(d, range=r, edits=good_edits if len(good_edits) == len(edits) else [], stale=True,
                              related=related))
     hints = []
@@ -334,4 +350,4 @@ def carry_over(previous: Snapshot, text: str, lines: List[str], version, syntax:
         call_ranges = [r for r in (_map_range(r, mapping) for r in site.call_ranges) if r is not None]
         layers.append(replace(site, def_range=def_range, call_ranges=call_ranges, calls=calls))
     names = {(mapping[ln], name): shapes for (ln, name), shapes in previous.names.items() if ln in mapping}
-    return Snapshot(version, text, lines, diags, hints, layers, parsed=False, names=names)
+    return Snapshot(version, text, lines, diags, hints, layers, parsed=False, names=names, elsewhere=previous.elsewhere)
