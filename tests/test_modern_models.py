@@ -55,8 +55,6 @@ KNOWN_GAPS: Dict[str, object] = {}
 # family -> {"caught": reason} for families whose rejected mutants are not all flagged,
 # and "false alarm" / "wrong shape" where a mutant torch runs is flagged or mis-shaped.
 MUTANT_GAPS: Dict[str, Dict[str, str]] = {
-    "gpt": {"caught": "10 of 15 caught (was 8 before SHP016 and the head-split SHP007); the 5 missed are not yet "
-                      "analysed (issue 11.5: heads and widths of the gpt fixtures)"},
     "ddpm": {"caught": "5 of 10 caught: `cond if a != b else nn.Identity()` submodules are unknown, the time-embedding "
                        "width is not checked (issue 11: conditional submodules, time-embedding width)"},
 }

@@ -34,6 +34,19 @@ UNMODELLED = {
         "        x = torch.from_numpy(np.ascontiguousarray(self.conv(x).numpy()[:, :, ::4, ::4]))\n"
         "        return self.fc(x.reshape(x.shape[0], -1))\n"
     ),
+    # an in-place method with no shape rule changes the tensor itself: every name for it is
+    # unknown after it, never the old shape (here the old (2, 3, 6) would be a false SHP002)
+    "in_place_method_without_a_rule": HEAD + (
+        "class Net(nn.Module):  # shapelint: input=(2, 3, 4)\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.fc = nn.Linear(4, 6)\n"
+        "        self.out = nn.Linear(3, 5)\n\n"
+        "    def forward(self, x):\n"
+        "        y = self.fc(x)\n"
+        "        z = y\n"
+        "        y.transpose_(1, 2)\n"
+        "        return self.out(z)\n"
+    ),
     # torch/_inductor/lowering.py's make_fallback: a loop that cannot be unrolled, inside an
     # undecided `if` of a function (its locals are a branch overlay) was an internal error
     "loop_in_an_undecided_branch_of_a_helper": HEAD + (

@@ -445,6 +445,8 @@ class Interpreter:
                 mutation.born(self, value)
             if self.poisoned:
                 return mutation.poisoned_value(self, value)
+        elif self.poisoned and type(value) is Tensor:
+            return mutation.poisoned_value(self, value)  # changed in place by a method with no rule
         return value
 
     def binop(self, op: str, a, b, node):

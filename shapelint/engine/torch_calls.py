@@ -269,6 +269,8 @@ def tensor_method(vm, x: Tensor, name, args, kwargs, node):
     label = f".{name}()"
     if op is None:
         vm.explain.lost(node, f"tensor method `.{name}()` has no shape rule yet")
+        if name.endswith("_"):  # in place (`y.t_()`): the tensor itself, under every name, is unknown now
+            vm.poisoned[id(x)] = (x, f"changed in place by `.{name}()`, which has no shape rule")
         return vm.unmodelled(label, node)
     result = op(vm.ctx, Site(label, node), (x,) + tuple(args), dict(kwargs))
     if name.endswith("_") and name != "requires_grad_":
