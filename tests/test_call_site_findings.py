@@ -193,3 +193,22 @@ def test_a_wrong_argument_at_a_call_in_a_sibling_module_is_reported_there(tmp_pa
     assert (d["path"], d["line"], d["column"]) == (str(pkg / "backbone.py"), call_line, len("        self.stage = ConvBNAct(") + 1)
     assert (str(pkg / "layers.py"), layer_line) in [(x["path"], x["line"]) for x in d["related"]]
     assert [(e["line"], e["content"]) for e in d["fix"]["edits"]] == [(call_line, "32")]
+
+
+def test_a_parameter_a_sibling_helper_only_passes_on_is_never_the_fix(tmp_path):
+    """layers.py's `block(in_ch, out_ch)` passes its parameters on to ConvBNAct: the finding goes
+    through it to backbone.py's `block(64, 64)`, and no edit touches the shared layers.py."""
+    from test_lsp_siblings import BACKBONE, LAYERS, NET
+
+    pkg = tmp_path / "callsite_pass_pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "layers.py").write_text(LAYERS + "\n\ndef block(in_ch, out_ch):\n    return ConvBNAct(in_ch, out_ch)\n")
+    backbone = BACKBONE.replace("import ConvBNAct", "import ConvBNAct, block").replace("ConvBNAct(64, 64)", "block(64, 64)")
+    (pkg / "backbone.py").write_text(backbone)
+    (pkg / "net.py").write_text(NET)
+    r = run_cli("--isolated", "--format", "json", str(pkg / "net.py"))
+    (d,) = _errors(json.loads(r.stdout))
+    call_line = backbone.splitlines().index("        self.stage = block(64, 64)") + 1
+    assert (d["path"], d["line"], d["column"]) == (str(pkg / "backbone.py"), call_line, len("        self.stage = block(") + 1)
+    assert [(e["line"], e["content"]) for e in d["fix"]["edits"]] == [(call_line, "32")]

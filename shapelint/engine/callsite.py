@@ -125,7 +125,10 @@ def trace(vm, node, value) -> Optional[CallArgument]:
         if not (_same(b.frame.locals.get(name), value) and _same(bound[1], value)):
             break
         node = bound[0]
-        if b.in_checked_file or b.caller is not None:  # a call in a sibling module's own function counts too
+        # a call in a sibling module's own function counts too, where it writes the value (a
+        # parameter it only passes on is the shared code's, never edited)
+        passed_on = isinstance(node, cst.Name) and b.caller is not None and node.value in b.caller.args
+        if b.in_checked_file or (b.caller is not None and not passed_on):
             if b.caller_unit is not None and b.in_checked_file:
                 vm.units.node_unit[id(node)] = b.caller_unit
             scope = b.caller.frame.locals if b.caller is not None else vm.globals
