@@ -77,3 +77,34 @@ def too_deep_to_parse(text: str) -> Optional[Tuple[int, str]]:
     except (ValueError, OverflowError) as e:
         return (1, str(e))
     return None
+
+
+# The per-file budget (issue 17.3): far above any real source file (the largest of a whole
+# site-packages with torch: 28k lines, 1.4 MB, a 73k-character line, 20k parentheses, 267 elifs),
+# below what libcst's parser can hold (a 1M-item list takes over 1 GB; 10,000 `elif`s or `and`s
+# overflow its native stack). A file over it is not analysed: an info note says so.
+MAX_FILE_CHARS = 10_000_000
+MAX_FILE_LINES = 100_000
+MAX_LINE_CHARS = 100_000
+MAX_BRACKETS = 300_000
+MAX_ELIFS = 5_000
+_ELIF = re.compile(r"^[ \t]*elif\b", re.M)
+
+
+def over_file_budget(text: str) -> Optional[str]:
+    """Why `text` is over the per-file budget, or None. Plain scans of the text, no parse."""
+    if len(text) > MAX_FILE_CHARS:
+        return f"{len(text):,} characters, more than {MAX_FILE_CHARS:,}"
+    lines = text.count("\n") + 1
+    if lines > MAX_FILE_LINES:
+        return f"{lines:,} lines, more than {MAX_FILE_LINES:,}"
+    longest = max(map(len, text.splitlines()), default=0)
+    if longest > MAX_LINE_CHARS:
+        return f"a line of {longest:,} characters, more than {MAX_LINE_CHARS:,}"
+    brackets = text.count("(") + text.count("[") + text.count("{")
+    if brackets > MAX_BRACKETS:
+        return f"{brackets:,} brackets, more than {MAX_BRACKETS:,}"
+    elifs = len(_ELIF.findall(text))
+    if elifs > MAX_ELIFS:
+        return f"{elifs:,} `elif`s, more than {MAX_ELIFS:,}"
+    return None

@@ -25,7 +25,7 @@ from ..core.inputs import COMMAND_LINE, PYPROJECT, applied_key, for_file
 from ..core.noqa import filter_findings
 from ..core.notebook import Notebook, NotebookError, is_notebook, to_cells
 from ..core.results import FileResult
-from ..core.source import SourceError, decode_source, too_deep_to_parse
+from ..core.source import SourceError, decode_source, over_file_budget, too_deep_to_parse
 from .locate import Locator, finish_model_report, wanted_nodes
 from .model_free import cannot_hold_findings
 from .models import FileChecker
@@ -222,6 +222,14 @@ def check_source(
 def _parse(path: Optional[str], text: str, result: FileResult) -> Optional[cst.Module]:
     """The file's libcst tree; None after reporting why it cannot be parsed, or when the file
     can hold no finding (engine/model_free.py: CPython's parse showed it)."""
+    over = over_file_budget(text)
+    if over is not None:  # libcst alone would take gigabytes or overflow its stack: an info note
+        f = R.TrackingLost.finding(None, reason=f"not analysed: the file is over shapelint's per-file budget ({over})")
+        f.path = path
+        f.resolve(lambda n: None)
+        f.line = f.end_line = 1
+        result.findings.append(f)
+        return None
     deep = too_deep_to_parse(text)
     if deep is not None:
         f = R.SyntaxErrorRule.finding(None, detail=deep[1])

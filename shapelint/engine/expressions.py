@@ -26,7 +26,10 @@ from .torch_calls import construct_layer, is_layer_ref, tensor_index
 
 
 def eval_integer(vm, node, frame):
-    return node.evaluated_value
+    try:
+        return node.evaluated_value
+    except (SyntaxError, ValueError):  # over CPython's 4,300-digit limit for a decimal literal
+        return Unknown(f"an integer literal of {len(node.value)} digits")
 
 
 def eval_float(vm, node, frame):
