@@ -556,3 +556,44 @@ def test_constructor_type_error_at_import_is_an_error_at_the_layer_line(faithful
     assert f["line"] == line_of("ctor_type_error.py", "self.conv = nn.Conv2d(cin, WIDTH, 3)")
     assert f["severity"] == "error" and f["message"].startswith("Stem: torch raises while building it")
     assert f"TypeError: {str(exc.value).splitlines()[0]}" in f["message"]
+
+
+# ---------------------------------------------------------------------------- several forward inputs
+
+SEVERAL = "several_inputs.py"
+
+
+@pytest.fixture(scope="module")
+def several_run():
+    proc = run_cli("--trace", "--explain", "--format", "json", os.path.join("fixtures", "trace", SEVERAL))
+    assert proc.returncode == 1, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_a_forward_with_several_declared_inputs_is_traced_with_each(several_run):
+    from torch_oracle import InputSpec, run_declared
+
+    src = source_of(SEVERAL)
+    specs = [InputSpec("x", [2, 3, 8, 8]), InputSpec("t", [2, 1])]
+    truth = run_declared(src, "CondNet", specs, filename=fixture(SEVERAL))
+    assert truth.verdict == "ok"
+    assert model(several_run, SEVERAL, "CondNet")["trace"]["output"] == truth.output
+    truth = run_declared(src, "CondWrongWidth", specs, filename=fixture(SEVERAL))
+    assert truth.verdict == "crash"
+    (f,) = [d for d in diags(several_run, SEVERAL, "SHP300") if "CondWrongWidth" in d["message"]]
+    assert f["line"] == truth.line and truth.error in f["message"]
+
+
+def test_an_input_left_to_its_default_is_traced_as_that_constant(several_run):
+    """`forward(idx, targets=None)`: fx traced `targets` as a proxy before, took the `if targets
+    is not None` branch, and reported a crash torch never has (SHP300 on a correct model)."""
+    src = source_of(SEVERAL)
+    truth = run_model(src, "TinyLM", [2, 8], filename=fixture(SEVERAL), int_input=True)
+    assert truth.verdict == "ok"
+    assert not [d for d in diags(several_run, SEVERAL) if "TinyLM" in d["message"]]
+    assert model(several_run, SEVERAL, "TinyLM")["trace"]["output"] == truth.output
+
+
+def test_a_required_input_that_is_not_declared_is_a_note_naming_it(several_run):
+    (f,) = [d for d in diags(several_run, SEVERAL, "SHP304") if "OnlyFirstDeclared" in d["message"]]
+    assert "`t` is not declared" in f["message"]

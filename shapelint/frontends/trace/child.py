@@ -44,6 +44,8 @@ import sys
 import traceback
 from typing import Any, Dict, List, Optional
 
+from .forward_inputs import ForwardInputs, forward_inputs
+
 
 
 def main() -> None:
@@ -260,16 +262,17 @@ def trace_target(target: dict, item: dict, request: dict, path: str) -> dict:
             res["status"] = "skipped"
             res["skipped"] = "no input shape is declared"
             return res
-        arity = _forward_arity(model)
-        if arity != 1:
+        declared = item.get("declared", {}).get(name)
+        x = make_input(model, dims, dev, _declared_dtype(declared))
+        more, why = forward_inputs(model, declared, x, lambda d, t, dev=dev: make_input(model, d, dev, t or "float"))
+        if more is None:
             res["status"] = "skipped"
-            res["skipped"] = f"its forward takes {arity} inputs; only one-input models are traced"
+            res["skipped"] = why
             return res
-        x = make_input(model, dims, dev, _declared_dtype(item.get("declared", {}).get(name)))
         res["input"] = list(x.shape)
         modes = [TRAIN, EVAL] if mode_dependent(model) else [TRAIN]  # decided before a lazy module changes class
         try:
-            runs = [run_in_mode(model, x, path, dev, mode) for mode in modes]
+            runs = [run_in_mode(model, x, path, dev, mode, more) for mode in modes]
         except MetaCannotAnswer as e:
             last_meta_problem = str(e)
             continue
@@ -307,11 +310,11 @@ def _home_device(model) -> str:
     return "cpu"
 
 
-def run_in_mode(model, x, path: str, device: str, mode: str) -> dict:
+def run_in_mode(model, x, path: str, device: str, mode: str, more: ForwardInputs = None) -> dict:
     """One forward in train mode (with autograd, as a training step runs it) or eval mode
     (under no_grad, as inference runs it). On meta, an error is confirmed on the CPU."""
     model.train(mode == TRAIN)
-    run = run_model(model, x, path, device, grad=mode == TRAIN)
+    run = run_model(model, x, path, device, grad=mode == TRAIN, more=more)
     if run["status"] == "error" and run["error"].pop("oom", False):
         raise MemoryError(run["error"]["message"])
     confirmed = run.pop("confirm", None)
@@ -389,18 +392,6 @@ def _missing_init_args(cls, given: dict) -> List[str]:
         if p.default is p.empty and p.name not in given:
             out.append(p.name)
     return out
-
-
-def _forward_arity(model) -> int:
-    try:
-        sig = inspect.signature(model.forward)
-    except (TypeError, ValueError):
-        return 1
-    required = [p for p in sig.parameters.values()
-                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty]
-    if any(p.kind == p.VAR_POSITIONAL for p in sig.parameters.values()) and not required:
-        return 1
-    return len(required)
 
 
 def build(target: dict, init_args: dict, device: str):
@@ -495,26 +486,28 @@ def _meta_gap_check(module, args) -> None:
         _cpu_module(module)(*_cpu_copy(tuple(args)))  # raises torch's own CPU error
 
 
-def run_model(model, x, path: str, device: str, grad: bool = False) -> dict:
-    """Trace with fx when it can, else hooks. Returns status, method, layers, output or error."""
+def run_model(model, x, path: str, device: str, grad: bool = False, more: ForwardInputs = None) -> dict:
+    """Trace with fx when it can, else hooks. Returns status, method, layers, output or error.
+    `more`: a forward's further inputs (trace/forward_inputs.py)."""
     import torch
 
+    more = more or ForwardInputs()
     fx_error = None
     try:
-        gm = fx_trace(model, path)
+        gm = fx_trace(model, path, more.concrete)
     except Exception as e:
         fx_error = {"message": _one_line(e), "line": user_line_of(e, path)}
         gm = None
     with torch.set_grad_enabled(grad):
         if gm is not None:
-            out = run_fx(gm, x, path)
+            out = run_fx(gm, x, path, more.extras)
         else:
-            out = run_hooks(model, x, path)
+            out = run_hooks(model, x, path, more.extras)
     out["fx_error"] = fx_error
     return out
 
 
-def fx_trace(model, path: str = ""):
+def fx_trace(model, path: str = "", concrete: Optional[dict] = None):
     """torch.fx symbolic trace that notes, per node, the innermost line of the user's file.
 
     (fx's own record_stack_traces imports torch.profiler: seconds on a busy machine.)"""
@@ -532,11 +525,11 @@ def fx_trace(model, path: str = ""):
             return node
 
     tracer = LineTracer()
-    graph = tracer.trace(model)
+    graph = tracer.trace(model, concrete_args=concrete or None)
     return fx.GraphModule(tracer.root, graph, type(model).__name__)
 
 
-def run_fx(gm, x, path: str) -> dict:
+def run_fx(gm, x, path: str, extras=()) -> dict:
     """Propagate shapes through the fx graph node by node (what fx's ShapeProp does, without
     its import of the symbolic-shapes machinery, which costs a second), noting the failing node."""
     import torch.fx as fx
@@ -557,7 +550,7 @@ def run_fx(gm, x, path: str) -> dict:
 
     prop = Prop(gm)
     try:
-        result = prop.run(x)
+        result = prop.run(x, *extras)
     except Exception as e:
         cause = e
         n = prop.current
@@ -661,7 +654,7 @@ def _fx_batch_culprit(gm, batch, path: str) -> Optional[int]:
     return None
 
 
-def run_hooks(model, x, path: str) -> dict:
+def run_hooks(model, x, path: str, extras=()) -> dict:
     """Run forward with hooks on every submodule, and a TorchFunctionMode that records the
     torch functions and tensor methods your own code calls (F.relu, x.view, +, ...)."""
     from torch.overrides import TorchFunctionMode
@@ -715,7 +708,7 @@ def run_hooks(model, x, path: str) -> dict:
 
     try:
         with RecordOps():
-            result = model(x)
+            result = model(x, *extras)
     except Exception as e:
         return {"status": "error", "method": "hooks", "layers": _clean(rows),
                 "error": {"stage": "forward", "message": _one_line(e), "line": user_line_of(e, path),
