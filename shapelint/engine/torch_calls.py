@@ -263,14 +263,23 @@ def _passed_dtype(result, inputs, keeps: tuple, name: str = None):
     return result
 
 
+# The in-place tensor methods that change the tensor's own shape. Every other in-place method
+# (`floor_`, `bernoulli_`, `clamp_min_`, ...) writes into the tensor with its shape unchanged, or
+# raises: torch never broadcasts `self` of an in-place op.
+SHAPE_CHANGING_IN_PLACE = frozenset({
+    "t_", "transpose_", "swapaxes_", "swapdims_", "squeeze_", "unsqueeze_", "resize_", "resize_as_",
+    "as_strided_", "set_", "sparse_resize_", "sparse_resize_and_clear_",
+})
+
+
 def tensor_method(vm, x: Tensor, name, args, kwargs, node):
     """`x.view(...)`, `x.size(0)`: the METHODS entry, with the tensor as first argument."""
     op = ops.METHODS.get(name)
     label = f".{name}()"
     if op is None:
         vm.explain.lost(node, f"tensor method `.{name}()` has no shape rule yet")
-        if name.endswith("_"):  # in place (`y.t_()`): the tensor itself, under every name, is unknown now
-            vm.poisoned[id(x)] = (x, f"changed in place by `.{name}()`, which has no shape rule")
+        if name in SHAPE_CHANGING_IN_PLACE:  # `y.t_()`: the tensor itself, under every name, is unknown now
+            vm.poisoned[id(x)] = (x, f"reshaped in place by `.{name}()`, which has no shape rule")
         return vm.unmodelled(label, node)
     result = op(vm.ctx, Site(label, node), (x,) + tuple(args), dict(kwargs))
     if name.endswith("_") and name != "requires_grad_":
