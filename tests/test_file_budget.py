@@ -53,3 +53,20 @@ def test_an_integer_literal_over_pythons_digit_limit_is_unknown_not_an_internal_
     r = run_cli("--isolated", "--no-cache", str(p))
     assert "internal error" not in (r.stdout + r.stderr)
     assert r.returncode == 1 and "SHP001" in r.stdout  # the rest of the file is still checked
+
+
+def test_explain_of_a_module_too_nested_for_libcsts_position_map_keeps_its_lines(tmp_path):
+    """1,000 adjacent string literals: libcst's codegen recurses once per string, so the
+    whole-module position map (--explain, the editor) raised a traceback; each finding and
+    row now gets its line from its own statement's map."""
+    p = tmp_path / "m.py"
+    p.write_text(MODEL.replace("        self.conv = nn.Conv2d(4, 8, 3)  # 3 channels arrive\n",
+                               "        self.conv = nn.Conv2d(4, 8, 3)  # 3 channels arrive\n"
+                               "        self.name = " + " ".join(["'a'"] * 1000) + "\n"))
+    r = run_cli("--isolated", "--no-cache", "--explain", "--format", "json", str(p))
+    assert "Traceback" not in r.stderr, r.stderr[-500:]
+    data = json.loads(r.stdout)
+    (d,) = [d for d in data["diagnostics"] if d["code"] == "SHP001"]
+    assert d["line"] == 7
+    (m,) = data["models"]
+    assert [row["line"] for row in m["layers"] if row["module"] == "conv"] == [7]

@@ -65,7 +65,10 @@ class Locator:
 
     def _table(self, i: int) -> dict:
         if i not in self.tables:
-            self.tables[i] = _resolve_positions(self.modules[i][1])
+            try:
+                self.tables[i] = _resolve_positions(self.modules[i][1])
+            except Exception:  # libcst's codegen recurses per nesting level (1,000 adjacent strings)
+                self.tables[i] = {}  # those nodes have no position: a finding falls back to its unit's line
         return self.tables[i]
 
     def _find(self, node):
@@ -73,7 +76,10 @@ class Locator:
             return None, None
         if self.wanted and node in self.wanted:
             if self.sparse is None:
-                self.sparse = _codegen_positions(self.modules[0][1], self.wanted)
+                try:
+                    self.sparse = _codegen_positions(self.modules[0][1], self.wanted)
+                except Exception:  # libcst's codegen recurses per nesting level (1,000 adjacent strings):
+                    self.sparse = {}  # a RecursionError, re-raised as KeyError by the position books
             r = self.sparse.get(node)
             if r is not None:
                 return 0, r
@@ -90,7 +96,8 @@ class Locator:
                 return pos
         _i, r = self._find(node)
         if r is None:
-            return None
+            # a module too deeply nested for the whole-module map: the node's own unit answers
+            return self._unit_position(node) if self.whole and node is not None else None
         return (r.start.line, r.start.column + 1, r.end.line, r.end.column + 1)
 
     def path_of(self, node):
