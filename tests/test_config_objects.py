@@ -73,3 +73,18 @@ def test_config_object_verdict_is_torchs(name):
     if expect == "runs":  # and the engine knows the width CPython computed: torch's shape, not unknown
         rows = [r for m in result.models if m.name == "Net" for r in m.layers if r.module == "a"]
         assert [r.out for r in rows] == outcome.shapes["a"], (rows, outcome.shapes)
+
+
+def test_a_namedtuple_name_python_rejects_is_unknown_not_an_internal_error():
+    """Found by scripts/hostile.py (a byte flip in a fixture): `namedtuple("Bl\ufffdckArgs", ...)`
+    made the engine build a class it could not parse. Python raises ValueError there."""
+    from shapelint.engine.check import check_source
+
+    for name in ("Bl\ufffdckArgs", "class", "two words"):
+        src = ("import collections\nimport torch.nn as nn\n\n"
+               f"Args = collections.namedtuple({name!r}, ['width'])\n\n\n"
+               "class Net(nn.Module):  # shapelint: input=(2, 3)\n"
+               "    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(3, Args(4).width)\n\n"
+               "    def forward(self, x):\n        return self.fc(x)\n")
+        r = check_source("m.py", src)
+        assert [f for f in r.findings if f.severity == "error"] == [], name

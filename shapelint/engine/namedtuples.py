@@ -10,6 +10,8 @@ given as "a b" / "a, b" / a list; `defaults=` applies to the last fields; `renam
 
 from __future__ import annotations
 
+import keyword
+
 from typing import List, Optional, Tuple
 
 import libcst as cst
@@ -43,7 +45,12 @@ def make_type(vm, q: str, args, kwargs, node):
         defaults = ()
     if not isinstance(defaults, (list, tuple)) or len(defaults) > len(spec):
         return Unknown("namedtuple defaults shapelint does not know", node)
-    info = ClassInfo(cst.parse_statement(f"class {args[0]}:\n    pass\n"), {})
+    if not args[0].isidentifier() or keyword.iskeyword(args[0]) or any(keyword.iskeyword(f) for f in spec):
+        return Unknown("a namedtuple name Python rejects (ValueError)", node)
+    try:
+        info = ClassInfo(cst.parse_statement(f"class {args[0]}:\n    pass\n"), {})
+    except cst.ParserSyntaxError:  # an identifier CPython takes and libcst's tokenizer does not
+        return Unknown("a namedtuple name shapelint cannot read", node)
     info.namedtuple = (list(spec), [_NO_DEFAULT] * (len(spec) - len(defaults)) + list(defaults))
     return ClassRef(info)
 

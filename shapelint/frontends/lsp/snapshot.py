@@ -129,6 +129,8 @@ def build_snapshot(result: FileResult, text: str, version: Optional[int] = None,
         if previous is None:
             return Snapshot(version, text, lines, diags, [], [], parsed=False)
         return carry_over(previous, text, lines, version, syntax)
+    if not result.models:  # nothing to hint: no second parse of a file with no model (or one over the budget)
+        return Snapshot(version, text, lines, diags, [], [], parsed=True, names={}, elsewhere=elsewhere)
     tree = _ast_tree(text)
     statements = _statement_ends(tree, lines)
     layers = _layer_sites(result)
