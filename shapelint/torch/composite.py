@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Dict
 
 from ..core import rules as R
-from ..core.symbolic import Expr, is_known
+from ..core.symbolic import Expr, is_known, mul, shape_text
 from ..core.values import ModuleValue, Tensor, Unknown
 from .advanced_indexing import TORCH_DTYPES
 from .kernels import made_by, origin_parts, param_edit
@@ -127,7 +127,8 @@ def _arg(args, kwargs, i, name):
 def call(vm, m: ModuleValue, args, kwargs, node):
     """Run a block: `vm.call_module` runs each child as the interpreter runs any module."""
     if m.kind == "MultiheadAttention":
-        return attention(vm.ctx, m, _arg(args, kwargs, 0, "query"), _arg(args, kwargs, 1, "key"), _arg(args, kwargs, 2, "value"), kwargs)
+        return attention(vm.ctx, m, _arg(args, kwargs, 0, "query"), _arg(args, kwargs, 1, "key"), _arg(args, kwargs, 2, "value"), kwargs,
+                         node)
     if m.kind in ("TransformerEncoderLayer", "TransformerDecoderLayer"):
         return block(vm, m, args, kwargs, node)
     if m.kind == "Transformer":
@@ -164,7 +165,7 @@ def _feature_check(ctx, m, x: Tensor, expected, param: str, of: str = "") -> boo
     return True
 
 
-def attention(ctx, m, q, k, v, kwargs):
+def attention(ctx, m, q, k, v, kwargs, node=None):
     if m.invalid or not all(isinstance(t, Tensor) and t.shape is not None for t in (q, k, v)):
         return Unknown("attention inputs")
     e, h = m.params["embed_dim"], m.params["num_heads"]
@@ -182,6 +183,9 @@ def attention(ctx, m, q, k, v, kwargs):
     batched = len(q.shape) == 3
     bf = m.params.get("batch_first") is True
     seq = 1 if (batched and bf) else 0
+    if node is not None and not _masks_fit(ctx, m, node, kwargs, (q.shape[0] if bf else q.shape[1]) if batched else None,
+                                           h, q.shape[seq], k.shape[seq]):
+        return Unknown("attention masks")
     out = Tensor(q.shape[:-1] + (e,), q.prov[:-1] + (made_by(m, f"embed_dim={e}"),))
     need = kwargs.get("need_weights", True)
     average = kwargs.get("average_attn_weights", True)
@@ -196,6 +200,31 @@ def attention(ctx, m, q, k, v, kwargs):
     else:
         weights = (L_, S) if average else (h, L_, S)
     return (out, Tensor(weights))
+
+
+def _masks_fit(ctx, m, node, kwargs, n, heads, L_, S) -> bool:
+    """torch's checks of MultiheadAttention's masks (F.multi_head_attention_forward, both modes):
+    attn_mask (L, S), or (N * num_heads, L, S) ((num_heads, L, S) unbatched); key_padding_mask
+    (N, S), or (S,) unbatched. A mask of another rank, or of unknown shape, is not judged."""
+    want = {}
+    mask = kwargs.get("attn_mask")
+    if isinstance(mask, Tensor) and mask.shape is not None:
+        if len(mask.shape) == 2:
+            want["attn_mask"] = (mask.shape, (L_, S), "(L, S): the query's and the keys' lengths")
+        elif len(mask.shape) == 3:
+            lead = heads if n is None else mul(n, heads)
+            want["attn_mask"] = (mask.shape, (lead, L_, S), "(N * num_heads, L, S)" if n is not None else "(num_heads, L, S)")
+    pad = kwargs.get("key_padding_mask")
+    if isinstance(pad, Tensor) and pad.shape is not None and len(pad.shape) == (1 if n is None else 2):
+        want["key_padding_mask"] = (pad.shape, (S,) if n is None else (n, S), "(S,)" if n is None else "(N, S): batch and keys' length")
+    for name, (have, need, form) in want.items():
+        if any(ctx.check_equal(a, b, f"{m.label()} {name}") == "bad" for a, b in zip(have, need)):
+            ctx.report(R.ShapeMismatch.finding(
+                node, module=m.name, op=m.label(),
+                detail=f"{name} is {shape_text(have)}, but torch needs {shape_text(need)}, {form}; build the mask "
+                       f"from the query and keys that reach this call"))
+            return False
+    return True
 
 
 def transformer(vm, m, args, kwargs, node):
