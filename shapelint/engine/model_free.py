@@ -26,6 +26,7 @@ import ast
 import builtins
 import gc
 import os
+import re
 import sys
 from typing import Optional, Set
 
@@ -40,14 +41,28 @@ _STDLIB = frozenset(sys.stdlib_module_names) - _DENIED_STDLIB
 _TEXT_HINTS = ("oftm",)  # SHP404 (softmax without dim) reads plain functions too
 
 
+_CLASS_BASES = re.compile(r"^[ \t]*class\s+\w+\s*\(([^)]*)\)", re.M)
+
+
+def _has_a_model_like_class(text: str) -> bool:
+    """A class head whose base is not a builtin name (`class Net(nn.Module)`, `class B(Base)`):
+    nearly every model file has one, and the ast walk would send it to the engine anyway."""
+    for m in _CLASS_BASES.finditer(text):
+        for base in m.group(1).split(","):
+            name = base.strip().split("=")[0].strip()
+            if name and name not in _HARMLESS_BUILTINS:
+                return True
+    return False
+
+
 class _NeedsEngine(Exception):
     pass
 
 
 def cannot_hold_findings(text: str, path: Optional[str] = None) -> bool:
     """True when the full engine would find no model and no finding in `text`."""
-    if any(h in text for h in _TEXT_HINTS):
-        return False
+    if any(h in text for h in _TEXT_HINTS) or _has_a_model_like_class(text):
+        return False  # the full engine parses it anyway: no second parse with ast first
     enabled = gc.isenabled()
     gc.disable()  # an ast has no cycles: the collector would only re-walk the new nodes
     try:
