@@ -19,6 +19,7 @@ from typing import Callable, Dict, List, Optional
 import libcst as cst
 
 from ..core import rules as R
+from ..core.collector import built_and_frozen, thawing
 from ..core.config import Config, ConfigCache, Selection, code_matches, enabled_codes
 from ..core.findings import Finding
 from ..core.inputs import COMMAND_LINE, PYPROJECT, applied_key, for_file
@@ -162,6 +163,7 @@ def _unknown_notes(r: FileResult) -> List[Finding]:
 MODEL_HINTS = ("torch", "nn.")
 
 
+@thawing
 def check_source(
     path: str,
     data,
@@ -241,7 +243,7 @@ def _parse(path: Optional[str], text: str, result: FileResult) -> Optional[cst.M
     if cannot_hold_findings(text, path):
         return None  # no model and no finding can come from it: skip libcst's parse
     try:
-        module = cst.parse_module(text)
+        module = built_and_frozen(lambda: cst.parse_module(text))
     except cst.ParserSyntaxError as e:
         line, column, detail = max(e.raw_line, 1), max(e.raw_column, 0) + 1, _syntax_message(e)
         py = _python_syntax_error(text)

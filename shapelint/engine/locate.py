@@ -13,6 +13,7 @@ from typing import Any, Dict, List, Optional
 
 import libcst as cst
 
+from ..core.collector import built_and_frozen
 from ..core.findings import Also, At, Finding
 from ..core.results import ModelReport
 
@@ -66,7 +67,8 @@ class Locator:
     def _table(self, i: int) -> dict:
         if i not in self.tables:
             try:
-                self.tables[i] = _resolve_positions(self.modules[i][1])
+                module = self.modules[i][1]
+                self.tables[i] = built_and_frozen(lambda: _resolve_positions(module))
             except Exception:  # libcst's codegen recurses per nesting level (1,000 adjacent strings)
                 self.tables[i] = {}  # those nodes have no position: a finding falls back to its unit's line
         return self.tables[i]

@@ -17,6 +17,7 @@ import libcst as cst
 
 from .extract import dotted
 from ..core.cache import content_digest
+from ..core.collector import built_and_frozen
 from ..core.source import SourceError, decode_source, too_deep_to_parse
 from ..core.values import Namespace, Unknown
 
@@ -210,7 +211,7 @@ def parsed(path: str) -> Optional[cst.Module]:
         text = decode_source(data)
         if too_deep_to_parse(text) is not None:
             return None
-        module = cst.parse_module(text)
+        module = built_and_frozen(lambda: cst.parse_module(text))
     except (OSError, SourceError, cst.ParserSyntaxError, RecursionError, MemoryError):
         return None
     _PARSES[path] = (key, len(text), module)
