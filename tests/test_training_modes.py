@@ -136,3 +136,58 @@ def test_what_one_mode_requires_of_the_input_size_never_fails_the_other():
     assert large.verdict == "crash" and large.eval.verdict == "ok"
     errors, _result = _errors(source)
     assert errors == []  # was "in eval mode only: eval_fc expects 1024 ... receives 4*H*W" after training's H=W=8
+
+
+def _forward_runs(monkeypatch, source):
+    """How many forward runs modes.run_both made for the file's model."""
+    from shapelint.engine import modes
+
+    runs = []
+    real = modes.run_both
+
+    def counting(vm, sizes, run):
+        def counted():
+            runs.append(vm.training)
+            return run()
+        return real(vm, sizes, counted)
+
+    monkeypatch.setattr(modes, "run_both", counting)
+    result = check_source("m.py", source)
+    return runs, result
+
+
+MODE_READ_ELSEWHERE = (
+    "import torch.nn as nn\n\n\nclass Net(nn.Module):  # shapelint: input=(2, 8)\n    def __init__(self):\n"
+    "        super().__init__()\n        self.fc = nn.Linear(8, 4)\n        self.out = nn.Linear({out_in}, 3)\n\n"
+    "    def forward(self, x):\n        return self.out(self.fc(x))\n\n"
+    "    def describe(self):\n        return 'train' if self.training else 'eval'\n"
+)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("out_in", [4, 5])
+def test_a_forward_that_never_reads_the_flag_runs_once_though_a_method_reads_it(monkeypatch, out_in):
+    """The eval run would repeat the training run statement for statement: it is skipped, and the
+    verdict (torch's, in both modes) is unchanged, with no mode named."""
+    source = MODE_READ_ELSEWHERE.format(out_in=out_in)
+    runs, result = _forward_runs(monkeypatch, source)
+    assert runs == [True]
+    errors = [f for f in result.findings if f.severity == "error"]
+    torch_verdict = run_model(source, "Net", [2, 8]).verdict
+    assert (torch_verdict == "crash") == bool(errors) == (out_in == 5)
+    assert all("mode only" not in f.message for f in errors)
+
+
+@pytest.mark.parametrize("forward", [
+    "        if self.training:\n            x = x * 2\n        return self.fc(x)\n",
+    "        return self.fc(nn.functional.dropout(x, 0.5, training=self.training))\n",
+    "        return self.fc(scale(self, x))\n",
+])
+def test_a_forward_that_reads_the_flag_runs_in_both_modes(monkeypatch, forward):
+    source = (
+        "import torch.nn as nn\n\n\ndef scale(model, x):\n    return x * 2 if model.training else x\n\n\n"
+        "class Net(nn.Module):  # shapelint: input=(2, 8)\n    def __init__(self):\n"
+        "        super().__init__()\n        self.fc = nn.Linear(8, 4)\n\n    def forward(self, x):\n" + forward
+    )
+    runs, _result = _forward_runs(monkeypatch, source)
+    assert runs == [True, False]

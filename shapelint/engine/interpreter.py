@@ -91,6 +91,7 @@ class Interpreter:
         self.container_born: set = set()  # ids of the containers made on the undecided path running now
         self.alternatives: Optional[list] = None  # the top level's undecided names, per block (worlds.py)
         self.training: Optional[bool] = None  # `self.training` while modes.run_both runs a forward; else unknown
+        self.training_reads = 0  # how often a forward read it (a run that never did needs no eval run)
 
     def unmodelled(self, what: str, node=None) -> Unknown:
         """The one place a construct shapelint does not model becomes unknown.

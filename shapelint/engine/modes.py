@@ -79,14 +79,13 @@ def run_both(vm, sizes, run: Callable[[], object]):
         box: List[object] = []
         if mode is MODES[-1]:
             box.append(run())  # the last run leaves the model as one forward would
+        elif not _training_run(vm, lambda: box.append(run())):
+            # the forward never read the flag: eval mode would run the same statements on the
+            # same values, so this run is both (and the model is left as it leaves it)
+            vm.training = None
+            sink.extend(sink.close_branch())
+            return box[0] if box else Unknown("the forward did not finish")
         else:
-            outer_log, vm.write_log = vm.write_log, []
-            try:
-                mutation.run_path(vm, lambda: box.append(run()))
-            finally:
-                for o, n, c, a in reversed(vm.write_log):
-                    restore(o, n, c, a)
-                vm.write_log = outer_log
             rec.flow = None  # `shapelint graph` draws the training run
         required.append((cons.equations, cons.positive, sizes.reasons))
         found = sink.close_branch()
@@ -105,6 +104,30 @@ def run_both(vm, sizes, run: Callable[[], object]):
     rec.calls.extend(merge_rows(rows_train, rows_eval))
     rec.module_calls.extend(merge_rows(calls_train, calls_eval))
     return out_train if same_value(out_train, out_eval) else Unknown(f"the model's output {DIFFERS}")
+
+
+def _training_run(vm, run: Callable[[], None]) -> bool:
+    """The training-mode run; whether it read the mode flag. If it did, its writes to modules
+    and containers are undone, so the eval run starts from the model as built; if it did not,
+    they are kept (handed to an enclosing undecided path's logs, which can still undo them)."""
+    reads = vm.training_reads
+    outer_log, vm.write_log = vm.write_log, []
+    journal = mutation.Journal(vm)
+    read = True
+    try:
+        run()
+    finally:
+        read = vm.training_reads != reads
+        writes, vm.write_log = vm.write_log, outer_log
+        if read:
+            journal.undo()
+            for o, n, c, a in reversed(writes):
+                restore(o, n, c, a)
+        else:
+            journal.keep()
+            if outer_log is not None:
+                outer_log.extend(writes)
+    return read
 
 
 def _finding_key(f) -> tuple:

@@ -43,7 +43,10 @@ def module_attr(vm, m: ModuleValue, name: str):
     if name == "training" and not (m.cls is not None and any(name in c.methods or name in c.class_attrs for c in m.cls.mro())):
         # every module of a model is in the mode its forward runs in (engine/modes.py); while a
         # model is built, the mode is not followed (`self.eval()` in __init__ is not tracked)
-        return Unknown("training flag") if vm.training is None else vm.training
+        if vm.training is None:
+            return Unknown("training flag")
+        vm.training_reads += 1  # the mode mattered: modes.run_both runs eval mode too
+        return vm.training
     if (name in containers.METHODS or name in containers.BOUND_ONLY) and m.cls is not None and m.cls.is_module() \
             and not any(name in c.methods or name in c.class_attrs for c in m.cls.mro()):
         return BoundMethod(m, name)  # nn.Module's own method (`self.add_module`, `self.items()` of a ModuleDict subclass)
