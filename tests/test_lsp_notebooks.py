@@ -13,6 +13,7 @@ from lsprotocol import types as lsp
 from pygls.uris import from_fs_path
 
 from lsp_client import SERVER_CONFIG, RecordingClient, apply_edits, position_of
+from notebook_helpers import read_cells, run_code_cells, write_notebook
 
 lsp_test = pytest.mark.asyncio(loop_scope="module")
 
@@ -143,34 +144,13 @@ FORWARD_NET = (
 )
 
 
-def _written_notebook(path, cells) -> list:
-    """The notebook file, written with nbformat and validated by it; its cells as (kind, text)."""
-    nbformat = pytest.importorskip("nbformat")
-    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-    nb = new_notebook(cells=[new_code_cell(t) if k == "code" else new_markdown_cell(t) for k, t in cells])
-    nbformat.validate(nb)
-    nbformat.write(nb, str(path))
-    read = nbformat.read(str(path), as_version=4)
-    return [("code" if c.cell_type == "code" else "markdown", c.source) for c in read.cells]
-
-
-def _torch_cells(cells) -> dict:
-    """Run the code cells (magics left out, as Jupyter would run them) and return their names."""
-    code = "\n".join(t for k, t in cells if k == "code")
-    code = "\n".join(ln for ln in code.split("\n") if not ln.lstrip().startswith("%"))
-    scope: dict = {}
-    exec(compile(code, "<cells>", "exec"), scope)
-    return scope
-
-
 @pytest.mark.torch
 @lsp_test
 async def test_notebook_cells_get_hover_hints_and_quick_fixes_in_cell_positions(client: RecordingClient, tmp_path):
     import torch
 
-    cells = _written_notebook(tmp_path / "nb2.ipynb", [("markdown", "# A net"), ("code", IMPORTS), ("code", FORWARD_NET)])
-    scope = _torch_cells(cells)
+    cells = read_cells(write_notebook(tmp_path / "nb2.ipynb", [("markdown", "# A net"), ("code", IMPORTS), ("code", FORWARD_NET)]))
+    scope = run_code_cells(cells)
     model = scope["Net"]()
     y = model.conv(torch.zeros(2, 3, 32, 32))
     y_shape, z_shape = tuple(y.shape), tuple(y.flatten(1).shape)
@@ -221,5 +201,5 @@ async def test_notebook_cells_get_hover_hints_and_quick_fixes_in_cell_positions(
     assert set(action.edit.changes) == {net_uri}
     fixed = apply_edits(net, action.edit.changes[net_uri])
     assert fixed == net.replace("nn.Linear(100, 10)", f"nn.Linear({z_shape[1]}, 10)")
-    scope = _torch_cells([cells[0], cells[1], ("code", fixed)])
+    scope = run_code_cells([cells[0], cells[1], ("code", fixed)])
     assert tuple(scope["Net"]()(torch.zeros(2, 3, 32, 32)).shape) == (2, 10)

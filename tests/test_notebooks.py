@@ -13,9 +13,10 @@ import sys
 import pytest
 
 from conftest import ROOT, run_cli
+from notebook_helpers import write_notebook
 
 nbformat = pytest.importorskip("nbformat")
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell  # noqa: E402
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_raw_cell  # noqa: E402
 
 IMPORTS = "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F"
 NET = (
@@ -33,13 +34,7 @@ GOOD_NET = NET.replace("nn.Linear(100, 10)", "nn.Linear(7200, 10)")
 
 
 def write(tmp_path, cells, name="nb.ipynb", **meta):
-    nb = new_notebook(cells=cells)
-    nb.metadata.update({"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-                        "language_info": {"name": "python"}}, **meta)
-    nbformat.validate(nb)
-    path = tmp_path / name
-    nbformat.write(nb, str(path))
-    return path
+    return write_notebook(tmp_path / name, cells, **meta)
 
 
 def cells_python(path) -> str:
