@@ -50,3 +50,35 @@ def run_code_cells(cells) -> dict:
     scope: dict = {}
     exec(compile(code, "<cells>", "exec"), scope)
     return scope
+
+
+# A model spread over cells, as notebooks grow: its finding (fc's in_features, at the call
+# `head(100)` in the last cell) is explained by two other cells, where the incoming size is
+# made (Features' flatten) and the helper's layer the call's argument reaches (`n`).
+SPLIT_MODEL_CELLS = [
+    ("markdown", "# A model over four cells"),
+    ("code", "import torch\nimport torch.nn as nn"),
+    ("code", "class Features(nn.Module):\n"
+             "    def __init__(self):\n"
+             "        super().__init__()\n"
+             "        self.conv = nn.Conv2d(3, 8, 3)\n"
+             "\n"
+             "    def forward(self, x):\n"
+             "        return self.conv(x).flatten(1)"),
+    ("code", "def head(n):\n    return nn.Linear(n, 10)"),
+    ("code", "class Net(nn.Module):  # shapelint: input=(2, 3, 32, 32)\n"
+             "    def __init__(self):\n"
+             "        super().__init__()\n"
+             "        self.features = Features()\n"
+             "        self.fc = head(100)\n"
+             "\n"
+             "    def forward(self, x):\n"
+             "        return self.fc(self.features(x))"),
+]
+
+
+def place_in(text: str, needle: str) -> tuple:
+    """(line, column, end column), 1-based and end exclusive, of the one `needle` in text."""
+    (line,) = [i for i, ln in enumerate(text.split("\n"), start=1) if needle in ln]
+    column = text.split("\n")[line - 1].index(needle) + 1
+    return line, column, column + len(needle)

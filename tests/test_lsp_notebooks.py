@@ -13,7 +13,7 @@ from lsprotocol import types as lsp
 from pygls.uris import from_fs_path
 
 from lsp_client import SERVER_CONFIG, RecordingClient, apply_edits, position_of
-from notebook_helpers import read_cells, run_code_cells, write_notebook
+from notebook_helpers import SPLIT_MODEL_CELLS, read_cells, run_code_cells, write_notebook
 
 lsp_test = pytest.mark.asyncio(loop_scope="module")
 
@@ -203,3 +203,34 @@ async def test_notebook_cells_get_hover_hints_and_quick_fixes_in_cell_positions(
     assert fixed == net.replace("nn.Linear(100, 10)", f"nn.Linear({z_shape[1]}, 10)")
     scope = run_code_cells([cells[0], cells[1], ("code", fixed)])
     assert tuple(scope["Net"]()(torch.zeros(2, 3, 32, 32)).shape) == (2, 10)
+
+
+# ---------------------------------------------------------------------------- related information in other cells
+
+
+@pytest.mark.torch
+@lsp_test
+async def test_related_information_points_at_the_other_cells(client: RecordingClient, tmp_path):
+    """A finding in one cell explained by two others: relatedInformation names each cell's URI,
+    with the range in that cell (UTF-16: an emoji before the flatten on its line)."""
+    import torch
+
+    cells = [(k, t.replace("        return self.conv(x)", "        t = '🔥'; return self.conv(x)")) for k, t in SPLIT_MODEL_CELLS]
+    cells = read_cells(write_notebook(tmp_path / "split.ipynb", cells))
+    scope = run_code_cells(cells)
+    with pytest.raises(RuntimeError):
+        scope["Net"]()(torch.zeros(2, 3, 32, 32))
+    features = scope["Features"]()(torch.zeros(2, 3, 32, 32)).shape[1]  # the size fc gets
+    assert scope["head"](7).in_features == 7  # head's `n` is the Linear's in_features
+
+    before = len(client.published)
+    doc = NotebookDoc(client, tmp_path / "split.ipynb", cells)
+    diags = await doc.diagnostics(before)
+    assert all(diags[i] == [] for i in (0, 1, 2, 3)), diags
+    (d,) = diags[4]
+    assert d.code == "SHP002" and d.range == position_of(cells[4][1], "100") and f"receives {features}" in d.message
+    n = position_of(cells[3][1], "n, 10").start  # the parameter `n` the Linear gets
+    related = [(r.location.uri, r.location.range) for r in d.related_information or []]
+    assert related == [(doc.cells[2][2], position_of(cells[2][1], "self.conv(x).flatten(1)")),
+                       (doc.cells[3][2], lsp.Range(start=n, end=lsp.Position(line=n.line, character=n.character + 1)))]
+    assert [r.message for r in d.related_information][0] == "the size that arrives comes from here"
