@@ -105,6 +105,9 @@ async def test_notebook_diagnostics_are_published_per_cell(client: RecordingClie
     (d,) = diags[2]
     assert d.code == "SHP002" and d.range == position_of(NET, "100")
     assert "7200" in d.message and "cell 3, line 8" in d.message
+    # where the 7200 is made: the same cell, by its URI
+    assert [(r.location.uri, r.location.range) for r in d.related_information or []] == [
+        (doc.cells[2][2], position_of(NET, "self.conv(x).flatten(1)"))]
 
     # an edit in the cell fixes it: every cell is published again, all clean
     before = len(client.published)
