@@ -210,3 +210,20 @@ def test_a_cached_notebook_reports_as_an_uncached_one(tmp_path):
         assert plain.returncode == cold.returncode == warm.returncode == 1
         assert plain.stdout == cold.stdout == warm.stdout, fmt
     assert len(entries(cache)) == 1
+
+
+def test_a_cached_notebook_keeps_its_related_locations_in_other_cells(tmp_path):
+    """The related locations' cells and places in the JSON text (SARIF) come back from an entry."""
+    pytest.importorskip("nbformat")
+    from notebook_helpers import SPLIT_MODEL_CELLS, write_notebook
+
+    cache = tmp_path / "cache"
+    path = write_notebook(tmp_path / "split.ipynb", SPLIT_MODEL_CELLS)
+    for fmt in ("sarif", "json"):
+        plain = run_cli("--format", fmt, str(path))
+        cold = run_cached(cache, "--format", fmt, str(path))
+        warm = run_cached(cache, "--format", fmt, str(path))
+        assert plain.returncode == cold.returncode == warm.returncode == 1
+        assert plain.stdout == cold.stdout == warm.stdout, fmt
+    (f,) = json.loads(plain.stdout)
+    assert [x["cell"] for x in f["related"]] == [3, 4]

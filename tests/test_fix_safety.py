@@ -194,6 +194,28 @@ def test_the_cli_refuses_and_keeps_the_save_made_during_its_fix(tmp_path):
     assert _leftovers(tmp_path) == []
 
 
+
+def test_a_save_made_during_a_notebooks_fix_is_kept(tmp_path):
+    """--fix on a notebook replaces the file by the same locked swap as a .py file's."""
+    from notebook_helpers import write_notebook
+
+    net = ("import torch.nn as nn\n\n\nclass Net(nn.Module):  # shapelint: input=(2, 3, 32, 32)\n"
+           "    def __init__(self):\n        super().__init__()\n        self.conv = nn.Conv2d(3, 8, 3)\n"
+           "        self.fc = nn.Linear(100, 10)\n\n    def forward(self, x):\n        return self.fc(self.conv(x).flatten(1))")
+    p = write_notebook(tmp_path / "nb.ipynb", [("markdown", "# first"), ("code", net)])
+    original = p.read_bytes()
+    user_edit = original.replace(b"# first", b"# the user's edit, saved while shapelint worked")
+    assert run_cli("--fix", "--diff", str(p)).returncode == 1  # there is a fix to write
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(SITECUSTOMIZE.format(target=str(p), user_edit=user_edit))
+    r = run_cli("--fix", str(p), env=dict(os.environ, PYTHONPATH=str(hook)))
+    assert os.path.exists(str(p) + ".injected"), r.stderr  # the save did happen inside the window
+    assert p.read_bytes() == user_edit
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert f"not fixing {p}: it changed on disk after shapelint read it; your version is kept" in r.stderr
+    assert _leftovers(tmp_path) == []
+
 # ------------------------------------------------------------------ what the fix keeps
 
 def _endings(data: bytes):

@@ -13,6 +13,7 @@ from lsprotocol import types as lsp
 from pygls.uris import from_fs_path
 
 from lsp_client import SERVER_CONFIG, RecordingClient, apply_edits, position_of
+from notebook_helpers import SPLIT_MODEL_CELLS, read_cells, run_code_cells, write_notebook
 
 lsp_test = pytest.mark.asyncio(loop_scope="module")
 
@@ -104,6 +105,9 @@ async def test_notebook_diagnostics_are_published_per_cell(client: RecordingClie
     (d,) = diags[2]
     assert d.code == "SHP002" and d.range == position_of(NET, "100")
     assert "7200" in d.message and "cell 3, line 8" in d.message
+    # where the 7200 is made: the same cell, by its URI
+    assert [(r.location.uri, r.location.range) for r in d.related_information or []] == [
+        (doc.cells[2][2], position_of(NET, "self.conv(x).flatten(1)"))]
 
     # an edit in the cell fixes it: every cell is published again, all clean
     before = len(client.published)
@@ -143,34 +147,13 @@ FORWARD_NET = (
 )
 
 
-def _written_notebook(path, cells) -> list:
-    """The notebook file, written with nbformat and validated by it; its cells as (kind, text)."""
-    nbformat = pytest.importorskip("nbformat")
-    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-    nb = new_notebook(cells=[new_code_cell(t) if k == "code" else new_markdown_cell(t) for k, t in cells])
-    nbformat.validate(nb)
-    nbformat.write(nb, str(path))
-    read = nbformat.read(str(path), as_version=4)
-    return [("code" if c.cell_type == "code" else "markdown", c.source) for c in read.cells]
-
-
-def _torch_cells(cells) -> dict:
-    """Run the code cells (magics left out, as Jupyter would run them) and return their names."""
-    code = "\n".join(t for k, t in cells if k == "code")
-    code = "\n".join(ln for ln in code.split("\n") if not ln.lstrip().startswith("%"))
-    scope: dict = {}
-    exec(compile(code, "<cells>", "exec"), scope)
-    return scope
-
-
 @pytest.mark.torch
 @lsp_test
 async def test_notebook_cells_get_hover_hints_and_quick_fixes_in_cell_positions(client: RecordingClient, tmp_path):
     import torch
 
-    cells = _written_notebook(tmp_path / "nb2.ipynb", [("markdown", "# A net"), ("code", IMPORTS), ("code", FORWARD_NET)])
-    scope = _torch_cells(cells)
+    cells = read_cells(write_notebook(tmp_path / "nb2.ipynb", [("markdown", "# A net"), ("code", IMPORTS), ("code", FORWARD_NET)]))
+    scope = run_code_cells(cells)
     model = scope["Net"]()
     y = model.conv(torch.zeros(2, 3, 32, 32))
     y_shape, z_shape = tuple(y.shape), tuple(y.flatten(1).shape)
@@ -221,5 +204,36 @@ async def test_notebook_cells_get_hover_hints_and_quick_fixes_in_cell_positions(
     assert set(action.edit.changes) == {net_uri}
     fixed = apply_edits(net, action.edit.changes[net_uri])
     assert fixed == net.replace("nn.Linear(100, 10)", f"nn.Linear({z_shape[1]}, 10)")
-    scope = _torch_cells([cells[0], cells[1], ("code", fixed)])
+    scope = run_code_cells([cells[0], cells[1], ("code", fixed)])
     assert tuple(scope["Net"]()(torch.zeros(2, 3, 32, 32)).shape) == (2, 10)
+
+
+# ---------------------------------------------------------------------------- related information in other cells
+
+
+@pytest.mark.torch
+@lsp_test
+async def test_related_information_points_at_the_other_cells(client: RecordingClient, tmp_path):
+    """A finding in one cell explained by two others: relatedInformation names each cell's URI,
+    with the range in that cell (UTF-16: an emoji before the flatten on its line)."""
+    import torch
+
+    cells = [(k, t.replace("        return self.conv(x)", "        t = '🔥'; return self.conv(x)")) for k, t in SPLIT_MODEL_CELLS]
+    cells = read_cells(write_notebook(tmp_path / "split.ipynb", cells))
+    scope = run_code_cells(cells)
+    with pytest.raises(RuntimeError):
+        scope["Net"]()(torch.zeros(2, 3, 32, 32))
+    features = scope["Features"]()(torch.zeros(2, 3, 32, 32)).shape[1]  # the size fc gets
+    assert scope["head"](7).in_features == 7  # head's `n` is the Linear's in_features
+
+    before = len(client.published)
+    doc = NotebookDoc(client, tmp_path / "split.ipynb", cells)
+    diags = await doc.diagnostics(before)
+    assert all(diags[i] == [] for i in (0, 1, 2, 3)), diags
+    (d,) = diags[4]
+    assert d.code == "SHP002" and d.range == position_of(cells[4][1], "100") and f"receives {features}" in d.message
+    n = position_of(cells[3][1], "n, 10").start  # the parameter `n` the Linear gets
+    related = [(r.location.uri, r.location.range) for r in d.related_information or []]
+    assert related == [(doc.cells[2][2], position_of(cells[2][1], "self.conv(x).flatten(1)")),
+                       (doc.cells[3][2], lsp.Range(start=n, end=lsp.Position(line=n.line, character=n.character + 1)))]
+    assert [r.message for r in d.related_information][0] == "the size that arrives comes from here"

@@ -13,9 +13,10 @@ import sys
 import pytest
 
 from conftest import ROOT, run_cli
+from notebook_helpers import SPLIT_MODEL_CELLS, place_in, read_cells, run_code_cells, write_notebook
 
 nbformat = pytest.importorskip("nbformat")
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell  # noqa: E402
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_raw_cell  # noqa: E402
 
 IMPORTS = "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F"
 NET = (
@@ -33,13 +34,7 @@ GOOD_NET = NET.replace("nn.Linear(100, 10)", "nn.Linear(7200, 10)")
 
 
 def write(tmp_path, cells, name="nb.ipynb", **meta):
-    nb = new_notebook(cells=cells)
-    nb.metadata.update({"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-                        "language_info": {"name": "python"}}, **meta)
-    nbformat.validate(nb)
-    path = tmp_path / name
-    nbformat.write(nb, str(path))
-    return path
+    return write_notebook(tmp_path / name, cells, **meta)
 
 
 def cells_python(path) -> str:
@@ -202,6 +197,49 @@ def test_json_positions_through_escapes(tmp_path):
         gh = run_cli("--format", "github", str(path)).stdout.strip()
         props = dict(kv.split("=", 1) for kv in gh.split("::")[1].split(" ", 1)[1].split(","))
         assert raw_lines[int(props["line"]) - 1][int(props["col"]) - 1:int(props["col"]) + 2] == "100"
+
+
+def _split_model_facts(path):
+    """What torch says of SPLIT_MODEL_CELLS: Net breaks, Features makes the size fc gets, and
+    head's `n` is the Linear's in_features."""
+    import torch
+
+    scope = run_code_cells(read_cells(path))
+    with pytest.raises(RuntimeError):
+        scope["Net"]()(torch.zeros(2, 3, 32, 32))
+    assert scope["head"](7).in_features == 7
+    return scope["Features"]()(torch.zeros(2, 3, 32, 32)).shape[1]
+
+
+@pytest.mark.torch
+def test_related_locations_in_other_cells_name_their_cell_and_line(tmp_path):
+    path = write(tmp_path, SPLIT_MODEL_CELLS)
+    features = _split_model_facts(path)
+    cells = read_cells(path)
+    r, found = lint_json(path)
+    (f,) = found
+    assert (f["code"], f["cell"]) == ("SHP002", 5) and f"receives {features}" in f["message"]
+    assert (f["line"], f["column"], f["end_column"]) == place_in(cells[4][1], "100")
+    flatten = place_in(cells[2][1], "self.conv(x).flatten(1)")
+    n_line, n_column, _ = place_in(cells[3][1], "n, 10")
+    n = (n_line, n_column, n_column + 1)  # the parameter `n` the Linear gets
+    assert [(x["cell"], x["line"], x["column"], x["end_line"], x["end_column"]) for x in f["related"]] == [
+        (3, flatten[0], flatten[1], flatten[0], flatten[2]), (4, n[0], n[1], n[0], n[2])]
+    assert all(x["path"] == f["path"] for x in f["related"])
+    assert f"cell 3, line {flatten[0]}" in f["message"]
+
+    # SARIF: each related location on its line of the notebook's JSON text, and its cell said
+    raw_lines = path.read_text().split("\n")
+    sarif = json.loads(run_cli("--format", "sarif", str(path)).stdout)
+    (res,) = sarif["runs"][0]["results"]
+    related = res["relatedLocations"]
+    for x, text in zip(related, ["self.conv(x).flatten(1)", "n"]):
+        region = x["physicalLocation"]["region"]
+        assert region["startLine"] == region["endLine"]
+        assert raw_lines[region["startLine"] - 1][region["startColumn"] - 1:region["endColumn"] - 1] == text
+    assert [x["properties"] for x in related] == [
+        {"cell": 3, "cellLine": flatten[0], "cellColumn": flatten[1]}, {"cell": 4, "cellLine": n[0], "cellColumn": n[1]}]
+    assert related[0]["message"]["text"].startswith(f"cell 3, line {flatten[0]}, column {flatten[1]}: ")
 
 
 # ------------------------------------------------------------------ --fix

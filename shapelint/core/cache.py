@@ -36,7 +36,7 @@ from .findings import Edit, Finding, Related
 from .results import FileResult
 
 DIRNAME = ".shapelint_cache"
-FORMAT = 2  # the layout of an entry
+FORMAT = 3  # the layout of an entry
 _FINGERPRINT: Optional[str] = None
 
 
@@ -84,7 +84,8 @@ def _finding_data(f: Finding) -> dict:
             "message": f.message, "fix": f.fix, "source": f.source, "module": f.module, "cell": f.cell,
             "file_position": list(f.file_position) if f.file_position else None,
             "edits": [[e.text, e.line, e.column, e.end_line, e.end_column, e.cell] for e in f.edits],
-            "related": [[r.message, r.path, list(r.range), r.cell] for r in f.related if r.range]}
+            "related": [[r.message, r.path, list(r.range), r.cell, list(r.file_position) if r.file_position else None]
+                        for r in f.related if r.range]}
 
 
 def _finding(d: dict) -> Finding:
@@ -92,7 +93,8 @@ def _finding(d: dict) -> Finding:
                 module=d["module"], cell=d["cell"], file_position=tuple(d["file_position"]) if d["file_position"] else None)
     f.line, f.column, f.end_line, f.end_column = d["pos"]
     f.edits = [Edit(None, t, a, b, c, e, cell) for t, a, b, c, e, cell in d["edits"]]
-    f.related = [Related(m, None, p, tuple(r), cell) for m, p, r, cell in d.get("related", [])]
+    f.related = [Related(m, None, p, tuple(r), cell, tuple(fp) if fp else None)
+                 for m, p, r, cell, fp in d.get("related", [])]
     return f
 
 

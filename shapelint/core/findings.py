@@ -77,6 +77,7 @@ class Related:
     path: Optional[str] = None
     range: Optional[tuple] = None  # 1-based (line, column, end line, end column), end exclusive
     cell: Optional[int] = None  # in a notebook: the cell `range` is in
+    file_position: Optional[tuple] = None  # in a notebook: (line, column) in the file's JSON text
 
     def to_json(self) -> dict:
         line, column, end_line, end_column = self.range

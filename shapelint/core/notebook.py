@@ -386,7 +386,8 @@ def _related_in_cells(nb: Notebook, r):
     end_cell, end_line = nb.place(end_line)
     if cell is None or end_cell != cell:
         return None
-    return replace(r, range=(line, column, end_line, end_column), cell=cell)
+    return replace(r, range=(line, column, end_line, end_column), cell=cell,
+                   file_position=nb.file_position(cell, line, column))
 
 
 def to_cells(nb: Notebook, result, path: Optional[str]) -> None:
@@ -413,8 +414,17 @@ def to_cells(nb: Notebook, result, path: Optional[str]) -> None:
             row.call_line = nb.place(row.call_line)[1] if row.call_line else 0
 
 
+def _related_in_python(nb: Notebook, r):
+    from dataclasses import replace
+
+    line, column, end_line, end_column = r.range
+    return replace(r, range=(nb.python_line(r.cell, line), column, nb.python_line(r.cell, end_line), end_column),
+                   cell=None, file_position=None)
+
+
 def to_python(nb: Notebook, findings, path: Optional[str]) -> list:
-    """Copies of cell-coordinate findings in coordinates of `nb.python` (for --fix)."""
+    """Copies of cell-coordinate findings, their edits and related locations in this notebook, in
+    coordinates of `nb.python` (for --fix, and the editor's snapshot of the whole notebook)."""
     import copy
 
     out = []
@@ -427,5 +437,6 @@ def to_python(nb: Notebook, findings, path: Optional[str]) -> list:
                 if e.cell is not None:
                     e.line, e.end_line = nb.python_line(e.cell, e.line), nb.python_line(e.cell, e.end_line)
             g.cell = None
+        g.related = [_related_in_python(nb, r) if r.cell is not None and r.path == path else r for r in f.related]
         out.append(g)
     return out

@@ -137,17 +137,27 @@ def gh_escape_property(s: str) -> str:
 def file_region(f: Finding) -> tuple:
     """(line, column, end line, end column) in the file as stored: a notebook's finding is
     placed on its line of the notebook's JSON text (where a review shows the file)."""
-    if f.cell is None:
-        return f.line, f.column, f.end_line, f.end_column
-    if f.file_position is None:
+    return _stored_region(f.cell, (f.line, f.column, f.end_line, f.end_column), f.file_position)
+
+
+def _stored_region(cell: Optional[int], region: tuple, file_position: Optional[tuple]) -> tuple:
+    """A region in cell coordinates (cell not None) as a region of the notebook's JSON text:
+    the first line's width at `file_position`, or the file's start when that is unknown."""
+    if cell is None:
+        return tuple(region)
+    if file_position is None:
         return 1, 1, 1, 1
-    line, col = f.file_position
-    width = f.end_column - f.column if f.end_line == f.line and f.end_column > f.column else 1
-    return line, col, line, col + width
+    line, column, end_line, end_column = region
+    width = end_column - column if end_line == line and end_column > column else 1
+    return file_position[0], file_position[1], file_position[0], file_position[1] + width
+
+
+def _cell_place(cell: Optional[int], line: int, column: int) -> str:
+    return f"cell {cell}, line {line}, column {column}: " if cell is not None else ""
 
 
 def _cell_message(f: Finding) -> str:
-    return f"cell {f.cell}, line {f.line}, column {f.column}: {f.message}" if f.cell is not None else f.message
+    return _cell_place(f.cell, f.line, f.column) + f.message
 
 
 def github(findings: Iterable[Finding]) -> str:
@@ -250,16 +260,19 @@ def sarif(findings: List[Finding], version: str = "0") -> str:
 
 
 def _sarif_related(i: int, r, base: str) -> dict:
-    line, col, end_line, end_col = r.range
-    return {
+    line, col, end_line, end_col = _stored_region(r.cell, r.range, r.file_position)
+    out = {
         "id": i,
-        "message": {"text": r.message},
+        "message": {"text": _cell_place(r.cell, r.range[0], r.range[1]) + r.message},
         "physicalLocation": {
             "artifactLocation": {"uri": sarif_uri(r.path, base)},
             "region": {"startLine": max(line, 1), "startColumn": max(col, 1), "endLine": max(end_line, line, 1),
                        "endColumn": end_col if end_line > line else max(end_col, col)},
         },
     }
+    if r.cell is not None:
+        out["properties"] = {"cell": r.cell, "cellLine": r.range[0], "cellColumn": r.range[1]}
+    return out
 
 
 # ------------------------------------------------------------------ the formats

@@ -17,7 +17,7 @@ import asyncio
 import copy
 import logging
 from dataclasses import replace
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from lsprotocol import types as lsp
 from pygls.uris import to_fs_path
@@ -26,7 +26,7 @@ from ...core.config import ConfigError
 from ...core.notebook import Notebook, to_python
 from ...engine.check import Settings, lint_source
 from .session import CONFIG_CODE, ShapelintServer
-from .snapshot import Diag, Edit, Snapshot, build_snapshot, split_lines
+from .snapshot import Diag, Edit, OpenText, Snapshot, build_snapshot, split_lines
 
 log = logging.getLogger("shapelint.lsp")
 _waiting: Dict[str, asyncio.Task] = {}
@@ -77,18 +77,42 @@ def _cut(r, first: int, count: int):
     return (r[0] - first, r[1], r[2] - first, r[3])
 
 
-def cell_view(whole: Snapshot, first: int, count: int, text: str, version) -> Snapshot:
+CellSpan = Tuple[int, int, OpenText]  # a code cell's first line in `whole` (0-based), its line count, its text
+
+
+def _related_in_cells(related: List[tuple], first: int, count: int, cells: Sequence[CellSpan]) -> List[tuple]:
+    """A diagnostic's related locations, those in the notebook's module moved to the cell they
+    are in: this cell's own (path None) or another cell's (an OpenText); other files' kept."""
+    out = []
+    for x, why, path in related:
+        if path is not None:
+            out.append((x, why, path))
+            continue
+        own = _cut(x, first, count)
+        if own is not None:
+            out.append((own, why, None))
+            continue
+        for other_first, other_count, text in cells:
+            there = _cut(x, other_first, other_count)
+            if there is not None:
+                out.append((there, why, text))
+                break
+    return out
+
+
+def cell_view(whole: Snapshot, first: int, count: int, text: str, version,
+              cells: Sequence[CellSpan] = ()) -> Snapshot:
     """What of `whole` is on lines first..first+count-1 (0-based), with those lines counted
-    from 0: the cell's own snapshot, over the cell's text."""
+    from 0: the cell's own snapshot, over the cell's text. A related location in another of
+    `cells` points at that cell."""
     diags = []
     for d in whole.diagnostics:
         r = _cut(d.range, first, count)
         if r is None:
             continue
         edits = [Edit(_cut(e.range, first, count), e.text) for e in d.edits]
-        related = [(_cut(x, first, count), why, path) for x, why, path in d.related if path is None]
         diags.append(replace(d, range=r, edits=edits if all(e.range for e in edits) else [],
-                             related=[x for x in related if x[0] is not None]))
+                             related=_related_in_cells(d.related, first, count, cells)))
     hints = [replace(h, line=h.line - first) for h in whole.hints if first <= h.line < first + count]
     layers = []
     for site in whole.layers:
@@ -124,10 +148,12 @@ async def check(ls: ShapelintServer, uri: str, delay: float = 0.0) -> None:
     if now is None or now[0] != version:
         return  # a newer version is on its way
     views: Dict[str, Snapshot] = {}
+    spans = [(nb.cell(n).start - 1, len(nb.cell(n).lines), OpenText(cell_uri, tuple(split_lines(text))))
+             for n, (cell_uri, (_kind, text)) in enumerate(zip(uris, sources), 1) if nb.cell(n).python]
     for n, (cell_uri, (_kind, text)) in enumerate(zip(uris, sources), 1):
         cell = nb.cell(n)
         if cell.python:  # a cell's lines begin after its marker line
-            views[cell_uri] = cell_view(whole, cell.start - 1, len(cell.lines), text, None)
+            views[cell_uri] = cell_view(whole, cell.start - 1, len(cell.lines), text, None, spans)
         else:
             views[cell_uri] = Snapshot(None, text, split_lines(text), [], [], [], parsed=True)
     if problem and uris:

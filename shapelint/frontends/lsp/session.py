@@ -22,7 +22,7 @@ from ... import __version__
 from ...core.config import ConfigError
 from ...core.source import SourceError, decode_source
 from ...engine.check import Settings, lint_source
-from .snapshot import Diag, Range, Snapshot, build_snapshot, carry_over, split_lines
+from .snapshot import Diag, OpenText, Range, Snapshot, build_snapshot, carry_over, split_lines
 
 log = logging.getLogger("shapelint.lsp")
 
@@ -203,8 +203,11 @@ class ShapelintServer(LanguageServer):
         }.get(d.severity, lsp.DiagnosticSeverity.Information)
         related = []
         for r, why, path in d.related if uri else ():
-            where = from_fs_path(path) if path else uri
-            where_lines = self.file_lines(where) if path else lines
+            if isinstance(path, OpenText):
+                where, where_lines = path.uri, list(path.lines)
+            else:
+                where = from_fs_path(path) if path else uri
+                where_lines = self.file_lines(where) if path else lines
             if where_lines is not None:  # an open file edited since the check: its positions moved
                 related.append(lsp.DiagnosticRelatedInformation(
                     location=lsp.Location(uri=where, range=self.lsp_range(where_lines, r)), message=why))

@@ -50,8 +50,18 @@ class Diag:
     edits: List[Edit] = field(default_factory=list)
     stale: bool = False  # carried over from the last version that parsed
     # (range, message, path): where the incoming number comes from, the helper's layer; path is
-    # None in this diagnostic's own document, else the other file's absolute path
+    # None in this diagnostic's own document, an OpenText in another open document (a notebook's
+    # other cell), else the other file's absolute path
     related: List[tuple] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class OpenText:
+    """An open document a related location is in, other than the diagnostic's own: its URI and
+    its lines as the check read them (a notebook's other cell, which has no file of its own)."""
+
+    uri: str
+    lines: Tuple[str, ...]
 
 
 @dataclass
