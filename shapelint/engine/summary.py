@@ -28,7 +28,7 @@ def _numel(v) -> Optional[int]:
     return None
 
 
-class _Registered(cst.CSTVisitor):
+class _Registered:
     """What a class's methods register by name: parameters, buffers; `unsure` for any other form."""
 
     def __init__(self):
@@ -65,6 +65,7 @@ class _Registered(cst.CSTVisitor):
             self.unsure = True
 
 
+_VISITS = {cst.Assign: _Registered.visit_Assign, cst.Call: _Registered.visit_Call, cst.Attribute: _Registered.visit_Attribute}
 _CLASS_CACHE: Dict[int, tuple] = {}  # id(ClassDef) -> (the node, what it registers)
 
 
@@ -74,7 +75,10 @@ def _registered(info) -> _Registered:
         if len(_CLASS_CACHE) > 10000:
             _CLASS_CACHE.clear()
         found = _Registered()
-        info.node.visit(found)
+        for n in _walk(info.node):  # a plain walk: libcst's own visit re-creates every node (most of an explain's time)
+            visit = _VISITS.get(type(n))
+            if visit is not None:
+                visit(found, n)
         cached = _CLASS_CACHE[id(info.node)] = (info.node, found)
     return cached[1]
 
