@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional
 
 import libcst as cst
 
-from ..core.collector import built_and_frozen
+from ..core.collector import built_and_frozen, collector_paused
 from ..core.findings import Also, At, Finding
 from ..core.results import ModelReport
 
@@ -147,7 +147,8 @@ class Locator:
             self._starts = {}
             module = self.modules[0][1]
             try:
-                tree = ast.parse(self.source)
+                with collector_paused():  # an ast has no cycles
+                    tree = ast.parse(self.source)
             except (SyntaxError, ValueError, RecursionError, MemoryError):
                 return self._starts
             self._align(module.body, tree.body, 0)

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from ...core.collector import collector_paused
 from ...core.results import FileResult
 from ...core.rules import SyntaxErrorRule
 from ...core.symbolic import shape_text
@@ -174,7 +175,8 @@ def _diag(f) -> Diag:
 def _ast_tree(text: str) -> Optional[ast.AST]:
     """Python's own parser (fast, C): statement ends and class spans for placing hints."""
     try:
-        return ast.parse(text)
+        with collector_paused():  # an ast has no cycles: the collector would only re-walk its nodes
+            return ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 
