@@ -124,11 +124,13 @@ def _hides_unknown(v) -> bool:
     return False
 
 
-def subtree(m: ModuleValue, cache: Dict[int, Optional[Counts]]) -> Optional[Counts]:
-    """Parameters and buffers of `m` and everything below it, each unique module once."""
+def subtree(m: ModuleValue, cache: Dict[int, Optional[Counts]], owns: Optional[Dict[int, Optional[Counts]]] = None) -> Optional[Counts]:
+    """Parameters and buffers of `m` and everything below it, each unique module once
+    (`owns`: each module's own counts, shared by the subtrees of one summary)."""
     key = id(m)
     if key in cache:
         return cache[key]
+    owns = {} if owns is None else owns
     seen = set()
     total = Counts()
     stack = [m]
@@ -137,7 +139,9 @@ def subtree(m: ModuleValue, cache: Dict[int, Optional[Counts]]) -> Optional[Coun
         if id(x) in seen:
             continue
         seen.add(id(x))
-        c = own(x) if x.exact else None
+        if id(x) not in owns:
+            owns[id(x)] = own(x) if x.exact else None
+        c = owns[id(x)]
         if c is None:
             cache[key] = None
             return None
@@ -181,10 +185,11 @@ def build_summary(tree: List[ModuleValue], calls, rows, lost: list, sizes, shape
     from ..torch.params import macs
 
     cache: Dict[int, Optional[Counts]] = {}
+    owns: Dict[int, Optional[Counts]] = {}
     per: Dict[int, dict] = {}
     whole = not tree or tree[0].exact
     for m in tree:
-        c = subtree(m, cache) if (whole or (m.spec is not None and not m.children)) else None
+        c = subtree(m, cache, owns) if (whole or (m.spec is not None and not m.children)) else None
         per[id(m)] = {"module": m.name or "", "kind": m.kind,
                       "params": c.params if c else None, "trainable": c.trainable if c else None,
                       "buffers": c.buffers if c else None, "calls": 0, "output": None, "macs": 0, "output_bytes": 0}
@@ -216,7 +221,7 @@ def build_summary(tree: List[ModuleValue], calls, rows, lost: list, sizes, shape
         total_macs = None
     if lost:
         total_bytes = None
-    root = subtree(tree[0], cache) if tree and whole else None
+    root = subtree(tree[0], cache, owns) if tree and whole else None
     modules = [per[id(m)] for m in tree[1:]]
     return {
         "convention": CONVENTION,
