@@ -55,6 +55,15 @@ CASES = {
     "enc_layer_padding_transposed_bad": model(ENC_LAYER, f"x, src_key_padding_mask=torch.zeros(5, 2, {BOOL})"),
     # the fused path views a 2-D mask as (1, 1, L, L): 25 elements in any shape run there
     "enc_layer_flat_mask_lenient": model(ENC_LAYER, "x, src_mask=torch.zeros(1, 25)"),
+    # with an attn_mask too, the fused path only views the padding mask as (N, 1, 1, L)
+    "enc_layer_transposed_padding_with_mask_lenient": model(
+        ENC_LAYER, f"x, src_mask=torch.zeros(5, 5, {BOOL}), src_key_padding_mask=torch.zeros(5, 2, {BOOL})"),
+    "enc_layer_short_padding_with_mask_bad": model(
+        ENC_LAYER, f"x, src_mask=torch.zeros(5, 5, {BOOL}), src_key_padding_mask=torch.zeros(2, 4, {BOOL})"),
+    "enc_layer_batch_mask_with_padding_lenient": model(
+        ENC_LAYER, f"x, src_mask=torch.zeros(2, 5, 5, {BOOL}), src_key_padding_mask=torch.zeros(2, 5, {BOOL})"),
+    "enc_layer_one_mask_with_padding_bad": model(
+        ENC_LAYER, f"x, src_mask=torch.zeros(1, 5, 5, {BOOL}), src_key_padding_mask=torch.zeros(2, 5, {BOOL})"),
     # no fused path with an odd head count: the flat mask is rejected everywhere
     "enc_layer_odd_heads_flat_mask_bad": model(ENC_LAYER, "x, src_mask=torch.zeros(1, 25)", heads=1),
     # is_causal: the reference path drops the mask unread, the fused path reads it
@@ -95,6 +104,8 @@ CASES = {
     # the self-attention's fused path takes a bool mask of L * L elements; a float mask blocks it
     "dec_layer_flat_bool_mask_lenient": model(DEC_LAYER, f"x, mem, tgt_mask=torch.zeros(1, 25, {BOOL})"),
     "dec_layer_flat_float_mask_bad": model(DEC_LAYER, f"x, mem, tgt_mask={CAUSAL_5}.view(1, 25)"),
+    "dec_layer_transposed_padding_with_mask_lenient": model(
+        DEC_LAYER, f"x, mem, tgt_mask=torch.zeros(5, 5, {BOOL}), tgt_key_padding_mask=torch.zeros(5, 2, {BOOL})"),
     "dec_layer_seq_first_memory_mask_bad": model(DEC_LAYER, "x, mem, memory_mask=torch.zeros(4, 5)", bf=False),
     "dec_layer_unbatched_memory_padding_bad": model(DEC_LAYER, f"x, mem, memory_key_padding_mask=torch.zeros(5, {BOOL})",
                                                     unbatched=True),

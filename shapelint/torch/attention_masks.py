@@ -10,7 +10,8 @@ and confirmed on CPU by tests/test_transformer_masks.py):
   drops attn_mask unread (a 3-D unbatched mask is still checked);
 - the fused path (eval under no_grad, batch-first self-attention, an even head count, biases)
   ignores is_causal and only views attn_mask as (1, 1, L, L) or (N, -1, L, L): any mask with that
-  many elements runs; its key_padding_mask must still be exactly (N, S).
+  many elements runs; its key_padding_mask must be exactly (N, S), unless an attn_mask is given too:
+  then the two are added as views (N, 1, 1, S) and (N, -1, L, L), so (N, L, L) runs as well.
 
 A mask is an error only when every path torch may take raises on it. A mask of another rank, of
 unknown shape or passed as an unknown value is not judged.
@@ -90,7 +91,11 @@ def _padding_wanted(ctx, masks: MaskSet, call: AttentionCall):
         return masks.padding, None, ""
     need = (call.keys,) if unbatched else (call.batch, call.keys)
     form = "(S,): the keys' length" if unbatched else "(N, S): batch and keys' length"
-    return masks.padding, (need if _differs(ctx, have, need, masks.padding.name, call.fused_path) else None), form
+    if not _differs(ctx, have, need, masks.padding.name, call.fused_path):
+        return masks.padding, None, form
+    if call.fused_path and masks.attn.value is not None and not _certainly_unequal(ctx, product(have), product(need)):
+        return masks.padding, None, form  # merged with an attn_mask, the fused path only views it as (N, 1, 1, S)
+    return masks.padding, need, form
 
 
 def _attn_wanted(ctx, masks: MaskSet, call: AttentionCall):
@@ -106,7 +111,7 @@ def _attn_wanted(ctx, masks: MaskSet, call: AttentionCall):
         need, form = (mul(call.batch, call.heads), call.queries, call.keys), "(N * num_heads, L, S)"
     if _dropped_by_causal_hint(masks, call, len(have)) or not _differs(ctx, have, need, masks.attn.name, call.fused_path):
         return masks.attn, None, form
-    if call.fused_path and not _fused_path_rejects(ctx, have, call):
+    if call.fused_path and not _fused_path_rejects(ctx, have, call, masks.padding.value is not None):
         return masks.attn, None, form
     return masks.attn, need, form
 
@@ -136,11 +141,18 @@ def _dropped_by_causal_hint(masks: MaskSet, call: AttentionCall, rank: int) -> b
     return masks.is_causal is not False and not isinstance(masks.padding.value, Tensor) and call.need_weights is not True
 
 
-def _fused_path_rejects(ctx, have, call: AttentionCall) -> bool:
+def _fused_path_rejects(ctx, have, call: AttentionCall, padded: bool) -> bool:
     """The fused path views a 2-D mask as (1, 1, L, L) and a 3-D one as (N, num_heads, L, L) (it
-    rejects any other head count): it runs any mask with that many elements."""
-    want = (call.queries, call.queries) if len(have) == 2 else (call.batch, call.heads, call.queries, call.queries)
-    return all(is_known(d) or isinstance(d, Expr) for d in have + want) and _certainly_unequal(ctx, product(have), product(want))
+    rejects any other head count; merged with a padding mask, (N, 1, L, L) broadcasts over the
+    heads too): it runs any mask with that many elements."""
+    if len(have) == 2:
+        wants = [(call.queries, call.queries)]
+    else:
+        wants = [(call.batch, call.heads, call.queries, call.queries)] + ([(call.batch, call.queries, call.queries)] if padded else [])
+    for want in wants:
+        if not (all(is_known(d) or isinstance(d, Expr) for d in have + want) and _certainly_unequal(ctx, product(have), product(want))):
+            return False
+    return True
 
 
 ATTENTION_FORWARD = ("query", "key", "value", "key_padding_mask", "need_weights", "attn_mask", "average_attn_weights", "is_causal")
