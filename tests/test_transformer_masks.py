@@ -82,6 +82,16 @@ CASES = {
                                                        unbatched=True),
     "enc_layer_unbatched_padding_ok": model(ENC_LAYER, f"x, src_key_padding_mask=torch.zeros(5, {BOOL})", unbatched=True),
     "enc_layer_unbatched_padding_bad": model(ENC_LAYER, f"x, src_key_padding_mask=torch.zeros(4, {BOOL})", unbatched=True),
+    # a mask of another rank: the reference path rejects it first; the fused path views it as a
+    # 2-D attn_mask (L * L elements) or, beside an attn_mask, as the (N, 1, 1, L) padding view
+    "enc_layer_4d_mask_bad": model(ENC_LAYER, "x, src_mask=torch.zeros(2, 2, 5, 5)"),
+    "enc_layer_flat_1d_mask_lenient": model(ENC_LAYER, "x, src_mask=torch.zeros(25)"),
+    "enc_layer_one_sample_padding_bad": model(ENC_LAYER, f"x, src_key_padding_mask=torch.zeros(5, {BOOL})"),
+    "enc_layer_flat_padding_with_mask_lenient": model(
+        ENC_LAYER, f"x, src_mask=torch.zeros(5, 5, {BOOL}), src_key_padding_mask=torch.zeros(10, {BOOL})"),
+    "enc_layer_seq_first_flat_padding_bad": model(ENC_LAYER, f"x, src_key_padding_mask=torch.zeros(10, {BOOL})", bf=False),
+    "enc_layer_unbatched_2d_padding_bad": model(ENC_LAYER, f"x, src_key_padding_mask=torch.zeros(1, 5, {BOOL})", unbatched=True),
+    "enc_layer_unbatched_4d_mask_bad": model(ENC_LAYER, "x, src_mask=torch.zeros(1, 1, 5, 5)", unbatched=True),
     # nn.TransformerEncoder hands mask= and src_key_padding_mask= to every layer
     "encoder_causal_mask_ok": model(ENCODER, f"x, mask={CAUSAL_5}"),
     "encoder_mask_bad": model(ENCODER, "x, mask=torch.zeros(5, 4)"),
@@ -131,6 +141,9 @@ CASES = {
     "attention_causal_hint_ok": model(ATTENTION, "x, mem, mem, attn_mask=torch.zeros(5, 5), need_weights=False, is_causal=True"),
     "attention_causal_hint_needs_weights_bad": model(ATTENTION, "x, mem, mem, attn_mask=torch.zeros(5, 5), is_causal=True"),
     "attention_self_flat_bool_mask_lenient": model(ATTENTION, f"x, x, x, attn_mask=torch.zeros(1, 25, {BOOL})"),
+    "attention_1d_padding_bad": model(ATTENTION, f"x, mem, mem, key_padding_mask=torch.zeros(4, {BOOL})"),
+    "attention_4d_mask_bad": model(ATTENTION, "x, mem, mem, attn_mask=torch.zeros(1, 1, 5, 4)"),
+    "attention_self_4d_mask_lenient": model(ATTENTION, "x, x, x, attn_mask=torch.zeros(1, 1, 5, 5, dtype=torch.bool)"),
     "attention_positional_padding_bad": model(ATTENTION, f"x, mem, mem, torch.zeros(2, 5, {BOOL})"),
 }
 
@@ -183,6 +196,7 @@ MESSAGE_CASES = {
     "enc_layer_batch_only_mask_bad": "src_mask is (2, 5, 5), but torch needs (4, 5, 5), (N * num_heads, L, S)",
     "decoder_memory_padding_bad": "memory_key_padding_mask is (2, 5), but torch needs (2, 4)",
     "enc_layer_unbatched_padding_bad": "src_key_padding_mask is (4), but torch needs (5), (S,)",
+    "enc_layer_4d_mask_bad": "src_mask is (2, 2, 5, 5), but torch needs (5, 5), (L, S) or (N * num_heads, L, S)",
 }
 
 

@@ -13,8 +13,9 @@ and confirmed on CPU by tests/test_transformer_masks.py):
   many elements runs; its key_padding_mask must be exactly (N, S), unless an attn_mask is given too:
   then the two are added as views (N, 1, 1, S) and (N, -1, L, L), so (N, L, L) runs as well.
 
-A mask is an error only when every path torch may take raises on it. A mask of another rank, of
-unknown shape or passed as an unknown value is not judged.
+A mask is an error only when every path torch may take raises on it. A mask of unknown shape, or
+passed as an unknown value, is not judged. One of another rank is rejected by the reference path
+before anything else (the fused path views it like the 2-D mask or the padding mask it stands for).
 """
 
 from __future__ import annotations
@@ -86,23 +87,32 @@ def _shape(mask: Mask):
 
 def _padding_wanted(ctx, masks: MaskSet, call: AttentionCall):
     have = _shape(masks.padding)
-    unbatched = call.batch is None
-    if have is None or len(have) != (1 if unbatched else 2):
+    if have is None:
         return masks.padding, None, ""
+    unbatched = call.batch is None
     need = (call.keys,) if unbatched else (call.batch, call.keys)
     form = "(S,): the keys' length" if unbatched else "(N, S): batch and keys' length"
-    if not _differs(ctx, have, need, masks.padding.name, call.fused_path):
+    if len(have) == len(need) and not _differs(ctx, have, need, masks.padding.name, call.fused_path):
         return masks.padding, None, form
-    if call.fused_path and masks.attn.value is not None and not _certainly_unequal(ctx, product(have), product(need)):
-        return masks.padding, None, form  # merged with an attn_mask, the fused path only views it as (N, 1, 1, S)
+    # merged with an attn_mask (or of another rank), the fused path only views it as (N, 1, 1, S)
+    viewed = masks.attn.value is not None or len(have) != len(need)
+    if call.fused_path and viewed and not _certainly_unequal(ctx, product(have), product(need)):
+        return masks.padding, None, form
     return masks.padding, need, form
 
 
 def _attn_wanted(ctx, masks: MaskSet, call: AttentionCall):
-    """The shape torch's reference path needs of attn_mask, when both paths certainly reject it."""
+    """The shape torch's reference path needs of attn_mask, when both paths certainly reject it.
+    A mask of another rank than 2 or 3 is rejected before the is_causal hint is read; the fused
+    path views it as a 2-D one."""
     have = _shape(masks.attn)
-    if have is None or len(have) not in (2, 3):
+    if have is None:
         return masks.attn, None, ""
+    if len(have) not in (2, 3):
+        need, form = (call.queries, call.keys), "(L, S) or (N * num_heads, L, S): a 2-D or 3-D mask"
+        if call.fused_path and not _fused_path_rejects(ctx, have, call, False, as_rank=2):
+            return masks.attn, None, form
+        return masks.attn, need, form
     if len(have) == 2:
         need, form = (call.queries, call.keys), "(L, S): the query's and the keys' lengths"
     elif call.batch is None:
@@ -141,11 +151,11 @@ def _dropped_by_causal_hint(masks: MaskSet, call: AttentionCall, rank: int) -> b
     return masks.is_causal is not False and not isinstance(masks.padding.value, Tensor) and call.need_weights is not True
 
 
-def _fused_path_rejects(ctx, have, call: AttentionCall, padded: bool) -> bool:
+def _fused_path_rejects(ctx, have, call: AttentionCall, padded: bool, as_rank=None) -> bool:
     """The fused path views a 2-D mask as (1, 1, L, L) and a 3-D one as (N, num_heads, L, L) (it
     rejects any other head count; merged with a padding mask, (N, 1, L, L) broadcasts over the
     heads too): it runs any mask with that many elements."""
-    if len(have) == 2:
+    if (as_rank or len(have)) == 2:
         wants = [(call.queries, call.queries)]
     else:
         wants = [(call.batch, call.heads, call.queries, call.queries)] + ([(call.batch, call.queries, call.queries)] if padded else [])
