@@ -172,9 +172,8 @@ def _feature_check(ctx, m, x: Tensor, expected, param: str, of: str = "") -> boo
     return True
 
 
-def attention(ctx, m, q, k, v, kwargs, node=None, masks: MaskSet = None, fused_path=None):
-    """nn.MultiheadAttention.forward; `masks` (the caller's names) and `fused_path` come from a block,
-    otherwise from the call's own keywords."""
+def attention(ctx, m, q, k, v, kwargs, node=None):
+    """nn.MultiheadAttention.forward; `kwargs` binds every argument after value by name."""
     if m.invalid or not all(isinstance(t, Tensor) and t.shape is not None for t in (q, k, v)):
         return Unknown("attention inputs")
     e, h = m.params["embed_dim"], m.params["num_heads"]
@@ -192,12 +191,11 @@ def attention(ctx, m, q, k, v, kwargs, node=None, masks: MaskSet = None, fused_p
     batched = len(q.shape) == 3
     bf = m.params.get("batch_first") is True
     seq = 1 if (batched and bf) else 0
-    if masks is None:
-        masks = MaskSet(masks_.named(kwargs.get("attn_mask"), "attn_mask"), masks_.named(kwargs.get("key_padding_mask"), "key_padding_mask"),
-                        kwargs.get("is_causal", False))
-        fused_path = masks_.fused_attention_possible(m, q, k, v, masks)
+    masks = MaskSet(masks_.named(kwargs.get("attn_mask"), "attn_mask"), masks_.named(kwargs.get("key_padding_mask"), "key_padding_mask"),
+                    kwargs.get("is_causal", False))
     judged, n, _ = masks_.batch_of(q, m.params.get("batch_first"))
-    geometry = AttentionCall(n, h, q.shape[seq], k.shape[seq], kwargs.get("need_weights", True), fused_path)
+    geometry = AttentionCall(n, h, q.shape[seq], k.shape[seq], kwargs.get("need_weights", True),
+                             masks_.fused_attention_possible(m, q, k, v, masks))
     if node is not None and judged and not masks_.masks_fit(ctx, m, node, masks, geometry):
         return Unknown("attention masks")
     out = Tensor(q.shape[:-1] + (e,), q.prov[:-1] + (made_by(m, f"embed_dim={e}"),))
