@@ -43,9 +43,6 @@ class MaskSet:
     is_causal: object = False
 
 
-NO_MASKS = MaskSet(Mask("attn_mask"), Mask("key_padding_mask"))
-
-
 @dataclass(frozen=True)
 class AttentionCall:
     """What the masks are checked against: the batch N (None unbatched), heads, the query's length L,
