@@ -86,6 +86,11 @@ BROKEN = {
     "sequence_first_batch": ("return self.model(src, tgt, src_mask=None", "return self.model(torch.cat([src, src], dim=1), tgt, src_mask=None", "SHP006"),
     "memory_width": ("y = self.decoder(tgt, memory, tgt_mask=causal)", "y = self.decoder(tgt, memory[..., :16], tgt_mask=causal)", "SHP002"),
     "kdim": ("kdim=12, vdim=12, batch_first=True", "kdim=10, vdim=12, batch_first=True", "SHP002"),
+    # a causal mask sized by the batch dim instead of the sequence's (the masks reach the layers)
+    "tgt_mask_of_the_batch_dim": ("generate_square_subsequent_mask(tgt.size(1))", "generate_square_subsequent_mask(tgt.size(0))", "SHP006"),
+    "sequence_first_tgt_mask_of_the_batch_dim": ("generate_square_subsequent_mask(tgt.shape[0])",
+                                                 "generate_square_subsequent_mask(tgt.shape[1])", "SHP006"),
+    "decoder_tgt_mask_length": ("torch.full((5, 5), float(\"-inf\"))", "torch.full((6, 6), float(\"-inf\"))", "SHP006"),
     "vdim": ("nn.MultiheadAttention(20, 4, kdim=12, vdim=8)", "nn.MultiheadAttention(20, 4, kdim=12, vdim=12)", "SHP002"),
 }
 

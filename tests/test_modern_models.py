@@ -54,10 +54,7 @@ KNOWN_GAPS: Dict[str, object] = {}
 
 # family -> {"caught": reason} for families whose rejected mutants are not all flagged,
 # and "false alarm" / "wrong shape" where a mutant torch runs is flagged or mis-shaped.
-MUTANT_GAPS: Dict[str, Dict[str, str]] = {
-    "ddpm": {"caught": "5 of 10 caught: `cond if a != b else nn.Identity()` submodules are unknown, the time-embedding "
-                       "width is not checked (issue 11: conditional submodules, time-embedding width)"},
-}
+MUTANT_GAPS: Dict[str, Dict[str, str]] = {}
 
 
 def family_of(path: str) -> str:

@@ -27,6 +27,13 @@ CASES = [
     Case("torch.arange(3, 11, 2) + x", "x=(2, 4)"),
     Case("torch.arange(x.shape[1], dtype=torch.long)", "x=(2, 5)"),
     Case("torch.arange(0.0, 1.0, 0.25)", "x=(2, 5)"),
+    # keyword bounds (a DDPM timestep embedding: arange(start=0, end=half, dtype=torch.float32))
+    Case("torch.arange(end=x.size(1))", "x=(2, 7)"),
+    Case("torch.arange(start=2, end=x.size(1))", "x=(2, 7)"),
+    Case("torch.arange(1, end=7) + x", "x=(2, 6)"),
+    Case("torch.arange(2, 9, step=3)", "x=(2, 5)"),
+    Case("torch.arange(start=0, end=6, step=4, dtype=torch.float32)", "x=(2, 5)"),
+    Case("x[:, None].float() * torch.exp(-2.0 * torch.arange(start=0, end=4, dtype=torch.float32) / 4)[None]", "x=(3,):long"),
     Case("torch.linspace(0, 1, 9)", "x=(2, 5)"),
     Case("x.new_zeros(x.size(0), 3)", "x=(2, 5)"),
     Case("x.new_ones((4, x.shape[-1]))", "x=(2, 5)"),

@@ -11,9 +11,11 @@ from __future__ import annotations
 from typing import Dict
 
 from ..core import rules as R
-from ..core.symbolic import Expr, is_known, mul, shape_text
+from ..core.symbolic import Expr, is_known
 from ..core.values import ModuleValue, Tensor, Unknown
+from . import attention_masks as masks_
 from .advanced_indexing import TORCH_DTYPES
+from .attention_masks import AttentionCall, MaskSet
 from .kernels import made_by, origin_parts, param_edit
 from .spec import REQUIRED, LayerSpec
 
@@ -120,30 +122,35 @@ def _copy(m: ModuleValue) -> ModuleValue:
     return c
 
 
-def _arg(args, kwargs, i, name):
-    return args[i] if len(args) > i else kwargs.get(name)
-
-
 def call(vm, m: ModuleValue, args, kwargs, node):
     """Run a block: `vm.call_module` runs each child as the interpreter runs any module."""
     if m.kind == "MultiheadAttention":
-        return attention(vm.ctx, m, _arg(args, kwargs, 0, "query"), _arg(args, kwargs, 1, "key"), _arg(args, kwargs, 2, "value"), kwargs,
-                         node)
+        b = masks_.bound(masks_.ATTENTION_FORWARD, args, kwargs)
+        return attention(vm.ctx, m, b.get("query"), b.get("key"), b.get("value"), b, node)
     if m.kind in ("TransformerEncoderLayer", "TransformerDecoderLayer"):
         return block(vm, m, args, kwargs, node)
     if m.kind == "Transformer":
         return transformer(vm, m, args, kwargs, node)
     if m.kind in ("TransformerEncoder", "TransformerDecoder"):
-        x = _arg(args, kwargs, 0, "src" if m.kind == "TransformerEncoder" else "tgt")
-        memory = _arg(args, kwargs, 1, "memory") if m.kind == "TransformerDecoder" else None
-        for layer in m.children["layers"].children.values():
-            extra = [memory] if m.kind == "TransformerDecoder" else []
-            x = vm.call_module(layer, [x] + extra, {}, node)
-        norm = m.children.get("norm")
-        if isinstance(norm, ModuleValue):
-            x = vm.call_module(norm, [x], {}, node)
-        return x
+        return stack(vm, m, args, kwargs, node)
     return Unknown(m.kind)
+
+
+def stack(vm, m: ModuleValue, args, kwargs, node):
+    """TransformerEncoder/Decoder.forward: each layer in turn, with the stack's masks, then the norm."""
+    encoder = m.kind == "TransformerEncoder"
+    b = masks_.bound(masks_.ENCODER_FORWARD if encoder else masks_.DECODER_FORWARD, args, kwargs)
+    x, memory = b.get("src" if encoder else "tgt"), b.get("memory")
+    own, cross = masks_.self_and_cross_masks(m.kind, b)
+    layer_kind = "TransformerEncoderLayer" if encoder else "TransformerDecoderLayer"
+    for layer in m.children["layers"].children.values():
+        extra = [] if encoder else [memory]
+        given = masks_.layer_kwargs(layer_kind, own, cross) if masks_.runs_torch_forward(layer, layer_kind) else {}
+        x = vm.call_module(layer, [x] + extra, given, node)
+    norm = m.children.get("norm")
+    if isinstance(norm, ModuleValue):
+        x = vm.call_module(norm, [x], {}, node)
+    return x
 
 
 def _feature_check(ctx, m, x: Tensor, expected, param: str, of: str = "") -> bool:
@@ -166,6 +173,7 @@ def _feature_check(ctx, m, x: Tensor, expected, param: str, of: str = "") -> boo
 
 
 def attention(ctx, m, q, k, v, kwargs, node=None):
+    """nn.MultiheadAttention.forward; `kwargs` binds every argument after value by name."""
     if m.invalid or not all(isinstance(t, Tensor) and t.shape is not None for t in (q, k, v)):
         return Unknown("attention inputs")
     e, h = m.params["embed_dim"], m.params["num_heads"]
@@ -183,8 +191,12 @@ def attention(ctx, m, q, k, v, kwargs, node=None):
     batched = len(q.shape) == 3
     bf = m.params.get("batch_first") is True
     seq = 1 if (batched and bf) else 0
-    if node is not None and not _masks_fit(ctx, m, node, kwargs, (q.shape[0] if bf else q.shape[1]) if batched else None,
-                                           h, q.shape[seq], k.shape[seq]):
+    masks = MaskSet(masks_.named(kwargs.get("attn_mask"), "attn_mask"), masks_.named(kwargs.get("key_padding_mask"), "key_padding_mask"),
+                    kwargs.get("is_causal", False))
+    judged, n, _ = masks_.batch_of(q, m.params.get("batch_first"))
+    geometry = AttentionCall(n, h, q.shape[seq], k.shape[seq], kwargs.get("need_weights", True),
+                             masks_.fused_attention_possible(m, q, k, v, masks))
+    if node is not None and judged and not masks_.masks_fit(ctx, m, node, masks, geometry):
         return Unknown("attention masks")
     out = Tensor(q.shape[:-1] + (e,), q.prov[:-1] + (made_by(m, f"embed_dim={e}"),))
     need = kwargs.get("need_weights", True)
@@ -202,34 +214,9 @@ def attention(ctx, m, q, k, v, kwargs, node=None):
     return (out, Tensor(weights))
 
 
-def _masks_fit(ctx, m, node, kwargs, n, heads, L_, S) -> bool:
-    """torch's checks of MultiheadAttention's masks (F.multi_head_attention_forward, both modes):
-    attn_mask (L, S), or (N * num_heads, L, S) ((num_heads, L, S) unbatched); key_padding_mask
-    (N, S), or (S,) unbatched. A mask of another rank, or of unknown shape, is not judged."""
-    want = {}
-    mask = kwargs.get("attn_mask")
-    if isinstance(mask, Tensor) and mask.shape is not None:
-        if len(mask.shape) == 2:
-            want["attn_mask"] = (mask.shape, (L_, S), "(L, S): the query's and the keys' lengths")
-        elif len(mask.shape) == 3:
-            lead = heads if n is None else mul(n, heads)
-            want["attn_mask"] = (mask.shape, (lead, L_, S), "(N * num_heads, L, S)" if n is not None else "(num_heads, L, S)")
-    pad = kwargs.get("key_padding_mask")
-    if isinstance(pad, Tensor) and pad.shape is not None and len(pad.shape) == (1 if n is None else 2):
-        want["key_padding_mask"] = (pad.shape, (S,) if n is None else (n, S), "(S,)" if n is None else "(N, S): batch and keys' length")
-    for name, (have, need, form) in want.items():
-        if any(ctx.check_equal(a, b, f"{m.label()} {name}") == "bad" for a, b in zip(have, need)):
-            ctx.report(R.ShapeMismatch.finding(
-                node, module=m.name, op=m.label(),
-                detail=f"{name} is {shape_text(have)}, but torch needs {shape_text(need)}, {form}; build the mask "
-                       f"from the query and keys that reach this call"))
-            return False
-    return True
-
-
 def transformer(vm, m, args, kwargs, node):
     """nn.Transformer.forward: torch checks the batch sizes of src and tgt and their widths, then
-    memory = encoder(src), output = decoder(tgt, memory). Masks are not modelled (never a finding)."""
+    memory = encoder(src), output = decoder(tgt, memory). Each part checks the masks it is given."""
     bound = dict(zip(TRANSFORMER_FORWARD, args), **kwargs)
     src, tgt = bound.get("src"), bound.get("tgt")
     if m.invalid or "encoder" not in m.children or not all(isinstance(t, Tensor) and t.shape is not None for t in (src, tgt)):
@@ -250,8 +237,10 @@ def transformer(vm, m, args, kwargs, node):
             ok = False
     if not ok:
         return Unknown("transformer inputs")
-    memory = vm.call_module(m.children["encoder"], [src], {}, node)
-    return vm.call_module(m.children["decoder"], [tgt, memory], {}, node)
+    enc, dec = masks_.transformer_parts_kwargs(bound)
+    encoder, decoder = m.children["encoder"], m.children["decoder"]
+    memory = vm.call_module(encoder, [src], enc if masks_.runs_torch_forward(encoder, "TransformerEncoder") else {}, node)
+    return vm.call_module(decoder, [tgt, memory], dec if masks_.runs_torch_forward(decoder, "TransformerDecoder") else {}, node)
 
 
 def square_subsequent_mask(ctx, site, args, kwargs):
@@ -268,14 +257,19 @@ STATIC_METHODS = {"Transformer.generate_square_subsequent_mask": square_subseque
 
 
 def block(vm, m, args, kwargs, node):
-    x = _arg(args, kwargs, 0, "src" if m.kind == "TransformerEncoderLayer" else "tgt")
+    encoder = m.kind == "TransformerEncoderLayer"
+    b = masks_.bound(masks_.ENCODER_LAYER_FORWARD if encoder else masks_.DECODER_LAYER_FORWARD, args, kwargs)
+    x = b.get("src" if encoder else "tgt")
     if m.invalid or not isinstance(x, Tensor) or x.shape is None:
         return Unknown("block input")
     if len(x.shape) not in (2, 3) or not _feature_check(vm.ctx, m, x, m.params["d_model"], "d_model"):
         return Unknown("block input")
-    memory = _arg(args, kwargs, 1, "memory") if m.kind == "TransformerDecoderLayer" else None
+    memory = None if encoder else b.get("memory")
     if memory is not None and isinstance(memory, Tensor) and not _feature_check(vm.ctx, m, memory, m.params["d_model"], "d_model", of="memory"):
         return Unknown("block memory")
+    own, cross = masks_.self_and_cross_masks(m.kind, b)
+    if not masks_.block_masks_fit(vm.ctx, m, node, x, memory, own, cross):
+        return Unknown("block masks")
     kids = m.children
     call = vm.call_module
 

@@ -51,13 +51,10 @@ def _replace(x: Tensor, d: int, size) -> Tensor:
 
 def _arange(ctx, site, args, kwargs):
     """torch.arange(end), (start, end), (start, end, step): ceil((end - start) / step) values."""
-    nums = [a for a in args]
-    for k in ("start", "end", "step"):
-        if k in kwargs:
-            return UNKNOWN  # keyword bounds: rare, not modelled
-    if not 1 <= len(nums) <= 3:
+    bounds = _arange_bounds(args, kwargs)
+    if bounds is None:
         return UNKNOWN
-    start, end, step = (0, nums[0], 1) if len(nums) == 1 else (nums[0], nums[1], nums[2] if len(nums) == 3 else 1)
+    start, end, step = bounds
     if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (start, end, step)):
         if step == 0:
             return UNKNOWN
@@ -71,6 +68,24 @@ def _arange(ctx, site, args, kwargs):
     if _int(start) and step == 1 and isinstance(end, Expr) and not end.is_opaque():
         return Tensor((add(end, -start),), dtype=arange_dtype((start, end, step), kwargs))
     return UNKNOWN
+
+
+def _arange_bounds(args, kwargs):
+    """(start, end, step) as torch binds them: one positional argument alone is end; with a keyword
+    bound the positional ones are start, end, step in that order (arange(5, step=2) and
+    arange(5, start=1) are rejected by torch: None, unknown)."""
+    names = ("start", "end", "step")
+    if not any(k in kwargs for k in names):
+        if not 1 <= len(args) <= 3:
+            return None
+        return (0, args[0], 1) if len(args) == 1 else (args[0], args[1], args[2] if len(args) == 3 else 1)
+    given = dict(zip(names, args))
+    if len(args) > 3 or any(k in given for k in kwargs if k in names):
+        return None
+    given.update((k, kwargs[k]) for k in names if k in kwargs)
+    if "end" not in given:
+        return None
+    return given.get("start", 0), given["end"], given.get("step", 1)
 
 
 def _linspace(ctx, site, args, kwargs):
