@@ -80,3 +80,21 @@ def test_package_modules_do_not_import_torch():
             elif isinstance(node, ast.ImportFrom) and node.level == 0:  # `from ..torch import` is shapelint's own
                 mods = [node.module or ""]
             assert not [m for m in mods if m == "torch" or m.startswith("torch.")], name
+
+
+def test_a_plain_lint_of_a_python_file_loads_no_notebook_or_picture_code():
+    """Cold start (promise 5): the notebook reader and `shapelint graph` load when asked for."""
+    import subprocess
+
+    from shapelint.core import notebook
+    from shapelint.engine import check
+
+    assert check.NOTEBOOK_SUFFIX == notebook.SUFFIX
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    r = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "shapelint", os.path.join(ROOT, "examples", "simple_cnn.py")],
+        env=env, capture_output=True, text=True, cwd=ROOT, timeout=120,
+    )
+    imported = {ln.rsplit("|", 1)[-1].strip() for ln in r.stderr.splitlines() if ln.startswith("import time:")}
+    assert "shapelint.engine.check" in imported  # the listing is real
+    assert not {"shapelint.core.notebook", "shapelint.frontends.graph"} & imported

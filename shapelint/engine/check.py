@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import os
+import sys
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional
 
@@ -24,7 +25,6 @@ from ..core.config import Config, ConfigCache, Selection, code_matches, enabled_
 from ..core.findings import Finding
 from ..core.inputs import COMMAND_LINE, PYPROJECT, applied_key, for_file
 from ..core.noqa import filter_findings
-from ..core.notebook import Notebook, NotebookError, is_notebook, to_cells
 from ..core.results import FileResult
 from ..core.source import SourceError, decode_source, over_file_budget, too_deep_to_parse
 from .locate import Locator, finish_model_report, wanted_nodes
@@ -65,12 +65,22 @@ def lint_source(path: Optional[str], data, settings: Settings) -> FileResult:
     A notebook (a path ending .ipynb, or a core.notebook.Notebook as data) is checked as
     the Python its code cells make; its findings come back in cell coordinates.
     """
-    if is_notebook(path) or isinstance(data, Notebook):
+    if (path and path.endswith(NOTEBOOK_SUFFIX)) or _is_notebook_object(data):
         return _lint_notebook(path, data, settings)
     return _lint_python(path, data, settings)
 
 
+NOTEBOOK_SUFFIX = ".ipynb"  # core.notebook.SUFFIX; that module is imported for notebooks only (cold start)
+
+
+def _is_notebook_object(data) -> bool:
+    loaded = sys.modules.get("shapelint.core.notebook")  # not imported yet: `data` cannot be one
+    return loaded is not None and isinstance(data, loaded.Notebook)
+
+
 def _lint_notebook(path: Optional[str], data, settings: Settings) -> FileResult:
+    from ..core.notebook import Notebook, NotebookError, to_cells
+
     if isinstance(data, Notebook):
         nb = data
     else:

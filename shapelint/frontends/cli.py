@@ -15,7 +15,6 @@ from typing import Dict, List, Optional, Tuple
 import click
 
 from . import report
-from .graph import graph_command
 from ..core.cache import Cache, config_key, open_cache
 from ..core.config import ConfigError, Selection, check_selectors, split_codes
 from ..core.discovery import iter_python_files
@@ -463,7 +462,13 @@ def rule_command(code, show_all):
     sys.exit(0)
 
 
-SUBCOMMANDS = {"rule": rule_command, "graph": graph_command}  # graph: frontends/graph.py
+def _graph_command():
+    from .graph import graph_command  # frontends/graph.py: imported when asked for (cold start)
+
+    return graph_command
+
+
+SUBCOMMANDS = {"rule": lambda: rule_command, "graph": _graph_command}
 
 
 def main(argv: Optional[List[str]] = None) -> None:
@@ -474,7 +479,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         sys.exit(lsp_main(argv[1:]))
     try:
         if argv and argv[0] in SUBCOMMANDS and not os.path.exists(argv[0]):
-            SUBCOMMANDS[argv[0]].main(args=argv[1:], prog_name=f"shapelint {argv[0]}", standalone_mode=True)
+            SUBCOMMANDS[argv[0]]().main(args=argv[1:], prog_name=f"shapelint {argv[0]}", standalone_mode=True)
         else:
             lint.main(args=argv, prog_name="shapelint", standalone_mode=True)
     except KeyboardInterrupt:
