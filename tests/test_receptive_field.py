@@ -172,6 +172,8 @@ def _span(mask, axis_count):
 def _field(spans):
     """((size, jump), ...) from the spans of the central position and its neighbours."""
     centre = spans[0]
+    for d, (first, last) in enumerate(centre):  # a span cut off by some layer's border is shorter
+        assert all(s[d][1] - s[d][0] == last - first for s in spans), "a field is cut off: enlarge the fixture"
     return tuple((last - first + 1, (spans[1 + d][d][0] + spans[1 + d][d][1] - first - last) // 2)
                  for d, (first, last) in enumerate(centre))
 
@@ -411,3 +413,140 @@ def test_a_row_both_paths_share_is_unknown_after_the_branch():
     got = _fields(SHARED_HELPER)
     assert got["c1"] == ((3, 1), (3, 1))
     assert got["F.max_pool2d"] is None and got["after"] is None
+
+
+# ---------------------------------------------------------------------------- every fixture
+def _every_window_pool(original, n):
+    """F.max_poolNd with the same output, whose gradient also reaches every element of every window
+    (max pooling sends it to one element): plus (s - s) where s is the windows' sum, a conv of ones."""
+    import torch
+    import torch.nn.functional as F
+
+    conv = (F.conv1d, F.conv2d, F.conv3d)[n - 1]
+
+    def pool(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+        out = original(x, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+        y = out[0] if return_indices else out
+
+        def nt(v):
+            return tuple(v) if isinstance(v, (tuple, list)) else (v,) * n
+
+        k, s = nt(kernel_size), nt(stride if stride not in (None, [], ()) else kernel_size)
+        p, d = nt(padding), nt(dilation)
+        channels = x.shape[-n - 1]
+        weight = torch.ones((channels, 1) + k, dtype=x.dtype)
+        extra = []
+        for i in reversed(range(n)):  # room for ceil_mode's last window
+            eff = d[i] * (k[i] - 1) + 1
+            need = (y.shape[-n + i] - 1) * s[i] + eff - (x.shape[-n + i] + 2 * p[i])
+            extra += [0, max(0, need)]
+        batched = x if x.dim() == n + 2 else x.unsqueeze(0)
+        sums = conv(F.pad(batched, extra), weight, None, s, p, d, channels)
+        sums = sums[(Ellipsis,) + tuple(slice(0, y.shape[-n + i]) for i in range(n))]
+        sums = sums if x.dim() == n + 2 else sums.squeeze(0)
+        y = y + (sums - sums.detach())
+        return (y, out[1]) if return_indices else y
+
+    return pool
+
+
+def _fixture_rows():
+    import glob
+    import os
+
+    from conftest import ROOT
+    from torch_oracle import declared_targets
+
+    for path in sorted(glob.glob(os.path.join(ROOT, "fixtures", "**", "*.py"), recursive=True)):
+        rel = os.path.relpath(path, ROOT)
+        if os.sep + "pkg" in rel or os.sep + "trace" + os.sep in rel:
+            continue
+        with open(path, encoding="utf-8") as fh:
+            src = fh.read()
+        targets = declared_targets(src)
+        if not targets:
+            continue
+        result = check_source(rel, src, explain=True)
+        for report in result.models:
+            specs = targets.get(report.name)
+            rows = [r for r in report.layers if r.module is not None and r.receptive]
+            if rows and specs and len(specs) == 1 and specs[0].dtype == "float":
+                yield rel, src, report, specs[0].dims
+
+
+def test_every_known_field_over_the_fixtures_equals_torchs(monkeypatch):
+    """By gradient (max pooling given a gradient to its whole window); a row whose field reaches the
+    input's border is not compared (torch's is cut off there)."""
+    import torch
+    import torch.nn.functional as F
+
+    for n in (1, 2, 3):
+        name = f"max_pool{n}d"
+        monkeypatch.setattr(F, name, _every_window_pool(getattr(F, name), n))
+    models = compared = 0
+    wrong = []
+    for rel, src, report, dims in _fixture_rows():
+        try:
+            model = _prepare(src) if report.name == "Net" else None
+            if model is None:
+                import torch.nn as nn
+
+                model = getattr(load(src, rel), report.name)().double().eval()
+                with torch.no_grad():
+                    for m in model.modules():
+                        if isinstance(m, nn.modules.conv._ConvNd):
+                            m.weight.fill_(1.0 / m.weight[0].numel())
+                            if m.bias is not None:
+                                m.bias.zero_()
+            for m in model.modules():
+                if getattr(m, "inplace", False) is True:
+                    m.inplace = False  # an in-place ReLU overwrites what the gradient needs
+            x = torch.ones(*dims, dtype=torch.float64, requires_grad=True)
+            seen, handles = _record_outputs(model, lambda out: out)
+            model(x)
+        except Exception:
+            continue  # torch cannot build or run it: nothing to compare
+        finally:
+            for h in locals().get("handles", ()):
+                h.remove()
+        models += 1
+        calls = {}
+        for row in report.layers:
+            if row.module is None:
+                continue
+            k = calls[row.module] = calls.get(row.module, -1) + 1
+            outs = seen.get(row.module, [])
+            if not row.receptive or len([r for r in report.layers if r.module == row.module]) != len(outs):
+                continue
+            n = len(row.receptive)
+            out = outs[k]
+            if not isinstance(out, torch.Tensor) or out.dim() < n + 1:
+                wrong.append((rel, report.name, row.module, "output", type(out).__name__))
+                continue
+            if min(out.shape[-n:]) < 2:
+                continue  # one output position: no neighbour to measure the jump with
+            if not out.requires_grad:
+                continue  # computed under no_grad: no gradient to measure
+            spans = []
+            for p in _probes(out.shape[-n:]):
+                try:
+                    (g,) = torch.autograd.grad(out[(0,) * (out.dim() - n) + p], x, retain_graph=True)
+                except RuntimeError:  # an in-place op of the forward itself (x += y): not measurable
+                    break
+                mask = g[0].abs().sum(0) != 0 if x.dim() == n + 2 else g.abs().sum(0) != 0
+                try:
+                    spans.append(_span(mask, n))
+                except AssertionError:
+                    break  # it reaches the border
+            try:
+                field = _field(spans) if len(spans) == n + 1 else None
+            except AssertionError:
+                field = None
+            if field is None:
+                continue  # cut off by a border: torch's field is not the whole one
+            compared += 1
+            if field != row.receptive:
+                wrong.append((rel, report.name, row.module, row.receptive, field))
+    print(f"\nreceptive fields vs torch: {models} fixture models, {compared} rows compared")
+    assert wrong == [], "\n".join(map(str, wrong[:40]))
+    assert compared >= 100
