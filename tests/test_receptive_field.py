@@ -550,3 +550,28 @@ def test_every_known_field_over_the_fixtures_equals_torchs(monkeypatch):
     print(f"\nreceptive fields vs torch: {models} fixture models, {compared} rows compared")
     assert wrong == [], "\n".join(map(str, wrong[:40]))
     assert compared >= 100
+
+
+WORLDS = HEAD + '''
+try:
+    from timm.layers import DropPath
+    K = 5
+except ImportError:
+    K = 3
+
+
+class Net(nn.Module):  # shapelint: input=(2, 3, 32, 32)
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(3, 3, 3, padding=1)
+        self.c2 = nn.Conv2d(3, 3, K, padding=K // 2)  # the same shapes either way, not the same field
+        self.c3 = nn.Conv2d(3, 3, 3, padding=1)
+
+    def forward(self, x):
+        return self.c3(self.c2(self.c1(x)))
+'''
+
+
+def test_a_field_the_ways_of_a_module_level_block_disagree_on_is_unknown():
+    got = _fields(WORLDS)
+    assert got == {"c1": ((3, 1), (3, 1)), "c2": None, "c3": None}
