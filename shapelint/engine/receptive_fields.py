@@ -6,6 +6,7 @@ positions. Rows are read in execution order; a tensor is followed by identity (t
 engine's values, which the rows keep alive). Unknown is absorbing:
 
 - a tensor that no row made (an operator such as `x + y`, an op without a row) is unknown;
+  `x * 2` is the engine's `x` itself (kernels.binary), rightly: it reads one position;
 - a row on one side of an undecided branch, or of one mode only, is unknown, and so is what
   it returns (after the branch, a name both sides bound to equal shapes holds one side's
   tensor, whose field may be the other side's wrong);
