@@ -217,7 +217,7 @@ def check_fields(obj, fields, where):
 
 def test_the_contract_tables_parse():
     tables = contract_tables()
-    assert len(tables) == 10, sorted(tables)
+    assert len(tables) == 11, sorted(tables)
     assert {"path", "line", "column", "code", "severity", "message"} <= set(table("Every field, in every diagnostic"))
 
 
@@ -247,6 +247,9 @@ def _check_explain(data, expect_seen):
         seen |= set(m)
         for row in m["layers"]:
             check_fields(row, layers, (m["class"], row["op"]))
+            if row["receptive_field"] is not None:
+                check_fields(row["receptive_field"], table("A receptive field object"), (m["class"], row["op"], "receptive_field"))
+                seen.add("receptive_field.row")
             seen |= {f"layer.{k}" for k in row}
         for u in m["unknown"]:
             check_fields(u, unknown, (m["class"], "unknown"))
@@ -285,7 +288,7 @@ def test_explain_json_has_exactly_the_documented_fields(tmp_path):
     data = json.loads(r.stdout)
     static_fields = {n for n in table("Model fields") if n != "trace"}
     static_layer = {f"layer.{n}" for n in table("Layer fields") if n != "traced_out"}
-    _check_explain(data, static_fields | static_layer | {"unknown.line", "unknown.reason", "summary.row"}
+    _check_explain(data, static_fields | static_layer | {"unknown.line", "unknown.reason", "summary.row", "receptive_field.row"}
                    | {"inputs.name", "inputs.shape", "inputs.dtype"})
     assert {m["kind"] for m in data["models"]} == {"class", "variable"}
 

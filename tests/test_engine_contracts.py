@@ -34,7 +34,8 @@ def test_explain_rows_are_typed_and_serialize_to_the_contract():
     assert model.layers and all(isinstance(r, ExplainRow) for r in model.layers)
     stem = next(r for r in model.layers if r.module == "stem")
     assert (stem.inp, stem.out) == ([2, 3, 16, 16], [2, 4, 14, 14])  # (16 - 3) // 1 + 1 = 14
-    assert list(stem.to_json()) == ["module", "op", "in", "out", "line", "call_line"]
+    assert list(stem.to_json()) == ["module", "op", "in", "out", "line", "call_line", "receptive_field"]
+    assert stem.to_json()["receptive_field"] == {"size": [3, 3], "jump": [1, 1]}  # one 3x3 kernel, stride 1
     assert stem.to_json()["line"] == NESTED.split("\n").index("        self.stem = nn.Conv2d(3, 4, 3)") + 1
 
 

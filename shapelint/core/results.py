@@ -29,6 +29,8 @@ class ExplainRow:
     cell: Optional[int] = None  # in a notebook: the cell `line` is in (call_line: the model's cell)
     traced: bool = False  # --trace ran on this model: `traced_out` is part of the row
     traced_out: Optional[list] = None
+    # ((size, jump), ...) per spatial dimension: the receptive field in input positions; None unknown
+    receptive: Optional[tuple] = None
     # for the editor (never serialized): the constructor arguments and 1-based ranges
     params: Optional[dict] = None
     def_range: Optional[tuple] = None
@@ -43,6 +45,8 @@ class ExplainRow:
             out["conditional"] = True
         out["line"] = self.line
         out["call_line"] = self.call_line
+        out["receptive_field"] = None if self.receptive is None else {
+            "size": [size for size, _ in self.receptive], "jump": [jump for _, jump in self.receptive]}
         if self.cell is not None:
             out["cell"] = self.cell
         if self.traced:

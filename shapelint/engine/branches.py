@@ -71,6 +71,9 @@ def fork(vm, run_a, run_b, frame: Frame) -> None:
     vm.write_log = outer_log
     for use in vm.explain.module_calls[uses_start:]:
         use.branch = True
+    for rows in branch_rows:  # a functional op's row too: a row both sides made is kept once, one side's
+        for row in rows:
+            row.branch = True
     vm.explain.merge_branch_rows(*branch_rows)
     live = [p for p in paths if p.outcome != "raise"]
     if not live:

@@ -146,13 +146,14 @@ class LayerCall:
     """A module call or functional op while it runs: raw values, shown once the model is done
     (a pending model input learns its shape later)."""
 
-    __slots__ = ("module", "op", "node", "call", "inp", "conditional", "params", "out", "value", "branch")
+    __slots__ = ("module", "op", "node", "call", "inp", "conditional", "params", "out", "value", "branch", "twin")
 
     def __init__(self, module, op, node, call, inp, conditional, params, out=None, value=None):
         self.module, self.op, self.node, self.call = module, op, node, call
         self.inp, self.conditional, self.params, self.out = inp, conditional, params, out
         self.value = value  # the ModuleValue called (module calls only)
         self.branch = False  # made inside an undecided branch (either side)
+        self.twin = None  # the same call in the eval-mode run, merged into this training-mode one
 
 
 class ExplainRecorder:

@@ -29,6 +29,7 @@ from .interpreter import Interpreter
 from .locate import PositionUnits
 from .objects import instantiate
 from .siblings import MIN_BUDGET_CHARS, LazyImport, SiblingLoader
+from .receptive_fields import receptive_fields
 from .summary import build_summary
 
 
@@ -271,7 +272,9 @@ class FileChecker:
             report_flow = dataflow_index(recorder.calls, recorder.flow)
         self.arch.check_model(tree, recorder.module_calls)
         report = ModelReport(name, kind, node, sizes.display(x.shape) if isinstance(x, Tensor) else None)
-        report.layers = [_layer_row(sizes, e) for e in recorder.calls] if self.explain else []
+        if self.explain:
+            fields = receptive_fields(recorder.calls, x)
+            report.layers = [_layer_row(sizes, e, f) for e, f in zip(recorder.calls, fields)]
         if recorder.flow is not None:
             report.flow, report.flow_output = report_flow
         report.output = sizes.display(shape_of(out))
@@ -372,10 +375,10 @@ def variable_comments(module: cst.Module) -> Dict[str, object]:
     return out
 
 
-def _layer_row(sizes: Sizes, e: LayerCall) -> ExplainRow:
+def _layer_row(sizes: Sizes, e: LayerCall, receptive) -> ExplainRow:
     return ExplainRow(
         e.module, e.op, sizes.display(shape_of(e.inp)), sizes.display(shape_of(e.out)),
-        conditional=e.conditional, params=e.params, node=e.node, call=e.call,
+        conditional=e.conditional, params=e.params, node=e.node, call=e.call, receptive=receptive,
     )
 
 

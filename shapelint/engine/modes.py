@@ -174,6 +174,7 @@ def merge_rows(train: list, eval_: list) -> list:
                 r.out = Unknown(f"its output {DIFFERS}")
             r.conditional = r.conditional or twin.conditional
             r.branch = r.branch or twin.branch
+            r.twin = twin  # the receptive field compares the two runs (receptive_fields.py)
         out.append(r)
     for rest in waiting.values():
         for r in rest:

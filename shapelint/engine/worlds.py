@@ -119,8 +119,10 @@ def _merge_report(report, twin) -> None:
         rest = waiting.get(_row_key(r))
         other = rest.pop(0) if rest else None
         if other is None:  # called in this world only: its shape is not what every world gives
-            r.inp, r.out, r.conditional, agreed = None, None, True, False
+            r.inp, r.out, r.conditional, r.receptive, agreed = None, None, True, None, False
             continue
+        if r.receptive != other.receptive:
+            r.receptive = None
         if r.inp != other.inp:
             r.inp, agreed = None, False
         if r.out != other.out:
@@ -128,7 +130,7 @@ def _merge_report(report, twin) -> None:
         r.conditional = r.conditional or other.conditional
     for rest in waiting.values():
         for r in rest:
-            r.inp, r.out, r.conditional, agreed = None, None, True, False
+            r.inp, r.out, r.conditional, r.receptive, agreed = None, None, True, None, False
             report.layers.append(r)
     if report.output != twin.output:
         report.output = None

@@ -349,7 +349,8 @@ def explain_text(results: Iterable[FileResult]) -> str:
                     fx = traced["fx_error"]
                     at = f" (line {fx['line']})" if fx.get("line") else ""
                     out.append(f"  torch.fx could not trace it{at}: {fx['message']}")
-            rows = [("line", "module", "op", "in", "out") + (("traced",) if traced else ())]
+            fields = any(layer.receptive for layer in m.layers)  # a conv stack: its receptive field columns
+            rows = [("line", "module", "op", "in", "out") + (("rf", "jump") if fields else ()) + (("traced",) if traced else ())]
             for layer in m.layers:
                 rows.append(
                     (
@@ -359,6 +360,7 @@ def explain_text(results: Iterable[FileResult]) -> str:
                         shape_text(layer.inp),
                         shape_text(layer.out),
                     )
+                    + (receptive_text(layer.receptive) if fields else ())
                     + ((shape_text(layer.traced_out),) if traced else ())
                 )
             widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -370,6 +372,17 @@ def explain_text(results: Iterable[FileResult]) -> str:
                 out.extend(summary_text(m.summary))
             out.append("")
     return "\n".join(out).rstrip() + "\n" if out else "No nn.Module models found.\n"
+
+
+def receptive_text(receptive) -> tuple:
+    """("7x5", "2") : size and jump per spatial dimension, one number when all agree; blank when unknown."""
+    if not receptive:
+        return ("", "")
+
+    def dims(values):
+        return str(values[0]) if len(set(values)) == 1 else "x".join(map(str, values))
+
+    return dims([size for size, _ in receptive]), dims([jump for _, jump in receptive])
 
 
 def _n(v) -> str:
