@@ -252,3 +252,36 @@ class Attention(nn.Module):
     assert "need 96" in errors[0]["message"] and [r["line"] for r in errors[0]["related"]] == [7]
     net = load(source).Attention()
     assert not any(runs(net, b, n, c) for b in (1, 2, 3) for n in (1, 5, 7) for c in (16, 32, 48))
+
+
+BRANCH_WIDTHS = """import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(32, 8)
+        self.b = nn.Linear(64, 8)
+
+    def forward(self, x):
+        B, N, C = x.shape
+        if x.sum() > 0:
+            y = self.a(x)
+        else:
+            y = self.b(x)
+        return AFTER, y
+"""
+
+
+@pytest.mark.parametrize("after", ["x.view(B, N, 2, 32)", "self.b(x)"])
+def test_what_one_side_of_an_undecided_branch_requires_does_not_hold_after_it(tmp_path, after):
+    # the `if` side needs C == 32, the `else` side C == 64; a negative input of width 64 takes
+    # the else side and runs, so what follows may need C == 64 without an error
+    import torch
+
+    source = BRANCH_WIDTHS.replace("AFTER", after)
+    code, errors, _ = lint(tmp_path, source)
+    assert code == 0 and errors == [], errors
+    net = load(source).Net()
+    with torch.no_grad():
+        net(-torch.ones(2, 5, 64))
