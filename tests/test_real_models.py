@@ -46,10 +46,7 @@ REAL = os.path.join(ROOT, "fixtures", "real")
 
 # "file.py::Target": "<kind>: <what> (issue N: <construct>)[; <kind>: ...]", grouped by construct.
 # Found on the engine of main at 662564c with `shapelint --explain --show-unknown` on each fixture.
-KNOWN_GAPS = {
-    # issue 10.5: found since the configs/numpy of issue 10.2 are evaluated, but not at the marked defect line
-    "regnet_bad.py::RegNetX": "misplaced error: the SHP006 at the residual add (line 82) relates the branch outputs to line 29 (the Conv2d inside Conv2dNormActivation), not to line 76's `Conv2dNormActivation(width_in, width_out, kernel_size=1, ...)` that lacks the stride (issue 10.5: related locations through a Sequential subclass's constructor)",
-}
+KNOWN_GAPS: dict = {}
 
 KINDS = ("false alarm", "wrong shape", "missed error", "misplaced error")
 
