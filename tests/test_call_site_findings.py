@@ -256,3 +256,29 @@ def test_a_size_made_inside_a_sequential_subclass_is_related_to_the_call_that_bu
     assert f"built by the call at line {proj}" in d["message"] and f"built by the call at line {body}" in d["message"]
     assert [x["line"] for x in d["related"]] == [proj, body, conv], d["related"]
     assert "is built here" in d["related"][2]["message"]
+
+
+@pytest.mark.torch
+def test_a_sequential_subclass_built_at_module_level_is_the_model_and_keeps_its_layer_lines(tmp_path):
+    """`net = Net(3)` builds the model itself: the pooled width 15 that reaches Linear(100, 10) is
+    named at the pool's own line in Net's constructor, not at `net = Net(3)`."""
+    import torch
+    from torch_oracle import load
+
+    source = """import torch.nn as nn
+
+
+class Net(nn.Sequential):
+    def __init__(self, c=3):
+        super().__init__(nn.Conv2d(c, 8, 3), nn.MaxPool2d(2), nn.Linear(100, 10))
+
+
+net = Net(3)
+"""
+    with pytest.raises(RuntimeError, match=r"\(240x15 and 100x10\)"):
+        load(source).net(torch.zeros(2, 3, 32, 32))
+    p = tmp_path / "m.py"
+    p.write_text(source)
+    r = run_cli("--isolated", "--format", "json", "--input-shape", "net=2,3,32,32", str(p))
+    (d,) = _errors(json.loads(r.stdout))
+    assert d["line"] == 6 and "receives 15 (net[1] output, line 6)" in d["message"], d["message"]

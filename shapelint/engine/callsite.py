@@ -141,9 +141,9 @@ def trace(vm, node, value) -> Optional[CallArgument]:
 
 
 def building_call(vm):
-    """The call in the checked file that built the torch container subclass whose constructor
-    runs now (`Conv2dNormActivation(width_in, width_out, kernel_size=1)`, through any
-    `super().__init__(...)` of its subclasses); None elsewhere. A layer built there is a part of
+    """The call in the checked file, inside a function, that built the torch container subclass
+    whose constructor runs now (`Conv2dNormActivation(width_in, width_out, kernel_size=1)` in a
+    block's __init__, through any `super().__init__(...)` of its subclasses); None elsewhere. A layer built there is a part of
     that call's block, as a layer a helper function builds is a part of its call."""
     b = vm.call_stack[-1] if vm.call_stack else None
     if b is None or b.fn_node.name.value != "__init__":
@@ -154,6 +154,8 @@ def building_call(vm):
         return None
     while b.caller is not None and b.caller.frame.self_obj is obj and b.caller.fn_node.name.value == "__init__":
         b = b.caller  # `super().__init__(...)` of a subclass: the subclass's call built it
+    if b.caller is None:
+        return None  # a call at module level (`net = Block(3)`) builds the model itself, not a part of it
     return b.call if b.in_checked_file and isinstance(b.call, cst.Call) else None
 
 
