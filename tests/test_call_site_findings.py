@@ -212,3 +212,73 @@ def test_a_parameter_a_sibling_helper_only_passes_on_is_never_the_fix(tmp_path):
     call_line = backbone.splitlines().index("        self.stage = block(64, 64)") + 1
     assert (d["path"], d["line"], d["column"]) == (str(pkg / "backbone.py"), call_line, len("        self.stage = block(") + 1)
     assert [(e["line"], e["content"]) for e in d["fix"]["edits"]] == [(call_line, "32")]
+
+
+SEQUENTIAL_BLOCK = """import torch.nn as nn
+
+
+class ConvNorm(nn.Sequential):
+    def __init__(self, cin, cout, kernel_size=3, stride=1):
+        super().__init__(nn.Conv2d(cin, cout, kernel_size, stride, (kernel_size - 1) // 2), nn.BatchNorm2d(cout))
+
+
+class Down(nn.Module):
+    def __init__(self, cin=8, cout=16):
+        super().__init__()
+        self.proj = ConvNorm(cin, cout, kernel_size=1)
+        self.body = ConvNorm(cin, cout, stride=2)
+
+    def forward(self, x):
+        return self.proj(x) + self.body(x)
+"""
+
+
+@pytest.mark.torch
+def test_a_size_made_inside_a_sequential_subclass_is_related_to_the_call_that_built_it(tmp_path):
+    """`ConvNorm(cin, cout, kernel_size=1)` lacks the stride its sibling branch has: the sizes of the
+    failing add are related to the two ConvNorm calls (where the stride is chosen), and the Conv2d
+    inside ConvNorm's constructor, shared by both, is named as where the layer is built."""
+    import torch
+    from torch_oracle import load
+
+    with pytest.raises(RuntimeError, match="must match the size"):
+        load(SEQUENTIAL_BLOCK).Down()(torch.zeros(2, 8, 16, 16))
+    p = tmp_path / "m.py"
+    p.write_text(SEQUENTIAL_BLOCK.replace("class Down(nn.Module):", "class Down(nn.Module):  # shapelint: input=(2, 8, 16, 16)"))
+    r = run_cli("--isolated", "--format", "json", str(p))
+    (d,) = _errors(json.loads(r.stdout))
+    lines = SEQUENTIAL_BLOCK.splitlines()
+    add, proj, body, conv = (lines.index(t) + 1 for t in (
+        "        return self.proj(x) + self.body(x)", "        self.proj = ConvNorm(cin, cout, kernel_size=1)",
+        "        self.body = ConvNorm(cin, cout, stride=2)",
+        "        super().__init__(nn.Conv2d(cin, cout, kernel_size, stride, (kernel_size - 1) // 2), nn.BatchNorm2d(cout))"))
+    assert (d["code"], d["line"]) == ("SHP006", add)
+    assert f"built by the call at line {proj}" in d["message"] and f"built by the call at line {body}" in d["message"]
+    assert [x["line"] for x in d["related"]] == [proj, body, conv], d["related"]
+    assert "is built here" in d["related"][2]["message"]
+
+
+@pytest.mark.torch
+def test_a_sequential_subclass_built_at_module_level_is_the_model_and_keeps_its_layer_lines(tmp_path):
+    """`net = Net(3)` builds the model itself: the pooled width 15 that reaches Linear(100, 10) is
+    named at the pool's own line in Net's constructor, not at `net = Net(3)`."""
+    import torch
+    from torch_oracle import load
+
+    source = """import torch.nn as nn
+
+
+class Net(nn.Sequential):
+    def __init__(self, c=3):
+        super().__init__(nn.Conv2d(c, 8, 3), nn.MaxPool2d(2), nn.Linear(100, 10))
+
+
+net = Net(3)
+"""
+    with pytest.raises(RuntimeError, match=r"\(240x15 and 100x10\)"):
+        load(source).net(torch.zeros(2, 3, 32, 32))
+    p = tmp_path / "m.py"
+    p.write_text(source)
+    r = run_cli("--isolated", "--format", "json", "--input-shape", "net=2,3,32,32", str(p))
+    (d,) = _errors(json.loads(r.stdout))
+    assert d["line"] == 6 and "receives 15 (net[1] output, line 6)" in d["message"], d["message"]

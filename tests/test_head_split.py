@@ -63,8 +63,28 @@ def test_head_split_flagged_exactly_when_torch_raises(width, heads, method):
     assert counts and all(_torch_view_ok(width, h) for h in counts)
 
 
+@pytest.mark.torch
+@pytest.mark.parametrize("width,heads", GRID)
+def test_with_nothing_declared_the_width_qkv_forces_is_checked(width, heads):
+    # `B, T, C = x.shape` into Linear(width, ...): any other C raises at the Linear, so C is the width
+    import torch
+
+    findings = [f for f in check_source("attn.py", _source(width, heads, declared=False)).findings if f.severity == "error"]
+    if _torch_view_ok(width, heads):
+        assert findings == []
+        return
+    assert [f.code for f in findings] == ["SHP007"], [f.message for f in findings]
+    assert f"the width ({width})" in findings[0].message and f"the head count ({heads})" in findings[0].message
+    for wrong in (width - 1, width + 1):  # the Linear itself rejects every other width
+        with pytest.raises(RuntimeError):
+            nn_linear = torch.nn.Linear(width, 3 * width)
+            nn_linear(torch.zeros(2, 5, wrong))
+
+
 def test_no_finding_when_the_width_is_unknown():
-    assert [f for f in check_source("attn.py", _source(36, 8, declared=False)).findings if f.severity == "error"] == []
+    src = _source(36, 8, declared=False).replace("self.qkv(x).chunk(3, dim=-1)", "x, x, x")
+    assert "self.qkv(x)" not in src  # nothing fixes C: a width 8 divides (C = 32) runs
+    assert [f for f in check_source("attn.py", src).findings if f.severity == "error"] == []
 
 
 @pytest.mark.torch

@@ -201,3 +201,87 @@ def test_unpadded_conv_products_are_solved_exactly(pad):
     assert got == expected
     side = 2 * (11 - pad)  # H//2 - 6 + pad == 5
     assert sol.describe().startswith(f"sides {side}..{side + 1} ({side}x{side} to {side + 1}x{side + 1})"), sol.describe()
+
+
+def test_a_size_a_layer_forces_is_substituted_before_the_proof():
+    # C == 32 (a Linear's in_features), then N * 64 == 12 * N * (C//4) (a qkv reshape): N's
+    # coefficient 64 - 12*(C//4) changes sign with C, so only C = 32 settles it: 64 != 96
+    C, N = Expr.symbol("C"), Expr.symbol("N")
+    cs = ConstraintSet()
+    assert cs.require_equal(C, 32).verdict == SAT
+    assert cs.require_equal(mul(N, 64), mul(mul(12, floordiv(C, 4)), N)).verdict == UNSAT
+    assert not any(c == 32 and n * 64 == 12 * (c // 4) * n for c in range(1, 200) for n in range(1, 200))
+    assert cs.forced() == {"C": 32}
+
+
+def test_a_forced_size_that_still_fits_is_no_error():
+    # C == 48, then N * 144 == 12 * N * (C//4): 12 * 12 == 144 for every N
+    C, N = Expr.symbol("C"), Expr.symbol("N")
+    cs = ConstraintSet()
+    assert cs.require_equal(C, 48).verdict == SAT
+    assert cs.require_equal(mul(N, 144), mul(mul(12, floordiv(C, 4)), N)).verdict != UNSAT
+    assert all(n * 144 == 12 * (48 // 4) * n for n in range(1, 200))
+
+
+def test_forced_sizes_that_contradict_each_other_are_unsatisfiable():
+    # 2*C == 64 forces C = 32; C//4 == 9 needs C in 36..39
+    C = Expr.symbol("C")
+    cs = ConstraintSet()
+    assert cs.require_equal(mul(C, 2), 64).verdict == SAT
+    assert cs.require_equal(floordiv(C, 4), 9).verdict == UNSAT
+    assert not any(2 * c == 64 and c // 4 == 9 for c in range(1, 1000))
+
+
+def test_an_attention_whose_rank_is_read_from_the_code_is_an_error_with_nothing_declared(tmp_path):
+    # `B, N, C = x.shape` gives the rank; qkv forces C = 32, and (B, N, 64) cannot be split into
+    # (B, N, 3, 4, 8) for any B or N: torch raises for every input of that rank
+    source = """import torch.nn as nn
+
+
+class Attention(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.qkv = nn.Linear(32, 64)
+
+    def forward(self, x):
+        B, N, C = x.shape
+        return self.qkv(x).reshape(B, N, 3, 4, C // 4)
+"""
+    code, errors, _ = lint(tmp_path, source)
+    assert code == 1 and [(e["code"], e["line"]) for e in errors] == [("SHP003", 11)], errors
+    assert "need 96" in errors[0]["message"] and [r["line"] for r in errors[0]["related"]] == [7]
+    net = load(source).Attention()
+    assert not any(runs(net, b, n, c) for b in (1, 2, 3) for n in (1, 5, 7) for c in (16, 32, 48))
+
+
+BRANCH_WIDTHS = """import torch.nn as nn
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(32, 8)
+        self.b = nn.Linear(64, 8)
+
+    def forward(self, x):
+        B, N, C = x.shape
+        if x.sum() > 0:
+            y = self.a(x)
+        else:
+            y = self.b(x)
+        return AFTER, y
+"""
+
+
+@pytest.mark.parametrize("after", ["x.view(B, N, 2, 32)", "self.b(x)"])
+def test_what_one_side_of_an_undecided_branch_requires_does_not_hold_after_it(tmp_path, after):
+    # the `if` side needs C == 32, the `else` side C == 64; a negative input of width 64 takes
+    # the else side and runs, so what follows may need C == 64 without an error
+    import torch
+
+    source = BRANCH_WIDTHS.replace("AFTER", after)
+    code, errors, _ = lint(tmp_path, source)
+    assert code == 0 and errors == [], errors
+    net = load(source).Net()
+    with torch.no_grad():
+        net(-torch.ones(2, 5, 64))

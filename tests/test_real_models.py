@@ -46,13 +46,7 @@ REAL = os.path.join(ROOT, "fixtures", "real")
 
 # "file.py::Target": "<kind>: <what> (issue N: <construct>)[; <kind>: ...]", grouped by construct.
 # Found on the engine of main at 662564c with `shapelint --explain --show-unknown` on each fixture.
-KNOWN_GAPS = {
-    # issue 10.5: found since the configs/numpy of issue 10.2 are evaluated, but not at the marked defect line
-    "efficientnet_bad.py::EfficientNetB0": "misplaced error: the SHP007 (in_channels not divisible by groups) points at `groups=expanded_channels` on line 117, the continuation line of the Conv2dNormActivation whose wrong in_channels (line 116) is the defect, with no related location there (issue 10.5: a finding names the argument that is wrong and relates the others)",
-    "regnet_bad.py::RegNetX": "misplaced error: the SHP006 at the residual add (line 82) relates the branch outputs to line 29 (the Conv2d inside Conv2dNormActivation), not to line 76's `Conv2dNormActivation(width_in, width_out, kernel_size=1, ...)` that lacks the stride (issue 10.5: related locations through a Sequential subclass's constructor)",
-    # issue 10.4: torch semantics still missing
-    "attention_rank_bad.py::bad_attention": "missed error: nothing declared, no error although `B, N, C = x.shape` gives the rank (issue 16.1: rank read from the code)",
-}
+KNOWN_GAPS: dict = {}
 
 KINDS = ("false alarm", "wrong shape", "missed error", "misplaced error")
 

@@ -4,7 +4,9 @@ a loop that cannot be unrolled makes everything it may change unknown.
 A path ends by falling through, returning, raising (no path at all) or jumping
 (break/continue). Findings survive only if every live path reports them; names and
 module attributes the paths leave different become unknown; explain rows seen on one
-path only are marked conditional.
+path only are marked conditional. What a path requires of the input's sizes (a Linear's
+in_features fixing C) holds on that path only: each path starts from the requirements made
+before the branch, and after it only those every live path made are kept.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class Path(NamedTuple):
     writes: dict  # (id(module), name) -> (module, child, attr) as the path left it
     findings: list
     containers: dict  # id(list/dict/set) -> (container, state the path left it in)
+    required: tuple  # (equations, positivity requirements, reasons) as the path left them
 
 
 def fork(vm, run_a, run_b, frame: Frame) -> None:
@@ -42,7 +45,9 @@ def fork(vm, run_a, run_b, frame: Frame) -> None:
     uses_start = len(vm.explain.module_calls)
     vm.explain.lost_count += 1  # an undecided path: a model built through one is not exact
     paths, branch_rows = [], []
+    before = _requirements(vm.sizes)
     for run in (run_a, run_b):
+        _set_requirements(vm.sizes, before)
         frame.locals = scope = Overlay(base_locals)  # lists it changes are journalled by `mutation.run_path`
         vm.write_log = []
         vm.findings.open_branch()
@@ -66,7 +71,7 @@ def fork(vm, run_a, run_b, frame: Frame) -> None:
         final = {(id(o), n): (o, o.children.get(n, ABSENT), o.attrs.get(n, ABSENT)) for o, n, _c, _a in writes}
         for o, n, c, a in reversed(writes):  # undo, so the other path starts clean
             restore(o, n, c, a)
-        paths.append(Path(outcome, ret, scope.written(), final, findings, containers))
+        paths.append(Path(outcome, ret, scope.written(), final, findings, containers, _requirements(vm.sizes)))
     frame.locals = base_locals
     vm.write_log = outer_log
     for use in vm.explain.module_calls[uses_start:]:
@@ -80,10 +85,30 @@ def fork(vm, run_a, run_b, frame: Frame) -> None:
         raise RaiseSignal()
     if any(p.outcome == "jump" for p in live):
         live = [p for p in live if p.outcome != "jump"] or live
+    _merge_requirements(vm, live, before)
     _merge_findings(vm, live)
     _merge_writes(vm, live)
     mutation.merge_paths(vm, [p.containers for p in live], same_value)
     _merge_returns_and_names(vm, live, frame)
+
+
+def _requirements(sizes) -> tuple:
+    cons = sizes.constraints
+    return list(cons.equations), list(cons.positive), list(sizes.reasons)
+
+
+def _set_requirements(sizes, required: tuple) -> None:
+    cons = sizes.constraints
+    cons.equations, cons.positive, sizes.reasons = (list(r) for r in required)
+
+
+def _merge_requirements(vm, live: List[Path], before: tuple) -> None:
+    """The requirements made before the branch, and those every live path made after it."""
+    merged = []
+    for k, start in enumerate(before):
+        added = [[x for x in p.required[k][len(start):]] for p in live]
+        merged.append(start + [x for x in added[0] if all(x in other for other in added[1:])])
+    _set_requirements(vm.sizes, tuple(merged))
 
 
 def _merge_findings(vm, live: List[Path]) -> None:

@@ -24,10 +24,11 @@ from .cstwalk import walk
 class Binding:
     """One running call of a user function: its parameters' argument expressions and values."""
 
-    __slots__ = ("frame", "fn_node", "args", "caller", "caller_unit", "in_checked_file")
+    __slots__ = ("frame", "fn_node", "args", "caller", "caller_unit", "in_checked_file", "call")
 
-    def __init__(self, frame, fn_node, args, caller, caller_unit, in_checked_file):
+    def __init__(self, frame, fn_node, args, caller, caller_unit, in_checked_file, call=None):
         self.frame, self.fn_node, self.args = frame, fn_node, args
+        self.call = call  # the call expression that runs the function
         self.caller = caller  # the Binding of the function whose code made this call (None: module level)
         self.caller_unit = caller_unit  # the position unit of the call expression
         self.in_checked_file = in_checked_file  # the call expression is in the checked file
@@ -100,14 +101,14 @@ def argument_nodes(node, names, args, kwargs) -> dict:
     return out
 
 
-def push(vm, frame, fn_node, args: dict) -> Binding:
+def push(vm, frame, fn_node, args: dict, call=None) -> Binding:
     stack = vm.call_stack
     caller = stack[-1] if stack else None
     if caller is not None:
         checked = caller.frame.globals is vm.globals
     else:
         checked = vm.units.current is not None  # module-level code of the checked file
-    b = Binding(frame, fn_node, args, caller, vm.units.current, checked)
+    b = Binding(frame, fn_node, args, caller, vm.units.current, checked, call)
     stack.append(b)
     return b
 
@@ -139,10 +140,38 @@ def trace(vm, node, value) -> Optional[CallArgument]:
     return found
 
 
+def building_call(vm):
+    """The call in the checked file, inside a function, that built the torch container subclass
+    whose constructor runs now (`Conv2dNormActivation(width_in, width_out, kernel_size=1)` in a
+    block's __init__, through any `super().__init__(...)` of its subclasses); None elsewhere. A layer built there is a part of
+    that call's block, as a layer a helper function builds is a part of its call."""
+    b = vm.call_stack[-1] if vm.call_stack else None
+    if b is None or b.fn_node.name.value != "__init__":
+        return None
+    obj = b.frame.self_obj
+    cls = getattr(obj, "cls", None)
+    if cls is None or not _container_class(cls):
+        return None
+    while b.caller is not None and b.caller.frame.self_obj is obj and b.caller.fn_node.name.value == "__init__":
+        b = b.caller  # `super().__init__(...)` of a subclass: the subclass's call built it
+    if b.caller is None:
+        return None  # a call at module level (`net = Block(3)`) builds the model itself, not a part of it
+    return b.call if b.in_checked_file and isinstance(b.call, cst.Call) else None
+
+
+def _container_class(cls) -> bool:
+    bases = cls.torch_bases()
+    return any(q in ("torch.nn.Sequential", "torch.nn.ModuleList", "torch.nn.ModuleDict") for q in bases)
+
+
 def note_layer_arguments(vm, m) -> None:
-    """Each argument of layer `m` that came from a call's argument: m.call_args[param]."""
+    """Each argument of layer `m` that came from a call's argument: m.call_args[param]; and the
+    call that built the container subclass `m` is part of (m.built_by)."""
     if not vm.call_stack:
         return
+    built_by = building_call(vm)
+    if built_by is not None:
+        m.built_by = built_by
     for p, n in m.param_nodes.items():
         if isinstance(n, cst.Name):
             site = trace(vm, n, m.params.get(p))

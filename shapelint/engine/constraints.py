@@ -36,7 +36,8 @@ from typing import Dict, List, Optional, Tuple
 
 from ..core.symbolic import BATCH_NAME as BATCH, Dim, Expr, add, compile_dim, mul
 from .size_proofs import (
-    box_size, content_refutes, lower_bounds, monotone_signs, product_boxes, split_box,
+    box_size, content_refutes, lower_bounds, monotone_signs, pinned_value, product_boxes, split_box,
+    substitute_pinned,
 )
 
 SAT, UNSAT, MAYBE = "sat", "unsat", "maybe"
@@ -170,6 +171,11 @@ class ConstraintSet:
             self.equations.append(diff)
         return result
 
+    def forced(self) -> Dict[str, int]:
+        """The sizes the requirements force (`C - 32`: C is 32); {} when there are none or they contradict."""
+        reduced = substitute_pinned(self.equations, self.positive) if self.equations else None
+        return reduced[2] if reduced is not None else {}
+
     def solutions(self) -> Solution:
         if not self.equations:
             return Solution(MAYBE)
@@ -192,7 +198,7 @@ def _solve(equations: List[Dim], positive: List[Dim]) -> Solution:
     names = tuple(sorted(set().union(*(e.symbols() for e in equations if isinstance(e, Expr)))))
     if not names or any(n.startswith("?") or n == BATCH for n in names):
         return Solution(MAYBE)
-    if any(content_refutes(e) for e in equations):
+    if any(content_refutes(e) for e in equations) or _pins_refute(equations, positive):
         return Solution(UNSAT, names, complete=True)
     pos = [p for p in positive if isinstance(p, Expr) and p.symbols() <= set(names)]
     low, settled = lower_bounds(names, pos)
@@ -203,6 +209,19 @@ def _solve(equations: List[Dim], positive: List[Dim]) -> Solution:
     if boxes:
         return Solution(SAT, names, boxes, complete, problem)
     return Solution(UNSAT if complete else MAYBE, names, complete=complete)
+
+
+def _pins_refute(equations: List[Dim], positive: List[Dim]) -> bool:
+    """True when the sizes that one-symbol equations force (`C - 32`: C is 32) leave requirements
+    no size satisfies: a contradiction among the forced values, or a reduced problem proven
+    unsatisfiable (-32*N == 0 once C is 32; unproven while C's sign could flip N's)."""
+    if not any(pinned_value(e) is not None for e in equations):
+        return False
+    reduced = substitute_pinned(equations, positive)
+    if reduced is None:
+        return True
+    eqs, pos, _forced = reduced
+    return bool(eqs) and len(eqs) < len(equations) and solve(eqs, pos).verdict == UNSAT
 
 
 def _start_boxes(equations: List[Dim], names: Tuple[str, ...], low: Dict[str, int]):

@@ -80,6 +80,7 @@ class Interpreter:
         self.explain = explain
         self.units = units
         self.siblings = siblings
+        self.sizes = sizes  # an undecided branch's paths each require of the input on their own
         self.ctx = ShapeContext(findings, sizes)  # what torch's shape rules see
         self.depth = 0
         self.call_stack: list = []  # callsite.Binding of each user function running, innermost last

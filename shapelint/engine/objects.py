@@ -236,7 +236,7 @@ def call_function(vm, fn: FunctionRef, args, kwargs, node):
         mark_unfollowed([all_args, kwargs])
         return Unknown(f"call of `{fn.node.name.value}` with arguments that do not bind", node)
     names = [p.name.value for p in positional][1 if fn.bound is not None else 0:]
-    callsite.push(vm, frame, fn.node, callsite.argument_nodes(node, names, args, kwargs))
+    callsite.push(vm, frame, fn.node, callsite.argument_nodes(node, names, args, kwargs), node)
     vm.depth += 1
     outer_unit = vm.units.current
     as_units = vm.units.statements_are_units(fn.node)

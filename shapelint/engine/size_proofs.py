@@ -11,7 +11,7 @@ import itertools
 from math import gcd
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from ..core.symbolic import Dim, Expr, compile_dim, evaluate
+from ..core.symbolic import Dim, Expr, compile_dim, evaluate, substitute
 
 MAX_SHIFT_DEGREE = 8  # monomials of higher degree are not expanded (then: not monotone)
 LARGEST = 1 << 62  # binary searches stop here: no tensor has a side this long
@@ -365,3 +365,53 @@ def least_at_least(fn, start: int, target: int) -> Optional[int]:
         else:
             below = mid
     return above
+
+
+# ------------------------------------------------------------------------------ pinned sizes
+
+
+def pinned_value(e: Dim) -> Optional[Tuple[str, Optional[int]]]:
+    """(symbol, value) for an equation a*S + c == 0 in one symbol, where S is forced to
+    -c/a; (symbol, None) when no size >= 1 satisfies it; None for any other equation."""
+    if not isinstance(e, Expr):
+        return None
+    terms = dict(e.terms)
+    const = terms.pop((), 0)
+    if len(terms) != 1:
+        return None
+    ((mono, coeff),) = terms.items()
+    if len(mono) != 1 or mono[0][0] != "s":
+        return None
+    name = mono[0][1]
+    if const % coeff != 0 or -const // coeff < 1:
+        return name, None
+    return name, -const // coeff
+
+
+def substitute_pinned(equations: List[Dim], positive: List[Dim]):
+    """The requirements with every size that a one-symbol linear equation forces replaced by
+    its value (repeatedly: a value may pin another symbol): (equations, positive, the forced
+    values), or None
+    when the forced values already contradict a requirement. Every solution of the original
+    requirements is a solution of the returned ones, so no solution here is a proof of none there."""
+    env: Dict[str, int] = {}
+    eqs, pos = list(equations), list(positive)
+    while True:
+        found = None
+        for e in eqs:
+            pin = pinned_value(e)
+            if pin is not None:
+                found = pin
+                break
+        if found is None:
+            return eqs, pos, env
+        name, value = found
+        if value is None:
+            return None
+        env[name] = value
+        eqs = [substitute(e, env) for e in eqs]
+        pos = [substitute(p, env) for p in pos]
+        if any(isinstance(e, int) and e != 0 for e in eqs) or any(isinstance(p, int) and p < 1 for p in pos):
+            return None
+        eqs = [e for e in eqs if not isinstance(e, int)]
+        pos = [p for p in pos if not isinstance(p, int)]

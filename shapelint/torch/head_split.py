@@ -5,12 +5,15 @@ n_head * (C // n_head) < C values per position, and torch raises at the view. Th
 generic view finding (SHP003) would say the sizes do not multiply out; this names the
 cause (the head count) and the widths and head counts that work. Only when the view
 keeps the leading dims, splits the last one into (h, d) with d == C // h, and C, h, d
-are all known: anything else stays the generic finding or no finding at all.
+are all known (or forced: with nothing declared, `B, T, C = x.shape` into `Linear(36, ...)`
+makes C 36 on every input that reaches the view): anything else stays the generic finding
+or no finding at all.
 """
 
 from __future__ import annotations
 
 from ..core import rules as R
+from ..core.symbolic import substitute
 from ..core.values import Tensor
 
 
@@ -43,7 +46,9 @@ def dividing_heads(width: int, heads: int, n: int = 2) -> list:
 
 def head_split_report(ctx, site, x: Tensor, sizes, op_text, origin) -> bool:
     """Report the split as SHP007 and say so; False when the view is not a head split."""
-    found = head_split(tuple(x.shape), list(sizes))
+    # sizes a layer forces (the input's C is qkv's in_features, or torch raises before this view)
+    forced = ctx.forced_sizes()
+    found = head_split(tuple(substitute(d, forced) for d in x.shape), [substitute(d, forced) for d in sizes])
     rank_guessed = getattr(ctx, "rank_guessed", None)
     if found is None or rank_guessed is None or rank_guessed():
         return False  # a guessed rank: the view's own SHP003 (rank-sensitive, so silent) stands

@@ -49,10 +49,17 @@ def origin_parts(x: Tensor, i: int, default: str = "the model input") -> tuple:
 
 def made_by(site, what: str) -> Origin:
     """`what` (`out_channels=128`) of a layer; a number a call passed to the helper that built the
-    layer is named at that call's argument, the layer a related location (engine/callsite.py)."""
+    layer is named at that call's argument, the layer a related location (engine/callsite.py);
+    an output size of a layer inside a Sequential subclass, at the call that built the block."""
     passed = (getattr(site, "call_args", None) or {}).get(what.split("=", 1)[0])
     if passed is not None:
         return LayerOrigin(site, f"{site.label()} {what}, ", At(passed.node), Also(site.node, f"{site.label()} is built here"))
+    built_by = getattr(site, "built_by", None)
+    if built_by is not None and "=" not in what:
+        # an output size of a layer a Sequential subclass builds (kernel, stride, padding together):
+        # the call of that block is where the user chose them
+        return LayerOrigin(site, f"{site.label()} {what}, built by the call at ", At(built_by),
+                           Also(site.node, f"{site.label()} is built here"))
     return LayerOrigin(site, f"{site.label()} {what}, ", At(site.node))
 
 

@@ -23,6 +23,7 @@ from .kernels import (
     input_shape, made_by, moved_input_dim, normalize_dim, ntuple, ok_equal, origin_parts, pad_core, param_edit, pool_core,
     rank_error, reshape_dims, upsample_core,
 )
+from .conv_groups import groups_finding
 from .index_dtype import embedding_after
 from .lazy import lazy_layers
 from .rnn_state import check_rnn_state
@@ -33,23 +34,11 @@ from .spec import REQUIRED, LayerSpec
 
 def conv_check(ctx, m) -> None:
     p = m.params
-    groups = p.get("groups", 1)
-    for what in ("in_channels", "out_channels"):
-        v = p.get(what)
-        if is_known(v) and is_known(groups) and groups > 0 and v % groups:
-            ctx.report(
-                R.GroupsNotDivisible.finding(
-                    m.param_node("groups"), module=m.name,
-                    layer=m.label(),
-                    what=what,
-                    value=v,
-                    groups_name="groups",
-                    groups=groups,
-                    hint=f"use groups that divide {p.get('in_channels')} and {p.get('out_channels')}",
-                )
-            )
-            m.invalid = True
-            return
+    bad_groups = groups_finding(m)
+    if bad_groups is not None:
+        ctx.report(bad_groups)
+        m.invalid = True
+        return
     stride = ntuple(p.get("stride", 1), m.spec.dims)
     if "ConvTranspose" in m.kind:  # LazyConvTranspose*d too
         n = m.spec.dims

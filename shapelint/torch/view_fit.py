@@ -19,7 +19,7 @@ from math import gcd
 
 from ..core import rules as R
 from ..core.findings import Code, Edit
-from ..core.symbolic import exact_div, is_known, mul, product, shape_text
+from ..core.symbolic import exact_div, is_known, mul, product, shape_text, substitute
 from ..core.values import LayerOrigin, dims_related
 from .spec import Site
 
@@ -132,6 +132,11 @@ def mismatch_advice(ctx, site, x, sizes, per_sample):
     if k == 0 or k >= len(shape):
         return "the sizes must multiply to the number of values", []
     have, need = product(shape[k:]), product(sizes[k:])
+    if not is_known(have) or not is_known(need):
+        # sizes the model's layers force (a Linear's in_features fixes the input's C): unless the
+        # input has them torch raises before this view, so the view's sizes are these
+        forced = ctx.forced_sizes()
+        have, need = substitute(have, forced), substitute(need, forced)
     if not is_known(have) or not is_known(need):
         return "the sizes must multiply to the number of values", []
     lead = shape_text([ctx.show(d) for d in shape[:k]])
