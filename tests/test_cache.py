@@ -331,3 +331,83 @@ def test_a_change_of_pyproject_input_shapes_or_selection_is_seen(tmp_path):
     assert check('[tool.shapelint.per-file-ignores]\n"m.py" = ["SHP002"]\n' + small) == []
     assert check(small) == ["SHP002"]
     assert len(entries(cache)) == 5  # one per configuration; the repeats were served
+
+
+SUB_LAYERS = textwrap.dedent("""\
+    import torch.nn as nn
+
+
+    class ConvBN(nn.Module):
+        def __init__(self, in_ch, out_ch, stride=1):
+            super().__init__()
+            self.conv = nn.Conv2d(in_ch, out_ch, 3, stride=stride, padding=1, bias=False)
+            self.bn = nn.BatchNorm2d(out_ch)
+
+        def forward(self, x):
+            return self.bn(self.conv(x))
+    """)
+SUB_BACKBONE = textwrap.dedent("""\
+    import torch.nn as nn
+
+    from .layers import ConvBN
+
+
+    class Backbone(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = ConvBN(3, 32, stride=2)
+            self.stage = ConvBN(64, 64)
+
+        def forward(self, x):
+            return self.stage(self.stem(x))
+    """)
+SUB_NET = textwrap.dedent("""\
+    import torch.nn as nn
+
+    from cfgsib_sub.backbone import Backbone
+
+
+    class Net(nn.Module):  # shapelint: input=(2, 3, 16, 16)
+        def __init__(self):
+            super().__init__()
+            self.body = Backbone()
+
+        def forward(self, x):
+            return self.body(x)
+    """)
+
+
+@pytest.mark.torch
+def test_a_siblings_own_configuration_is_part_of_the_key(tmp_path):
+    """A finding published on a sibling obeys the sibling's configuration, which may be a
+    pyproject.toml of its own directory: its appearance, change and removal are each seen by
+    a cached run of the unchanged file that found it (before, the stale finding was served)."""
+    from torch_oracle import run_module_file
+
+    cache = tmp_path / "cache"
+    project = tmp_path / "project"
+    (project / "cfgsib_sub").mkdir(parents=True)
+    (project / "pyproject.toml").write_text("[tool.shapelint]\n")
+    (project / "cfgsib_sub" / "__init__.py").write_text("")
+    (project / "cfgsib_sub" / "layers.py").write_text(SUB_LAYERS)
+    (project / "cfgsib_sub" / "backbone.py").write_text(SUB_BACKBONE)
+    (project / "cfgsib_net.py").write_text(SUB_NET)
+    assert run_module_file(str(project / "cfgsib_net.py"), str(project), "Net", [2, 3, 16, 16]).verdict == "crash"
+    nested = project / "cfgsib_sub" / "pyproject.toml"
+
+    def found():
+        r = run_cached(cache, "--format", "json", "cfgsib_net.py", cwd=str(project))
+        assert r.returncode in (0, 1), r.stderr
+        return [(d["path"], d["code"]) for d in json.loads(r.stdout)]
+
+    broken = [(os.path.join("cfgsib_sub", "backbone.py"), "SHP001")]
+    assert found() == broken
+    assert found() == broken  # served
+    nested.write_text('[tool.shapelint]\nignore = ["SHP001"]\n')  # appears: the sibling ignores it
+    assert found() == []
+    nested.write_text('[tool.shapelint]\nignore = ["SHP002"]\n')  # changes
+    assert found() == broken
+    nested.write_text('[tool.shapelint]\nignore = ["SHP001"]\n')
+    assert found() == []
+    os.remove(nested)  # goes away: the project's configuration applies again
+    assert found() == broken
