@@ -219,9 +219,11 @@ def check_source(
         f.resolve(position_of, named, lambda n: _as_named(locator.path_of(n), path))
         f.path = _as_named(locator.path_of(f.node), path)
     result.findings = sorted(merge_repeats(_dedupe_resolved(findings)), key=lambda f: (f.line, f.column, f.code))
-    if explain:
-        for m in result.models:
+    for m in result.models:
+        if explain:
             finish_model_report(m, position_of)
+        else:  # where shapes end and the names bound are explain's, kept as syntax nodes until
+            m.lost, m.assignments = [], []  # it places them: a caller gets lines or nothing
     return result
 
 
