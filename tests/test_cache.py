@@ -227,3 +227,187 @@ def test_a_cached_notebook_keeps_its_related_locations_in_other_cells(tmp_path):
         assert plain.stdout == cold.stdout == warm.stdout, fmt
     (f,) = json.loads(plain.stdout)
     assert [x["cell"] for x in f["related"]] == [3, 4]
+
+
+# ---------------------------------------------------------------------------- what the key holds
+
+# The CLI as a user runs it, with shapelint's version set to argv[1] (the version the cache's
+# key reads, shapelint.__version__) and each analysis of a file counted on stderr.
+_AS_VERSION = """\
+import sys
+import shapelint
+shapelint.__version__ = sys.argv.pop(1)
+import shapelint.frontends.cli as cli
+real = cli.lint_source
+def counted(path, data, settings):
+    sys.stderr.write("ANALYSED " + str(path) + "\\n")
+    return real(path, data, settings)
+cli.lint_source = counted
+cli.main(sys.argv[1:])
+"""
+
+
+def run_as_version(version, cache, *args):
+    env = dict(cached_env(), PYTHONPATH=ROOT)
+    r = subprocess.run([sys.executable, "-c", _AS_VERSION, version, "--cache-dir", str(cache), "--jobs", "1", *args],
+                       capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    assert r.returncode in (0, 1), r.stderr
+    return r, r.stderr.count("ANALYSED ")
+
+
+def test_another_shapelint_version_does_not_reuse_an_entry(tmp_path):
+    """The key holds shapelint's version: the same file, configuration and shapelint modules
+    under another version are analysed again (a new entry); back at the first version, its
+    entry is served without an analysis."""
+    cache = tmp_path / "cache"
+    target = os.path.join(FIX, "shp002_linear_bad.py")
+    first, analysed = run_as_version("0.1.0", cache, "--format", "json", target)
+    assert analysed == 1 and len(entries(cache)) == 1
+    again, analysed = run_as_version("0.1.0", cache, "--format", "json", target)
+    assert analysed == 0 and again.stdout == first.stdout  # the spy sees a hit
+    other, analysed = run_as_version("0.2.0", cache, "--format", "json", target)
+    assert analysed == 1 and len(entries(cache)) == 2 and other.stdout == first.stdout
+    back, analysed = run_as_version("0.1.0", cache, "--format", "json", target)
+    assert analysed == 0 and back.stdout == first.stdout and len(entries(cache)) == 2
+
+
+@pytest.mark.torch
+def test_a_trace_asked_for_by_the_configuration_is_never_cached(tmp_path):
+    """`trace = true` in a configuration named with --config runs torch like --trace: its
+    results depend on the installed torch, so none is stored and none can be served to a run
+    under another torch (the key holds no torch version because nothing traced is kept)."""
+    cache = tmp_path / "cache"
+    config = tmp_path / "pyproject.toml"
+    config.write_text("[tool.shapelint]\ntrace = true\n")
+    target = os.path.join(FIX, "shp002_linear_bad.py")
+    for _ in range(2):
+        r = run_cached(cache, "--config", str(config), "--format", "json", target)
+        assert r.returncode == 1, r.stderr
+        assert entries(cache) == []
+
+
+# in_features fixed for 32x32 inputs: 8 channels of 30x30 after the 3x3 conv
+SIZED = textwrap.dedent("""\
+    import torch.nn as nn
+
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 8, 3)
+            self.fc = nn.Linear(8 * 30 * 30, 10)
+
+        def forward(self, x):
+            return self.fc(self.conv(x).flatten(1))
+    """)
+
+
+@pytest.mark.torch
+def test_a_change_of_pyproject_input_shapes_or_selection_is_seen(tmp_path):
+    """Each pyproject.toml edit below changes what must be reported for an unchanged file,
+    and the cached run reports what torch says; going back serves the earlier entry."""
+    from torch_oracle import run_model
+
+    assert run_model(SIZED, "Net", [2, 3, 32, 32]).verdict == "ok"
+    assert run_model(SIZED, "Net", [2, 3, 16, 16]).verdict == "crash"
+    cache = tmp_path / "cache"
+    src = tmp_path / "m.py"
+    src.write_text(SIZED)
+    pyproject = tmp_path / "pyproject.toml"
+
+    def check(table: str):
+        pyproject.write_text("[tool.shapelint]\n" + table)
+        r = run_cached(cache, "--format", "json", str(src), cwd=str(tmp_path))
+        assert r.returncode in (0, 1), r.stderr
+        return [d["code"] for d in json.loads(r.stdout) if d["severity"] == "error"]
+
+    small = '[tool.shapelint.input-shapes]\nNet = [2, 3, 16, 16]\n'
+    large = '[tool.shapelint.input-shapes]\nNet = [2, 3, 32, 32]\n'
+    assert check(small) == ["SHP002"]
+    assert check(large) == []
+    assert check(small) == ["SHP002"]
+    assert check('select = ["SHP001"]\n' + small) == []
+    assert check('ignore = ["SHP002"]\n' + small) == []
+    assert check('[tool.shapelint.per-file-ignores]\n"m.py" = ["SHP002"]\n' + small) == []
+    assert check(small) == ["SHP002"]
+    assert len(entries(cache)) == 5  # one per configuration; the repeats were served
+
+
+SUB_LAYERS = textwrap.dedent("""\
+    import torch.nn as nn
+
+
+    class ConvBN(nn.Module):
+        def __init__(self, in_ch, out_ch, stride=1):
+            super().__init__()
+            self.conv = nn.Conv2d(in_ch, out_ch, 3, stride=stride, padding=1, bias=False)
+            self.bn = nn.BatchNorm2d(out_ch)
+
+        def forward(self, x):
+            return self.bn(self.conv(x))
+    """)
+SUB_BACKBONE = textwrap.dedent("""\
+    import torch.nn as nn
+
+    from .layers import ConvBN
+
+
+    class Backbone(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = ConvBN(3, 32, stride=2)
+            self.stage = ConvBN(64, 64)
+
+        def forward(self, x):
+            return self.stage(self.stem(x))
+    """)
+SUB_NET = textwrap.dedent("""\
+    import torch.nn as nn
+
+    from cfgsib_sub.backbone import Backbone
+
+
+    class Net(nn.Module):  # shapelint: input=(2, 3, 16, 16)
+        def __init__(self):
+            super().__init__()
+            self.body = Backbone()
+
+        def forward(self, x):
+            return self.body(x)
+    """)
+
+
+@pytest.mark.torch
+def test_a_siblings_own_configuration_is_part_of_the_key(tmp_path):
+    """A finding published on a sibling obeys the sibling's configuration, which may be a
+    pyproject.toml of its own directory: its appearance, change and removal are each seen by
+    a cached run of the unchanged file that found it (before, the stale finding was served)."""
+    from torch_oracle import run_module_file
+
+    cache = tmp_path / "cache"
+    project = tmp_path / "project"
+    (project / "cfgsib_sub").mkdir(parents=True)
+    (project / "pyproject.toml").write_text("[tool.shapelint]\n")
+    (project / "cfgsib_sub" / "__init__.py").write_text("")
+    (project / "cfgsib_sub" / "layers.py").write_text(SUB_LAYERS)
+    (project / "cfgsib_sub" / "backbone.py").write_text(SUB_BACKBONE)
+    (project / "cfgsib_net.py").write_text(SUB_NET)
+    assert run_module_file(str(project / "cfgsib_net.py"), str(project), "Net", [2, 3, 16, 16]).verdict == "crash"
+    nested = project / "cfgsib_sub" / "pyproject.toml"
+
+    def found():
+        r = run_cached(cache, "--format", "json", "cfgsib_net.py", cwd=str(project))
+        assert r.returncode in (0, 1), r.stderr
+        return [(d["path"], d["code"]) for d in json.loads(r.stdout)]
+
+    broken = [(os.path.join("cfgsib_sub", "backbone.py"), "SHP001")]
+    assert found() == broken
+    assert found() == broken  # served
+    nested.write_text('[tool.shapelint]\nignore = ["SHP001"]\n')  # appears: the sibling ignores it
+    assert found() == []
+    nested.write_text('[tool.shapelint]\nignore = ["SHP002"]\n')  # changes
+    assert found() == broken
+    nested.write_text('[tool.shapelint]\nignore = ["SHP001"]\n')
+    assert found() == []
+    os.remove(nested)  # goes away: the project's configuration applies again
+    assert found() == broken

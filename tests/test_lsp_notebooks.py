@@ -237,3 +237,79 @@ async def test_related_information_points_at_the_other_cells(client: RecordingCl
     assert related == [(doc.cells[2][2], position_of(cells[2][1], "self.conv(x).flatten(1)")),
                        (doc.cells[3][2], lsp.Range(start=n, end=lsp.Position(line=n.line, character=n.character + 1)))]
     assert [r.message for r in d.related_information][0] == "the size that arrives comes from here"
+
+
+# ---------------------------------------------------------------------------- related information in a sibling .py file
+
+SIBLING_BLOCKS = (  # nbsib_blocks.py beside the notebook; the emoji makes UTF-16 columns differ
+    "import torch.nn as nn\n"
+    "\n"
+    "\n"
+    "class ConvBN(nn.Module):\n"
+    "    def __init__(self, in_ch, out_ch, stride=1):\n"
+    "        super().__init__()\n"
+    "        tag = '🔥'; self.conv = nn.Conv2d(in_ch, out_ch, 3, stride=stride, padding=1, bias=False)\n"
+    "        self.bn = nn.BatchNorm2d(out_ch)\n"
+    "\n"
+    "    def forward(self, x):\n"
+    "        return self.bn(self.conv(x))\n"
+)
+SIBLING_NET_CELLS = [
+    ("markdown", "# A net of blocks from nbsib_blocks.py"),
+    ("code", "import torch.nn as nn\nfrom nbsib_blocks import ConvBN"),
+    ("code", "class Net(nn.Module):  # shapelint: input=(2, 3, 16, 16)\n"
+             "    def __init__(self):\n"
+             "        super().__init__()\n"
+             "        self.stem = ConvBN(3, 32, stride=2)\n"
+             "        self.stage = ConvBN(64, 64)\n"
+             "\n"
+             "    def forward(self, x):\n"
+             "        return self.stage(self.stem(x))"),
+]
+
+
+@pytest.mark.torch
+@lsp_test
+async def test_related_information_in_a_sibling_file_has_its_uri_and_positions(client: RecordingClient, tmp_path):
+    """A finding in a cell whose argument reaches a layer built in a sibling .py file: that
+    related location is on the sibling's file URI, in the sibling's lines and UTF-16 columns
+    (not moved into a cell); the one in the finding's own cell stays on the cell's URI."""
+    import sys
+
+    import torch
+
+    blocks = tmp_path / "nbsib_blocks.py"
+    blocks.write_text(SIBLING_BLOCKS, encoding="utf-8")
+    cells = read_cells(write_notebook(tmp_path / "sibling.ipynb", SIBLING_NET_CELLS))
+    sys.path.insert(0, str(tmp_path))
+    try:
+        scope = run_code_cells(cells)
+        with pytest.raises(RuntimeError):
+            scope["Net"]()(torch.zeros(2, 3, 16, 16))
+        stem_out = scope["Net"]().stem(torch.zeros(2, 3, 16, 16)).shape[1]  # what stage gets
+        assert scope["ConvBN"](7, 4).conv.in_channels == 7  # in_ch is the Conv2d's in_channels
+        fixed = [cells[0], cells[1], ("code", cells[2][1].replace("ConvBN(64, 64)", f"ConvBN({stem_out}, 64)"))]
+        assert tuple(run_code_cells(fixed)["Net"]()(torch.zeros(2, 3, 16, 16)).shape) == (2, 64, 8, 8)
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("nbsib_blocks", None)
+
+    before = len(client.published)
+    doc = NotebookDoc(client, tmp_path / "sibling.ipynb", cells)
+    diags = await doc.diagnostics(before)
+    assert diags[0] == [] and diags[1] == []
+    (d,) = diags[2]
+    net = cells[2][1]
+    assert d.code == "SHP001" and d.range == position_of(net, "64") and f"receives {stem_out}" in d.message
+    related = {(r.location.uri, r.location.range.start.line, r.location.range.start.character,
+                r.location.range.end.line, r.location.range.end.character) for r in d.related_information or []}
+    sibling_uri = from_fs_path(str(blocks))
+    in_ch = position_of(SIBLING_BLOCKS, "in_ch, out_ch, 3")
+    conv_call = position_of(SIBLING_BLOCKS, "nn.Conv2d(in_ch, out_ch, 3, stride=stride, padding=1, bias=False)")
+    stem_32 = position_of(net, "32")
+    assert (sibling_uri, in_ch.start.line, in_ch.start.character, in_ch.start.line, in_ch.start.character + 5) in related
+    assert (sibling_uri, conv_call.start.line, conv_call.start.character, conv_call.end.line,
+            conv_call.end.character) in related
+    assert (doc.cells[2][2], stem_32.start.line, stem_32.start.character, stem_32.end.line,
+            stem_32.end.character) in related
+    assert all(uri in (sibling_uri, doc.cells[2][2]) for uri, *_ in related)

@@ -89,6 +89,39 @@ def test_a_broken_model_in_a_cell_is_reported_at_its_cell_and_line(tmp_path):
     assert f"{path}:cell 3:{line}:{f['column']}: SHP002" in concise
 
 
+BLOCK_WITH_ARGS = (
+    "class Block(nn.Module):\n"
+    "    def __init__(self, c):\n"
+    "        super().__init__()\n"
+    "        self.conv = nn.Conv2d(c, 8, 3)\n"
+    "\n"
+    "    def forward(self, x):\n"
+    "        return self.conv(x)"
+)
+NET_OF_BLOCKS = NET.replace("self.conv = nn.Conv2d(3, 8, 3)", "self.conv = Block(3)")
+
+
+@pytest.mark.torch
+def test_a_model_class_that_needs_constructor_arguments_is_checked(tmp_path):
+    """A class whose constructor needs arguments is checked where it is used; in a notebook it
+    was an internal error (exit 2) outside --explain: its 'needs constructor arguments' note
+    kept a syntax node where cell coordinates need a line."""
+    from torch_oracle import run_model
+
+    cells = [new_code_cell(IMPORTS), new_code_cell(BLOCK_WITH_ARGS)]
+    alone = write(tmp_path, cells, name="block.ipynb")
+    r, found = lint_json(alone)
+    assert (r.returncode, found) == (0, []) and "internal error" not in r.stderr
+    broken = write(tmp_path, cells + [new_code_cell(NET_OF_BLOCKS)], name="net.ipynb")
+    assert run_model(cells_python(broken), "Net", [2, 3, 32, 32]).verdict == "crash"
+    assert run_model(cells_python(broken).replace("Linear(100", "Linear(7200"), "Net", [2, 3, 32, 32]).verdict == "ok"
+    r, found = lint_json(broken)
+    line, _ = cell_line_of(broken, 3, "nn.Linear(100")
+    assert r.returncode == 1 and "internal error" not in r.stderr
+    assert [(d["code"], d["cell"], d["line"]) for d in found] == [("SHP002", 3, line)]
+    assert "7200" in found[0]["message"]
+
+
 @pytest.mark.torch
 def test_a_clean_notebook_is_clean(tmp_path):
     from torch_oracle import run_model

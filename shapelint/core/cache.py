@@ -10,7 +10,9 @@ is used only when all of these are as they were:
 - what the run asks for and the configuration that applies to the file (rules,
   per-file-ignores, input shapes, --show-unknown, ...);
 - every file its sibling imports looked for, read or found missing (a sibling that
-  appears, changes or goes away invalidates the file that imports it).
+  appears, changes or goes away invalidates the file that imports it), and, where a
+  finding is published on a sibling, the pyproject.toml files that choose the sibling's
+  configuration (engine.check: a nested one may ignore what the file's own does not).
 
 An entry keeps the findings and, per model checked, which declaration applied (its source
 and key), so a cached run warns about declared targets as an uncached one does.

@@ -133,14 +133,24 @@ def code_matches(code: str, selectors: Iterable[str]) -> bool:
 
 
 def find_pyproject(start: str) -> Optional[str]:
+    looked = pyproject_candidates(start)
+    return looked[-1] if os.path.isfile(looked[-1]) else None
+
+
+def pyproject_candidates(start: str) -> List[str]:
+    """The pyproject.toml paths `find_pyproject` looks at, nearest first, up to the one it
+    finds (or to the filesystem's root): all the files whose appearance, change or removal
+    can change the configuration of `start`."""
     d = os.path.abspath(start if os.path.isdir(start) else os.path.dirname(start) or ".")
+    looked = []
     while True:
         candidate = os.path.join(d, "pyproject.toml")
+        looked.append(candidate)
         if os.path.isfile(candidate):
-            return candidate
+            return looked
         parent = os.path.dirname(d)
         if parent == d:
-            return None
+            return looked
         d = parent
 
 

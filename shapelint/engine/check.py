@@ -21,7 +21,7 @@ import libcst as cst
 
 from ..core import rules as R
 from ..core.collector import built_and_frozen, thawing
-from ..core.config import Config, ConfigCache, Selection, code_matches, enabled_codes
+from ..core.config import Config, ConfigCache, Selection, code_matches, enabled_codes, pyproject_candidates
 from ..core.findings import Finding
 from ..core.inputs import COMMAND_LINE, PYPROJECT, applied_key, for_file
 from ..core.noqa import filter_findings
@@ -131,13 +131,17 @@ def _declared(path: Optional[str], result: FileResult, command_line: dict, pypro
 
 
 def _apply_policy_per_file(path: Optional[str], result: FileResult, config: Config, settings: Settings) -> List[Finding]:
-    """Findings published on a sibling module obey that module's comments and ignores."""
+    """Findings published on a sibling module obey that module's comments and ignores, and
+    its configuration: the files that choose it are then dependencies of this file's result
+    (the content cache's key), as a nested pyproject.toml may apply to the sibling alone."""
     own = [f for f in result.findings if f.path == path or f.path not in result.sibling_modules]
     kept = apply_policy(path, result.source, own, config, settings)
     for sibling, module in result.sibling_modules.items():
         theirs = [f for f in result.findings if f.path == sibling and sibling != path]
         if theirs:
             kept += apply_policy(sibling, module.code, theirs, settings.config_for(sibling), settings)
+            if settings.config_file is None and not settings.isolated:
+                result.dependencies = sorted(set(result.dependencies) | set(pyproject_candidates(sibling)))
     return sorted(kept, key=lambda f: (f.path != path, f.path or "", f.line, f.column, f.code))
 
 
@@ -225,9 +229,11 @@ def check_source(
         f.resolve(position_of, named, lambda n: _as_named(locator.path_of(n), path))
         f.path = _as_named(locator.path_of(f.node), path)
     result.findings = sorted(merge_repeats(_dedupe_resolved(findings)), key=lambda f: (f.line, f.column, f.code))
-    if explain:
-        for m in result.models:
+    for m in result.models:
+        if explain:
             finish_model_report(m, position_of)
+        else:  # where shapes end and the names bound are explain's, kept as syntax nodes until
+            m.lost, m.assignments = [], []  # it places them: a caller gets lines or nothing
     return result
 
 
