@@ -210,3 +210,37 @@ def attribute_arguments(vm, node) -> list:
                 where = site.node if site is not None else written
                 out.append(Related(f"{obj.label()} {name} is set here (`{code_of(where)}`)", where))
     return out
+
+
+def _self_attribute(node) -> Optional[str]:
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self":
+        return node.attr.value
+    return None
+
+
+def move_to_constructor_arguments(vm, node, findings) -> None:
+    """A functional op's finding about an argument `self.<name>` that the module's constructor was
+    given (`F.layer_norm(x, self.normalized_shape)` in a subclass of nn.LayerNorm) belongs where that
+    argument was written: the constructor call's argument, or the call that passed it on. There the
+    blocks built by one line (`norm_layer(cnf.out_channels)` in a loop) share one finding
+    (engine/repeats.py); the op's argument in the shared forward is a related location, and no edit
+    is offered (the op's own line is shared, and the number differs per block)."""
+    b = vm.call_stack[-1] if vm.call_stack else None
+    obj = b.frame.self_obj if b is not None else None
+    if not findings or obj is None or not isinstance(node, cst.Call):
+        return
+    written_at = {**getattr(obj, "init_nodes", {}), **obj.param_nodes}
+    for f in findings:
+        name = _self_attribute(f.node)
+        written = written_at.get(name) if name is not None else None
+        if written is None or not any(a.value is f.node for a in node.args):
+            continue
+        site = (getattr(obj, "call_args", None) or {}).get(name)
+        where = site.node if site is not None else written
+        read = f.node
+        f.node = where
+        f.module = f.module or obj.name
+        f.parts = (f"{obj.label()}: ",) + tuple(f.parts)
+        f.related = [r for r in f.related if r.node is not where]
+        f.related.append(Related(f"{obj.label()}'s forward reads {name} here (`{code_of(node)}`)", read))
+        f.edits, f.fix = [], None

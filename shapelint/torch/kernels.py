@@ -147,7 +147,7 @@ def moved_input_dim(x: Tensor, i: int, role: int) -> bool:
 def param_edit(site, param: str, value) -> list:
     """The edit that sets a layer argument to the value that fixes it (none for a symbolic value)."""
     node = site.param_nodes.get(param)
-    if node is None or not is_known(value):
+    if node is None or not is_known(value) or not getattr(site, "editable", True):
         return []
     return [Edit(node, str(value))]
 
