@@ -19,6 +19,7 @@ from typing import Optional, Set
 import libcst as cst
 
 from ..core.findings import Related, code_of
+from . import config_entries
 from .cstwalk import walk
 
 class Binding:
@@ -35,13 +36,15 @@ class Binding:
 
 class CallArgument:
     """Where a layer argument's value was written: `node` in the checked file, with the values
-    of the names it reads (for a fix that keeps the expression)."""
+    of the names it reads (for a fix that keeps the expression); `entry`, the config entry it
+    reads (engine/config_entries.py), where a finding about it goes."""
 
-    __slots__ = ("node", "names", "fixable")
+    __slots__ = ("node", "names", "fixable", "entry")
 
-    def __init__(self, node, names, fixable):
+    def __init__(self, node, names, fixable, entry=None):
         self.node, self.names = node, names
         self.fixable = fixable  # no name it reads is rebound where it is (a loop variable): an edit holds
+        self.entry = entry
 
 
 def _same(a, b) -> bool:
@@ -134,22 +137,36 @@ def trace(vm, node, value) -> Optional[CallArgument]:
             scope = b.caller.frame.locals if b.caller is not None else vm.globals
             names = {n.value: scope.get(n.value) for n in walk(node) if isinstance(n, cst.Name)}
             rebound = _assigned(vm, b.caller.fn_node) if b.caller is not None else set(names)
-            found = CallArgument(node, names, not (set(names) & rebound))
+            others = {e.value: v for e, v in b.args.values() if isinstance(e, cst.Name)}
+            entry = _entry(vm, node, b.caller.fn_node if b.caller is not None else None, value, others)
+            found = CallArgument(node, names, not (set(names) & rebound), entry)
         b = b.caller
     return found
+
+
+def _entry(vm, node, scope, value, others):
+    """The config entry `node` reads (engine/config_entries.py), noted for its position; or None."""
+    entry = config_entries.entry_of(getattr(vm, "checked_tree", None), node, scope, value, others)
+    if entry is not None:
+        vm.units.node_unit[id(entry.node)] = entry.statement
+    return entry
 
 
 def note_layer_arguments(vm, m) -> None:
     """Each argument of layer `m` that came from a call's argument: m.call_args[param]."""
     if not vm.call_stack:
         return
+    b = vm.call_stack[-1]
+    own = {n.value: m.params.get(p) for p, n in m.param_nodes.items() if isinstance(n, cst.Name)}
     for p, n in m.param_nodes.items():
-        if isinstance(n, cst.Name):
-            site = trace(vm, n, m.params.get(p))
-            if site is not None:
-                if not getattr(m, "call_args", None):
-                    m.call_args = {}
-                m.call_args[p] = site
+        site = trace(vm, n, m.params.get(p)) if isinstance(n, cst.Name) else None
+        if site is None and b.frame.globals is vm.globals:  # the layer is built in the checked file
+            entry = _entry(vm, n, b.fn_node, m.params.get(p), own)
+            site = CallArgument(n, {}, False, entry) if entry is not None else None
+        if site is not None:
+            if not getattr(m, "call_args", None):
+                m.call_args = {}
+            m.call_args[p] = site
 
 
 def _expression(site: CallArgument, text: str) -> str:
@@ -176,6 +193,13 @@ def relocate(finding, m) -> None:
         return
     param, node = inner
     site = m.call_args[param]
+    if site.entry is not None:  # a config entry: every block built from it shares this finding
+        finding.node = site.entry.node
+        finding.related.append(Related(f"{m.label()} takes {param} from `{code_of(site.node)}` here", site.node))
+        if site.node is not node:
+            finding.related.append(Related(f"{m.label()} takes {param} from `{code_of(node)}`, which the call passes", node))
+        finding.edits, finding.fix = [], None  # the entry may be read elsewhere too: no edit
+        return
     finding.node = site.node
     finding.related.append(Related(f"{m.label()} takes {param} from `{code_of(node)}`, which the call passes", node))
     edits = []

@@ -96,8 +96,10 @@ class FileChecker:
         self.attribution: Optional[list] = None  # while checking one world: (name, findings, reports, arch findings)
 
     def interpreter(self, sizes: Sizes, findings: FindingSink, explain: ExplainRecorder) -> Interpreter:
-        return Interpreter(self.globals, findings=findings, sizes=sizes, explain=explain, units=self.units,
-                           siblings=self.siblings)
+        vm = Interpreter(self.globals, findings=findings, sizes=sizes, explain=explain, units=self.units,
+                         siblings=self.siblings)
+        vm.checked_tree = self.module  # the checked file's tree: config entries are read off it (callsite.py)
+        return vm
 
     def _build_contexts(self):
         sizes = Sizes()

@@ -51,8 +51,9 @@ def made_by(site, what: str) -> Origin:
     """`what` (`out_channels=128`) of a layer; a number a call passed to the helper that built the
     layer is named at that call's argument, the layer a related location (engine/callsite.py)."""
     passed = (getattr(site, "call_args", None) or {}).get(what.split("=", 1)[0])
-    if passed is not None:
-        return LayerOrigin(site, f"{site.label()} {what}, ", At(passed.node), Also(site.node, f"{site.label()} is built here"))
+    if passed is not None:  # at the config entry the argument read, where there is one
+        written = passed.entry.node if getattr(passed, "entry", None) is not None else passed.node
+        return LayerOrigin(site, f"{site.label()} {what}, ", At(written), Also(site.node, f"{site.label()} is built here"))
     return LayerOrigin(site, f"{site.label()} {what}, ", At(site.node))
 
 
