@@ -81,7 +81,9 @@ def spatial_symbols(ctx, n: int):
 
 
 def batch_guess(ctx, site, channels, n: int, what: str):
-    if not is_known(channels):
+    # a symbol of the class's own constructor argument counts (engine/symbolic_init.py): the
+    # input then has `in_ch` channels, whatever in_ch is
+    if not (is_known(channels) or (isinstance(channels, Expr) and not channels.is_opaque())):
         return None
     shape = (ctx.batch,) + (channels,) + spatial_symbols(ctx, n)
     prov = (None, Origin(f"the model input (channels taken from {site.label()} {what}, ", At(site.node), ")"))
