@@ -138,7 +138,8 @@ def trace(vm, node, value) -> Optional[CallArgument]:
             names = {n.value: scope.get(n.value) for n in walk(node) if isinstance(n, cst.Name)}
             rebound = _assigned(vm, b.caller.fn_node) if b.caller is not None else set(names)
             others = {e.value: v for e, v in b.args.values() if isinstance(e, cst.Name)}
-            entry = _entry(vm, node, b.caller.fn_node if b.caller is not None else None, value, others)
+            fn = b.caller.fn_node if b.caller is not None else None
+            entry = _entry(vm, node, fn, value, others) if b.in_checked_file else None  # the checked file's configs
             found = CallArgument(node, names, not (set(names) & rebound), entry)
         b = b.caller
     return found
