@@ -147,3 +147,24 @@ def test_an_argument_used_as_a_list_is_not_a_symbol():
 def test_a_class_built_in_the_file_is_checked_with_its_arguments_only():
     built = HEAD_WIDTH + "\n\nmodel = Head(3, 10, 64)\n"  # width 64: right
     assert _errors(built) == []
+
+
+def test_the_shape_table_shows_the_symbols():
+    (m,) = check_source("m.py", HEAD_GOOD, explain=True).models
+    rows = {r.module: r for r in m.layers}
+    # by Conv2d's formula with padding=1, kernel 3: (H + 2 - 2) = H; channels in_ch -> 64
+    assert [str(d) for d in rows["conv"].inp] == ["B", "in_ch", "H", "W"]
+    assert [str(d) for d in rows["conv"].out] == ["B", "64", "H", "W"]
+    assert any("checked with them as symbols" in why for _node, why in m.lost)
+
+
+@pytest.mark.torch
+def test_the_symbolic_table_is_torch_s_at_a_value():
+    import torch
+    from torch_oracle import load
+
+    (m,) = check_source("m.py", HEAD_GOOD, explain=True).models
+    conv = next(r for r in m.layers if r.module == "conv")
+    env = {"B": 2, "in_ch": 3, "H": 8, "W": 10}
+    head = load(HEAD_GOOD).Head(3, 10)
+    assert [env.get(d, d) for d in conv.out] == list(head.conv(torch.randn(2, 3, 8, 10)).shape)

@@ -217,11 +217,15 @@ class FileChecker:
             self.check_root(name, "variable", value, value.node)
 
     def check_class(self, name: str, info) -> None:
+        mark = len(self.models)
         self._build_and_check(name, info, {})
         params = [] if symbolic_init.built_elsewhere(self, info) else symbolic_init.int_parameters(info)
         if params:  # built nowhere with them: what fails for every value of them (issue 16.2)
             build = lambda kwargs: self._build_and_check(name, info, kwargs)  # noqa: E731
-            self.findings.extend(symbolic_init.errors_for_every_value(self, name, info, params, build))
+            found, report = symbolic_init.check_for_every_value(self, name, params, build)
+            self.findings.extend(found)
+            if report is not None and len(self.models) == mark + 1:
+                self.models[mark] = report  # its shape table shows the symbols
 
     def _build_and_check(self, name: str, info, kwargs: dict) -> None:
         sizes, sink, recorder = self._build_contexts()

@@ -14,7 +14,7 @@ the parameters set to two plain numbers; only those are reported, and only those
 from __future__ import annotations
 
 from collections import Counter
-from typing import Dict, List
+from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 
@@ -89,22 +89,27 @@ def _name(node) -> str:
     return node.value if isinstance(node, cst.Name) else ""
 
 
-def errors_for_every_value(checker, name: str, info, params: List[str], build) -> list:
-    """The errors the class has for every value of `params` that the plain build did not report.
-    `build(kwargs)` checks the class once as check_class does, with those constructor arguments."""
+def check_for_every_value(checker, name: str, params: List[str], build) -> Tuple[list, Optional[object]]:
+    """The errors the class has for every value of `params` that the plain build did not report,
+    and the symbolic build's model report (its shape table shows the symbols; None when that
+    build failed). `build(kwargs)` checks the class once as check_class does, with those arguments."""
     plain = {_key(f) for f in checker.findings}
-    symbolic = _errors(checker, build, {p: Expr.symbol(p) for p in params})
+    symbolic, reports = _errors(checker, build, {p: Expr.symbol(p) for p in params})
+    report = reports[0] if len(reports) == 1 else None
+    if report is not None:
+        report.lost = [(n, why.replace("; checked where it is used", "; built nowhere in this file, so checked with "
+                                       "them as symbols") if i == 0 else why) for i, (n, why) in enumerate(report.lost)]
     new = [f for f in symbolic if _key(f) not in plain and f.node is not None and f.code not in NOT_FROM_SYMBOLS]
     if not new:
-        return []
+        return [], report
     held = {_key(f) for f in new}
     for value in SAMPLES:
-        held &= {_key(f) for f in _errors(checker, build, {p: value for p in params})}
+        held &= {_key(f) for f in _errors(checker, build, {p: value for p in params})[0]}
         if not held:
-            return []
+            return [], report
     found = [f for f in new if _key(f) in held]
     checker.symbolic_findings.update(id(f) for f in found)
-    return found
+    return found, report
 
 
 def prefer_plain(findings: list, symbolic: set) -> list:
@@ -118,15 +123,17 @@ def _key(f) -> tuple:
     return (f.code, id(f.node))
 
 
-def _errors(checker, build, kwargs: Dict[str, object]) -> list:
-    """The errors of one build, leaving the checker's findings, models and notes as they were."""
+def _errors(checker, build, kwargs: Dict[str, object]) -> Tuple[list, list]:
+    """The errors and model reports of one build, leaving the checker's findings, models and notes
+    as they were."""
     marks = len(checker.findings), len(checker.models), len(checker.skipped)
     arch = checker.arch.mark()
     try:
         build(kwargs)
         found = [f for f in checker.findings[marks[0]:] if f.severity == "error"]
+        reports = checker.models[marks[1]:]
     except Exception:  # symbols in code written for ints: this build says nothing
-        found = []
+        found, reports = [], []
     del checker.findings[marks[0]:], checker.models[marks[1]:], checker.skipped[marks[2]:]
     checker.arch.rewind(arch)
-    return found
+    return found, reports
