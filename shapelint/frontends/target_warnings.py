@@ -14,7 +14,6 @@ configuration's own directory (or a folder above it).
 
 from __future__ import annotations
 
-import difflib
 import os
 from typing import Dict, Iterable, List, Sequence
 
@@ -67,6 +66,8 @@ def _unmatched(label: str, key: str, models: Dict[str, set], certain: bool) -> L
         return [f"{label}: no checked file's path ends with {scope}"]
     if not (certain or scoped):
         return []
+    import difflib  # only for a key that matches nothing: a plain run never loads it
+
     names = sorted({n for p in files for n in models[p]})
     near = difflib.get_close_matches(name, names, n=1)
     hint = f"; did you mean {near[0]}?" if near else ""
