@@ -144,3 +144,69 @@ def test_the_cache_keeps_what_a_result_depended_on_the_declaration_that_applied(
     assert codes('Net = [2, 3, 8, 8]\n"a/net.py::Net" = [2, 3, 10, 10]\n') == ["SHP002"]  # the scoped key applies
     assert codes('Net = [2, 3, 8, 8]\n"b/net.py::Net" = [2, 3, 10, 10]\n') == []  # another file's key
     assert codes('Net = [2, 3, 10, 10]\n') == ["SHP002"]
+
+
+# A pyproject.toml key that names no model (issue 16.3): judged where the run can tell, that is a
+# scoped key whose file was checked, or any key when the configuration's own directory was checked.
+
+PYPROJECT_TYPO = "[tool.shapelint.input-shapes] key Nett (pyproject.toml): no model of that name"
+
+
+def test_a_pyproject_key_that_matches_nothing_is_a_warning_with_the_nearest_name(tmp_path):
+    root = _two_files(tmp_path, "Nett = [2, 3, 16, 16]\n")
+    proc = run_cli("--no-cache", ".", cwd=str(root))
+    assert proc.returncode == 0, proc.stderr
+    assert f"shapelint: warning: {PYPROJECT_TYPO} in the checked files; did you mean Net?" in proc.stderr
+
+
+def test_a_pyproject_key_is_not_judged_by_a_run_over_part_of_its_tree(tmp_path):
+    # pre-commit checks the changed files only: the key may name a model of a file not checked
+    root = _two_files(tmp_path, "Nett = [2, 3, 16, 16]\n")
+    proc = run_cli("--no-cache", "a/net.py", cwd=str(root))
+    assert proc.returncode == 0, proc.stderr
+    assert "warning" not in proc.stderr
+
+
+def test_a_scoped_pyproject_key_is_judged_where_its_file_was_checked(tmp_path):
+    root = _two_files(tmp_path, '"a/net.py::Nett" = [2, 3, 16, 16]\n"b/net.py::Net" = [2, 3, 16, 16]\n')
+    proc = run_cli("--no-cache", "a/net.py", cwd=str(root))
+    assert ("shapelint: warning: [tool.shapelint.input-shapes] key a/net.py::Nett (pyproject.toml): "
+            "no model of that name in a/net.py; did you mean Net?") in proc.stderr
+    assert "b/net.py::Net" not in proc.stderr  # its file was not checked
+    assert "warning" not in run_cli("--no-cache", "b/net.py", cwd=str(root)).stderr
+
+
+def test_a_scoped_key_whose_file_is_missing_is_a_warning_when_the_whole_tree_was_checked(tmp_path):
+    root = _two_files(tmp_path, '"c/net.py::Net" = [2, 3, 16, 16]\n')
+    proc = run_cli("--no-cache", ".", cwd=str(root))
+    assert ("[tool.shapelint.input-shapes] key c/net.py::Net (pyproject.toml): no checked file's path "
+            "ends with c/net.py") in proc.stderr
+
+
+def test_the_per_input_form_of_a_key_that_matches_nothing_is_a_warning(tmp_path):
+    root = _two_files(tmp_path, 'Nett = { x = [2, 3, 16, 16] }\n')
+    assert f"{PYPROJECT_TYPO} in the checked files; did you mean Net?" in run_cli("--no-cache", ".", cwd=str(root)).stderr
+    proc = run_cli("--isolated", "--no-cache", "--input-shape", "Nett.x=2,3,8,8", "a", cwd=str(root))
+    assert "shapelint: warning: --input-shape Nett: no model of that name in the checked files; did you mean Net?" in proc.stderr
+
+
+def test_an_init_args_key_that_matches_nothing_is_a_warning(tmp_path):
+    root = _two_files(tmp_path, "")
+    with open(root / "pyproject.toml", "a") as fh:
+        fh.write("[tool.shapelint.init-args.Nett]\nwidth = 4\n")
+    proc = run_cli("--no-cache", ".", cwd=str(root))
+    assert ("shapelint: warning: [tool.shapelint.init-args] key Nett (pyproject.toml): no model of that name "
+            "in the checked files; did you mean Net?") in proc.stderr
+    proc = run_cli("--isolated", "--no-cache", "--init-args", 'Nett={"width": 4}', "a", cwd=str(root))
+    assert "shapelint: warning: --init-args Nett: no model of that name in the checked files; did you mean Net?" in proc.stderr
+
+
+def test_no_warning_when_every_pyproject_key_matches(tmp_path):
+    root = _two_files(tmp_path, '"a/net.py::Net" = [2, 3, 16, 16]\n"b/net.py::Net" = { x = [1, 3, 8, 8] }\n')
+    with open(root / "pyproject.toml", "a") as fh:
+        fh.write("[tool.shapelint.init-args.Net]\n")
+    proc = run_cli("--no-cache", ".", cwd=str(root))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    proc = run_cli("--no-cache", "--input-shape", "Net.x=2,3,8,8", "--init-args", "Net={}", "a", cwd=str(root))
+    assert "warning" not in proc.stderr

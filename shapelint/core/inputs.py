@@ -212,6 +212,11 @@ def applied_key(table: Mapping[str, object], path: Optional[str], name: str) -> 
     return key
 
 
+def in_scope(path: str, scope: str) -> bool:
+    """Whether a key's scope (`models/net.py`) names the file at `path` (its path ends with those parts)."""
+    return _ends_with(_parts(path), _parts(scope))
+
+
 def bare_name(key: str) -> str:
     return key.rpartition(SCOPE)[2]
 

@@ -106,6 +106,14 @@ class ArchitectureChecker:
             self._seen.add(key)
             self.findings.append(f)
 
+    def mark(self) -> tuple:
+        """Where the findings stand now: `rewind` forgets every one reported after it."""
+        return len(self.findings), set(self._seen)
+
+    def rewind(self, mark: tuple) -> None:
+        del self.findings[mark[0]:]
+        self._seen = mark[1]
+
     def check_model(self, tree: List[ModuleValue], calls) -> None:
         cache: Dict[int, object] = {}
         registered = {id(m) for m in tree}

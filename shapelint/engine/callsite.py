@@ -19,6 +19,7 @@ from typing import Optional, Set
 import libcst as cst
 
 from ..core.findings import Related, code_of
+from . import config_entries
 from .cstwalk import walk
 
 class Binding:
@@ -36,13 +37,15 @@ class Binding:
 
 class CallArgument:
     """Where a layer argument's value was written: `node` in the checked file, with the values
-    of the names it reads (for a fix that keeps the expression)."""
+    of the names it reads (for a fix that keeps the expression); `entry`, the config entry it
+    reads (engine/config_entries.py), where a finding about it goes."""
 
-    __slots__ = ("node", "names", "fixable")
+    __slots__ = ("node", "names", "fixable", "entry")
 
-    def __init__(self, node, names, fixable):
+    def __init__(self, node, names, fixable, entry=None):
         self.node, self.names = node, names
         self.fixable = fixable  # no name it reads is rebound where it is (a loop variable): an edit holds
+        self.entry = entry
 
 
 def _same(a, b) -> bool:
@@ -135,7 +138,10 @@ def trace(vm, node, value) -> Optional[CallArgument]:
             scope = b.caller.frame.locals if b.caller is not None else vm.globals
             names = {n.value: scope.get(n.value) for n in walk(node) if isinstance(n, cst.Name)}
             rebound = _assigned(vm, b.caller.fn_node) if b.caller is not None else set(names)
-            found = CallArgument(node, names, not (set(names) & rebound))
+            others = {e.value: v for e, v in b.args.values() if isinstance(e, cst.Name)}
+            fn = b.caller.fn_node if b.caller is not None else None
+            entry = _entry(vm, node, fn, value, others) if b.in_checked_file else None  # the checked file's configs
+            found = CallArgument(node, names, not (set(names) & rebound), entry)
         b = b.caller
     return found
 
@@ -164,6 +170,14 @@ def _container_class(cls) -> bool:
     return any(q in ("torch.nn.Sequential", "torch.nn.ModuleList", "torch.nn.ModuleDict") for q in bases)
 
 
+def _entry(vm, node, scope, value, others):
+    """The config entry `node` reads (engine/config_entries.py), noted for its position; or None."""
+    entry = config_entries.entry_of(getattr(vm, "checked_tree", None), node, scope, value, others)
+    if entry is not None:
+        vm.units.node_unit[id(entry.node)] = entry.statement
+    return entry
+
+
 def note_layer_arguments(vm, m) -> None:
     """Each argument of layer `m` that came from a call's argument: m.call_args[param]; and the
     call that built the container subclass `m` is part of (m.built_by)."""
@@ -172,13 +186,17 @@ def note_layer_arguments(vm, m) -> None:
     built_by = building_call(vm)
     if built_by is not None:
         m.built_by = built_by
+    b = vm.call_stack[-1]
+    own = {n.value: m.params.get(p) for p, n in m.param_nodes.items() if isinstance(n, cst.Name)}
     for p, n in m.param_nodes.items():
-        if isinstance(n, cst.Name):
-            site = trace(vm, n, m.params.get(p))
-            if site is not None:
-                if not getattr(m, "call_args", None):
-                    m.call_args = {}
-                m.call_args[p] = site
+        site = trace(vm, n, m.params.get(p)) if isinstance(n, cst.Name) else None
+        if site is None and b.frame.globals is vm.globals:  # the layer is built in the checked file
+            entry = _entry(vm, n, b.fn_node, m.params.get(p), own)
+            site = CallArgument(n, {}, False, entry) if entry is not None else None
+        if site is not None:
+            if not getattr(m, "call_args", None):
+                m.call_args = {}
+            m.call_args[p] = site
 
 
 def _expression(site: CallArgument, text: str) -> str:
@@ -205,6 +223,13 @@ def relocate(finding, m) -> None:
         return
     param, node = inner
     site = m.call_args[param]
+    if site.entry is not None:  # a config entry: every block built from it shares this finding
+        finding.node = site.entry.node
+        finding.related.append(Related(f"{m.label()} takes {param} from `{code_of(site.node)}` here", site.node))
+        if site.node is not node:
+            finding.related.append(Related(f"{m.label()} takes {param} from `{code_of(node)}`, which the call passes", node))
+        finding.edits, finding.fix = [], None  # the entry may be read elsewhere too: no edit
+        return
     finding.node = site.node
     finding.related.append(Related(f"{m.label()} takes {param} from `{code_of(node)}`, which the call passes", node))
     edits = []
@@ -239,3 +264,37 @@ def attribute_arguments(vm, node) -> list:
                 where = site.node if site is not None else written
                 out.append(Related(f"{obj.label()} {name} is set here (`{code_of(where)}`)", where))
     return out
+
+
+def _self_attribute(node) -> Optional[str]:
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self":
+        return node.attr.value
+    return None
+
+
+def move_to_constructor_arguments(vm, node, findings) -> None:
+    """A functional op's finding about an argument `self.<name>` that the module's constructor was
+    given (`F.layer_norm(x, self.normalized_shape)` in a subclass of nn.LayerNorm) belongs where that
+    argument was written: the constructor call's argument, or the call that passed it on. There the
+    blocks built by one line (`norm_layer(cnf.out_channels)` in a loop) share one finding
+    (engine/repeats.py); the op's argument in the shared forward is a related location, and no edit
+    is offered (the op's own line is shared, and the number differs per block)."""
+    b = vm.call_stack[-1] if vm.call_stack else None
+    obj = b.frame.self_obj if b is not None else None
+    if not findings or obj is None or not isinstance(node, cst.Call):
+        return
+    written_at = {**getattr(obj, "init_nodes", {}), **obj.param_nodes}
+    for f in findings:
+        name = _self_attribute(f.node)
+        written = written_at.get(name) if name is not None else None
+        if written is None or not any(a.value is f.node for a in node.args):
+            continue
+        site = (getattr(obj, "call_args", None) or {}).get(name)
+        where = site.node if site is not None else written
+        read = f.node
+        f.node = where
+        f.module = f.module or obj.name
+        f.parts = (f"{obj.label()}: ",) + tuple(f.parts)
+        f.related = [r for r in f.related if r.node is not where]
+        f.related.append(Related(f"{obj.label()}'s forward reads {name} here (`{code_of(node)}`)", read))
+        f.edits, f.fix = [], None

@@ -124,6 +124,10 @@ class FindingSink:
     def mark(self) -> int:
         return len(self._stack[-1])
 
+    def since(self, mark: int) -> List[Finding]:
+        """The findings reported since `mark`."""
+        return self._stack[-1][mark:]
+
     def relate_since(self, mark: int, related) -> None:
         """Findings reported since `mark` get the related locations `related()` names."""
         if len(self._stack[-1]) > mark:

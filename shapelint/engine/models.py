@@ -24,7 +24,7 @@ from .context import ExplainRecorder, FindingSink, LayerCall, Sizes, shape_of
 from .dataflow import DataFlow
 from .dataflow import index as dataflow_index
 from .frame import RaiseSignal, ReturnSignal, TooComplex
-from . import modes, worlds
+from . import modes, symbolic_init, worlds
 from .interpreter import Interpreter
 from .locate import PositionUnits
 from .objects import instantiate
@@ -95,10 +95,14 @@ class FileChecker:
         self.units = PositionUnits()  # shared by every interpreter of this file
         self.functions_read_training: Optional[bool] = None  # a function of the file reads `.training`
         self.attribution: Optional[list] = None  # while checking one world: (name, findings, reports, arch findings)
+        self.symbolic_findings: set = set()  # ids of findings for every value of constructor arguments (symbolic_init)
+        self.name_counts = None  # how often each name occurs in the file (symbolic_init), counted once when asked
 
     def interpreter(self, sizes: Sizes, findings: FindingSink, explain: ExplainRecorder) -> Interpreter:
-        return Interpreter(self.globals, findings=findings, sizes=sizes, explain=explain, units=self.units,
-                           siblings=self.siblings)
+        vm = Interpreter(self.globals, findings=findings, sizes=sizes, explain=explain, units=self.units,
+                         siblings=self.siblings)
+        vm.checked_tree = self.module  # the checked file's tree: config entries are read off it (callsite.py)
+        return vm
 
     def _build_contexts(self):
         sizes = Sizes()
@@ -138,6 +142,8 @@ class FileChecker:
         try:
             self._check_in_worlds(alternatives)
             self.findings.extend(self.arch.findings)
+            if self.symbolic_findings:
+                self.findings = symbolic_init.prefer_plain(self.findings, self.symbolic_findings)
         finally:
             self.findings.extend(sink.findings[seen:])  # those of siblings loaded since
             if self.siblings.over_budget:
@@ -212,9 +218,20 @@ class FileChecker:
             self.check_root(name, "variable", value, value.node)
 
     def check_class(self, name: str, info) -> None:
+        mark = len(self.models)
+        self._build_and_check(name, info, {})
+        params = [] if symbolic_init.built_elsewhere(self, info) else symbolic_init.int_parameters(info)
+        if params:  # built nowhere with them: what fails for every value of them (issue 16.2)
+            build = lambda kwargs: self._build_and_check(name, info, kwargs)  # noqa: E731
+            found, report = symbolic_init.check_for_every_value(self, name, params, build)
+            self.findings.extend(found)
+            if report is not None and len(self.models) == mark + 1:
+                self.models[mark] = report  # its shape table shows the symbols
+
+    def _build_and_check(self, name: str, info, kwargs: dict) -> None:
         sizes, sink, recorder = self._build_contexts()
         try:
-            root = instantiate(self.interpreter(sizes, sink, recorder), info, [], {}, info.node)
+            root = instantiate(self.interpreter(sizes, sink, recorder), info, [], kwargs, info.node)
         except TooComplex as e:
             self.findings.append(R.TrackingLost.finding(info.node, reason=f"building {name} went over shapelint's budget ({e}): not checked"))
             self.skipped.append((name, "building it went over the analysis budget"))

@@ -10,12 +10,14 @@ Its edit is kept when every copy asks for the same edit; copies that ask for dif
 
 from __future__ import annotations
 
+import re
 from typing import Dict, List
 
 from ..core.findings import Finding
 from ..core.values import written_name
 
 NAMED = 3  # the other submodules a message names; more are counted
+_MODE = re.compile(r"^in (training|eval) mode only: ")
 
 
 def merge_repeats(findings: List[Finding]) -> List[Finding]:
@@ -38,7 +40,8 @@ def _merged(copies: List[Finding]) -> Finding:
     shown = [written_name(m) for m in others[:NAMED] if not m.split(".")[0].isdigit()]
     more = len(others) - len(shown)
     names = ", ".join(shown) + (f" and {more} more" if shown and more else f"{more} more" if more else "")
-    first.message += f" (the same in {names}, built by this code)" if shown else f" (the same in {names} submodules built by this code)"
+    own = " with their own sizes" if len({_gist(f) for f in copies}) > 1 else ""
+    first.message += f" (the same in {names}{own}, built by this code)" if shown else f" (the same in {names} submodules{own} built by this code)"
     if any(_edits(f) != _edits(first) for f in copies[1:]):
         first.edits, first.fix = [], None
     for f in copies[1:]:
@@ -46,6 +49,13 @@ def _merged(copies: List[Finding]) -> Finding:
             if all((r.path, r.range) != (o.path, o.range) for o in first.related):
                 first.related.append(r)
     return first
+
+
+def _gist(f: Finding) -> str:
+    """The message without the submodule's own name and the training-mode prefix: copies whose
+    gists differ report other numbers (a block of another width)."""
+    text = _MODE.sub("", f.message)
+    return text.replace(written_name(f.module), "").replace(f.module, "") if f.module else text
 
 
 def _edits(f: Finding) -> tuple:

@@ -106,6 +106,7 @@ def apply_op(vm, op, label, args, kwargs, node):
     mark = vm.findings.mark()
     result = _passed_dtype(op(vm.ctx, Site(label, node), tuple(args), dict(kwargs)), args, ())
     vm.findings.relate_since(mark, lambda: callsite.attribute_arguments(vm, node))
+    callsite.move_to_constructor_arguments(vm, node, vm.findings.since(mark))
     vm.explain.record_op(label, node, before, result, functional_params(label, args, kwargs), (args, kwargs))
     return result
 

@@ -15,11 +15,12 @@ from typing import Dict, List, Optional, Tuple
 import click
 
 from . import report
+from .target_warnings import declared_target_warnings
 from ..core.cache import Cache, config_key, open_cache
 from ..core.config import ConfigError, Selection, check_selectors, split_codes
 from ..core.discovery import iter_python_files
 from ..core.findings import Finding
-from ..core.inputs import COMMAND_LINE, FIRST, bare_name, merge, parse_spec
+from ..core.inputs import FIRST, merge, parse_spec
 from ..core.results import FileResult
 from ..engine.check import Settings, lint_source
 
@@ -300,8 +301,8 @@ def lint(paths, fmt, output_file, input_shapes, explain, show_unknown, select, e
     except ConfigError as e:
         click.echo(f"shapelint: error: {e}", err=True)
         sys.exit(2)
-    _warn_unmatched_targets(settings.input_shapes, outcomes)
-    _warn_shared_bare_keys(outcomes)
+    for warning in declared_target_warnings(settings, list(paths), outcomes):
+        click.echo(f"shapelint: warning: {warning}", err=True)
     traced = [o.result for o in outcomes if o.result.trace]
     ignored = [o.result.path for o in outcomes if o.result.trace_ignored]
     if ignored:
@@ -310,47 +311,6 @@ def lint(paths, fmt, output_file, input_shapes, explain, show_unknown, select, e
     if traced:
         _run_trace(traced, settings, device, real, timeout)
     sys.exit(_report(outcomes, missing, fmt, output_file, explain, statistics, fix and paths == ("-",), diff, exit_zero))
-
-
-def _warn_unmatched_targets(declared, outcomes) -> None:
-    """An --input-shape naming no model of the checked files is a typo more often than not: say
-    so, with the nearest model name (a scoped `file.py::Name` counts where its file was checked)."""
-    import difflib
-
-    names = {name for o in outcomes for name, _origin, _key in o.result.declared}
-    for key in declared:
-        name = bare_name(key)
-        if name in names:
-            continue
-        near = difflib.get_close_matches(name, sorted(names), n=1)
-        hint = f"; did you mean {near[0]}?" if near else ""
-        click.echo(f"shapelint: warning: --input-shape {key}: no model of that name in the checked files{hint}", err=True)
-
-
-def _warn_shared_bare_keys(outcomes) -> None:
-    """A bare key (`Net`, not `a/net.py::Net`) that declared the input of models in several files
-    gives them all one shape, which is seldom meant (issue 16.3): name the files and the scoped keys."""
-    files: Dict[tuple, List[str]] = {}
-    for o in outcomes:
-        for name, origin, key in o.result.declared:
-            if key is not None and "::" not in key and o.result.path:
-                where = files.setdefault((origin, key), [])
-                if o.result.path not in where:
-                    where.append(o.result.path)
-    for (origin, key), paths in files.items():
-        if len(paths) < 2:
-            continue
-        shown = ", ".join(paths[:5]) + (f" and {len(paths) - 5} more" if len(paths) > 5 else "")
-        scoped = " or ".join(f'"{_display_path(p)}::{key}"' for p in paths[:2])
-        source = "--input-shape" if origin == COMMAND_LINE else "[tool.shapelint.input-shapes] key"
-        click.echo(f"shapelint: warning: {source} {key} declares the input of models in {len(paths)} files ({shown}): "
-                   f"each gets the same shape; to declare one file's model, name it with its path, such as {scoped}",
-                   err=True)
-
-
-def _display_path(path: str) -> str:
-    path = path.replace("\\", "/")
-    return path[2:] if path.startswith("./") else path
 
 
 def _report(outcomes: List[FileOutcome], missing: List[str], fmt: str, output_file, explain: bool, statistics: bool,

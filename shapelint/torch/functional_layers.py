@@ -26,15 +26,34 @@ def _site(site, **params) -> Site:
     return Site(site.label(), site.node, params=params)
 
 
+def _argument_site(site, names, **params) -> Site:
+    """A Site whose findings about a parameter point at the argument that gave it (the call's
+    expression for it), with no edit there."""
+    return Site(site.label(), site.node, _argument_nodes(site.node, names), params, editable=False)
+
+
+def _argument_nodes(call, names) -> dict:
+    """{parameter: argument expression} of a call written out one by one; {} otherwise."""
+    args = getattr(call, "args", None)
+    if args is None or any(a.star for a in args):
+        return {}
+    out = {}
+    for i, a in enumerate(a for a in args if a.keyword is None):
+        if i < len(names):
+            out[names[i]] = a.value
+    out.update((a.keyword.value, a.value) for a in args if a.keyword is not None)
+    return out
+
+
 def _layer_norm(ctx, site, args, kwargs):
-    b = bind(list(args), dict(kwargs), ["input", "normalized_shape", "weight", "bias", "eps"],
-             {"weight": None, "bias": None, "eps": 1e-5})
+    names = ["input", "normalized_shape", "weight", "bias", "eps"]
+    b = bind(list(args), dict(kwargs), names, {"weight": None, "bias": None, "eps": 1e-5})
     if b is None or not _tensor(b["input"]):
         return UNKNOWN
     ns = b["normalized_shape"]
     if not (_int(ns) or (isinstance(ns, (tuple, list)) and all(_int(v) for v in ns))):
         return Unknown("normalized_shape")
-    return layernorm_forward(ctx, _site(site, normalized_shape=ns), b["input"])
+    return layernorm_forward(ctx, _argument_site(site, names, normalized_shape=ns), b["input"])
 
 
 def _group_norm(ctx, site, args, kwargs):

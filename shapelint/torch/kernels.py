@@ -52,8 +52,9 @@ def made_by(site, what: str) -> Origin:
     layer is named at that call's argument, the layer a related location (engine/callsite.py);
     an output size of a layer inside a Sequential subclass, at the call that built the block."""
     passed = (getattr(site, "call_args", None) or {}).get(what.split("=", 1)[0])
-    if passed is not None:
-        return LayerOrigin(site, f"{site.label()} {what}, ", At(passed.node), Also(site.node, f"{site.label()} is built here"))
+    if passed is not None:  # at the config entry the argument read, where there is one
+        written = passed.entry.node if getattr(passed, "entry", None) is not None else passed.node
+        return LayerOrigin(site, f"{site.label()} {what}, ", At(written), Also(site.node, f"{site.label()} is built here"))
     built_by = getattr(site, "built_by", None)
     if built_by is not None and "=" not in what:
         # an output size of a layer a Sequential subclass builds (kernel, stride, padding together):
@@ -87,7 +88,9 @@ def spatial_symbols(ctx, n: int):
 
 
 def batch_guess(ctx, site, channels, n: int, what: str):
-    if not is_known(channels):
+    # a symbol of the class's own constructor argument counts (engine/symbolic_init.py): the
+    # input then has `in_ch` channels, whatever in_ch is
+    if not (is_known(channels) or (isinstance(channels, Expr) and not channels.is_opaque())):
         return None
     shape = (ctx.batch,) + (channels,) + spatial_symbols(ctx, n)
     prov = (None, Origin(f"the model input (channels taken from {site.label()} {what}, ", At(site.node), ")"))
@@ -154,7 +157,7 @@ def moved_input_dim(x: Tensor, i: int, role: int) -> bool:
 def param_edit(site, param: str, value) -> list:
     """The edit that sets a layer argument to the value that fixes it (none for a symbolic value)."""
     node = site.param_nodes.get(param)
-    if node is None or not is_known(value):
+    if node is None or not is_known(value) or not getattr(site, "editable", True):
         return []
     return [Edit(node, str(value))]
 

@@ -35,13 +35,16 @@ class LayerSpec:
 class Site:
     """A functional call seen as a layer: its label, node and arguments (a module is its own site)."""
 
-    def __init__(self, label: str, node, param_nodes: Dict[str, Any] = None, params=None):
+    def __init__(self, label: str, node, param_nodes: Dict[str, Any] = None, params=None, editable: bool = True):
         self._label = label
         self.name = None  # a functional call belongs to no submodule
         self.node = node
         self.param_nodes = param_nodes or {}
         self.params = params or {}
         self.invalid = False
+        # False: param_nodes place findings only; an argument such as `self.normalized_shape` is no
+        # place for a number (engine/callsite.py moves such a finding to where it was written)
+        self.editable = editable
 
     def label(self) -> str:
         return self._label
