@@ -164,6 +164,12 @@ class Tensor:
             return Tensor(slot=self.slot, dtype=dtype) if self.slot is not None else Tensor(dtype=dtype)
         return Tensor(self._shape, self._prov, dtype=dtype)
 
+    def fresh(self, dtype: Optional[str]) -> "Tensor":
+        """A new tensor of this shape holding new values (a factory's, a comparison's) of `dtype`."""
+        if self._shape is None:
+            return Tensor(slot=self.slot, dtype=dtype) if self.slot is not None else Tensor(dtype=dtype)
+        return Tensor(self._shape, self._prov, dtype=dtype)
+
     @property
     def shape(self) -> Optional[Tuple[Dim, ...]]:
         if self._shape is not None:
