@@ -1,0 +1,58 @@
+"""What torch's attention refuses of a mask whatever its shape (issue 11): an integer dtype, and no
+mask at all under the is_causal hint. Facts read from torch/nn/functional.py and modules/activation.py,
+transformer.py, and confirmed on CPU in both modes by tests/test_transformer_masks.py:
+
+- nn.MultiheadAttention.forward, TransformerEncoderLayer.forward and TransformerEncoder.forward pass
+  every mask through `F._canonical_mask` first, which raises on a mask neither bool nor floating
+  (`only bool and floating types of attn_mask are supported`): on every path, in training and in eval.
+  (A decoder's masks reach its MultiheadAttention layers unchanged, so they meet the same check.)
+- the reference path, `F.multi_head_attention_forward`, raises `Need attn_mask if specifying the
+  is_causal hint` when is_causal is True and attn_mask is None; only the fused eval path (which
+  ignores the hint) runs such a call, so it is an error only where that path cannot be taken.
+
+Only a dtype shapelint knows (the code made the mask) and an is_causal that is certainly True are judged.
+"""
+
+from __future__ import annotations
+
+from ..core import rules as R
+from ..core.symbolic import Expr, is_known
+from ..core.values import Tensor
+
+INTEGER_TEXT = {"long": "a long (int64)", "int": "an int (int32)"}
+
+
+def mask_dtype_report(ctx, m, node, masks) -> bool:
+    """SHP017 for the first mask of an integer dtype; True when reported."""
+    for mask in (masks.attn, masks.padding):
+        value = mask.value
+        if isinstance(value, Tensor) and value.dtype in INTEGER_TEXT:
+            ctx.report(R.MaskDtype.finding(
+                node, module=m.name, op=m.label(), mask=mask.name, dtype=INTEGER_TEXT[value.dtype],
+                raises="`AssertionError: only bool and floating types of masks are supported`",
+                hint=f"use {mask.name}.bool() (True where attention is not allowed) or a float mask "
+                     f"(0, and float('-inf') where not)"))
+            return True
+    return False
+
+
+def causal_hint_report(ctx, m, node, masks, call) -> bool:
+    """SHP018 when is_causal is True, no attn_mask is given and the fused path cannot run; True when reported."""
+    if masks.is_causal is not True or masks.attn.value is not None or call.fused_path:
+        return False
+    queries, keys = _size_text(ctx, call.queries, "L"), _size_text(ctx, call.keys, "S")
+    if call.queries == call.keys:
+        fix_value = f"nn.Transformer.generate_square_subsequent_mask({queries})"
+    else:
+        fix_value = f"torch.ones({queries}, {keys}, dtype=torch.bool).triu(1)"
+    if "L" in (queries, keys) or "S" in (queries, keys):
+        fix_value += " (L: the query's length, S: the keys')"
+    path = "the input is unbatched, so " if call.batch is None else "torch's fused eval path cannot run this call, so "
+    ctx.report(R.CausalHintWithoutMask.finding(node, module=m.name, op=m.label(), mask=masks.attn.name, path=path,
+                                                 fix_value=fix_value))
+    return True
+
+
+def _size_text(ctx, size, name: str) -> str:
+    """A size as the fix can write it: its value, or `name` where it is not known."""
+    return ctx.show(size) if is_known(size) or (isinstance(size, Expr) and not size.is_opaque()) else name

@@ -1,0 +1,122 @@
+"""What attention refuses of a mask whatever its shape (issue 11): SHP017 for an integer mask, SHP018
+for the is_causal hint without a mask; and a float mask, which rules out MultiheadAttention's fused
+path, judged now that factories carry their dtype.
+
+Each case runs in real torch in training mode with autograd and in eval mode under no_grad
+(tests/test_transformer_masks.py's harness and dimensions: N = 2, L = 5, S = 4, d_model 8).
+A case with a code must be rejected by torch in both modes and is exactly that one finding at the
+call; a case named `_ok` runs in both, one named `_lenient` in one mode only: neither is a finding.
+"""
+
+import pytest
+
+from shapelint.engine.check import check_source
+from test_transformer_masks import ATTENTION, DEC_LAYER, DECODER, ENC_LAYER, ENCODER, TRANSFORMER, model, torch_runs
+
+LONG, INT, BOOL = "dtype=torch.long", "dtype=torch.int32", "dtype=torch.bool"
+
+CASES = {
+    # an integer mask: F._canonical_mask rejects it before anything else, on every path
+    "enc_layer_long_mask": ("SHP017", model(ENC_LAYER, f"x, src_mask=torch.zeros(5, 5, {LONG})")),
+    "enc_layer_int_padding": ("SHP017", model(ENC_LAYER, f"x, src_key_padding_mask=torch.zeros(2, 5, {INT})")),
+    "enc_layer_long_mask_causal_hint": ("SHP017", model(ENC_LAYER, f"x, src_mask=torch.zeros(5, 5, {LONG}), is_causal=True")),
+    "enc_layer_seq_first_long_padding": ("SHP017", model(ENC_LAYER, f"x, src_key_padding_mask=torch.zeros(2, 5, {LONG})", bf=False)),
+    "enc_layer_unbatched_long_mask": ("SHP017", model(ENC_LAYER, f"x, src_mask=torch.zeros(5, 5, {LONG})", unbatched=True)),
+    "enc_layer_tril_long_mask": ("SHP017", model(ENC_LAYER, "x, src_mask=torch.tril(torch.ones(5, 5)).long()")),
+    "encoder_long_mask": ("SHP017", model(ENCODER, f"x, mask=torch.ones(5, 5, {LONG})")),
+    "encoder_long_padding": ("SHP017", model(ENCODER, f"x, src_key_padding_mask=torch.zeros(2, 5, {LONG})")),
+    "dec_layer_long_tgt_mask": ("SHP017", model(DEC_LAYER, f"x, mem, tgt_mask=torch.zeros(5, 5, {LONG})")),
+    "dec_layer_long_memory_mask": ("SHP017", model(DEC_LAYER, f"x, mem, memory_mask=torch.zeros(5, 4, {LONG})")),
+    "dec_layer_int_memory_padding": ("SHP017", model(DEC_LAYER, f"x, mem, memory_key_padding_mask=torch.zeros(2, 4, {INT})")),
+    "decoder_long_tgt_mask": ("SHP017", model(DECODER, f"x, mem, tgt_mask=torch.full((5, 5), 0)")),
+    "transformer_long_src_mask": ("SHP017", model(TRANSFORMER, f"x, mem, src_mask=torch.zeros(5, 5, {LONG})")),
+    "transformer_long_tgt_padding": ("SHP017", model(TRANSFORMER, f"x, mem, tgt_key_padding_mask=torch.tensor([[0, 0, 0, 1], [0, 0, 1, 1]])")),
+    "attention_long_mask": ("SHP017", model(ATTENTION, f"x, mem, mem, attn_mask=torch.zeros(5, 4, {LONG})")),
+    "attention_self_long_mask_causal_hint": ("SHP017", model(
+        ATTENTION, f"x, x, x, attn_mask=torch.zeros(5, 5, {LONG}), need_weights=False, is_causal=True")),
+    "attention_long_padding": ("SHP017", model(ATTENTION, f"x, mem, mem, key_padding_mask=torch.zeros(2, 4, {LONG})")),
+    "attention_bool_mask_ok": (None, model(ATTENTION, f"x, mem, mem, attn_mask=torch.zeros(5, 4, {BOOL})")),
+    "attention_compared_mask_ok": (None, model(ATTENTION, "x, mem, mem, attn_mask=torch.zeros(5, 4, dtype=torch.long) == 1")),
+    "attention_float_padding_ok": (None, model(ATTENTION, "x, mem, mem, key_padding_mask=torch.zeros(2, 4)")),
+    # a float mask rules out MultiheadAttention's fused path: the reference path's shape rule is torch's only one
+    "attention_self_flat_float_mask": ("SHP006", model(ATTENTION, "x, x, x, attn_mask=torch.zeros(1, 25)")),
+    "attention_self_float_padding_transposed_with_mask": ("SHP006", model(
+        ATTENTION, f"x, x, x, attn_mask=torch.zeros(5, 5, {BOOL}), key_padding_mask=torch.zeros(5, 2)")),
+    "dec_layer_flat_float_mask": ("SHP006", model(DEC_LAYER, "x, mem, tgt_mask=torch.zeros(1, 25)")),
+    "dec_layer_flat_compared_mask_lenient": (None, model(DEC_LAYER, "x, mem, tgt_mask=torch.zeros(1, 25) > 0")),
+    "dec_layer_flat_triu_bool_mask_lenient": (None, model(
+        DEC_LAYER, f"x, mem, tgt_mask=torch.triu(torch.ones(5, 5, {BOOL}), 1).view(1, 25)")),
+    # the is_causal hint without a mask: only the fused eval path runs it
+    "enc_layer_causal_hint_no_mask_lenient": (None, model(ENC_LAYER, "x, is_causal=True")),
+    "enc_layer_seq_first_causal_hint_no_mask": ("SHP018", model(ENC_LAYER, "x, is_causal=True", bf=False)),
+    "enc_layer_unbatched_causal_hint_no_mask": ("SHP018", model(ENC_LAYER, "x, is_causal=True", unbatched=True)),
+    "enc_layer_odd_heads_causal_hint_no_mask": ("SHP018", model(ENC_LAYER, "x, is_causal=True", heads=1)),
+    "enc_layer_causal_hint_mask_none": ("SHP018", model(ENC_LAYER, "x, src_mask=None, is_causal=True", bf=False)),
+    "enc_layer_causal_hint_padding_no_mask_lenient": (None, model(ENC_LAYER, f"x, src_key_padding_mask=torch.zeros(2, 5, {BOOL}), is_causal=True")),
+    "encoder_causal_hint_no_mask_lenient": (None, model(ENCODER, "x, is_causal=True")),
+    "encoder_seq_first_causal_hint_no_mask": ("SHP018", model(ENCODER, "x, is_causal=True", bf=False)),
+    "attention_causal_hint_no_mask_lenient": (None, model(ATTENTION, "x, x, x, need_weights=False, is_causal=True")),
+    "attention_cross_causal_hint_no_mask": ("SHP018", model(ATTENTION, "x, mem, mem, need_weights=False, is_causal=True")),
+    "attention_seq_first_causal_hint_no_mask": ("SHP018", model(ATTENTION, "x, x, x, is_causal=True", bf=False)),
+    "attention_causal_hint_false_ok": (None, model(ATTENTION, "x, mem, mem, is_causal=False")),
+    "dec_layer_tgt_causal_hint_no_mask_lenient": (None, model(DEC_LAYER, "x, mem, tgt_is_causal=True")),
+    "dec_layer_memory_causal_hint_no_mask": ("SHP018", model(DEC_LAYER, "x, mem, memory_is_causal=True")),
+    "decoder_seq_first_tgt_causal_hint_no_mask": ("SHP018", model(DECODER, "x, mem, tgt_is_causal=True", bf=False)),
+    "transformer_src_causal_hint_no_mask_lenient": (None, model(TRANSFORMER, "x, mem, src_is_causal=True")),
+    "transformer_seq_first_tgt_causal_hint_no_mask": ("SHP018", model(TRANSFORMER, "x, mem, tgt_is_causal=True", bf=False)),
+}
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_a_mask_torch_refuses_on_every_path_is_one_finding(case):
+    code, src = CASES[case]
+    runs = torch_runs(src)
+    if code is not None:
+        assert runs == (False, False), runs
+    elif case.endswith("_lenient"):
+        assert runs.count(True) == 1, runs
+    else:
+        assert runs == (True, True), runs
+    errors = [f for f in check_source("m.py", src).findings if f.severity == "error"]
+    assert [f.code for f in errors] == ([code] if code else []), [(f.code, f.message) for f in errors]
+    if code:
+        assert errors[0].line == next(i for i, ln in enumerate(src.splitlines(), 1) if "self.net(x" in ln)
+
+
+MESSAGES = {
+    "enc_layer_long_mask": "src_mask is a long (int64) tensor, but torch's attention takes only bool or float masks",
+    "dec_layer_int_memory_padding": "memory_key_padding_mask is an int (int32) tensor",
+    "enc_layer_tril_long_mask": "use src_mask.bool() (True where attention is not allowed)",
+    "enc_layer_seq_first_causal_hint_no_mask": (
+        "the is_causal hint is True but no src_mask is given, and torch's fused eval path cannot run this call, so torch "
+        "raises `RuntimeError: Need attn_mask if specifying the is_causal hint`; pass "
+        "src_mask=nn.Transformer.generate_square_subsequent_mask(5) with it"),
+    "dec_layer_memory_causal_hint_no_mask": "pass memory_mask=torch.ones(5, 4, dtype=torch.bool).triu(1) with it",
+    "enc_layer_unbatched_causal_hint_no_mask": "the input is unbatched, so torch raises",
+    "transformer_seq_first_tgt_causal_hint_no_mask": (
+        "pass tgt_mask=nn.Transformer.generate_square_subsequent_mask(L) (L: the query's length, S: the keys') with it"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MESSAGES))
+def test_the_finding_names_the_mask_and_the_value_that_fixes_it(case):
+    (f,) = [f for f in check_source("m.py", CASES[case][1]).findings if f.severity == "error"]
+    assert MESSAGES[case] in f.message, f.message
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("case", sorted(c for c, (code, _) in CASES.items() if code == "SHP018"))
+def test_passing_the_mask_shp018_names_makes_the_call_run(case):
+    import re
+
+    src = CASES[case][1]
+    (f,) = [f for f in check_source("m.py", src).findings if f.severity == "error"]
+    name, value = re.search(r"pass (\w+)=(.+) with it$", f.message).groups()
+    line = next(ln for ln in src.splitlines() if "self.net(x" in ln)
+    if "(L: the query's length" in value:
+        pytest.skip("the sizes are not known: the fix names them")
+    mended = line.replace(f"{name}=None", f"{name}={value}") if f"{name}=None" in line else line[:-1] + f", {name}={value})"
+    fixed = src.replace(line, mended)
+    assert torch_runs(fixed) == (True, True)
+    assert [f for f in check_source("m.py", fixed).findings if f.severity == "error"] == []
