@@ -23,6 +23,7 @@ CASES = {
     "enc_layer_seq_first_long_padding": ("SHP017", model(ENC_LAYER, f"x, src_key_padding_mask=torch.zeros(2, 5, {LONG})", bf=False)),
     "enc_layer_unbatched_long_mask": ("SHP017", model(ENC_LAYER, f"x, src_mask=torch.zeros(5, 5, {LONG})", unbatched=True)),
     "enc_layer_tril_long_mask": ("SHP017", model(ENC_LAYER, "x, src_mask=torch.tril(torch.ones(5, 5)).long()")),
+    "enc_layer_moved_long_mask": ("SHP017", model(ENC_LAYER, f"x, src_mask=torch.ones(5, 5, {LONG}).triu(1).to(x.device)")),
     "encoder_long_mask": ("SHP017", model(ENCODER, f"x, mask=torch.ones(5, 5, {LONG})")),
     "encoder_long_padding": ("SHP017", model(ENCODER, f"x, src_key_padding_mask=torch.zeros(2, 5, {LONG})")),
     "dec_layer_long_tgt_mask": ("SHP017", model(DEC_LAYER, f"x, mem, tgt_mask=torch.zeros(5, 5, {LONG})")),

@@ -80,6 +80,15 @@ CASES = [
     Case("i.float()", "x=(2, 3), i=(4,):long"),
     Case("i.double()", "x=(2, 3), i=(4,):long"),
     Case("torch.zeros(2, 2).bool()", "x=(2, 3)"),
+    # a device only moves the tensor: its dtype stays; another tensor gives its own
+    Case("i.to(x.device)", "x=(2, 3), i=(4,):long"),
+    Case("m.to('cpu', non_blocking=True)", "x=(2, 3), m=(4,):bool"),
+    Case("i.to(device=x.device)", "x=(2, 3), i=(4,):int"),
+    Case("i.to(x.device, torch.bool)", "x=(2, 3), i=(4,):long"),
+    Case("m.to('cpu', dtype=torch.long)", "x=(2, 3), m=(4,):bool"),
+    Case("i.to(x.float())", "x=(2, 3), i=(4,):long"),
+    Case("i.to(x)", "x=(2, 3), i=(4,):long", unknown=True),  # x declared without a dtype
+    Case("i.type('torch.FloatTensor')", "x=(2, 3), i=(4,):long", unknown=True),  # a type named by a string: not read
     # comparisons: bool, the broadcast shape
     Case("x == x", "x=(2, 3)"),
     Case("x > 0", "x=(2, 3)"),

@@ -40,6 +40,13 @@ class FloatUnknown(Unknown):
     __slots__ = ()
 
 
+class DeviceUnknown(Unknown):
+    """`x.device`: which device is not known, but it is a device, never a dtype, so `.to(x.device)`
+    keeps the tensor's dtype."""
+
+    __slots__ = ()
+
+
 class Quotient(float):
     """A known float made by `/`: it carries the division's node, so a finding that torch
     rejects the float can name the expression (and suggest `//`)."""

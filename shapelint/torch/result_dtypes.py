@@ -9,7 +9,8 @@ torch's rules (each checked in tests/test_result_dtypes.py against real torch):
 - zeros_like / ones_like / empty_like / full_like / randint_like, x.new_*(...): the `dtype=` named,
   else the input's (`torch.full_like(idx, 1.5)` is int64); rand_like / randn_like only of a float
   input (torch raises on an integer one);
-- tril / triu keep the input's dtype; `x == y`, `x > 0`, `x.eq(y)`, `torch.gt(x, y)`: bool.
+- tril / triu keep the input's dtype; `x == y`, `x > 0`, `x.eq(y)`, `torch.gt(x, y)`: bool;
+- `x.device` is a device (DeviceUnknown): `.to(x.device)` keeps x's dtype (engine.torch_calls).
 
 shapelint's dtypes are kinds ("float" for every floating dtype, "long", "int", "bool"); a dtype not
 among them (`torch.uint8`), one passed as an unknown value (`dtype=x.dtype`), an `out=` tensor or a
@@ -19,10 +20,10 @@ value whose kind is not certain (a symbolic fill value of another type) leave th
 from __future__ import annotations
 
 from ..core.symbolic import Expr
-from ..core.values import UNKNOWN, FloatUnknown, Ref, Tensor, Unknown
+from ..core.values import UNKNOWN, DeviceUnknown, FloatUnknown, Ref, Tensor, Unknown
 from . import sequence_ops  # noqa: F401 - registers its ops first: this module wraps some of them
 from .advanced_indexing import TORCH_DTYPES
-from .functions import METHODS, OPERATORS, TORCH
+from .functions import ATTRIBUTES, METHODS, OPERATORS, TORCH
 from .kernels import binary
 from .spec import Site
 
@@ -192,6 +193,7 @@ def register():
         METHODS[name] = _comparison_fn(METHODS[name])
     for op, symbol in COMPARISONS.items():
         OPERATORS[op] = _comparison(symbol)
+    ATTRIBUTES["device"] = lambda ctx, x: DeviceUnknown("device")  # `.to(x.device)` keeps the dtype
 
 
 register()
