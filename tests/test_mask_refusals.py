@@ -121,3 +121,32 @@ def test_passing_the_mask_shp018_names_makes_the_call_run(case):
     fixed = src.replace(line, mended)
     assert torch_runs(fixed) == (True, True)
     assert [f for f in check_source("m.py", fixed).findings if f.severity == "error"] == []
+
+
+@pytest.mark.torch
+def test_random_masks_with_integer_dtypes_and_bare_hints_are_never_an_error_where_torch_runs_them():
+    """test_transformer_masks_random's calls (another seed), every is_causal hint drawn made True, a third
+    of the calls with a mask made int64 and a third without their attention masks (padding masks kept):
+    no error where torch runs either way, and SHP017 and SHP018 are both exercised (the figures are
+    checked so the test cannot pass vacuously)."""
+    import random
+    import re
+
+    from test_transformer_masks_random import _call
+
+    rng = random.Random(17)
+    alarms, codes = [], []
+    for _ in range(60):
+        src = _call(rng).replace("is_causal=False", "is_causal=True")
+        draw = rng.random()
+        if draw < 0.35:
+            src = src.replace("dtype=torch.bool)", "dtype=torch.long)", 1).replace("dtype=torch.float)", "dtype=torch.long)", 1)
+        elif draw < 0.7:
+            src = re.sub(r", (src_mask|mask|tgt_mask|memory_mask|attn_mask)=torch\.zeros\([^)]*\)", "", src)
+        runs = torch_runs(src)
+        errors = [f for f in check_source("m.py", src).findings if f.severity == "error"]
+        codes += [f.code for f in errors]
+        if errors and any(runs):
+            alarms.append((src.splitlines()[-2].strip(), runs, errors[0].message))
+    assert alarms == [], (len(alarms), alarms[:3])
+    assert codes.count("SHP017") >= 3 and codes.count("SHP018") >= 3, codes
