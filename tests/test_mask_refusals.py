@@ -150,3 +150,38 @@ def test_random_masks_with_integer_dtypes_and_bare_hints_are_never_an_error_wher
             alarms.append((src.splitlines()[-2].strip(), runs, errors[0].message))
     assert alarms == [], (len(alarms), alarms[:3])
     assert codes.count("SHP017") >= 3 and codes.count("SHP018") >= 3, codes
+
+
+SDPA = [  # (the call, torch runs it); q, k, v (2, 2, 5, 4)
+    ("F.scaled_dot_product_attention(q, q, q, attn_mask=torch.zeros(5, 5, dtype=torch.long))", False),
+    ("F.scaled_dot_product_attention(q, q, q, torch.ones(5, 5, dtype=torch.int32).tril())", False),
+    ("F.scaled_dot_product_attention(q, q, q, attn_mask=torch.ones(5, 5).tril().long().to(q.device))", False),
+    ("F.scaled_dot_product_attention(q, q, q, attn_mask=torch.ones(5, 5).tril() == 1)", True),
+    ("F.scaled_dot_product_attention(q, q, q, attn_mask=torch.zeros(5, 5))", True),
+    ("F.scaled_dot_product_attention(q, q, q, attn_mask=torch.zeros(5, 5, dtype=torch.long).bool())", True),
+]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("call,runs", SDPA, ids=[c for c, _ in SDPA])
+def test_an_integer_sdpa_mask_is_shp017_where_torch_raises_with_grad_and_without(call, runs):
+    import torch
+
+    from test_ops_vs_torch import Case, _source
+    from torch_oracle import load
+
+    src = _source(Case(call, "q=(2, 2, 5, 4)"))
+    outcomes = []
+    for grad in (True, False):
+        net = load(src).M()
+        try:
+            with torch.set_grad_enabled(grad):
+                net(torch.randn(2, 2, 5, 4, requires_grad=grad))
+            outcomes.append(True)
+        except RuntimeError:
+            outcomes.append(False)
+    assert outcomes == [runs, runs]
+    errors = [f for f in check_source("m.py", src).findings if f.severity == "error"]
+    assert [f.code for f in errors] == ([] if runs else ["SHP017"]), [(f.code, f.message) for f in errors]
+    assert runs or ("attn_mask is a" in errors[0].message and "Expected attn_mask dtype to be bool or float" in errors[0].message
+                    and "True where attention is allowed" in errors[0].message)  # SDPA's bool convention

@@ -10,6 +10,9 @@ transformer.py, and confirmed on CPU in both modes by tests/test_transformer_mas
   is_causal hint` when is_causal is True and attn_mask is None; only the fused eval path (which
   ignores the hint) runs such a call, so it is an error only where that path cannot be taken.
 
+- F.scaled_dot_product_attention raises on an integer attn_mask (`Expected attn_mask dtype to be bool
+  or float or to match query dtype`), with grad or without.
+
 Only a dtype shapelint knows (the code made the mask) and an is_causal that is certainly True are judged.
 """
 
@@ -18,6 +21,7 @@ from __future__ import annotations
 from ..core import rules as R
 from ..core.symbolic import Expr, is_known
 from ..core.values import Tensor
+from .kernels import op_text
 
 INTEGER_TEXT = {"long": "a long (int64)", "int": "an int (int32)"}
 
@@ -25,15 +29,33 @@ INTEGER_TEXT = {"long": "a long (int64)", "int": "an int (int32)"}
 def mask_dtype_report(ctx, m, node, masks) -> bool:
     """SHP017 for the first mask of an integer dtype; True when reported."""
     for mask in (masks.attn, masks.padding):
-        value = mask.value
-        if isinstance(value, Tensor) and value.dtype in INTEGER_TEXT:
-            ctx.report(R.MaskDtype.finding(
-                node, module=m.name, op=m.label(), mask=mask.name, dtype=INTEGER_TEXT[value.dtype],
-                raises="`AssertionError: only bool and floating types of masks are supported`",
-                hint=f"use {mask.name}.bool() (True where attention is not allowed) or a float mask "
-                     f"(0, and float('-inf') where not)"))
+        if _integer(mask.value):
+            _report_dtype(ctx, node, m.name, m.label(), mask.name, mask.value,
+                          "`AssertionError: only bool and floating types of masks are supported`",
+                          "True where attention is not allowed")
             return True
     return False
+
+
+def sdpa_mask_dtype_report(ctx, site, mask) -> bool:
+    """F.scaled_dot_product_attention's attn_mask: an integer one is refused whatever the query's dtype
+    (an integer query is refused too); True when reported."""
+    if not _integer(mask):
+        return False
+    _report_dtype(ctx, site.node, site.name, op_text(site), "attn_mask", mask,
+                  "`RuntimeError: Expected attn_mask dtype to be bool or float or to match query dtype`",
+                  "True where attention is allowed, unlike nn.MultiheadAttention's masks")
+    return True
+
+
+def _integer(value) -> bool:
+    return isinstance(value, Tensor) and value.dtype in INTEGER_TEXT
+
+
+def _report_dtype(ctx, node, module, op, name, value, raises, bool_means):
+    ctx.report(R.MaskDtype.finding(
+        node, module=module, op=op, mask=name, dtype=INTEGER_TEXT[value.dtype], raises=raises,
+        hint=f"use {name}.bool() ({bool_means}) or a float mask (0 where attention is allowed, float('-inf') where not)"))
 
 
 def causal_hint_report(ctx, m, node, masks, call) -> bool:
