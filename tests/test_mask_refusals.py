@@ -185,3 +185,34 @@ def test_an_integer_sdpa_mask_is_shp017_where_torch_raises_with_grad_and_without
     assert [f.code for f in errors] == ([] if runs else ["SHP017"]), [(f.code, f.message) for f in errors]
     assert runs or ("attn_mask is a" in errors[0].message and "Expected attn_mask dtype to be bool or float" in errors[0].message
                     and "True where attention is allowed" in errors[0].message)  # SDPA's bool convention
+
+
+TRIL_BUFFER = "self.register_buffer('bias', torch.tril(torch.ones(5, 5)).view(1, 1, 5, 5))"
+MASKED_FILL = [  # (expression, inputs, init, torch runs it)
+    ("x.masked_fill(torch.tril(torch.ones(5, 5)), 0.0)", "x=(2, 5, 5)", "", False),
+    ("x.masked_fill(self.bias[:, :, :x.size(2), :x.size(2)], float('-inf'))", "x=(2, 2, 5, 5)", TRIL_BUFFER, False),
+    ("torch.masked_fill(x, torch.ones(5, dtype=torch.long), 1.0)", "x=(2, 5)", "", False),
+    ("x.masked_fill_(torch.zeros(2, 5, dtype=torch.int32), 1.0)", "x=(2, 5)", "", False),
+    ("x.masked_fill(mask=m.float(), value=0.0)", "x=(2, 5), m=(2, 5):bool", "", False),
+    ("x.masked_fill(self.bias[:, :, :x.size(2), :x.size(2)] == 0, float('-inf'))", "x=(2, 2, 5, 5)", TRIL_BUFFER, True),
+    ("x.masked_fill(torch.tril(torch.ones(5, 5)).bool(), 0.0)", "x=(2, 5, 5)", "", True),
+    ("x.masked_fill(m, 0.0)", "x=(2, 5), m=(2, 5):bool", "", True),
+    ("x.masked_fill(torch.ones(5, 5, dtype=torch.long).to(x.device) > 0, 0.0)", "x=(2, 5, 5)", "", True),
+]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("expr,inputs,init,runs", MASKED_FILL, ids=[c[0] for c in MASKED_FILL])
+def test_a_mask_not_bool_given_to_masked_fill_is_shp017_where_torch_raises(expr, inputs, init, runs):
+    from test_ops_vs_torch import Case, _source, _static, _torch_answer
+
+    case = Case(expr, inputs, init=init)
+    src = _source(case)
+    expected = _torch_answer(src, case)
+    assert (expected is not None) == runs
+    output, errors = _static(src)
+    assert [f.code for f in errors] == ([] if runs else ["SHP017"]), [(f.code, f.message) for f in errors]
+    if runs:
+        assert output == expected
+    else:
+        assert "but masked_fill takes only bool masks" in errors[0].message and " == 0` fills where it is 0" in errors[0].message

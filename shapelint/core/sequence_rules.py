@@ -88,17 +88,18 @@ class PositionalTooShort(Rule):
 class MaskDtype(Rule):
     code = "SHP017"
     name = "mask-dtype"
-    message = "{op}: {mask} is {dtype} tensor, but torch's attention takes only bool or float masks and raises {raises}; {hint}"
+    message = "{op}: {mask} is {dtype} tensor, but {taker} takes only {accepted} masks and raises {raises}; {hint}"
     summary = ("An integer tensor (`torch.ones(L, L, dtype=torch.long)`, `torch.tril(...).long()`) given as an attention "
-               "mask or key padding mask to nn.MultiheadAttention, a Transformer block or F.scaled_dot_product_attention.")
+               "mask or key padding mask to nn.MultiheadAttention, a Transformer block or F.scaled_dot_product_attention; "
+               "a float or integer mask given to masked_fill (`att.masked_fill(self.bias[:, :, :T, :T], -inf)`).")
     why = ("torch raises `AssertionError: only bool and floating types of attn_mask are supported` (key_padding_mask, "
            "src_mask, ...) before it looks at the mask's shape, in training and in eval mode alike; "
            "F.scaled_dot_product_attention raises `Expected attn_mask dtype to be bool or float or to match query "
-           "dtype`. Checked only where "
+           "dtype`; masked_fill raises `masked_fill_ only supports boolean masks`. Checked only where "
            "shapelint knows the mask's dtype (the code made it).")
     fix = ("Convert it with `.bool()` (True where attention is not allowed for nn.MultiheadAttention and the "
            "Transformer blocks, True where it is allowed for F.scaled_dot_product_attention), or build a float mask: "
-           "0 where allowed, `float('-inf')` where not.")
+           "0 where allowed, `float('-inf')` where not. For masked_fill, compare: `mask == 0` fills where the mask is 0.")
     VALID = [
         _HEAD + "class Causal(nn.Module):  # shapelint: input=(2, 5, 8)\n"
         "    def __init__(self):\n        super().__init__()\n"
