@@ -1,7 +1,8 @@
 """The dtype of the tensors models make (issue 11): factories, `torch.tensor`, comparisons.
 
 torch's rules (each checked in tests/test_result_dtypes.py against real torch):
-- zeros / ones / empty / rand / randn: the `dtype=` named, else the default float dtype;
+- zeros / ones / empty / rand / randn / eye: the `dtype=` named, else the default float dtype;
+  randint / randperm: the `dtype=` named, else int64;
 - full: the `dtype=` named, else the fill value's: bool for a bool, int64 for an int (torch 2.x),
   the default float for a float;
 - torch.tensor(data): bool when every element is a bool, int64 when they are ints (and bools),
@@ -23,7 +24,7 @@ from ..core.symbolic import Expr
 from ..core.values import UNKNOWN, DeviceUnknown, FloatUnknown, Ref, Tensor, Unknown
 from . import sequence_ops  # noqa: F401 - registers its ops first: this module wraps some of them
 from .advanced_indexing import TORCH_DTYPES
-from .functions import ATTRIBUTES, METHODS, OPERATORS, TORCH
+from .functions import ATTRIBUTES, METHODS, OPERATORS, TORCH, _create
 from .kernels import binary
 from .spec import Site
 
@@ -118,6 +119,39 @@ def _keeps_dtype(fn):
     return op
 
 
+def _randint(create):
+    """torch.randint([low,] high, size): int64 unless named."""
+    def op(ctx, site, args, kwargs):
+        size = kwargs["size"] if "size" in kwargs else (args[-1] if args else None)
+        if not isinstance(size, (tuple, list)) or len(args) > 3 or "out" in kwargs:
+            return UNKNOWN
+        return _fresh(create(ctx, site, (tuple(size),), {}), named_dtype(kwargs, "long"))
+
+    return op
+
+
+def _randperm(create):
+    def op(ctx, site, args, kwargs):
+        n = args[0] if args else kwargs.get("n")
+        if len(args) > 1 or "out" in kwargs or n is None:
+            return UNKNOWN
+        return _fresh(create(ctx, site, (n,), {}), named_dtype(kwargs, "long"))
+
+    return op
+
+
+def _eye(create):
+    """torch.eye(n, m=n): (n, m), the default float dtype unless named."""
+    def op(ctx, site, args, kwargs):
+        n = args[0] if args else kwargs.get("n")
+        m = args[1] if len(args) > 1 else kwargs.get("m", n)
+        if len(args) > 2 or "out" in kwargs or n is None or m is None:
+            return UNKNOWN
+        return _fresh(create(ctx, site, (n, m), {}), named_dtype(kwargs, FLOAT_DEFAULT))
+
+    return op
+
+
 MAX_ELEMENTS = 4096  # a torch.tensor literal longer than this is not read (unknown)
 
 
@@ -178,6 +212,7 @@ def register():
     for name in ("rand", "randn"):
         TORCH[name] = _random_factory(TORCH[name])
     TORCH["full"] = _full(TORCH["full"])
+    TORCH["randint"], TORCH["randperm"], TORCH["eye"] = _randint(_create), _randperm(_create), _eye(_create)
     for name in ("zeros_like", "ones_like", "empty_like", "full_like", "randint_like"):
         TORCH[name] = _like(TORCH[name])
     for name in ("rand_like", "randn_like"):
