@@ -139,7 +139,7 @@ CASES = [
     Case("x[m]", "x=(2, 5, 3), m=(2, 6):bool"),  # the mask does not match: torch raises
     Case("x[i.float().long()]", "x=(2, 5, 3), i=(4,):long"),
     Case("x[m + 0]", "x=(2, 5, 3), m=(3,):bool", unknown=True),  # no longer a mask
-    Case("x[i.to(x.device)]", "x=(2, 5, 3), i=(4,):long", unknown=True),
+    Case("x[i.to(x.device)]", "x=(2, 5, 3), i=(4,):long"),  # a device move keeps the dtype
     # layers' parameters as tensors
     Case("self.emb.weight.t()", "x=(2, 5)", init="self.emb = nn.Embedding(11, 4)"),
     Case("x @ self.fc.weight.T", "x=(2, 5)", init="self.fc = nn.Linear(5, 3)"),

@@ -1,4 +1,5 @@
-"""The rules of attention and sequence models (issue 11): index dtypes, positional tables.
+"""The rules of attention and sequence models (issue 11): index dtypes, positional tables, what
+attention refuses of a mask whatever its shape (its dtype, its absence under the is_causal hint).
 
 Registered in code order: `core.rules` imports this module between SHP014 and SHP100.
 """
@@ -80,4 +81,64 @@ class PositionalTooShort(Rule):
         "        self.wte = nn.Linear(12, 32)\n        self.wpe = nn.Embedding(8, 32)\n\n"
         "    def forward(self, x):\n        pos = torch.arange(0, x.size(1))\n"
         "        return self.wte(x).unsqueeze(1) + self.wpe(pos)\n",
+    ]
+
+
+@rule
+class MaskDtype(Rule):
+    code = "SHP017"
+    name = "mask-dtype"
+    message = "{op}: {mask} is {dtype} tensor, but {taker} takes only {accepted} masks and raises {raises}; {hint}"
+    summary = ("An integer tensor (`torch.ones(L, L, dtype=torch.long)`, `torch.tril(...).long()`) given as an attention "
+               "mask or key padding mask to nn.MultiheadAttention, a Transformer block or F.scaled_dot_product_attention; "
+               "a float or integer mask given to masked_fill (`att.masked_fill(self.bias[:, :, :T, :T], -inf)`).")
+    why = ("torch raises `AssertionError: only bool and floating types of attn_mask are supported` (key_padding_mask, "
+           "src_mask, ...) before it looks at the mask's shape, in training and in eval mode alike; "
+           "F.scaled_dot_product_attention raises `Expected attn_mask dtype to be bool or float or to match query "
+           "dtype`; masked_fill raises `masked_fill_ only supports boolean masks`. Checked only where "
+           "shapelint knows the mask's dtype (the code made it).")
+    fix = ("Convert it with `.bool()` (True where attention is not allowed for nn.MultiheadAttention and the "
+           "Transformer blocks, True where it is allowed for F.scaled_dot_product_attention), or build a float mask: "
+           "0 where allowed, `float('-inf')` where not. For masked_fill, compare: `mask == 0` fills where the mask is 0.")
+    VALID = [
+        _HEAD + "class Causal(nn.Module):  # shapelint: input=(2, 5, 8)\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.attn = nn.MultiheadAttention(8, 2, batch_first=True)\n\n"
+        "    def forward(self, x):\n        mask = torch.triu(torch.ones(5, 5), diagonal=1).bool()\n"
+        "        return self.attn(x, x, x, attn_mask=mask)[0]\n"
+    ]
+    INVALID = [
+        _HEAD + "class Causal(nn.Module):  # shapelint: input=(2, 5, 8)\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.attn = nn.MultiheadAttention(8, 2, batch_first=True)\n\n"
+        "    def forward(self, x):\n        mask = torch.triu(torch.ones(5, 5), diagonal=1).long()\n"
+        "        return self.attn(x, x, x, attn_mask=mask)[0]\n"
+    ]
+
+
+@rule
+class CausalHintWithoutMask(Rule):
+    code = "SHP018"
+    name = "causal-hint-without-mask"
+    message = ("{op}: the is_causal hint is True but no {mask} is given, and {path}torch raises "
+               "`RuntimeError: Need attn_mask if specifying the is_causal hint`; pass {mask}={fix_value} with it")
+    summary = ("`is_causal=True` (`tgt_is_causal=True`, ...) with no attention mask, on nn.MultiheadAttention or a "
+               "Transformer block that cannot take torch's fused eval path (sequence-first, unbatched, cross-attention, "
+               "an odd head count).")
+    why = ("is_causal is only a hint about the mask passed with it: torch's reference attention raises without one. Only "
+           "the fused path (eval under no_grad, batch-first self-attention) runs without it, so where that path cannot "
+           "be taken the call fails in training and in eval mode alike.")
+    fix = "Pass the causal mask too: `mask=nn.Transformer.generate_square_subsequent_mask(L)`, with `is_causal=True`."
+    VALID = [
+        _HEAD + "class Causal(nn.Module):  # shapelint: input=(5, 2, 8)\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.layer = nn.TransformerEncoderLayer(8, 2, 16)\n\n"
+        "    def forward(self, x):\n        mask = nn.Transformer.generate_square_subsequent_mask(5)\n"
+        "        return self.layer(x, src_mask=mask, is_causal=True)\n"
+    ]
+    INVALID = [
+        _HEAD + "class Causal(nn.Module):  # shapelint: input=(5, 2, 8)\n"
+        "    def __init__(self):\n        super().__init__()\n"
+        "        self.layer = nn.TransformerEncoderLayer(8, 2, 16)\n\n"
+        "    def forward(self, x):\n        return self.layer(x, is_causal=True)\n"
     ]

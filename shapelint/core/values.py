@@ -40,6 +40,13 @@ class FloatUnknown(Unknown):
     __slots__ = ()
 
 
+class DeviceUnknown(Unknown):
+    """`x.device`: which device is not known, but it is a device, never a dtype, so `.to(x.device)`
+    keeps the tensor's dtype."""
+
+    __slots__ = ()
+
+
 class Quotient(float):
     """A known float made by `/`: it carries the division's node, so a finding that torch
     rejects the float can name the expression (and suggest `//`)."""
@@ -160,6 +167,12 @@ class Tensor:
         """The same shape, another (or an unknown) dtype; self when nothing changes."""
         if dtype == self.dtype:
             return self
+        if self._shape is None:
+            return Tensor(slot=self.slot, dtype=dtype) if self.slot is not None else Tensor(dtype=dtype)
+        return Tensor(self._shape, self._prov, dtype=dtype)
+
+    def fresh(self, dtype: Optional[str]) -> "Tensor":
+        """A new tensor of this shape holding new values (a factory's, a comparison's) of `dtype`."""
         if self._shape is None:
             return Tensor(slot=self.slot, dtype=dtype) if self.slot is not None else Tensor(dtype=dtype)
         return Tensor(self._shape, self._prov, dtype=dtype)

@@ -15,6 +15,7 @@ import libcst as cst
 from ..core.symbolic import Expr
 from ..core.values import BaseMethod, Builtin, FloatUnknown, ModuleValue, PendingShape, Quotient, Ref, Tensor, Unknown
 from ..torch import containers
+from ..torch.result_dtypes import COMPARISONS
 from . import budgets, builtins, module_lookup, numpy_overlay, objects
 from .frame import MAX_SEQ, MAX_UNROLL, Frame, LambdaRef, Overlay, hashable, same_value
 from .pyvalues import compare, truth
@@ -254,7 +255,10 @@ def eval_comparison(vm, node, frame):
     left = vm.eval(node.left, frame)
     for target in node.comparisons:
         right = vm.eval(target.comparator, frame)
-        r = compare(type(target.operator).__name__, left, right)
+        op = type(target.operator).__name__
+        if len(node.comparisons) == 1 and op in COMPARISONS and (isinstance(left, Tensor) or isinstance(right, Tensor)):
+            return vm.binop(op, left, right, node)  # `x == y`, `x > 0`: a bool tensor
+        r = compare(op, left, right)
         if r is None:
             return Unknown("comparison")
         if not r:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..core.values import BoundMethod, FunctionRef, ModuleValue, Ref, Tensor, Unknown
+from ..core.values import BoundMethod, DeviceUnknown, FunctionRef, ModuleValue, Ref, Tensor, Unknown
 from ..torch import composite, containers, einops_patterns
 from ..torch import functions as ops
-from ..torch import positional, products, sequence_ops  # noqa: F401 - they register their ops into the tables of `functions`
+from ..torch import positional, products, sequence_ops, result_dtypes  # noqa: F401 - they register their ops into the tables of `functions`
 from ..torch.functional_layers import replaced_parameter_differs, wrapped_module
 from ..torch.advanced_indexing import TORCH_DTYPES
 from ..torch.kernels import index_tensor
@@ -242,11 +242,22 @@ CASTS = {"long": "long", "int": "int", "bool": "bool", "float": "float", "double
 
 
 
-def _dtype_arg(args, kwargs):
-    """The dtype `.to(torch.long)` / `.type(torch.bool)` names; None when not plainly one."""
+def _dtype_arg(x: Tensor, name: str, args, kwargs):
+    """The dtype of `.to(torch.long)` / `.type(torch.bool)` / `.to(x.device, torch.bool)` (the one named),
+    `.to("cuda")` / `.to(x.device)` (x's: a device only moves it), `.to(other)` (other's); None when not
+    plain (`.type("torch.LongTensor")` names a type by a string: not read)."""
     named = [a for a in list(args) + [kwargs.get("dtype")] if isinstance(a, Ref)]
-    if len(named) == 1 and len(args) + len(kwargs) == 1:
+    devices = [a for a in list(args[:1]) + [kwargs.get("device")] if isinstance(a, (str, DeviceUnknown))]
+    flags = [k for k in kwargs if k in ("non_blocking", "copy")]  # they change neither dtype nor values
+    rest = len(args) + len(kwargs) - len(named) - len(devices) - len(flags)
+    if len(named) == 1 and rest == 0:
         return TORCH_DTYPES.get(named[0].qualname)
+    if name != "to":
+        return None
+    if not named and devices and rest == 0:
+        return x.dtype
+    if len(args) == 1 and not kwargs and isinstance(args[0], Tensor):
+        return args[0].dtype
     return None
 
 
@@ -286,7 +297,7 @@ def tensor_method(vm, x: Tensor, name, args, kwargs, node):
     if name.endswith("_") and name != "requires_grad_":
         x.values_below = None  # an in-place op may have changed the values
     if isinstance(result, Tensor) and name in CASTS:
-        result = result.with_dtype(CASTS[name] if name not in ("to", "type") else _dtype_arg(args, kwargs))
+        result = result.with_dtype(CASTS[name] if name not in ("to", "type") else _dtype_arg(x, name, args, kwargs))
         if result.dtype in ("long", "int"):  # an integer cast keeps arange's positions
             result = result.with_values_of(x)
     elif isinstance(result, Tensor) and name in SHAPE_ONLY and result is not x and not _is_dtype_view(name, args, kwargs):
@@ -319,7 +330,7 @@ def tensor_operator(vm, op: str, a, b, node):
 
 
 OPERATOR_SYMBOLS = {"Add": "+", "Subtract": "-", "Multiply": "*", "Divide": "/", "MatrixMultiply": "@",
-                    "FloorDivide": "//", "Modulo": "%", "Power": "**"}
+                    "FloorDivide": "//", "Modulo": "%", "Power": "**", **result_dtypes.COMPARISONS}
 
 
 def tensor_index(vm, x: Tensor, key, node):

@@ -26,6 +26,7 @@ from typing import Optional
 from ..core import rules as R
 from ..core.symbolic import BATCH_NAME, Dim, Expr, add, is_known, mul, product, shape_text, substitute
 from ..core.values import Tensor
+from .mask_refusals import causal_hint_report, mask_dtype_report
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,10 @@ def named(value, name: str) -> Mask:
 
 
 def masks_fit(ctx, m, node, masks: MaskSet, call: AttentionCall) -> bool:
-    """Report the first mask torch rejects (SHP006 at the call) and say False; True otherwise."""
+    """Report the first mask torch rejects (SHP017 for its dtype, SHP006 for its shape, SHP018 for none
+    under the is_causal hint: in torch's order) at the call and say False; True otherwise."""
+    if mask_dtype_report(ctx, m, node, masks):
+        return False
     for mask, need, form in (_padding_wanted(ctx, masks, call), _attn_wanted(ctx, masks, call)):
         if need is None:
             continue
@@ -71,7 +75,7 @@ def masks_fit(ctx, m, node, masks: MaskSet, call: AttentionCall) -> bool:
             detail=f"{mask.name} is {_text(ctx, have)}, but torch needs {_text(ctx, need)}, {form}; build the mask "
                    f"from the query and keys that reach this call"))
         return False
-    return True
+    return not causal_hint_report(ctx, m, node, masks, call)
 
 
 def _text(ctx, shape) -> str:

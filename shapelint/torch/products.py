@@ -10,6 +10,7 @@ from typing import Dict, List, Optional
 from ..core.symbolic import is_known, shape_text
 from ..core.values import UNKNOWN, Tensor, Unknown
 from .functions import FUNCTIONAL, METHODS, OPERATORS, TORCH
+from .mask_refusals import sdpa_mask_dtype_report
 from .sequence_ops import _mismatch, _tensor, broadcast_dims, differ
 from .spec import Site
 
@@ -168,6 +169,8 @@ def _sdpa(ctx, site, args, kwargs):
     mask = b.get("attn_mask")
     if mask is not None and not _tensor(mask):
         return Unknown("attention mask")
+    if sdpa_mask_dtype_report(ctx, site, mask):
+        return Unknown("torch rejects the mask's dtype")
     if mask is not None:
         full = q.shape[:-1] + (k.shape[-2],)
         out = broadcast_dims(ctx, site, [full, mask.shape])

@@ -15,6 +15,7 @@ from ..core.symbolic import BATCH_NAME, Expr, add, is_known, mul, product, shape
 from ..core.values import UNKNOWN, Tensor, Unknown
 from .advanced_indexing import arange_dtype
 from .index_dtype import index_dtype_report
+from .mask_refusals import call_argument, masked_fill_dtype_report
 from .functions import FUNCTIONAL, METHODS, TORCH, _same
 from .kernels import bind, dim_error, normalize_dim, op_text, sizes_from
 
@@ -330,6 +331,8 @@ def _masked_fill(ctx, site, args, kwargs):
     if b is None or not _tensor(b["input"]):
         return UNKNOWN
     x, mask = b["input"], b["mask"]
+    if masked_fill_dtype_report(ctx, site, mask, call_argument(site.node, "mask", 0 if site.label().startswith(".") else 1)):
+        return Unknown("torch rejects the mask's dtype")
     if not _tensor(mask):
         return x  # where torch runs, the output has x's shape whatever the mask
     out = broadcast_dims(ctx, site, [x.shape, mask.shape])
