@@ -65,3 +65,18 @@ def test_repeated_checks_do_not_accumulate_objects():
     for _ in range(5):
         last = tracked_after_check()
     assert last - first < 2000, (first, last)
+
+
+def test_the_collector_thresholds_are_the_callers_again_after_a_check():
+    before = gc.get_threshold()
+    gc.set_threshold(900, 11, 12)
+    try:
+        seen = []
+        with thawed_after():
+            seen.append(gc.get_threshold())
+        assert seen[0][0] > 900  # raised while the file is checked
+        assert gc.get_threshold() == (900, 11, 12)
+        check_source("net.py", MODEL)
+        assert gc.get_threshold() == (900, 11, 12)
+    finally:
+        gc.set_threshold(*before)

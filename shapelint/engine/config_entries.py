@@ -14,6 +14,7 @@ when several do, or when the loop is not a plain `for name(s) in CONFIG`.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Dict, List, Optional
 
 import libcst as cst
@@ -21,6 +22,24 @@ import libcst as cst
 from .cstwalk import walk
 
 _READS = ("get", "items", "keys", "values", "index", "count")  # methods that leave the config as it is
+
+
+class _Memo:
+    """What this module reads off one tree, computed once per (question, node, name): each question
+    walks a whole scope, and it is asked at every layer argument, which made a lint grow with the
+    square of the file (scripts/bench_growth.py). Only the tree being checked is kept."""
+
+    tree = None
+    answers: Dict[tuple, tuple] = {}
+
+    @classmethod
+    def get(cls, tree, key: tuple, compute):
+        if cls.tree is not tree:
+            cls.tree, cls.answers = tree, {}
+        hit = cls.answers.get(key)
+        if hit is None:
+            hit = cls.answers[key] = (compute(),)
+        return hit[0]
 
 
 class Entry:
@@ -70,8 +89,8 @@ def _subscript_entry(tree, expr: cst.Subscript, value) -> Optional[Entry]:
 
 def _loop_entry(tree, name: str, scope, values: Dict[str, object]) -> Optional[Entry]:
     """The element of `for <targets> in CONFIG` whose numbers equal the targets' values now."""
-    loops = [n for n in walk(scope) if isinstance(n, (cst.For, cst.CompFor)) and name in _target_names(n.target)]
-    if len(loops) != 1 or not isinstance(loops[0].iter, cst.Name) or _bindings(scope, name) != 1:
+    loops = [n for n in _Memo.get(tree, ("loops", id(scope)), lambda: _loops(scope)) if name in _target_names(n.target)]
+    if len(loops) != 1 or not isinstance(loops[0].iter, cst.Name) or _bindings_in(tree, scope, name) != 1:
         return None
     config = _config(tree, loops[0].iter.value)
     if config is None or not isinstance(config[0], (cst.List, cst.Tuple)):
@@ -114,16 +133,35 @@ def _target_names(target) -> List[str]:
     return ["*"]  # a starred or attribute target: no plain names
 
 
+def _loops(scope) -> list:
+    return [n for n in walk(scope) if isinstance(n, (cst.For, cst.CompFor))]
+
+
+def _bindings_in(tree, scope, name: str) -> int:
+    return _Memo.get(tree, ("bindings", id(scope)), lambda: _binding_counts(scope))[name]
+
+
 def _config(tree: cst.Module, name: str):
     """(literal, statement) of the config `name`: bound once at the top level to a literal of
     numbers (nested lists and tuples of them too) and never written again; None otherwise."""
-    found = []
+    return _Memo.get(tree, ("config", name), lambda: _find_config(tree, name))
+
+
+def _top_level_assignments(tree: cst.Module) -> Dict[str, list]:
+    """name -> [(value, statement)] of each `name = value` statement at the top level."""
+    out: Dict[str, list] = {}
     for stmt in tree.body:
         if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Assign):
             assign = stmt.body[0]
-            if len(assign.targets) == 1 and isinstance(assign.targets[0].target, cst.Name) and assign.targets[0].target.value == name:
-                found.append((assign.value, stmt))
-    if len(found) != 1 or not _plain(found[0][0]) or _bindings(tree, name) != 1 or _changed(tree, name):
+            if len(assign.targets) == 1 and isinstance(assign.targets[0].target, cst.Name):
+                out.setdefault(assign.targets[0].target.value, []).append((assign.value, stmt))
+    return out
+
+
+def _find_config(tree: cst.Module, name: str):
+    found = _Memo.get(tree, ("assignments",), lambda: _top_level_assignments(tree)).get(name, [])
+    if len(found) != 1 or not _plain(found[0][0]) or _bindings_in(tree, tree, name) != 1 \
+            or name in _Memo.get(tree, ("changed",), lambda: _changed_names(tree)):
         return None
     return found[0]
 
@@ -136,9 +174,9 @@ def _plain(literal) -> bool:
     return False
 
 
-def _bindings(scope, name: str) -> int:
-    """How many places bind `name` in `scope` (assignments, loop targets, imports, defs, globals)."""
-    count = 0
+def _binding_counts(scope) -> Counter:
+    """How many places bind each name in `scope` (assignments, loop targets, imports, defs, globals)."""
+    count: Counter = Counter()
     for n in walk(scope):
         targets = ()
         if isinstance(n, cst.AssignTarget):
@@ -147,33 +185,36 @@ def _bindings(scope, name: str) -> int:
             targets = (n.target,)
         elif isinstance(n, cst.NamedExpr):
             targets = (n.target,)
-        elif isinstance(n, (cst.FunctionDef, cst.ClassDef)) and n.name.value == name:
-            count += 1
+        elif isinstance(n, (cst.FunctionDef, cst.ClassDef)):
+            count[n.name.value] += 1
         elif isinstance(n, (cst.Global, cst.Nonlocal)):
-            count += 2 * sum(1 for x in n.names if x.name.value == name)  # written from a function
-        elif isinstance(n, cst.WithItem) and n.asname is not None and name in _target_names(n.asname.name):
-            count += 1
-        elif isinstance(n, cst.ExceptHandler) and n.name is not None and name in _target_names(n.name.name):
-            count += 1
-        elif isinstance(n, cst.Param) and n.name.value == name:
-            count += 1
-        elif isinstance(n, cst.ImportAlias) and _code(n.asname.name if n.asname else n.name).split(".")[0] == name:
-            count += 1
-        count += sum(1 for t in targets if name in _target_names(t))
+            for x in n.names:
+                count[x.name.value] += 2  # written from a function
+        elif isinstance(n, cst.WithItem) and n.asname is not None:
+            count.update(_target_names(n.asname.name))
+        elif isinstance(n, cst.ExceptHandler) and n.name is not None:
+            count.update(_target_names(n.name.name))
+        elif isinstance(n, cst.Param):
+            count[n.name.value] += 1
+        elif isinstance(n, cst.ImportAlias):
+            count[_code(n.asname.name if n.asname else n.name).split(".")[0]] += 1
+        for t in targets:
+            count.update(_target_names(t))
     return count
 
 
-def _changed(tree: cst.Module, name: str) -> bool:
-    """Whether the code may change the config in place: an item written or deleted, or a method
-    called on it that is not a read."""
+def _changed_names(tree: cst.Module) -> set:
+    """The names whose value the code may change in place: an item written or deleted, or a
+    method called on it that is not a read."""
+    changed = set()
     for n in walk(tree):
         if isinstance(n, (cst.AssignTarget, cst.AugAssign, cst.Del)):
             t = n.target
-            if isinstance(t, cst.Subscript) and isinstance(t.value, cst.Name) and t.value.value == name:
-                return True
-        if isinstance(n, cst.Attribute) and isinstance(n.value, cst.Name) and n.value.value == name and n.attr.value not in _READS:
-            return True
-    return False
+            if isinstance(t, cst.Subscript) and isinstance(t.value, cst.Name):
+                changed.add(t.value.value)
+        if isinstance(n, cst.Attribute) and isinstance(n.value, cst.Name) and n.attr.value not in _READS:
+            changed.add(n.value.value)
+    return changed
 
 
 def _number(node) -> Optional[int]:
