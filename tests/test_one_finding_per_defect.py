@@ -215,3 +215,94 @@ def test_a_config_written_elsewhere_is_not_an_entry(tmp_path):
     source = STAGES_CFG.replace("class Net(", "CFG[2] = (24, 64)\n\n\nclass Net(")
     (e,) = _errors(tmp_path, "written.py", source)
     assert e["line"] == _line_of(source, "layers.append(Block(cin, cout))")
+
+
+# The same view of q, k and v: one defect, one finding at the first view (engine/same_defect.py)
+
+GPT_HEADS = os.path.join(ROOT, "fixtures", "modern", "gpt_heads_bad.py")
+
+KV_HEADS = textwrap.dedent("""\
+    from dataclasses import dataclass
+
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+
+    @dataclass
+    class Config:
+        n_embd: int = 36
+        n_head: int = 8
+        n_kv_head: int = 8
+
+
+    class Attention(nn.Module):
+        def __init__(self, cfg=Config()):
+            super().__init__()
+            self.qkv = nn.Linear(cfg.n_embd, 3 * cfg.n_embd)
+            self.n_head, self.n_kv_head = cfg.n_head, cfg.n_kv_head
+
+        def forward(self, x):
+            B, T, C = x.shape
+            q, k, v = self.qkv(x).chunk(3, dim=-1)
+            q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+            k = k.view(B, T, self.n_kv_head, C // self.n_kv_head).transpose(1, 2)
+            v = v.view(B, T, self.n_kv_head, C // self.n_kv_head).transpose(1, 2)
+            return F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(B, T, C)
+    """)
+
+
+def _source_line(source, line) -> str:
+    return source.splitlines()[line - 1].strip()
+
+
+@pytest.mark.torch
+def test_the_same_view_of_q_k_and_v_is_one_finding_at_the_first_view(tmp_path):
+    from torch_oracle import run_model
+
+    with open(GPT_HEADS, encoding="utf-8") as fh:
+        source = fh.read()
+    q_line, k_line, v_line = (_line_of(source, f"{t} = {t}.view(") for t in "qkv")
+    outcome = run_model(source, "TinyGPT", [2, 8], filename=GPT_HEADS, int_input=True)
+    assert (outcome.verdict, outcome.line) == ("crash", q_line), outcome  # torch raises at q's view only
+    good = source.replace("n_embd: int = 36", "n_embd: int = 32")
+    assert run_model(good, "TinyGPT", [2, 8], filename=GPT_HEADS, int_input=True).verdict == "ok"
+    errors = _errors(tmp_path, "gpt_heads_bad.py", source)
+    assert len(errors) == 1, [e["message"] for e in errors]  # it was one per view: 3
+    (e,) = errors
+    assert (e["code"], e["line"]) == ("SHP007", q_line)
+    # by arithmetic: 8 heads of 36 // 8 = 4 hold 32 of the 36 values
+    assert "the width (36) must be divisible by the head count (8)" in e["message"]
+    assert e["message"].endswith(f"(also at lines {k_line} and {v_line})"), e["message"]
+    assert {r["line"] for r in e["related"]} >= {k_line, v_line}
+    assert e["fix"] is None
+    assert _errors(tmp_path, "gpt_heads_good.py", good) == []
+
+
+@pytest.mark.torch
+def test_views_by_two_head_counts_are_two_findings(tmp_path):
+    from torch_oracle import run_model
+
+    q_line, k_line, v_line = (_line_of(KV_HEADS, f"{t} = {t}.view(") for t in "qkv")
+    outcome = run_model(KV_HEADS, "Attention", [2, 4, 36])
+    assert (outcome.verdict, outcome.line) == ("crash", q_line), outcome
+    # fixing the query heads alone leaves the key/value view failing: a second defect
+    kv_only = KV_HEADS.replace("n_head: int = 8", "n_head: int = 6")
+    outcome = run_model(kv_only, "Attention", [2, 4, 36])
+    assert (outcome.verdict, outcome.line) == ("crash", k_line), outcome
+    both_fixed = kv_only.replace("n_kv_head: int = 8", "n_kv_head: int = 6")
+    assert run_model(both_fixed, "Attention", [2, 4, 36]).verdict == "ok"
+
+    errors = _errors(tmp_path, "kv_heads.py", KV_HEADS, "--input-shape", "Attention=2,4,36")
+    assert [(e["code"], e["line"]) for e in errors] == [("SHP007", q_line), ("SHP007", k_line)], [e["message"] for e in errors]
+    assert "(also at" not in errors[0]["message"]
+    assert errors[1]["message"].endswith(f"(also at line {v_line})"), errors[1]["message"]
+    (e,) = _errors(tmp_path, "kv_only.py", kv_only, "--input-shape", "Attention=2,4,36")
+    assert e["line"] == k_line
+    assert _errors(tmp_path, "both_fixed.py", both_fixed, "--input-shape", "Attention=2,4,36") == []
+
+
+def test_a_width_read_again_between_the_views_keeps_each_view(tmp_path):
+    # C bound twice: which binding each view reads is another place, so no view speaks for the other
+    source = KV_HEADS.replace("k = k.view(", "B, T, C = k.shape\n        k = k.view(").replace("n_kv_head", "n_head")
+    errors = _errors(tmp_path, "rebound.py", source, "--input-shape", "Attention=2,4,36")
+    assert len(errors) == 3, [e["message"] for e in errors]
