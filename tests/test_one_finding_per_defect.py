@@ -306,3 +306,57 @@ def test_a_width_read_again_between_the_views_keeps_each_view(tmp_path):
     source = KV_HEADS.replace("k = k.view(", "B, T, C = k.shape\n        k = k.view(").replace("n_kv_head", "n_head")
     errors = _errors(tmp_path, "rebound.py", source, "--input-shape", "Attention=2,4,36")
     assert len(errors) == 3, [e["message"] for e in errors]
+
+
+# One memory as key and value with one wrong number for both: one finding, both edits (composite.py)
+
+SEQ2SEQ = os.path.join(ROOT, "fixtures", "modern", "seq2seq_attn_bad.py")
+
+
+def _apply(source: str, edits) -> str:
+    lines = source.splitlines(keepends=True)
+    for e in sorted(edits, key=lambda e: (e["line"], e["column"]), reverse=True):
+        assert e["line"] == e["end_line"]
+        ln = lines[e["line"] - 1]
+        lines[e["line"] - 1] = ln[:e["column"] - 1] + e["content"] + ln[e["end_column"] - 1:]
+    return "".join(lines)
+
+
+def _seq2seq_outcome(source):
+    from torch_oracle import InputSpec, run_model
+
+    inputs = [InputSpec("src", [2, 6], "long"), InputSpec("trg", [2, 4], "long")]
+    return run_model(source, "Seq2SeqAttn", [], filename=SEQ2SEQ, inputs=inputs)
+
+
+@pytest.mark.torch
+def test_one_memory_as_key_and_value_is_one_finding_that_sets_kdim_and_vdim(tmp_path):
+    with open(SEQ2SEQ, encoding="utf-8") as fh:
+        source = fh.read()
+    assert _seq2seq_outcome(source).verdict == "crash"
+    errors = _errors(tmp_path, "seq2seq_attn_bad.py", source)
+    assert len(errors) == 1, [e["message"] for e in errors]  # it was one for kdim and one for vdim
+    (e,) = errors
+    assert (e["code"], e["line"], _at(source, e)) == ("SHP002", _line_of(source, "kdim=2 * hid"), "2 * hid")
+    # by arithmetic: the encoder GRU's hidden size is hid=16, kdim and vdim are 2 * 16
+    assert e["message"].startswith("cross expects 32 input features (kdim and vdim) but receives 16"), e["message"]
+    fixed = _apply(source, e["fix"]["edits"])
+    assert "kdim=16, vdim=16" in fixed
+    assert _seq2seq_outcome(fixed).verdict == "ok"
+    assert _errors(tmp_path, "seq2seq_fixed.py", fixed) == []
+
+
+@pytest.mark.torch
+def test_a_key_and_a_value_from_two_encoders_are_two_findings(tmp_path):
+    with open(SEQ2SEQ, encoding="utf-8") as fh:
+        source = fh.read()
+    two = source.replace(
+        "        self.decoder = nn.GRU(emb, hid, batch_first=True)\n",
+        "        self.decoder = nn.GRU(emb, hid, batch_first=True)\n        self.values = nn.GRU(emb, hid, batch_first=True)\n",
+    ).replace("ctx, _ = self.cross(dec, memory, memory)", "ctx, _ = self.cross(dec, memory, self.values(self.src_emb(src))[0])")
+    assert _seq2seq_outcome(two).verdict == "crash"
+    only_kdim = two.replace("kdim=2 * hid", "kdim=hid")
+    assert _seq2seq_outcome(only_kdim).verdict == "crash"  # the value's width is wrong on its own
+    errors = _errors(tmp_path, "two_encoders.py", two)
+    assert sorted(_at(two, e) for e in errors) == ["2 * hid", "2 * hid"] and len({e["column"] for e in errors}) == 2
+    assert {e["message"].split(" (", 1)[1].split(")")[0] for e in errors} == {"kdim", "vdim"}
