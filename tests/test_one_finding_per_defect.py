@@ -215,3 +215,148 @@ def test_a_config_written_elsewhere_is_not_an_entry(tmp_path):
     source = STAGES_CFG.replace("class Net(", "CFG[2] = (24, 64)\n\n\nclass Net(")
     (e,) = _errors(tmp_path, "written.py", source)
     assert e["line"] == _line_of(source, "layers.append(Block(cin, cout))")
+
+
+# The same view of q, k and v: one defect, one finding at the first view (engine/same_defect.py)
+
+GPT_HEADS = os.path.join(ROOT, "fixtures", "modern", "gpt_heads_bad.py")
+
+KV_HEADS = textwrap.dedent("""\
+    from dataclasses import dataclass
+
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+
+    @dataclass
+    class Config:
+        n_embd: int = 36
+        n_head: int = 8
+        n_kv_head: int = 8
+
+
+    class Attention(nn.Module):
+        def __init__(self, cfg=Config()):
+            super().__init__()
+            self.qkv = nn.Linear(cfg.n_embd, 3 * cfg.n_embd)
+            self.n_head, self.n_kv_head = cfg.n_head, cfg.n_kv_head
+
+        def forward(self, x):
+            B, T, C = x.shape
+            q, k, v = self.qkv(x).chunk(3, dim=-1)
+            q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+            k = k.view(B, T, self.n_kv_head, C // self.n_kv_head).transpose(1, 2)
+            v = v.view(B, T, self.n_kv_head, C // self.n_kv_head).transpose(1, 2)
+            return F.scaled_dot_product_attention(q, k, v).transpose(1, 2).reshape(B, T, C)
+    """)
+
+
+def _source_line(source, line) -> str:
+    return source.splitlines()[line - 1].strip()
+
+
+@pytest.mark.torch
+def test_the_same_view_of_q_k_and_v_is_one_finding_at_the_first_view(tmp_path):
+    from torch_oracle import run_model
+
+    with open(GPT_HEADS, encoding="utf-8") as fh:
+        source = fh.read()
+    q_line, k_line, v_line = (_line_of(source, f"{t} = {t}.view(") for t in "qkv")
+    outcome = run_model(source, "TinyGPT", [2, 8], filename=GPT_HEADS, int_input=True)
+    assert (outcome.verdict, outcome.line) == ("crash", q_line), outcome  # torch raises at q's view only
+    good = source.replace("n_embd: int = 36", "n_embd: int = 32")
+    assert run_model(good, "TinyGPT", [2, 8], filename=GPT_HEADS, int_input=True).verdict == "ok"
+    errors = _errors(tmp_path, "gpt_heads_bad.py", source)
+    assert len(errors) == 1, [e["message"] for e in errors]  # it was one per view: 3
+    (e,) = errors
+    assert (e["code"], e["line"]) == ("SHP007", q_line)
+    # by arithmetic: 8 heads of 36 // 8 = 4 hold 32 of the 36 values
+    assert "the width (36) must be divisible by the head count (8)" in e["message"]
+    assert e["message"].endswith(f"(also at lines {k_line} and {v_line})"), e["message"]
+    assert {r["line"] for r in e["related"]} >= {k_line, v_line}
+    assert e["fix"] is None
+    assert _errors(tmp_path, "gpt_heads_good.py", good) == []
+
+
+@pytest.mark.torch
+def test_views_by_two_head_counts_are_two_findings(tmp_path):
+    from torch_oracle import run_model
+
+    q_line, k_line, v_line = (_line_of(KV_HEADS, f"{t} = {t}.view(") for t in "qkv")
+    outcome = run_model(KV_HEADS, "Attention", [2, 4, 36])
+    assert (outcome.verdict, outcome.line) == ("crash", q_line), outcome
+    # fixing the query heads alone leaves the key/value view failing: a second defect
+    kv_only = KV_HEADS.replace("n_head: int = 8", "n_head: int = 6")
+    outcome = run_model(kv_only, "Attention", [2, 4, 36])
+    assert (outcome.verdict, outcome.line) == ("crash", k_line), outcome
+    both_fixed = kv_only.replace("n_kv_head: int = 8", "n_kv_head: int = 6")
+    assert run_model(both_fixed, "Attention", [2, 4, 36]).verdict == "ok"
+
+    errors = _errors(tmp_path, "kv_heads.py", KV_HEADS, "--input-shape", "Attention=2,4,36")
+    assert [(e["code"], e["line"]) for e in errors] == [("SHP007", q_line), ("SHP007", k_line)], [e["message"] for e in errors]
+    assert "(also at" not in errors[0]["message"]
+    assert errors[1]["message"].endswith(f"(also at line {v_line})"), errors[1]["message"]
+    (e,) = _errors(tmp_path, "kv_only.py", kv_only, "--input-shape", "Attention=2,4,36")
+    assert e["line"] == k_line
+    assert _errors(tmp_path, "both_fixed.py", both_fixed, "--input-shape", "Attention=2,4,36") == []
+
+
+def test_a_width_read_again_between_the_views_keeps_each_view(tmp_path):
+    # C bound twice: which binding each view reads is another place, so no view speaks for the other
+    source = KV_HEADS.replace("k = k.view(", "B, T, C = k.shape\n        k = k.view(").replace("n_kv_head", "n_head")
+    errors = _errors(tmp_path, "rebound.py", source, "--input-shape", "Attention=2,4,36")
+    assert len(errors) == 3, [e["message"] for e in errors]
+
+
+# One memory as key and value with one wrong number for both: one finding, both edits (composite.py)
+
+SEQ2SEQ = os.path.join(ROOT, "fixtures", "modern", "seq2seq_attn_bad.py")
+
+
+def _apply(source: str, edits) -> str:
+    lines = source.splitlines(keepends=True)
+    for e in sorted(edits, key=lambda e: (e["line"], e["column"]), reverse=True):
+        assert e["line"] == e["end_line"]
+        ln = lines[e["line"] - 1]
+        lines[e["line"] - 1] = ln[:e["column"] - 1] + e["content"] + ln[e["end_column"] - 1:]
+    return "".join(lines)
+
+
+def _seq2seq_outcome(source):
+    from torch_oracle import InputSpec, run_model
+
+    inputs = [InputSpec("src", [2, 6], "long"), InputSpec("trg", [2, 4], "long")]
+    return run_model(source, "Seq2SeqAttn", [], filename=SEQ2SEQ, inputs=inputs)
+
+
+@pytest.mark.torch
+def test_one_memory_as_key_and_value_is_one_finding_that_sets_kdim_and_vdim(tmp_path):
+    with open(SEQ2SEQ, encoding="utf-8") as fh:
+        source = fh.read()
+    assert _seq2seq_outcome(source).verdict == "crash"
+    errors = _errors(tmp_path, "seq2seq_attn_bad.py", source)
+    assert len(errors) == 1, [e["message"] for e in errors]  # it was one for kdim and one for vdim
+    (e,) = errors
+    assert (e["code"], e["line"], _at(source, e)) == ("SHP002", _line_of(source, "kdim=2 * hid"), "2 * hid")
+    # by arithmetic: the encoder GRU's hidden size is hid=16, kdim and vdim are 2 * 16
+    assert e["message"].startswith("cross expects 32 input features (kdim and vdim) but receives 16"), e["message"]
+    fixed = _apply(source, e["fix"]["edits"])
+    assert "kdim=16, vdim=16" in fixed
+    assert _seq2seq_outcome(fixed).verdict == "ok"
+    assert _errors(tmp_path, "seq2seq_fixed.py", fixed) == []
+
+
+@pytest.mark.torch
+def test_a_key_and_a_value_from_two_encoders_are_two_findings(tmp_path):
+    with open(SEQ2SEQ, encoding="utf-8") as fh:
+        source = fh.read()
+    two = source.replace(
+        "        self.decoder = nn.GRU(emb, hid, batch_first=True)\n",
+        "        self.decoder = nn.GRU(emb, hid, batch_first=True)\n        self.values = nn.GRU(emb, hid, batch_first=True)\n",
+    ).replace("ctx, _ = self.cross(dec, memory, memory)", "ctx, _ = self.cross(dec, memory, self.values(self.src_emb(src))[0])")
+    assert _seq2seq_outcome(two).verdict == "crash"
+    only_kdim = two.replace("kdim=2 * hid", "kdim=hid")
+    assert _seq2seq_outcome(only_kdim).verdict == "crash"  # the value's width is wrong on its own
+    errors = _errors(tmp_path, "two_encoders.py", two)
+    assert sorted(_at(two, e) for e in errors) == ["2 * hid", "2 * hid"] and len({e["column"] for e in errors}) == 2
+    assert {e["message"].split(" (", 1)[1].split(")")[0] for e in errors} == {"kdim", "vdim"}

@@ -109,6 +109,9 @@ class Finding:
     # the related locations (Related): the message's "line N" parts (the origin of the incoming
     # number), and those the engine adds (the helper's layer a call site's argument reaches)
     related: List[Related] = field(default_factory=list)
+    # what makes findings at other places one defect (engine/same_defect.py): a rule gives its
+    # numbers, the engine adds where they were read; None: this finding stands alone
+    defect: Optional[tuple] = None
 
     def resolve(self, position_of: Callable[[Any], Optional[tuple]],
                 line_name: Optional[Callable[[Any, int], str]] = None,

@@ -19,7 +19,7 @@ from ..torch.advanced_indexing import TORCH_DTYPES
 from ..torch.kernels import index_tensor
 from ..torch.modules import LAYERS
 from ..torch.spec import PLACEMENT_PARAMS, REQUIRED, Site, functional_params
-from . import callsite, mutation, numpy_overlay
+from . import callsite, mutation, numpy_overlay, same_defect
 from .frame import hashable
 from .pyvalues import math_call
 
@@ -293,7 +293,9 @@ def tensor_method(vm, x: Tensor, name, args, kwargs, node):
         if name in SHAPE_CHANGING_IN_PLACE:  # `y.t_()`: the tensor itself, under every name, is unknown now
             vm.poisoned[id(x)] = (x, f"reshaped in place by `.{name}()`, which has no shape rule")
         return vm.unmodelled(label, node)
+    mark = vm.findings.mark()
     result = op(vm.ctx, Site(label, node), (x,) + tuple(args), dict(kwargs))
+    same_defect.scope(vm, node, vm.findings.since(mark))
     if name.endswith("_") and name != "requires_grad_":
         x.values_below = None  # an in-place op may have changed the values
     if isinstance(result, Tensor) and name in CASTS:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Dict
 
 from ..core import rules as R
+from ..core.findings import Related
 from ..core.symbolic import Expr, is_known
 from ..core.values import ModuleValue, Tensor, Unknown
 from . import attention_masks as masks_
@@ -153,23 +154,47 @@ def stack(vm, m: ModuleValue, args, kwargs, node):
     return x
 
 
-def _feature_check(ctx, m, x: Tensor, expected, param: str, of: str = "") -> bool:
+def _feature_check(ctx, m, x: Tensor, expected, param: str, of: str = "", also: str = "") -> bool:
     """x's last dim must be `expected`; `of` names an input that is not the layer's main one
-    (a decoder's memory): the fix is then that input's width, not the layer's argument."""
+    (a decoder's memory): the fix is then that input's width, not the layer's argument. `also`
+    names a second argument that reads the same tensor with the same number (vdim, when the key
+    is the value): one defect, one finding that sets both."""
     if x.shape is None or not x.shape:
         return True
     last = x.shape[-1]
     if is_known(expected) and ctx.check_equal(last, expected, f"{m.label()} {param}") == "bad":
+        shown = ctx.show(last)
         fixes = dict(hint=f"make {of} {expected} wide", edits=(), fix=None) if of else dict(
-            hint=f"use {param}={ctx.show(last)}", edits=param_edit(m, param, last), fix=f"Set {param}={ctx.show(last)}")
-        ctx.report(
-            R.InFeaturesMismatch.finding(
-                m.param_node(param), module=m.name, layer=m.label(), expected=expected, param=param, actual=ctx.show(last),
-                origin=origin_parts(x, len(x.shape) - 1), **fixes,
-            )
+            hint=f"use {param}={shown}", edits=param_edit(m, param, last), fix=f"Set {param}={shown}")
+        if also:
+            fixes = dict(hint=f"use {param}={shown} and {also}={shown}", edits=param_edit(m, param, last) + param_edit(m, also, last),
+                         fix=f"Set {param}={shown} and {also}={shown}")
+        f = R.InFeaturesMismatch.finding(
+            m.param_node(param), module=m.name, layer=m.label(), expected=expected, param=f"{param} and {also}" if also else param,
+            actual=shown, origin=origin_parts(x, len(x.shape) - 1), **fixes,
         )
+        if also:
+            f.related.append(Related(f"{m.label()} {also} is {expected} too, for the same tensor", m.param_node(also)))
+        ctx.report(f)
         return False
     return True
+
+
+def _key_value_check(ctx, m, k: Tensor, v: Tensor, kdim, vdim) -> bool:
+    """The key's and the value's widths. `attn(x, memory, memory)` with `kdim=2 * hid, vdim=2 * hid`:
+    one tensor, one number, one defect (torch raises at the key): one finding with both edits,
+    unless an argument came from a call (engine/callsite.py places such a finding on its own)."""
+    kp = "kdim" if m.params.get("kdim") else "embed_dim"
+    vp = "vdim" if m.params.get("vdim") else "embed_dim"
+    passed = set(getattr(m, "call_args", None) or {})
+    if k is v and (kp, vp) == ("kdim", "vdim") and _same_number(kdim, vdim) and not passed & {"kdim", "vdim"}:
+        return _feature_check(ctx, m, k, kdim, kp, also=vp)
+    ok = _feature_check(ctx, m, k, kdim, kp)
+    return _feature_check(ctx, m, v, vdim, vp) and ok
+
+
+def _same_number(a, b) -> bool:
+    return isinstance(a, int) and not isinstance(a, bool) and type(a) is type(b) and a == b
 
 
 def attention(ctx, m, q, k, v, kwargs, node=None):
@@ -184,8 +209,7 @@ def attention(ctx, m, q, k, v, kwargs, node=None):
     ok = _feature_check(ctx, m, q, e, "embed_dim")
     kdim = m.params.get("kdim") or e
     vdim = m.params.get("vdim") or e
-    ok = _feature_check(ctx, m, k, kdim, "kdim" if m.params.get("kdim") else "embed_dim") and ok
-    ok = _feature_check(ctx, m, v, vdim, "vdim" if m.params.get("vdim") else "embed_dim") and ok
+    ok = _key_value_check(ctx, m, k, v, kdim, vdim) and ok
     if not ok:
         return Unknown("attention features")
     batched = len(q.shape) == 3

@@ -55,9 +55,12 @@ def head_split_report(ctx, site, x: Tensor, sizes, op_text, origin) -> bool:
     width, heads, each = found
     widths = " or ".join(str(w) for w in nearest_divisible(width, heads))
     counts = " or ".join(str(h) for h in sorted(dividing_heads(width, heads)))
-    ctx.report(R.GroupsNotDivisible.finding(
+    f = R.GroupsNotDivisible.finding(
         site.node, module=site.name, layer=op_text, what="the width", value=width, groups_name="the head count", groups=heads,
         hint=(("the width is ",) + origin + ("; ",) if origin != ("",) else ()) + (
             f"{heads} heads of {width} // {heads} = {each} hold {heads * each} of its {width} values, so torch raises "
-            f"at this view: use a width of {widths}, or {counts} heads",)))
+            f"at this view: use a width of {widths}, or {counts} heads",))
+    # q, k and v split by one view each: one defect when the engine sees the sizes read from one place
+    f.defect = ("head split", width, heads, each)
+    ctx.report(f)
     return True
