@@ -174,6 +174,11 @@ def _plain(literal) -> bool:
     return False
 
 
+def bindings(scope, name: str) -> int:
+    """How many places bind `name` in `scope` (a function's code: engine/same_defect.py)."""
+    return _binding_counts(scope)[name]
+
+
 def _binding_counts(scope) -> Counter:
     """How many places bind each name in `scope` (assignments, loop targets, imports, defs, globals)."""
     count: Counter = Counter()

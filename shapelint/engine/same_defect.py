@@ -20,7 +20,7 @@ from typing import Callable, List, Optional
 import libcst as cst
 
 from ..core.findings import Finding, Related
-from .config_entries import _bindings
+from .config_entries import bindings
 from .cstwalk import walk
 
 SCOPED = "read at one place"  # the first item of a scoped key (an unscoped rule key is never merged)
@@ -47,7 +47,7 @@ def _reading(vm, node) -> Optional[tuple]:
     attrs = {id(n.attr) for n in inner if isinstance(n, cst.Attribute)}
     names = {n.value for n in inner if isinstance(n, cst.Name) and id(n) not in attrs}
     fn = b.fn_node
-    if any(_bindings(fn, name) > 1 for name in names) or _written_inside(fn, names):
+    if any(bindings(fn, name) > 1 for name in names) or _written_inside(fn, names):
         return None
     text = tuple(cst.Module([]).code_for_node(a) for a in node.args)
     return (b.frame, id(fn), text)
