@@ -290,3 +290,12 @@ def test_a_tensor_another_name_changed_in_place_has_no_field():
     model = _prepare(ALIAS)
     x = torch.ones(3, 2, 32, 32, dtype=torch.float64, requires_grad=True)
     assert measured_field(model(x), x, 2) == ((9, 1), (9, 1))  # torch reads c2's field through z, not c1's 5
+
+
+def test_a_drawn_model_has_the_same_fields():
+    """`shapelint graph` gives `a + b` a row of its own: the fields are those of --explain."""
+    for src in (DOWNSAMPLE, MISALIGNED):
+        (drawn,) = [m for m in check_source("rf.py", src, graph=True).models if m.name == "Net"]
+        assert {r.op for r in drawn.layers} >= ({"+"} if src is DOWNSAMPLE else {"*"})
+        got = {r.module: r.receptive for r in drawn.layers if r.module is not None}
+        assert got == {r.module: r.receptive for r in _rows(src) if r.module is not None}

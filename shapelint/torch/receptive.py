@@ -142,9 +142,12 @@ def merge_call(label: str, args, kwargs) -> Optional[tuple]:
     return kind, operands, None
 
 
+_OPERATOR_ROWS = frozenset({"+", "*"})  # the rows `shapelint graph` gives `a + b`, `a * b`
+
+
 def is_merge_row(label: Optional[str]) -> bool:
-    """An explain row (`torch.cat`, `.add()`) whose output a merge made."""
-    return label in _MERGE_CALLS
+    """An explain row (`torch.cat`, `.add()`, a drawn `+`) whose output a merge made."""
+    return label in _MERGE_CALLS or label in _OPERATOR_ROWS
 
 
 def merged_field(kind: str, dim, fields: list, shapes: list, out_shape) -> Optional[Field]:
