@@ -116,7 +116,21 @@ class Net(nn.Module):  # shapelint: input=(3, 1, 33, 33)
         return self.after(y)                          # (7, 2)
 '''
 
-FIXTURES = {"resnet_block": RESNET_BLOCK, "downsample": DOWNSAMPLE, "dense": DENSE, "inception": INCEPTION,
+KEYWORDS = HEAD + '''
+class Net(nn.Module):  # shapelint: input=(3, 2, 32, 32)
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(2, 2, 3, padding=1)
+        self.c2 = nn.Conv2d(2, 2, 7, padding=3)
+        self.same = nn.Identity()
+
+    def forward(self, x):
+        y = torch.add(self.c1(x), other=self.c2(x))   # 7
+        z = self.c1(x).mul(other=self.c2(y))          # 13
+        return self.same(y) * self.same(z)
+'''
+
+FIXTURES = {"keywords": KEYWORDS, "resnet_block": RESNET_BLOCK, "downsample": DOWNSAMPLE, "dense": DENSE, "inception": INCEPTION,
             "misaligned": MISALIGNED}
 
 

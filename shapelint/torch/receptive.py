@@ -138,8 +138,9 @@ def merge_call(label: str, args, kwargs) -> Optional[tuple]:
         tensors = args[0] if args else kwargs.get("tensors")
         dim = args[1] if len(args) > 1 else kwargs.get("dim", 0)
         return (kind, tuple(tensors), dim) if isinstance(tensors, (list, tuple)) and tensors else None
-    operands = tuple(args[:2]) if len(args) >= 2 else tuple(args[:1]) + (kwargs.get("other"),)
-    return kind, operands, None
+    first = args[0] if args else kwargs.get("input")
+    other = args[1] if len(args) > 1 else kwargs.get("other")
+    return kind, (first, other), None
 
 
 _OPERATOR_ROWS = frozenset({"+", "*"})  # the rows `shapelint graph` gives `a + b`, `a * b`
