@@ -313,3 +313,38 @@ def test_a_drawn_model_has_the_same_fields():
         assert {r.op for r in drawn.layers} >= ({"+"} if src is DOWNSAMPLE else {"*"})
         got = {r.module: r.receptive for r in drawn.layers if r.module is not None}
         assert got == {r.module: r.receptive for r in _rows(src) if r.module is not None}
+
+
+MODES = HEAD + '''
+class Mix(nn.Module):
+    def forward(self, x, w):
+        return x + w if not self.training else x + x   # eval mode merges the wider field
+
+
+class Net(nn.Module):  # shapelint: input=(3, 2, 32, 32)
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(2, 2, 3, padding=1)
+        self.c2 = nn.Conv2d(2, 2, 5, padding=2)
+        self.mix = Mix()
+        self.after = nn.Conv2d(2, 2, 3, padding=1)
+
+    def forward(self, x):
+        x = self.c1(x)
+        return self.after(self.mix(x, self.c2(x)))
+'''
+
+
+def test_a_block_whose_modes_return_different_merges_has_no_field():
+    import torch
+
+    got = _fields(MODES)
+    assert got["c1"] == ((3, 1), (3, 1)) and got["c2"] == ((7, 1), (7, 1))
+    assert got["mix"] is None and got["after"] is None
+    model = _prepare(MODES)
+    x = torch.ones(3, 2, 32, 32, dtype=torch.float64, requires_grad=True)
+    widths = {}
+    for mode in (True, False):
+        model.train(mode)
+        widths[mode] = measured_field(model(x), x, 2)
+    assert widths[True] == ((5, 1), (5, 1)) and widths[False] == ((9, 1), (9, 1))  # no one field for both modes
