@@ -43,6 +43,7 @@ def fork(vm, run_a, run_b, frame: Frame) -> None:
     outer_log = vm.write_log
     rows_start = vm.explain.mark()
     uses_start = len(vm.explain.module_calls)
+    merges_start = len(vm.explain.merges)
     vm.explain.lost_count += 1  # an undecided path: a model built through one is not exact
     paths, branch_rows = [], []
     before = _requirements(vm.sizes)
@@ -79,6 +80,8 @@ def fork(vm, run_a, run_b, frame: Frame) -> None:
     for rows in branch_rows:  # a functional op's row too: a row both sides made is kept once, one side's
         for row in rows:
             row.branch = True
+    for merge in vm.explain.merges[merges_start:]:
+        merge.branch = True
     vm.explain.merge_branch_rows(*branch_rows)
     live = [p for p in paths if p.outcome != "raise"]
     if not live:

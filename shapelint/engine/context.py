@@ -160,6 +160,18 @@ class LayerCall:
         self.twin = None  # the same call in the eval-mode run, merged into this training-mode one
 
 
+class Merge:
+    """Tensors merged position by position (`a + b`, `torch.cat([a, b], 1)`) while explaining:
+    the receptive field follows them (receptive_fields.py); there is no row for an operator."""
+
+    __slots__ = ("kind", "operands", "dim", "out", "conditional", "branch", "in_place")
+
+    def __init__(self, kind, operands, dim, out, conditional, in_place):
+        self.kind, self.operands, self.dim, self.out = kind, operands, dim, out
+        self.conditional, self.in_place = conditional, in_place
+        self.branch = False  # made inside an undecided branch (either side)
+
+
 class ExplainRecorder:
     """The explain table of one model run; records nothing unless `recording`."""
 
@@ -174,6 +186,7 @@ class ExplainRecorder:
         self.lost_count = 0
         self.conditional = 0  # > 0 while running code that only one undecided path reaches
         self.flow = None  # dataflow.DataFlow while drawing (`shapelint graph`): who made each tensor
+        self.merges: List[Merge] = []
 
     def lost(self, node, reason: str) -> None:
         self.lost_count += 1  # counted even when not recording: a model built this way is not exact
@@ -216,6 +229,11 @@ class ExplainRecorder:
         """`a + b` on tensors: a row only while drawing (the explain table has none)."""
         if self.flow is not None and isinstance(result, Tensor):
             self.record_op(symbol, node, a if isinstance(a, Tensor) else b, result, inputs=(a, b))
+
+    def record_merge(self, kind: str, operands: tuple, dim, result, in_place: bool = False) -> None:
+        """Tensors merged into `result`; `in_place`: `a += b`, which changes `a` itself in torch."""
+        if self.recording and isinstance(result, Tensor) and all(isinstance(t, Tensor) for t in operands):
+            self.merges.append(Merge(kind, operands, dim, result, bool(self.conditional), in_place))
 
     # undecided branches ----------------------------------------------------------------
     def mark(self) -> int:

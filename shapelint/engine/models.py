@@ -290,7 +290,7 @@ class FileChecker:
         self.arch.check_model(tree, recorder.module_calls)
         report = ModelReport(name, kind, node, sizes.display(x.shape) if isinstance(x, Tensor) else None)
         if self.explain:
-            fields = receptive_fields(recorder.calls, x)
+            fields = receptive_fields(recorder.calls, x, recorder.merges)
             report.layers = [_layer_row(sizes, e, f) for e, f in zip(recorder.calls, fields)]
         if recorder.flow is not None:
             report.flow, report.flow_output = report_flow

@@ -17,6 +17,7 @@ from ..torch import positional, products, sequence_ops, result_dtypes  # noqa: F
 from ..torch.functional_layers import replaced_parameter_differs, wrapped_module
 from ..torch.advanced_indexing import TORCH_DTYPES
 from ..torch.kernels import index_tensor
+from ..torch.receptive import ELEMENTWISE, MERGE_OPERATORS, merge_call
 from ..torch.modules import LAYERS
 from ..torch.spec import PLACEMENT_PARAMS, REQUIRED, Site, functional_params
 from . import callsite, mutation, numpy_overlay, same_defect
@@ -108,7 +109,16 @@ def apply_op(vm, op, label, args, kwargs, node):
     vm.findings.relate_since(mark, lambda: callsite.attribute_arguments(vm, node))
     callsite.move_to_constructor_arguments(vm, node, vm.findings.since(mark))
     vm.explain.record_op(label, node, before, result, functional_params(label, args, kwargs), (args, kwargs))
+    _note_merge(vm, label, tuple(args), kwargs, result)
     return result
+
+
+def _note_merge(vm, label, args, kwargs, result) -> None:
+    """`torch.cat([a, b], 1)`, `torch.add(a, b)`: the receptive field follows the operands."""
+    if vm.explain.recording:
+        merge = merge_call(label, args, kwargs)
+        if merge is not None:
+            vm.explain.record_merge(*merge, result)
 
 
 # ---------------------------------------------------------------------------- layers
@@ -309,6 +319,7 @@ def tensor_method(vm, x: Tensor, name, args, kwargs, node):
     else:
         result = _passed_dtype(result, (x,) + tuple(args), KEEPS_DTYPE, name)
     vm.explain.record_op(label, node, x, result, inputs=(x, args, kwargs))
+    _note_merge(vm, label, (x,) + tuple(args), kwargs, result)
     return result
 
 
@@ -326,6 +337,8 @@ def tensor_operator(vm, op: str, a, b, node):
     if op == "Add" and positional.added_table_report(vm.ctx, node, a, b):
         return Unknown("a positional table shorter than the sequence")
     result = _passed_dtype(operator(vm.ctx, node, a, b), (a, b), ())
+    if vm.explain.recording and op in MERGE_OPERATORS:
+        vm.explain.record_merge(ELEMENTWISE, (a, b), None, result, in_place=isinstance(node, cst.AugAssign))
     if vm.explain.flow is not None:
         vm.explain.record_operator(OPERATOR_SYMBOLS.get(op, op), node, a, b, result)
     return result
