@@ -220,7 +220,8 @@ class FileChecker:
     def check_class(self, name: str, info) -> None:
         mark = len(self.models)
         self._build_and_check(name, info, {})
-        params = [] if symbolic_init.built_elsewhere(self, info) else symbolic_init.int_parameters(info)
+        params = symbolic_init.int_parameters(info)  # first: the file-wide name count is needed only then
+        params = [] if params and symbolic_init.built_elsewhere(self, info) else params
         if params:  # built nowhere with them: what fails for every value of them (issue 16.2)
             build = lambda kwargs: self._build_and_check(name, info, kwargs)  # noqa: E731
             found, report = symbolic_init.check_for_every_value(self, name, params, build)
