@@ -152,11 +152,23 @@ def replaced_parameter_differs(m: ModuleValue) -> bool:
     the layer's own, or of an unknown one: torch computes with the assigned tensor."""
     for name in ("weight", "bias"):
         if name in m.attrs:
-            own = parameter(m, name)
+            own = parameter(m, name) if name == "weight" else _bias_shape_of(m)
             new = m.attrs[name]
+            if name == "bias" and new is None and own is not NO_PARAMETER:
+                continue  # no bias: the same output shape (F.linear / conv / layer_norm take bias=None)
             if own is NO_PARAMETER or not isinstance(new, Tensor) or not isinstance(own, Tensor) or new.shape != own.shape:
                 return True
     return False
+
+
+def _bias_shape_of(m: ModuleValue):
+    """The bias the layer would have with bias=True: a tensor of that shape assigned to a layer
+    built with bias=False (BERT's `self.decoder.bias = self.bias`) adds without changing the shape."""
+    table = PARAMETERS.get(m.kind)
+    shapes = table({**m.params, "bias": True}) if table is not None and m.spec is not None else None
+    if shapes is None or not shapes.get("bias"):
+        return NO_PARAMETER
+    return Tensor(shapes["bias"])
 
 
 MODULE_WRAPPERS = {
