@@ -337,7 +337,7 @@ class Interpreter:
         t = pyvalues.truth(self.eval(stmt.test, frame))
         orelse = stmt.orelse
         if t is True:
-            self.exec_block(stmt.body.body, frame)
+            asserts.exec_guarded_if(self, stmt, frame)  # a guard that raises is reported there
         elif t is False:
             self.run_else(orelse, frame)
         else:
