@@ -8,7 +8,7 @@ hold; the path then raises (nothing after it runs in Python). A test shapelint c
 is skipped, as Python's `-O` would.
 
 The hand-written guard `if cond: raise ValueError(...)` (BERT's head check) is the same
-check: a condition that certainly holds is an SHP017 error at the `if` (exec_guarded_if).
+check: a condition that certainly holds is an SHP017 error at the `raise` (exec_guarded_if).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def exec_guarded_if(vm, stmt: cst.If, frame) -> None:
     error = _guard_error(stmt)
     if error is not None:
         shown = ", ".join(f"{k}={v}" for k, v in _values(vm, stmt.test, frame).items())
-        vm.ctx.report(R.GuardRaises.finding(stmt, test=_code(stmt.test), error=error,
+        vm.ctx.report(R.GuardRaises.finding(stmt.body.body[0], test=_code(stmt.test), error=error,
                                             values=f" ({shown})" if shown else "", hint=_multiple_hint(vm, stmt.test, frame, "!=")))
     vm.exec_block(stmt.body.body, frame)
 
