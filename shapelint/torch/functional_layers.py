@@ -37,6 +37,17 @@ def _layer_norm(ctx, site, args, kwargs):
     return layernorm_forward(ctx, _site(site, normalized_shape=ns), b["input"])
 
 
+def _rms_norm(ctx, site, args, kwargs):
+    """F.rms_norm(input, normalized_shape, weight=None, eps=None): LayerNorm's trailing-shape rule."""
+    b = bind(list(args), dict(kwargs), ["input", "normalized_shape", "weight", "eps"], {"weight": None, "eps": None})
+    if b is None or not _tensor(b["input"]):
+        return UNKNOWN
+    ns = b["normalized_shape"]
+    if not (_int(ns) or (isinstance(ns, (tuple, list)) and all(_int(v) for v in ns))):
+        return Unknown("normalized_shape")
+    return layernorm_forward(ctx, _site(site, normalized_shape=ns), b["input"])
+
+
 def _group_norm(ctx, site, args, kwargs):
     b = bind(list(args), dict(kwargs), ["input", "num_groups", "weight", "bias", "eps"], {"weight": None, "bias": None, "eps": 1e-5})
     if b is None or not _tensor(b["input"]) or not _int(b["num_groups"]) or len(b["input"].shape) < 2:
@@ -92,6 +103,7 @@ def _pixel_unshuffle(ctx, site, args, kwargs):
 
 for _t in (FUNCTIONAL, TORCH):
     _t["layer_norm"] = _layer_norm
+    _t["rms_norm"] = _rms_norm
     _t["group_norm"] = _group_norm
     _t["embedding"] = _embedding
     _t["pixel_shuffle"] = _pixel_shuffle
@@ -122,12 +134,18 @@ def _layernorm_params(p):
     return {"weight": ns, "bias": ns if p.get("bias") is True else False}
 
 
+def _rmsnorm_params(p):
+    shapes = _layernorm_params({**p, "bias": False})  # the weight alone: nn.RMSNorm has no bias
+    return {"weight": shapes["weight"]} if shapes else None
+
+
 PARAMETERS = {
     "Linear": lambda p: ({"weight": (p["out_features"], p["in_features"]), "bias": (p["out_features"],) if p.get("bias") is True else False}
                          if _int(p.get("in_features")) and _int(p.get("out_features")) else None),
     "Embedding": lambda p: ({"weight": (p["num_embeddings"], p["embedding_dim"])}
                             if _int(p.get("num_embeddings")) and _int(p.get("embedding_dim")) and p.get("_weight") is None else None),
     "LayerNorm": _layernorm_params,
+    "RMSNorm": _rmsnorm_params,
 }
 for _n in (1, 2, 3):
     PARAMETERS[f"Conv{_n}d"] = _conv_weight(_n, False)

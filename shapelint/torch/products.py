@@ -10,7 +10,7 @@ from typing import Dict, List, Optional
 from ..core.symbolic import is_known, shape_text
 from ..core.values import UNKNOWN, Tensor, Unknown
 from .functions import FUNCTIONAL, METHODS, OPERATORS, TORCH
-from .sequence_ops import _mismatch, _tensor, broadcast_dims, differ
+from .sequence_ops import _mismatch, _tensor, broadcast_dims, concrete, differ
 from .spec import Site
 
 
@@ -163,7 +163,11 @@ def _sdpa(ctx, site, args, kwargs):
         return _mismatch(ctx, site, f"query {shape_text(q.shape)} and key {shape_text(k.shape)} differ in their last dimension")
     if _bad(ctx, k.shape[-2], v.shape[-2]):
         return _mismatch(ctx, site, f"key {shape_text(k.shape)} and value {shape_text(v.shape)} differ in length (dimension -2)")
-    if not (q.shape[:-2] == k.shape[:-2] == v.shape[:-2]) or b.get("enable_gqa", False) is not False:
+    if b.get("enable_gqa", False) is not False:
+        k, v = _gqa_heads(ctx, site, q, k, v, b["enable_gqa"])
+        if isinstance(k, Unknown):
+            return k
+    if not (q.shape[:-2] == k.shape[:-2] == v.shape[:-2]):
         return Unknown("attention batch dims")
     mask = b.get("attn_mask")
     if mask is not None and not _tensor(mask):
@@ -176,6 +180,21 @@ def _sdpa(ctx, site, args, kwargs):
         if out is None or len(out) != len(full) or any(is_known(o) and is_known(f) and o != f for o, f in zip(out, full)):
             return Unknown("attention mask")
     return Tensor(q.shape[:-1] + (v.shape[-1],))
+
+
+def _gqa_heads(ctx, site, q, k, v, enable):
+    """enable_gqa=True: key and value heads (dim -3) are repeated up to the query's, which each
+    count must divide; (k, v) with the query's head count, or (Unknown, None)."""
+    if enable is not True or min(len(q.shape), len(k.shape), len(v.shape)) < 3:
+        return Unknown("grouped-query attention"), None
+    hq, hk, hv = q.shape[-3], k.shape[-3], v.shape[-3]
+    nq, nk, nv = (concrete(ctx, h) for h in (hq, hk, hv))  # 3-D inputs: the heads are the batch dim
+    if not all(n is not None and n > 0 for n in (nq, nk, nv)):
+        return Unknown("grouped-query heads"), None
+    if nq % nk or nq % nv:
+        return _mismatch(ctx, site, f"enable_gqa: the key heads ({hk}) and value heads ({hv}) must divide the "
+                                    f"query heads ({hq}); query {shape_text(q.shape)}, key {shape_text(k.shape)}"), None
+    return (Tensor(k.shape[:-3] + (hq,) + k.shape[-2:]), Tensor(v.shape[:-3] + (hq,) + v.shape[-2:]))
 
 
 FUNCTIONAL["scaled_dot_product_attention"] = _sdpa

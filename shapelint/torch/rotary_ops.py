@@ -1,7 +1,7 @@
 """The ops of rotary position embeddings (RoPE) in LLM code, with torch's exact shape rules:
 complex views (view_as_complex, view_as_real), torch.polar, torch.outer, and the
 axis-stacking helpers (hstack, vstack, dstack, column_stack, row_stack) used to pad
-causal masks. Registered into the tables of `functions` when imported.
+causal masks, and unflatten (`torch.unflatten(xq, -1, (-1, 2))` pairs a head's features). Registered into the tables of `functions` when imported.
 
 A finding only where torch certainly raises (a known last size that is not 2 for
 view_as_complex, a known rank that is not 1 for outer); anything else not covered is
@@ -15,6 +15,8 @@ from ..core.symbolic import is_known, shape_text
 from ..core.values import UNKNOWN, Tensor, Unknown
 from .functions import METHODS, TORCH, _cat
 from .kernels import bind
+from .modules import unflatten_forward
+from .spec import Site
 from .sequence_ops import _mismatch, _tensor, broadcast_dims
 
 
@@ -104,6 +106,16 @@ def _stack_along(kind: str):
     return fn
 
 
+def _unflatten(ctx, site, args, kwargs):
+    """x.unflatten(dim, sizes) / torch.unflatten(x, dim, sizes): nn.Unflatten's rule (one -1 allowed)."""
+    b = bind(list(args), dict(kwargs), ["input", "dim", "sizes"], {})
+    if b is None or not _tensor(b["input"]) or not isinstance(b["sizes"], (tuple, list)):
+        return UNKNOWN
+    layer = Site(site.label(), site.node, params={"dim": b["dim"], "unflattened_size": tuple(b["sizes"])})
+    return unflatten_forward(ctx, layer, b["input"])
+
+
+TORCH["unflatten"] = METHODS["unflatten"] = _unflatten
 TORCH["view_as_complex"] = _view_as_complex
 TORCH["view_as_real"] = _view_as_real
 TORCH["polar"] = _polar
