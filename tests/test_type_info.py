@@ -29,17 +29,24 @@ def test_iinfo_values_are_torchs(name):
         assert info.attribute(attr) == getattr(real, attr), (name, attr)
 
 
-def test_finfo_of_an_unknown_or_default_dtype_is_unknown():
-    from shapelint.core.values import Unknown
+def test_limits_of_a_dtype_shapelint_does_not_know_are_unknown():
+    from shapelint.core.values import FloatUnknown, Unknown
 
-    assert isinstance(type_info.type_info("torch.finfo", [], {}, None), Unknown)  # set_default_dtype may have changed it
+    default = type_info.type_info("torch.finfo", [], {}, None)  # set_default_dtype may have changed it
+    assert isinstance(default.attribute("min"), FloatUnknown) and isinstance(default.attribute("bits"), Unknown)
+    of_x = type_info.type_info("torch.finfo", [Unknown("dtype")], {}, None)  # `torch.finfo(x.dtype)`
+    assert isinstance(of_x.attribute("max"), FloatUnknown)
     assert isinstance(type_info.type_info("torch.finfo", [Ref("torch.complex64")], {}, None), Unknown)
     assert isinstance(type_info.type_info("torch.iinfo", [Ref("torch.bool")], {}, None), Unknown)  # torch raises
+    assert isinstance(type_info.type_info("torch.iinfo", [Unknown("dtype")], {}, None), Unknown)
 
 
 CASES = [
     Case("(1.0 - m[:, None, None, :].to(dtype=torch.float32)) * torch.finfo(torch.float32).min", "m=(2, 7):long"),
-    Case("x + torch.finfo(x.dtype).min", "x=(2, 7)", unknown=True),  # "float" is any of 4 dtypes: no limits
+    Case("x + torch.finfo(x.dtype).min", "x=(2, 7)"),  # a float of unknown value: x's shape
+    Case("torch.full((x.size(1), x.size(1)), fill_value=torch.finfo(x.dtype).min).triu(1) + x[:, None]", "x=(2, 7)"),
+    Case("x.view(-1, torch.finfo(x.dtype).bits)", "x=(2, 16)", unknown=True),  # the width is not known
+    Case("x * (x.size(0) / 3)", "x=(2, 7)"),  # a float of unknown value made by `/` (of the batch symbol)
     Case("torch.zeros(torch.iinfo(torch.int8).bits, torch.finfo(torch.half).bits)", "x=(2, 7)"),
     Case("x.view(-1, torch.finfo(torch.bfloat16).bits)", "x=(2, 16)"),
     Case("x.view(-1, torch.iinfo(torch.int16).bits + 1)", "x=(2, 16)"),  # 32 values in rows of 17: torch raises

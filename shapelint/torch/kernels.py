@@ -12,7 +12,7 @@ from typing import Callable, List, NamedTuple, Optional
 from ..core import rules as R
 from ..core.findings import Also, At, Code, Edit
 from ..core.symbolic import BATCH_NAME, Dim, Expr, add, exact_div, floordiv, is_known, mul, product, shape_text, substitute
-from ..core.values import UNKNOWN, InputDim, LayerOrigin, Origin, Tensor, Unknown, dims_related, is_unknown
+from ..core.values import UNKNOWN, FloatUnknown, InputDim, LayerOrigin, Origin, Tensor, Unknown, dims_related, is_unknown
 from .constructor_values import check_view_sizes
 from .head_split import head_split_report
 from .spec import Site
@@ -495,9 +495,9 @@ def binary(ctx, site, a, b, op: str):
     """An elementwise op of two tensors (broadcast), or of a tensor and a number."""
     if isinstance(a, Tensor) and isinstance(b, Tensor):
         return broadcast(ctx, site, a, b, op)
-    if isinstance(a, Tensor) and isinstance(b, (int, float, Expr)):
+    if isinstance(a, Tensor) and isinstance(b, (int, float, Expr, FloatUnknown)):  # a Python number, known or not
         return a
-    if isinstance(b, Tensor) and isinstance(a, (int, float, Expr)):
+    if isinstance(b, Tensor) and isinstance(a, (int, float, Expr, FloatUnknown)):
         return b
     return UNKNOWN
 

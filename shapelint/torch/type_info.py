@@ -1,14 +1,15 @@
 """torch.finfo / torch.iinfo: the limits of a dtype, as numbers (HF-style masks use
 `torch.finfo(dtype).min` as the additive "minus infinity"). The values are those of the
 IEEE formats and two's-complement integers torch uses; tests/test_type_info.py checks
-each against real torch. A dtype shapelint does not know gives an unknown object.
+each against real torch. Of a dtype shapelint does not know, finfo's limits are floats of
+unknown value (FloatUnknown), iinfo is unknown.
 """
 
 from __future__ import annotations
 
 from typing import Dict, Optional
 
-from ..core.values import Ref, Unknown
+from ..core.values import FloatUnknown, Ref, Unknown
 
 
 def _floats(bits: int, eps: float, largest: float, tiny: float, resolution: float) -> Dict[str, object]:
@@ -52,14 +53,20 @@ class TypeInfo:
         return Unknown(f"`{self.label}.{name}`")
 
 
+# finfo of a dtype shapelint does not know (`torch.finfo(x.dtype)`, `torch.finfo()` after a
+# possible set_default_dtype): floats of unknown value; a tensor combined with one keeps its shape
+_FLOAT_LIMITS = ("eps", "max", "min", "tiny", "smallest_normal", "resolution")
+
+
 def type_info(qualname: str, args, kwargs, node):
-    """`torch.finfo(torch.float32)`, `torch.iinfo(torch.long)`; `torch.finfo()` reads the default
-    dtype, which torch.set_default_dtype may have changed: unknown."""
+    """`torch.finfo(torch.float32)`, `torch.iinfo(torch.long)`, `torch.finfo(x.dtype)`, `torch.finfo()`."""
     table = FINFO if qualname == "torch.finfo" else IINFO
     dtype: Optional[object] = args[0] if args else kwargs.get("type")
-    if len(args) + len(kwargs) != 1 or (kwargs and "type" not in kwargs):
+    if len(args) + len(kwargs) > 1 or (kwargs and "type" not in kwargs) or (dtype is None and qualname == "torch.iinfo"):
         return Unknown(f"`{qualname}` arguments", node)
     name = dtype.qualname if isinstance(dtype, Ref) else None
-    if name not in table:
-        return Unknown(f"`{qualname}` of a dtype shapelint does not know", node)
-    return TypeInfo(f"{qualname}({name})", table[name])
+    if name in table:
+        return TypeInfo(f"{qualname}({name})", table[name])
+    if qualname == "torch.finfo" and (dtype is None or (isinstance(dtype, Unknown) and not isinstance(dtype, FloatUnknown))):
+        return TypeInfo(f"{qualname}(a float dtype)", {k: FloatUnknown(f"`torch.finfo(...).{k}`") for k in _FLOAT_LIMITS})
+    return Unknown(f"`{qualname}` of a dtype shapelint does not know", node)
