@@ -15,7 +15,7 @@ from ..core.symbolic import BATCH_NAME, Expr, add, is_known, mul, product, shape
 from ..core.values import UNKNOWN, Tensor, Unknown
 from .advanced_indexing import arange_dtype
 from .index_dtype import index_dtype_report
-from .functions import FUNCTIONAL, METHODS, TORCH, _same
+from .functions import FUNCTIONAL, METHODS, TORCH, ValuesIndices, _same
 from .kernels import bind, dim_error, normalize_dim, op_text, sizes_from
 
 MAX_PIECES = 256  # split/unbind into more pieces than this: unknown (a tuple that long is not a model's)
@@ -343,3 +343,49 @@ def _masked_fill(ctx, site, args, kwargs):
 METHODS["masked_fill"] = _masked_fill
 METHODS["masked_fill_"] = _masked_fill
 TORCH["masked_fill"] = _masked_fill
+
+
+# ---------------------------------------------------------------------------- selection
+
+
+def _topk(ctx, site, args, kwargs):
+    """torch.topk(input, k, dim=-1): (values, indices), dim cut to k; torch raises unless 0 <= k <= size."""
+    b = bind(list(args), dict(kwargs), ["input", "k", "dim", "largest", "sorted"], {"dim": -1, "largest": True, "sorted": True})
+    if b is None or not _tensor(b["input"]) or not _int(b["k"]):
+        return UNKNOWN
+    x, k = b["input"], b["k"]
+    if not x.shape:
+        return Unknown("topk of a 0-d tensor")
+    d = _dim(ctx, site, x, b["dim"])
+    if isinstance(d, Unknown):
+        return d
+    n = concrete(ctx, x.shape[d])
+    if k < 0 or (n is not None and k > n):
+        return _mismatch(ctx, site, f"k={k} is out of range for dimension {d} of {shape_text(x.shape)}: "
+                                    f"torch raises 'selected index k out of range'")
+    if n is None:
+        return Unknown("topk along a symbolic size")
+    values = _replace(x, d, k)
+    return ValuesIndices((values, Tensor(values.shape, dtype="long")))
+
+
+def _sort(ctx, site, args, kwargs):
+    """torch.sort / x.sort: (values, indices) of the input's shape."""
+    b = bind(list(args), dict(kwargs), ["input", "dim", "descending", "stable"], {"dim": -1, "descending": False, "stable": False})
+    if b is None or not _tensor(b["input"]):
+        return UNKNOWN
+    x = b["input"]
+    if x.shape and isinstance(_dim(ctx, site, x, b["dim"]), Unknown):
+        return UNKNOWN
+    return ValuesIndices((x, Tensor(x.shape, dtype="long")))
+
+
+TORCH["topk"] = METHODS["topk"] = _topk
+TORCH["sort"] = METHODS["sort"] = _sort
+# writes into a tensor by index: the result (and `self`, in place) keeps self's shape (the
+# shapes torch requires of index and source are not checked here: a raise, never a wrong shape)
+for _name in ("index_add", "index_copy", "index_fill", "scatter", "scatter_add", "scatter_reduce", "masked_scatter",
+              "index_put"):
+    METHODS[_name] = METHODS[_name + "_"] = _same
+for _name in ("index_add", "index_copy", "index_fill", "scatter", "scatter_add", "scatter_reduce"):
+    TORCH[_name] = _same
