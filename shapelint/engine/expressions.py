@@ -15,6 +15,7 @@ import libcst as cst
 from ..core.symbolic import Expr
 from ..core.values import BaseMethod, Builtin, FloatUnknown, ModuleValue, PendingShape, Quotient, Ref, Tensor, Unknown
 from ..torch import containers
+from ..torch.sequence_ops import TENSOR_COMPARISONS
 from . import budgets, builtins, module_lookup, numpy_overlay, objects
 from .frame import MAX_SEQ, MAX_UNROLL, Frame, LambdaRef, Overlay, hashable, same_value
 from .pyvalues import compare, truth
@@ -254,7 +255,10 @@ def eval_comparison(vm, node, frame):
     left = vm.eval(node.left, frame)
     for target in node.comparisons:
         right = vm.eval(target.comparator, frame)
-        r = compare(type(target.operator).__name__, left, right)
+        op = type(target.operator).__name__
+        if op in TENSOR_COMPARISONS and (isinstance(left, Tensor) or isinstance(right, Tensor)):  # a bool tensor
+            return vm.binop(op, left, right, node) if len(node.comparisons) == 1 else Unknown("chained tensor comparison")
+        r = compare(op, left, right)
         if r is None:
             return Unknown("comparison")
         if not r:

@@ -15,8 +15,9 @@ from ..core.symbolic import BATCH_NAME, Expr, add, is_known, mul, product, shape
 from ..core.values import UNKNOWN, Tensor, Unknown
 from .advanced_indexing import arange_dtype
 from .index_dtype import index_dtype_report
-from .functions import FUNCTIONAL, METHODS, TORCH, ValuesIndices, _same
-from .kernels import bind, dim_error, normalize_dim, op_text, sizes_from
+from .functions import FUNCTIONAL, METHODS, OPERATORS, TORCH, ValuesIndices, _same
+from .kernels import binary, bind, dim_error, normalize_dim, op_text, sizes_from
+from .spec import Site
 
 MAX_PIECES = 256  # split/unbind into more pieces than this: unknown (a tuple that long is not a model's)
 
@@ -389,3 +390,25 @@ for _name in ("index_add", "index_copy", "index_fill", "scatter", "scatter_add",
     METHODS[_name] = METHODS[_name + "_"] = _same
 for _name in ("index_add", "index_copy", "index_fill", "scatter", "scatter_add", "scatter_reduce"):
     TORCH[_name] = _same
+for _name in ("cumsum", "cumprod", "flip", "roll", "logcumsumexp"):
+    TORCH[_name] = _same
+
+
+# ---------------------------------------------------------------------------- comparisons
+
+# `a < b`, `mask == 0`, `arange(T)[:, None] >= arange(T)[None, :]` with a tensor on either side:
+# the two broadcast, as arithmetic does, into a bool tensor (a chained comparison is unknown)
+TENSOR_COMPARISONS = {"LessThan": "<", "LessThanEqual": "<=", "GreaterThan": ">", "GreaterThanEqual": ">=",
+                      "Equal": "==", "NotEqual": "!="}
+
+
+def _comparison(symbol: str):
+    def fn(ctx, node, a, b):
+        out = binary(ctx, Site(f"`{symbol}`", node), a, b, f"`{symbol}`")
+        return Tensor(out.shape, out.prov, dtype="bool") if _tensor(out) else out
+
+    return fn
+
+
+for _op, _symbol in TENSOR_COMPARISONS.items():
+    OPERATORS[_op] = _comparison(_symbol)

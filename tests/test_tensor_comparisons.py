@@ -1,0 +1,35 @@
+"""Comparisons with a tensor on either side (`mask == 0`, `arange(T)[:, None] >= arange(T)`)
+against real torch: the two sides broadcast into a bool tensor; cumsum as a torch function."""
+
+import pytest
+
+import test_ops_vs_torch as op_cases
+from test_ops_vs_torch import Case
+
+CASES = [
+    Case("torch.arange(x.size(1))[:, None] >= torch.arange(x.size(1))[None, :]", "x=(2, 6)"),
+    Case("(m == 0)[:, None, None, :]", "m=(2, 6):long"),
+    Case("x.masked_fill(m[:, None, :] == 0, 0.0)", "x=(2, 6, 6), m=(2, 6):long"),
+    Case("x.masked_fill(m == 0, 0.0)", "x=(2, 6, 6), m=(2, 5):long"),  # 5 vs 6: torch raises
+    Case("x < y", "x=(2, 3), y=(2, 4)"),  # torch raises
+    Case("x != 1.5", "x=(2, 3)"),
+    Case("0 < x", "x=(2, 3)"),
+    Case("(x > y).float()", "x=(2, 1, 3), y=(4, 1)"),
+    Case("torch.where(x >= 0, x, 0.0)", "x=(2, 3)"),
+    Case("torch.cumsum(m, dim=1) * m", "m=(2, 6):long"),
+]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.expr} | {c.inputs}" for c in CASES])
+def test_comparison_matches_torch(case):
+    op_cases.test_op_matches_torch(case)
+
+
+MASKS = [Case("x[x > 0]", "x=(2, 5, 3)"), Case("x[m != 0]", "x=(2, 5, 3), m=(2, 5):long")]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("case", MASKS, ids=[f"{c.expr} | {c.inputs}" for c in MASKS])
+def test_a_comparison_mask_selects_an_unknown_count(case):
+    op_cases.test_opaque_size(case)
