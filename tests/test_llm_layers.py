@@ -43,3 +43,13 @@ def test_rmsnorm_parameters_are_torchs():
     real = {n: sum(p.numel() for p in torch.nn.RMSNorm(*a, **k).parameters())
             for n, a, k in (("a", (8,), {}), ("b", ([5, 8],), {"elementwise_affine": False}))}
     assert counts == real
+
+
+def test_matmul_batch_mismatch_names_both_operands():
+    """Grouped-query attention with too few key heads: the message shows both 4-D operands."""
+    from shapelint.engine.check import check_source
+
+    case = Case("q @ k.transpose(2, 3)", "q=(2, 6, 8, 4), k=(2, 4, 8, 4)")
+    assert op_cases._torch_answer(op_cases._source(case), case) is None  # torch raises
+    (f,) = [f for f in check_source("m.py", op_cases._source(case)).findings if f.severity == "error"]
+    assert "(2, 6, 8, 4) @ (2, 4, 4, 8)" in f.message and "4 vs 6" in f.message, f.message

@@ -28,7 +28,8 @@ def matmul_shape(ctx, site, a: tuple, b: tuple):
     b2 = b + (1,) if len(b) == 1 else b
     if _bad(ctx, a2[-1], b2[-2]):
         return _mismatch(ctx, site, f"cannot multiply {shape_text(a)} by {shape_text(b)}: {a2[-1]} != {b2[-2]}")
-    batch = broadcast_dims(ctx, site, [a2[:-2], b2[:-2]]) if (len(a2) > 2 or len(b2) > 2) else ()
+    what = f"the batch dimensions of {shape_text(a)} @ {shape_text(b)} (all but the last two): "
+    batch = broadcast_dims(ctx, site, [a2[:-2], b2[:-2]], what) if (len(a2) > 2 or len(b2) > 2) else ()
     if not isinstance(batch, tuple):
         return batch if isinstance(batch, Unknown) else Unknown("matmul batch dims")
     out = batch + ((a2[-2],) if len(a) > 1 else ()) + ((b2[-1],) if len(b) > 1 else ())

@@ -287,8 +287,9 @@ def differ(ctx, a, b) -> bool:
     return a != b and ctx.check_equal(a, b, "sizes") == "bad"
 
 
-def broadcast_dims(ctx, site, shapes) -> Optional[tuple]:
-    """torch's broadcast of several shapes; None when unknown, Unknown after a report."""
+def broadcast_dims(ctx, site, shapes, what: str = "") -> Optional[tuple]:
+    """torch's broadcast of several shapes; None when unknown, Unknown after a report (`what`
+    names the shapes in it, e.g. the batch dims of a matmul)."""
     n = max(len(s) for s in shapes)
     padded = [(1,) * (n - len(s)) + tuple(s) for s in shapes]
     out = []
@@ -298,7 +299,7 @@ def broadcast_dims(ctx, site, shapes) -> Optional[tuple]:
         symbolic = {s for s in sizes if concrete(ctx, s) is None}
         if len(known) > 1:
             texts = " and ".join(shape_text(s) for s in shapes)
-            return _mismatch(ctx, site, f"shapes {texts} cannot be broadcast: dimension {i - n} is {' vs '.join(map(str, sorted(known)))}")
+            return _mismatch(ctx, site, f"{what}shapes {texts} cannot be broadcast: dimension {i - n} is {' vs '.join(map(str, sorted(known)))}")
         if known:
             # a symbolic size there is 1 or the same, else torch raises; the batch keeps its symbol
             value = next(iter(known))
