@@ -1,5 +1,5 @@
 """Comparisons with a tensor on either side (`mask == 0`, `arange(T)[:, None] >= arange(T)`)
-against real torch: the two sides broadcast into a bool tensor; cumsum as a torch function."""
+against real torch: the two sides broadcast into a bool tensor; cumsum and pow as torch functions."""
 
 import pytest
 
@@ -17,6 +17,9 @@ CASES = [
     Case("(x > y).float()", "x=(2, 1, 3), y=(4, 1)"),
     Case("torch.where(x >= 0, x, 0.0)", "x=(2, 3)"),
     Case("torch.cumsum(m, dim=1) * m", "m=(2, 6):long"),
+    Case("0.5 * x * (1.0 + torch.tanh(0.79788 * (x + 0.044715 * torch.pow(x, 3.0))))", "x=(2, 6)"),  # minGPT's GELU
+    Case("torch.pow(2, x) + x.pow(y)", "x=(2, 6), y=(6,)"),
+    Case("torch.pow(x, exponent=y)", "x=(2, 6), y=(5,)"),  # 6 vs 5: torch raises
 ]
 
 

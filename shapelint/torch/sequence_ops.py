@@ -395,6 +395,16 @@ for _name in ("cumsum", "cumprod", "flip", "roll", "logcumsumexp"):
     TORCH[_name] = _same
 
 
+def _pow(ctx, site, args, kwargs):
+    """torch.pow(input, exponent) / x.pow(exponent): elementwise, the two broadcast (a number keeps the shape)."""
+    b = bind(list(args), dict(kwargs), ["input", "exponent"], {})
+    return UNKNOWN if b is None else binary(ctx, site, b["input"], b["exponent"], site.label())
+
+
+for _name in ("pow", "float_power"):
+    TORCH[_name] = METHODS[_name] = _pow
+
+
 # ---------------------------------------------------------------------------- comparisons
 
 # `a < b`, `mask == 0`, `arange(T)[:, None] >= arange(T)[None, :]` with a tensor on either side:
