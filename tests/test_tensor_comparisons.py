@@ -36,3 +36,18 @@ MASKS = [Case("x[x > 0]", "x=(2, 5, 3)"), Case("x[m != 0]", "x=(2, 5, 3), m=(2, 
 @pytest.mark.parametrize("case", MASKS, ids=[f"{c.expr} | {c.inputs}" for c in MASKS])
 def test_a_comparison_mask_selects_an_unknown_count(case):
     op_cases.test_opaque_size(case)
+
+
+MATH = [  # `math` constants read as attributes: minGPT's NewGELU scales by sqrt(2 / math.pi)
+    Case("0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))))", "x=(2, 6)"),
+    Case("torch.full((x.size(1),), math.inf) * math.e + math.tau", "x=(2, 6)"),
+]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("case", MATH, ids=[c.expr for c in MATH])
+def test_math_constants_keep_the_shape(case):
+    source = "import math\n" + op_cases._source(case)
+    expected = op_cases._torch_answer(source, case)
+    output, errors = op_cases._static(source)
+    assert expected is not None and errors == [] and output == expected, (output, expected)
