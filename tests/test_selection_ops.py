@@ -30,3 +30,21 @@ CASES = [
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.expr} | {c.inputs}" for c in CASES])
 def test_selection_op_matches_torch(case):
     op_cases.test_op_matches_torch(case)
+
+
+DISTANCES_AND_LOSSES = [  # a VQ-VAE's codebook lookup and commitment losses
+    Case("torch.cdist(x, y).argmin(dim=-1)", "x=(6, 4), y=(9, 4)"),
+    Case("torch.cdist(x, y)", "x=(2, 6, 4), y=(9, 4)"),
+    Case("torch.cdist(x, y)", "x=(6, 4), y=(9, 3)"),  # 4 vs 3 columns: torch raises
+    Case("torch.cdist(x, y)", "x=(2, 6, 4), y=(3, 9, 4)"),  # batch 2 vs 3: torch raises
+    Case("F.mse_loss(x, y) + 0.25 * F.l1_loss(y, x)", "x=(2, 3, 4), y=(2, 3, 4)"),
+    Case("F.mse_loss(x, y, reduction='none')", "x=(2, 3, 4), y=(3, 4)"),
+    Case("F.smooth_l1_loss(x, y, reduction='sum', beta=0.5)", "x=(2, 3), y=(2, 3)"),
+    Case("F.mse_loss(x, y)", "x=(2, 3, 4), y=(2, 4)"),  # cannot broadcast: torch raises
+]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("case", DISTANCES_AND_LOSSES, ids=[f"{c.expr} | {c.inputs}" for c in DISTANCES_AND_LOSSES])
+def test_distance_and_loss_match_torch(case):
+    op_cases.test_op_matches_torch(case)

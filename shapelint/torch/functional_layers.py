@@ -18,7 +18,7 @@ from .index_dtype import index_dtype_report
 from .positional import embedding_positions_report
 from .kernels import bind, ntuple
 from .modules import embedding_forward, groupnorm_check, groupnorm_forward, layernorm_forward, linear_forward, pixel_shuffle_forward
-from .sequence_ops import _int, _mismatch, _tensor, differ
+from .sequence_ops import _int, _mismatch, _tensor, broadcast_dims, differ
 from .spec import Site
 
 
@@ -235,3 +235,25 @@ def _cross_entropy(ctx, site, args, kwargs):
 
 FUNCTIONAL["cross_entropy"] = _cross_entropy
 FUNCTIONAL["nll_loss"] = _cross_entropy
+
+
+def _pointwise_loss(ctx, site, args, kwargs):
+    """F.mse_loss / l1_loss / smooth_l1_loss / huber_loss: input and target broadcast (torch
+    warns, and raises where they cannot); a 0-D loss, or the broadcast shape for reduction='none'."""
+    names = ["input", "target", "size_average", "reduce", "reduction"]
+    extra = {k: v for k, v in kwargs.items() if k in ("beta", "delta", "weight")}
+    b = bind(list(args)[:5], {k: v for k, v in kwargs.items() if k not in extra}, names,
+             {"size_average": None, "reduce": None, "reduction": "mean"})
+    if b is None or not (_tensor(b["input"]) and _tensor(b["target"])) or b["size_average"] is not None or b["reduce"] is not None:
+        return UNKNOWN
+    shape = broadcast_dims(ctx, site, [b["input"].shape, b["target"].shape])
+    if not isinstance(shape, tuple):
+        return shape if isinstance(shape, Unknown) else UNKNOWN
+    reduction = b["reduction"]
+    if reduction not in ("mean", "sum", "none"):
+        return UNKNOWN
+    return Tensor(shape) if reduction == "none" else Tensor(())
+
+
+for _name in ("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"):
+    FUNCTIONAL[_name] = _pointwise_loss

@@ -199,3 +199,21 @@ def _gqa_heads(ctx, site, q, k, v, enable):
 
 
 FUNCTIONAL["scaled_dot_product_attention"] = _sdpa
+
+
+def _cdist(ctx, site, args, kwargs):
+    """torch.cdist(x1 (..., P, M), x2 (..., R, M)) -> (..., P, R): the batch dims broadcast."""
+    if len(args) < 2 or not (_tensor(args[0]) and _tensor(args[1])):
+        return UNKNOWN
+    a, b = tuple(args[0].shape), tuple(args[1].shape)
+    if len(a) < 2 or len(b) < 2:
+        return _mismatch(ctx, site, f"cdist takes tensors of at least 2 dimensions, got {shape_text(a)} and {shape_text(b)}")
+    if _bad(ctx, a[-1], b[-1]):
+        return _mismatch(ctx, site, f"x1 {shape_text(a)} and x2 {shape_text(b)} must have the same number of columns: {a[-1]} != {b[-1]}")
+    batch = broadcast_dims(ctx, site, [a[:-2], b[:-2]], f"the batch dimensions of {shape_text(a)} and {shape_text(b)}: ")
+    if not isinstance(batch, tuple):
+        return batch if isinstance(batch, Unknown) else Unknown("cdist batch dims")
+    return Tensor(batch + (a[-2], b[-2]))
+
+
+TORCH["cdist"] = _cdist
