@@ -45,7 +45,7 @@ from torch_oracle import TorchOutcome, declared_targets, run_declared
 
 MODERN = os.path.join(ROOT, "fixtures", "modern")
 FILES = sorted(glob.glob(os.path.join(MODERN, "*.py")))
-FAMILIES = ("gpt", "vit", "mixer", "seq2seq", "ddpm", "vqvae", "tcn", "char_rnn", "audio")
+FAMILIES = ("gpt", "vit", "mixer", "seq2seq", "ddpm", "vqvae", "tcn", "char_rnn", "audio", "llama", "bert")
 
 # "file.py::Target" -> why it fails today ("<kind>: <what> (issue 11: <op or construct>)"),
 # kind one of "false alarm", "missed error" (criterion a), "wrong shape" (criterion b).

@@ -411,6 +411,7 @@ class AssertFails(Rule):
 
 # issue 11's rules of sequence models live in their own module; imported here, in code order
 from .sequence_rules import CausalHintWithoutMask, IndexDtype, MaskDtype, PositionalTooShort  # noqa: E402,F401
+from .guard_rules import GuardRaises  # noqa: E402,F401
 
 
 @rule

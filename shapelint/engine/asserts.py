@@ -6,6 +6,9 @@ construction or in forward. Here: a test that is certainly false is an SHP014 er
 assert, naming the values it read and, for the divisibility idiom, the nearest values that
 hold; the path then raises (nothing after it runs in Python). A test shapelint cannot decide
 is skipped, as Python's `-O` would.
+
+The hand-written guard `if cond: raise ValueError(...)` (BERT's head check) is the same
+check: a condition that certainly holds is an SHP019 error at the `raise` (exec_guarded_if).
 """
 
 from __future__ import annotations
@@ -27,6 +30,31 @@ def exec_assert(vm, stmt: cst.Assert, frame) -> None:
     shown = ", ".join(f"{k}={v}" for k, v in values.items())
     vm.ctx.report(R.AssertFails.finding(stmt, test=code, values=f" ({shown})" if shown else "", hint=_hint(vm, stmt, frame)))
     raise RaiseSignal()
+
+
+# what a configuration guard raises; NotImplementedError marks an abstract method, not a bad value
+GUARD_ERRORS = ("ValueError", "AssertionError", "RuntimeError", "TypeError", "IndexError", "Exception")
+
+
+def exec_guarded_if(vm, stmt: cst.If, frame) -> None:
+    """The body of an `if` whose test holds; a body that starts by raising reports SHP019 first."""
+    error = _guard_error(stmt)
+    if error is not None:
+        shown = ", ".join(f"{k}={v}" for k, v in _values(vm, stmt.test, frame).items())
+        vm.ctx.report(R.GuardRaises.finding(stmt.body.body[0], test=_code(stmt.test), error=error,
+                                            values=f" ({shown})" if shown else "", hint=_multiple_hint(vm, stmt.test, frame, "!=")))
+    vm.exec_block(stmt.body.body, frame)
+
+
+def _guard_error(stmt: cst.If):
+    """`ValueError` for `if ...: raise ValueError(...)` (the raise first in the body), else None."""
+    first = stmt.body.body[0] if stmt.body.body else None
+    if not isinstance(first, cst.SimpleStatementLine) or not isinstance(first.body[0], cst.Raise):
+        return None
+    exc = first.body[0].exc
+    exc = exc.func if isinstance(exc, cst.Call) else exc
+    name = exc.value if isinstance(exc, cst.Name) else None
+    return name if name in GUARD_ERRORS else None
 
 
 def _code(node) -> str:
@@ -61,15 +89,22 @@ def _hint(vm, stmt: cst.Assert, frame) -> str:
         m = vm.eval(stmt.msg, frame)
         if isinstance(m, str) and m:
             msg = f" ({m})"
-    if isinstance(t, cst.Comparison) and len(t.comparisons) == 1 and isinstance(t.comparisons[0].operator, cst.Equal):
+    near = _multiple_hint(vm, t, frame, "==")
+    return f"{msg}{near}" if near else (f"{msg}; make the assertion hold" if not msg else f"{msg}")
+
+
+def _multiple_hint(vm, t, frame, op: str) -> str:
+    """For `a % b == 0` (an assert) or `a % b != 0` (a guard): the multiples of b nearest a."""
+    operator = cst.Equal if op == "==" else cst.NotEqual
+    if isinstance(t, cst.Comparison) and len(t.comparisons) == 1 and isinstance(t.comparisons[0].operator, operator):
         left, right = t.left, t.comparisons[0].comparator
         if isinstance(left, cst.BinaryOperation) and isinstance(left.operator, cst.Modulo) and _is_zero(right):
             a, b = vm.eval(left.left, frame), vm.eval(left.right, frame)
             if isinstance(a, int) and isinstance(b, int) and b > 0:
                 lo, hi = a - a % b, a - a % b + b
                 near = f"{lo} or {hi}" if lo > 0 else f"{hi}"
-                return f"{msg}; {_code(left.left)} must be a multiple of {b}: use {near}"
-    return f"{msg}; make the assertion hold" if not msg else f"{msg}"
+                return f"; {_code(left.left)} must be a multiple of {b}: use {near}"
+    return ""
 
 
 def _is_zero(node) -> bool:

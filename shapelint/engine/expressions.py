@@ -256,8 +256,8 @@ def eval_comparison(vm, node, frame):
     for target in node.comparisons:
         right = vm.eval(target.comparator, frame)
         op = type(target.operator).__name__
-        if len(node.comparisons) == 1 and op in COMPARISONS and (isinstance(left, Tensor) or isinstance(right, Tensor)):
-            return vm.binop(op, left, right, node)  # `x == y`, `x > 0`: a bool tensor
+        if op in COMPARISONS and (isinstance(left, Tensor) or isinstance(right, Tensor)):  # `x == y`, `x > 0`: a bool tensor
+            return vm.binop(op, left, right, node) if len(node.comparisons) == 1 else Unknown("chained tensor comparison")
         r = compare(op, left, right)
         if r is None:
             return Unknown("comparison")

@@ -22,7 +22,7 @@ import libcst as cst
 from ..core.symbolic import BATCH_NAME, is_known
 from ..core.values import (BaseMethod, BoundMethod, Builtin, ClassRef, FunctionRef, ModuleValue, Namespace, PendingShape, Ref,
                            SuperProxy, Tensor, Unknown)
-from ..torch import containers
+from ..torch import containers, type_info
 from ..torch.functions import ValuesIndices
 from . import (asserts, branches, dataclass_configs, library_calls, loops, mutation, namedtuples, namespaces, numpy_overlay, objects,
                partials, pyvalues, strict, torch_calls)
@@ -337,7 +337,7 @@ class Interpreter:
         t = pyvalues.truth(self.eval(stmt.test, frame))
         orelse = stmt.orelse
         if t is True:
-            self.exec_block(stmt.body.body, frame)
+            asserts.exec_guarded_if(self, stmt, frame)  # a guard that raises is reported there
         elif t is False:
             self.run_else(orelse, frame)
         else:
@@ -480,6 +480,8 @@ class Interpreter:
             return objects.class_attr(self, obj.info, name, None)
         if isinstance(obj, partials.PartialValue):
             return partials.partial_attr(obj, name)
+        if isinstance(obj, type_info.TypeInfo):
+            return obj.attribute(name)
         if isinstance(obj, ValuesIndices) and name in ("values", "indices"):
             return obj[0] if name == "values" else obj[1]
         if type(obj) in _MUTABLE_TYPES and name in _METHODS[type(obj)]:

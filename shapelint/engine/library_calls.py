@@ -1,9 +1,10 @@
 """Calls of standard-library functions the engine models itself, by qualified name:
 functools.partial, copy, importlib.import_module, dataclasses' functions, argparse and
-types namespaces, namedtuples. Everything else goes on to the torch tables (engine/torch_calls.py)."""
+types namespaces, namedtuples, torch.finfo/iinfo. Everything else goes on to the torch tables (engine/torch_calls.py)."""
 
 from __future__ import annotations
 
+from ..torch import type_info
 from . import dataclass_configs, module_lookup, namedtuples, namespaces, numpy_overlay, partials
 
 NOT_MODELLED_HERE = object()
@@ -23,6 +24,8 @@ def call(vm, qualname: str, args, kwargs, node):
         return namespaces.construct(vm, qualname, args, kwargs, node)
     if qualname in namedtuples.CONSTRUCTORS:
         return namedtuples.make_type(vm, qualname, args, kwargs, node)
+    if qualname in type_info.CONSTRUCTORS:
+        return type_info.type_info(qualname, args, kwargs, node)
     return NOT_MODELLED_HERE
 
 

@@ -282,7 +282,9 @@ FUNCTIONS: Dict[str, Callable] = {
     "true_divide": _binary_function(operator.truediv, True), "floor_divide": _binary_function(operator.floordiv),
     "power": _power, "int64": _cast("int"), "int_": _cast("int"), "float64": _cast("float"),
 }
-CONSTANTS = {"numpy.pi": math.pi, "numpy.e": math.e}
+# module constants read as attributes (`np.pi`, and `math.pi` as in GELU's sqrt(2 / math.pi))
+CONSTANTS = {"numpy.pi": math.pi, "numpy.e": math.e, "math.pi": math.pi, "math.e": math.e, "math.tau": math.tau,
+             "math.inf": math.inf}
 
 
 def call(name: str, args, kwargs):

@@ -18,7 +18,7 @@ from .index_dtype import index_dtype_report
 from .positional import embedding_positions_report
 from .kernels import bind, ntuple
 from .modules import embedding_forward, groupnorm_check, groupnorm_forward, layernorm_forward, linear_forward, pixel_shuffle_forward
-from .sequence_ops import _int, _mismatch, _tensor, differ
+from .sequence_ops import _int, _mismatch, _tensor, broadcast_dims, differ
 from .spec import Site
 
 
@@ -54,6 +54,17 @@ def _layer_norm(ctx, site, args, kwargs):
     if not (_int(ns) or (isinstance(ns, (tuple, list)) and all(_int(v) for v in ns))):
         return Unknown("normalized_shape")
     return layernorm_forward(ctx, _argument_site(site, names, normalized_shape=ns), b["input"])
+
+
+def _rms_norm(ctx, site, args, kwargs):
+    """F.rms_norm(input, normalized_shape, weight=None, eps=None): LayerNorm's trailing-shape rule."""
+    b = bind(list(args), dict(kwargs), ["input", "normalized_shape", "weight", "eps"], {"weight": None, "eps": None})
+    if b is None or not _tensor(b["input"]):
+        return UNKNOWN
+    ns = b["normalized_shape"]
+    if not (_int(ns) or (isinstance(ns, (tuple, list)) and all(_int(v) for v in ns))):
+        return Unknown("normalized_shape")
+    return layernorm_forward(ctx, _site(site, normalized_shape=ns), b["input"])
 
 
 def _group_norm(ctx, site, args, kwargs):
@@ -111,6 +122,7 @@ def _pixel_unshuffle(ctx, site, args, kwargs):
 
 for _t in (FUNCTIONAL, TORCH):
     _t["layer_norm"] = _layer_norm
+    _t["rms_norm"] = _rms_norm
     _t["group_norm"] = _group_norm
     _t["embedding"] = _embedding
     _t["pixel_shuffle"] = _pixel_shuffle
@@ -141,12 +153,18 @@ def _layernorm_params(p):
     return {"weight": ns, "bias": ns if p.get("bias") is True else False}
 
 
+def _rmsnorm_params(p):
+    shapes = _layernorm_params({**p, "bias": False})  # the weight alone: nn.RMSNorm has no bias
+    return {"weight": shapes["weight"]} if shapes else None
+
+
 PARAMETERS = {
     "Linear": lambda p: ({"weight": (p["out_features"], p["in_features"]), "bias": (p["out_features"],) if p.get("bias") is True else False}
                          if _int(p.get("in_features")) and _int(p.get("out_features")) else None),
     "Embedding": lambda p: ({"weight": (p["num_embeddings"], p["embedding_dim"])}
                             if _int(p.get("num_embeddings")) and _int(p.get("embedding_dim")) and p.get("_weight") is None else None),
     "LayerNorm": _layernorm_params,
+    "RMSNorm": _rmsnorm_params,
 }
 for _n in (1, 2, 3):
     PARAMETERS[f"Conv{_n}d"] = _conv_weight(_n, False)
@@ -171,11 +189,23 @@ def replaced_parameter_differs(m: ModuleValue) -> bool:
     the layer's own, or of an unknown one: torch computes with the assigned tensor."""
     for name in ("weight", "bias"):
         if name in m.attrs:
-            own = parameter(m, name)
+            own = parameter(m, name) if name == "weight" else _bias_shape_of(m)
             new = m.attrs[name]
+            if name == "bias" and new is None and own is not NO_PARAMETER:
+                continue  # no bias: the same output shape (F.linear / conv / layer_norm take bias=None)
             if own is NO_PARAMETER or not isinstance(new, Tensor) or not isinstance(own, Tensor) or new.shape != own.shape:
                 return True
     return False
+
+
+def _bias_shape_of(m: ModuleValue):
+    """The bias the layer would have with bias=True: a tensor of that shape assigned to a layer
+    built with bias=False (BERT's `self.decoder.bias = self.bias`) adds without changing the shape."""
+    table = PARAMETERS.get(m.kind)
+    shapes = table({**m.params, "bias": True}) if table is not None and m.spec is not None else None
+    if shapes is None or not shapes.get("bias"):
+        return NO_PARAMETER
+    return Tensor(shapes["bias"])
 
 
 MODULE_WRAPPERS = {
@@ -224,3 +254,25 @@ def _cross_entropy(ctx, site, args, kwargs):
 
 FUNCTIONAL["cross_entropy"] = _cross_entropy
 FUNCTIONAL["nll_loss"] = _cross_entropy
+
+
+def _pointwise_loss(ctx, site, args, kwargs):
+    """F.mse_loss / l1_loss / smooth_l1_loss / huber_loss: input and target broadcast (torch
+    warns, and raises where they cannot); a 0-D loss, or the broadcast shape for reduction='none'."""
+    names = ["input", "target", "size_average", "reduce", "reduction"]
+    extra = {k: v for k, v in kwargs.items() if k in ("beta", "delta", "weight")}
+    b = bind(list(args)[:5], {k: v for k, v in kwargs.items() if k not in extra}, names,
+             {"size_average": None, "reduce": None, "reduction": "mean"})
+    if b is None or not (_tensor(b["input"]) and _tensor(b["target"])) or b["size_average"] is not None or b["reduce"] is not None:
+        return UNKNOWN
+    shape = broadcast_dims(ctx, site, [b["input"].shape, b["target"].shape])
+    if not isinstance(shape, tuple):
+        return shape if isinstance(shape, Unknown) else UNKNOWN
+    reduction = b["reduction"]
+    if reduction not in ("mean", "sum", "none"):
+        return UNKNOWN
+    return Tensor(shape) if reduction == "none" else Tensor(())
+
+
+for _name in ("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"):
+    FUNCTIONAL[_name] = _pointwise_loss

@@ -11,8 +11,8 @@ from typing import Callable, List, NamedTuple, Optional
 
 from ..core import rules as R
 from ..core.findings import Also, At, Code, Edit
-from ..core.symbolic import BATCH_NAME, Dim, Expr, add, exact_div, floordiv, is_known, mul, product, shape_text
-from ..core.values import UNKNOWN, InputDim, LayerOrigin, Origin, Tensor, Unknown, dims_related, is_unknown
+from ..core.symbolic import BATCH_NAME, Dim, Expr, add, exact_div, floordiv, is_known, mul, product, shape_text, substitute
+from ..core.values import UNKNOWN, FloatUnknown, InputDim, LayerOrigin, Origin, Tensor, Unknown, dims_related, is_unknown
 from .constructor_values import check_view_sizes
 from .head_split import head_split_report
 from .spec import Site
@@ -446,13 +446,15 @@ def broadcast(ctx, site, a: Tensor, b: Tensor, op: str):
     provb = (None,) * (n - len(sb)) + tuple(b.prov)
     out, prov = [], []
     for i, (x, y) in enumerate(zip(pa, pb)):
-        if x == y or y == 1:
+        cx, cy = _size_value(ctx, x), _size_value(ctx, y)
+        if x == y or cy == 1 or (cx is not None and cx == cy):
             out.append(x)
             prov.append(prova[i])
-        elif x == 1:
+        elif cx == 1:
             out.append(y)
             prov.append(None)
-        elif ctx.check_equal(x, y, op) == "bad" and not maybe_one(x) and not maybe_one(y):
+        elif (cx is not None and cy is not None) or (
+                ctx.check_equal(x, y, op) == "bad" and not maybe_one(x) and not maybe_one(y)):
             ctx.report(
                 R.ShapeMismatch.finding(
                     site.node, module=site.name, op=op_text(site, op),
@@ -464,10 +466,24 @@ def broadcast(ctx, site, a: Tensor, b: Tensor, op: str):
                 )
             )
             return Unknown("broadcast mismatch")
+        elif cx is None and cy is not None:  # x is 1 or y in every run torch accepts: y
+            out.append(y)
+            prov.append(provb[i])
         else:
             out.append(x)
             prov.append(prova[i])
     return Tensor(tuple(out), tuple(prov))
+
+
+def _size_value(ctx, d):
+    """A size as an int: known, or the batch symbol when the batch is declared; else None."""
+    if is_known(d):
+        return d
+    declared = getattr(ctx, "declared_batch", None)
+    if isinstance(d, Expr) and declared is not None:
+        v = substitute(d, {BATCH_NAME: declared})
+        return v if is_known(v) else None
+    return None
 
 
 def origin_of(o) -> tuple:
@@ -482,9 +498,9 @@ def binary(ctx, site, a, b, op: str):
     """An elementwise op of two tensors (broadcast), or of a tensor and a number."""
     if isinstance(a, Tensor) and isinstance(b, Tensor):
         return broadcast(ctx, site, a, b, op)
-    if isinstance(a, Tensor) and isinstance(b, (int, float, Expr)):
+    if isinstance(a, Tensor) and isinstance(b, (int, float, Expr, FloatUnknown)):  # a Python number, known or not
         return a
-    if isinstance(b, Tensor) and isinstance(a, (int, float, Expr)):
+    if isinstance(b, Tensor) and isinstance(a, (int, float, Expr, FloatUnknown)):
         return b
     return UNKNOWN
 

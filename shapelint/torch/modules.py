@@ -499,6 +499,7 @@ _add("BatchNorm2d", _BN, make_batchnorm_forward((4,)))
 _add("BatchNorm3d", _BN, make_batchnorm_forward((5,)))
 _add("GroupNorm", (("num_groups", REQUIRED), ("num_channels", REQUIRED), ("eps", 1e-5), ("affine", True), ("device", None), ("dtype", None), ("bias", True)), groupnorm_forward, groupnorm_check)
 _add("LayerNorm", (("normalized_shape", REQUIRED), ("eps", 1e-5), ("elementwise_affine", True), ("bias", True), ("device", None), ("dtype", None)), layernorm_forward)
+_add("RMSNorm", (("normalized_shape", REQUIRED), ("eps", None), ("elementwise_affine", True), ("device", None), ("dtype", None)), layernorm_forward)  # the same trailing-shape rule
 _add("Linear", (("in_features", REQUIRED), ("out_features", REQUIRED), ("bias", True), ("device", None), ("dtype", None)), linear_forward)
 _add("Flatten", (("start_dim", 1), ("end_dim", -1)), flatten_forward)
 _add("Unflatten", (("dim", REQUIRED), ("unflattened_size", REQUIRED)), unflatten_forward)

@@ -91,6 +91,16 @@ def _layer_norm(m: ModuleValue) -> Optional[Counts]:
     return Counts((n + (n if bias else 0)) if affine else 0)
 
 
+def _rms_norm(m: ModuleValue) -> Optional[Counts]:
+    """nn.RMSNorm: a weight of normalized_shape when elementwise_affine, no bias."""
+    return _layer_norm(_WithoutBias(m))
+
+
+class _WithoutBias:
+    def __init__(self, m: ModuleValue):
+        self.params = {**m.params, "bias": False}
+
+
 def _embedding(m: ModuleValue) -> Optional[Counts]:
     p = m.params
     n, d = _int(p.get("num_embeddings")), _int(p.get("embedding_dim"))
@@ -144,6 +154,7 @@ OWN: Dict[str, Callable[[ModuleValue], Optional[Counts]]] = {
     "Linear": _linear,
     "GroupNorm": _group_norm,
     "LayerNorm": _layer_norm,
+    "RMSNorm": _rms_norm,
     "Embedding": _embedding,
     "PReLU": _prelu,
     "LSTM": _rnn,
@@ -181,7 +192,7 @@ def own_counts(m: ModuleValue) -> Optional[Counts]:
 
 ZERO_MAC_PREFIXES = ("MaxPool", "AvgPool", "AdaptiveAvgPool", "AdaptiveMaxPool", "BatchNorm", "InstanceNorm",
                      "Dropout", "ZeroPad", "ConstantPad", "ReplicationPad", "ReflectionPad", "Upsampling")
-ZERO_MAC = frozenset(("GroupNorm", "LayerNorm", "Flatten", "Unflatten", "Embedding", "Upsample", "PixelShuffle",
+ZERO_MAC = frozenset(("GroupNorm", "LayerNorm", "RMSNorm", "Flatten", "Unflatten", "Embedding", "Upsample", "PixelShuffle",
                       "PReLU", "Softmax", "LogSoftmax", "Softmin", "Identity", "AlphaDropout", "FeatureAlphaDropout",
                       "ReLU", "ReLU6", "LeakyReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish", "Sigmoid", "Tanh",
                       "Hardtanh", "Hardswish", "Hardsigmoid", "Softplus", "Softsign", "Tanhshrink", "Threshold",

@@ -11,7 +11,7 @@ from ..core.symbolic import is_known, shape_text
 from ..core.values import UNKNOWN, Tensor, Unknown
 from .functions import FUNCTIONAL, METHODS, OPERATORS, TORCH
 from .mask_refusals import sdpa_mask_dtype_report
-from .sequence_ops import _mismatch, _tensor, broadcast_dims, differ
+from .sequence_ops import _mismatch, _tensor, broadcast_dims, concrete, differ
 from .spec import Site
 
 
@@ -29,7 +29,8 @@ def matmul_shape(ctx, site, a: tuple, b: tuple):
     b2 = b + (1,) if len(b) == 1 else b
     if _bad(ctx, a2[-1], b2[-2]):
         return _mismatch(ctx, site, f"cannot multiply {shape_text(a)} by {shape_text(b)}: {a2[-1]} != {b2[-2]}")
-    batch = broadcast_dims(ctx, site, [a2[:-2], b2[:-2]]) if (len(a2) > 2 or len(b2) > 2) else ()
+    what = f"the batch dimensions of {shape_text(a)} @ {shape_text(b)} (all but the last two): "
+    batch = broadcast_dims(ctx, site, [a2[:-2], b2[:-2]], what) if (len(a2) > 2 or len(b2) > 2) else ()
     if not isinstance(batch, tuple):
         return batch if isinstance(batch, Unknown) else Unknown("matmul batch dims")
     out = batch + ((a2[-2],) if len(a) > 1 else ()) + ((b2[-1],) if len(b) > 1 else ())
@@ -164,7 +165,11 @@ def _sdpa(ctx, site, args, kwargs):
         return _mismatch(ctx, site, f"query {shape_text(q.shape)} and key {shape_text(k.shape)} differ in their last dimension")
     if _bad(ctx, k.shape[-2], v.shape[-2]):
         return _mismatch(ctx, site, f"key {shape_text(k.shape)} and value {shape_text(v.shape)} differ in length (dimension -2)")
-    if not (q.shape[:-2] == k.shape[:-2] == v.shape[:-2]) or b.get("enable_gqa", False) is not False:
+    if b.get("enable_gqa", False) is not False:
+        k, v = _gqa_heads(ctx, site, q, k, v, b["enable_gqa"])
+        if isinstance(k, Unknown):
+            return k
+    if not (q.shape[:-2] == k.shape[:-2] == v.shape[:-2]):
         return Unknown("attention batch dims")
     mask = b.get("attn_mask")
     if mask is not None and not _tensor(mask):
@@ -181,4 +186,37 @@ def _sdpa(ctx, site, args, kwargs):
     return Tensor(q.shape[:-1] + (v.shape[-1],))
 
 
+def _gqa_heads(ctx, site, q, k, v, enable):
+    """enable_gqa=True: key and value heads (dim -3) are repeated up to the query's, which each
+    count must divide; (k, v) with the query's head count, or (Unknown, None)."""
+    if enable is not True or min(len(q.shape), len(k.shape), len(v.shape)) < 3:
+        return Unknown("grouped-query attention"), None
+    hq, hk, hv = q.shape[-3], k.shape[-3], v.shape[-3]
+    nq, nk, nv = (concrete(ctx, h) for h in (hq, hk, hv))  # 3-D inputs: the heads are the batch dim
+    if not all(n is not None and n > 0 for n in (nq, nk, nv)):
+        return Unknown("grouped-query heads"), None
+    if nq % nk or nq % nv:
+        return _mismatch(ctx, site, f"enable_gqa: the key heads ({hk}) and value heads ({hv}) must divide the "
+                                    f"query heads ({hq}); query {shape_text(q.shape)}, key {shape_text(k.shape)}"), None
+    return (Tensor(k.shape[:-3] + (hq,) + k.shape[-2:]), Tensor(v.shape[:-3] + (hq,) + v.shape[-2:]))
+
+
 FUNCTIONAL["scaled_dot_product_attention"] = _sdpa
+
+
+def _cdist(ctx, site, args, kwargs):
+    """torch.cdist(x1 (..., P, M), x2 (..., R, M)) -> (..., P, R): the batch dims broadcast."""
+    if len(args) < 2 or not (_tensor(args[0]) and _tensor(args[1])):
+        return UNKNOWN
+    a, b = tuple(args[0].shape), tuple(args[1].shape)
+    if len(a) < 2 or len(b) < 2:
+        return _mismatch(ctx, site, f"cdist takes tensors of at least 2 dimensions, got {shape_text(a)} and {shape_text(b)}")
+    if _bad(ctx, a[-1], b[-1]):
+        return _mismatch(ctx, site, f"x1 {shape_text(a)} and x2 {shape_text(b)} must have the same number of columns: {a[-1]} != {b[-1]}")
+    batch = broadcast_dims(ctx, site, [a[:-2], b[:-2]], f"the batch dimensions of {shape_text(a)} and {shape_text(b)}: ")
+    if not isinstance(batch, tuple):
+        return batch if isinstance(batch, Unknown) else Unknown("cdist batch dims")
+    return Tensor(batch + (a[-2], b[-2]))
+
+
+TORCH["cdist"] = _cdist

@@ -16,8 +16,9 @@ from ..core.values import UNKNOWN, Tensor, Unknown
 from .advanced_indexing import arange_dtype
 from .index_dtype import index_dtype_report
 from .mask_refusals import call_argument, masked_fill_dtype_report
-from .functions import FUNCTIONAL, METHODS, TORCH, _same
-from .kernels import bind, dim_error, normalize_dim, op_text, sizes_from
+from .functions import FUNCTIONAL, METHODS, OPERATORS, TORCH, ValuesIndices, _same
+from .kernels import binary, bind, dim_error, normalize_dim, op_text, sizes_from
+from .spec import Site
 
 MAX_PIECES = 256  # split/unbind into more pieces than this: unknown (a tuple that long is not a model's)
 
@@ -287,8 +288,9 @@ def differ(ctx, a, b) -> bool:
     return a != b and ctx.check_equal(a, b, "sizes") == "bad"
 
 
-def broadcast_dims(ctx, site, shapes) -> Optional[tuple]:
-    """torch's broadcast of several shapes; None when unknown, Unknown after a report."""
+def broadcast_dims(ctx, site, shapes, what: str = "") -> Optional[tuple]:
+    """torch's broadcast of several shapes; None when unknown, Unknown after a report (`what`
+    names the shapes in it, e.g. the batch dims of a matmul)."""
     n = max(len(s) for s in shapes)
     padded = [(1,) * (n - len(s)) + tuple(s) for s in shapes]
     out = []
@@ -298,7 +300,7 @@ def broadcast_dims(ctx, site, shapes) -> Optional[tuple]:
         symbolic = {s for s in sizes if concrete(ctx, s) is None}
         if len(known) > 1:
             texts = " and ".join(shape_text(s) for s in shapes)
-            return _mismatch(ctx, site, f"shapes {texts} cannot be broadcast: dimension {i - n} is {' vs '.join(map(str, sorted(known)))}")
+            return _mismatch(ctx, site, f"{what}shapes {texts} cannot be broadcast: dimension {i - n} is {' vs '.join(map(str, sorted(known)))}")
         if known:
             # a symbolic size there is 1 or the same, else torch raises; the batch keeps its symbol
             value = next(iter(known))
@@ -346,3 +348,65 @@ def _masked_fill(ctx, site, args, kwargs):
 METHODS["masked_fill"] = _masked_fill
 METHODS["masked_fill_"] = _masked_fill
 TORCH["masked_fill"] = _masked_fill
+
+
+# ---------------------------------------------------------------------------- selection
+
+
+def _topk(ctx, site, args, kwargs):
+    """torch.topk(input, k, dim=-1): (values, indices), dim cut to k; torch raises unless 0 <= k <= size."""
+    b = bind(list(args), dict(kwargs), ["input", "k", "dim", "largest", "sorted"], {"dim": -1, "largest": True, "sorted": True})
+    if b is None or not _tensor(b["input"]) or not _int(b["k"]):
+        return UNKNOWN
+    x, k = b["input"], b["k"]
+    if not x.shape:
+        return Unknown("topk of a 0-d tensor")
+    d = _dim(ctx, site, x, b["dim"])
+    if isinstance(d, Unknown):
+        return d
+    n = concrete(ctx, x.shape[d])
+    if k < 0 or (n is not None and k > n):
+        return _mismatch(ctx, site, f"k={k} is out of range for dimension {d} of {shape_text(x.shape)}: "
+                                    f"torch raises 'selected index k out of range'")
+    if n is None:
+        return Unknown("topk along a symbolic size")
+    values = _replace(x, d, k)
+    return ValuesIndices((values, Tensor(values.shape, dtype="long")))
+
+
+def _sort(ctx, site, args, kwargs):
+    """torch.sort / x.sort: (values, indices) of the input's shape."""
+    b = bind(list(args), dict(kwargs), ["input", "dim", "descending", "stable"], {"dim": -1, "descending": False, "stable": False})
+    if b is None or not _tensor(b["input"]):
+        return UNKNOWN
+    x = b["input"]
+    if x.shape and isinstance(_dim(ctx, site, x, b["dim"]), Unknown):
+        return UNKNOWN
+    return ValuesIndices((x, Tensor(x.shape, dtype="long")))
+
+
+TORCH["topk"] = METHODS["topk"] = _topk
+TORCH["sort"] = METHODS["sort"] = _sort
+# writes into a tensor by index: the result (and `self`, in place) keeps self's shape (the
+# shapes torch requires of index and source are not checked here: a raise, never a wrong shape)
+for _name in ("index_add", "index_copy", "index_fill", "scatter", "scatter_add", "scatter_reduce", "masked_scatter",
+              "index_put"):
+    METHODS[_name] = METHODS[_name + "_"] = _same
+for _name in ("index_add", "index_copy", "index_fill", "scatter", "scatter_add", "scatter_reduce"):
+    TORCH[_name] = _same
+for _name in ("cumsum", "cumprod", "flip", "roll", "logcumsumexp"):
+    TORCH[_name] = _same
+
+
+def _pow(ctx, site, args, kwargs):
+    """torch.pow(input, exponent) / x.pow(exponent): elementwise, the two broadcast (a number keeps the shape)."""
+    b = bind(list(args), dict(kwargs), ["input", "exponent"], {})
+    return UNKNOWN if b is None else binary(ctx, site, b["input"], b["exponent"], site.label())
+
+
+for _name in ("pow", "float_power"):
+    TORCH[_name] = METHODS[_name] = _pow
+
+
+# comparisons (`a < b`, `mask == 0` with a tensor on either side) are bool tensors of the
+# broadcast shape: torch/result_dtypes.py registers them
