@@ -40,6 +40,18 @@ class FloatUnknown(Unknown):
     __slots__ = ()
 
 
+class ExactQuotient(FloatUnknown):
+    """`a / b` of a size expression by a number that divides it exactly (`windows.shape[0] / 4.0`):
+    still a float (torch rejects it as a size), whose value is the integer expression `exact`, so
+    `int(...)` of it is `exact`."""
+
+    __slots__ = ("exact",)
+
+    def __init__(self, exact, reason: str = "`/` of sizes: a float", node=None):
+        super().__init__(reason, node)
+        self.exact = exact
+
+
 class Quotient(float):
     """A known float made by `/`: it carries the division's node, so a finding that torch
     rejects the float can name the expression (and suggest `//`)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Callable, Dict
 
 from ..core.symbolic import Expr
-from ..core.values import Builtin, ModuleValue, Ref, SuperProxy, Tensor, Unknown
+from ..core.values import Builtin, ExactQuotient, ModuleValue, Ref, SuperProxy, Tensor, Unknown
 from ..torch.names import torch_has
 from . import mutation
 from .frame import MAX_UNROLL, hashable
@@ -22,7 +22,7 @@ from .pyvalues import truth
 NAMES = {
     "range", "len", "int", "float", "min", "max", "abs", "sum", "zip", "enumerate", "list", "tuple",
     "dict", "reversed", "sorted", "isinstance", "round", "bool", "str", "super", "getattr", "setattr",
-    "hasattr", "print", "any", "all", "map", "divmod", "pow", "set", "object",
+    "hasattr", "print", "any", "all", "map", "divmod", "pow", "set", "object", "slice",
 }
 _TAKE_UNKNOWN = ("isinstance", "print", "hasattr", "getattr", "setattr", "object.__setattr__")
 
@@ -32,6 +32,8 @@ def call_builtin(vm, name: str, args, kwargs, node, frame):
         if frame is None or frame.self_obj is None:
             return Unknown("super")
         return SuperProxy(frame.self_obj, frame.cls)
+    if name == "int" and len(args) == 1 and not kwargs and isinstance(args[0], ExactQuotient):
+        return args[0].exact  # int(4*B / 4.0) is B
     if any(isinstance(a, Unknown) for a in args) and name not in _TAKE_UNKNOWN:
         return Unknown(f"{name}() of unknown")
     fn = BUILTINS.get(name)
@@ -287,3 +289,13 @@ BUILTINS["hasattr"] = _hasattr
 BUILTINS["map"] = _map
 BUILTINS["set"] = _set
 BUILTINS["object.__setattr__"] = _object_setattr
+
+
+def _slice(vm, args, kwargs, node, frame):
+    """slice(stop), slice(start, stop[, step]) of ints or None (a Swin mask's bands): the slice itself."""
+    if kwargs or not 1 <= len(args) <= 3 or not all(a is None or (isinstance(a, int) and not isinstance(a, bool)) for a in args):
+        return Unknown("slice")
+    return slice(*args)
+
+
+BUILTINS["slice"] = _slice

@@ -1,0 +1,62 @@
+"""Ops of windowed-attention vision code (Swin-style) against real torch, case by case (issue 10).
+
+The relative position index of a Swin block is built in `__init__` from meshgrid, stack, flatten,
+a difference of broadcast aranges, permute and sums, and then indexes a bias table: indexing needs
+the index's dtype, so each of those ops must keep (or promote, as torch does) the dtype it knows.
+A float index made by `* 0.5` or `/ 2` is rejected by torch and must be an error here too.
+Same runner as tests/test_ops_vs_torch.py: shapelint's output shape must be torch's.
+"""
+
+from typing import Optional
+
+import pytest
+from test_ops_vs_torch import Case, _source, _static, _torch_answer
+
+CASES = [
+    # meshgrid: (len(a), len(b), ...) per input, the first two swapped for "xy"; 0-d inputs count as 1
+    Case("torch.meshgrid(torch.arange(3), torch.arange(4), indexing='ij')[1] + x", "x=(3, 4)"),
+    Case("torch.meshgrid([torch.arange(3), torch.arange(4)], indexing='xy')[0] + x", "x=(4, 3)"),
+    Case("torch.meshgrid(torch.arange(2), torch.arange(3), torch.arange(5), indexing='xy')[2]", "x=(2, 5)"),
+    Case("torch.meshgrid(torch.arange(2), torch.arange(3), indexing='xy')[0] + x", "x=(2, 3)"),  # (3, 2): torch raises
+    Case("torch.stack(torch.meshgrid([torch.arange(3), torch.arange(2)], indexing='ij'))", "x=(2, 5)"),
+    # dtype kept through layout ops and integer arithmetic: the index works as in torch
+    Case("t[torch.stack(torch.meshgrid([torch.arange(3), torch.arange(3)], indexing='ij')).flatten(1).permute(1, 0).sum(-1)]",
+         "t=(9, 2)"),
+    Case("t[(torch.arange(4)[:, None] - torch.arange(4)[None, :]) + 3]", "t=(7, 2)"),
+    Case("t[(torch.arange(4)[:, None] - torch.arange(4)[None, :]).view(-1) * 2 + 6]", "t=(13, 2)"),
+    Case("t[torch.arange(6).view(2, 3).sum(0)]", "t=(16, 2)"),
+    Case("t[torch.arange(6).reshape(3, 2).amax(1)]", "t=(6, 2)"),
+    Case("t[torch.cat([torch.arange(2), torch.arange(3)])]", "t=(4, 2)"),
+    Case("t[torch.arange(4) // 2]", "t=(2, 3)"),
+    Case("t[torch.arange(3).unsqueeze(0).transpose(0, 1)]", "t=(3, 2)"),
+    # the float an operand makes: torch rejects the index
+    Case("t[torch.arange(4) * 0.5]", "t=(4, 3)"),
+    Case("t[torch.arange(4) / 2]", "t=(4, 3)"),
+    Case("t[torch.arange(4).float().sum(0, keepdim=True)]", "t=(4, 3)"),
+    # the shift of a window and a drop-path mask keep the shape
+    Case("torch.roll(x, shifts=(-1, -1), dims=(1, 2))", "x=(2, 4, 4, 3)"),
+    Case("x * x.new_empty((x.shape[0],) + (1,) * (x.ndim - 1)).bernoulli_(0.9)", "x=(2, 5, 3)"),
+    # window_reverse: the batch is int(windows / windows per image), exact when the count divides
+    Case("x.reshape(-1, 2, 3).view(int(x.reshape(-1, 2, 3).shape[0] / 3.0), 3, 2, 3)", "x=(2, 3, 2, 3)"),
+    Case("x.view(int(x.shape[0] / 2.0), -1)", "x=(4, 3)", unknown=True),  # B / 2: not a size shapelint knows
+    # slice() objects as keys (the bands of a shifted window's mask)
+    Case("x[:, slice(0, -2), slice(-2, None)]", "x=(2, 5, 4)"),
+    # a buffer registered as None reads None (a Swin block without a shift has no mask)
+    Case("x if self.mask is None else x.view(-1)", "x=(2, 3)", init="self.register_buffer('mask', None)"),
+]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.expr} | {c.inputs}" for c in CASES])
+def test_vision_op_matches_torch(case):
+    source = _source(case)
+    expected: Optional[list] = _torch_answer(source, case)
+    output, errors = _static(source)
+    if expected is None:
+        assert errors, f"torch raises; shapelint reports nothing (output {output})"
+        return
+    assert errors == [], [(f.code, f.message) for f in errors]
+    if case.unknown:
+        assert output is None
+    else:
+        assert output == expected
