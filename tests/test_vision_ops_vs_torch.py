@@ -41,6 +41,14 @@ CASES = [
     Case("x.view(int(x.shape[0] / 2.0), -1)", "x=(4, 3)", unknown=True),  # B / 2: not a size shapelint knows
     # slice() objects as keys (the bands of a shifted window's mask)
     Case("x[:, slice(0, -2), slice(-2, None)]", "x=(2, 5, 4)"),
+    # drop-path rates read out of torch.linspace(0, rate, n) decide a layer choice (float32 values, as torch's)
+    Case("x.view(-1) if torch.linspace(0, 0.1, 4)[0].item() > 0.0 else x", "x=(2, 3)"),
+    Case("x.view(-1) if torch.linspace(0, 0.1, 4)[1].item() > 0.0 else x", "x=(2, 3)"),
+    Case("x.view(-1) if [r.item() for r in torch.linspace(0, 0.2, 5)][-1] == 0.2 else x", "x=(2, 3)"),  # float32 0.2
+    Case("x.view(-1) if torch.linspace(0, 0.3, 7).split([3, 4])[1].tolist()[0] > 0.1 else x", "x=(2, 3)"),
+    Case("x.view(-1) if torch.linspace(1, 2, 3)[0].item() > 0.0 else x", "x=(2, 3)", unknown=True),  # start 1: not modelled
+    # a class is never a str (timm's get_act_layer passes classes through)
+    Case("x.view(-1) if not isinstance(nn.SiLU, str) else x", "x=(2, 3)"),
     # a buffer registered as None reads None (a Swin block without a shift has no mask)
     Case("x if self.mask is None else x.view(-1)", "x=(2, 3)", init="self.register_buffer('mask', None)"),
 ]
@@ -60,3 +68,15 @@ def test_vision_op_matches_torch(case):
         assert output is None
     else:
         assert output == expected
+
+
+@pytest.mark.torch
+def test_linspace_values_are_torchs_float32_values():
+    import torch
+
+    from shapelint.torch.tensor_values import linspace_values
+
+    for end in (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 1.0, 2.5, 3):
+        for steps in range(1, 100):
+            assert list(linspace_values(0, end, steps)) == torch.linspace(0, end, steps).tolist(), (end, steps)
+    assert linspace_values(0.1, 0.4, 12) is None  # another start: torch's rounding is not modelled

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Callable, Dict
 
 from ..core.symbolic import Expr
-from ..core.values import Builtin, ExactQuotient, ModuleValue, Ref, SuperProxy, Tensor, Unknown
+from ..core.values import Builtin, ClassRef, ExactQuotient, FunctionRef, ModuleValue, Ref, SuperProxy, Tensor, Unknown
 from ..torch.names import torch_has
 from . import mutation
 from .frame import MAX_UNROLL, hashable
@@ -270,7 +270,16 @@ def _isinstance(vm, args, kwargs, node, frame):
         return Unknown("isinstance of a numpy integer (not an int; shapelint does not track it past arithmetic)")
     if v is None or isinstance(v, (int, float, str, tuple, list, dict, Tensor)):
         return isinstance(v, tuple(known))
+    if _class_or_function(v):
+        return False  # `if not isinstance(name, str): return name` given nn.SiLU: a class is no str, int or tensor
     return Unknown("isinstance")
+
+
+def _class_or_function(v) -> bool:
+    """A class, function or module object: never an instance of a plain type or of torch.Tensor."""
+    from .torch_calls import is_layer_ref  # imported here: torch_calls imports this module's neighbours
+
+    return isinstance(v, (ClassRef, FunctionRef, ModuleValue)) or (isinstance(v, Ref) and is_layer_ref(v))
 
 
 def _map(vm, args, kwargs, node, frame):

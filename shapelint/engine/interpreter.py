@@ -22,7 +22,7 @@ import libcst as cst
 from ..core.symbolic import BATCH_NAME, is_known
 from ..core.values import (BaseMethod, BoundMethod, Builtin, ClassRef, FunctionRef, ModuleValue, Namespace, PendingShape, Ref,
                            SuperProxy, Tensor, Unknown)
-from ..torch import containers
+from ..torch import containers, tensor_values
 from ..torch.functions import ValuesIndices
 from . import (asserts, branches, dataclass_configs, library_calls, loops, mutation, namedtuples, namespaces, numpy_overlay, objects,
                partials, pyvalues, strict, torch_calls)
@@ -427,7 +427,7 @@ class Interpreter:
             return containers.items(v)
         if isinstance(v, numpy_overlay.NdArray):
             return [v.index(i) for i in range(len(v))]
-        return None
+        return tensor_values.elements(v) if isinstance(v, Tensor) else None
 
     def as_sequence(self, v, n):
         if isinstance(v, (list, tuple)):

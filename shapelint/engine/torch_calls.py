@@ -13,7 +13,7 @@ import libcst as cst
 from ..core.values import BoundMethod, FunctionRef, ModuleValue, Ref, Tensor, Unknown
 from ..torch import composite, containers, einops_patterns
 from ..torch import functions as ops
-from ..torch import dtype_flow, positional, products, sequence_ops  # noqa: F401 - they register their ops into the tables of `functions`
+from ..torch import dtype_flow, positional, products, sequence_ops, tensor_values  # noqa: F401 - they register their ops into the tables of `functions`
 from ..torch.functional_layers import replaced_parameter_differs, wrapped_module
 from ..torch.advanced_indexing import TORCH_DTYPES
 from ..torch.kernels import index_tensor
@@ -322,7 +322,7 @@ OPERATOR_SYMBOLS = {"Add": "+", "Subtract": "-", "Multiply": "*", "Divide": "/",
 
 
 def tensor_index(vm, x: Tensor, key, node):
-    result = index_tensor(vm.ctx, x, key, node)
+    result = tensor_values.element(x, key) or index_tensor(vm.ctx, x, key, node)
     if vm.explain.flow is not None:
         vm.explain.record_operator("[...]", node, x, key, result)
     return result
