@@ -46,11 +46,7 @@ REAL = os.path.join(ROOT, "fixtures", "real")
 
 # "file.py::Target": "<kind>: <what> (issue N: <construct>)[; <kind>: ...]", grouped by construct.
 # Found on the engine of main at 662564c with `shapelint --explain --show-unknown` on each fixture.
-KNOWN_GAPS: dict = {
-    "unet_pad_bad.py::UNetBad": "missed error: with nothing declared, F.pad(x1, [diffX // 2, diffX - diffX // 2, ...]) by the "
-                                "difference of two symbolic map sizes is unknown, so the 192 channels torch.cat gives up1 are "
-                                "lost (issue 10: padding by computed diffs, found with the input declared)",
-}
+KNOWN_GAPS: dict = {}
 
 KINDS = ("false alarm", "wrong shape", "missed error", "misplaced error")
 

@@ -321,18 +321,23 @@ def upsample_core(ctx, site, x, size, scale_factor):
     return Tensor(shape[:2] + tuple(outs), prov)
 
 
+def _size_expr(v) -> bool:
+    return isinstance(v, Expr) and not v.is_opaque()
+
+
 def pad_core(ctx, site, x, pads):
     shape = x.shape
     if shape is None:
         return Unknown("input shape unknown")
-    if not isinstance(pads, (tuple, list)) or not all(is_known(v) for v in pads) or len(pads) % 2:
+    # symbolic pads too: U-Net's F.pad(x1, [diffX // 2, diffX - diffX // 2, ...]) of two maps' sizes
+    if not isinstance(pads, (tuple, list)) or not all(is_known(v) or _size_expr(v) for v in pads) or len(pads) % 2:
         return Unknown("padding")
     shape = list(shape)
     for i in range(len(pads) // 2):
         j = len(shape) - 1 - i
         if j < 0:
             return Unknown("padding")
-        shape[j] = add(shape[j], pads[2 * i] + pads[2 * i + 1])
+        shape[j] = add(shape[j], add(pads[2 * i], pads[2 * i + 1]))
     return Tensor(tuple(shape), x.prov)
 
 
