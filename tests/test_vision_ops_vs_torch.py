@@ -80,3 +80,40 @@ def test_linspace_values_are_torchs_float32_values():
         for steps in range(1, 100):
             assert list(linspace_values(0, end, steps)) == torch.linspace(0, end, steps).tolist(), (end, steps)
     assert linspace_values(0.1, 0.4, 12) is None  # another start: torch's rounding is not modelled
+
+
+REGISTRY = '''import torch.nn as nn
+
+_entrypoints = {}
+
+
+def register_model(fn):
+    _entrypoints[fn.__name__] = fn
+    return fn
+
+
+@register_model
+def tiny(pretrained=False, **kwargs):
+    return nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, kwargs.get("num_classes", 3)))
+
+
+def create_model(name, **kwargs):
+    return _entrypoints[name](**kwargs)
+
+
+class M(nn.Module):  # shapelint: x=(2, 4)
+    def __init__(self):
+        super().__init__()
+        self.body = create_model("tiny", num_classes=7)
+
+    def forward(self, x):
+        return self.body(x)
+'''
+
+
+@pytest.mark.torch
+def test_registry_decorator_runs_and_the_registered_builder_is_followed():
+    """`@register_model` is the user's function: it runs at the def, so create_model(name) finds the builder."""
+    expected = _torch_answer(REGISTRY, None)
+    output, errors = _static(REGISTRY)
+    assert expected == [2, 7] and errors == [] and output == expected

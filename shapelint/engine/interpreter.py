@@ -145,7 +145,7 @@ class Interpreter:
         elif isinstance(stmt, cst.Try):
             self.exec_try(stmt, frame)
         elif isinstance(stmt, cst.FunctionDef):
-            frame.locals[stmt.name.value] = FunctionRef(stmt, None, None, frame.globals)
+            frame.locals[stmt.name.value] = objects.define_function(self, stmt, frame)
         elif isinstance(stmt, cst.ClassDef):
             info = ClassInfo(stmt, frame.globals)
             info.bases = [self.eval(a.value, frame) for a in stmt.bases if a.keyword is None]
@@ -480,6 +480,8 @@ class Interpreter:
             return objects.class_attr(self, obj.info, name, None)
         if isinstance(obj, partials.PartialValue):
             return partials.partial_attr(obj, name)
+        if isinstance(obj, FunctionRef) and name == "__name__":  # a registry decorator's key
+            return obj.node.name.value
         if isinstance(obj, ValuesIndices) and name in ("values", "indices"):
             return obj[0] if name == "values" else obj[1]
         if type(obj) in _MUTABLE_TYPES and name in _METHODS[type(obj)]:

@@ -314,3 +314,15 @@ def instantiate(vm, info: ClassInfo, args, kwargs, node):
         # no __init__ of its own, and no dataclass's: NamedTuple, attrs, a base class outside this file
         return vm.unmodelled(f"`{info.name}(...)` without an __init__ shapelint can follow", node)
     return obj
+
+
+def define_function(vm, stmt: cst.FunctionDef, frame: Frame):
+    """`def f` in running code: the function, passed through its decorators that are the user's own
+    functions, innermost first (`@register_model` stores it in a registry and returns it). Other
+    decorators (staticmethod, torch.no_grad(), ...) leave the function itself, as before."""
+    value = FunctionRef(stmt, None, None, frame.globals)
+    for d in reversed(stmt.decorators):
+        decorator = vm.eval(d.decorator, frame) if isinstance(d.decorator, cst.Name) else None
+        if isinstance(decorator, (FunctionRef, LambdaRef)):
+            value = vm.call(decorator, [value], {}, d, frame)
+    return value
