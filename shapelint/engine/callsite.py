@@ -38,11 +38,14 @@ class CallArgument:
     """Where a layer argument's value was written: `node` in the checked file, with the values
     of the names it reads (for a fix that keeps the expression)."""
 
-    __slots__ = ("node", "names", "fixable")
+    __slots__ = ("node", "names", "fixable", "through")
 
-    def __init__(self, node, names, fixable):
+    def __init__(self, node, names, fixable, through=()):
         self.node, self.names = node, names
         self.fixable = fixable  # no name it reads is rebound where it is (a loop variable): an edit holds
+        # the inner calls' arguments that passed the value on, innermost first: where the wrong
+        # number may have been passed (`SqueezeExcite(in_chs, ...)` inside a block built with in_chs)
+        self.through = tuple(through)
 
 
 def _same(a, b) -> bool:
@@ -135,7 +138,8 @@ def trace(vm, node, value) -> Optional[CallArgument]:
             scope = b.caller.frame.locals if b.caller is not None else vm.globals
             names = {n.value: scope.get(n.value) for n in walk(node) if isinstance(n, cst.Name)}
             rebound = _assigned(vm, b.caller.fn_node) if b.caller is not None else set(names)
-            found = CallArgument(node, names, not (set(names) & rebound))
+            through = found.through + (found.node,) if found is not None else ()
+            found = CallArgument(node, names, not (set(names) & rebound), through)
         b = b.caller
     return found
 
@@ -207,6 +211,7 @@ def relocate(finding, m) -> None:
     site = m.call_args[param]
     finding.node = site.node
     finding.related.append(Related(f"{m.label()} takes {param} from `{code_of(node)}`, which the call passes", node))
+    finding.related += [Related(f"passed on here as `{code_of(n)}`", n) for n in site.through]
     edits = []
     for e in finding.edits if site.fixable else ():
         if e.node is node:

@@ -53,7 +53,8 @@ def made_by(site, what: str) -> Origin:
     an output size of a layer inside a Sequential subclass, at the call that built the block."""
     passed = (getattr(site, "call_args", None) or {}).get(what.split("=", 1)[0])
     if passed is not None:
-        return LayerOrigin(site, f"{site.label()} {what}, ", At(passed.node), Also(site.node, f"{site.label()} is built here"))
+        through = tuple(Also(n, f"passed on to {site.label()} here") for n in getattr(passed, "through", ()))
+        return LayerOrigin(site, f"{site.label()} {what}, ", At(passed.node), *through, Also(site.node, f"{site.label()} is built here"))
     built_by = getattr(site, "built_by", None)
     if built_by is not None and "=" not in what:
         # an output size of a layer a Sequential subclass builds (kernel, stride, padding together):
