@@ -12,6 +12,8 @@ from typing import Optional
 import pytest
 from test_ops_vs_torch import Case, _source, _static, _torch_answer
 
+from shapelint.engine.check import check_source
+
 CASES = [
     # meshgrid: (len(a), len(b), ...) per input, the first two swapped for "xy"; 0-d inputs count as 1
     Case("torch.meshgrid(torch.arange(3), torch.arange(4), indexing='ij')[1] + x", "x=(3, 4)"),
@@ -49,6 +51,11 @@ CASES = [
     Case("x.view(-1) if torch.linspace(1, 2, 3)[0].item() > 0.0 else x", "x=(2, 3)", unknown=True),  # start 1: not modelled
     # a class is never a str (timm's get_act_layer passes classes through)
     Case("x.view(-1) if not isinstance(nn.SiLU, str) else x", "x=(2, 3)"),
+    # a layer's .bias is its Parameter (the original ConvNeXt scales `self.head.bias.data` in __init__)
+    Case("self.fc.bias.data.view(1, 3) + x", "x=(2, 3)", init="self.fc = nn.Linear(4, 3)"),
+    Case("x + self.fc.bias", "x=(2, 4)", init="self.fc = nn.Linear(4, 3)"),  # 4 vs 3: torch raises
+    Case("x if self.fc.bias is None else x.view(-1)", "x=(2, 3)", init="self.fc = nn.Linear(4, 3, bias=False)"),
+    Case("x * (0.9 + torch.rand((x.shape[0], 1, 1))).floor_()", "x=(2, 3, 4)"),
     # a buffer registered as None reads None (a Swin block without a shift has no mask)
     Case("x if self.mask is None else x.view(-1)", "x=(2, 3)", init="self.register_buffer('mask', None)"),
 ]
@@ -117,3 +124,17 @@ def test_registry_decorator_runs_and_the_registered_builder_is_followed():
     expected = _torch_answer(REGISTRY, None)
     output, errors = _static(REGISTRY)
     assert expected == [2, 7] and errors == [] and output == expected
+
+
+def test_layer_norm_finding_writes_symbolic_sizes_as_code():
+    """SHP010 on a symbolic width says `[W//8]`, as the user writes it, never the engine's `Expr(W//8)`."""
+    import os
+
+    from conftest import ROOT
+
+    path = os.path.join(ROOT, "fixtures", "real", "convnext_channels_first_bad.py")
+    with open(path, encoding="utf-8") as f:
+        source = f.read()
+    findings = [f for f in check_source(path, source).findings if f.code == "SHP010"]
+    assert any("W//8" in f.message for f in findings)
+    assert not any("Expr(" in f.message for f in findings)

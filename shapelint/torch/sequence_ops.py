@@ -113,8 +113,10 @@ def _meshgrid(ctx, site, args, kwargs):
 TORCH["arange"] = _arange
 TORCH["meshgrid"] = _meshgrid
 TORCH["roll"] = _same
-# random fills of a tensor's own shape (drop-path masks: `x.new_empty(shape).bernoulli_(keep)`)
-for _name in ("bernoulli_", "bernoulli", "random_", "exponential_", "geometric_", "cauchy_", "log_normal_"):
+# in-place random fills and roundings keep the tensor's shape (drop-path masks: `x.new_empty(shape).bernoulli_(keep)`,
+# `(keep + torch.rand(shape)).floor_()`)
+for _name in ("bernoulli_", "bernoulli", "random_", "exponential_", "geometric_", "cauchy_", "log_normal_", "floor_", "ceil_",
+              "round_", "trunc_"):
     METHODS[_name] = _same
 TORCH["bernoulli"] = _same
 TORCH["linspace"] = _linspace
