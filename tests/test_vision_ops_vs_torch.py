@@ -138,3 +138,41 @@ def test_layer_norm_finding_writes_symbolic_sizes_as_code():
     findings = [f for f in check_source(path, source).findings if f.code == "SHP010"]
     assert any("W//8" in f.message for f in findings)
     assert not any("Expr(" in f.message for f in findings)
+
+
+TO_2TUPLE = '''import collections.abc
+from itertools import repeat
+
+import torch.nn as nn
+
+
+def _ntuple(n):
+    def parse(x):
+        if isinstance(x, collections.abc.Iterable) and not isinstance(x, str):
+            return tuple(x)
+        return tuple(repeat(x, n))
+    return parse
+
+
+to_2tuple = _ntuple(2)
+
+
+class M(nn.Module):  # shapelint: x=(2, 3, 32, 24)
+    def __init__(self, patch_size=4, window=(2, 3)):
+        super().__init__()
+        patch_size = to_2tuple(patch_size)
+        self.window = to_2tuple(window)
+        self.proj = nn.Conv2d(3, 16, kernel_size=patch_size, stride=patch_size)
+        self.pool = nn.AvgPool2d(self.window)
+
+    def forward(self, x):
+        return self.pool(self.proj(x))
+'''
+
+
+@pytest.mark.torch
+def test_timm_to_2tuple_closure_repeat_and_iterable_check():
+    """timm's to_2tuple: a closure over `n`, isinstance against collections.abc.Iterable, tuple(repeat(x, n))."""
+    expected = _torch_answer(TO_2TUPLE, None)
+    output, errors = _static(TO_2TUPLE)
+    assert expected == [2, 16, 4, 2] and errors == [] and output == expected

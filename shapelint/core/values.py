@@ -259,13 +259,15 @@ class ClassRef:
 class FunctionRef:
     """A function or method of the user's file, optionally bound to `self`."""
 
-    __slots__ = ("node", "bound", "owner", "globals")
+    __slots__ = ("node", "bound", "owner", "globals", "captured")
 
-    def __init__(self, node, bound=None, owner=None, globals_=None):
+    def __init__(self, node, bound=None, owner=None, globals_=None, captured=None):
         self.node = node
         self.bound = bound
         self.owner = owner
         self.globals = globals_  # the defining module's names
+        # a nested function's enclosing locals, by reference (read at each call: late binding, as in Python)
+        self.captured = captured
 
 
 class BoundMethod:

@@ -7,6 +7,8 @@ the builtins that look at objects rather than values (isinstance, getattr, ...).
 
 from __future__ import annotations
 
+import collections.abc
+
 from typing import Callable, Dict
 
 from ..core.symbolic import Expr
@@ -248,6 +250,9 @@ for _name in ("int", "float", "bool", "str", "abs", "round"):
 _PLAIN = {"int": int, "float": float, "bool": bool, "str": str, "tuple": tuple, "list": list, "dict": dict}
 
 
+_ABSTRACT = {f"{m}.{n}": getattr(collections.abc, n) for m in ("collections.abc", "typing") for n in ("Iterable", "Sequence")}
+
+
 def _isinstance(vm, args, kwargs, node, frame):
     """isinstance of a plain Python value or a tensor against builtin types and torch.Tensor
     (`pair(t)` helpers, `if isinstance(input, Tensor): prev = [input]`); any other object or
@@ -262,6 +267,8 @@ def _isinstance(vm, args, kwargs, node, frame):
             known.append(_PLAIN[t.name])
         elif isinstance(t, Ref) and t.qualname == "torch.Tensor":
             known.append(Tensor)
+        elif isinstance(t, Ref) and t.qualname in _ABSTRACT and not isinstance(v, Tensor):
+            known.append(_ABSTRACT[t.qualname])  # timm's to_2tuple: `isinstance(x, collections.abc.Iterable)`
         else:
             return Unknown("isinstance")
     if isinstance(v, Expr):
