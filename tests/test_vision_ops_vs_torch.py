@@ -56,6 +56,10 @@ CASES = [
     Case("x + self.fc.bias", "x=(2, 4)", init="self.fc = nn.Linear(4, 3)"),  # 4 vs 3: torch raises
     Case("x if self.fc.bias is None else x.view(-1)", "x=(2, 3)", init="self.fc = nn.Linear(4, 3, bias=False)"),
     Case("x * (0.9 + torch.rand((x.shape[0], 1, 1))).floor_()", "x=(2, 3, 4)"),
+    # a comparison of tensors is a bool tensor of the broadcast shape (torch raises where they do not broadcast)
+    Case("x.masked_fill(torch.arange(3)[None, :] >= 1, 0.0)", "x=(2, 3)"),
+    Case("x > y", "x=(2, 3), y=(2, 4)"),  # 3 vs 4: torch raises
+    Case("(x > y).long() + 0", "x=(2, 1, 3), y=(4, 1)"),
     # a buffer registered as None reads None (a Swin block without a shift has no mask)
     Case("x if self.mask is None else x.view(-1)", "x=(2, 3)", init="self.register_buffer('mask', None)"),
 ]
@@ -176,3 +180,28 @@ def test_timm_to_2tuple_closure_repeat_and_iterable_check():
     expected = _torch_answer(TO_2TUPLE, None)
     output, errors = _static(TO_2TUPLE)
     assert expected == [2, 16, 4, 2] and errors == [] and output == expected
+
+
+MASKS = [  # a mask made by a comparison indexes with one dim of unknown length (the count of True)
+    Case("t[:, torch.arange(4) < 2]", "t=(2, 4, 3)"),
+    Case("x[x > 0]", "x=(2, 5)"),
+    Case("x[:, torch.arange(5) != 3]", "x=(2, 5, 3)"),
+]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("case", MASKS, ids=[f"{c.expr} | {c.inputs}" for c in MASKS])
+def test_comparison_mask_indexes_with_an_opaque_count(case):
+    source = _source(case)
+    expected = _torch_answer(source, case)
+    output, errors = _static(source)
+    assert errors == [] and expected is not None and output is not None and len(output) == len(expected)
+    unknown = [i for i, d in enumerate(output) if not isinstance(d, int)]
+    assert len(unknown) == 1, output
+    assert [d for i, d in enumerate(output) if i not in unknown] == [d for i, d in enumerate(expected) if i not in unknown]
+
+
+def test_is_not_none_of_a_tensor_stays_python_identity():
+    """`targets is not None` with a tensor is True (nanoGPT's training branch), not an elementwise comparison."""
+    source = _source(Case("x.view(-1) if t is not None else x", "x=(2, 3), t=(2,)"))
+    assert _static(source) == ([6], [])

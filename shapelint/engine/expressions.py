@@ -15,7 +15,7 @@ import libcst as cst
 from ..core.symbolic import Expr
 from ..core.values import BaseMethod, Builtin, FloatUnknown, ModuleValue, PendingShape, Quotient, Ref, Tensor, Unknown
 from ..torch import containers
-from . import budgets, builtins, module_lookup, numpy_overlay, objects
+from . import budgets, builtins, module_lookup, numpy_overlay, objects, torch_calls
 from .frame import MAX_SEQ, MAX_UNROLL, Frame, LambdaRef, Overlay, hashable, same_value
 from .pyvalues import compare, truth
 from .siblings import LazyImport, resolve
@@ -254,6 +254,9 @@ def eval_comparison(vm, node, frame):
     left = vm.eval(node.left, frame)
     for target in node.comparisons:
         right = vm.eval(target.comparator, frame)
+        if len(node.comparisons) == 1 and (isinstance(left, Tensor) or isinstance(right, Tensor)) \
+                and type(target.operator).__name__ in torch_calls.TENSOR_COMPARISONS:
+            return torch_calls.tensor_comparison(vm, type(target.operator).__name__, left, right, node)  # a bool tensor
         r = compare(type(target.operator).__name__, left, right)
         if r is None:
             return Unknown("comparison")

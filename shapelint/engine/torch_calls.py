@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import libcst as cst
 
+from ..core.symbolic import Expr
 from ..core.values import BoundMethod, FunctionRef, ModuleValue, Ref, Tensor, Unknown
 from ..torch import composite, containers, einops_patterns
 from ..torch import functions as ops
 from ..torch import dtype_flow, positional, products, sequence_ops, tensor_values  # noqa: F401 - they register their ops into the tables of `functions`
 from ..torch.functional_layers import replaced_parameter_differs, wrapped_module
 from ..torch.advanced_indexing import TORCH_DTYPES
-from ..torch.kernels import index_tensor
+from ..torch.kernels import binary, index_tensor
 from ..torch.modules import LAYERS
 from ..torch.spec import PLACEMENT_PARAMS, REQUIRED, Site, functional_params
 from . import callsite, mutation, numpy_overlay
@@ -315,6 +316,25 @@ def tensor_operator(vm, op: str, a, b, node):
     if vm.explain.flow is not None:
         vm.explain.record_operator(OPERATOR_SYMBOLS.get(op, op), node, a, b, result)
     return result
+
+
+TENSOR_COMPARISONS = {"LessThan": "<", "GreaterThan": ">", "LessThanEqual": "<=", "GreaterThanEqual": ">=", "Equal": "==", "NotEqual": "!="}
+
+
+def tensor_comparison(vm, op: str, a, b, node):
+    """`x > 0`, `torch.arange(L)[None] < lengths[:, None]`: a bool tensor of the broadcast shape
+    (a mask for `x[mask]`); a comparison with another kind of value is unknown (`is`/`in` are Python's)."""
+    symbol = TENSOR_COMPARISONS.get(op)
+    numbers = (int, float, Expr)
+    if symbol is None or not all(isinstance(v, (Tensor,) + numbers) and not isinstance(v, bool) for v in (a, b)):
+        return Unknown("comparison of a tensor")
+    result = binary(vm.ctx, Site(f"`{symbol}`", node), a, b, f"`{symbol}`")
+    if not isinstance(result, Tensor) or result.shape is None:
+        return result if isinstance(result, Unknown) else Unknown("comparison of a tensor")
+    out = Tensor(result.shape, result.prov, dtype="bool")
+    if vm.explain.flow is not None:
+        vm.explain.record_operator(symbol, node, a, b, out)
+    return out
 
 
 OPERATOR_SYMBOLS = {"Add": "+", "Subtract": "-", "Multiply": "*", "Divide": "/", "MatrixMultiply": "@",
