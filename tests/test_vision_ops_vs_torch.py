@@ -49,6 +49,8 @@ CASES = [
     Case("x.view(-1) if [r.item() for r in torch.linspace(0, 0.2, 5)][-1] == 0.2 else x", "x=(2, 3)"),  # float32 0.2
     Case("x.view(-1) if torch.linspace(0, 0.3, 7).split([3, 4])[1].tolist()[0] > 0.1 else x", "x=(2, 3)"),
     Case("x.view(-1) if torch.linspace(1, 2, 3)[0].item() > 0.0 else x", "x=(2, 3)", unknown=True),  # start 1: not modelled
+    # values changed in place are forgotten, never kept stale
+    Case("x.view(-1) if torch.linspace(0, 0.1, 4).mul_(-1)[1].item() > 0.0 else x", "x=(2, 3)", unknown=True),
     # a class is never a str (timm's get_act_layer passes classes through)
     Case("x.view(-1) if not isinstance(nn.SiLU, str) else x", "x=(2, 3)"),
     # a layer's .bias is its Parameter (the original ConvNeXt scales `self.head.bias.data` in __init__)
@@ -205,3 +207,27 @@ def test_is_not_none_of_a_tensor_stays_python_identity():
     """`targets is not None` with a tensor is True (nanoGPT's training branch), not an elementwise comparison."""
     source = _source(Case("x.view(-1) if t is not None else x", "x=(2, 3), t=(2,)"))
     assert _static(source) == ([6], [])
+
+
+STALE = """import torch
+import torch.nn as nn
+
+
+class M(nn.Module):  # shapelint: x=(2, 3)
+    def __init__(self):
+        super().__init__()
+        rates = torch.linspace(0, 0.3, 4)
+        rates[1] = -1.0
+        self.fc = nn.Linear(3, 5) if rates[1].item() > 0.0 else nn.Linear(3, 7)
+
+    def forward(self, x):
+        return self.fc(x)
+"""
+
+
+@pytest.mark.torch
+def test_linspace_values_written_by_item_assignment_are_forgotten():
+    """`rates[1] = -1.0` after linspace: the layer choice is undecided (unknown), never the stale 0.1's Linear(3, 5)."""
+    assert _torch_answer(STALE, None) == [2, 7]
+    output, errors = _static(STALE)
+    assert errors == [] and output is None

@@ -292,7 +292,7 @@ class Interpreter:
 
     def set_item(self, obj, key, value) -> None:
         if isinstance(obj, Tensor):
-            obj.values_below = None  # `pos[0] = 100`: arange's bound no longer holds
+            tensor_values.forget(obj)  # `pos[0] = 100`: arange's bound, linspace's values no longer hold
         if isinstance(obj, ModuleValue):
             if not containers.set_index(obj, key, value) and obj.cls is None:
                 mutation.poison(self, obj, "an item assignment shapelint does not model changed it")

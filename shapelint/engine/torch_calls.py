@@ -284,7 +284,7 @@ def tensor_method(vm, x: Tensor, name, args, kwargs, node):
         return vm.unmodelled(label, node)
     result = op(vm.ctx, Site(label, node), (x,) + tuple(args), dict(kwargs))
     if name.endswith("_") and name != "requires_grad_":
-        x.values_below = None  # an in-place op may have changed the values
+        tensor_values.forget(x)  # an in-place op may have changed the values
     if isinstance(result, Tensor) and name in CASTS:
         result = result.with_dtype(CASTS[name] if name not in ("to", "type") else _dtype_arg(args, kwargs))
         if result.dtype in ("long", "int"):  # an integer cast keeps arange's positions

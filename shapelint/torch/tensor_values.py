@@ -53,16 +53,27 @@ def linspace_values(start, end, steps) -> Optional[tuple]:
     return tuple(_f32(step * i) if i < half else _f32(e - step * (steps - 1 - i)) for i in range(steps))
 
 
+def forget(t: Tensor) -> None:
+    """`t[0] = 5`, `t.mul_(2)`: what was known of t's values (arange's bound, linspace's values) no longer holds."""
+    t.values_below = None
+    if isinstance(t, ValuedTensor):
+        t.values = None
+
+
+def known_values(t) -> Optional[tuple]:
+    return t.values if isinstance(t, ValuedTensor) else None
+
+
 def elements(t: Tensor) -> Optional[list]:
     """What `for x in t` visits: 0-d tensors holding each value; None when the values are unknown."""
-    if isinstance(t, ValuedTensor) and len(t.shape) == 1:
+    if known_values(t) is not None and len(t.shape) == 1:
         return [ValuedTensor((v,), vector=False) for v in t.values]
     return None
 
 
 def element(t: Tensor, key):
     """t[i] of a 1-D valued tensor: a 0-d tensor holding that value; None when not modelled here."""
-    if isinstance(t, ValuedTensor) and len(t.shape) == 1 and type(key) is int and -len(t.values) <= key < len(t.values):
+    if known_values(t) is not None and len(t.shape) == 1 and type(key) is int and -len(t.values) <= key < len(t.values):
         return ValuedTensor((t.values[key],), vector=False)
     return None
 
@@ -81,14 +92,14 @@ def _linspace_with_values(plain):
 
 def _item(ctx, site, args, kwargs):
     t = args[0]
-    if isinstance(t, ValuedTensor) and len(t.values) == 1 and len(args) == 1 and not kwargs:
+    if known_values(t) is not None and len(t.values) == 1 and len(args) == 1 and not kwargs:
         return t.values[0]
     return UNKNOWN
 
 
 def _tolist(ctx, site, args, kwargs):
     t = args[0]
-    if isinstance(t, ValuedTensor) and len(args) == 1 and not kwargs:
+    if known_values(t) is not None and len(args) == 1 and not kwargs:
         return list(t.values) if len(t.shape) == 1 else t.values[0]
     return UNKNOWN
 
@@ -98,7 +109,7 @@ def _split_with_values(plain):
     def split(ctx, site, args, kwargs):
         out = plain(ctx, site, args, kwargs)
         t = args[0] if args else None
-        if not (isinstance(t, ValuedTensor) and len(t.shape) == 1 and isinstance(out, tuple)):
+        if not (known_values(t) is not None and len(t.shape) == 1 and isinstance(out, tuple)):
             return out
         if kwargs.get("dim", args[2] if len(args) > 2 else 0) not in (0, -1):
             return out
