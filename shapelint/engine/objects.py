@@ -34,8 +34,8 @@ def module_attr(vm, m: ModuleValue, name: str):
         return m.children[name]
     if name in m.attrs:
         return m.attrs[name]
-    if m.spec is not None and name in m.params and name not in ("weight", "bias"):
-        return m.params[name]  # (a layer's `.bias` is its Parameter, never the constructor's bias=True)
+    if m.spec is not None and name in m.params and name != "bias":
+        return m.params[name]  # (a layer's `.bias` is its Parameter, never the constructor's bias=True; a loss's weight= is kept as given)
     if m.spec is not None and name in ("weight", "bias"):
         p = parameter(m, name)  # a torch layer's parameter as a tensor (weight tying, `emb.weight.t()`)
         if p is not NO_PARAMETER:
