@@ -47,6 +47,18 @@ class DeviceUnknown(Unknown):
     __slots__ = ()
 
 
+class ExactQuotient(FloatUnknown):
+    """`a / b` of a size expression by a number that divides it exactly (`windows.shape[0] / 4.0`):
+    still a float (torch rejects it as a size), whose value is the integer expression `exact`, so
+    `int(...)` of it is `exact`."""
+
+    __slots__ = ("exact",)
+
+    def __init__(self, exact, reason: str = "`/` of sizes: a float", node=None):
+        super().__init__(reason, node)
+        self.exact = exact
+
+
 class Quotient(float):
     """A known float made by `/`: it carries the division's node, so a finding that torch
     rejects the float can name the expression (and suggest `//`)."""
@@ -260,13 +272,15 @@ class ClassRef:
 class FunctionRef:
     """A function or method of the user's file, optionally bound to `self`."""
 
-    __slots__ = ("node", "bound", "owner", "globals")
+    __slots__ = ("node", "bound", "owner", "globals", "captured")
 
-    def __init__(self, node, bound=None, owner=None, globals_=None):
+    def __init__(self, node, bound=None, owner=None, globals_=None, captured=None):
         self.node = node
         self.bound = bound
         self.owner = owner
         self.globals = globals_  # the defining module's names
+        # a nested function's enclosing locals, by reference (read at each call: late binding, as in Python)
+        self.captured = captured
 
 
 class BoundMethod:

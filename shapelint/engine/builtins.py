@@ -7,10 +7,12 @@ the builtins that look at objects rather than values (isinstance, getattr, ...).
 
 from __future__ import annotations
 
+import collections.abc
+
 from typing import Callable, Dict
 
 from ..core.symbolic import Expr
-from ..core.values import Builtin, ModuleValue, Ref, SuperProxy, Tensor, Unknown
+from ..core.values import Builtin, ClassRef, ExactQuotient, FunctionRef, ModuleValue, Ref, SuperProxy, Tensor, Unknown
 from ..torch.names import torch_has
 from . import mutation
 from .frame import MAX_UNROLL, hashable
@@ -22,7 +24,7 @@ from .pyvalues import truth
 NAMES = {
     "range", "len", "int", "float", "min", "max", "abs", "sum", "zip", "enumerate", "list", "tuple",
     "dict", "reversed", "sorted", "isinstance", "round", "bool", "str", "super", "getattr", "setattr",
-    "hasattr", "print", "any", "all", "map", "divmod", "pow", "set", "object",
+    "hasattr", "print", "any", "all", "map", "divmod", "pow", "set", "object", "slice",
 }
 _TAKE_UNKNOWN = ("isinstance", "print", "hasattr", "getattr", "setattr", "object.__setattr__")
 
@@ -32,6 +34,8 @@ def call_builtin(vm, name: str, args, kwargs, node, frame):
         if frame is None or frame.self_obj is None:
             return Unknown("super")
         return SuperProxy(frame.self_obj, frame.cls)
+    if name == "int" and len(args) == 1 and not kwargs and isinstance(args[0], ExactQuotient):
+        return args[0].exact  # int(4*B / 4.0) is B
     if any(isinstance(a, Unknown) for a in args) and name not in _TAKE_UNKNOWN:
         return Unknown(f"{name}() of unknown")
     fn = BUILTINS.get(name)
@@ -246,6 +250,9 @@ for _name in ("int", "float", "bool", "str", "abs", "round"):
 _PLAIN = {"int": int, "float": float, "bool": bool, "str": str, "tuple": tuple, "list": list, "dict": dict}
 
 
+_ABSTRACT = {f"{m}.{n}": getattr(collections.abc, n) for m in ("collections.abc", "typing") for n in ("Iterable", "Sequence")}
+
+
 def _isinstance(vm, args, kwargs, node, frame):
     """isinstance of a plain Python value or a tensor against builtin types and torch.Tensor
     (`pair(t)` helpers, `if isinstance(input, Tensor): prev = [input]`); any other object or
@@ -260,6 +267,8 @@ def _isinstance(vm, args, kwargs, node, frame):
             known.append(_PLAIN[t.name])
         elif isinstance(t, Ref) and t.qualname == "torch.Tensor":
             known.append(Tensor)
+        elif isinstance(t, Ref) and t.qualname in _ABSTRACT and not isinstance(v, Tensor):
+            known.append(_ABSTRACT[t.qualname])  # timm's to_2tuple: `isinstance(x, collections.abc.Iterable)`
         else:
             return Unknown("isinstance")
     if isinstance(v, Expr):
@@ -268,7 +277,16 @@ def _isinstance(vm, args, kwargs, node, frame):
         return Unknown("isinstance of a numpy integer (not an int; shapelint does not track it past arithmetic)")
     if v is None or isinstance(v, (int, float, str, tuple, list, dict, Tensor)):
         return isinstance(v, tuple(known))
+    if _class_or_function(v):
+        return False  # `if not isinstance(name, str): return name` given nn.SiLU: a class is no str, int or tensor
     return Unknown("isinstance")
+
+
+def _class_or_function(v) -> bool:
+    """A class, function or module object: never an instance of a plain type or of torch.Tensor."""
+    from .torch_calls import is_layer_ref  # imported here: torch_calls imports this module's neighbours
+
+    return isinstance(v, (ClassRef, FunctionRef, ModuleValue)) or (isinstance(v, Ref) and is_layer_ref(v))
 
 
 def _map(vm, args, kwargs, node, frame):
@@ -287,3 +305,13 @@ BUILTINS["hasattr"] = _hasattr
 BUILTINS["map"] = _map
 BUILTINS["set"] = _set
 BUILTINS["object.__setattr__"] = _object_setattr
+
+
+def _slice(vm, args, kwargs, node, frame):
+    """slice(stop), slice(start, stop[, step]) of ints or None (a Swin mask's bands): the slice itself."""
+    if kwargs or not 1 <= len(args) <= 3 or not all(a is None or (isinstance(a, int) and not isinstance(a, bool)) for a in args):
+        return Unknown("slice")
+    return slice(*args)
+
+
+BUILTINS["slice"] = _slice

@@ -40,12 +40,15 @@ class CallArgument:
     of the names it reads (for a fix that keeps the expression); `entry`, the config entry it
     reads (engine/config_entries.py), where a finding about it goes."""
 
-    __slots__ = ("node", "names", "fixable", "entry")
+    __slots__ = ("node", "names", "fixable", "entry", "through")
 
-    def __init__(self, node, names, fixable, entry=None):
+    def __init__(self, node, names, fixable, entry=None, through=()):
         self.node, self.names = node, names
         self.fixable = fixable  # no name it reads is rebound where it is (a loop variable): an edit holds
         self.entry = entry
+        # the inner calls' arguments that passed the value on, innermost first: where the wrong
+        # number may have been passed (`SqueezeExcite(in_chs, ...)` inside a block built with in_chs)
+        self.through = tuple(through)
 
 
 def _same(a, b) -> bool:
@@ -141,7 +144,8 @@ def trace(vm, node, value) -> Optional[CallArgument]:
             others = {e.value: v for e, v in b.args.values() if isinstance(e, cst.Name)}
             fn = b.caller.fn_node if b.caller is not None else None
             entry = _entry(vm, node, fn, value, others) if b.in_checked_file else None  # the checked file's configs
-            found = CallArgument(node, names, not (set(names) & rebound), entry)
+            through = found.through + (found.node,) if found is not None else ()
+            found = CallArgument(node, names, not (set(names) & rebound), entry, through)
         b = b.caller
     return found
 
@@ -232,6 +236,7 @@ def relocate(finding, m) -> None:
         return
     finding.node = site.node
     finding.related.append(Related(f"{m.label()} takes {param} from `{code_of(node)}`, which the call passes", node))
+    finding.related += [Related(f"passed on here as `{code_of(n)}`", n) for n in site.through]
     edits = []
     for e in finding.edits if site.fixable else ():
         if e.node is node:

@@ -150,8 +150,8 @@ def same_value(a, b) -> bool:
     if a is b:
         return True
     if isinstance(a, (Unknown, Tensor)) or isinstance(b, (Unknown, Tensor)):
-        if isinstance(a, Tensor) and isinstance(b, Tensor):
-            return a.shape is not None and a.shape == b.shape
+        if isinstance(a, Tensor) and isinstance(b, Tensor):  # and the same known values, if any (tensor_values.py)
+            return a.shape is not None and a.shape == b.shape and getattr(a, "values", None) == getattr(b, "values", None)
         return False
     if type(a) is not type(b):
         return False

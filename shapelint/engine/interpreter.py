@@ -22,7 +22,7 @@ import libcst as cst
 from ..core.symbolic import BATCH_NAME, is_known
 from ..core.values import (BaseMethod, BoundMethod, Builtin, ClassRef, FunctionRef, ModuleValue, Namespace, PendingShape, Ref,
                            SuperProxy, Tensor, Unknown)
-from ..torch import containers, type_info
+from ..torch import containers, tensor_values, type_info
 from ..torch.functions import ValuesIndices
 from . import (asserts, branches, dataclass_configs, library_calls, loops, mutation, namedtuples, namespaces, numpy_overlay, objects,
                partials, pyvalues, strict, torch_calls)
@@ -145,7 +145,7 @@ class Interpreter:
         elif isinstance(stmt, cst.Try):
             self.exec_try(stmt, frame)
         elif isinstance(stmt, cst.FunctionDef):
-            frame.locals[stmt.name.value] = FunctionRef(stmt, None, None, frame.globals)
+            frame.locals[stmt.name.value] = objects.define_function(self, stmt, frame)
         elif isinstance(stmt, cst.ClassDef):
             info = ClassInfo(stmt, frame.globals)
             info.bases = [self.eval(a.value, frame) for a in stmt.bases if a.keyword is None]
@@ -292,7 +292,7 @@ class Interpreter:
 
     def set_item(self, obj, key, value) -> None:
         if isinstance(obj, Tensor):
-            obj.values_below = None  # `pos[0] = 100`: arange's bound no longer holds
+            tensor_values.forget(obj)  # `pos[0] = 100`: arange's bound, linspace's values no longer hold
         if isinstance(obj, ModuleValue):
             if not containers.set_index(obj, key, value) and obj.cls is None:
                 mutation.poison(self, obj, "an item assignment shapelint does not model changed it")
@@ -427,7 +427,7 @@ class Interpreter:
             return containers.items(v)
         if isinstance(v, numpy_overlay.NdArray):
             return [v.index(i) for i in range(len(v))]
-        return None
+        return tensor_values.elements(v) if isinstance(v, Tensor) else None
 
     def as_sequence(self, v, n):
         if isinstance(v, (list, tuple)):
@@ -482,13 +482,12 @@ class Interpreter:
             return partials.partial_attr(obj, name)
         if isinstance(obj, type_info.TypeInfo):
             return obj.attribute(name)
+        if isinstance(obj, FunctionRef) and name == "__name__":  # a registry decorator's key
+            return obj.node.name.value
         if isinstance(obj, ValuesIndices) and name in ("values", "indices"):
             return obj[0] if name == "values" else obj[1]
         if type(obj) in _MUTABLE_TYPES and name in _METHODS[type(obj)]:
             return BoundMethod(obj, name)
-        if isinstance(obj, ModuleValue) and name == "__dict__" and obj.clobbered is None:
-            objects.mark_unfollowed(obj)  # hasattr stays undecided: writes through it may be unknown
-            return obj.attrs  # `self.__dict__.update(kwargs)` writes plain attributes
         if isinstance(obj, Builtin) and obj.name == "object" and name == "__setattr__":
             return Builtin("object.__setattr__")
         if isinstance(obj, (int, str, tuple)) and name in pyvalues.STR_METHODS:

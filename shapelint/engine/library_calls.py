@@ -5,7 +5,9 @@ types namespaces, namedtuples, torch.finfo/iinfo. Everything else goes on to the
 from __future__ import annotations
 
 from ..torch import type_info
+from ..core.values import Unknown
 from . import dataclass_configs, module_lookup, namedtuples, namespaces, numpy_overlay, partials
+from .frame import MAX_SEQ
 
 NOT_MODELLED_HERE = object()
 
@@ -26,7 +28,18 @@ def call(vm, qualname: str, args, kwargs, node):
         return namedtuples.make_type(vm, qualname, args, kwargs, node)
     if qualname in type_info.CONSTRUCTORS:
         return type_info.type_info(qualname, args, kwargs, node)
+    if qualname == "itertools.repeat":
+        return _repeat(args, kwargs)
     return NOT_MODELLED_HERE
+
+
+def _repeat(args, kwargs):
+    """itertools.repeat(x, n) with a known count: its n items (timm's `tuple(repeat(x, 2))`); without
+    a count it never ends: unknown."""
+    times = args[1] if len(args) == 2 else kwargs.get("times")
+    if len(args) + len(kwargs) != 2 or type(times) is not int or not 0 <= times <= MAX_SEQ:
+        return Unknown("itertools.repeat")
+    return [args[0]] * times
 
 
 def method(vm, obj, name: str, args, kwargs, node):

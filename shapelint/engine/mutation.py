@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from ..core.symbolic import Expr
 from ..core.values import ModuleValue, Tensor, Unknown
+from ..torch import tensor_values
 from .frame import MAX_SEQ, hashable
 
 MUTABLE = (list, dict, set)
@@ -122,6 +123,9 @@ def _same_state(a, b, same_value) -> bool:
 
 def poison(vm, obj, why: str, depth: int = 0) -> None:
     """Every later read of `obj` (and, for an escape, of the containers inside it) is unknown."""
+    if isinstance(obj, Tensor):
+        tensor_values.forget(obj)  # `t[i, j] = v`: its shape holds, what was known of its values does not
+        return
     if isinstance(obj, ModuleValue):
         if obj.cls is None and obj.spec is None:  # a torch container: Sequential, ModuleList, ModuleDict
             vm.poisoned[id(obj)] = (obj, why)

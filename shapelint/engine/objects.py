@@ -34,8 +34,8 @@ def module_attr(vm, m: ModuleValue, name: str):
         return m.children[name]
     if name in m.attrs:
         return m.attrs[name]
-    if m.spec is not None and name in m.params:
-        return m.params[name]
+    if m.spec is not None and name in m.params and name != "bias":
+        return m.params[name]  # (a layer's `.bias` is its Parameter, never the constructor's bias=True; a loss's weight= is kept as given)
     if m.spec is not None and name in ("weight", "bias"):
         p = parameter(m, name)  # a torch layer's parameter as a tensor (weight tying, `emb.weight.t()`)
         if p is not NO_PARAMETER:
@@ -227,6 +227,8 @@ def call_function(vm, fn: FunctionRef, args, kwargs, node):
         return Unknown("recursion too deep", node)
     params = fn.node.params
     frame = Frame(fn.globals if fn.globals is not None else vm.globals, fn.owner, fn.bound)
+    if fn.captured is not None:
+        frame.locals.update(fn.captured)  # the enclosing function's names (`n` of `def _ntuple(n): def parse(x)`)
     all_args = list(args)
     if fn.bound is not None:
         all_args = [fn.bound] + all_args
@@ -314,3 +316,17 @@ def instantiate(vm, info: ClassInfo, args, kwargs, node):
         # no __init__ of its own, and no dataclass's: NamedTuple, attrs, a base class outside this file
         return vm.unmodelled(f"`{info.name}(...)` without an __init__ shapelint can follow", node)
     return obj
+
+
+def define_function(vm, stmt: cst.FunctionDef, frame: Frame):
+    """`def f` in running code: the function, passed through its decorators that are the user's own
+    functions, innermost first (`@register_model` stores it in a registry and returns it). Other
+    decorators (staticmethod, torch.no_grad(), ...) leave the function itself, as before."""
+    # inside a running function: a closure over its names (module-level code, even in a branch, has none)
+    captured = frame.locals if vm.call_stack and frame.locals is not frame.globals else None
+    value = FunctionRef(stmt, None, None, frame.globals, captured)
+    for d in reversed(stmt.decorators):
+        decorator = vm.eval(d.decorator, frame) if isinstance(d.decorator, cst.Name) else None
+        if isinstance(decorator, (FunctionRef, LambdaRef)):
+            value = vm.call(decorator, [value], {}, d, frame)
+    return value

@@ -12,8 +12,8 @@ import math
 import operator
 from typing import Optional
 
-from ..core.symbolic import Expr, floordiv
-from ..core.values import BoundMethod, Builtin, ClassRef, FloatUnknown, FunctionRef, ModuleValue, Ref, Tensor, Unknown
+from ..core.symbolic import Expr, exact_div, floordiv
+from ..core.values import BoundMethod, Builtin, ClassRef, ExactQuotient, FloatUnknown, FunctionRef, ModuleValue, Ref, Tensor, Unknown
 from . import budgets
 from .frame import MAX_SEQ
 
@@ -69,6 +69,8 @@ def arith(op: str, a, b):
 
 
 def _symbolic(op, a, b):
+    if op == "Divide" and isinstance(a, Expr) and _whole(b) and exact_div(a, int(b)) is not None:
+        return ExactQuotient(exact_div(a, int(b)))  # 4*B / 4.0: the float B, whose int() is B
     if isinstance(a, float) or isinstance(b, float) or isinstance(a, bool) or isinstance(b, bool):
         return Unknown("symbolic float arithmetic")
     if not (isinstance(a, (int, Expr)) and isinstance(b, (int, Expr))):
@@ -84,6 +86,11 @@ def _symbolic(op, a, b):
     if op == "FloorDivide" and isinstance(b, int) and b > 0:
         return floordiv(a, b)
     return Expr.opaque("arith")
+
+
+def _whole(v) -> bool:
+    """A positive number with an integer value (4, 4.0): dividing by it can be exact."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 and float(v).is_integer() and v < 2 ** 53
 
 
 def _safe_operands(op, a, b) -> bool:

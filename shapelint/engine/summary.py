@@ -28,22 +28,54 @@ def _numel(v) -> Optional[int]:
     return None
 
 
+def _param_call(v) -> bool:
+    return isinstance(v, cst.Call) and dotted(v.func) in _PARAM_CALLS
+
+
+def _requires_grad(call: cst.Call) -> Optional[bool]:
+    """nn.Parameter(t, requires_grad): True/False where written as a literal (default True); None otherwise."""
+    flag = next((a.value for a in call.args if a.keyword is not None and a.keyword.value == "requires_grad"), None)
+    positional = [a for a in call.args if a.keyword is None]
+    if flag is None and len(positional) > 1:
+        flag = positional[1].value
+    if flag is None:
+        return True
+    if isinstance(flag, cst.Name) and flag.value in ("True", "False"):
+        return flag.value == "True"
+    return None
+
+
 class _Registered:
     """What a class's methods register by name: parameters, buffers; `unsure` for any other form."""
 
     def __init__(self):
         self.params: Dict[str, bool] = {}  # name -> trainable
         self.buffers: List[str] = []
+        self.optional = set()  # parameters assigned `nn.Parameter(...) if ... else None`
         self.unsure = False
 
     def visit_Assign(self, node: cst.Assign) -> None:
-        if isinstance(node.value, cst.Call) and dotted(node.value.func) in _PARAM_CALLS:
-            t = node.targets[0].target if len(node.targets) == 1 else None
-            if isinstance(t, cst.Attribute) and dotted(t.value) == "self":
-                frozen = any(a.keyword is not None and a.keyword.value == "requires_grad" for a in node.value.args) or len(node.value.args) > 1
-                self.params[t.attr.value] = not frozen
+        value = node.value
+        if isinstance(value, cst.IfExp) and any(_param_call(v) for v in (value.body, value.orelse)):
+            # `self.gamma = nn.Parameter(...) if scale > 0 else None` (ConvNeXt's layer scale)
+            calls = [v for v in (value.body, value.orelse) if _param_call(v)]
+            others = [v for v in (value.body, value.orelse) if not _param_call(v)]
+            if len(calls) == 1 and all(isinstance(v, cst.Name) and v.value == "None" for v in others):
+                self._register(node, calls[0], optional=True)
                 return
             self.unsure = True
+        elif _param_call(value):
+            self._register(node, value, optional=False)
+
+    def _register(self, node: cst.Assign, call: cst.Call, optional: bool) -> None:
+        t = node.targets[0].target if len(node.targets) == 1 else None
+        trainable = _requires_grad(call)
+        if isinstance(t, cst.Attribute) and dotted(t.value) == "self" and trainable is not None:
+            self.params[t.attr.value] = trainable
+            if optional:
+                self.optional.add(t.attr.value)
+            return
+        self.unsure = True
 
     def visit_Call(self, node: cst.Call) -> None:
         name = dotted(node.func) or ""
@@ -99,6 +131,8 @@ def own(m: ModuleValue) -> Optional[Counts]:
         if reg.unsure:
             return None
         for name, trainable in reg.params.items():
+            if name in reg.optional and name in m.attrs and m.attrs[name] is None:
+                continue  # the `else None` side: no parameter
             n = _numel(m.attrs.get(name))
             if n is None:
                 return None

@@ -13,7 +13,7 @@ import libcst as cst
 from ..core.values import BoundMethod, DeviceUnknown, FunctionRef, ModuleValue, Ref, Tensor, Unknown
 from ..torch import composite, containers, einops_patterns
 from ..torch import functions as ops
-from ..torch import positional, products, rotary_ops, sequence_ops, result_dtypes  # noqa: F401 - they register their ops into the tables of `functions`
+from ..torch import dtype_flow, positional, products, rotary_ops, sequence_ops, result_dtypes, tensor_values  # noqa: F401 - they register their ops into the tables of `functions`
 from ..torch.functional_layers import replaced_parameter_differs, wrapped_module
 from ..torch.advanced_indexing import TORCH_DTYPES
 from ..torch.kernels import index_tensor
@@ -307,7 +307,7 @@ def tensor_method(vm, x: Tensor, name, args, kwargs, node):
     result = op(vm.ctx, Site(label, node), (x,) + tuple(args), dict(kwargs))
     same_defect.scope(vm, node, vm.findings.since(mark))
     if name.endswith("_") and name != "requires_grad_":
-        x.values_below = None  # an in-place op may have changed the values
+        tensor_values.forget(x)  # an in-place op may have changed the values
     if isinstance(result, Tensor) and name in CASTS:
         result = result.with_dtype(CASTS[name] if name not in ("to", "type") else _dtype_arg(x, name, args, kwargs))
         if result.dtype in ("long", "int"):  # an integer cast keeps arange's positions
@@ -349,7 +349,7 @@ OPERATOR_SYMBOLS = {"Add": "+", "Subtract": "-", "Multiply": "*", "Divide": "/",
 
 
 def tensor_index(vm, x: Tensor, key, node):
-    result = index_tensor(vm.ctx, x, key, node)
+    result = tensor_values.element(x, key) or index_tensor(vm.ctx, x, key, node)
     if vm.explain.flow is not None:
         vm.explain.record_operator("[...]", node, x, key, result)
     return result

@@ -260,7 +260,8 @@ def _forward(vm, m, args, kwargs, node):
 def _register_tensor(vm, m, args, kwargs, node):
     if args and isinstance(args[0], str):
         value = args[1] if len(args) > 1 else kwargs.get("tensor", kwargs.get("param"))
-        m.attrs[args[0]] = value if isinstance(value, Tensor) else Unknown("buffer")
+        # register_buffer(name, None): torch registers no buffer, and the attribute reads None
+        m.attrs[args[0]] = value if isinstance(value, Tensor) or value is None else Unknown("buffer")
     return None
 
 

@@ -54,7 +54,8 @@ def made_by(site, what: str) -> Origin:
     passed = (getattr(site, "call_args", None) or {}).get(what.split("=", 1)[0])
     if passed is not None:  # at the config entry the argument read, where there is one
         written = passed.entry.node if getattr(passed, "entry", None) is not None else passed.node
-        return LayerOrigin(site, f"{site.label()} {what}, ", At(written), Also(site.node, f"{site.label()} is built here"))
+        through = tuple(Also(n, f"passed on to {site.label()} here") for n in getattr(passed, "through", ()))
+        return LayerOrigin(site, f"{site.label()} {what}, ", At(written), *through, Also(site.node, f"{site.label()} is built here"))
     built_by = getattr(site, "built_by", None)
     if built_by is not None and "=" not in what:
         # an output size of a layer a Sequential subclass builds (kernel, stride, padding together):
@@ -324,18 +325,23 @@ def upsample_core(ctx, site, x, size, scale_factor):
     return Tensor(shape[:2] + tuple(outs), prov)
 
 
+def _size_expr(v) -> bool:
+    return isinstance(v, Expr) and not v.is_opaque()
+
+
 def pad_core(ctx, site, x, pads):
     shape = x.shape
     if shape is None:
         return Unknown("input shape unknown")
-    if not isinstance(pads, (tuple, list)) or not all(is_known(v) for v in pads) or len(pads) % 2:
+    # symbolic pads too: U-Net's F.pad(x1, [diffX // 2, diffX - diffX // 2, ...]) of two maps' sizes
+    if not isinstance(pads, (tuple, list)) or not all(is_known(v) or _size_expr(v) for v in pads) or len(pads) % 2:
         return Unknown("padding")
     shape = list(shape)
     for i in range(len(pads) // 2):
         j = len(shape) - 1 - i
         if j < 0:
             return Unknown("padding")
-        shape[j] = add(shape[j], pads[2 * i] + pads[2 * i + 1])
+        shape[j] = add(shape[j], add(pads[2 * i], pads[2 * i + 1]))
     return Tensor(tuple(shape), x.prov)
 
 

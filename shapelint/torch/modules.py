@@ -274,7 +274,7 @@ def layernorm_forward(ctx, m, x):
                 m.param_node("normalized_shape"), module=m.name,
                 layer=m.label(),
                 expected=list(ns),
-                actual=list(tail) if tail is not None else shape_text(shape),
+                actual=("[" + ", ".join(str(d) for d in tail) + "]") if tail is not None else shape_text(shape),  # W//8, not Expr(W//8)
                 origin=origin_parts(x, len(shape) - 1),
                 fix_value=f"normalized_shape={fix_text}",
                 edits=param_edit(m, "normalized_shape", fix[0]) if len(fix) == 1 else [],

@@ -97,7 +97,30 @@ def _linspace(ctx, site, args, kwargs):
     return Tensor((b["steps"],))
 
 
+def _meshgrid(ctx, site, args, kwargs):
+    """torch.meshgrid(a, b, ..., indexing="ij"|"xy") of 0-d or 1-d tensors: one tensor per input,
+    each of shape (len(a), len(b), ...), the first two swapped for "xy"; the inputs' dtype."""
+    tensors = list(args[0]) if len(args) == 1 and isinstance(args[0], (list, tuple)) else list(args)
+    indexing = kwargs.get("indexing", "ij")
+    if not tensors or indexing not in ("ij", "xy") or set(kwargs) - {"indexing"}:
+        return UNKNOWN
+    if not all(_tensor(t) and len(t.shape) <= 1 for t in tensors) or len({t.dtype for t in tensors}) != 1:
+        return UNKNOWN
+    shape = [t.shape[0] if t.shape else 1 for t in tensors]
+    if indexing == "xy" and len(shape) >= 2:
+        shape[0], shape[1] = shape[1], shape[0]
+    return tuple(Tensor(tuple(shape), dtype=tensors[0].dtype) for _ in tensors)
+
+
 TORCH["arange"] = _arange
+TORCH["meshgrid"] = _meshgrid
+TORCH["roll"] = _same
+# in-place random fills and roundings keep the tensor's shape (drop-path masks: `x.new_empty(shape).bernoulli_(keep)`,
+# `(keep + torch.rand(shape)).floor_()`)
+for _name in ("bernoulli_", "bernoulli", "random_", "exponential_", "geometric_", "cauchy_", "log_normal_", "floor_", "ceil_",
+              "round_", "trunc_"):
+    METHODS[_name] = _same
+TORCH["bernoulli"] = _same
 TORCH["linspace"] = _linspace
 TORCH["logspace"] = _linspace
 
