@@ -16,6 +16,7 @@ import libcst as cst
 
 from ..core.values import ModuleValue, Tensor, Unknown
 from ..torch.params import Counts, own_counts
+from ..torch.subclass_params import torch_layer_base_counts
 from .cstwalk import walk as _walk
 from .extract import dotted
 
@@ -86,14 +87,30 @@ def _registered(info) -> _Registered:
 def own(m: ModuleValue) -> Optional[Counts]:
     """What module `m` itself registers (its children not included)."""
     if m.cls is None:
-        if m.kind in ("Sequential", "ModuleList", "ModuleDict") and not m.children:
+        if m.kind in ("Sequential", "ModuleList", "ModuleDict") and not m.children and not _built_empty(m):
             return None  # an empty container: often one whose contents shapelint could not follow
         return own_counts(m)
     if any(_hides_unknown(v) for v in m.attrs.values()):
         return None  # an attribute shapelint could not evaluate may hold a module or a parameter
-    if any(q not in ("torch.nn.Module", "torch.nn.Sequential") for q in m.cls.torch_bases()):
-        return None  # a subclass of a torch layer or container: its base's own tensors are not counted here
-    total = Counts()
+    layer_bases = [q for q in m.cls.torch_bases() if q not in _CONTAINER_BASES]
+    if not layer_bases:
+        return _registered_counts(m, Counts())  # torch's containers register no tensors themselves
+    registered = {n for c in m.cls.mro() for n in (*_registered(c).params, *_registered(c).buffers)}
+    base = torch_layer_base_counts(m, layer_bases, registered)
+    return None if base is None else _registered_counts(m, base)
+
+
+_CONTAINER_BASES = ("torch.nn.Module", "torch.nn.Sequential", "torch.nn.ModuleList", "torch.nn.ModuleDict")
+
+
+def _built_empty(m: ModuleValue) -> bool:
+    """`nn.Sequential()` written with no arguments (a ResNet's identity shortcut): it holds nothing.
+    A container whose contents shapelint lost is opaque and not exact, so it never gets here."""
+    return isinstance(m.node, cst.Call) and not m.node.args and m.exact and not m.opaque
+
+
+def _registered_counts(m: ModuleValue, total: Counts) -> Optional[Counts]:
+    """`total` plus what the user's classes of `m` register themselves (None when not certain)."""
     for c in m.cls.mro():
         reg = _registered(c)
         if reg.unsure:
