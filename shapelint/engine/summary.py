@@ -15,6 +15,7 @@ from typing import Dict, List, Optional
 import libcst as cst
 
 from ..core.values import ModuleValue, Tensor, Unknown
+from ..torch.lazy import first_call_counts
 from ..torch.params import Counts, own_counts
 from ..torch.subclass_params import torch_layer_base_counts
 from .cstwalk import walk as _walk
@@ -205,6 +206,7 @@ def build_summary(tree: List[ModuleValue], calls, rows, lost: list, sizes, shape
     owns: Dict[int, Optional[Counts]] = {}
     per: Dict[int, dict] = {}
     whole = not tree or tree[0].exact
+    _count_called_lazy_layers(tree, calls, owns)
     for m in tree:
         c = subtree(m, cache, owns) if (whole or (m.spec is not None and not m.children)) else None
         per[id(m)] = {"module": m.name or "", "kind": m.kind,
@@ -246,6 +248,15 @@ def build_summary(tree: List[ModuleValue], calls, rows, lost: list, sizes, shape
         "total": {"params": root.params if root else None, "trainable": root.trainable if root else None,
                   "buffers": root.buffers if root else None, "macs": total_macs, "output_bytes": total_bytes},
     }
+
+
+def _count_called_lazy_layers(tree: List[ModuleValue], calls, owns: Dict[int, Optional[Counts]]) -> None:
+    """A Lazy* layer that this forward calls on every path holds its tensors once it has run
+    (torch counts them after one forward); one never called, or called on one path only, stays unknown."""
+    ran = {id(e.value) for e in calls if not e.branch and not e.conditional}
+    for m in tree:
+        if m.kind.startswith("Lazy") and id(m) in ran and m.exact:
+            owns[id(m)] = first_call_counts(m)
 
 
 def _concrete(sizes, shape):
