@@ -14,6 +14,7 @@ from ..core.values import Builtin, ModuleValue, Ref, SuperProxy, Tensor, Unknown
 from ..torch.names import torch_has
 from . import mutation
 from .frame import MAX_UNROLL, hashable
+from .module_isinstance import module_isinstance
 from .numpy_overlay import NdArray, NpInt
 from .objects import mark_unfollowed, module_has
 from .pyvalues import truth
@@ -254,6 +255,9 @@ def _isinstance(vm, args, kwargs, node, frame):
         return Unknown("isinstance")
     v, types = args
     types = types if isinstance(types, tuple) else (types,)
+    if isinstance(v, ModuleValue) and types and all(isinstance(t, Ref) for t in types):
+        answers = [module_isinstance(v, t) for t in types]
+        return True if True in answers else False if all(a is False for a in answers) else Unknown("isinstance")
     known = []
     for t in types:
         if isinstance(t, Builtin) and t.name in _PLAIN:
