@@ -18,6 +18,7 @@ from ..core.values import ModuleValue, Tensor, Unknown
 from ..torch.lazy import first_call_counts
 from ..torch.params import Counts, own_counts
 from ..torch.subclass_params import torch_layer_base_counts
+from ..torch.weight_norm_params import weight_norm_counts
 from .cstwalk import walk as _walk
 from .extract import dotted
 
@@ -158,7 +159,7 @@ def subtree(m: ModuleValue, cache: Dict[int, Optional[Counts]], owns: Optional[D
             continue
         seen.add(id(x))
         if id(x) not in owns:
-            owns[id(x)] = own(x) if x.exact else None
+            owns[id(x)] = own(x) if x.exact else weight_norm_counts(x)  # None unless weight_norm(layer)
         c = owns[id(x)]
         if c is None:
             cache[key] = None

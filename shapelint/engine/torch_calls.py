@@ -59,7 +59,7 @@ def call_ref(vm, fn: Ref, args, kwargs, node):
         result = numpy_overlay.call(q[6:], args, kwargs)
         if result is not numpy_overlay.NOT_IN_TABLE:
             return result
-    wrapped = wrapped_module(q, args)
+    wrapped = wrapped_module(q, args, kwargs)
     if wrapped is not None:
         return wrapped
     filled = init_call(q, args)
