@@ -14,8 +14,6 @@ KNOWN_SHAPES_UNKNOWN_TOTAL = {
     "modern/gpt_nano.py::trained": TYING,
     "modern/gpt_nano.py::small": TYING,
     "real/container_edits.py::EditBothBranches": "built through an undecided branch (random.random()): the tree is not exact",
-    "real/mobilenetv3.py::MobileNetV3Small": "isinstance(setting, Sequence) / isinstance(s, InvertedResidualConfig) "
-                                             "in __init__ are undecided (built through an undecided branch): the tree is not exact",
 }
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import Callable, Dict
 
 from ..core.symbolic import Expr
-from ..core.values import Builtin, ModuleValue, Ref, SuperProxy, Tensor, Unknown
+from ..core.values import Builtin, ClassRef, ModuleValue, Ref, SuperProxy, Tensor, Unknown
 from ..torch.names import torch_has
 from . import mutation
 from .frame import MAX_UNROLL, hashable
-from .module_isinstance import module_isinstance
+from .module_isinstance import abc_or_class_isinstance, module_isinstance
 from .numpy_overlay import NdArray, NpInt
 from .objects import mark_unfollowed, module_has
 from .pyvalues import truth
@@ -255,8 +255,11 @@ def _isinstance(vm, args, kwargs, node, frame):
         return Unknown("isinstance")
     v, types = args
     types = types if isinstance(types, tuple) else (types,)
-    if isinstance(v, ModuleValue) and types and all(isinstance(t, Ref) for t in types):
+    if isinstance(v, ModuleValue) and types and all(isinstance(t, Ref) and t.qualname.startswith("torch.") for t in types):
         answers = [module_isinstance(v, t) for t in types]
+        return True if True in answers else False if all(a is False for a in answers) else Unknown("isinstance")
+    if types and all(isinstance(t, ClassRef) or (isinstance(t, Ref) and not t.qualname.startswith("torch.")) for t in types):
+        answers = [abc_or_class_isinstance(v, t) for t in types]
         return True if True in answers else False if all(a is False for a in answers) else Unknown("isinstance")
     known = []
     for t in types:

@@ -42,3 +42,23 @@ def module_isinstance(v: ModuleValue, t: Ref) -> Optional[bool]:
             if not (isinstance(b, ClassRef) or (isinstance(b, Ref) and b.qualname in _CONTAINERS)):
                 return None
     return False
+
+
+_SEQUENCE_ABCS = ("typing.Sequence", "collections.abc.Sequence")
+
+
+def abc_or_class_isinstance(v, t) -> Optional[bool]:
+    """isinstance against `Sequence` (a list, tuple or str is one; a dict, number or None is not)
+    and of an instance of the file's classes against one of them (its class or a base: True;
+    otherwise False when every base it has is a class of the file). None when not certain."""
+    if isinstance(t, Ref) and t.qualname in _SEQUENCE_ABCS:
+        if isinstance(v, (list, tuple, str)):
+            return True
+        return False if v is None or isinstance(v, (dict, int, float)) else None
+    if isinstance(t, ClassRef) and isinstance(v, ModuleValue) and v.cls is not None:
+        mro = v.cls.mro()
+        if any(c is t.info for c in mro):
+            return True
+        if all(isinstance(b, ClassRef) or (isinstance(b, Ref) and b.qualname in _CONTAINERS) for c in mro for b in c.bases):
+            return False
+    return None
