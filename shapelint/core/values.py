@@ -237,6 +237,8 @@ class ModuleValue:
         self.rewritten: set = set()  # attributes written since, which are known again
         self.opaque = False  # True: its children are not known at all, so calling it is unknown
         self.writes_known = True  # False: code shapelint did not follow may have set or deleted attributes
+        self.weight_norm: Optional[str] = None  # "default": weight_norm(m) with name="weight", dim=0; "other"
+        self.lazy_sizes: set = set()  # each size a Lazy* layer's calls read from their inputs (torch keeps the first)
 
     def label(self) -> str:
         """The submodule as users write it: `features[2].conv`, `model[3]` (torch's named_modules()

@@ -16,6 +16,7 @@ from ..core.values import Builtin, ClassRef, ExactQuotient, FunctionRef, ModuleV
 from ..torch.names import torch_has
 from . import mutation
 from .frame import MAX_UNROLL, hashable
+from .module_isinstance import abc_or_class_isinstance, module_isinstance
 from .numpy_overlay import NdArray, NpInt
 from .objects import mark_unfollowed, module_has
 from .pyvalues import truth
@@ -261,6 +262,14 @@ def _isinstance(vm, args, kwargs, node, frame):
         return Unknown("isinstance")
     v, types = args
     types = types if isinstance(types, tuple) else (types,)
+    if isinstance(v, ModuleValue) and types and all(isinstance(t, Ref) and t.qualname.startswith("torch.") for t in types):
+        answers = [module_isinstance(v, t) for t in types]
+        return True if True in answers else False if all(a is False for a in answers) else Unknown("isinstance")
+    if types and all(isinstance(t, ClassRef) or (isinstance(t, Ref) and not t.qualname.startswith("torch.")) for t in types):
+        answers = [abc_or_class_isinstance(v, t) for t in types]
+        if True in answers or all(a is False for a in answers):
+            return True in answers
+        # not decided there (`collections.abc.Iterable`): the plain-type reading below may decide it
     known = []
     for t in types:
         if isinstance(t, Builtin) and t.name in _PLAIN:

@@ -15,7 +15,10 @@ from typing import Dict, List, Optional
 import libcst as cst
 
 from ..core.values import ModuleValue, Tensor, Unknown
+from ..torch.lazy import first_call_counts
 from ..torch.params import Counts, own_counts
+from ..torch.subclass_params import torch_layer_base_counts
+from ..torch.weight_norm_params import weight_norm_counts
 from .cstwalk import walk as _walk
 from .extract import dotted
 
@@ -118,14 +121,30 @@ def _registered(info) -> _Registered:
 def own(m: ModuleValue) -> Optional[Counts]:
     """What module `m` itself registers (its children not included)."""
     if m.cls is None:
-        if m.kind in ("Sequential", "ModuleList", "ModuleDict") and not m.children:
+        if m.kind in ("Sequential", "ModuleList", "ModuleDict") and not m.children and not _built_empty(m):
             return None  # an empty container: often one whose contents shapelint could not follow
         return own_counts(m)
     if any(_hides_unknown(v) for v in m.attrs.values()):
         return None  # an attribute shapelint could not evaluate may hold a module or a parameter
-    if any(q not in ("torch.nn.Module", "torch.nn.Sequential") for q in m.cls.torch_bases()):
-        return None  # a subclass of a torch layer or container: its base's own tensors are not counted here
-    total = Counts()
+    layer_bases = [q for q in m.cls.torch_bases() if q not in _CONTAINER_BASES]
+    if not layer_bases:
+        return _registered_counts(m, Counts())  # torch's containers register no tensors themselves
+    registered = {n for c in m.cls.mro() for n in (*_registered(c).params, *_registered(c).buffers)}
+    base = torch_layer_base_counts(m, layer_bases, registered)
+    return None if base is None else _registered_counts(m, base)
+
+
+_CONTAINER_BASES = ("torch.nn.Module", "torch.nn.Sequential", "torch.nn.ModuleList", "torch.nn.ModuleDict")
+
+
+def _built_empty(m: ModuleValue) -> bool:
+    """`nn.Sequential()` written with no arguments (a ResNet's identity shortcut): it holds nothing.
+    A container whose contents shapelint lost is opaque and not exact, so it never gets here."""
+    return isinstance(m.node, cst.Call) and not m.node.args and m.exact and not m.opaque
+
+
+def _registered_counts(m: ModuleValue, total: Counts) -> Optional[Counts]:
+    """`total` plus what the user's classes of `m` register themselves (None when not certain)."""
     for c in m.cls.mro():
         reg = _registered(c)
         if reg.unsure:
@@ -174,7 +193,7 @@ def subtree(m: ModuleValue, cache: Dict[int, Optional[Counts]], owns: Optional[D
             continue
         seen.add(id(x))
         if id(x) not in owns:
-            owns[id(x)] = own(x) if x.exact else None
+            owns[id(x)] = own(x) if x.exact else weight_norm_counts(x)  # None unless weight_norm(layer)
         c = owns[id(x)]
         if c is None:
             cache[key] = None
@@ -222,6 +241,7 @@ def build_summary(tree: List[ModuleValue], calls, rows, lost: list, sizes, shape
     owns: Dict[int, Optional[Counts]] = {}
     per: Dict[int, dict] = {}
     whole = not tree or tree[0].exact
+    _count_called_lazy_layers(tree, calls, owns)
     for m in tree:
         c = subtree(m, cache, owns) if (whole or (m.spec is not None and not m.children)) else None
         per[id(m)] = {"module": m.name or "", "kind": m.kind,
@@ -263,6 +283,15 @@ def build_summary(tree: List[ModuleValue], calls, rows, lost: list, sizes, shape
         "total": {"params": root.params if root else None, "trainable": root.trainable if root else None,
                   "buffers": root.buffers if root else None, "macs": total_macs, "output_bytes": total_bytes},
     }
+
+
+def _count_called_lazy_layers(tree: List[ModuleValue], calls, owns: Dict[int, Optional[Counts]]) -> None:
+    """A Lazy* layer that this forward calls on every path holds its tensors once it has run
+    (torch counts them after one forward); one never called, or called on one path only, stays unknown."""
+    ran = {id(e.value) for e in calls if not e.branch and not e.conditional}
+    for m in tree:
+        if m.kind.startswith("Lazy") and id(m) in ran and m.exact:
+            owns[id(m)] = first_call_counts(m)
 
 
 def _concrete(sizes, shape):

@@ -15,6 +15,7 @@ from ..torch import composite, containers, einops_patterns
 from ..torch import functions as ops
 from ..torch import dtype_flow, positional, products, rotary_ops, sequence_ops, result_dtypes, tensor_values  # noqa: F401 - they register their ops into the tables of `functions`
 from ..torch.functional_layers import replaced_parameter_differs, wrapped_module
+from ..torch.init_functions import init_call
 from ..torch.advanced_indexing import TORCH_DTYPES
 from ..torch.kernels import index_tensor
 from ..torch.receptive import ELEMENTWISE, MERGE_OPERATORS, merge_call
@@ -58,9 +59,12 @@ def call_ref(vm, fn: Ref, args, kwargs, node):
         result = numpy_overlay.call(q[6:], args, kwargs)
         if result is not numpy_overlay.NOT_IN_TABLE:
             return result
-    wrapped = wrapped_module(q, args)
+    wrapped = wrapped_module(q, args, kwargs)
     if wrapped is not None:
         return wrapped
+    filled = init_call(q, args)
+    if filled is not None:
+        return filled  # nn.init.*_(t): t, filled in place
     if q.startswith("einops."):
         layer = einops_patterns.construct(q, args, kwargs, node)
         if layer is not None:

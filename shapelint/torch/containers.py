@@ -249,6 +249,22 @@ def _named_children(vm, m, args, kwargs, node):
     return [(k, c) for k, c in m.children.items() if c is not None]
 
 
+def _modules(vm, m, args, kwargs, node):
+    """`self.modules()`: itself and every submodule once, depth first (torch's named_modules order);
+    not modelled when a module below may hold submodules shapelint does not know."""
+    out, seen, stack = [], set(), [m]
+    while stack:
+        x = stack.pop()
+        if id(x) in seen:
+            continue
+        if x.opaque or not x.exact or x.clobbered is not None or not x.writes_known or any(isinstance(v, Unknown) for v in x.attrs.values()):
+            return NOT_MODELLED
+        seen.add(id(x))
+        out.append(x)
+        stack.extend(reversed([c for c in x.children.values() if c is not None]))
+    return out
+
+
 def _itself(vm, m, args, kwargs, node):
     return m  # .to(device), .eval(), .apply(fn): the same module, shapes unchanged
 
@@ -269,10 +285,10 @@ METHODS: Dict[str, Callable] = {
     "add_module": _add_module, "register_module": _add_module,
     "append": _append, "extend": _extend, "insert": _insert,
     "keys": _dict_view("keys"), "values": _dict_view("values"), "items": _dict_view("items"),
-    "children": _children, "named_children": _named_children,
+    "children": _children, "named_children": _named_children, "modules": _modules,
     "forward": _forward, "register_buffer": _register_tensor, "register_parameter": _register_tensor,
 }
 for _name in ("to", "cuda", "cpu", "float", "double", "half", "train", "eval", "requires_grad_", "apply"):
     METHODS[_name] = _itself
 # methods a module has whose results shapelint does not model (their calls are unknown)
-BOUND_ONLY = ("modules", "named_modules", "parameters", "zero_grad", "pop", "update")
+BOUND_ONLY = ("named_modules", "parameters", "zero_grad", "pop", "update")

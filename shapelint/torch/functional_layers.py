@@ -215,12 +215,22 @@ MODULE_WRAPPERS = {
 }
 
 
-def wrapped_module(qualname: str, args) -> Optional[ModuleValue]:
+def wrapped_module(qualname: str, args, kwargs=None) -> Optional[ModuleValue]:
     """`weight_norm(nn.Conv1d(...))`: the module itself (its shapes do not change)."""
     if qualname in MODULE_WRAPPERS and args and isinstance(args[0], ModuleValue):
-        args[0].exact = False  # its parameters are now the wrapper's (weight_g/weight_v, parametrizations)
-        return args[0]
+        m = args[0]
+        m.exact = False  # its parameters are now the wrapper's (weight_g/weight_v, parametrizations)
+        first = qualname.endswith(".weight_norm") and m.weight_norm is None
+        m.weight_norm = "default" if first and _default_weight_norm(args[1:], kwargs or {}) else "other"
+        return m
     return None
+
+
+def _default_weight_norm(args, kwargs) -> bool:
+    """weight_norm(module) or with name="weight", dim=0 spelled out: g holds weight.size(0) values."""
+    if args or set(kwargs) - {"name", "dim"}:
+        return False
+    return kwargs.get("name", "weight") == "weight" and kwargs.get("dim", 0) == 0 and not isinstance(kwargs.get("dim", 0), bool)
 
 
 # ---------------------------------------------------------------------------- losses

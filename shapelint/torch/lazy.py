@@ -8,11 +8,12 @@ checks included: LazyConv2d(8, 3, groups=2) on 3 channels raises at the first ca
 
 from __future__ import annotations
 
-from typing import Dict
+from typing import Dict, Optional
 
 from ..core.symbolic import Expr
-from ..core.values import Unknown
+from ..core.values import ModuleValue, Unknown
 from .kernels import input_shape, spatial_symbols
+from .params import Counts, formula_counts
 from .spec import LayerSpec
 
 
@@ -61,6 +62,7 @@ def _make_forward(eager: LayerSpec, param: str, where):
         if shape is None:
             return Unknown("a lazy layer's input shape is unknown")
         size = where(shape, eager.dims)
+        m.lazy_sizes.add(size if isinstance(size, int) else None)
         m.params[param] = size if size is not None else Expr.opaque("lazy")
         try:
             if eager.check is not None:
@@ -82,3 +84,19 @@ def lazy_layers(layers: Dict[str, LayerSpec]) -> Dict[str, LayerSpec]:
         params = tuple((p, defaults.get(p, d)) for p, d in eager.params if p != param)
         out[name] = LayerSpec(name, params, _make_forward(eager, param, where), dims=eager.dims)
     return out
+
+
+def first_call_counts(m: ModuleValue) -> Optional[Counts]:
+    """A Lazy* layer's tensors once its first call has run (torch's count after one forward):
+    its eager twin's formula with the size its calls read, when every call read the same known
+    size. None when it was never called, or a size is unknown."""
+    twin = _TWINS.get(m.kind)
+    if twin is None or m.spec is None or m.cls is not None or m.attrs or len(m.lazy_sizes) != 1:
+        return None
+    size = next(iter(m.lazy_sizes))
+    if size is None:
+        return None
+    eager_name, param, _where = twin
+    eager = ModuleValue(eager_name, m.node, m.spec)
+    eager.params = {**m.params, param: size}
+    return formula_counts(eager)

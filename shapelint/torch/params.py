@@ -175,6 +175,11 @@ def own_counts(m: ModuleValue) -> Optional[Counts]:
         return Counts() if m.kind in ("Sequential", "ModuleList", "ModuleDict") and m.cls is None else None
     if m.attrs:  # a weight or bias assigned after construction (tied weights): shapelint does not count it
         return None
+    return formula_counts(m)
+
+
+def formula_counts(m: ModuleValue) -> Optional[Counts]:
+    """What torch layer `m`'s constructor registers, from its arguments alone."""
     if m.kind in BY_CHILDREN:
         return Counts()
     if m.kind.startswith("Lazy"):  # its sizes come from its first call: unknown here

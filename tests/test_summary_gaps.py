@@ -1,0 +1,39 @@
+"""The fixture models whose every layer shape is known but whose parameter total is not: each
+one listed with the reason, so a model newly falling into this set (a regression, or a construct
+the summary does not count) fails here, and one leaving it fails until it is taken off the list.
+The numbers themselves are compared with torch in test_summary.py."""
+
+import os
+
+from shapelint.engine.check import check_source
+from test_summary import _fixture_models
+
+TYING = "weight tying (wte.weight = lm_head.weight) and a loop over named_parameters() in __init__ are not followed"
+KNOWN_SHAPES_UNKNOWN_TOTAL = {
+    "modern/gpt_nano.py::GPT": TYING,
+    "modern/gpt_nano.py::trained": TYING,
+    "modern/gpt_nano.py::small": TYING,
+    "modern/bert.py::BertForMaskedLM": TYING,
+    "modern/llama_hf.py::LlamaForCausalLM": TYING,
+    "modern/llama_hf.py::trained": TYING,
+    "real/container_edits.py::EditBothBranches": "built through an undecided branch (random.random()): the tree is not exact",
+}
+
+
+def _gaps():
+    out = set()
+    for rel, src, targets in _fixture_models():
+        result = check_source(rel, src, explain=True)
+        if any(f.severity == "error" for f in result.findings):
+            continue
+        for report in result.models:
+            if not targets.get(report.name) or report.summary is None or report.summary["total"]["params"] is not None:
+                continue
+            if report.layers and all(r.out is not None for r in report.layers):
+                out.add(f"{os.path.relpath(rel, 'fixtures').replace(os.sep, '/')}::{report.name}")
+    return out
+
+
+def test_every_model_with_known_shapes_but_no_parameter_total_has_a_reason():
+    assert _gaps() == set(KNOWN_SHAPES_UNKNOWN_TOTAL)
+    assert all(KNOWN_SHAPES_UNKNOWN_TOTAL.values())

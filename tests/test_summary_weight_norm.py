@@ -1,0 +1,44 @@
+"""weight_norm in the static summary: the layer's tensors become weight_v (of weight's shape)
+and weight_g (weight.size(0) values), in both torch.nn.utils forms, as torch counts them; any
+other dim is unknown."""
+
+import pytest
+
+from shapelint.engine.check import check_source
+from torch_oracle import load
+
+pytestmark = pytest.mark.torch
+
+SRC = '''import torch
+import torch.nn as nn
+from torch.nn.utils import weight_norm
+from torch.nn.utils.parametrizations import weight_norm as param_weight_norm
+
+
+class Net(nn.Module):  # shapelint: input=(2, 3, 8, 8)
+    def __init__(self):
+        super().__init__()
+        self.conv = weight_norm(nn.Conv2d(3, 6, 3))
+        self.up = param_weight_norm(nn.ConvTranspose2d(6, 4, 2, stride=2))
+        self.fc = weight_norm(nn.Linear(4, 5), name="weight", dim=0)
+
+    def forward(self, x):
+        x = self.up(self.conv(x))
+        return self.fc(x.mean((2, 3)))
+'''
+
+
+def _params(src):
+    report = next(r for r in check_source("m.py", src, explain=True).models if r.name == "Net")
+    return report.summary["total"]["params"]
+
+
+def test_weight_norm_layers_count_weight_v_and_weight_g():
+    model = load(SRC, "m.py").Net()
+    want = sum(p.numel() for p in model.parameters())
+    assert want == (6 * 3 * 9 + 6 + 6) + (6 * 4 * 4 + 4 + 6) + (5 * 4 + 5 + 5)  # g: out, in (transposed), out
+    assert _params(SRC) == want
+
+
+def test_weight_norm_over_another_dim_is_unknown():
+    assert _params(SRC.replace('name="weight", dim=0', 'dim=1')) is None
