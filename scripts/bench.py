@@ -1,6 +1,7 @@
 """Cold-start benchmark: `shapelint model.py` vs a bare libcst parse vs a torch meta-device forward.
 
-Each measurement is a fresh process (what a pre-commit hook or CI pays), repeated;
+Each measurement is a fresh process (what a pre-commit hook or CI pays), repeated, with
+--no-cache: the content cache would answer every run after the first without a parse;
 the median wall time and the peak resident memory (ru_maxrss of the child) are shown.
 
     python scripts/bench.py [--runs 15] [--explain] [MODEL.py[:Target] ...]
@@ -70,7 +71,7 @@ def main():
     for spec in args.models:
         path, _, target = spec.partition(":")
         bare = measure([py, "-c", BARE, path], args.runs)
-        lint = measure([py, "-m", "shapelint", path], args.runs)
+        lint = measure([py, "-m", "shapelint", "--no-cache", path], args.runs)  # cold: never a cache hit
         torch_run = None if args.no_torch else measure([py, "-c", TORCH_META, path, target], max(3, args.runs // 3))
         cells = [f"{w * 1000:5.0f} ms {m:3.0f} MiB {c * 1000:5.0f} ms" for w, m, c in (bare, lint)]
         cells.append(f"{torch_run[0] * 1000:5.0f} ms {torch_run[1]:3.0f} MiB {torch_run[2] * 1000:5.0f} ms" if torch_run else "-")
@@ -78,7 +79,7 @@ def main():
         if torch_run:
             ratio += f"; torch/lint wall {torch_run[0] / lint[0]:.1f}x"
         if args.explain:
-            explain = measure([py, "-m", "shapelint", "--explain", path], args.runs)
+            explain = measure([py, "-m", "shapelint", "--no-cache", "--explain", path], args.runs)
             ratio += f"; explain {explain[0] * 1000:.0f} ms, explain/lint wall {explain[0] / lint[0]:.2f}x cpu {explain[2] / lint[2]:.2f}x"
             graph = measure([py, "-m", "shapelint", "graph", "--format", "svg", path], args.runs)
             ratio += f"; graph {graph[0] * 1000:.0f} ms, graph/lint wall {graph[0] / lint[0]:.2f}x cpu {graph[2] / lint[2]:.2f}x"
