@@ -12,8 +12,7 @@ import functools
 import pytest
 
 from shapelint.engine.check import check_source
-from test_receptive_field import HEAD, _every_window_pool, _prepare, _probes, _record_outputs, _span, measured_field
-from torch_oracle import load
+from test_receptive_field import HEAD, _every_window_pool, _fields, _prepare, _probes, _record_outputs, _rows, _span, measured_field
 
 pytestmark = pytest.mark.torch
 
@@ -132,15 +131,6 @@ class Net(nn.Module):  # shapelint: input=(3, 2, 32, 32)
 
 FIXTURES = {"keywords": KEYWORDS, "resnet_block": RESNET_BLOCK, "downsample": DOWNSAMPLE, "dense": DENSE, "inception": INCEPTION,
             "misaligned": MISALIGNED}
-
-
-def _rows(src):
-    (report,) = [m for m in check_source("rf.py", src, explain=True).models if m.name == "Net"]
-    return report.layers
-
-
-def _fields(src):
-    return {(r.module or r.op): r.receptive for r in _rows(src)}
 
 
 def _declared(src):
