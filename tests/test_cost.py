@@ -168,3 +168,50 @@ def test_a_branch_at_module_level_does_not_copy_the_module(tmp_path):
         result = check_source(str(tmp_path / "m.py"), source)
     assert [m.output for m in result.models] == [[2, 3]]  # the variable line declares (2, 2999)
     assert len(copies) <= 2 * 3000  # none of the other 2,999 lists is copied by a branch
+
+
+BAD_NET = '''
+class Net{i}(nn.Module):  # shapelint: input=(2, 8)
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(8, 16)
+        self.b = nn.Linear(12, 4)
+
+    def forward(self, x):
+        return self.b(self.a(x))
+'''
+
+
+def test_positions_of_many_findings_cost_their_own_units(monkeypatch):
+    """Each unit's position pass keeps books for that unit's nodes only: with the whole
+    file's wanted set copied into every unit, n findings cost n squared (issue 17.3)."""
+    import ast
+
+    from shapelint.core import positions
+    from shapelint.engine import locate
+
+    count = 60
+    source = "import torch.nn as nn\n" + "".join(BAD_NET.format(i=i) for i in range(count))
+    sizes, starts = [], []
+    real_render, real_starts = positions._render, locate.Locator._unit_starts
+
+    def render(module, wanted):
+        sizes.append(len(list(wanted or ())))
+        return real_render(module, wanted)
+
+    def unit_starts(self):
+        got = real_starts(self)
+        starts.append(got)
+        return got
+
+    monkeypatch.setattr(positions, "_render", render)
+    monkeypatch.setattr(locate.Locator, "_unit_starts", unit_starts)
+    result = check_source("m.py", source)
+    errors = [f for f in result.findings if f.code == "SHP002"]
+    assert len(errors) == count
+    # the wrong `nn.Linear(12, 4)` of class i is on line 7 + 9 * i (torch: 2x16 and 12x4)
+    assert sorted(f.line for f in errors) == [7 + 9 * i for i in range(count)]
+    assert sizes and max(sizes) < 20  # a unit's own handful, not 60 units' worth
+    # the unit table holds numbers, not the ast: a file-sized tree kept alive is walked by
+    # every later full collection
+    assert starts and all(not isinstance(x, ast.AST) for s in starts for v in s.values() for x in v)

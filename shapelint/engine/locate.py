@@ -63,6 +63,7 @@ class Locator:
         self.tables: Dict[int, dict] = {}
         self.unit_tables: Dict[int, tuple] = {}
         self._starts = None
+        self._wanted_by_unit: Optional[Dict[int, list]] = None
 
     def _table(self, i: int) -> dict:
         if i not in self.tables:
@@ -115,8 +116,8 @@ class Locator:
             start = self._unit_starts().get(id(node))
             if start is not None and isinstance(node, cst.ClassDef) and not node.decorators:
                 # a class itself (SHP200 points at it): ast knows where it is
-                a = start[2]
-                return (a.lineno, a.col_offset + 1, a.end_lineno, a.end_col_offset + 1)  # ast columns are absolute
+                l1, c1, l2, c2 = start[2]
+                return (l1, c1 + 1, l2, c2 + 1)  # ast columns are absolute
             return None
         entry = self.unit_tables.get(id(unit))
         if entry is None:
@@ -134,33 +135,49 @@ class Locator:
         first_code_line, indent, _node = start
         module = self.modules[0][1]
         sub = module.with_changes(body=[unit], header=[], footer=[])
-        table = _codegen_positions(sub, self.wanted | {unit})
+        table = _codegen_positions(sub, self._wanted_in(unit) + [unit])
         own = table.get(unit)
         if own is None:
             return (None, 0, 0)
         dl = first_code_line - own.start.line
         return (table, dl, indent)
 
+    def _wanted_in(self, unit) -> list:
+        """The wanted nodes of one unit: grouped once, since copying the whole file's set
+        for every unit made a file of n models cost n squared (issue 17.3)."""
+        if self._wanted_by_unit is None:
+            self._wanted_by_unit = {}
+            for n in self.wanted:
+                u = self.node_unit.get(id(n))
+                if u is not None:
+                    self._wanted_by_unit.setdefault(id(u), []).append(n)
+        return self._wanted_by_unit.get(id(unit), [])
+
     def _unit_starts(self) -> dict:
-        """id(unit) -> (line of its first code line, column offset of its block)."""
+        """id(unit) -> (line of its first code line, column offset of its block, the span of a class)."""
         if self._starts is None:
             self._starts = {}
-            module = self.modules[0][1]
-            try:
-                with collector_paused():  # an ast has no cycles
+            # paused, and the ast dropped before the collector runs again: a tree of a
+            # million nodes left alive would be walked by every later full collection
+            with collector_paused():
+                try:
                     tree = ast.parse(self.source)
-            except (SyntaxError, ValueError, RecursionError, MemoryError):
-                return self._starts
-            self._align(module.body, tree.body, 0)
-            for stmt, node in _aligned(module.body, tree.body):
-                if isinstance(stmt, cst.ClassDef) and isinstance(node, ast.ClassDef) and isinstance(stmt.body, cst.IndentedBlock):
-                    indent = len(_indent_of(stmt.body, module))
-                    self._align(stmt.body.body, node.body, indent)
-                    for member, mnode in _aligned(stmt.body.body, node.body):
-                        self._align_function(member, mnode, indent, module)
-                else:
-                    self._align_function(stmt, node, 0, module)
+                except (SyntaxError, ValueError, RecursionError, MemoryError):
+                    return self._starts
+                self._align_all(self.modules[0][1], tree)
+                del tree
         return self._starts
+
+    def _align_all(self, module, tree) -> None:
+        self._align(module.body, tree.body, 0)
+        for stmt, node in _aligned(module.body, tree.body):
+            if isinstance(stmt, cst.ClassDef) and isinstance(node, ast.ClassDef) and isinstance(stmt.body, cst.IndentedBlock):
+                indent = len(_indent_of(stmt.body, module))
+                self._align(stmt.body.body, node.body, indent)
+                for member, mnode in _aligned(stmt.body.body, node.body):
+                    self._align_function(member, mnode, indent, module)
+            else:
+                self._align_function(stmt, node, 0, module)
 
     def _align_function(self, stmt, node, indent: int, module) -> None:
         """The statements of a function body are units too (the interpreter runs them one by one)."""
@@ -173,7 +190,8 @@ class Locator:
                 return
             deco = getattr(node, "decorator_list", None)
             line = min([node.lineno] + [d.lineno for d in deco]) if deco else node.lineno
-            self._starts[id(stmt)] = (line, indent, node)
+            span = (node.lineno, node.col_offset, node.end_lineno, node.end_col_offset)
+            self._starts[id(stmt)] = (line, indent, span)
 
 
 def _indent_of(block: cst.IndentedBlock, module: cst.Module) -> str:
