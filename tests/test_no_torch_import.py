@@ -82,7 +82,7 @@ def test_package_modules_do_not_import_torch():
             assert not [m for m in mods if m == "torch" or m.startswith("torch.")], name
 
 
-def test_a_plain_lint_of_a_python_file_loads_no_notebook_or_picture_code():
+def test_a_plain_lint_of_a_python_file_loads_no_notebook_picture_or_attention_code():
     """Cold start (promise 5): the notebook reader and `shapelint graph` load when asked for."""
     import subprocess
 
@@ -98,3 +98,5 @@ def test_a_plain_lint_of_a_python_file_loads_no_notebook_or_picture_code():
     imported = {ln.rsplit("|", 1)[-1].strip() for ln in r.stderr.splitlines() if ln.startswith("import time:")}
     assert "shapelint.engine.check" in imported  # the listing is real
     assert not {"shapelint.core.notebook", "shapelint.frontends.graph"} & imported
+    # a CNN has no attention masks and no float powers: those tables (and decimal) load on first use
+    assert not {"shapelint.torch.attention_masks", "fractions", "decimal"} & imported

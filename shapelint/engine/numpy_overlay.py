@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import operator
-from fractions import Fraction
 from typing import Callable, Dict
 
 from ..core.values import Unknown
@@ -244,6 +243,8 @@ def _binary_function(op, floating=None):
 def _power(args, kwargs):
     """np.power: a float result is kept where it is exact (a small integer exponent whose exact
     result is representable) or far from a rounding boundary."""
+    from fractions import Fraction  # on first use: it imports decimal, a cold start's worth
+
     out = _binary_function(operator.pow)(args, kwargs)
     if not (isinstance(out, float) or isinstance(out, NdArray) and out.floating):
         return out

@@ -14,9 +14,7 @@ from ..core import rules as R
 from ..core.findings import Related
 from ..core.symbolic import Expr, is_known
 from ..core.values import ModuleValue, Tensor, Unknown
-from . import attention_masks as masks_
 from .advanced_indexing import TORCH_DTYPES
-from .attention_masks import AttentionCall, MaskSet
 from .kernels import made_by, origin_parts, param_edit
 from .spec import REQUIRED, LayerSpec
 
@@ -125,6 +123,7 @@ def _copy(m: ModuleValue) -> ModuleValue:
 
 def call(vm, m: ModuleValue, args, kwargs, node):
     """Run a block: `vm.call_module` runs each child as the interpreter runs any module."""
+    from . import attention_masks as masks_  # imported on first use: most models have no attention
     if m.kind == "MultiheadAttention":
         b = masks_.bound(masks_.ATTENTION_FORWARD, args, kwargs)
         return attention(vm.ctx, m, b.get("query"), b.get("key"), b.get("value"), b, node)
@@ -139,6 +138,7 @@ def call(vm, m: ModuleValue, args, kwargs, node):
 
 def stack(vm, m: ModuleValue, args, kwargs, node):
     """TransformerEncoder/Decoder.forward: each layer in turn, with the stack's masks, then the norm."""
+    from . import attention_masks as masks_  # imported on first use: most models have no attention
     encoder = m.kind == "TransformerEncoder"
     b = masks_.bound(masks_.ENCODER_FORWARD if encoder else masks_.DECODER_FORWARD, args, kwargs)
     x, memory = b.get("src" if encoder else "tgt"), b.get("memory")
@@ -199,6 +199,8 @@ def _same_number(a, b) -> bool:
 
 def attention(ctx, m, q, k, v, kwargs, node=None):
     """nn.MultiheadAttention.forward; `kwargs` binds every argument after value by name."""
+    from . import attention_masks as masks_  # imported on first use: most models have no attention
+    from .attention_masks import AttentionCall, MaskSet
     if m.invalid or not all(isinstance(t, Tensor) and t.shape is not None for t in (q, k, v)):
         return Unknown("attention inputs")
     e, h = m.params["embed_dim"], m.params["num_heads"]
@@ -241,6 +243,7 @@ def attention(ctx, m, q, k, v, kwargs, node=None):
 def transformer(vm, m, args, kwargs, node):
     """nn.Transformer.forward: torch checks the batch sizes of src and tgt and their widths, then
     memory = encoder(src), output = decoder(tgt, memory). Each part checks the masks it is given."""
+    from . import attention_masks as masks_  # imported on first use: most models have no attention
     bound = dict(zip(TRANSFORMER_FORWARD, args), **kwargs)
     src, tgt = bound.get("src"), bound.get("tgt")
     if m.invalid or "encoder" not in m.children or not all(isinstance(t, Tensor) and t.shape is not None for t in (src, tgt)):
@@ -281,6 +284,7 @@ STATIC_METHODS = {"Transformer.generate_square_subsequent_mask": square_subseque
 
 
 def block(vm, m, args, kwargs, node):
+    from . import attention_masks as masks_  # imported on first use: most models have no attention
     encoder = m.kind == "TransformerEncoderLayer"
     b = masks_.bound(masks_.ENCODER_LAYER_FORWARD if encoder else masks_.DECODER_LAYER_FORWARD, args, kwargs)
     x = b.get("src" if encoder else "tgt")
