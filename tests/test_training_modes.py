@@ -191,3 +191,40 @@ def test_a_forward_that_reads_the_flag_runs_in_both_modes(monkeypatch, forward):
     )
     runs, _result = _forward_runs(monkeypatch, source)
     assert runs == [True, False]
+
+
+@pytest.mark.torch
+def test_a_sibling_block_that_reads_the_flag_runs_both_modes_though_the_file_never_spells_it(monkeypatch, tmp_path):
+    """The checked file's text has no "training" (so its own code is not walked for it), but a
+    block imported from a sibling reads it: both modes still run, as torch would in each."""
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "blocks.py").write_text(
+        "import torch.nn as nn\n\n\nclass Block(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.fc = nn.Linear(8, 8)\n        self.aux = nn.Linear(5, 2)\n\n    def forward(self, x):\n"
+        "        if self.training:\n            self.aux(x)\n        return self.fc(x)\n"
+    )
+    source = (
+        "import torch.nn as nn\n\nfrom .blocks import Block\n\n\nclass Net(nn.Module):  # shapelint: input=(2, 8)\n"
+        "    def __init__(self):\n        super().__init__()\n        self.block = Block()\n\n"
+        "    def forward(self, x):\n        return self.block(x)\n"
+    )
+    (pkg / "net.py").write_text(source)
+    from shapelint.engine import modes
+
+    runs = []
+    real = modes.run_both
+
+    def counting(vm, sizes, run):
+        def counted():
+            runs.append(vm.training)
+            return run()
+        return real(vm, sizes, counted)
+
+    monkeypatch.setattr(modes, "run_both", counting)
+    result = check_source(str(pkg / "net.py"), source)
+    assert False in runs and runs.count(True) == runs.count(False)  # every training run has its eval run
+    errors = [f for f in result.findings if f.severity == "error"]
+    # Net's run: aux gets 8 features and wants 5, in training mode only (Block checked on its own fails too)
+    assert any(f.message.startswith("in training mode only: block.aux expects 5") for f in errors)

@@ -30,6 +30,19 @@ def _walked(name: str) -> bool:
     return name not in _FORMATTING and not name.startswith("whitespace")
 
 
+_IS_NODE: Dict[type, bool] = {}
+
+
+def _is_node(v) -> bool:
+    # CSTNode is an ABC: isinstance goes through abc's __instancecheck__ on every call,
+    # which cost more than the walk itself; a value's type answers once
+    t = type(v)
+    known = _IS_NODE.get(t)
+    if known is None:
+        known = _IS_NODE[t] = issubclass(t, cst.CSTNode)
+    return known
+
+
 def children(node: cst.CSTNode) -> list:
     names = _FIELDS.get(type(node))
     if names is None:
@@ -37,10 +50,10 @@ def children(node: cst.CSTNode) -> list:
     out = []
     for name in names:
         v = getattr(node, name)
-        if isinstance(v, cst.CSTNode):
+        if _is_node(v):
             out.append(v)
         elif isinstance(v, (list, tuple)):
-            out.extend(x for x in v if isinstance(x, cst.CSTNode))
+            out.extend(x for x in v if _is_node(x))
     return out
 
 
@@ -50,5 +63,5 @@ def walk(node) -> Iterator[cst.CSTNode]:
     while stack:
         n = stack.pop()
         yield n
-        if isinstance(n, cst.CSTNode):
+        if _is_node(n):
             stack.extend(reversed(children(n)))

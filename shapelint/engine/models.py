@@ -280,8 +280,8 @@ class FileChecker:
         if recorder.flow is not None:
             recorder.flow.note_input((args, kwargs))
         if self.functions_read_training is None:
-            self.functions_read_training = modes.functions_read_training(self.module)
-        if self.functions_read_training or modes.classes_read_training(tree):
+            self.functions_read_training = modes.functions_read_training(self.module, self.source)
+        if self.functions_read_training or modes.classes_read_training(tree, self.globals, self.source):
             out = modes.run_both(interp, sizes, lambda: _forward(interp, name, root, args, kwargs, node))
         else:
             out = _forward(interp, name, root, args, kwargs, node)

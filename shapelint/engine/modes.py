@@ -36,9 +36,11 @@ def _reads(node) -> bool:
     return any(isinstance(n, cst.Attribute) and n.attr.value == "training" for n in walk(node))
 
 
-def classes_read_training(tree: Iterable[ModuleValue]) -> bool:
+def classes_read_training(tree: Iterable[ModuleValue], file_globals=None, source: str = "") -> bool:
     """Whether a class of the model's modules (its MRO included) reads `.training`; each class
-    is read once (`ClassInfo.reads_training`)."""
+    is read once (`ClassInfo.reads_training`). A class of the checked file (its globals are
+    `file_globals`) cannot when the file's text has no "training": no walk then."""
+    free = file_globals is not None and bool(source) and "training" not in source
     seen = set()
     for m in tree:
         if m.cls is None:
@@ -48,14 +50,17 @@ def classes_read_training(tree: Iterable[ModuleValue]) -> bool:
                 continue
             seen.add(id(c))
             if c.reads_training is None:
-                c.reads_training = _reads(c.node)
+                c.reads_training = False if free and c.globals is file_globals else _reads(c.node)
             if c.reads_training:
                 return True
     return False
 
 
-def functions_read_training(module: cst.Module) -> bool:
-    """Whether a function of the file reads `.training` (`def aux(model, x): if model.training`)."""
+def functions_read_training(module: cst.Module, source: str = "") -> bool:
+    """Whether a function of the file reads `.training` (`def aux(model, x): if model.training`);
+    an attribute named `training` is spelled in the text, so a text without it has none."""
+    if source and "training" not in source:
+        return False
     return any(isinstance(s, cst.FunctionDef) and _reads(s) for s in module.body)
 
 
