@@ -228,3 +228,36 @@ def test_true_findings_on_fixtures_are_confirmed_by_torch():
             assert any(dead), rel
             checked += 1
     assert checked >= 5
+
+
+SIBLING_BLOCK = (
+    "import torch.nn as nn\n\n\ndef conv_bn(cin, cout):\n"
+    "    return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout))\n"
+)
+USES_SIBLING = (
+    "import torch.nn as nn\n\nfrom .blocks import conv_bn\n\n\nclass Net(nn.Module):  # shapelint: input=(2, 3, 8, 8)\n"
+    "    def __init__(self):\n        super().__init__()\n        self.stem = conv_bn(3, 8)\n{own}\n"
+    "    def forward(self, x):\n        return {body}\n"
+)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("own", [False, True])
+def test_a_bias_before_norm_is_reported_in_the_file_that_builds_it(tmp_path, own):
+    """SHP405 is the checked file's only when its conv is: a conv the sibling builds is that file's
+    finding (published there when it is checked), never one placed in this file."""
+    from shapelint.engine.check import check_source
+
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "blocks.py").write_text(SIBLING_BLOCK)
+    extra = "        self.head = nn.Sequential(nn.Conv2d(8, 4, 1), nn.BatchNorm2d(4))\n" if own else ""
+    body = "self.head(self.stem(x))" if own else "self.stem(x)"
+    source = USES_SIBLING.format(own=extra, body=body)
+    (pkg / "net.py").write_text(source)
+    result = check_source(str(pkg / "net.py"), source)
+    found = [(f.path, f.line) for f in result.findings if f.code == "SHP405"]
+    assert len(found) == (1 if own else 0) and all(os.path.basename(str(p)) == "net.py" for p, _line in found)
+    # torch: the wasted bias is real in both (the sibling's conv too), so only the place differs
+    assert _bias_gradient_is_zero(*_model(source.replace("from .blocks import conv_bn\n", SIBLING_BLOCK.split("\n", 1)[1])))

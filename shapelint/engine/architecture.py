@@ -71,6 +71,7 @@ class ArchitectureChecker:
         self._pairs = None
         self._nodes = None
         self.module = None  # the checked file's libcst module (set by the file checker)
+        self.sibling_modules = None  # () -> the sibling modules loaded so far (set by the file checker)
         self.findings: List[Finding] = []
         self._seen = set()
         # the regex is slow on megabytes of text; most files hold none of its words at all
@@ -234,16 +235,19 @@ class ArchitectureChecker:
             direct = (isinstance(e.call, cst.Call) and e.call.args and e.call.args[0].value is conv.call) or (
                 conv.call is cm.node and e.call is bn.node and (id(cm), id(bn)) in adjacent) or (
                 (id(conv.call), id(e.call)) in self._statement_pairs(conv.call))
-            if direct and id(cm.node) in self._file_nodes():  # not a layer a sibling module defines
+            if direct and self._in_file(cm.node):  # not a layer a sibling module defines
                 self._report(A.ConvBiasBeforeNorm.finding(
                     cm.param_node("bias") if "bias" in cm.param_nodes else cm.node,
                     conv=_label(conv), norm=_label(e), wasted=out))
 
-    def _file_nodes(self) -> set:
-        """Ids of every node of the checked file (computed once, only when a finding needs it)."""
-        if self._nodes is None:
+    def _in_file(self, node) -> bool:
+        """Whether `node` is the checked file's. With no sibling module loaded every node the
+        models were built from is, and the file is not walked for it."""
+        if self.sibling_modules is not None and not self.sibling_modules():
+            return True
+        if self._nodes is None:  # computed once, only when a finding needs it
             self._nodes = {id(n) for n in _walk(self.module)} if self.module is not None else set()
-        return self._nodes
+        return id(node) in self._nodes
 
     def _statement_pairs(self, call) -> set:
         if self._pairs is None:

@@ -104,8 +104,8 @@ class Locator:
         return (r.start.line, r.start.column + 1, r.end.line, r.end.column + 1)
 
     def path_of(self, node):
-        if not self.whole and self.node_unit.get(id(node)) is not None:
-            return self.modules[0][0]  # units are only recorded for the checked file itself
+        if not self.whole and (self.node_unit.get(id(node)) is not None or id(node) in self._unit_starts()):
+            return self.modules[0][0]  # units (and statements aligned with the file's ast) are the checked file's
         i, _r = self._find(node)
         return self.modules[i][0] if i is not None else None
 
