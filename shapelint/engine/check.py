@@ -28,6 +28,7 @@ from ..core.noqa import filter_findings
 from ..core.results import FileResult
 from ..core.source import SourceError, decode_source, over_file_budget, too_deep_to_parse
 from . import same_defect
+from .cstwalk import remembered
 from .locate import Locator, finish_model_report, wanted_nodes
 from .model_free import cannot_hold_findings
 from .models import FileChecker
@@ -212,7 +213,8 @@ def check_source(
     checker = FileChecker(path, module, input_shapes or {}, config_shapes or {}, explain, len(text), graph=graph)
     checker.source = text
     try:
-        checker.run()
+        with remembered():  # a body walked twice is walked once (engine/cstwalk.py)
+            checker.run()
     except RecursionError:
         checker.note_internal("the code is nested too deeply to analyse")
     result.models = checker.models

@@ -14,6 +14,8 @@ of a file's nodes, and no rule reads them. Operators are walked (`@` counts in t
 from __future__ import annotations
 
 import dataclasses
+import threading
+from contextlib import contextmanager
 from typing import Dict, Iterator, Tuple
 
 import libcst as cst
@@ -59,9 +61,68 @@ def children(node: cst.CSTNode) -> list:
 
 def walk(node) -> Iterator[cst.CSTNode]:
     """Every node under `node` (or under each node of a list), itself first, depth first."""
+    index = _LOCAL.__dict__.get("index")
+    if index is None:
+        return _walk(node)
+    if not isinstance(node, (list, tuple)):
+        return index.walk(node) if _is_node(node) else _walk(node)
+    if all(_is_node(n) for n in node):
+        return (n for x in node for n in index.walk(x))
+    return _walk(node)
+
+
+def _walk(node) -> Iterator[cst.CSTNode]:
     stack = [node] if not isinstance(node, (list, tuple)) else list(reversed(node))
     while stack:
         n = stack.pop()
         yield n
         if _is_node(n):
             stack.extend(reversed(children(n)))
+
+
+class _Index:
+    """Walks remembered: the rules, the configuration finder and the symbolic parameters walk
+    the same bodies again and again (three whole-file walks' worth per small model file). The
+    first walk of a node records its subtree in walk order, with every descendant's range in
+    that list; a later walk of it or of any node under it is a range of the list."""
+
+    def __init__(self):
+        self.spans: Dict[int, tuple] = {}  # id(node) -> (order, start, end)
+
+    def walk(self, node) -> Iterator[cst.CSTNode]:
+        got = self.spans.get(id(node))
+        if got is None:
+            got = self._record(node)
+        order, start, end = got
+        return map(order.__getitem__, range(start, end))
+
+    def _record(self, root) -> tuple:
+        order, spans = [], self.spans  # the order keeps its nodes alive: their ids stay unique
+        stack = [root]
+        end = _END
+        while stack:
+            n = stack.pop()
+            if n is end:
+                node, start = stack.pop()
+                spans[id(node)] = (order, start, len(order))
+                continue
+            order.append(n)
+            stack.append((n, len(order) - 1))
+            stack.append(end)
+            stack.extend(reversed(children(n)))
+        return spans[id(root)]
+
+
+_END = object()
+_LOCAL = threading.local()  # the editor server may check two files at once
+
+
+@contextmanager
+def remembered() -> Iterator[None]:
+    """Walks inside this block are remembered (see `_Index`) until it ends."""
+    before = _LOCAL.__dict__.get("index")
+    _LOCAL.index = _Index()
+    try:
+        yield
+    finally:
+        _LOCAL.index = before
