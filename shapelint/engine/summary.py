@@ -232,9 +232,10 @@ def _numel_of(shape) -> Optional[int]:
     return prod(shape)
 
 
-def build_summary(tree: List[ModuleValue], calls, rows, lost: list, sizes, shape_of, source: str = "@") -> dict:
-    """Per named module: parameters, buffers, calls, last output, MACs and output bytes of its calls;
-    the totals. `calls` are every module call (ExplainRecorder.module_calls), `rows` the explain rows."""
+def build_summary(tree: List[ModuleValue], calls, rows, lost: list, sizes, shape_of, source: str = "@", fields=None) -> dict:
+    """Per named module: parameters, buffers, calls, last output, MACs and output bytes of its calls,
+    the receptive field of its output; the totals. `calls` are every module call
+    (ExplainRecorder.module_calls), `rows` the explain rows, `fields` each row's receptive field."""
     from ..torch.params import macs
 
     cache: Dict[int, Optional[Counts]] = {}
@@ -246,7 +247,8 @@ def build_summary(tree: List[ModuleValue], calls, rows, lost: list, sizes, shape
         c = subtree(m, cache, owns) if (whole or (m.spec is not None and not m.children)) else None
         per[id(m)] = {"module": m.name or "", "kind": m.kind,
                       "params": c.params if c else None, "trainable": c.trainable if c else None,
-                      "buffers": c.buffers if c else None, "calls": 0, "output": None, "macs": 0, "output_bytes": 0}
+                      "buffers": c.buffers if c else None, "calls": 0, "output": None, "macs": 0, "output_bytes": 0,
+                      "receptive_field": None}
     total_macs, total_bytes = 0, 0
     leaf_ids = {id(m) for m in tree if m.spec is not None and not m.children}
     for e in calls:
@@ -266,6 +268,7 @@ def build_summary(tree: List[ModuleValue], calls, rows, lost: list, sizes, shape
         if leaf:
             total_macs = None if row["macs"] is None or total_macs is None else total_macs + n
             total_bytes = None if row["output_bytes"] is None or total_bytes is None else total_bytes + size * FLOAT_BYTES
+    _receptive_columns(per, calls, rows, fields)
     for m in tree:
         if id(m) not in leaf_ids:
             per[id(m)]["macs"] = per[id(m)]["output_bytes"] = None  # totals below; a block's own ops are not split out
@@ -283,6 +286,25 @@ def build_summary(tree: List[ModuleValue], calls, rows, lost: list, sizes, shape
         "total": {"params": root.params if root else None, "trainable": root.trainable if root else None,
                   "buffers": root.buffers if root else None, "macs": total_macs, "output_bytes": total_bytes},
     }
+
+
+def _receptive_columns(per: Dict[int, dict], calls, rows, fields) -> None:
+    """Each module's receptive field: the one every call of it has (explain rows, receptive_fields.py);
+    None when a call's is unknown, its calls disagree, or it is not called."""
+    if fields is None:
+        return
+    by_call = {}
+    for row, field in zip(rows, fields):
+        by_call[id(row)] = field
+        if row.twin is not None:
+            by_call[id(row.twin)] = field
+    seen: Dict[int, list] = {}
+    for e in calls:
+        if id(e.value) in per:
+            seen.setdefault(id(e.value), []).append(by_call.get(id(e)))
+    for key, found in seen.items():
+        if found[0] and all(f == found[0] for f in found):
+            per[key]["receptive_field"] = {"size": [size for size, _ in found[0]], "jump": [jump for _, jump in found[0]]}
 
 
 def _count_called_lazy_layers(tree: List[ModuleValue], calls, owns: Dict[int, Optional[Counts]]) -> None:
