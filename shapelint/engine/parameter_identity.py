@@ -62,6 +62,13 @@ def after_torch_call(qualname: str, args, kwargs, value):
     return value
 
 
+def given_to_unknown(vm, obj, value) -> None:
+    """`x.weight = nn.Parameter(...)` on an object shapelint does not know: it may be a module
+    of the model, so no model built by this run has a certain parameter count."""
+    if isinstance(value, ParameterTensor) and isinstance(obj, Unknown):
+        vm.explain.lost_count += 1
+
+
 def _numel(t) -> Optional[int]:
     shape = t.shape if isinstance(t, Tensor) else t
     if shape is None or not all(isinstance(d, int) and not isinstance(d, bool) for d in shape):

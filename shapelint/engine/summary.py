@@ -53,7 +53,7 @@ class _Registered:
     """What a class's methods register by name: parameters, buffers; `unsure` for any other form."""
 
     def __init__(self):
-        self.params: Dict[str, bool] = {}  # name -> trainable
+        self.params: Dict[str, Optional[bool]] = {}  # name -> trainable where written as a literal
         self.buffers: List[str] = []
         self.optional = set()  # parameters assigned `nn.Parameter(...) if ... else None`
         self.unsure = False
@@ -73,12 +73,13 @@ class _Registered:
 
     def _register(self, node: cst.Assign, call: cst.Call, optional: bool) -> None:
         t = node.targets[0].target if len(node.targets) == 1 else None
-        trainable = _requires_grad(call)
-        if isinstance(t, cst.Attribute) and dotted(t.value) == "self" and trainable is not None:
-            self.params[t.attr.value] = trainable
+        if isinstance(t, cst.Attribute) and dotted(t.value) == "self":
+            self.params[t.attr.value] = _requires_grad(call)  # (the value's own flag is what counts)
             if optional:
                 self.optional.add(t.attr.value)
             return
+        if isinstance(t, (cst.Name, cst.Attribute)):
+            return  # a local Parameter, or another module's: counted where a module holds it (parameter_identity)
         self.unsure = True
 
     def visit_Call(self, node: cst.Call) -> None:

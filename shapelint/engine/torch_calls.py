@@ -324,6 +324,8 @@ def tensor_method(vm, x: Tensor, name, args, kwargs, node):
         result = _passed_dtype(result, (x,) + tuple(args), KEEPS_DTYPE, name)
     if isinstance(x, ParameterTensor) and isinstance(result, Tensor) and (name in SAME_OBJECT or name.endswith("_")):
         result = result.uncertain() if isinstance(result, ParameterTensor) else ParameterTensor.of(result, x.trainable).uncertain()
+    elif isinstance(result, ParameterTensor):
+        result = result.fresh(result.dtype)  # `p.clone()`, `p.view(-1)`: a new tensor, not a Parameter, in torch
     vm.explain.record_op(label, node, x, result, inputs=(x, args, kwargs))
     _note_merge(vm, label, (x,) + tuple(args), kwargs, result)
     return result
