@@ -169,7 +169,35 @@ class Net(nn.Module):  # shapelint: idx=(2, 5):long
         return self.head(self.ln(x)), self.count(x)
 '''
 
-TIED_CASES = {"assign_to_embedding": ASSIGN_TO_EMBEDDING, "tie_method": TIE_METHOD, "cloned": CLONED,
+PARAMETER_NAMES = HEAD + '''
+class Norm(nn.Module):
+    def __init__(self, d, bias):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(d))
+        self.bias = nn.Parameter(torch.zeros(d)) if bias else None
+
+    def forward(self, x):
+        return F.layer_norm(x, self.weight.shape, self.weight, self.bias)
+
+
+class Net(nn.Module):  # shapelint: idx=(2, 5):long
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(10, 4)
+        self.norm = Norm(4, False)
+        self.dec = nn.Linear(4, 10, bias=False)
+        self.bias = nn.Parameter(torch.zeros(10))
+        self.dec.bias = self.bias
+        self.dec.weight = self.emb.weight
+        names = [n for n, _ in self.named_parameters()]
+        # a size made of the names and their order: the model's own `bias` first, each tied one once
+        self.sized = nn.Linear(sum([(i + 1) * len(n) for i, n in enumerate(names)]), 1)
+
+    def forward(self, idx):
+        return self.dec(self.norm(self.emb(idx)))
+'''
+
+TIED_CASES = {"parameter_names": PARAMETER_NAMES, "assign_to_embedding": ASSIGN_TO_EMBEDDING, "tie_method": TIE_METHOD, "cloned": CLONED,
               "shared_module": SHARED_MODULE, "function_ties": FUNCTION_TIES, "shared_parameter": SHARED_PARAMETER,
               "frozen_tie": FROZEN_TIE, "init_loops": INIT_LOOPS}
 
