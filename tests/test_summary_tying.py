@@ -269,6 +269,35 @@ class Net(nn.Module):  # shapelint: input=(2, 4)
 }
 
 
+DATA = HEAD + '''
+class Keep(nn.Module):
+    def __init__(self, t):
+        super().__init__()
+        self.kept = t
+
+    def forward(self, x):
+        return x
+
+
+class Net(nn.Module):  # shapelint: input=(2, 4)
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+        self.keep = Keep(self.fc.weight.data)
+
+    def forward(self, x):
+        return self.keep(self.fc(x))
+'''
+
+
+def test_a_parameters_data_is_not_a_parameter():
+    """`.data` is a new tensor in torch, not the Parameter: `kept` is a plain attribute of Keep"""
+    src = DATA
+    model = load(src, "tie.py").Net()
+    rows = {r["module"]: r for r in _summary(src)["modules"]}
+    assert rows["keep"]["params"] == _torch_counts(model.keep)[0] == 0
+
+
 @pytest.mark.parametrize("name", list(UNFOLLOWED))
 def test_a_parameter_shapelint_cannot_follow_leaves_the_total_unknown(name):
     src = UNFOLLOWED[name]

@@ -348,7 +348,11 @@ def new_parameter(args, kwargs, node):
 def tensor_attribute(vm, x: Tensor, name: str):
     """`x.shape`, `x.ndim`, ... from ATTRIBUTES; any other name is a method (looked up when called)."""
     attribute = ops.ATTRIBUTES.get(name)
-    return attribute(vm.ctx, x) if attribute is not None else BoundMethod(x, name)
+    if attribute is None:
+        return BoundMethod(x, name)
+    value = attribute(vm.ctx, x)
+    # `p.data`, `p.T`: a new tensor, not the Parameter, in torch (the engine may give `p` itself)
+    return value.fresh(value.dtype) if isinstance(value, ParameterTensor) else value
 
 
 def tensor_operator(vm, op: str, a, b, node):
