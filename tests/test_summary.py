@@ -146,7 +146,8 @@ def test_summary_json_is_additive(tmp_path):
     s = data["models"][0]["summary"]
     assert set(s) == {"convention", "modules", "total"}
     assert set(s["total"]) == {"params", "trainable", "buffers", "macs", "output_bytes"}
-    assert set(s["modules"][0]) == {"module", "kind", "params", "trainable", "buffers", "calls", "output", "macs", "output_bytes"}
+    assert set(s["modules"][0]) == {"module", "kind", "params", "trainable", "buffers", "calls", "output", "macs", "output_bytes",
+                                  "receptive_field"}
     path = os.path.join(ROOT, "examples", "simple_cnn.py")
     with open(path, encoding="utf-8") as fh:
         model = load(fh.read(), path).SimpleCNN()

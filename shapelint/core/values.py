@@ -217,6 +217,34 @@ class Tensor:
         return f"Tensor({self.shape})"
 
 
+class ParameterTensor(Tensor):
+    """An `nn.Parameter`: one object, however many modules hold it (torch counts a tied weight
+    once in `model.parameters()`). `trainable`: its requires_grad (True/False), None unknown.
+    `certain` is False where an expression shapelint does not follow as torch does may have
+    returned it (`p * 1` is the engine's `p` itself): whether torch's value is this Parameter
+    is not known, so a module holding it has no parameter count."""
+
+    __slots__ = ("trainable", "certain")
+
+    def __init__(self, shape=None, prov=None, dtype: Optional[str] = None, trainable: Optional[bool] = True, certain: bool = True):
+        super().__init__(shape, prov, dtype=dtype)
+        self.trainable = trainable
+        self.certain = certain
+
+    @classmethod
+    def of(cls, t: Tensor, trainable: Optional[bool]) -> "ParameterTensor":
+        """`nn.Parameter(t)`: a new Parameter of `t`'s shape and values."""
+        p = cls(t.shape, t._prov if t._shape is not None else None, dtype=t.dtype, trainable=trainable)
+        p.values_below = t.values_below
+        return p
+
+    def uncertain(self) -> "ParameterTensor":
+        p = ParameterTensor(self.shape, self._prov if self._shape is not None else None, dtype=self.dtype,
+                            trainable=self.trainable, certain=False)
+        p.values_below = self.values_below
+        return p
+
+
 class ModuleValue:
     """An nn.Module instance: a torch layer, a container, or a class of the user's file."""
 
@@ -239,6 +267,7 @@ class ModuleValue:
         self.writes_known = True  # False: code shapelint did not follow may have set or deleted attributes
         self.weight_norm: Optional[str] = None  # "default": weight_norm(m) with name="weight", dim=0; "other"
         self.lazy_sizes: set = set()  # each size a Lazy* layer's calls read from their inputs (torch keeps the first)
+        self.param_tensors: Dict[str, "ParameterTensor"] = {}  # a torch layer's own weight/bias, once read
 
     def label(self) -> str:
         """The submodule as users write it: `features[2].conv`, `model[3]` (torch's named_modules()

@@ -20,12 +20,12 @@ from typing import Optional
 import libcst as cst
 
 from ..core.symbolic import BATCH_NAME, is_known
-from ..core.values import (BaseMethod, BoundMethod, Builtin, ClassRef, FunctionRef, ModuleValue, Namespace, PendingShape, Ref,
-                           SuperProxy, Tensor, Unknown)
+from ..core.values import (BaseMethod, BoundMethod, Builtin, ClassRef, FunctionRef, ModuleValue, Namespace, ParameterTensor,
+                           PendingShape, Ref, SuperProxy, Tensor, Unknown)
 from ..torch import containers, tensor_values, type_info
 from ..torch.functions import ValuesIndices
 from . import (asserts, branches, dataclass_configs, library_calls, loops, mutation, namedtuples, namespaces, numpy_overlay, objects,
-               partials, pyvalues, strict, torch_calls)
+               parameter_identity, partials, pyvalues, strict, torch_calls)
 from .builtins import call_builtin
 from .context import ExplainRecorder, FindingSink, ShapeContext, Sizes
 from .expressions import EXPRESSIONS
@@ -305,7 +305,7 @@ class Interpreter:
             objects.set_class_attr(obj.info, name, value)
             return
         if not isinstance(obj, ModuleValue):
-            return
+            return parameter_identity.given_to_unknown(self, obj, value)
         if not bypass and dataclass_configs.frozen(self, obj):
             raise RaiseSignal()  # dataclasses.FrozenInstanceError
         self.log_write(obj, name)
@@ -447,6 +447,8 @@ class Interpreter:
                 mutation.born(self, value)
             if self.poisoned:
                 return mutation.poisoned_value(self, value)
+        elif type(value) is ParameterTensor:
+            return parameter_identity.read_through(self, node, value)
         elif self.poisoned and type(value) is Tensor:
             return mutation.poisoned_value(self, value)  # changed in place by a method with no rule
         return value
@@ -507,7 +509,7 @@ class Interpreter:
             value = library_calls.call(self, fn.qualname, args, kwargs, node)
             if value is not library_calls.NOT_MODELLED_HERE:
                 return value
-            return torch_calls.call_ref(self, fn, args, kwargs, node)
+            return parameter_identity.after_torch_call(fn.qualname, args, kwargs, torch_calls.call_ref(self, fn, args, kwargs, node))
         if isinstance(fn, ClassRef):
             return objects.instantiate(self, fn.info, args, kwargs, node)
         if isinstance(fn, FunctionRef):
@@ -534,7 +536,7 @@ class Interpreter:
         if isinstance(obj, Tensor):
             return torch_calls.tensor_method(self, obj, name, args, kwargs, node)
         if isinstance(obj, ModuleValue):
-            if name == "apply" or name not in containers.METHODS:  # not followed (apply's function is not run)
+            if name not in containers.METHODS:  # not followed (parameter_identity follows apply's function)
                 objects.mark_unfollowed([obj, args, kwargs])
             return torch_calls.module_method(self, obj, name, args, kwargs, node)
         value = library_calls.method(self, obj, name, args, kwargs, node)

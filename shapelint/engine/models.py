@@ -291,6 +291,7 @@ class FileChecker:
             report_flow = dataflow_index(recorder.calls, recorder.flow)
         self.arch.check_model(tree, recorder.module_calls)
         report = ModelReport(name, kind, node, sizes.display(x.shape) if isinstance(x, Tensor) else None)
+        fields = None
         if self.explain:
             fields = receptive_fields(recorder.calls, x, recorder.merges)
             report.layers = [_layer_row(sizes, e, f) for e, f in zip(recorder.calls, fields)]
@@ -304,7 +305,7 @@ class FileChecker:
             report.lost.insert(0, (node, f"{name} needs constructor arguments ({', '.join(missing)}); checked where it is used"))
         report.assignments = recorder.assignments
         if self.explain:
-            report.summary = build_summary(tree, recorder.module_calls, recorder.calls, recorder.lost_sites, sizes, shape_of, self.source)
+            report.summary = build_summary(tree, recorder.module_calls, recorder.calls, recorder.lost_sites, sizes, shape_of, self.source, fields)
         self.models.append(report)
         self.findings.extend(sink.findings)
         accepted = sizes.accepted_inputs() if declared is None else None

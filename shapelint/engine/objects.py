@@ -12,9 +12,10 @@ import libcst as cst
 from ..core.values import UNKNOWN, BaseMethod, BoundMethod, ClassRef, FunctionRef, ModuleValue, Ref, SuperProxy, Unknown
 from ..torch import containers, names
 from ..torch.composite import STATIC_METHODS
-from ..torch.functional_layers import NO_PARAMETER, parameter
+from ..torch.functional_layers import NO_PARAMETER
 from . import callsite, dataclass_configs, mutation, namedtuples, torch_calls
 from .extract import ClassInfo, dotted
+from .parameter_identity import own_parameter
 from .frame import ABSENT, CALL_STEPS, MAX_DEPTH, MAX_STEPS, TooComplex, MAYBE_ABSENT, Frame, LambdaRef, RaiseSignal, ReturnSignal, same_value
 
 
@@ -37,7 +38,7 @@ def module_attr(vm, m: ModuleValue, name: str):
     if m.spec is not None and name in m.params and name != "bias":
         return m.params[name]  # (a layer's `.bias` is its Parameter, never the constructor's bias=True; a loss's weight= is kept as given)
     if m.spec is not None and name in ("weight", "bias"):
-        p = parameter(m, name)  # a torch layer's parameter as a tensor (weight tying, `emb.weight.t()`)
+        p = own_parameter(m, name)  # a torch layer's Parameter, the same object at every read (weight tying)
         if p is not NO_PARAMETER:
             return p
     if name == "training" and not (m.cls is not None and any(name in c.methods or name in c.class_attrs for c in m.cls.mro())):

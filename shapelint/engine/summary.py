@@ -10,7 +10,7 @@ tree, as torch's `parameters()` counts a shared module once.
 from __future__ import annotations
 
 from math import prod
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 
@@ -21,6 +21,7 @@ from ..torch.subclass_params import torch_layer_base_counts
 from ..torch.weight_norm_params import weight_norm_counts
 from .cstwalk import walk as _walk
 from .extract import dotted
+from .parameter_identity import Shared, class_parameters, key_read, layer_holding, total
 
 _PARAM_CALLS = ("Parameter", "nn.Parameter", "torch.nn.Parameter", "nn.parameter.Parameter", "torch.nn.parameter.Parameter")
 
@@ -52,7 +53,7 @@ class _Registered:
     """What a class's methods register by name: parameters, buffers; `unsure` for any other form."""
 
     def __init__(self):
-        self.params: Dict[str, bool] = {}  # name -> trainable
+        self.params: Dict[str, Optional[bool]] = {}  # name -> trainable where written as a literal
         self.buffers: List[str] = []
         self.optional = set()  # parameters assigned `nn.Parameter(...) if ... else None`
         self.unsure = False
@@ -72,12 +73,13 @@ class _Registered:
 
     def _register(self, node: cst.Assign, call: cst.Call, optional: bool) -> None:
         t = node.targets[0].target if len(node.targets) == 1 else None
-        trainable = _requires_grad(call)
-        if isinstance(t, cst.Attribute) and dotted(t.value) == "self" and trainable is not None:
-            self.params[t.attr.value] = trainable
+        if isinstance(t, cst.Attribute) and dotted(t.value) == "self":
+            self.params[t.attr.value] = _requires_grad(call)  # (the value's own flag is what counts)
             if optional:
                 self.optional.add(t.attr.value)
             return
+        if isinstance(t, (cst.Name, cst.Attribute)):
+            return  # a local Parameter, or another module's: counted where a module holds it (parameter_identity)
         self.unsure = True
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -120,18 +122,31 @@ def _registered(info) -> _Registered:
 
 def own(m: ModuleValue) -> Optional[Counts]:
     """What module `m` itself registers (its children not included)."""
+    held = holding(m)
+    return None if held is None else total([held])
+
+
+def holding(m: ModuleValue) -> Optional[Tuple[Counts, Shared]]:
+    """What module `m` itself registers: counts no other module holds, and the Parameters that
+    may be shared (tied), by identity (parameter_identity.py); None when not certain."""
     if m.cls is None:
         if m.kind in ("Sequential", "ModuleList", "ModuleDict") and not m.children and not _built_empty(m):
             return None  # an empty container: often one whose contents shapelint could not follow
-        return own_counts(m)
+        if m.spec is None:
+            c = own_counts(m)
+            return None if c is None else (c, {})
+        return layer_holding(m)
     if any(_hides_unknown(v) for v in m.attrs.values()):
         return None  # an attribute shapelint could not evaluate may hold a module or a parameter
     layer_bases = [q for q in m.cls.torch_bases() if q not in _CONTAINER_BASES]
     if not layer_bases:
-        return _registered_counts(m, Counts())  # torch's containers register no tensors themselves
+        return _registered_holding(m, Counts(), {})  # torch's containers register no tensors themselves
     registered = {n for c in m.cls.mro() for n in (*_registered(c).params, *_registered(c).buffers)}
     base = torch_layer_base_counts(m, layer_bases, registered)
-    return None if base is None else _registered_counts(m, base)
+    if base is None or any(n in registered for n in m.param_tensors):
+        return None
+    keyed = key_read(m, base, {})
+    return None if keyed is None else _registered_holding(m, *keyed)
 
 
 _CONTAINER_BASES = ("torch.nn.Module", "torch.nn.Sequential", "torch.nn.ModuleList", "torch.nn.ModuleDict")
@@ -143,19 +158,24 @@ def _built_empty(m: ModuleValue) -> bool:
     return isinstance(m.node, cst.Call) and not m.node.args and m.exact and not m.opaque
 
 
-def _registered_counts(m: ModuleValue, total: Counts) -> Optional[Counts]:
-    """`total` plus what the user's classes of `m` register themselves (None when not certain)."""
+def registered_parameter_names(m: ModuleValue) -> Optional[set]:
+    """The names `m`'s classes register as `self.NAME = nn.Parameter(...)`; None when a class
+    registers in another way, or `m` is a subclass of a torch layer."""
+    if m.cls is None or any(q not in _CONTAINER_BASES for q in m.cls.torch_bases()):
+        return None
+    regs = [_registered(c) for c in m.cls.mro()]
+    return None if any(r.unsure for r in regs) else {n for r in regs for n in r.params}
+
+
+def _registered_holding(m: ModuleValue, anon: Counts, shared: Shared) -> Optional[Tuple[Counts, Shared]]:
+    """`anon`/`shared` plus what the user's classes of `m` register themselves (None when not certain)."""
+    params, optional = {}, set()
     for c in m.cls.mro():
         reg = _registered(c)
         if reg.unsure:
             return None
-        for name, trainable in reg.params.items():
-            if name in reg.optional and name in m.attrs and m.attrs[name] is None:
-                continue  # the `else None` side: no parameter
-            n = _numel(m.attrs.get(name))
-            if n is None:
-                return None
-            total = total + (Counts(n) if trainable else Counts(0, n))
+        params.update(reg.params)
+        optional |= reg.optional
         for name in reg.buffers:
             v = m.attrs.get(name)
             if v is None:
@@ -163,8 +183,11 @@ def _registered_counts(m: ModuleValue, total: Counts) -> Optional[Counts]:
             n = _numel(v)
             if n is None:
                 return None
-            total = total + Counts(0, 0, n)
-    return total
+            anon = anon + Counts(0, 0, n)
+    own = class_parameters(m, params, optional)
+    if own is None:
+        return None
+    return anon, {**shared, **own}
 
 
 def _hides_unknown(v) -> bool:
@@ -177,15 +200,16 @@ def _hides_unknown(v) -> bool:
     return False
 
 
-def subtree(m: ModuleValue, cache: Dict[int, Optional[Counts]], owns: Optional[Dict[int, Optional[Counts]]] = None) -> Optional[Counts]:
-    """Parameters and buffers of `m` and everything below it, each unique module once
-    (`owns`: each module's own counts, shared by the subtrees of one summary)."""
+def subtree(m: ModuleValue, cache: Dict[int, Optional[Counts]], owns: Optional[Dict[int, object]] = None) -> Optional[Counts]:
+    """Parameters and buffers of `m` and everything below it, each unique module and each
+    Parameter once, as `m.parameters()` counts them (`owns`: each module's own holding, shared
+    by the subtrees of one summary)."""
     key = id(m)
     if key in cache:
         return cache[key]
     owns = {} if owns is None else owns
     seen = set()
-    total = Counts()
+    held = []
     stack = [m]
     while stack:
         x = stack.pop()
@@ -193,15 +217,19 @@ def subtree(m: ModuleValue, cache: Dict[int, Optional[Counts]], owns: Optional[D
             continue
         seen.add(id(x))
         if id(x) not in owns:
-            owns[id(x)] = own(x) if x.exact else weight_norm_counts(x)  # None unless weight_norm(layer)
-        c = owns[id(x)]
-        if c is None:
+            owns[id(x)] = holding(x) if x.exact else _counted(weight_norm_counts(x))  # None unless weight_norm(layer)
+        h = owns[id(x)]
+        if h is None:
             cache[key] = None
             return None
-        total = total + c
+        held.append(h)
         stack.extend(ch for ch in x.children.values() if isinstance(ch, ModuleValue))
-    cache[key] = total
-    return total
+    cache[key] = total(held)
+    return cache[key]
+
+
+def _counted(c: Optional[Counts]):
+    return None if c is None else (c, {})
 
 
 # ---------------------------------------------------------------------------- the summary table
@@ -232,9 +260,10 @@ def _numel_of(shape) -> Optional[int]:
     return prod(shape)
 
 
-def build_summary(tree: List[ModuleValue], calls, rows, lost: list, sizes, shape_of, source: str = "@") -> dict:
-    """Per named module: parameters, buffers, calls, last output, MACs and output bytes of its calls;
-    the totals. `calls` are every module call (ExplainRecorder.module_calls), `rows` the explain rows."""
+def build_summary(tree: List[ModuleValue], calls, rows, lost: list, sizes, shape_of, source: str = "@", fields=None) -> dict:
+    """Per named module: parameters, buffers, calls, last output, MACs and output bytes of its calls,
+    the receptive field of its output; the totals. `calls` are every module call
+    (ExplainRecorder.module_calls), `rows` the explain rows, `fields` each row's receptive field."""
     from ..torch.params import macs
 
     cache: Dict[int, Optional[Counts]] = {}
@@ -246,7 +275,8 @@ def build_summary(tree: List[ModuleValue], calls, rows, lost: list, sizes, shape
         c = subtree(m, cache, owns) if (whole or (m.spec is not None and not m.children)) else None
         per[id(m)] = {"module": m.name or "", "kind": m.kind,
                       "params": c.params if c else None, "trainable": c.trainable if c else None,
-                      "buffers": c.buffers if c else None, "calls": 0, "output": None, "macs": 0, "output_bytes": 0}
+                      "buffers": c.buffers if c else None, "calls": 0, "output": None, "macs": 0, "output_bytes": 0,
+                      "receptive_field": None}
     total_macs, total_bytes = 0, 0
     leaf_ids = {id(m) for m in tree if m.spec is not None and not m.children}
     for e in calls:
@@ -266,6 +296,7 @@ def build_summary(tree: List[ModuleValue], calls, rows, lost: list, sizes, shape
         if leaf:
             total_macs = None if row["macs"] is None or total_macs is None else total_macs + n
             total_bytes = None if row["output_bytes"] is None or total_bytes is None else total_bytes + size * FLOAT_BYTES
+    _receptive_columns(per, calls, rows, fields)
     for m in tree:
         if id(m) not in leaf_ids:
             per[id(m)]["macs"] = per[id(m)]["output_bytes"] = None  # totals below; a block's own ops are not split out
@@ -285,13 +316,32 @@ def build_summary(tree: List[ModuleValue], calls, rows, lost: list, sizes, shape
     }
 
 
+def _receptive_columns(per: Dict[int, dict], calls, rows, fields) -> None:
+    """Each module's receptive field: the one every call of it has (explain rows, receptive_fields.py);
+    None when a call's is unknown, its calls disagree, or it is not called."""
+    if fields is None:
+        return
+    by_call = {}
+    for row, field in zip(rows, fields):
+        by_call[id(row)] = field
+        if row.twin is not None:
+            by_call[id(row.twin)] = field
+    seen: Dict[int, list] = {}
+    for e in calls:
+        if id(e.value) in per:
+            seen.setdefault(id(e.value), []).append(by_call.get(id(e)))
+    for key, found in seen.items():
+        if found[0] and all(f == found[0] for f in found):
+            per[key]["receptive_field"] = {"size": [size for size, _ in found[0]], "jump": [jump for _, jump in found[0]]}
+
+
 def _count_called_lazy_layers(tree: List[ModuleValue], calls, owns: Dict[int, Optional[Counts]]) -> None:
     """A Lazy* layer that this forward calls on every path holds its tensors once it has run
     (torch counts them after one forward); one never called, or called on one path only, stays unknown."""
     ran = {id(e.value) for e in calls if not e.branch and not e.conditional}
     for m in tree:
         if m.kind.startswith("Lazy") and id(m) in ran and m.exact:
-            owns[id(m)] = first_call_counts(m)
+            owns[id(m)] = _counted(first_call_counts(m))
 
 
 def _concrete(sizes, shape):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..core.values import BoundMethod, DeviceUnknown, FunctionRef, ModuleValue, Ref, Tensor, Unknown
+from ..core.values import BoundMethod, DeviceUnknown, FunctionRef, ModuleValue, ParameterTensor, Ref, Tensor, Unknown
 from ..torch import composite, containers, einops_patterns
 from ..torch import functions as ops
 from ..torch import dtype_flow, positional, products, rotary_ops, sequence_ops, result_dtypes, tensor_values  # noqa: F401 - they register their ops into the tables of `functions`
@@ -43,7 +43,7 @@ def call_ref(vm, fn: Ref, args, kwargs, node):
     if q in ("collections.OrderedDict", "typing.OrderedDict"):
         return _ordered_dict(args, kwargs)
     if q in ("torch.nn.Parameter", "torch.nn.parameter.Parameter"):
-        return args[0] if args and isinstance(args[0], Tensor) else Unknown("parameter", node)
+        return new_parameter(args, kwargs, node)
     if is_layer_ref(fn):
         return construct_layer(vm, fn, args, kwargs, node)
     if q.startswith("torch.nn.") and q[len("torch.nn."):] in composite.STATIC_METHODS:
@@ -322,15 +322,37 @@ def tensor_method(vm, x: Tensor, name, args, kwargs, node):
             result = result.with_values_of(x)
     else:
         result = _passed_dtype(result, (x,) + tuple(args), KEEPS_DTYPE, name)
+    if isinstance(x, ParameterTensor) and isinstance(result, Tensor) and (name in SAME_OBJECT or name.endswith("_")):
+        result = result.uncertain() if isinstance(result, ParameterTensor) else ParameterTensor.of(result, x.trainable).uncertain()
+    elif isinstance(result, ParameterTensor):
+        result = result.fresh(result.dtype)  # `p.clone()`, `p.view(-1)`: a new tensor, not a Parameter, in torch
     vm.explain.record_op(label, node, x, result, inputs=(x, args, kwargs))
     _note_merge(vm, label, (x,) + tuple(args), kwargs, result)
     return result
 
 
+# methods torch may answer with the Parameter itself (`p.float()` of a float32 one, `p.mul_(2)`):
+# whether the result is a Parameter is not followed (a module holding it has no parameter count)
+SAME_OBJECT = frozenset(("to", "type", "float", "double", "half", "bfloat16", "cuda", "cpu", "contiguous", "type_as",
+                         "requires_grad_", "share_memory_"))
+
+
+def new_parameter(args, kwargs, node):
+    """`nn.Parameter(t, requires_grad=True)`: a new Parameter (its own object) of t's shape."""
+    if not args or not isinstance(args[0], Tensor):
+        return Unknown("parameter", node)
+    flag = kwargs.get("requires_grad", args[1] if len(args) > 1 else True)
+    return ParameterTensor.of(args[0], flag if isinstance(flag, bool) else None)
+
+
 def tensor_attribute(vm, x: Tensor, name: str):
     """`x.shape`, `x.ndim`, ... from ATTRIBUTES; any other name is a method (looked up when called)."""
     attribute = ops.ATTRIBUTES.get(name)
-    return attribute(vm.ctx, x) if attribute is not None else BoundMethod(x, name)
+    if attribute is None:
+        return BoundMethod(x, name)
+    value = attribute(vm.ctx, x)
+    # `p.data`, `p.T`: a new tensor, not the Parameter, in torch (the engine may give `p` itself)
+    return value.fresh(value.dtype) if isinstance(value, ParameterTensor) else value
 
 
 def tensor_operator(vm, op: str, a, b, node):

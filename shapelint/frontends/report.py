@@ -391,14 +391,18 @@ def _n(v) -> str:
 
 def summary_text(summary: dict) -> List[str]:
     """The torchinfo-like table: nested module names, parameters, buffers, output, MACs; a totals line."""
-    rows = [("module", "kind", "params", "trainable", "buffers", "output", "MACs", "output bytes")]
+    fields = any(r.get("receptive_field") for r in summary["modules"])  # a conv stack: its receptive field columns
+    rows = [("module", "kind", "params", "trainable", "buffers", "output", "MACs", "output bytes") + (("rf", "jump") if fields else ())]
     for r in summary["modules"]:
         depth = r["module"].count(".")
+        rf = r.get("receptive_field")
         rows.append(("  " * depth + r["module"].rsplit(".", 1)[-1], r["kind"], _n(r["params"]), _n(r["trainable"]),
                      _n(r["buffers"]), shape_text(r["output"]) if r["calls"] else "(not called)",
-                     _n(r["macs"]) if r["calls"] else "-", _n(r["output_bytes"]) if r["calls"] else "-"))
+                     _n(r["macs"]) if r["calls"] else "-", _n(r["output_bytes"]) if r["calls"] else "-")
+                    + (receptive_text(tuple(zip(rf["size"], rf["jump"])) if rf else None) if fields else ()))
     t = summary["total"]
-    rows.append(("total", "", _n(t["params"]), _n(t["trainable"]), _n(t["buffers"]), "", _n(t["macs"]), _n(t["output_bytes"])))
+    rows.append(("total", "", _n(t["params"]), _n(t["trainable"]), _n(t["buffers"]), "", _n(t["macs"]), _n(t["output_bytes"]))
+                + (("", "") if fields else ()))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     out = ["  summary (MACs = FlopCounterMode FLOPs / 2; output bytes: float32 outputs of the leaf layers; ? = unknown)"]
     for i, row in enumerate(rows):
