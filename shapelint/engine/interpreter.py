@@ -461,7 +461,7 @@ class Interpreter:
             return obj
         if isinstance(obj, Ref):
             q = canonical(f"{obj.qualname}.{name}")
-            return numpy_overlay.CONSTANTS.get(q) or Ref(q)
+            return numpy_overlay.CONSTANTS[q] if q in numpy_overlay.CONSTANTS else Ref(q)
         if isinstance(obj, numpy_overlay.NdArray):
             return numpy_overlay.attribute(obj, name) or BoundMethod(obj, name)
         if isinstance(obj, namespaces.ParserValue):

@@ -525,6 +525,8 @@ def index_tensor(ctx, x: Tensor, key, node=None):
     if any(isinstance(k, (Tensor, Unknown)) for k in keys) or len(lists) > 1 or any(
             not lst or not all(isinstance(v, int) and not isinstance(v, bool) for v in lst) for lst in lists):
         return Unknown("advanced indexing")
+    if not all(k is None or k is Ellipsis or isinstance(k, (int, slice, list)) for k in keys):
+        return Unknown("an index shapelint does not know")  # counted as a dim, it could raise a false SHP012
     used = sum(1 for k in keys if k is not None and k is not Ellipsis)
     keys = full_keys(ctx, shape, keys, used, node)
     if isinstance(keys, Unknown):

@@ -1,0 +1,62 @@
+"""Constructs of public transformer/LLM code that once gave a false alarm, a missed error or an
+unknown (found by the fixtures of fixtures/modern/ written for issue 11's red team), each against
+real torch: the static output equals torch's, is unknown where the case says so, and an error is
+reported exactly where torch raises."""
+
+import re
+from typing import NamedTuple
+
+import pytest
+
+from shapelint.engine.check import check_source
+
+
+class Case(NamedTuple):
+    expr: str
+    inputs: str  # the declaration, DECISIONS.md syntax
+    unknown: bool = False  # torch runs; shapelint must say unknown (and report nothing)
+    head: str = ""  # extra module-level lines (imports)
+
+
+HEAD = "import numpy as np\nimport torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n"
+
+CASES = [
+    # np.newaxis is None (Whisper's sinusoids): it adds a dim and consumes none
+    Case("torch.arange(x.size(1))[:, np.newaxis] * x[0][np.newaxis, :]", "x=(2, 5)"),
+    Case("x[:, :, np.newaxis]", "x=(2, 5)"),
+    Case("x[np.newaxis, ..., np.newaxis]", "x=(2, 5)"),
+    # an index object shapelint does not evaluate is unknown, never counted as a dim (a false SHP012)
+    Case("x[0][:, newaxis, newaxis] + x[0][newaxis, :]", "x=(2, 5)", unknown=True, head="from numpy import newaxis\n"),
+]
+
+
+def _source(case: Case) -> str:
+    names = re.findall(r"(\w+)\s*=\s*\(", case.inputs)
+    return (HEAD + case.head + "\n\n" + f"class M(nn.Module):  # shapelint: {case.inputs}\n"
+            f"    def forward(self, {', '.join(names)}):\n        return {case.expr}\n")
+
+
+def _torch_output(source: str):
+    from torch_oracle import declared_targets, run_declared
+
+    out = run_declared(source, "M", declared_targets(source)["M"])
+    return None if out.verdict == "crash" else out.outputs[0]
+
+
+def _static(source: str):
+    result = check_source("m.py", source, explain=True)
+    (model,) = [m for m in result.models if m.name == "M"]
+    return model.output, [f for f in result.findings if f.severity == "error"]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.expr} | {c.inputs}" for c in CASES])
+def test_construct_matches_torch(case):
+    source = _source(case)
+    expected = _torch_output(source)
+    output, errors = _static(source)
+    if expected is None:
+        assert errors, f"torch raises; shapelint reports nothing (output {output})"
+        return
+    assert errors == [], [(f.code, f.message) for f in errors]
+    assert output == (None if case.unknown else expected)
