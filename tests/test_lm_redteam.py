@@ -60,3 +60,23 @@ def test_construct_matches_torch(case):
         return
     assert errors == [], [(f.code, f.message) for f in errors]
     assert output == (None if case.unknown else expected)
+
+
+SDPA = "F.scaled_dot_product_attention"
+ATTENTION = [
+    # the batch and head dims of q, k, v broadcast (a known size may meet a 1) or torch raises
+    Case(f"{SDPA}(x, k, k)", "x=(2, 5, 6, 8), k=(2, 4, 6, 8)"),  # 5 query heads, 4 key heads: a wrong kv-head count
+    Case(f"{SDPA}(x, k, k, is_causal=True)", "x=(2, 6, 6, 8), k=(2, 4, 6, 8)"),
+    Case(f"{SDPA}(x, k, x)", "x=(3, 4, 6, 8), k=(2, 4, 6, 8)"),  # batch 3 vs 2
+    Case(f"{SDPA}(x, k, k)", "x=(2, 4, 6, 8), k=(2, 1, 6, 8)", unknown=True),  # broadcasts on the math path
+    Case(f"{SDPA}(x, k, k)", "x=(2, 4, 6, 8), k=(4, 6, 8)", unknown=True),
+    Case(f"{SDPA}(x, k.repeat_interleave(2, dim=1), k.repeat_interleave(2, dim=1))", "x=(2, 4, 6, 8), k=(2, 2, 6, 8)"),
+    Case(f"{SDPA}(x, k.repeat_interleave(3, dim=1), k.repeat_interleave(3, dim=1))", "x=(2, 4, 6, 8), k=(2, 2, 6, 8)"),
+    Case(f"{SDPA}(x, k, k, enable_gqa=True)", "x=(2, 4, 6, 8), k=(2, 2, 6, 8)"),
+]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("case", ATTENTION, ids=[f"{c.expr} | {c.inputs}" for c in ATTENTION])
+def test_attention_heads_match_torch(case):
+    test_construct_matches_torch(case)

@@ -169,8 +169,11 @@ def _sdpa(ctx, site, args, kwargs):
         k, v = _gqa_heads(ctx, site, q, k, v, b["enable_gqa"])
         if isinstance(k, Unknown):
             return k
+    refused = _batch_dims_refused(ctx, site, q, k, v)
+    if refused is not None:
+        return refused
     if not (q.shape[:-2] == k.shape[:-2] == v.shape[:-2]):
-        return Unknown("attention batch dims")
+        return Unknown("attention batch dims")  # they broadcast, which not every backend may do
     mask = b.get("attn_mask")
     if mask is not None and not _tensor(mask):
         return Unknown("attention mask")
@@ -184,6 +187,24 @@ def _sdpa(ctx, site, args, kwargs):
         if out is None or len(out) != len(full) or any(is_known(o) and is_known(f) and o != f for o, f in zip(out, full)):
             return Unknown("attention mask")
     return Tensor(q.shape[:-1] + (v.shape[-1],))
+
+
+def _batch_dims_refused(ctx, site, q, k, v):
+    """The batch and head dims (all but the last two) of q, k and v: two known sizes that differ,
+    neither 1, cannot broadcast and every backend raises (`The size of tensor a (5) must match the
+    size of tensor b (4) at non-singleton dimension 1`): the report's Unknown, else None."""
+    shapes = [t.shape[:-2] for t in (q, k, v)]
+    n = max(len(s) for s in shapes)
+    padded = [(1,) * (n - len(s)) + tuple(s) for s in shapes]
+    for i in range(n):
+        sizes = {concrete(ctx, p[i]) for p in padded} - {None, 1}
+        if len(sizes) > 1:
+            heads = " (the key and value heads must equal the query's: repeat them, or pass enable_gqa=True)" \
+                if i == n - 1 and n >= 2 else ""
+            return _mismatch(ctx, site, f"query {shape_text(q.shape)}, key {shape_text(k.shape)} and value "
+                                        f"{shape_text(v.shape)} differ in dimension {i - n - 2}: "
+                                        f"{' vs '.join(map(str, sorted(sizes)))}{heads}")
+    return None
 
 
 def _gqa_heads(ctx, site, q, k, v, enable):
