@@ -27,6 +27,18 @@ CASES = [
     Case("x[np.newaxis, ..., np.newaxis]", "x=(2, 5)"),
     # an index object shapelint does not evaluate is unknown, never counted as a dim (a false SHP012)
     Case("x[0][:, newaxis, newaxis] + x[0][newaxis, :]", "x=(2, 5)", unknown=True, head="from numpy import newaxis\n"),
+    # GPT-2's Conv1D: torch.addmm(bias, x.view(-1, nx), weight), both matrices 2-D, the bias expands
+    Case("torch.addmm(b, x.view(-1, x.size(-1)), w)", "x=(2, 3, 4), b=(5,), w=(4, 5)"),
+    Case("torch.addmm(b, x.view(-1, x.size(-1)), w).view(x.size()[:-1] + (5,))", "x=(2, 3, 4), b=(5,), w=(4, 5)"),
+    Case("torch.addmm(b, x, w, beta=0.5, alpha=2.0)", "x=(3, 4), b=(3, 1), w=(4, 5)"),
+    Case("b.addmm(x, w)", "x=(3, 4), b=(3, 5), w=(4, 5)"),
+    Case("torch.addmm(b, x, w)", "x=(3, 4), b=(5,), w=(3, 5)"),  # 4 != 3: torch raises
+    Case("torch.addmm(b, x, w)", "x=(2, 3, 4), b=(5,), w=(4, 5)"),  # mat1 is 3-D: torch raises
+    Case("torch.addmm(b, x, w)", "x=(3, 4), b=(2, 5), w=(4, 5)"),  # the bias cannot expand to (3, 5)
+    Case("torch.addmm(b, x, w)", "x=(3, 4), b=(1, 3, 5), w=(4, 5)"),  # nor a 3-D one
+    # a fill value shapelint cannot know (HF's mask value) leaves torch.full's shape known
+    Case("torch.where(m, x, torch.full([], torch.finfo(x.dtype).min, dtype=x.dtype))", "x=(2, 3, 4, 4), m=(1, 1, 4, 4):bool"),
+    Case("torch.full((x.size(1), 2), torch.finfo(x.dtype).min) + x[0, :, :2]", "x=(2, 3, 4)"),
 ]
 
 

@@ -72,6 +72,26 @@ def _baddbmm(ctx, site, args, kwargs):
     return prod if out == prod.shape else Unknown("baddbmm input")
 
 
+def _addmm(ctx, site, args, kwargs):
+    """torch.addmm(input, mat1 (n, m), mat2 (m, p), *, beta, alpha) -> (n, p): both matrices 2-D
+    (GPT-2's Conv1D), and input expands to (n, p): at most 2-D, each dim 1 or the same."""
+    if len(args) != 3 or any(k not in ("beta", "alpha") for k in kwargs) or not all(_tensor(a) for a in args):
+        return UNKNOWN
+    inp, a, b = (tuple(t.shape) for t in args)
+    if len(a) != 2 or len(b) != 2:
+        return _mismatch(ctx, site, f"mat1 and mat2 must be matrices, got {shape_text(a)} and {shape_text(b)}")
+    prod = matmul_shape(ctx, site, a, b)
+    if not isinstance(prod, Tensor):
+        return prod
+    if len(inp) > 2:
+        return _mismatch(ctx, site, f"input {shape_text(inp)} cannot be expanded to the product's {shape_text(prod.shape)}")
+    for d, want in zip(inp[::-1], prod.shape[::-1]):
+        if concrete(ctx, d) != 1 and _bad(ctx, d, want):
+            return _mismatch(ctx, site, f"input {shape_text(inp)} cannot be expanded to the product's {shape_text(prod.shape)}")
+    return prod  # where torch does not raise, the result is the product's shape
+
+
+TORCH["addmm"] = METHODS["addmm"] = _addmm
 TORCH["matmul"] = METHODS["matmul"] = _matmul
 TORCH["mm"] = METHODS["mm"] = _exact_rank(2)
 TORCH["bmm"] = METHODS["bmm"] = _exact_rank(3)
