@@ -112,3 +112,39 @@ ATTENTION = [
 @pytest.mark.parametrize("case", ATTENTION, ids=[f"{c.expr} | {c.inputs}" for c in ATTENTION])
 def test_attention_heads_match_torch(case):
     test_construct_matches_torch(case)
+
+
+ALIBI = '''
+def slopes(n):
+    def power_of_2(k):
+        start = 2 ** (-(2 ** -(math.log2(k) - 3)))
+        return [start * start ** i for i in range(k)]
+
+    if math.log2(n).is_integer():
+        return power_of_2(n)
+    closest = 2 ** math.floor(math.log2(n))
+    return power_of_2(closest) + power_of_2(2 * closest)[0::2][: n - closest]
+
+
+class M(nn.Module):  # shapelint: x=(2, HEADS, 5, 5)
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("m", torch.tensor(slopes(HEADS)))
+
+    def forward(self, x):
+        return x + self.m[:, None, None]
+'''
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("heads,bad", [(8, False), (6, False), (12, False), (6, True)])
+def test_float_is_integer_decides_alibi_slopes(heads, bad):
+    """`math.log2(n).is_integer()` is evaluated: ALiBi's slope count is known for any head count
+    (a power of two or not), and a count that differs from the heads is torch's broadcast error."""
+    source = "import math\n" + HEAD + ALIBI.replace("x=(2, HEADS", f"x=(2, {heads + bad}").replace("HEADS", str(heads))
+    output, errors = _static(source)
+    expected = _torch_output(source)
+    if bad:
+        assert expected is None and errors
+    else:
+        assert (output, errors) == (expected, [])
