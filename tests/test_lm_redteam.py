@@ -39,6 +39,9 @@ CASES = [
     # a fill value shapelint cannot know (HF's mask value) leaves torch.full's shape known
     Case("torch.where(m, x, torch.full([], torch.finfo(x.dtype).min, dtype=x.dtype))", "x=(2, 3, 4, 4), m=(1, 1, 4, 4):bool"),
     Case("torch.full((x.size(1), 2), torch.finfo(x.dtype).min) + x[0, :, :2]", "x=(2, 3, 4)"),
+    # the name Ellipsis is `...` (the Perceiver's Fourier features: scales[(*((None,) * k), Ellipsis)])
+    Case("t[(*((None,) * (len(x.shape) - 1)), Ellipsis)] * x[..., None]", "x=(2, 3, 5), t=(4,)"),
+    Case("x[Ellipsis, 0]", "x=(2, 3, 5)"),
     # sequence-first models slice a position table by x.size(0) (the first declared dim)
     Case("x + p[:x.size(0), :]", "x=(5, 2, 4), p=(9, 1, 4)"),
     Case("p[:x.size(0)]", "x=(5, 2, 4), p=(9, 4)"),

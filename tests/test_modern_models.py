@@ -56,8 +56,6 @@ KNOWN_GAPS: Dict[str, object] = {}
 # and "false alarm" / "wrong shape" where a mutant torch runs is flagged or mis-shaped.
 MUTANT_GAPS: Dict[str, Dict[str, str]] = {
     # the red-team fixtures of branch h-redlm (unknown shapes, so rejected mutants go unflagged)
-    "vit": {"caught": "missed error: vit_perceiver.py's Perceiver is unknown from its Fourier position "
-                      "features on (issue 11: scales[(*((None,) * k), Ellipsis)])"},
     "llama": {"caught": "missed error: llama_switch.py's experts run on a nonzero() subset of the tokens "
                         "(issue 11: data-dependent token counts)"},
 }

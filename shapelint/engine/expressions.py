@@ -96,6 +96,8 @@ def eval_name(vm, node, frame):
         return False
     if name == "None":
         return None
+    if name == "Ellipsis":  # `x[(*(None,) * k, Ellipsis)]`
+        return Ellipsis
     if name in builtins.NAMES:
         return Builtin(name)
     return vm.unmodelled(f"name `{name}`", node)
