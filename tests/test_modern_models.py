@@ -54,7 +54,11 @@ KNOWN_GAPS: Dict[str, object] = {}
 
 # family -> {"caught": reason} for families whose rejected mutants are not all flagged,
 # and "false alarm" / "wrong shape" where a mutant torch runs is flagged or mis-shaped.
-MUTANT_GAPS: Dict[str, Dict[str, str]] = {}
+MUTANT_GAPS: Dict[str, Dict[str, str]] = {
+    # the red-team fixtures of branch h-redlm (unknown shapes, so rejected mutants go unflagged)
+    "llama": {"caught": "missed error: llama_switch.py's experts run on a nonzero() subset of the tokens "
+                        "(issue 11: data-dependent token counts)"},
+}
 
 
 def family_of(path: str) -> str:

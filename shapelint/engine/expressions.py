@@ -96,6 +96,8 @@ def eval_name(vm, node, frame):
         return False
     if name == "None":
         return None
+    if name == "Ellipsis":  # `x[(*(None,) * k, Ellipsis)]`
+        return Ellipsis
     if name in builtins.NAMES:
         return Builtin(name)
     return vm.unmodelled(f"name `{name}`", node)
@@ -163,14 +165,20 @@ def eval_slice(vm, s, frame):
     lo = vm.eval(s.lower, frame) if s.lower is not None else None
     hi = vm.eval(s.upper, frame) if s.upper is not None else None
     st = vm.eval(s.step, frame) if s.step is not None else None
-    if any(isinstance(v, Unknown) or isinstance(v, Expr) for v in (lo, hi, st)):
+    if any(isinstance(v, Unknown) for v in (lo, hi, st)) or isinstance(lo, Expr) or isinstance(st, Expr):
         return Unknown("slice")
-    return slice(lo, hi, st)
+    return slice(lo, hi, st)  # a symbolic stop (`pe[:x.size(0)]`) only a tensor's rule reads
+
+
+def _symbolic_slice(key) -> bool:
+    return any(isinstance(k, slice) and isinstance(k.stop, Expr) for k in (key if isinstance(key, tuple) else (key,)))
 
 
 def subscript(vm, obj, key, node):
     if isinstance(obj, Unknown) or isinstance(key, Unknown):
         return Unknown("subscript")
+    if _symbolic_slice(key) and not isinstance(obj, Tensor):
+        return Unknown("a slice to a symbolic size")
     if isinstance(obj, PendingShape):  # `x.shape[0]` of the model input: batch-first by convention
         return vm.ctx.batch if key == 0 and not isinstance(key, bool) else Unknown("a size of an input of unknown rank")
     if isinstance(obj, (list, tuple, str)):

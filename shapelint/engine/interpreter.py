@@ -463,7 +463,7 @@ class Interpreter:
             return obj
         if isinstance(obj, Ref):
             q = canonical(f"{obj.qualname}.{name}")
-            return numpy_overlay.CONSTANTS.get(q) or Ref(q)
+            return numpy_overlay.CONSTANTS[q] if q in numpy_overlay.CONSTANTS else Ref(q)
         if isinstance(obj, numpy_overlay.NdArray):
             return numpy_overlay.attribute(obj, name) or BoundMethod(obj, name)
         if isinstance(obj, namespaces.ParserValue):
@@ -492,7 +492,7 @@ class Interpreter:
             return BoundMethod(obj, name)
         if isinstance(obj, Builtin) and obj.name == "object" and name == "__setattr__":
             return Builtin("object.__setattr__")
-        if isinstance(obj, (int, str, tuple)) and name in pyvalues.STR_METHODS:
+        if pyvalues.has_method(obj, name):
             return BoundMethod(obj, name)
         return self.unmodelled(f"attribute `{name}`", node)
 
@@ -548,8 +548,8 @@ class Interpreter:
             return mutation.dict_method(self, obj, name, args, kwargs)
         if isinstance(obj, set):
             return mutation.set_method(self, obj, name, args, kwargs)
-        if isinstance(obj, str):
-            result = pyvalues.str_method(obj, name, args, kwargs)
+        if isinstance(obj, (str, float)):
+            result = pyvalues.value_method(obj, name, args, kwargs)
             if result is not pyvalues.NOT_MODELLED:
                 return result
         return self.unmodelled(f"method `{name}`", node)

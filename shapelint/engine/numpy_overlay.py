@@ -285,7 +285,7 @@ FUNCTIONS: Dict[str, Callable] = {
 }
 # module constants read as attributes (`np.pi`, and `math.pi` as in GELU's sqrt(2 / math.pi))
 CONSTANTS = {"numpy.pi": math.pi, "numpy.e": math.e, "math.pi": math.pi, "math.e": math.e, "math.tau": math.tau,
-             "math.inf": math.inf}
+             "math.inf": math.inf, "numpy.newaxis": None}  # np.newaxis is None: x[:, np.newaxis] adds a dim
 
 
 def call(name: str, args, kwargs):

@@ -160,6 +160,19 @@ def math_call(name, args):
         return Unknown(f"math.{name}")
 
 
+def has_method(obj, name: str) -> bool:
+    """A method of a plain value that get_attr hands out (str's below, float.is_integer)."""
+    if isinstance(obj, float):
+        return name == "is_integer"  # ALiBi's `math.log2(n_heads).is_integer()`
+    return isinstance(obj, (int, str, tuple)) and name in STR_METHODS
+
+
+def value_method(obj, name, args, kwargs):
+    if isinstance(obj, float):
+        return obj.is_integer() if name == "is_integer" and not args and not kwargs else NOT_MODELLED
+    return str_method(obj, name, args, kwargs)
+
+
 def str_method(obj: str, name, args, kwargs):
     try:
         if name == "format" and not any(isinstance(a, (Unknown, Tensor, ModuleValue, Expr)) for a in list(args) + list(kwargs.values())):

@@ -99,13 +99,19 @@ def _ordered_dict(args, kwargs):
     return Unknown("OrderedDict")
 
 
+# the positional argument that is a fill value, not a size: unknown (`torch.finfo(x.dtype).min`),
+# it leaves the shape known (the op's rule reads the dtype it can)
+_FILL_VALUE = {"torch.full": 1}
+
+
 def apply_op(vm, op, label, args, kwargs, node):
     """A torch function (`torch.cat`, `F.relu`): its table entry, with an explain row."""
     if op is None:
         if any(isinstance(a, Tensor) for a in args):
             vm.explain.lost(node, f"`{label}` has no shape rule yet")
         return vm.unmodelled(f"`{label}`", node)
-    if any(isinstance(a, Unknown) for a in args if not isinstance(a, (list, tuple))) and not any(isinstance(a, Tensor) for a in args):
+    sized = [a for i, a in enumerate(args) if i != _FILL_VALUE.get(label)]
+    if any(isinstance(a, Unknown) for a in sized if not isinstance(a, (list, tuple))) and not any(isinstance(a, Tensor) for a in args):
         return Unknown(f"`{label}` of unknown values", node)
     before = args[0] if args else None
     mark = vm.findings.mark()

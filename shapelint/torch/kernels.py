@@ -525,6 +525,8 @@ def index_tensor(ctx, x: Tensor, key, node=None):
     if any(isinstance(k, (Tensor, Unknown)) for k in keys) or len(lists) > 1 or any(
             not lst or not all(isinstance(v, int) and not isinstance(v, bool) for v in lst) for lst in lists):
         return Unknown("advanced indexing")
+    if not all(k is None or k is Ellipsis or isinstance(k, (int, slice, list)) for k in keys):
+        return Unknown("an index shapelint does not know")  # counted as a dim, it could raise a false SHP012
     used = sum(1 for k in keys if k is not None and k is not Ellipsis)
     keys = full_keys(ctx, shape, keys, used, node)
     if isinstance(keys, Unknown):
@@ -554,11 +556,20 @@ def index_tensor(ctx, x: Tensor, key, node=None):
                 out.append(size)
             elif is_known(size) and all(v is None or isinstance(v, int) for v in (k.start, k.stop, k.step)):
                 out.append(len(range(*k.indices(size))))
+            elif _prefix_to_declared_batch(ctx, k, size):
+                out.append(k.stop)  # pe[:x.size(0)] of a longer table: the batch's own size, its symbol kept
             else:
                 out.append(Expr.opaque("slice"))
             continue
         return Unknown("index")
     return Tensor(tuple(out), dtype=x.dtype)
+
+
+def _prefix_to_declared_batch(ctx, k: slice, size) -> bool:
+    """`[:n]` (no start, no step) where n is the batch symbol, declared, and no larger than `size`:
+    its length is n itself (a sequence-first model slicing its position table by x.size(0))."""
+    return (k.start in (None, 0) and k.step in (None, 1) and isinstance(k.stop, Expr) and is_known(size)
+            and k.stop == ctx.batch and ctx.declared_batch is not None and 0 <= ctx.declared_batch <= size)
 
 
 def full_keys(ctx, shape, keys: list, used: int, node):

@@ -72,6 +72,26 @@ def _baddbmm(ctx, site, args, kwargs):
     return prod if out == prod.shape else Unknown("baddbmm input")
 
 
+def _addmm(ctx, site, args, kwargs):
+    """torch.addmm(input, mat1 (n, m), mat2 (m, p), *, beta, alpha) -> (n, p): both matrices 2-D
+    (GPT-2's Conv1D), and input expands to (n, p): at most 2-D, each dim 1 or the same."""
+    if len(args) != 3 or any(k not in ("beta", "alpha") for k in kwargs) or not all(_tensor(a) for a in args):
+        return UNKNOWN
+    inp, a, b = (tuple(t.shape) for t in args)
+    if len(a) != 2 or len(b) != 2:
+        return _mismatch(ctx, site, f"mat1 and mat2 must be matrices, got {shape_text(a)} and {shape_text(b)}")
+    prod = matmul_shape(ctx, site, a, b)
+    if not isinstance(prod, Tensor):
+        return prod
+    if len(inp) > 2:
+        return _mismatch(ctx, site, f"input {shape_text(inp)} cannot be expanded to the product's {shape_text(prod.shape)}")
+    for d, want in zip(inp[::-1], prod.shape[::-1]):
+        if concrete(ctx, d) != 1 and _bad(ctx, d, want):
+            return _mismatch(ctx, site, f"input {shape_text(inp)} cannot be expanded to the product's {shape_text(prod.shape)}")
+    return prod  # where torch does not raise, the result is the product's shape
+
+
+TORCH["addmm"] = METHODS["addmm"] = _addmm
 TORCH["matmul"] = METHODS["matmul"] = _matmul
 TORCH["mm"] = METHODS["mm"] = _exact_rank(2)
 TORCH["bmm"] = METHODS["bmm"] = _exact_rank(3)
@@ -169,8 +189,11 @@ def _sdpa(ctx, site, args, kwargs):
         k, v = _gqa_heads(ctx, site, q, k, v, b["enable_gqa"])
         if isinstance(k, Unknown):
             return k
+    refused = _batch_dims_refused(ctx, site, q, k, v)
+    if refused is not None:
+        return refused
     if not (q.shape[:-2] == k.shape[:-2] == v.shape[:-2]):
-        return Unknown("attention batch dims")
+        return Unknown("attention batch dims")  # they broadcast, which not every backend may do
     mask = b.get("attn_mask")
     if mask is not None and not _tensor(mask):
         return Unknown("attention mask")
@@ -184,6 +207,24 @@ def _sdpa(ctx, site, args, kwargs):
         if out is None or len(out) != len(full) or any(is_known(o) and is_known(f) and o != f for o, f in zip(out, full)):
             return Unknown("attention mask")
     return Tensor(q.shape[:-1] + (v.shape[-1],))
+
+
+def _batch_dims_refused(ctx, site, q, k, v):
+    """The batch and head dims (all but the last two) of q, k and v: two known sizes that differ,
+    neither 1, cannot broadcast and every backend raises (`The size of tensor a (5) must match the
+    size of tensor b (4) at non-singleton dimension 1`): the report's Unknown, else None."""
+    shapes = [t.shape[:-2] for t in (q, k, v)]
+    n = max(len(s) for s in shapes)
+    padded = [(1,) * (n - len(s)) + tuple(s) for s in shapes]
+    for i in range(n):
+        sizes = {concrete(ctx, p[i]) for p in padded} - {None, 1}
+        if len(sizes) > 1:
+            heads = " (the key and value heads must equal the query's: repeat them, or pass enable_gqa=True)" \
+                if i == n - 1 and n >= 2 else ""
+            return _mismatch(ctx, site, f"query {shape_text(q.shape)}, key {shape_text(k.shape)} and value "
+                                        f"{shape_text(v.shape)} differ in dimension {i - n - 2}: "
+                                        f"{' vs '.join(map(str, sorted(sizes)))}{heads}")
+    return None
 
 
 def _gqa_heads(ctx, site, q, k, v, enable):
