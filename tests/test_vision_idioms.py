@@ -1,0 +1,52 @@
+"""Vision idioms of public repositories that shapelint follows exactly, against real torch.
+
+Each model named in FULLY_KNOWN (fixtures in fixtures/real/, written here in the styles of HRNet,
+YOLO, SSD, StyleGAN and the others named in their docstrings) must have, for every named submodule
+torch runs, a known `--explain` shape equal to torch's, call by call. tests/test_real_models.py
+already checks these files for soundness (never a wrong shape); this pins what is *known*, so a
+construct that silently falls back to unknown fails here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from conftest import ROOT, run_cli
+from fixture_targets import run_in_torch, targets_in
+from shape_compare import compare, rows_by_module
+
+pytestmark = pytest.mark.torch
+
+REAL = os.path.join(ROOT, "fixtures", "real")
+# file: the targets whose every submodule shape is known and torch's; the construct each pins
+FULLY_KNOWN = {
+    "hrnet_fuse.py": ["TinyHRNet"],  # None entries of a ModuleList (fuse_layers[i][i], transition[0] is None)
+}
+
+
+def _explain(path, targets):
+    args = [a for t in targets if t.kind == "variable" for a in ("--input-shape", f"{t.name}={','.join(map(str, t.dims))}")]
+    proc = run_cli("--isolated", "--exit-zero", "--explain", "--format", "json", *args, path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return {m["class"]: m for m in json.loads(proc.stdout)["models"]}
+
+
+CASES = [(f, name) for f, names in sorted(FULLY_KNOWN.items()) for name in names]
+
+
+@pytest.mark.parametrize("name, target", [(f"{f}::{n}", n) for f, n in CASES])
+def test_every_submodule_shape_is_torchs(name, target):
+    path = os.path.join(REAL, name.split("::")[0])
+    targets = targets_in(path)
+    t = next(t for t in targets if t.name == target)
+    real = run_in_torch(t)
+    assert real.verdict == "ok", real.error
+    rows, conditional = rows_by_module(_explain(path, targets)[target])
+    missing = sorted(set(real.shapes) - set(rows))
+    assert not missing, f"no shape for {missing}"
+    for module, calls in real.shapes.items():
+        v = compare(rows[module], calls, module in conditional)
+        assert v.equal, f"{module}: shapelint {rows[module]}, torch {calls}"
+
