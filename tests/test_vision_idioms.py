@@ -23,6 +23,7 @@ REAL = os.path.join(ROOT, "fixtures", "real")
 # file: the targets whose every submodule shape is known and torch's; the construct each pins
 FULLY_KNOWN = {
     "hrnet_fuse.py": ["TinyHRNet"],  # None entries of a ModuleList (fuse_layers[i][i], transition[0] is None)
+    "yolo_cfg.py": ["DetectionModel"],  # eval("Conv"), eval("nc"), NameError caught; `m is C3`, `m in (Conv, ...)`
 }
 
 
