@@ -51,3 +51,15 @@ def test_every_submodule_shape_is_torchs(name, target):
         v = compare(rows[module], calls, module in conditional)
         assert v.equal, f"{module}: shapelint {rows[module]}, torch {calls}"
 
+
+def test_a_padded_size_is_named_at_the_pad_that_made_it():
+    """The option-A shortcut's channels come from F.pad at the defect line, not from the model input;
+    torch fails there (fixtures/real/cifar_option_a_bad.py: 16 + 4 + 4 channels added to 32)."""
+    path = os.path.join(REAL, "cifar_option_a_bad.py")
+    (t,) = targets_in(path)
+    assert run_in_torch(t).verdict != "ok"
+    proc = run_cli("--isolated", "--exit-zero", "--format", "json", "--input-shape", "cifar_bad_pad=2,3,32,32", path)
+    (d,) = [d for d in json.loads(proc.stdout) if d["severity"] == "error"]
+    pad_line = next(i for i, ln in enumerate(open(path, encoding="utf-8"), 1) if "F.pad(" in ln)
+    assert f"24 on the right (F.pad at line {pad_line})" in d["message"], d["message"]
+    assert pad_line in [r["line"] for r in d["related"]]
