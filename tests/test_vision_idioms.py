@@ -22,7 +22,14 @@ pytestmark = pytest.mark.torch
 REAL = os.path.join(ROOT, "fixtures", "real")
 # file: the targets whose every submodule shape is known and torch's; the construct each pins
 FULLY_KNOWN = {
+    "attention_se_cbam.py": ["SEResNet", "CBAMResNet"],  # y.expand_as(x), torch.max(x, 1)[0], F.avg_pool2d over x.size(2)
+    "cifar_option_a.py": ["cifar_resnet8", "cifar_resnet14b"],  # LambdaLayer F.pad(x[:, :, ::2, ::2]), block.expansion
+    "deeplab_aspp.py": ["DeepLabV3", "DeepLabV3Plus"],  # children()[:-2], interpolate(size=x.shape[-2:])
     "hrnet_fuse.py": ["TinyHRNet"],  # None entries of a ModuleList (fuse_layers[i][i], transition[0] is None)
+    "ssd_multibox.py": ["SSD"],  # kernel_size=(1, 3)[flag] (a bool index), L2Norm's weight expand_as(x)
+    "stylegan_stn.py": ["StyledBlock", "STN", "UnfoldAttention"],  # F.conv2d(groups=batch), affine_grid, grid_sample
+    "sr_pixelshuffle.py": ["ESPCN", "EDSR", "MobileNetV1"],  # PixelShuffle, Upsampler(nn.Sequential), groups=in_planes
+    "video_c3d.py": ["C3D", "R2Plus1DNet", "Video2DPlusTemporal"],  # Conv3d/MaxPool3d tuples, (B*T) folds
     "yolo_cfg.py": ["DetectionModel"],  # eval("Conv"), eval("nc"), NameError caught; `m is C3`, `m in (Conv, ...)`
 }
 
