@@ -292,12 +292,26 @@ class Ref:
     def __repr__(self):
         return f"Ref({self.qualname})"
 
+    # two evaluations of `nn.Upsample` are one object to Python: `m in (nn.Conv2d, nn.Upsample)`
+    def __eq__(self, other):
+        return isinstance(other, Ref) and other.qualname == self.qualname
+
+    def __hash__(self):
+        return hash(("Ref", self.qualname))
+
 
 class ClassRef:
     __slots__ = ("info",)
 
     def __init__(self, info):
         self.info = info
+
+    # a class of the user's file, however it was reached (`m is C3`, `m in {Conv, C3}`)
+    def __eq__(self, other):
+        return isinstance(other, ClassRef) and other.info is self.info
+
+    def __hash__(self):
+        return id(self.info)
 
 
 class FunctionRef:

@@ -15,6 +15,7 @@ from ..core.symbolic import Expr
 from ..core.values import Builtin, ClassRef, ExactQuotient, FunctionRef, ModuleValue, Ref, SuperProxy, Tensor, Unknown
 from ..torch.names import torch_has
 from . import mutation
+from .eval_names import call_eval
 from .frame import MAX_UNROLL, hashable
 from .module_isinstance import abc_or_class_isinstance, module_isinstance
 from .numpy_overlay import NdArray, NpInt
@@ -25,7 +26,7 @@ from .pyvalues import truth
 NAMES = {
     "range", "len", "int", "float", "min", "max", "abs", "sum", "zip", "enumerate", "list", "tuple",
     "dict", "reversed", "sorted", "isinstance", "round", "bool", "str", "super", "getattr", "setattr",
-    "hasattr", "print", "any", "all", "map", "divmod", "pow", "set", "object", "slice",
+    "hasattr", "print", "any", "all", "map", "divmod", "pow", "set", "object", "slice", "eval",
 }
 _TAKE_UNKNOWN = ("isinstance", "print", "hasattr", "getattr", "setattr", "object.__setattr__")
 
@@ -324,3 +325,4 @@ def _slice(vm, args, kwargs, node, frame):
 
 
 BUILTINS["slice"] = _slice
+BUILTINS["eval"] = call_eval

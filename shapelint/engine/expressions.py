@@ -182,7 +182,7 @@ def subscript(vm, obj, key, node):
     if isinstance(obj, PendingShape):  # `x.shape[0]` of the model input: batch-first by convention
         return vm.ctx.batch if key == 0 and not isinstance(key, bool) else Unknown("a size of an input of unknown rank")
     if isinstance(obj, (list, tuple, str)):
-        if isinstance(key, slice) or (isinstance(key, int) and not isinstance(key, bool) and -len(obj) <= key < len(obj)):
+        if isinstance(key, slice) or (isinstance(key, int) and -len(obj) <= key < len(obj)):
             try:
                 return obj[key]
             except Exception:

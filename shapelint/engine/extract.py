@@ -13,6 +13,8 @@ import libcst as cst
 
 from ..core.values import ClassRef, Ref
 
+STAR_IMPORT = "<from ... import *>"  # a key of a module's globals: names may exist that shapelint never bound
+
 def dotted(node) -> Optional[str]:
     if isinstance(node, cst.Name):
         return node.value
@@ -49,7 +51,7 @@ def import_bindings(stmt) -> Dict[str, Ref]:
         else:
             base = dotted(stmt.module) or ""
         if isinstance(stmt.names, cst.ImportStar):
-            return out
+            return {STAR_IMPORT: True}  # names shapelint does not know may now exist (eval_names.py)
         for alias in stmt.names:
             name = dotted(alias.name)
             local = alias.asname.name.value if alias.asname is not None else name

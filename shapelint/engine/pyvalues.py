@@ -120,7 +120,10 @@ def compare(op, a, b) -> Optional[bool]:
             return same if op == "Is" else not same
         if isinstance(a, (bool, ModuleValue)) and isinstance(b, (bool, ModuleValue)):
             return (a is b) if op == "Is" else (a is not b)
-        return None
+        same = same_class_object(a, b)
+        if same is None:
+            return None
+        return same if op == "Is" else not same
     if isinstance(a, (Unknown, Tensor)) or isinstance(b, (Unknown, Tensor)):
         return None
     if isinstance(a, Expr) or isinstance(b, Expr):
@@ -144,6 +147,27 @@ def compare(op, a, b) -> Optional[bool]:
         return bool(fn(a, b))
     except Exception:
         return None
+
+
+def _torch_nn_name(r: Ref) -> bool:
+    return r.qualname.startswith("torch.nn.") and "." not in r.qualname[len("torch.nn."):]
+
+
+def same_class_object(a, b) -> Optional[bool]:
+    """`a is b` for classes the config code compares (`m is C3`, `m is nn.BatchNorm2d`), when certain:
+    a class of the user's file is itself only; an imported name is the object its dotted path names
+    (two distinct `torch.nn.X` names are two classes; other paths may be aliases); a torch name is
+    never a class of the user's file."""
+    if isinstance(a, ClassRef) and isinstance(b, ClassRef):
+        return a.info is b.info
+    if isinstance(a, Ref) and isinstance(b, Ref):
+        if a.qualname == b.qualname:
+            return True
+        return False if _torch_nn_name(a) and _torch_nn_name(b) else None
+    if isinstance(a, Ref) != isinstance(b, Ref) and {type(a), type(b)} == {Ref, ClassRef}:
+        ref = a if isinstance(a, Ref) else b
+        return False if ref.qualname.startswith("torch.") else None
+    return None
 
 
 def math_call(name, args):

@@ -33,6 +33,17 @@ def _child(v) -> ModuleValue:
     return v if isinstance(v, ModuleValue) else ModuleValue("Unknown", None)
 
 
+def _list_child(v):
+    """A value stored in a ModuleList: torch keeps a None entry as None (HRNet's `fuse_layer.append(None)`
+    on the diagonal, `transition[i] is not None`), so indexing and iterating give None back."""
+    return None if v is None else _child(v)
+
+
+def _child_of(m: ModuleValue, v):
+    """`_list_child` for a ModuleList (or subclass); a Sequential calls every entry, so a None there is not known."""
+    return _list_child(v) if kind_of(m) == "ModuleList" else _child(v)
+
+
 # ---------------------------------------------------------------------------- construction
 
 
@@ -56,7 +67,7 @@ def construct(vm, kind: str, args, node) -> ModuleValue:
         seq = vm.iterate(args[0]) if args else []
         m.exact = seq is not None
         for i, v in enumerate(seq or []):
-            m.children[str(i)] = _child(v)
+            m.children[str(i)] = _list_child(v)
     else:
         d = args[0] if args else {}
         if isinstance(d, (list, tuple)):
@@ -75,7 +86,7 @@ def init_from_base(vm, m: ModuleValue, base: str, args) -> None:
         sequential_init(m, args)
     elif base == "torch.nn.ModuleList" and args:
         seq = vm.iterate(args[0])
-        if seq is None or not all(isinstance(v, ModuleValue) for v in seq):
+        if seq is None or not all(isinstance(v, ModuleValue) or v is None for v in seq):
             make_opaque(m)  # torch adds every item: one shapelint does not know hides the rest
             return
         for i, v in enumerate(seq):
@@ -175,7 +186,7 @@ def extend_in_place(vm, m: ModuleValue, values) -> bool:
     if kind_of(m) != "ModuleList" or seq is None or m.opaque:
         return False
     for v in seq:
-        m.children[str(len(m.children))] = _child(v)
+        m.children[str(len(m.children))] = _list_child(v)
     return True
 
 
@@ -211,7 +222,7 @@ def _add_module(vm, m, args, kwargs, node):
 def _append(vm, m, args, kwargs, node):
     if not args or kind_of(m) not in ("ModuleList", "Sequential") or m.opaque:
         return NOT_MODELLED
-    m.children[str(len(m.children))] = _child(args[0])
+    m.children[str(len(m.children))] = _child_of(m, args[0])
     return m
 
 
@@ -219,7 +230,7 @@ def _extend(vm, m, args, kwargs, node):
     if not args or kind_of(m) not in ("ModuleList", "Sequential") or m.opaque:
         return NOT_MODELLED
     for v in vm.iterate(args[0]) or [Unknown("extend")]:
-        m.children[str(len(m.children))] = _child(v)
+        m.children[str(len(m.children))] = _child_of(m, v)
     return m
 
 
@@ -227,7 +238,7 @@ def _insert(vm, m, args, kwargs, node):
     if len(args) != 2 or kind_of(m) != "ModuleList" or not isinstance(args[0], int) or m.opaque:
         return NOT_MODELLED
     kids = list(m.children.values())
-    kids.insert(args[0], args[1])
+    kids.insert(args[0], _list_child(args[1]))
     m.children = {str(i): v for i, v in enumerate(kids)}
     return None
 

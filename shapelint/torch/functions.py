@@ -495,33 +495,6 @@ for _name in ("argmax", "argmin"):
     TORCH[_name] = _arg_reduce
 
 
-def _expand(ctx, site, args, kwargs):
-    x = args[0]
-    sizes = sizes_from(args[1:]) if len(args) > 1 else list(kwargs.get("size", ()))
-    if not _tensor(x) or x.shape is None or not sizes or len(sizes) < len(x.shape):
-        return UNKNOWN
-    if not all(is_known(s) or isinstance(s, Expr) for s in sizes):
-        return UNKNOWN
-    lead = len(sizes) - len(x.shape)
-    out = list(sizes[:lead])
-    for d, s in zip(x.shape, sizes[lead:]):
-        if s == -1 or s == d:
-            out.append(d)
-        elif d == 1:
-            out.append(s)
-        else:
-            return Unknown("expand")  # torch may reject it; shapelint does not judge here
-    if any(s == -1 for s in out):
-        return UNKNOWN
-    return Tensor(tuple(out))
-
-
-def _expand_as(ctx, site, args, kwargs):
-    if len(args) < 2 or not _tensor(args[1]) or args[1].shape is None:
-        return UNKNOWN
-    return _expand(ctx, site, (args[0],) + tuple(args[1].shape), {})
-
-
 def _repeat(ctx, site, args, kwargs):
     x = args[0]
     sizes = sizes_from(args[1:])
@@ -533,8 +506,7 @@ def _repeat(ctx, site, args, kwargs):
     return Tensor(tuple(sizes[:lead]) + tuple(mul(d, s) for d, s in zip(x.shape, sizes[lead:])))
 
 
-METHODS["expand"] = _expand
-METHODS["expand_as"] = _expand_as
+# expand and expand_as: torch/expand_ops.py
 METHODS["repeat"] = _repeat
 
 for _name in ("zeros_like", "ones_like", "rand_like", "randn_like", "full_like", "empty_like"):

@@ -336,13 +336,15 @@ def pad_core(ctx, site, x, pads):
     # symbolic pads too: U-Net's F.pad(x1, [diffX // 2, diffX - diffX // 2, ...]) of two maps' sizes
     if not isinstance(pads, (tuple, list)) or not all(is_known(v) or _size_expr(v) for v in pads) or len(pads) % 2:
         return Unknown("padding")
-    shape = list(shape)
+    shape, prov = list(shape), list(x.prov) if len(x.prov) == len(shape) else [None] * len(shape)
     for i in range(len(pads) // 2):
         j = len(shape) - 1 - i
         if j < 0:
             return Unknown("padding")
         shape[j] = add(shape[j], add(pads[2 * i], pads[2 * i + 1]))
-    return Tensor(tuple(shape), x.prov)
+        if pads[2 * i] != 0 or pads[2 * i + 1] != 0:  # a padded size comes from the padding, not from x
+            prov[j] = Origin(f"{site.label()} at ", At(site.node))
+    return Tensor(tuple(shape), tuple(prov))
 
 
 def bind(args: list, kwargs: dict, names: List[str], defaults: dict) -> Optional[dict]:

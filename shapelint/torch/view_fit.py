@@ -34,6 +34,16 @@ def merges_leading_dims(shape, out) -> bool:
     return False
 
 
+def _ones_then_merged(shape, sizes) -> bool:
+    """`sizes` is leading 1s, then `shape` with its first dims merged (`(B, C, H, W) -> (1, B*C, H, W)`):
+    the batch moves into one dim whole, each sample's values side by side, none mixed."""
+    k = 0
+    while k < len(sizes) and sizes[k] == 1 and not isinstance(sizes[k], bool):
+        k += 1
+    rest = tuple(sizes[k:])
+    return 0 < k and -1 not in rest and merges_leading_dims(tuple(shape), rest)
+
+
 def _op(site, op):
     """As kernels.op_text: a call's source text, a layer's name."""
     return Code(site.node) if isinstance(site, Site) and site.node is not None else (op or site.label())
@@ -104,6 +114,8 @@ def leading_size_report(ctx, site, op, x, sizes, per_sample) -> bool:
     first, batch = sizes[0] if sizes else None, ctx.declared_batch
     if per_sample is None or not is_known(first) or first < 0 or not isinstance(batch, int) or first == batch:
         return False
+    if _ones_then_merged(x.shape, sizes):
+        return False  # StyleGAN's x.view(1, B * C, H, W) for a conv with groups=B: each sample stays whole
     hint = "start the sizes with x.size(0), the batch"
     if len(sizes) == 2:
         hint = "use x.view(x.size(0), -1) or x.flatten(1)"

@@ -1,0 +1,103 @@
+"""Convolution and sampling called as functions on tensors the code made: `F.conv1d/2d/3d(x, weight,
+..., groups=...)` (StyleGAN's modulated conv: a per-sample weight folded to `(B * out, in, k, k)`
+over `x.view(1, B * in, H, W)` with `groups=B`), `F.affine_grid(theta, size)` and
+`F.grid_sample(input, grid)` (a spatial transformer), with torch's shape rules.
+
+Shapes only where torch's rule is certain: a weight whose in-channels times groups certainly
+differ from the input's, out-channels not divisible by groups, a theta or grid whose batch or last
+size does not fit, or any argument shapelint does not know give unknown (no finding, no guess).
+Registered into `functions.FUNCTIONAL` when imported (`engine.torch_calls` imports it).
+"""
+
+from __future__ import annotations
+
+from ..core.symbolic import is_known
+from ..core.values import UNKNOWN, Tensor
+from .functions import FUNCTIONAL
+from .kernels import _size_value, bind, conv_size, ntuple
+
+_CONV_ARGS = ["input", "weight", "bias", "stride", "padding", "dilation", "groups"]
+
+
+def _shaped(t, rank: int) -> bool:
+    return isinstance(t, Tensor) and t.shape is not None and len(t.shape) == rank
+
+
+def _differ(ctx, a, b) -> bool:
+    """Not certainly equal: different known ints (the batch read as the declared one), or sizes
+    shapelint cannot compare."""
+    if a == b:
+        return False
+    va, vb = _size_value(ctx, a), _size_value(ctx, b)
+    return va is None or vb is None or va != vb
+
+
+def _conv(n: int):
+    def conv(ctx, site, args, kwargs):
+        b = bind(list(args), dict(kwargs), _CONV_ARGS, {"bias": None, "stride": 1, "padding": 0, "dilation": 1, "groups": 1})
+        if b is None or not _shaped(b["weight"], n + 2) or not isinstance(b["input"], Tensor) or b["input"].shape is None:
+            return UNKNOWN
+        x, w = b["input"].shape, b["weight"].shape
+        groups = _size_value(ctx, b["groups"]) if not isinstance(b["groups"], bool) else None  # `groups=batch` of a declared batch
+        batched = len(x) == n + 2
+        if not (batched or len(x) == n + 1) or not isinstance(groups, int) or groups < 1:
+            return UNKNOWN
+        stride, dilation = ntuple(b["stride"], n), ntuple(b["dilation"], n)
+        padding = ntuple(b["padding"], n) if not isinstance(b["padding"], str) else b["padding"]
+        kernel = tuple(w[2:])
+        if stride is None or dilation is None or padding is None or not all(is_known(k) for k in kernel):
+            return UNKNOWN
+        c_in, c_out = _size_value(ctx, x[1 if batched else 0]), _size_value(ctx, w[0])
+        if c_in is None or c_out is None or _differ(ctx, mul_known(_size_value(ctx, w[1]), groups), c_in) or c_out % groups:
+            return UNKNOWN  # torch rejects it, or shapelint cannot tell: no shape
+        spatial = x[-n:]
+        if padding == "valid":
+            padding = (0,) * n
+        if padding == "same":
+            out = tuple(spatial)
+        elif isinstance(padding, str):
+            return UNKNOWN
+        else:
+            out = tuple(conv_size(L, k, s, p, d).value for L, k, s, p, d in zip(spatial, kernel, stride, padding, dilation))
+        if any(is_known(o) and o <= 0 for o in out):
+            return UNKNOWN
+        return Tensor(((x[0],) if batched else ()) + (w[0],) + out)
+
+    return conv
+
+
+def mul_known(a, b):
+    return a * b if isinstance(a, int) and isinstance(b, int) else object()  # an unknown product never equals a size
+
+
+def _affine_grid(ctx, site, args, kwargs):
+    b = bind(list(args), dict(kwargs), ["theta", "size", "align_corners"], {"align_corners": None})
+    if b is None or not isinstance(b["theta"], Tensor) or b["theta"].shape is None:
+        return UNKNOWN
+    size = b["size"]
+    if not isinstance(size, (tuple, list)) or len(size) not in (4, 5):
+        return UNKNOWN
+    d = len(size) - 2  # 2: (N, 2, 3) -> (N, H, W, 2); 3: (N, 3, 4) -> (N, D, H, W, 3)
+    theta = b["theta"].shape
+    if len(theta) != 3 or _differ(ctx, theta[0], size[0]) or tuple(theta[1:]) != (d, d + 1):
+        return UNKNOWN
+    return Tensor((size[0],) + tuple(size[2:]) + (d,))
+
+
+def _grid_sample(ctx, site, args, kwargs):
+    b = bind(list(args), dict(kwargs), ["input", "grid", "mode", "padding_mode", "align_corners"],
+             {"mode": "bilinear", "padding_mode": "zeros", "align_corners": None})
+    if b is None or not isinstance(b["input"], Tensor) or not isinstance(b["grid"], Tensor):
+        return UNKNOWN
+    x, g = b["input"].shape, b["grid"].shape
+    if x is None or g is None or len(x) not in (4, 5) or len(g) != len(x):
+        return UNKNOWN
+    if _differ(ctx, x[0], g[0]) or g[-1] != len(x) - 2:
+        return UNKNOWN
+    return Tensor(tuple(x[:2]) + tuple(g[1:-1]))
+
+
+for _n in (1, 2, 3):
+    FUNCTIONAL[f"conv{_n}d"] = _conv(_n)
+FUNCTIONAL["affine_grid"] = _affine_grid
+FUNCTIONAL["grid_sample"] = _grid_sample
