@@ -197,6 +197,29 @@ class Net(nn.Module):  # shapelint: idx=(2, 5):long
         return self.dec(self.norm(self.emb(idx)))
 '''
 
+FREEZING_LOOP = HEAD + '''
+class Net(nn.Module):  # shapelint: idx=(2, 5):long
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(10, 4)
+        self.fc = nn.Linear(4, 10)
+        self.fc.weight = self.emb.weight
+
+    def forward(self, idx):
+        return self.fc(self.emb(idx))
+
+
+def frozen_embedding():
+    model = Net()
+    for p in model.emb.parameters():
+        p.requires_grad = False  # the tied weight: frozen in fc too
+    model.fc.bias.requires_grad_(False)
+    return model
+
+
+frozen = frozen_embedding()  # shapelint: idx=(2, 5):long
+'''
+
 TIED_CASES = {"parameter_names": PARAMETER_NAMES, "assign_to_embedding": ASSIGN_TO_EMBEDDING, "tie_method": TIE_METHOD, "cloned": CLONED,
               "shared_module": SHARED_MODULE, "function_ties": FUNCTION_TIES, "shared_parameter": SHARED_PARAMETER,
               "frozen_tie": FROZEN_TIE, "init_loops": INIT_LOOPS}
@@ -224,6 +247,22 @@ def test_tied_parameters_are_counted_as_torch_counts_them(name):
     assert rows and all(r["params"] is not None for r in rows)
     for r in rows:
         assert (r["params"], r["trainable"], r["buffers"]) == _torch_counts(named[r["module"]]), r["module"]
+
+
+def test_a_freezing_loop_over_parameters_makes_them_frozen():
+    (report,) = [m for m in check_source("tie.py", FREEZING_LOOP, explain=True).models if m.name == "frozen"]
+    model = load(FREEZING_LOOP, "tie.py").frozen
+    t = report.summary["total"]
+    assert (t["params"], t["trainable"], t["buffers"]) == _torch_counts(model)
+    assert t["trainable"] == 0
+
+
+def test_a_module_frozen_by_requires_grad_has_no_trainable_count():
+    src = FREEZING_LOOP + "\n\nhead_frozen = Net().requires_grad_(False)  # shapelint: idx=(2, 5):long\n"
+    model = load(src, "tie.py").head_frozen
+    assert _torch_counts(model)[1] == 0  # what a formula's count would get wrong
+    (report,) = [m for m in check_source("tie.py", src, explain=True).models if m.name == "head_frozen"]
+    assert report.summary["total"]["trainable"] is None
 
 
 def test_tying_is_counted_once_where_the_state_dict_lists_it_twice():

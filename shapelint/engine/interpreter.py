@@ -305,7 +305,7 @@ class Interpreter:
             objects.set_class_attr(obj.info, name, value)
             return
         if not isinstance(obj, ModuleValue):
-            return parameter_identity.given_to_unknown(self, obj, value)
+            return parameter_identity.set_on_value(self, obj, name, value)
         if not bypass and dataclass_configs.frozen(self, obj):
             raise RaiseSignal()  # dataclasses.FrozenInstanceError
         self.log_write(obj, name)

@@ -62,11 +62,19 @@ def after_torch_call(qualname: str, args, kwargs, value):
     return value
 
 
-def given_to_unknown(vm, obj, value) -> None:
-    """`x.weight = nn.Parameter(...)` on an object shapelint does not know: it may be a module
-    of the model, so no model built by this run has a certain parameter count."""
+def set_on_value(vm, obj, name: str, value) -> None:
+    """`obj.name = value` where obj is not a module. `x.weight = nn.Parameter(...)` on an object
+    shapelint does not know may give a module of the model a Parameter: no model built by this
+    run has a certain count. `p.requires_grad = False` (a freezing loop over parameters()) sets
+    the Parameter's flag: unknown on one side of an undecided branch or for a value not a bool."""
     if isinstance(value, ParameterTensor) and isinstance(obj, Unknown):
         vm.explain.lost_count += 1
+    elif isinstance(obj, ParameterTensor) and name == "requires_grad":
+        set_requires_grad(vm, obj, value)
+
+
+def set_requires_grad(vm, p: ParameterTensor, flag) -> None:
+    p.trainable = flag if isinstance(flag, bool) and vm.write_log is None else None
 
 
 def _numel(t) -> Optional[int]:
@@ -121,9 +129,9 @@ def key_read(m: ModuleValue, anon: Counts, shared: Shared) -> Optional[Tuple[Cou
             continue  # replaced: not the layer's any more
         n = _numel(p)
         anon = _without(anon, n)
-        if anon is None:
+        if anon is None or p.trainable is None:
             return None
-        shared[id(p)] = (n, True)
+        shared[id(p)] = (n, p.trainable)  # (False after `p.requires_grad = False`)
     return anon, shared
 
 
@@ -265,5 +273,13 @@ def _followable(m: ModuleValue, seen: set) -> bool:
     return all(_followable(c, seen) for c in m.children.values() if c is not None)
 
 
-containers.METHODS.update(named_parameters=_named_parameters, parameters=_parameters, apply=_apply)
+def _module_requires_grad(vm, m, args, kwargs, node):
+    """`model.requires_grad_(False)`: which of its parameters are trainable is not followed, so
+    no model built by this run has certain trainable counts."""
+    vm.explain.lost_count += 1
+    return m
+
+
+containers.METHODS.update(named_parameters=_named_parameters, parameters=_parameters, apply=_apply,
+                          requires_grad_=_module_requires_grad)
 containers.BOUND_ONLY = tuple(n for n in containers.BOUND_ONLY if n != "parameters")

@@ -21,7 +21,7 @@ from ..torch.kernels import index_tensor
 from ..torch.receptive import ELEMENTWISE, MERGE_OPERATORS, merge_call
 from ..torch.modules import LAYERS
 from ..torch.spec import PLACEMENT_PARAMS, REQUIRED, Site, functional_params
-from . import callsite, mutation, numpy_overlay, same_defect
+from . import callsite, mutation, numpy_overlay, parameter_identity, same_defect
 from .frame import hashable
 from .pyvalues import math_call
 
@@ -306,6 +306,8 @@ SHAPE_CHANGING_IN_PLACE = frozenset({
 
 def tensor_method(vm, x: Tensor, name, args, kwargs, node):
     """`x.view(...)`, `x.size(0)`: the METHODS entry, with the tensor as first argument."""
+    if isinstance(x, ParameterTensor) and name == "requires_grad_":
+        parameter_identity.set_requires_grad(vm, x, kwargs.get("requires_grad", args[0] if args else True))
     op = ops.METHODS.get(name)
     label = f".{name}()"
     if op is None:
