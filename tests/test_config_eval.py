@@ -57,6 +57,30 @@ CASES = {
                     args[j] = 2 * len(a)
             return nn.Conv2d(3, args[0] + args[1], 1)
         """,
+    "eval of an undefined name inside contextlib.suppress(NameError)": """
+        import contextlib
+
+
+        def build():
+            args = [7, "nearest"]
+            for j, a in enumerate(args):
+                with contextlib.suppress(NameError):
+                    args[j] = eval(a) if isinstance(a, str) else a
+            return nn.Conv2d(3, args[0] + len(args[1]), 1)
+        """,
+    "suppress imported by name; a name that exists is not suppressed": """
+        from contextlib import suppress
+
+        nc = 5
+
+
+        def build():
+            c = 1
+            with suppress(NameError):
+                c = eval("nc")
+                c += 100
+            return nn.Conv2d(3, c, 1)
+        """,
     "is between the file's classes and torch names": """
         def build():
             out = []

@@ -46,7 +46,7 @@ def _lookup(vm, name: str, frame, node):
         from . import builtins
 
         return Builtin(name) if name in builtins.NAMES else vm.unmodelled(f"eval of builtin `{name}`", node)
-    raise RaiseSignal()  # NameError, as Python raises it
+    raise RaiseSignal("NameError")  # as Python raises it
 
 
 def call_eval(vm, args, kwargs, node, frame):

@@ -24,7 +24,11 @@ class ReturnSignal(Exception):
 
 
 class RaiseSignal(Exception):
-    pass
+    """An exception the model code raises; `kind` names its class where shapelint knows it (NameError)."""
+
+    def __init__(self, kind=None):
+        super().__init__(kind)
+        self.kind = kind
 
 
 class BreakSignal(Exception):

@@ -25,7 +25,7 @@ from ..core.values import (BaseMethod, BoundMethod, Builtin, ClassRef, FunctionR
 from ..torch import containers, tensor_values, type_info
 from ..torch.functions import ValuesIndices
 from . import (asserts, branches, dataclass_configs, library_calls, loops, mutation, namedtuples, namespaces, numpy_overlay, objects,
-               parameter_identity, partials, pyvalues, strict, torch_calls)
+               parameter_identity, partials, pyvalues, strict, torch_calls, with_blocks)
 from .builtins import call_builtin
 from .context import ExplainRecorder, FindingSink, ShapeContext, Sizes
 from .expressions import EXPRESSIONS
@@ -141,7 +141,7 @@ class Interpreter:
         elif isinstance(stmt, cst.While):
             loops.exec_while(self, stmt, frame)
         elif isinstance(stmt, cst.With):
-            self.exec_block(stmt.body.body, frame)
+            with_blocks.exec_with(self, stmt, frame)
         elif isinstance(stmt, cst.Try):
             self.exec_try(stmt, frame)
         elif isinstance(stmt, cst.FunctionDef):

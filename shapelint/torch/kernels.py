@@ -403,10 +403,12 @@ def reshape_dims(ctx, site, x: Tensor, sizes: list, op: str, batch_check: bool =
                 return Tensor((Expr.opaque("b"),) + tuple(sizes[1:]))
             inferred = batch if verdict == "ok" else Expr.opaque("b")
         if inferred is None:
-            if is_known(numel) and is_known(given):
+            # sizes of the declared batch count as known: (2, 4, 8, 8).view(2, 12, -1) cannot fit 512 values
+            sn, sg = _size_value(ctx, numel), _size_value(ctx, given)
+            if sn is not None and sg is not None and (sg <= 0 or sn % sg):
                 f = R.ViewSizeMismatch.finding(
                     site.node, module=site.name, op=op_text(site, op), shape=shape_text(shape), numel=ctx.show(numel), target=target_text,
-                    hint=f"{numel} is not divisible by {given}",
+                    hint=f"{sn} is not divisible by {sg}",
                 )
                 f.related += dims_related(x)
                 ctx.report(f)
