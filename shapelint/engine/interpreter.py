@@ -25,7 +25,7 @@ from ..core.values import (BaseMethod, BoundMethod, Builtin, ClassRef, FunctionR
 from ..torch import containers, tensor_values, type_info
 from ..torch.functions import ValuesIndices
 from . import (asserts, branches, dataclass_configs, library_calls, loops, mutation, namedtuples, namespaces, numpy_overlay, objects,
-               partials, pyvalues, strict, torch_calls)
+               partials, pyvalues, size_origins, strict, torch_calls)
 from .builtins import call_builtin
 from .context import ExplainRecorder, FindingSink, ShapeContext, Sizes
 from .expressions import EXPRESSIONS
@@ -164,6 +164,7 @@ class Interpreter:
             value = self.eval(small.value, frame)
             for t in small.targets:
                 self.assign(t.target, value, frame)
+            size_origins.note_attributes(self, small, value, frame)
         elif isinstance(small, cst.AnnAssign):
             if small.value is not None:
                 self.assign(small.target, self.eval(small.value, frame), frame)
@@ -241,6 +242,7 @@ class Interpreter:
     def assign(self, target, value, frame: Frame) -> None:
         if isinstance(target, cst.Name):
             frame.locals[target.value] = value
+            frame.rebound.add(target.value)
             if self.explain.recording:  # only when explaining (editor hints)
                 self.explain.record_value(target, target.value, value)
         elif isinstance(target, (cst.Tuple, cst.List)):
