@@ -1,8 +1,10 @@
 """A size a view or a functional op reads was often written far from it: a helper's parameter,
 given by a module attribute that the constructor set from its own parameter, which the model's
-constructor call chose (issue 10.5, engine/size_origins.py). The finding stays where torch raises,
-with the place the size was written as a related location; a parameter rebound before the read
-has no such origin (the helper's own number is not blamed on the call).
+constructor call chose (issue 10.5, engine/size_origins.py). A view's finding stays where torch
+raises (any of its sizes may be the wrong one), with the place each size was written as a related
+location; a functional op's finding about one argument `self.<name>` moves to the call argument
+that gave it (issue 16.4). A parameter rebound before the read has no such origin (the helper's
+own number is not blamed on the call).
 
 Every model here is run in real torch first: the failing ones must fail at the view, the
 others are the control.
@@ -123,17 +125,20 @@ def test_a_size_the_helper_sets_itself_is_not_blamed_on_the_call(tmp_path):
 
 @pytest.mark.torch
 def test_an_attribute_set_as_a_one_tuple_names_the_constructor_argument(tmp_path):
-    """`self.shape = (width,)` read by F.layer_norm: torch refuses 6 for a last size of 5, and the
-    finding names `Norm(6)` as where the 6 was written."""
+    """`self.shape = (width,)` read by F.layer_norm: torch refuses 6 for a last size of 5; the
+    finding is at `Norm(6)`, where the 6 was written (issue 16.4), the forward's read related."""
     import torch
     from torch_oracle import load
 
     with pytest.raises(RuntimeError, match=r"normalized_shape=\[6\]"):
         load(ATTRIBUTE_TUPLE).Net()(torch.zeros(2, 8, 5))
     (d,) = _errors(tmp_path, ATTRIBUTE_TUPLE)
-    assert d["code"] == "SHP010"
-    related = {x["line"]: x["message"] for x in d["related"]}
-    assert related.get(_line(ATTRIBUTE_TUPLE, "self.norm = Norm(6)")) == "`self.shape` is 6, passed as `6` here", d
+    assert (d["code"], d["line"]) == ("SHP010", _line(ATTRIBUTE_TUPLE, "self.norm = Norm(6)"))
+    assert d["message"].startswith("norm: F.layer_norm normalizes over [6] but the input ends with [5]"), d["message"]
+    read = _line(ATTRIBUTE_TUPLE, "return F.layer_norm(x, self.shape)")
+    assert [(x["line"], x["message"]) for x in d["related"]] == [
+        (read, "norm's forward reads shape here (`F.layer_norm(x, self.shape)`)")], d["related"]
+    assert d["fix"] is None  # the forward's line is shared by every Norm
 
 
 def test_sarif_carries_the_origin_as_a_related_location(tmp_path):

@@ -155,3 +155,30 @@ def _origins(vm, b, exprs, have) -> List[Related]:
             shown = value[0] if isinstance(value, (tuple, list)) and len(value) == 1 else value
             out.append(Related(f"`{code_of(n)}` is {shown}, passed as `{code_of(site.node)}` here", site.node))
     return out
+
+
+def move_to_attribute_origins(vm, node, findings) -> None:
+    """A functional op's finding about its argument `self.<name>` (`F.layer_norm(x, self.shape)`)
+    whose value the module's constructor took from a call's argument (`Norm(dims[i])`) belongs at
+    that argument (issue 16.4), as callsite.move_to_constructor_arguments does for a subclass of
+    a torch layer: the op's argument in the shared forward becomes a related location, and no
+    edit is offered (the op's line is shared, and the number may differ per block)."""
+    b = vm.call_stack[-1] if vm.call_stack else None
+    obj = b.frame.self_obj if b is not None else None
+    if not findings or not isinstance(obj, ModuleValue) or not isinstance(node, cst.Call):
+        return
+    for f in findings:
+        name = _self_attribute(f.node)
+        if name is None or not any(a.value is f.node for a in node.args):
+            continue
+        value = _value(b, f.node)
+        site = origin(vm, f.node, value, b) if value is not ABSENT and _is_size(value) else None
+        if site is None:
+            continue
+        read = f.node
+        f.node = site.node
+        f.module = f.module or obj.name
+        f.parts = (f"{obj.label()}: ",) + tuple(f.parts)
+        f.related = [r for r in f.related if r.node is not site.node]
+        f.related.append(Related(f"{obj.label()}'s forward reads {name} here (`{code_of(node)}`)", read))
+        f.edits, f.fix = [], None

@@ -113,6 +113,7 @@ def apply_op(vm, op, label, args, kwargs, node):
     vm.findings.relate_since(mark, lambda: callsite.attribute_arguments(vm, node))
     size_origins.relate(vm, node, vm.findings.since(mark))
     callsite.move_to_constructor_arguments(vm, node, vm.findings.since(mark))
+    size_origins.move_to_attribute_origins(vm, node, vm.findings.since(mark))
     vm.explain.record_op(label, node, before, result, functional_params(label, args, kwargs), (args, kwargs))
     _note_merge(vm, label, tuple(args), kwargs, result)
     return result
