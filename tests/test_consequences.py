@@ -91,3 +91,44 @@ def test_two_defects_from_two_places_stay_two_findings(tmp_path):
     assert sorted((d["code"], d["line"]) for d in errors) == [
         ("SHP001", _line(TWO_DEFECTS, "nn.BatchNorm2d(8)")), ("SHP002", _line(TWO_DEFECTS, "nn.Linear(32, 10)"))]
     assert not any("which then fails" in r["message"] for d in errors for r in d.get("related", []))
+
+
+TILED_TWICE = """import torch
+import torch.nn as nn
+
+
+def tile(x, size):
+    B, H, W, C = x.shape
+    return x.view(B, H // size, size, W // size, size, C)
+
+
+class Block(nn.Module):
+    def __init__(self, size=4):
+        super().__init__()
+        self.size = size
+        self.register_buffer("mask", tile(torch.zeros(1, 8, 8, 1), size))
+
+    def forward(self, x):
+        return tile(x, self.size)
+
+
+class Bad(Block):  # shapelint: input=(2, 8, 8, 16)
+    def __init__(self):
+        super().__init__(size=3)
+"""
+
+
+@pytest.mark.torch
+def test_one_view_failing_in_two_calls_with_one_wrong_size_is_one_finding(tmp_path):
+    """tile() fails on the constructor's mask (where torch raises) and again on the forward's
+    input: one SHP003, naming the call that passed size=3, saying one more call fails."""
+    import torch
+    from torch_oracle import load
+
+    load(TILED_TWICE).Block()(torch.zeros(2, 8, 8, 16))
+    with pytest.raises(RuntimeError, match=r"shape '\[1, 2, 3, 2, 3, 1\]' is invalid for input of size 64"):
+        load(TILED_TWICE).Bad()
+    (d,) = _errors(tmp_path, TILED_TWICE)
+    assert (d["code"], d["line"]) == ("SHP003", _line(TILED_TWICE, "return x.view("))
+    assert "cannot reshape (1, 8, 8, 1)" in d["message"] and d["message"].endswith("(and 1 more call with other sizes)")
+    assert _line(TILED_TWICE, "super().__init__(size=3)") in [r["line"] for r in d["related"]]

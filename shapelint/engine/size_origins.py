@@ -24,6 +24,7 @@ from .cstwalk import walk
 from .frame import ABSENT
 
 MAX_HOPS = 8  # attribute-to-parameter steps followed for one size
+PASSED_AS = ", passed as `"  # in a related location's message: where a size read was written
 
 
 def note_attributes(vm, small: cst.Assign, value, frame) -> None:
@@ -153,7 +154,7 @@ def _origins(vm, b, exprs, have) -> List[Related]:
                 continue
             seen.add(id(site.node))
             shown = value[0] if isinstance(value, (tuple, list)) and len(value) == 1 else value
-            out.append(Related(f"`{code_of(n)}` is {shown}, passed as `{code_of(site.node)}` here", site.node))
+            out.append(Related(f"`{code_of(n)}` is {shown}{PASSED_AS}{code_of(site.node)}` here", site.node))
     return out
 
 
