@@ -87,14 +87,14 @@ def _unchanged(vm, b: Binding, name: str) -> bool:
     """Whether parameter `name` of the running call `b` still holds what the call passed: the body
     never rebinds it, or rebinds it only by assignments (each noted in `frame.rebound` as it runs)
     and none has run yet (`window_size = min(...)` under an `if` the map size decided against)."""
-    if name not in _assigned(vm, b.fn_node):
-        return True
-    return name not in b.frame.rebound and name not in _other_bindings(vm, b.fn_node)
+    if name in _other_bindings(vm, b.fn_node):
+        return False
+    return name not in _assigned(vm, b.fn_node) or name not in b.frame.rebound
 
 
 def _other_bindings(vm, fn_node) -> Set[str]:
     """Names a function binds other than by an assignment the interpreter notes (`with ... as`,
-    `except ... as`, imports, `global`): never trusted, as today."""
+    `except ... as`, imports, `del`, a nested `def`, `global`): a parameter among them is never trusted."""
     key = ("other", id(fn_node))
     found = vm.assigned_names.get(key)
     if found is None:
@@ -102,6 +102,10 @@ def _other_bindings(vm, fn_node) -> Set[str]:
         for n in walk(fn_node.body):
             if isinstance(n, cst.AsName):
                 found.update(_bound_names(n.name))
+            elif isinstance(n, cst.ImportAlias) and n.asname is None:
+                found.add(code_of(n.name).split(".")[0])  # `import name`, `from m import name`
+            elif isinstance(n, cst.Del):
+                found.update(_bound_names(n.target))
             elif isinstance(n, (cst.Global, cst.Nonlocal)):
                 found.update(x.name.value for x in n.names)
             elif isinstance(n, (cst.FunctionDef, cst.ClassDef)):
