@@ -47,15 +47,6 @@ REAL = os.path.join(ROOT, "fixtures", "real")
 # "file.py::Target": "<kind>: <what> (issue N: <construct>)[; <kind>: ...]", grouped by construct.
 # Found on the engine of main at 662564c with `shapelint --explain --show-unknown` on each fixture.
 KNOWN_GAPS: dict = {
-    "swin_bad.py::SwinBadWindow": "misplaced error: the view torch rejects is inside window_partition, whose sizes come "
-                                  "from the window_size parameter passed down from SwinBadWindow's window_size=3; the "
-                                  "finding names the helper's view with no related location at the call chain (issue 10: "
-                                  "call-site provenance exists for layer arguments only, not for view sizes)",
-    "convnext_channels_first_bad.py::ConvNeXtBad": "misplaced error: SHP010 is reported at F.layer_norm inside the user's "
-                                                   "LayerNorm.forward, whose self.normalized_shape came from the "
-                                                   "LayerNorm(dims[i], eps=1e-6) call left at channels_last; the finding "
-                                                   "has no related location at that call (issue 10: provenance of an "
-                                                   "attribute set from a constructor argument)",
 }
 
 KINDS = ("false alarm", "wrong shape", "missed error", "misplaced error")

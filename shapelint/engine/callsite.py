@@ -40,10 +40,11 @@ class CallArgument:
     of the names it reads (for a fix that keeps the expression); `entry`, the config entry it
     reads (engine/config_entries.py), where a finding about it goes."""
 
-    __slots__ = ("node", "names", "fixable", "entry", "through")
+    __slots__ = ("node", "names", "fixable", "entry", "through", "scope")
 
-    def __init__(self, node, names, fixable, entry=None, through=()):
+    def __init__(self, node, names, fixable, entry=None, through=(), scope=None):
         self.node, self.names = node, names
+        self.scope = scope  # the Binding whose code holds `node` (None: module level)
         self.fixable = fixable  # no name it reads is rebound where it is (a loop variable): an edit holds
         self.entry = entry
         # the inner calls' arguments that passed the value on, innermost first: where the wrong
@@ -78,6 +79,37 @@ def _assigned(vm, fn_node) -> Set[str]:
                 found.update(x.name.value for x in n.names)
             for t in targets:
                 found.update(_bound_names(t))
+        vm.assigned_names[key] = found
+    return found
+
+
+def _unchanged(vm, b: Binding, name: str) -> bool:
+    """Whether parameter `name` of the running call `b` still holds what the call passed: the body
+    never rebinds it, or rebinds it only by assignments (each noted in `frame.rebound` as it runs)
+    and none has run yet (`window_size = min(...)` under an `if` the map size decided against)."""
+    if name in _other_bindings(vm, b.fn_node):
+        return False
+    return name not in _assigned(vm, b.fn_node) or name not in b.frame.rebound
+
+
+def _other_bindings(vm, fn_node) -> Set[str]:
+    """Names a function binds other than by an assignment the interpreter notes (`with ... as`,
+    `except ... as`, imports, `del`, a nested `def`, `global`): a parameter among them is never trusted."""
+    key = ("other", id(fn_node))
+    found = vm.assigned_names.get(key)
+    if found is None:
+        found = set()
+        for n in walk(fn_node.body):
+            if isinstance(n, cst.AsName):
+                found.update(_bound_names(n.name))
+            elif isinstance(n, cst.ImportAlias) and n.asname is None:
+                found.add(code_of(n.name).split(".")[0])  # `import name`, `from m import name`
+            elif isinstance(n, cst.Del):
+                found.update(_bound_names(n.target))
+            elif isinstance(n, (cst.Global, cst.Nonlocal)):
+                found.update(x.name.value for x in n.names)
+            elif isinstance(n, (cst.FunctionDef, cst.ClassDef)):
+                found.add(n.name.value)
         vm.assigned_names[key] = found
     return found
 
@@ -119,15 +151,17 @@ def push(vm, frame, fn_node, args: dict, call=None) -> Binding:
     return b
 
 
-def trace(vm, node, value) -> Optional[CallArgument]:
+def trace(vm, node, value, b=None) -> Optional[CallArgument]:
     """The outermost argument in the checked file whose expression produced a layer argument
-    written as `node` with `value`, or None (a number of the helper's own)."""
-    b = vm.call_stack[-1] if vm.call_stack else None
+    written as `node` with `value` in the code of call `b` (the running one), or None (a number
+    of the helper's own)."""
+    if b is None:
+        b = vm.call_stack[-1] if vm.call_stack else None
     found = None
     while isinstance(node, cst.Name) and b is not None:
         name = node.value
         bound = b.args.get(name)
-        if bound is None or name in _assigned(vm, b.fn_node):
+        if bound is None or not _unchanged(vm, b, name):
             break
         if not (_same(b.frame.locals.get(name), value) and _same(bound[1], value)):
             break
@@ -145,7 +179,7 @@ def trace(vm, node, value) -> Optional[CallArgument]:
             fn = b.caller.fn_node if b.caller is not None else None
             entry = _entry(vm, node, fn, value, others) if b.in_checked_file else None  # the checked file's configs
             through = found.through + (found.node,) if found is not None else ()
-            found = CallArgument(node, names, not (set(names) & rebound), entry, through)
+            found = CallArgument(node, names, not (set(names) & rebound), entry, through, b.caller)
         b = b.caller
     return found
 

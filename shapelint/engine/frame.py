@@ -44,7 +44,7 @@ class TooComplex(Exception):
 
 
 class Frame:
-    __slots__ = ("locals", "globals", "cls", "self_obj", "alt_returns")
+    __slots__ = ("locals", "globals", "cls", "self_obj", "alt_returns", "rebound")
 
     def __init__(self, globals_: dict, cls=None, self_obj=None):
         self.locals: Dict[str, Any] = {}
@@ -52,6 +52,7 @@ class Frame:
         self.cls = cls  # extract.ClassInfo of the method running, for super()
         self.self_obj = self_obj
         self.alt_returns: List[Any] = []  # values returned on undecided paths that did return
+        self.rebound: set = set()  # names an assignment has bound since the call began (engine/callsite.py)
 
 
 class Overlay:

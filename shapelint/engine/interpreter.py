@@ -25,7 +25,7 @@ from ..core.values import (BaseMethod, BoundMethod, Builtin, ClassRef, FunctionR
 from ..torch import containers, tensor_values, type_info
 from ..torch.functions import ValuesIndices
 from . import (asserts, branches, dataclass_configs, library_calls, loops, mutation, namedtuples, namespaces, numpy_overlay, objects,
-               parameter_identity, partials, pyvalues, strict, torch_calls, with_blocks)
+               parameter_identity, partials, pyvalues, size_origins, strict, torch_calls, with_blocks)
 from .builtins import call_builtin
 from .context import ExplainRecorder, FindingSink, ShapeContext, Sizes
 from .expressions import EXPRESSIONS
@@ -164,6 +164,7 @@ class Interpreter:
             value = self.eval(small.value, frame)
             for t in small.targets:
                 self.assign(t.target, value, frame)
+            size_origins.note_attributes(self, small, value, frame)
         elif isinstance(small, cst.AnnAssign):
             if small.value is not None:
                 self.assign(small.target, self.eval(small.value, frame), frame)
@@ -184,30 +185,10 @@ class Interpreter:
             frame.locals.update(import_bindings(small))
             frame.locals.update(self.siblings.bindings(small, frame.globals.get("__file__"), self))
         elif isinstance(small, cst.Del):
-            self.exec_del(small.target, frame)
+            mutation.exec_del(self, small.target, frame)
         elif isinstance(small, cst.Assert):
             asserts.exec_assert(self, small, frame)
         # Pass, Global, Nonlocal: nothing to do
-
-    def exec_del(self, target, frame: Frame) -> None:
-        if isinstance(target, cst.Name):
-            frame.locals.pop(target.value, None)
-        elif isinstance(target, (cst.Tuple, cst.List)):
-            for e in target.elements:
-                self.exec_del(e.value, frame)
-        elif isinstance(target, cst.Subscript):
-            obj = self.eval(target.value, frame)
-            if len(target.slice) == 1:
-                key = self.eval_key(target.slice[0].slice, frame)
-                if isinstance(obj, ModuleValue):
-                    if not containers.delete_index(self, obj, key):
-                        mutation.poison(self, obj, "a `del` shapelint does not model changed it")
-                else:
-                    mutation.del_item(self, obj, key)
-            else:
-                mutation.poison(self, obj, "a `del` shapelint does not model changed it")
-        elif isinstance(target, cst.Attribute):
-            self.del_attr(self.eval(target.value, frame), target.attr.value)
 
     def eval_key(self, s, frame: Frame):
         from .expressions import eval_slice
@@ -241,6 +222,7 @@ class Interpreter:
     def assign(self, target, value, frame: Frame) -> None:
         if isinstance(target, cst.Name):
             frame.locals[target.value] = value
+            frame.rebound.add(target.value)
             if self.explain.recording:  # only when explaining (editor hints)
                 self.explain.record_value(target, target.value, value)
         elif isinstance(target, (cst.Tuple, cst.List)):

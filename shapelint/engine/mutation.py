@@ -10,9 +10,11 @@ an expression's value is produced (`Interpreter.eval`).
 
 from __future__ import annotations
 
+import libcst as cst
+
 from ..core.symbolic import Expr
 from ..core.values import ModuleValue, Tensor, Unknown
-from ..torch import tensor_values
+from ..torch import containers, tensor_values
 from .frame import MAX_SEQ, hashable
 
 MUTABLE = (list, dict, set)
@@ -346,3 +348,25 @@ def clobber(m: ModuleValue, why: str) -> None:
     (`setattr(self, name, v)` with an unknown name, a loop it could not unroll)."""
     m.clobbered = why
     m.rewritten = set()
+
+
+def exec_del(vm, target, frame) -> None:
+    """`del name`, `del a, b`, `del x[k]` and `del obj.attr`, as Python runs them."""
+    if isinstance(target, cst.Name):
+        frame.locals.pop(target.value, None)
+    elif isinstance(target, (cst.Tuple, cst.List)):
+        for e in target.elements:
+            exec_del(vm, e.value, frame)
+    elif isinstance(target, cst.Subscript):
+        obj = vm.eval(target.value, frame)
+        if len(target.slice) == 1:
+            key = vm.eval_key(target.slice[0].slice, frame)
+            if isinstance(obj, ModuleValue):
+                if not containers.delete_index(vm, obj, key):
+                    poison(vm, obj, "a `del` shapelint does not model changed it")
+            else:
+                del_item(vm, obj, key)
+        else:
+            poison(vm, obj, "a `del` shapelint does not model changed it")
+    elif isinstance(target, cst.Attribute):
+        vm.del_attr(vm.eval(target.value, frame), target.attr.value)

@@ -21,7 +21,7 @@ from ..torch.kernels import index_tensor
 from ..torch.receptive import ELEMENTWISE, MERGE_OPERATORS, merge_call
 from ..torch.modules import LAYERS
 from ..torch.spec import PLACEMENT_PARAMS, REQUIRED, Site, functional_params
-from . import callsite, mutation, numpy_overlay, parameter_identity, same_defect
+from . import callsite, mutation, numpy_overlay, parameter_identity, same_defect, size_origins
 from .frame import hashable
 from .pyvalues import math_call
 
@@ -117,7 +117,9 @@ def apply_op(vm, op, label, args, kwargs, node):
     mark = vm.findings.mark()
     result = _passed_dtype(op(vm.ctx, Site(label, node), tuple(args), dict(kwargs)), args, ())
     vm.findings.relate_since(mark, lambda: callsite.attribute_arguments(vm, node))
+    size_origins.relate(vm, node, vm.findings.since(mark))
     callsite.move_to_constructor_arguments(vm, node, vm.findings.since(mark))
+    size_origins.move_to_attribute_origins(vm, node, vm.findings.since(mark))
     vm.explain.record_op(label, node, before, result, functional_params(label, args, kwargs), (args, kwargs))
     _note_merge(vm, label, tuple(args), kwargs, result)
     return result
@@ -318,6 +320,7 @@ def tensor_method(vm, x: Tensor, name, args, kwargs, node):
     mark = vm.findings.mark()
     result = op(vm.ctx, Site(label, node), (x,) + tuple(args), dict(kwargs))
     same_defect.scope(vm, node, vm.findings.since(mark))
+    size_origins.relate(vm, node, vm.findings.since(mark))
     if name.endswith("_") and name != "requires_grad_":
         tensor_values.forget(x)  # an in-place op may have changed the values
     if isinstance(result, Tensor) and name in CASTS:

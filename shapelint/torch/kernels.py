@@ -65,6 +65,20 @@ def made_by(site, what: str) -> Origin:
     return LayerOrigin(site, f"{site.label()} {what}, ", At(site.node))
 
 
+def kept_or_made(site, before, after, came) -> Origin:
+    """An output size of a layer: made by it, or, where it equals the size that arrived (a 1x1
+    or 'same' conv) from a layer that made it, that layer's (the stride that chose it), with this
+    one as a related location that keeps it."""
+    made = made_by(site, "output")
+    same = after is before or (isinstance(before, int) and isinstance(after, int) and before == after)
+    kind = str(getattr(came.layer, "kind", "")) if isinstance(came, LayerOrigin) else ""
+    if not same or not ("Conv" in kind or "Pool" in kind):
+        return made  # only a spatial size a conv or a pool made (a Linear's width keeps its own advice)
+    at = next((p.node for p in made.parts if isinstance(p, At)), None)
+    keeps = (Also(at, f"{site.label()} keeps the size unchanged here"),) if at is not None else ()
+    return LayerOrigin(came.layer, *came.parts, *keeps)
+
+
 def op_text(site, fallback: str = None):
     """How a message names an operation: its source text for a functional call or
     tensor method (`x.view(-1, 512)`), the module's name for a layer."""

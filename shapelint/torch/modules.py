@@ -20,7 +20,7 @@ from ..core.values import Origin, Tensor, Unknown
 from . import composite, folding
 from .kernels import (
     AXES, adaptive_core, batch_guess, check_spatial, conv_size, conv_transpose_size, dim_error, flatten_core,
-    input_shape, made_by, moved_input_dim, normalize_dim, ntuple, ok_equal, origin_parts, pad_core, param_edit, pool_core,
+    input_shape, kept_or_made, made_by, moved_input_dim, normalize_dim, ntuple, ok_equal, origin_parts, pad_core, param_edit, pool_core,
     rank_error, reshape_dims, upsample_core,
 )
 from .conv_groups import groups_finding
@@ -122,7 +122,7 @@ def make_conv_forward(n: int, transposed: bool):
         out_c = out_ch if is_known(out_ch) else Expr.opaque("c")
         new_shape = shape[:ci] + (out_c,) + tuple(outs)
         prov = x.prov[:ci] + (made_by(m, f"out_channels={out_ch}"),) + tuple(
-            made_by(m, "output") for _ in range(n)
+            kept_or_made(m, shape[ci + 1 + i], outs[i], x.prov[ci + 1 + i]) for i in range(n)
         )
         return Tensor(new_shape, prov)
 
