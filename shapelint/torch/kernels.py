@@ -252,7 +252,7 @@ def adaptive_core(ctx, site, x, n: int, output_size, kind: str):
     if len(shape) not in (n + 1, n + 2):
         return rank_error(ctx, site, x, f"{n + 1}-D or {n + 2}-D", f"a {kind} reads (N, C, {', '.join(AXES[n])})")
     first = len(shape) - n
-    if isinstance(output_size, (int, type(None))) and not isinstance(output_size, bool):
+    if isinstance(output_size, (int, type(None), Expr)) and not isinstance(output_size, bool):
         sizes = (output_size,) * n
     elif isinstance(output_size, (tuple, list)) and len(output_size) == n:
         sizes = tuple(output_size)
@@ -262,7 +262,7 @@ def adaptive_core(ctx, site, x, n: int, output_size, kind: str):
     for i, o in enumerate(sizes):
         if o is None:
             outs.append(shape[first + i])
-        elif is_known(o):
+        elif is_known(o) or isinstance(o, Expr):  # a symbol: the class's own argument (engine/symbolic_init.py)
             outs.append(o)
         else:
             outs.append(Expr.opaque("pool"))
@@ -304,7 +304,9 @@ def upsample_core(ctx, site, x, size, scale_factor):
         return rank_error(ctx, site, x, "3-D, 4-D or 5-D", "interpolation reads (N, C, spatial...)")
     outs = []
     if size is not None:
-        sz = ntuple(size, n)
+        sz = ntuple(size, n) if not _size_expr(size) else (size,) * n  # a symbol: engine/symbolic_init.py
+        if sz is None and isinstance(size, (tuple, list)) and len(size) == n and all(is_known(v) or _size_expr(v) for v in size):
+            sz = tuple(size)
         if sz is None:
             return Tensor(shape[:2] + tuple(Expr.opaque("up") for _ in range(n)))
         outs = list(sz)
