@@ -21,7 +21,7 @@ from ..torch.kernels import index_tensor
 from ..torch.receptive import ELEMENTWISE, MERGE_OPERATORS, merge_call
 from ..torch.modules import LAYERS
 from ..torch.spec import PLACEMENT_PARAMS, REQUIRED, Site, functional_params
-from . import callsite, mutation, numpy_overlay, same_defect
+from . import callsite, config_fields, mutation, numpy_overlay, same_defect
 from .frame import hashable
 from .pyvalues import math_call
 
@@ -309,6 +309,7 @@ def tensor_method(vm, x: Tensor, name, args, kwargs, node):
         return vm.unmodelled(label, node)
     mark = vm.findings.mark()
     result = op(vm.ctx, Site(label, node), (x,) + tuple(args), dict(kwargs))
+    config_fields.place_head_split(vm, node, vm.findings.since(mark))
     same_defect.scope(vm, node, vm.findings.since(mark))
     if name.endswith("_") and name != "requires_grad_":
         tensor_values.forget(x)  # an in-place op may have changed the values
