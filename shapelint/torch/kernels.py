@@ -16,7 +16,7 @@ from ..core.values import UNKNOWN, FloatUnknown, InputDim, LayerOrigin, Origin, 
 from .constructor_values import check_view_sizes
 from .head_split import head_split_report
 from .spec import Site
-from .view_fit import fold_report, leading_size_report, merges_leading_dims, mismatch_advice
+from .view_fit import fold_report, leading_size_report, merges_leading_dims, mismatch_advice, never_divides
 
 
 def ntuple(value, n: int):
@@ -403,12 +403,13 @@ def reshape_dims(ctx, site, x: Tensor, sizes: list, op: str, batch_check: bool =
                 return Tensor((Expr.opaque("b"),) + tuple(sizes[1:]))
             inferred = batch if verdict == "ok" else Expr.opaque("b")
         if inferred is None:
-            if is_known(numel) and is_known(given):
+            if (is_known(numel) and is_known(given)) or never_divides(numel, given):
                 f = R.ViewSizeMismatch.finding(
                     site.node, module=site.name, op=op_text(site, op), shape=shape_text(shape), numel=ctx.show(numel), target=target_text,
-                    hint=f"{numel} is not divisible by {given}",
+                    hint=f"{ctx.show(numel)} is not divisible by {ctx.show(given)}",
                 )
                 f.related += dims_related(x)
+                f.defect = ("view sizes", tuple(shape), tuple(sizes))  # q, k and v views alike: engine/same_defect.py
                 ctx.report(f)
                 return Unknown("bad view")
             inferred = Expr.opaque("v")
@@ -431,6 +432,7 @@ def reshape_dims(ctx, site, x: Tensor, sizes: list, op: str, batch_check: bool =
             edits=edits, fix="Flatten per sample with .flatten(1)" if edits else None,
         )
         f.related += dims_related(x)
+        f.defect = ("view sizes", tuple(shape), tuple(sizes))  # q, k and v views alike: engine/same_defect.py
         if not head_split_report(ctx, site, x, sizes, op_text(site, op), origin_parts(x, len(shape) - 1, "")):
             ctx.report(f)  # the generic finding, unless the view is an attention-head split (SHP007)
         return Unknown("bad view")
