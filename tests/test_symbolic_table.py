@@ -36,6 +36,8 @@ ENCODER = _case("self.emb = nn.Embedding(vocab, dim)\nself.enc = nn.TransformerE
                 "return self.enc(self.emb(x))\n", "vocab, dim, heads, ff")
 POOL = _case("self.conv = nn.Conv1d(in_ch, mid, 3)\nself.pool = nn.AdaptiveAvgPool1d(side)\nself.up = nn.Upsample(size=side * 2)\n",
              "return self.up(self.pool(self.conv(x)))\n", "in_ch, mid, side")
+SHUFFLE = _case("self.conv = nn.Conv2d(in_ch, out_ch * r * r, 3, padding=1)\nself.ps = nn.PixelShuffle(r)\n",
+                "return self.ps(self.conv(x))\n", "in_ch, out_ch, r")
 
 # (source, the rows that must show a symbol: module -> the symbol its output shows, two sets of values)
 CASES = {
@@ -48,6 +50,7 @@ CASES = {
                   [dict(vocab=7, dim=8, heads=2, num_classes=3), dict(vocab=5, dim=12, heads=3, num_classes=4)]),
     "encoder": (ENCODER, {"enc": "dim", "enc.linear1": "ff"},
                 [dict(vocab=7, dim=8, heads=2, ff=16), dict(vocab=5, dim=12, heads=3, ff=6)]),
+    "shuffle": (SHUFFLE, {"ps": "r"}, [dict(in_ch=3, out_ch=2, r=2), dict(in_ch=1, out_ch=3, r=3)]),
     "pool": (POOL, {"conv": "mid", "pool": "side", "up": "side"}, [dict(in_ch=3, mid=8, side=2), dict(in_ch=2, mid=5, side=3)]),
 }
 

@@ -15,7 +15,7 @@ from typing import Dict, Tuple
 
 from ..core import rules as R
 from ..core.findings import At
-from ..core.symbolic import Expr, floordiv, is_known, mul, shape_text, size_or_opaque
+from ..core.symbolic import Expr, exact_div, floordiv, is_known, mul, shape_text, size_or_opaque
 from ..core.values import Origin, Tensor, Unknown
 from . import composite, folding
 from .kernels import (
@@ -388,6 +388,12 @@ def upsample_forward(ctx, m, x):
 def pixel_shuffle_forward(ctx, m, x):
     r = m.params.get("upscale_factor")
     shape = x.shape
+    if isinstance(r, Expr) and not r.is_opaque() and shape is not None and len(shape) >= 3:
+        # a symbol of the class's constructor argument (engine/symbolic_init.py): where torch runs,
+        # r*r divides the channels; their quotient is known when the source makes it a multiple
+        c, h, w = shape[-3:]
+        quotient = exact_div(c, mul(r, r))
+        return Tensor(shape[:-3] + (quotient if quotient is not None else Expr.opaque("c"), mul(h, r), mul(w, r)))
     if shape is None or not is_known(r) or len(shape) < 3:
         return Unknown("input shape unknown")
     c, h, w = shape[-3:]
