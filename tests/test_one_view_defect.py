@@ -2,8 +2,8 @@
 
 An attention block that views q, k and v with the same wrong sizes (`view(B, N, self.heads,
 self.head_dim)` with 8 heads of 5 for a width of 36, or `view(B, T, self.n_head, -1)` with 8 heads
-that do not divide 36) has one defect: torch raises at the first view, and one change fixes all
-three. shapelint reports one SHP003 at the first view, naming the others ("also at lines ...")
+that do not divide 36, or `rearrange(q, "b n (h d) -> b h n d", h=self.heads)`) has one defect:
+torch (einops) raises at the first one, and one change fixes all three. shapelint reports one SHP003 at the first view, naming the others ("also at lines ...")
 with each as a related location. The `-1` view is an error for every input: 36*B*T values never
 split into rows of 8*B*T (a ratio of 4.5), so it is found with nothing declared too.
 """
@@ -37,10 +37,28 @@ LITERAL = textwrap.dedent("""\
 LITERAL_GOOD = LITERAL.replace("heads=8", "heads=6").replace("self.head_dim = 5", "self.head_dim = 6")
 HOLE = LITERAL.replace("self.head_dim)", "-1)")
 HOLE_GOOD = HOLE.replace("heads=8", "heads=6")
+EINOPS = textwrap.dedent("""\
+    import torch.nn as nn
+    from einops import rearrange
 
 
-def _lines(source):
-    return [next(i for i, ln in enumerate(source.splitlines(), 1) if f"{t} = {t}.view(" in ln) for t in "qkv"]
+    class Attention(nn.Module):
+        def __init__(self, dim=36, heads=8):
+            super().__init__()
+            self.qkv = nn.Linear(dim, 3 * dim)
+            self.heads = heads
+
+        def forward(self, x):
+            q, k, v = self.qkv(x).chunk(3, dim=-1)
+            q = rearrange(q, "b n (h d) -> b h n d", h=self.heads)
+            k = rearrange(k, "b n (h d) -> b h n d", h=self.heads)
+            v = rearrange(v, "b n (h d) -> b h n d", h=self.heads)
+            return (q @ k.transpose(-2, -1)).softmax(-1) @ v
+    """)
+
+
+def _lines(source, call="{t} = {t}.view("):
+    return [next(i for i, ln in enumerate(source.splitlines(), 1) if call.format(t=t) in ln) for t in "qkv"]
 
 
 def _errors(tmp_path, name, source, *args):
@@ -90,3 +108,20 @@ def test_a_minus_one_that_never_divides_is_one_finding_for_every_input(tmp_path,
     assert expected in e["message"], e["message"]
     assert e["message"].endswith(f"(also at lines {k_line} and {v_line})"), e["message"]
     assert _errors(tmp_path, "hole_good.py", HOLE_GOOD, *args) == []
+
+
+@pytest.mark.torch
+def test_three_rearranges_with_the_same_wrong_heads_are_one_finding(tmp_path):
+    from torch_oracle import run_model
+
+    q_line, k_line, v_line = _lines(EINOPS, "{t} = rearrange({t},")
+    outcome = run_model(EINOPS, "Attention", [2, 4, 36])
+    assert (outcome.verdict, outcome.line) == ("crash", q_line), outcome  # einops: 36 does not split into 8 heads
+    good = EINOPS.replace("heads=8", "heads=6")
+    assert run_model(good, "Attention", [2, 4, 36]).verdict == "ok"
+    errors = _errors(tmp_path, "einops_heads.py", EINOPS, "--input-shape", "Attention=2,4,36")
+    assert [(e["code"], e["line"]) for e in errors] == [("SHP006", q_line)], [e["message"] for e in errors]  # it was 3
+    (e,) = errors
+    assert e["message"].endswith(f"(also at lines {k_line} and {v_line})"), e["message"]
+    assert {k_line, v_line} <= {r["line"] for r in e["related"]}
+    assert _errors(tmp_path, "einops_good.py", good, "--input-shape", "Attention=2,4,36") == []

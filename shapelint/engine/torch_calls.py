@@ -112,6 +112,8 @@ def apply_op(vm, op, label, args, kwargs, node):
     result = _passed_dtype(op(vm.ctx, Site(label, node), tuple(args), dict(kwargs)), args, ())
     vm.findings.relate_since(mark, lambda: callsite.attribute_arguments(vm, node))
     callsite.move_to_constructor_arguments(vm, node, vm.findings.since(mark))
+    if isinstance(before, Tensor) and sum(isinstance(a, Tensor) for a in args) == 1:  # `rearrange(q, ...)`, `torch.reshape(k, ...)`
+        same_defect.scope(vm, node, vm.findings.since(mark), skip=1)
     vm.explain.record_op(label, node, before, result, functional_params(label, args, kwargs), (args, kwargs))
     _note_merge(vm, label, tuple(args), kwargs, result)
     return result
