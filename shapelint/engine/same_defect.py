@@ -9,6 +9,11 @@ bound once in that function (so the same text reads the same values) and none of
 attribute or item written there (`self.n_head = ...` between two views). Two views whose
 arguments differ (`self.n_head` and `self.n_kv_head`), or that run in two calls, stay apart.
 
+The same holds for a view whose sizes cannot hold the values (SHP003: `view(B, N, self.heads,
+self.head_dim)` of q, k and v) and for an einops pattern that does not fit (`rearrange(q, ...,
+h=self.heads)`): their rules give the shape and sizes as the key; a function's tensor operand is
+left out of the arguments' text (`skip`), since the key holds its shape.
+
 `merge` keeps the first finding of each such group, in source order, and folds the later ones
 into it: its message ends with "(also at lines 34 and 35)" and each is a related location.
 """
