@@ -115,3 +115,75 @@ def test_an_attribute_written_again_keeps_the_finding_at_the_view(tmp_path):
     (e,) = _errors(tmp_path, "rewritten.py", REWRITTEN, "--input-shape", "Attention=2,4,36")
     assert e["line"] == q_line  # the 8 is the block's own, not the config's (whose default is 6)
     assert "so torch raises at this view" in e["message"]
+
+
+# A layer's head count read off the config: the finding is at the config's value too
+
+MHA = textwrap.dedent("""\
+    from dataclasses import dataclass
+
+    import torch.nn as nn
+
+
+    @dataclass
+    class Config:
+        n_embd: int = 36
+        n_head: int = 8
+        n_hidden: int = 48
+
+
+    class Block(nn.Module):
+        def __init__(self, cfg=Config()):
+            super().__init__()
+            self.attn = nn.MultiheadAttention(cfg.n_embd, cfg.n_head, batch_first=True)
+            self.up = nn.Linear(cfg.n_embd, 32)
+            self.down = nn.Linear(cfg.n_hidden, 10)
+
+        def forward(self, x):
+            return self.down(self.up(self.attn(x, x, x)[0]))
+    """)
+
+
+def _torch_error(source: str, cls: str, shape) -> str:
+    import torch
+    from torch_oracle import load
+
+    try:
+        getattr(load(source), cls)()(torch.randn(*shape))
+    except (AssertionError, RuntimeError) as e:
+        return str(e)
+    return ""
+
+
+@pytest.mark.torch
+def test_a_layer_s_head_count_from_the_config_is_found_at_the_config():
+    assert "divisible by num_heads" in _torch_error(MHA, "Block", (2, 4, 36))  # torch's constructor refuses
+    errors = [e for e in _errors_of(MHA) if e["code"] == "SHP007"]
+    (e,) = errors
+    assert (e["line"], _at(MHA, e)) == (_line_of(MHA, "n_head: int = 8"), "8")
+    assert _line_of(MHA, "self.attn =") in {r["line"] for r in e["related"]}
+    fixed = _replace_at(MHA, e, "6")
+    assert "divisible by num_heads" not in _torch_error(fixed, "Block", (2, 4, 36))
+
+
+@pytest.mark.torch
+def test_a_width_from_the_config_stays_at_the_layer_argument_with_its_edit():
+    # Linear(48, 10) after Linear(36, 32): the argument is fixed at the layer, not in the config
+    fixed_heads = MHA.replace("n_head: int = 8", "n_head: int = 6")
+    assert "mat1 and mat2 shapes cannot be multiplied" in _torch_error(fixed_heads, "Block", (2, 4, 36))
+    (e,) = _errors_of(fixed_heads)
+    assert (e["code"], e["line"], _at(fixed_heads, e)) == ("SHP002", _line_of(fixed_heads, "self.down ="), "cfg.n_hidden")
+    assert e["fix"] is not None and [x["content"] for x in e["fix"]["edits"]] == ["32"]
+    assert _torch_error(_replace_at(fixed_heads, e, "32"), "Block", (2, 4, 36)) == ""
+
+
+def _errors_of(source):
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "block.py")
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(source)
+        proc = run_cli("--isolated", "--format", "json", "--input-shape", "Block=2,4,36", path)
+    assert proc.returncode in (0, 1), proc.stderr
+    return [d for d in json.loads(proc.stdout) if d["severity"] == "error"]

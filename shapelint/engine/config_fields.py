@@ -4,7 +4,11 @@
 `q.view(B, T, self.n_head, C // self.n_head)` in its forward: when 8 heads do not divide the
 width, the mistake is the config's `8` (or the `n_head=8` of a `Config(n_head=8)` call), which the
 fix changes; the view is where torch raises. So a finding about that number is placed at the
-value, with the view as a related location.
+value, with the view as a related location. The same for a layer's count argument read off the
+config (`nn.MultiheadAttention(cfg.n_embd, cfg.n_head)`, `groups=cfg.groups`): a finding about
+it goes to the config's value (as a config entry, engine/config_entries.py). A width read off the
+config (`nn.Linear(cfg.n_hidden, 10)`) stays at the layer's argument with its edit: the config's
+value may size other layers too.
 
 Only what the run proves: the generated `__init__` notes, per int field, the expression that
 gave its value (the default in the class body, or the call's argument, each in the checked file);
@@ -125,6 +129,25 @@ def source_of(vm, expr, frame, value=None) -> Optional[Source]:
     if value is not None and not (_int(value) and value == src.value):
         return None
     return src
+
+
+# the layer arguments that count what a size must be divisible by: a finding about one (SHP007:
+# `MultiheadAttention(cfg.n_embd, cfg.n_head)` with 8 heads for 36) is about the count
+COUNTS = ("num_heads", "nhead", "groups", "num_groups")
+
+
+def count_entry(vm, param: str, expr, frame, value):
+    """A layer's count argument read off a dataclass config (`num_heads=cfg.n_head`), as a config
+    entry (engine/config_entries.py, where a finding about it goes: the field default or the
+    `Config(n_head=8)` argument); None for any other argument, or when the run does not prove it."""
+    from .config_entries import Entry
+
+    src = source_of(vm, expr, frame, value) if param in COUNTS else None
+    if src is None:
+        return None
+    if src.unit is not None:
+        vm.units.node_unit[id(src.node)] = src.unit
+    return Entry(src.node, src.unit)
 
 
 def place_head_split(vm, node, findings: List[Finding]) -> None:
