@@ -217,7 +217,8 @@ def test_a_config_written_elsewhere_is_not_an_entry(tmp_path):
     assert e["line"] == _line_of(source, "layers.append(Block(cin, cout))")
 
 
-# The same view of q, k and v: one defect, one finding at the first view (engine/same_defect.py)
+# The same view of q, k and v: one defect, one finding (engine/same_defect.py), at the config value the views
+# read (engine/config_fields.py)
 
 GPT_HEADS = os.path.join(ROOT, "fixtures", "modern", "gpt_heads_bad.py")
 
@@ -256,7 +257,7 @@ def _source_line(source, line) -> str:
 
 
 @pytest.mark.torch
-def test_the_same_view_of_q_k_and_v_is_one_finding_at_the_first_view(tmp_path):
+def test_the_same_view_of_q_k_and_v_is_one_finding_at_the_config_head_count(tmp_path):
     from torch_oracle import run_model
 
     with open(GPT_HEADS, encoding="utf-8") as fh:
@@ -269,11 +270,13 @@ def test_the_same_view_of_q_k_and_v_is_one_finding_at_the_first_view(tmp_path):
     errors = _errors(tmp_path, "gpt_heads_bad.py", source)
     assert len(errors) == 1, [e["message"] for e in errors]  # it was one per view: 3
     (e,) = errors
-    assert (e["code"], e["line"]) == ("SHP007", q_line)
+    # at the config's head count, which the views read (engine/config_fields.py)
+    assert (e["code"], e["line"]) == ("SHP007", _line_of(source, "n_head: int = 8"))
     # by arithmetic: 8 heads of 36 // 8 = 4 hold 32 of the 36 values
     assert "the width (36) must be divisible by the head count (8)" in e["message"]
+    assert f"so torch raises at the view at line {q_line}" in e["message"]
     assert e["message"].endswith(f"(also at lines {k_line} and {v_line})"), e["message"]
-    assert {r["line"] for r in e["related"]} >= {k_line, v_line}
+    assert {r["line"] for r in e["related"]} >= {q_line, k_line, v_line}
     assert e["fix"] is None
     assert _errors(tmp_path, "gpt_heads_good.py", good) == []
 
@@ -293,11 +296,15 @@ def test_views_by_two_head_counts_are_two_findings(tmp_path):
     assert run_model(both_fixed, "Attention", [2, 4, 36]).verdict == "ok"
 
     errors = _errors(tmp_path, "kv_heads.py", KV_HEADS, "--input-shape", "Attention=2,4,36")
-    assert [(e["code"], e["line"]) for e in errors] == [("SHP007", q_line), ("SHP007", k_line)], [e["message"] for e in errors]
-    assert "(also at" not in errors[0]["message"]
+    # each at its own field default, the view that reads it related (engine/config_fields.py)
+    heads_line, kv_heads_line = _line_of(KV_HEADS, "n_head: int = 8"), _line_of(KV_HEADS, "n_kv_head: int = 8")
+    assert [(e["code"], e["line"]) for e in errors] == [("SHP007", heads_line), ("SHP007", kv_heads_line)], \
+        [e["message"] for e in errors]
+    assert "(also at" not in errors[0]["message"] and q_line in {r["line"] for r in errors[0]["related"]}
     assert errors[1]["message"].endswith(f"(also at line {v_line})"), errors[1]["message"]
+    assert {k_line, v_line} <= {r["line"] for r in errors[1]["related"]}
     (e,) = _errors(tmp_path, "kv_only.py", kv_only, "--input-shape", "Attention=2,4,36")
-    assert e["line"] == k_line
+    assert e["line"] == kv_heads_line
     assert _errors(tmp_path, "both_fixed.py", both_fixed, "--input-shape", "Attention=2,4,36") == []
 
 

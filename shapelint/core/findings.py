@@ -112,6 +112,9 @@ class Finding:
     # what makes findings at other places one defect (engine/same_defect.py): a rule gives its
     # numbers, the engine adds where they were read; None: this finding stands alone
     defect: Optional[tuple] = None
+    # the node of a related location that becomes the primary one once findings are merged
+    # (engine/config_fields.py: the config value a view's head count was read from)
+    moves_to: Any = None
 
     def resolve(self, position_of: Callable[[Any], Optional[tuple]],
                 line_name: Optional[Callable[[Any, int], str]] = None,

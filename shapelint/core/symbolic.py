@@ -286,6 +286,13 @@ def is_known(d) -> bool:
     return isinstance(d, int) and not isinstance(d, bool)
 
 
+def size_or_opaque(d, hint: str) -> Dim:
+    """A layer argument as the size it gives its output: a number, or a symbol of the class's own
+    constructor argument (`nn.Linear(dim, num_classes)` checked with num_classes a symbol,
+    engine/symbolic_init.py) or any other size; anything else is a fresh unknown size."""
+    return d if is_known(d) or isinstance(d, Expr) else Expr.opaque(hint)
+
+
 def product(dims: Iterable[Dim]) -> Dim:
     out: Dim = 1
     for d in dims:

@@ -19,7 +19,7 @@ from typing import Optional, Set
 import libcst as cst
 
 from ..core.findings import Related, code_of
-from . import config_entries
+from . import config_entries, config_fields
 from .cstwalk import walk
 
 class Binding:
@@ -229,7 +229,7 @@ def note_layer_arguments(vm, m) -> None:
     for p, n in m.param_nodes.items():
         site = trace(vm, n, m.params.get(p)) if isinstance(n, cst.Name) else None
         if site is None and b.frame.globals is vm.globals:  # the layer is built in the checked file
-            entry = _entry(vm, n, b.fn_node, m.params.get(p), own)
+            entry = _entry(vm, n, b.fn_node, m.params.get(p), own) or config_fields.count_entry(vm, p, n, b.frame, m.params.get(p))
             site = CallArgument(n, {}, False, entry) if entry is not None else None
         if site is not None:
             if not getattr(m, "call_args", None):

@@ -27,7 +27,7 @@ from ..core.inputs import COMMAND_LINE, PYPROJECT, applied_key, for_file
 from ..core.noqa import filter_findings
 from ..core.results import FileResult
 from ..core.source import SourceError, decode_source, over_file_budget, too_deep_to_parse
-from . import consequences, same_defect
+from . import config_fields, consequences, same_defect
 from .cstwalk import remembered
 from .locate import Locator, finish_model_report, wanted_nodes
 from .model_free import cannot_hold_findings
@@ -231,7 +231,9 @@ def check_source(
     for f in findings:
         f.resolve(position_of, named, lambda n: _as_named(locator.path_of(n), path))
         f.path = _as_named(locator.path_of(f.node), path)
-    findings = consequences.fold(same_defect.merge(_dedupe_resolved(findings), named))
+    findings = same_defect.merge(_dedupe_resolved(findings), named)
+    config_fields.move(findings)  # a merged finding about a config's number: at the number
+    findings = consequences.fold(findings)
     result.findings = sorted(merge_repeats(findings), key=lambda f: (f.line, f.column, f.code))
     for m in result.models:
         if explain:

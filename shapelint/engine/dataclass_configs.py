@@ -17,6 +17,7 @@ from typing import List, Optional
 import libcst as cst
 
 from ..core.values import ClassRef, FunctionRef, ModuleValue, Ref, Unknown
+from . import config_fields
 from .extract import ClassInfo, dotted
 from .frame import Frame
 
@@ -168,6 +169,7 @@ def init_instance(vm, obj: ModuleValue, owner: ClassInfo, args, kwargs, node) ->
                 obj.attrs[f.name] = vm.call(f.factory, [], {}, node)
             elif f.default is not _NO_DEFAULT:
                 obj.attrs[f.name] = f.default
+    config_fields.note_fields(vm, obj, owner, fs, params, args, kwargs, node)
     post_owner, post = obj.cls.find_method("__post_init__")
     if post is not None:
         from .objects import call_function  # objects builds instances through this module

@@ -24,8 +24,8 @@ from ..core.values import (BaseMethod, BoundMethod, Builtin, ClassRef, FunctionR
                            PendingShape, Ref, SuperProxy, Tensor, Unknown)
 from ..torch import containers, tensor_values, type_info
 from ..torch.functions import ValuesIndices
-from . import (asserts, branches, dataclass_configs, library_calls, loops, mutation, namedtuples, namespaces, numpy_overlay, objects,
-               parameter_identity, partials, pyvalues, size_origins, strict, torch_calls, with_blocks)
+from . import (asserts, branches, config_fields, dataclass_configs, library_calls, loops, mutation, namedtuples, namespaces, numpy_overlay,
+               objects, parameter_identity, partials, pyvalues, size_origins, strict, torch_calls, with_blocks)
 from .builtins import call_builtin
 from .context import ExplainRecorder, FindingSink, ShapeContext, Sizes
 from .expressions import EXPRESSIONS
@@ -165,6 +165,7 @@ class Interpreter:
             for t in small.targets:
                 self.assign(t.target, value, frame)
             size_origins.note_attributes(self, small, value, frame)
+            config_fields.carry(self, small, frame)
         elif isinstance(small, cst.AnnAssign):
             if small.value is not None:
                 self.assign(small.target, self.eval(small.value, frame), frame)
@@ -313,6 +314,7 @@ class Interpreter:
     def log_write(self, obj: ModuleValue, name: str) -> None:
         """Note a module attribute about to change, so an undecided branch can undo it."""
         log_write(self.write_log, obj, name)
+        config_fields.forget(obj, name)  # a dataclass field's note holds until the attribute changes
 
     # ------------------------------------------------------------------ control flow
     def exec_if(self, stmt: cst.If, frame: Frame) -> None:

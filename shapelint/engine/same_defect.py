@@ -9,6 +9,11 @@ bound once in that function (so the same text reads the same values) and none of
 attribute or item written there (`self.n_head = ...` between two views). Two views whose
 arguments differ (`self.n_head` and `self.n_kv_head`), or that run in two calls, stay apart.
 
+The same holds for a view whose sizes cannot hold the values (SHP003: `view(B, N, self.heads,
+self.head_dim)` of q, k and v) and for an einops pattern that does not fit (`rearrange(q, ...,
+h=self.heads)`): their rules give the shape and sizes as the key; a function's tensor operand is
+left out of the arguments' text (`skip`), since the key holds its shape.
+
 `merge` keeps the first finding of each such group, in source order, and folds the later ones
 into it: its message ends with "(also at lines 34 and 35)" and each is a related location.
 """
@@ -26,21 +31,23 @@ from .cstwalk import walk
 SCOPED = "read at one place"  # the first item of a scoped key (an unscoped rule key is never merged)
 
 
-def scope(vm, node, findings: List[Finding]) -> None:
-    """Give the findings a tensor method call at `node` just reported their place of reading."""
+def scope(vm, node, findings: List[Finding], skip: int = 0) -> None:
+    """Give the findings a tensor method call at `node` just reported their place of reading;
+    `skip`: a function's leading operands (`rearrange(q, ...)`), left out of the arguments'
+    text (the rule's key holds their shapes)."""
     marked = [f for f in findings if f.defect is not None and f.defect[0] != SCOPED]
     if not marked:
         return
-    where = _reading(vm, node)
+    where = _reading(vm, node, skip)
     for f in marked:
         f.defect = (SCOPED, f.defect) + where if where is not None else None
 
 
-def _reading(vm, node) -> Optional[tuple]:
+def _reading(vm, node, skip: int = 0) -> Optional[tuple]:
     b = vm.call_stack[-1] if vm.call_stack else None
-    if b is None or not isinstance(node, cst.Call) or any(a.star for a in node.args):
+    if b is None or not isinstance(node, cst.Call) or any(a.star for a in node.args) or len(node.args) < skip:
         return None
-    args = [a.value for a in node.args]
+    args = [a.value for a in node.args[skip:]]
     inner = [n for n in walk(args) if isinstance(n, cst.CSTNode)]
     if any(isinstance(n, (cst.Call, cst.Lambda, cst.NamedExpr, cst.Await, cst.Yield)) for n in inner):
         return None  # a call may give another value each time
@@ -49,7 +56,7 @@ def _reading(vm, node) -> Optional[tuple]:
     fn = b.fn_node
     if any(bindings(fn, name) > 1 for name in names) or _written_inside(fn, names):
         return None
-    text = tuple(cst.Module([]).code_for_node(a) for a in node.args)
+    text = tuple(cst.Module([]).code_for_node(a) for a in node.args[skip:])
     return (b.frame, id(fn), text)
 
 

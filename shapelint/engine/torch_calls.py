@@ -21,7 +21,7 @@ from ..torch.kernels import index_tensor
 from ..torch.receptive import ELEMENTWISE, MERGE_OPERATORS, merge_call
 from ..torch.modules import LAYERS
 from ..torch.spec import PLACEMENT_PARAMS, REQUIRED, Site, functional_params
-from . import callsite, mutation, numpy_overlay, parameter_identity, same_defect, size_origins
+from . import callsite, config_fields, mutation, numpy_overlay, parameter_identity, same_defect, size_origins
 from .frame import hashable
 from .pyvalues import math_call
 
@@ -120,6 +120,8 @@ def apply_op(vm, op, label, args, kwargs, node):
     size_origins.relate(vm, node, vm.findings.since(mark))
     callsite.move_to_constructor_arguments(vm, node, vm.findings.since(mark))
     size_origins.move_to_attribute_origins(vm, node, vm.findings.since(mark))
+    if isinstance(before, Tensor) and sum(isinstance(a, Tensor) for a in args) == 1:  # `rearrange(q, ...)`, `torch.reshape(k, ...)`
+        same_defect.scope(vm, node, vm.findings.since(mark), skip=1)
     vm.explain.record_op(label, node, before, result, functional_params(label, args, kwargs), (args, kwargs))
     _note_merge(vm, label, tuple(args), kwargs, result)
     return result
@@ -319,6 +321,7 @@ def tensor_method(vm, x: Tensor, name, args, kwargs, node):
         return vm.unmodelled(label, node)
     mark = vm.findings.mark()
     result = op(vm.ctx, Site(label, node), (x,) + tuple(args), dict(kwargs))
+    config_fields.place_head_split(vm, node, vm.findings.since(mark))
     same_defect.scope(vm, node, vm.findings.since(mark))
     size_origins.relate(vm, node, vm.findings.since(mark))
     if name.endswith("_") and name != "requires_grad_":

@@ -205,7 +205,7 @@ def attention(ctx, m, q, k, v, kwargs, node=None):
         return Unknown("attention inputs")
     e, h = m.params["embed_dim"], m.params["num_heads"]
     if not (is_known(e) and is_known(h)):
-        return Unknown("attention arguments")
+        return _symbolic_attention(m, q, k, v, kwargs)
     if len(q.shape) not in (2, 3) or len(k.shape) != len(q.shape) or len(v.shape) != len(q.shape):
         return Unknown("attention ranks")  # torch raises; not modelled as a rule yet
     ok = _feature_check(ctx, m, q, e, "embed_dim")
@@ -341,3 +341,27 @@ BLOCKS: Dict[str, LayerSpec] = {
     "TransformerDecoder": LayerSpec("TransformerDecoder", DECODER, build=build, call=call),
     "Transformer": LayerSpec("Transformer", TRANSFORMER, check=heads_check, build=build, call=call),
 }
+
+
+def _symbolic_attention(m, q, k, v, kwargs):
+    """nn.MultiheadAttention(dim, heads) with sizes that are symbols of the class's constructor
+    arguments (engine/symbolic_init.py): where torch runs, the output is (..., embed_dim). Only
+    the plain call: the query, key and value each as wide as embed_dim (kdim and vdim unset), no
+    mask, the weights averaged over heads; anything else stays unknown."""
+    e = m.params["embed_dim"]
+    plain = not m.params.get("kdim") and not m.params.get("vdim") and not m.params.get("add_bias_kv") \
+        and not m.params.get("add_zero_attn") and isinstance(m.params.get("batch_first"), bool)
+    masks = any(kwargs.get(n) is not None for n in ("attn_mask", "key_padding_mask")) or kwargs.get("is_causal", False) is not False
+    if not plain or masks or not isinstance(e, Expr) or e.is_opaque():
+        return Unknown("attention arguments")
+    seq, batch = (1, 0) if m.params["batch_first"] else (0, 1)
+    if len(q.shape) != 3 or len(k.shape) != 3 or len(v.shape) != 3 or any(t.shape[-1] != e for t in (q, k, v)) \
+            or k.shape != v.shape or q.shape[batch] != k.shape[batch]:
+        return Unknown("attention arguments")  # torch may raise: not decided here
+    out = Tensor(q.shape[:-1] + (e,), q.prov[:-1] + (made_by(m, f"embed_dim={e}"),))
+    need, average = kwargs.get("need_weights", True), kwargs.get("average_attn_weights", True)
+    if need is False:
+        return (out, None)
+    if need is not True or average is not True:
+        return (out, Unknown("attention weights"))
+    return (out, Tensor((q.shape[batch], q.shape[seq], k.shape[seq])))

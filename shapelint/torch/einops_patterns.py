@@ -151,8 +151,10 @@ def transform(ctx, op: str, x: Tensor, pattern, sizes: dict):
     return output_shape(right, axes)
 
 
-def _report(ctx, site, detail: str) -> Unknown:
-    ctx.report(R.ShapeMismatch.finding(site.node, module=site.name, op=op_text(site), detail=detail))
+def _report(ctx, site, detail: str, defect=None) -> Unknown:
+    f = R.ShapeMismatch.finding(site.node, module=site.name, op=op_text(site), detail=detail)
+    f.defect = defect  # q, k and v split by one pattern and the same sizes: engine/same_defect.py
+    ctx.report(f)
     return Unknown("einops pattern")
 
 
@@ -162,7 +164,8 @@ def _apply(ctx, site, op, x, pattern, sizes):
     try:
         out = transform(ctx, op, x, pattern, sizes)
     except PatternError as e:
-        return _report(ctx, site, f"the pattern '{pattern}' does not fit {shape_text(x.shape)}: {e}")
+        key = ("einops", op, pattern, tuple(x.shape), tuple(sorted(sizes.items(), key=lambda kv: kv[0])))
+        return _report(ctx, site, f"the pattern '{pattern}' does not fit {shape_text(x.shape)}: {e}", key)
     return Tensor(out) if out is not None else Unknown("einops pattern")
 
 

@@ -15,9 +15,10 @@ from ..core.findings import At
 from ..core.symbolic import Expr, add, is_known, mul, product, shape_text
 from ..core.values import UNKNOWN, Origin, PendingShape, Tensor, Unknown
 from .kernels import (
-    adaptive_core, binary, bind, dim_error, flatten_core, normalize_dim, op_text, pad_core, pool_core, reshape_dims,
-    sizes_from, upsample_core,
+    adaptive_core, binary, bind, dim_error, flatten_core, normalize_dim, op_text, pool_core, reshape_dims,
+    sizes_from,
 )
+from .resampling import pad_core, upsample_core
 from .spec import Site
 
 Op = Callable

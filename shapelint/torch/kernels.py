@@ -16,7 +16,7 @@ from ..core.values import UNKNOWN, FloatUnknown, InputDim, LayerOrigin, Origin, 
 from .constructor_values import check_view_sizes
 from .head_split import head_split_report
 from .spec import Site
-from .view_fit import fold_report, leading_size_report, merges_leading_dims, mismatch_advice
+from .view_fit import fold_report, leading_size_report, merges_leading_dims, mismatch_advice, never_divides
 
 
 def ntuple(value, n: int):
@@ -266,7 +266,7 @@ def adaptive_core(ctx, site, x, n: int, output_size, kind: str):
     if len(shape) not in (n + 1, n + 2):
         return rank_error(ctx, site, x, f"{n + 1}-D or {n + 2}-D", f"a {kind} reads (N, C, {', '.join(AXES[n])})")
     first = len(shape) - n
-    if isinstance(output_size, (int, type(None))) and not isinstance(output_size, bool):
+    if isinstance(output_size, (int, type(None), Expr)) and not isinstance(output_size, bool):
         sizes = (output_size,) * n
     elif isinstance(output_size, (tuple, list)) and len(output_size) == n:
         sizes = tuple(output_size)
@@ -276,7 +276,7 @@ def adaptive_core(ctx, site, x, n: int, output_size, kind: str):
     for i, o in enumerate(sizes):
         if o is None:
             outs.append(shape[first + i])
-        elif is_known(o):
+        elif is_known(o) or isinstance(o, Expr):  # a symbol: the class's own argument (engine/symbolic_init.py)
             outs.append(o)
         else:
             outs.append(Expr.opaque("pool"))
@@ -307,58 +307,6 @@ def flatten_core(ctx, site, x, start, end, op: str):
     merged = flattened_size(shape[s: e + 1]).value
     origin = Origin(f"{op} of {shape_text(shape[s:e + 1])} at ", At(site.node))
     return Tensor(shape[:s] + (merged,) + shape[e + 1:], x.prov[:s] + (origin,) + x.prov[e + 1:])
-
-
-def upsample_core(ctx, site, x, size, scale_factor):
-    shape = x.shape
-    if shape is None:
-        return Unknown("input shape unknown")
-    n = len(shape) - 2
-    if n not in (1, 2, 3):
-        return rank_error(ctx, site, x, "3-D, 4-D or 5-D", "interpolation reads (N, C, spatial...)")
-    outs = []
-    if size is not None:
-        sz = ntuple(size, n)
-        if sz is None:
-            return Tensor(shape[:2] + tuple(Expr.opaque("up") for _ in range(n)))
-        outs = list(sz)
-    elif scale_factor is not None:
-        sf = scale_factor if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * n
-        if len(sf) != n:
-            return Unknown("scale_factor")
-        for L, f in zip(shape[2:], sf):
-            if isinstance(f, (int, float)) and not isinstance(f, bool) and float(f).is_integer():
-                outs.append(mul(L, int(f)))
-            elif isinstance(f, float) and is_known(L):
-                outs.append(int(L * f))  # torch: floor(input_size * scale_factor) in double
-            else:
-                outs.append(Expr.opaque("up"))
-    else:
-        return Unknown("interpolate without size or scale_factor")
-    prov = x.prov[:2] + tuple(made_by(site, "output") for _ in range(n))
-    return Tensor(shape[:2] + tuple(outs), prov)
-
-
-def _size_expr(v) -> bool:
-    return isinstance(v, Expr) and not v.is_opaque()
-
-
-def pad_core(ctx, site, x, pads):
-    shape = x.shape
-    if shape is None:
-        return Unknown("input shape unknown")
-    # symbolic pads too: U-Net's F.pad(x1, [diffX // 2, diffX - diffX // 2, ...]) of two maps' sizes
-    if not isinstance(pads, (tuple, list)) or not all(is_known(v) or _size_expr(v) for v in pads) or len(pads) % 2:
-        return Unknown("padding")
-    shape, prov = list(shape), list(x.prov) if len(x.prov) == len(shape) else [None] * len(shape)
-    for i in range(len(pads) // 2):
-        j = len(shape) - 1 - i
-        if j < 0:
-            return Unknown("padding")
-        shape[j] = add(shape[j], add(pads[2 * i], pads[2 * i + 1]))
-        if pads[2 * i] != 0 or pads[2 * i + 1] != 0:  # a padded size comes from the padding, not from x
-            prov[j] = Origin(f"{site.label()} at ", At(site.node))
-    return Tensor(tuple(shape), tuple(prov))
 
 
 def bind(args: list, kwargs: dict, names: List[str], defaults: dict) -> Optional[dict]:
@@ -419,12 +367,14 @@ def reshape_dims(ctx, site, x: Tensor, sizes: list, op: str, batch_check: bool =
         if inferred is None:
             # sizes of the declared batch count as known: (2, 4, 8, 8).view(2, 12, -1) cannot fit 512 values
             sn, sg = _size_value(ctx, numel), _size_value(ctx, given)
-            if sn is not None and sg is not None and (sg <= 0 or sn % sg):
+            fixed = sn is not None and sg is not None and (sg <= 0 or sn % sg)
+            if fixed or never_divides(numel, given):  # a ratio like 4.5 for every input never fits either
                 f = R.ViewSizeMismatch.finding(
                     site.node, module=site.name, op=op_text(site, op), shape=shape_text(shape), numel=ctx.show(numel), target=target_text,
-                    hint=f"{sn} is not divisible by {sg}",
+                    hint=f"{sn} is not divisible by {sg}" if fixed else f"{ctx.show(numel)} is not divisible by {ctx.show(given)}",
                 )
                 f.related += dims_related(x)
+                f.defect = ("view sizes", tuple(shape), tuple(sizes))  # q, k and v views alike: engine/same_defect.py
                 ctx.report(f)
                 return Unknown("bad view")
             inferred = Expr.opaque("v")
@@ -447,6 +397,7 @@ def reshape_dims(ctx, site, x: Tensor, sizes: list, op: str, batch_check: bool =
             edits=edits, fix="Flatten per sample with .flatten(1)" if edits else None,
         )
         f.related += dims_related(x)
+        f.defect = ("view sizes", tuple(shape), tuple(sizes))  # q, k and v views alike: engine/same_defect.py
         if not head_split_report(ctx, site, x, sizes, op_text(site, op), origin_parts(x, len(shape) - 1, "")):
             ctx.report(f)  # the generic finding, unless the view is an attention-head split (SHP007)
         return Unknown("bad view")

@@ -15,17 +15,18 @@ from typing import Dict, Tuple
 
 from ..core import rules as R
 from ..core.findings import At
-from ..core.symbolic import Expr, floordiv, is_known, mul, shape_text
+from ..core.symbolic import Expr, exact_div, floordiv, is_known, mul, shape_text, size_or_opaque
 from ..core.values import Origin, Tensor, Unknown
 from . import composite, folding
 from .kernels import (
     AXES, adaptive_core, batch_guess, check_spatial, conv_size, conv_transpose_size, dim_error, flatten_core,
-    input_shape, kept_or_made, made_by, moved_input_dim, normalize_dim, ntuple, ok_equal, origin_parts, pad_core, param_edit, pool_core,
-    rank_error, reshape_dims, upsample_core,
+    input_shape, kept_or_made, made_by, moved_input_dim, normalize_dim, ntuple, ok_equal, origin_parts, param_edit, pool_core,
+    rank_error, reshape_dims,
 )
 from .conv_groups import groups_finding
 from .index_dtype import embedding_after
 from .lazy import lazy_layers
+from .resampling import pad_core, upsample_core
 from .rnn_state import check_rnn_state
 from .spec import REQUIRED, LayerSpec
 
@@ -119,7 +120,7 @@ def make_conv_forward(n: int, transposed: bool):
                     ):
                         return Unknown("collapsed")
             outs.append(out)
-        out_c = out_ch if is_known(out_ch) else Expr.opaque("c")
+        out_c = size_or_opaque(out_ch, "c")
         new_shape = shape[:ci] + (out_c,) + tuple(outs)
         prov = x.prov[:ci] + (made_by(m, f"out_channels={out_ch}"),) + tuple(
             kept_or_made(m, shape[ci + 1 + i], outs[i], x.prov[ci + 1 + i]) for i in range(n)
@@ -294,7 +295,7 @@ def linear_forward(ctx, m, x):
     shape = input_shape(
         ctx, m, x,
         lambda: ((ctx.batch, fin), (None, Origin(f"the model input (features taken from {m.label()} in_features={fin}, ", At(m.node), ")")))
-        if is_known(fin) else None,
+        if is_known(fin) or (isinstance(fin, Expr) and not fin.is_opaque()) else None,  # a symbol: engine/symbolic_init.py
     )
     if shape is None:
         return Unknown("input shape unknown")
@@ -326,7 +327,7 @@ def linear_forward(ctx, m, x):
                 fix=fix,
             )
         )
-    out = fout if is_known(fout) else Expr.opaque("f")
+    out = size_or_opaque(fout, "f")
     return Tensor(shape[:-1] + (out,), x.prov[:-1] + (made_by(m, f"out_features={fout}"),))
 
 
@@ -377,7 +378,7 @@ def embedding_forward(ctx, m, x):
     shape = input_shape(ctx, m, x, lambda: ((ctx.batch, ctx.input_symbol("T")), (None, None)))
     if shape is None:
         return Unknown("input shape unknown")
-    out = dim if is_known(dim) else Expr.opaque("e")
+    out = size_or_opaque(dim, "e")
     return Tensor(shape + (out,), x.prov + (made_by(m, f"embedding_dim={dim}"),))
 
 
@@ -388,6 +389,12 @@ def upsample_forward(ctx, m, x):
 def pixel_shuffle_forward(ctx, m, x):
     r = m.params.get("upscale_factor")
     shape = x.shape
+    if isinstance(r, Expr) and not r.is_opaque() and shape is not None and len(shape) >= 3:
+        # a symbol of the class's constructor argument (engine/symbolic_init.py): where torch runs,
+        # r*r divides the channels; their quotient is known when the source makes it a multiple
+        c, h, w = shape[-3:]
+        quotient = exact_div(c, mul(r, r))
+        return Tensor(shape[:-3] + (quotient if quotient is not None else Expr.opaque("c"), mul(h, r), mul(w, r)))
     if shape is None or not is_known(r) or len(shape) < 3:
         return Unknown("input shape unknown")
     c, h, w = shape[-3:]
@@ -414,7 +421,10 @@ def make_rnn_forward(kind: str):
         bf = p.get("batch_first", False)
         bi = p.get("bidirectional", False)
         proj = p.get("proj_size", 0) if kind == "LSTM" else 0
-        if not all(is_known(v) for v in (isz, hsz, layers, proj)) or not isinstance(bf, bool) or not isinstance(bi, bool):
+        # sizes may be symbols of the class's constructor arguments (engine/symbolic_init.py);
+        # proj_size must be a number: whether it is 0 decides the output's width
+        if not all(is_known(v) or isinstance(v, Expr) for v in (isz, hsz, layers)) or not is_known(proj) \
+                or not isinstance(bf, bool) or not isinstance(bi, bool):
             return Unknown("rnn arguments")
 
         def guess():
@@ -426,7 +436,7 @@ def make_rnn_forward(kind: str):
             return Unknown("input shape unknown")
         if len(shape) not in (2, 3):
             return rank_error(ctx, m, x, "2-D (unbatched) or 3-D (batched)", f"{kind} reads (L, N, input_size) or with batch_first (N, L, input_size)")
-        if not ok_equal(ctx, shape[-1], isz, f"{m.label()} input_size"):
+        if is_known(isz) and not ok_equal(ctx, shape[-1], isz, f"{m.label()} input_size"):
             ctx.report(
                 R.InFeaturesMismatch.finding(
                     m.param_node("input_size"), module=m.name,
@@ -442,14 +452,14 @@ def make_rnn_forward(kind: str):
             )
         dirs = 2 if bi else 1
         hout = proj if proj else hsz
-        out = Tensor(shape[:-1] + (dirs * hout,), x.prov[:-1] + (made_by(m, f"hidden_size={hsz}"),))
+        out = Tensor(shape[:-1] + (mul(dirs, hout),), x.prov[:-1] + (made_by(m, f"hidden_size={hsz}"),))
         if len(shape) == 3:
             batch = shape[0] if bf else shape[1]
-            h = Tensor((dirs * layers, batch, hout))
-            c = Tensor((dirs * layers, batch, hsz))
+            h = Tensor((mul(dirs, layers), batch, hout))
+            c = Tensor((mul(dirs, layers), batch, hsz))
         else:
-            h = Tensor((dirs * layers, hout))
-            c = Tensor((dirs * layers, hsz))
+            h = Tensor((mul(dirs, layers), hout))
+            c = Tensor((mul(dirs, layers), hsz))
         return (out, (h, c)) if kind == "LSTM" else (out, h)
 
     return forward

@@ -19,7 +19,7 @@ from math import gcd
 
 from ..core import rules as R
 from ..core.findings import Code, Edit
-from ..core.symbolic import exact_div, is_known, mul, product, shape_text, substitute
+from ..core.symbolic import Expr, exact_div, is_known, mul, product, shape_text, substitute
 from ..core.values import LayerOrigin, dims_related
 from .spec import Site
 
@@ -197,3 +197,14 @@ def flatten_edit(site, sizes) -> list:
     if not isinstance(recv, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)):
         return []
     return [Edit(node, cst.Module([]).code_for_node(recv) + ".flatten(1)")]
+
+
+def never_divides(numel, given) -> bool:
+    """`numel / given` is one non-integer number whatever the symbols are (`view(B, T, 8, -1)` of
+    (B, T, 36): 36*B*T / (8*B*T) = 4.5), so torch rejects the view's -1 on every input (with a
+    size 0, torch refuses an ambiguous -1 too)."""
+    if is_known(given) or not isinstance(given, Expr) or len(given.terms) != 1:
+        return False
+    (_monomial, coeff), = given.terms
+    ratio = exact_div(mul(numel, abs(coeff)), given) if coeff else None
+    return is_known(ratio) and ratio % abs(coeff) != 0
