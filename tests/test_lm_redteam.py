@@ -151,3 +151,42 @@ def test_float_is_integer_decides_alibi_slopes(heads, bad):
         assert expected is None and errors
     else:
         assert (output, errors) == (expected, [])
+
+
+NONZERO = [  # the count of nonzero elements is one opaque size; the other dims are torch's
+    Case("torch.where(m)[1]", "m=(4, 5):bool"),
+    Case("x[torch.where(c == 1)[0]]", "x=(6, 3), c=(6, 2):long"),
+    Case("x[m[:, 1].nonzero(as_tuple=True)[0], :]", "x=(6, 3), m=(6, 4):long"),
+    Case("m.nonzero()", "m=(4, 5, 2):bool"),
+    Case("torch.nonzero(m)", "m=(4, 5):long"),
+    Case("torch.argwhere(m)", "m=(3, 5):bool"),
+    Case("x[torch.where(c == 1)[0]] * w[torch.where(c == 1)[0], torch.where(c == 1)[1], None]",
+         "x=(6, 3), c=(6, 2):long, w=(6, 2)", unknown=True),  # two calls: two counts shapelint cannot equate
+]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("case", NONZERO, ids=[f"{c.expr} | {c.inputs}" for c in NONZERO])
+def test_nonzero_count_is_one_opaque_size(case):
+    source = _source(case)
+    expected = _torch_output(source)
+    output, errors = _static(source)
+    assert errors == [] and expected is not None
+    if case.unknown:
+        assert output is None or not all(isinstance(d, int) for d in output)
+        return
+    assert output is not None and len(output) == len(expected)
+    unknown = [i for i, d in enumerate(output) if not isinstance(d, int)]
+    assert len(unknown) == 1, output
+    assert [d for i, d in enumerate(output) if i not in unknown] == [d for i, d in enumerate(expected) if i not in unknown]
+
+
+def test_indices_of_one_call_share_their_count():
+    """`token, slot = torch.where(chosen == i)`: both index tensors have the same length, so the
+    gathered rows and their weights broadcast (a Mixtral router) instead of going unknown."""
+    case = Case("x[t] * w[t, s][:, None]", "x=(6, 3), c=(6, 2):long, w=(6, 2)")
+    source = _source(case).replace("        return x[t]", "        t, s = torch.where(c == 1)\n        return x[t]")
+    output, errors = _static(source)
+    expected = _torch_output(source)
+    assert errors == [] and expected is not None
+    assert output is not None and output[1:] == expected[1:] and not isinstance(output[0], int)

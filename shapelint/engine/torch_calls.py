@@ -13,7 +13,10 @@ import libcst as cst
 from ..core.values import BoundMethod, DeviceUnknown, FunctionRef, ModuleValue, ParameterTensor, Ref, Tensor, Unknown
 from ..torch import composite, containers, einops_patterns
 from ..torch import functions as ops
-from ..torch import dtype_flow, expand_ops, functional_conv, legacy_tensors, positional, products, rotary_ops, sequence_ops, result_dtypes, tensor_values  # noqa: F401 - they register their ops into the tables of `functions`
+from ..torch import (  # noqa: F401 - they register their ops into the tables of `functions`
+    dtype_flow, expand_ops, functional_conv, legacy_tensors, nonzero_ops, positional, products, result_dtypes, rotary_ops,
+    sequence_ops, tensor_values,
+)
 from ..torch.functional_layers import replaced_parameter_differs, wrapped_module
 from ..torch.init_functions import init_call
 from ..torch.advanced_indexing import TORCH_DTYPES
