@@ -138,7 +138,7 @@ def test_what_one_mode_requires_of_the_input_size_never_fails_the_other():
     assert errors == []  # was "in eval mode only: eval_fc expects 1024 ... receives 4*H*W" after training's H=W=8
 
 
-def _forward_runs(monkeypatch, source):
+def _forward_runs(monkeypatch, source, path="m.py"):
     """How many forward runs modes.run_both made for the file's model."""
     from shapelint.engine import modes
 
@@ -152,7 +152,7 @@ def _forward_runs(monkeypatch, source):
         return real(vm, sizes, counted)
 
     monkeypatch.setattr(modes, "run_both", counting)
-    result = check_source("m.py", source)
+    result = check_source(path, source)
     return runs, result
 
 
@@ -211,19 +211,7 @@ def test_a_sibling_block_that_reads_the_flag_runs_both_modes_though_the_file_nev
         "    def forward(self, x):\n        return self.block(x)\n"
     )
     (pkg / "net.py").write_text(source)
-    from shapelint.engine import modes
-
-    runs = []
-    real = modes.run_both
-
-    def counting(vm, sizes, run):
-        def counted():
-            runs.append(vm.training)
-            return run()
-        return real(vm, sizes, counted)
-
-    monkeypatch.setattr(modes, "run_both", counting)
-    result = check_source(str(pkg / "net.py"), source)
+    runs, result = _forward_runs(monkeypatch, source, str(pkg / "net.py"))
     assert False in runs and runs.count(True) == runs.count(False)  # every training run has its eval run
     errors = [f for f in result.findings if f.severity == "error"]
     # Net's run: aux gets 8 features and wants 5, in training mode only (Block checked on its own fails too)
