@@ -248,7 +248,9 @@ def _format_terms(terms: Terms) -> str:
         factors = []
         for atom in mono:
             if atom[0] == "s":
-                factors.append(atom[1])
+                # an opaque size reads as `?`: its counter is an internal name, and it would make
+                # the same finding read differently in the CLI and the editor
+                factors.append("?" if atom[1].startswith("?") else atom[1])
             else:
                 inner = _format_terms(atom[1])
                 if len(atom[1]) > 1:

@@ -132,6 +132,8 @@ def compare(op, a, b) -> Optional[bool]:
             if isinstance(diff, int):
                 return (diff == 0) if op == "Equal" else (diff != 0)
         return None
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and (_uncertain(a) or _uncertain(b)):
+        return _sequence_compare(op, a, b)
     if op in ("In", "NotIn"):
         if isinstance(b, (list, tuple, dict, str, range)) and not any(isinstance(x, Unknown) for x in (b if not isinstance(b, (dict, range, str)) else [])):
             try:
@@ -143,10 +145,55 @@ def compare(op, a, b) -> Optional[bool]:
     fn = COMPARISONS.get(op)
     if fn is None:
         return None
+    if not (_plain(a) and _plain(b)):
+        # Python's `==` on shapelint's own objects is identity, not the user's value's equality.
+        if op in ("Equal", "NotEqual"):
+            same = same_class_object(a, b)
+            return None if same is None else (same if op == "Equal" else not same)
+        return None
     try:
         return bool(fn(a, b))
     except Exception:
         return None
+
+
+PLAIN = (bool, int, float, str, bytes, type(None), range)
+
+
+def _plain(v) -> bool:
+    """A value whose Python equality is the user's program's: numbers, strings and containers of them."""
+    if isinstance(v, PLAIN):
+        return True
+    if isinstance(v, (list, tuple, set, frozenset)):
+        return all(_plain(x) for x in v)
+    if isinstance(v, dict):
+        return all(_plain(k) and _plain(x) for k, x in v.items())
+    return False
+
+
+def _uncertain(seq) -> bool:
+    """Whether Python's own `==` on `seq` could answer wrongly: it holds a symbolic size (whose
+    structural equality is not numeric equality), an unknown, or any other non-plain value."""
+    return not _plain(seq)
+
+
+def _sequence_compare(op, a, b) -> Optional[bool]:
+    """`a == b` / `a != b` on sequences holding symbolic sizes (`t.shape == (T, d)`), element by
+    element: provably unequal when the lengths or one pair differ, equal when every pair is;
+    None when a pair is undecided. Ordering comparisons on them are undecided."""
+    if op not in ("Equal", "NotEqual"):
+        return None
+    if isinstance(a, list) != isinstance(b, list) or len(a) != len(b):
+        return op == "NotEqual"
+    undecided = False
+    for x, y in zip(a, b):
+        same = compare("Equal", x, y)
+        if same is False:
+            return op == "NotEqual"
+        undecided = undecided or same is None
+    if undecided:
+        return None
+    return op == "Equal"
 
 
 def _torch_nn_name(r: Ref) -> bool:

@@ -525,6 +525,8 @@ def index_tensor(ctx, x: Tensor, key, node=None):
                 out.append(size)
             elif is_known(size) and all(v is None or isinstance(v, int) for v in (k.start, k.stop, k.step)):
                 out.append(len(range(*k.indices(size))))
+            elif k.start in (None, 0) and k.stop is None and isinstance(k.step, int) and k.step > 0:
+                out.append((size + (k.step - 1)) // k.step)  # x[:, :, ::2]: ceil(H / step), exactly
             elif _prefix_to_declared_batch(ctx, k, size):
                 out.append(k.stop)  # pe[:x.size(0)] of a longer table: the batch's own size, its symbol kept
             else:
