@@ -132,7 +132,7 @@ def compare(op, a, b) -> Optional[bool]:
             if isinstance(diff, int):
                 return (diff == 0) if op == "Equal" else (diff != 0)
         return None
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and (_uncertain(a) or _uncertain(b)):
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and not (_plain(a) and _plain(b)):
         return _sequence_compare(op, a, b)
     if op in ("In", "NotIn"):
         if isinstance(b, (list, tuple, dict, str, range)) and not any(isinstance(x, Unknown) for x in (b if not isinstance(b, (dict, range, str)) else [])):
@@ -169,12 +169,6 @@ def _plain(v) -> bool:
     if isinstance(v, dict):
         return all(_plain(k) and _plain(x) for k, x in v.items())
     return False
-
-
-def _uncertain(seq) -> bool:
-    """Whether Python's own `==` on `seq` could answer wrongly: it holds a symbolic size (whose
-    structural equality is not numeric equality), an unknown, or any other non-plain value."""
-    return not _plain(seq)
 
 
 def _sequence_compare(op, a, b) -> Optional[bool]:
