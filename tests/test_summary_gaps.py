@@ -10,8 +10,6 @@ from test_summary import _fixture_models
 
 KNOWN_SHAPES_UNKNOWN_TOTAL = {
     "real/container_edits.py::EditBothBranches": "built through an undecided branch (random.random()): the tree is not exact",
-    "real/sr_pixelshuffle.py::EDSR": "MeanShift writes `self.weight.data = ...` (a parameter's data replaced in place): "
-                                     "not followed, so its holder's count is unknown",
 }
 
 

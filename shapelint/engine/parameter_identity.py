@@ -21,7 +21,7 @@ from typing import Dict, List, Optional, Tuple
 import libcst as cst
 
 from ..core.values import ModuleValue, ParameterTensor, Tensor, Unknown
-from ..torch import containers
+from ..torch import containers, tensor_values
 from ..torch.functional_layers import PARAMETERS, parameter
 from ..torch.params import Counts, formula_counts
 
@@ -67,10 +67,25 @@ def set_on_value(vm, obj, name: str, value) -> None:
     shapelint does not know may give a module of the model a Parameter: no model built by this
     run has a certain count. `p.requires_grad = False` (a freezing loop over parameters()) sets
     the Parameter's flag: unknown on one side of an undecided branch or for a value not a bool."""
-    if isinstance(value, ParameterTensor) and isinstance(obj, Unknown):
-        vm.explain.lost_count += 1
+    if isinstance(obj, Unknown) and (isinstance(value, ParameterTensor) or name in ("requires_grad", "data")):
+        vm.explain.lost_count += 1  # it may be one of the model's Parameters
     elif isinstance(obj, ParameterTensor) and name == "requires_grad":
         set_requires_grad(vm, obj, value)
+    elif name == "data" and isinstance(obj, Tensor):
+        replace_data(obj, value)
+
+
+def replace_data(t: Tensor, new) -> None:
+    """`t.data = new` changes t itself, seen through every name of it: its values are new's,
+    its size too. Of the same size (EDSR's MeanShift writes fixed weights), t keeps its shape
+    and count; of another or an unknown size, t's shape is unknown from here on and a module
+    holding it has no count (torch counts the new size; the layer's formula would be wrong)."""
+    tensor_values.forget(t)
+    if _numel(t) is not None and isinstance(new, Tensor) and new.shape is not None and tuple(new.shape) == tuple(t.shape):
+        return
+    t._shape, t._prov, t.slot = None, None, None
+    if isinstance(t, ParameterTensor):
+        t.certain = False
 
 
 def set_requires_grad(vm, p: ParameterTensor, flag) -> None:
@@ -129,7 +144,7 @@ def key_read(m: ModuleValue, anon: Counts, shared: Shared) -> Optional[Tuple[Cou
             continue  # replaced: not the layer's any more
         n = _numel(p)
         anon = _without(anon, n)
-        if anon is None or p.trainable is None:
+        if anon is None or p.trainable is None or not p.certain:
             return None
         shared[id(p)] = (n, p.trainable)  # (False after `p.requires_grad = False`)
     return anon, shared

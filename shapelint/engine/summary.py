@@ -96,13 +96,11 @@ class _Registered:
             self.unsure = True
         elif name.endswith("requires_grad_"):
             self.unsure = True
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        if node.attr.value == "requires_grad":
-            self.unsure = True
+    # `p.requires_grad = False` is followed by the run on the Parameter object itself
+    # (parameter_identity.set_on_value); on a value it does not know, no count is certain
 
 
-_VISITS = {cst.Assign: _Registered.visit_Assign, cst.Call: _Registered.visit_Call, cst.Attribute: _Registered.visit_Attribute}
+_VISITS = {cst.Assign: _Registered.visit_Assign, cst.Call: _Registered.visit_Call}
 _CLASS_CACHE: Dict[int, tuple] = {}  # id(ClassDef) -> (the node, what it registers)
 
 

@@ -50,6 +50,16 @@ def _may_rewrite_tensors(node: cst.CSTNode) -> bool:
                 return True
         targets = ([t.target for t in n.targets] if isinstance(n, cst.Assign)
                    else [n.target] if isinstance(n, (cst.AugAssign, cst.AnnAssign, cst.For)) else [])
-        if any(isinstance(t, cst.Attribute) and t.attr.value.startswith(_TENSOR_NAMES) for t in walk(targets)):
-            return True  # self.weight = ..., self.bias.data = ..., self.weight, self.bias = ...
+        data_of = {id(t.value) for t in targets if _is_data_of_own_tensor(t)}
+        if any(isinstance(t, cst.Attribute) and t.attr.value.startswith(_TENSOR_NAMES) and id(t) not in data_of
+               for t in walk(targets)):
+            return True  # self.weight = ..., self.weight, self.bias = ...
     return False
+
+
+def _is_data_of_own_tensor(t) -> bool:
+    """`self.weight.data = t`, `self.weight.requires_grad = False`: the Parameter stays the same
+    object and the run itself follows the write (parameter_identity.set_on_value: t's size, the
+    flag), so the base's count holds where the run found it unchanged."""
+    return (isinstance(t, cst.Attribute) and t.attr.value in ("data", "requires_grad") and isinstance(t.value, cst.Attribute)
+            and isinstance(t.value.value, cst.Name) and t.value.value.value == "self")
