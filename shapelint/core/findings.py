@@ -115,6 +115,8 @@ class Finding:
     # the node of a related location that becomes the primary one once findings are merged
     # (engine/config_fields.py: the config value a view's head count was read from)
     moves_to: Any = None
+    # made under a guessed input rank (engine/rank_confirm.py): dropped unless other ranks fail too
+    rank_guess: bool = False
 
     def resolve(self, position_of: Callable[[Any], Optional[tuple]],
                 line_name: Optional[Callable[[Any, int], str]] = None,

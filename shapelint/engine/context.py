@@ -113,7 +113,7 @@ class FindingSink:
 
     def report(self, finding: Finding) -> None:
         if self._sizes.rank_assumed and REGISTRY[finding.code].rank_sensitive:
-            return  # the input's rank was guessed from a Linear/Embedding: no alarm on a guess
+            finding.rank_guess = True  # the input's rank was guessed from a Linear/Embedding: no alarm on a guess alone
         if self._sizes.declared_batch is not None:  # messages show the declared batch, not `B`
             shown = str(self._sizes.declared_batch)
             finding.parts = tuple(_BATCH_WORD.sub(shown, p) if isinstance(p, str) else p for p in finding.parts)
@@ -144,6 +144,13 @@ class FindingSink:
 
     def extend(self, findings) -> None:
         self._stack[-1].extend(findings)
+
+    def settle_rank_guesses(self, confirmed: bool) -> None:
+        """Keep the findings made under a guessed rank (rank_confirm.py showed every other rank
+        fails too) or drop them."""
+        for f in self._stack[0]:
+            f.rank_guess = f.rank_guess and not confirmed
+        self._stack[0][:] = [f for f in self._stack[0] if not f.rank_guess]
 
 
 class LayerCall:

@@ -16,7 +16,7 @@ from ..core.symbolic import Expr
 from ..core.values import BaseMethod, Builtin, FloatUnknown, ModuleValue, PendingShape, Quotient, Ref, Tensor, Unknown
 from ..torch import containers
 from ..torch.result_dtypes import COMPARISONS
-from . import budgets, builtins, module_lookup, numpy_overlay, objects
+from . import budgets, builtins, module_lookup, numpy_overlay, objects, shape_tuples
 from .frame import MAX_SEQ, MAX_UNROLL, Frame, LambdaRef, Overlay, hashable, same_value
 from .pyvalues import compare, truth
 from .siblings import LazyImport, resolve
@@ -156,7 +156,10 @@ def eval_subscript(vm, node, frame):
     obj = vm.eval(node.value, frame)
     if len(node.slice) != 1:
         return subscript(vm, obj, tuple(eval_slice(vm, el.slice, frame) for el in node.slice), node)
-    return subscript(vm, obj, eval_slice(vm, node.slice[0].slice, frame), node)
+    key = eval_slice(vm, node.slice[0].slice, frame)
+    if isinstance(obj, tuple) and shape_tuples.index_out_of_range(vm, node, obj, key):
+        return Unknown("a size index out of range")
+    return subscript(vm, obj, key, node)
 
 
 def eval_slice(vm, s, frame):

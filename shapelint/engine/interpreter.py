@@ -25,7 +25,7 @@ from ..core.values import (BaseMethod, BoundMethod, Builtin, ClassRef, FunctionR
 from ..torch import containers, tensor_values, type_info
 from ..torch.functions import ValuesIndices
 from . import (asserts, branches, config_fields, dataclass_configs, library_calls, loops, mutation, namedtuples, namespaces, numpy_overlay,
-               objects, parameter_identity, partials, pyvalues, size_origins, strict, torch_calls, with_blocks)
+               objects, parameter_identity, partials, pyvalues, shape_tuples, size_origins, strict, torch_calls, with_blocks)
 from .builtins import call_builtin
 from .context import ExplainRecorder, FindingSink, ShapeContext, Sizes
 from .expressions import EXPRESSIONS
@@ -162,6 +162,8 @@ class Interpreter:
                 self.eval(small.value, frame)
         elif isinstance(small, cst.Assign):
             value = self.eval(small.value, frame)
+            if isinstance(value, tuple) and shape_tuples.unpack_mismatch(self, small, value, frame):
+                value = Unknown("unpacking")  # Python raises here
             for t in small.targets:
                 self.assign(t.target, value, frame)
             size_origins.note_attributes(self, small, value, frame)

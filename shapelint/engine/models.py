@@ -24,7 +24,7 @@ from .context import ExplainRecorder, FindingSink, LayerCall, Sizes, shape_of
 from .dataflow import DataFlow
 from .dataflow import index as dataflow_index
 from .frame import RaiseSignal, ReturnSignal, TooComplex
-from . import modes, symbolic_init, worlds
+from . import modes, rank_confirm, symbolic_init, worlds
 from .interpreter import Interpreter
 from .locate import PositionUnits
 from .objects import instantiate
@@ -247,9 +247,9 @@ class FileChecker:
         self.findings.extend(sink.findings)
         if recorder.lost_count:
             root.exact = False  # construction ran code shapelint could not follow: its tree may be incomplete
-        self.check_root(name, "class", root, info.node)
+        self.check_root(name, "class", root, info.node, rebuild=lambda vm: instantiate(vm, info, [], kwargs, info.node))
 
-    def check_root(self, name, kind, root: ModuleValue, node) -> None:
+    def check_root(self, name, kind, root: ModuleValue, node, rebuild=None) -> None:
         tree = name_modules(root, name if kind == "variable" else "self")
         declaration = self.inputs.get(name)
         params = forward_params(root)
@@ -280,12 +280,7 @@ class FileChecker:
             kwargs = further_inputs(params, declared_by_name, lambda spec: self.make_tensor(sizes, declared, spec))
         if recorder.flow is not None:
             recorder.flow.note_input((args, kwargs))
-        if self.functions_read_training is None:
-            self.functions_read_training = modes.functions_read_training(self.module, self.source)
-        if self.functions_read_training or modes.classes_read_training(tree, self.globals, self.source):
-            out = modes.run_both(interp, sizes, lambda: _forward(interp, name, root, args, kwargs, node))
-        else:
-            out = _forward(interp, name, root, args, kwargs, node)
+        out = self._run_forward(interp, name, tree, args, kwargs, node)
         if recorder.flow is not None:
             recorder.flow.finish(out)
             report_flow = dataflow_index(recorder.calls, recorder.flow)
@@ -304,6 +299,10 @@ class FileChecker:
         if missing:
             report.lost.insert(0, (node, f"{name} needs constructor arguments ({', '.join(missing)}); checked where it is used"))
         report.assignments = recorder.assignments
+        if any(f.rank_guess for f in sink.findings):  # made under a guessed input rank: shown only if every rank fails
+            sink.settle_rank_guesses(declared is None and rank_confirm.other_ranks_fail(
+                self, name, node, len(x.shape) if isinstance(x, Tensor) and x.shape is not None else None, rebuild,
+                lambda vm, built, t: self._run_forward(vm, name, name_modules(built), [t], further_inputs(params or [], {}, None), node)))
         if self.explain:
             report.summary = build_summary(tree, recorder.module_calls, recorder.calls, recorder.lost_sites, sizes, shape_of, self.source, fields)
         self.models.append(report)
@@ -313,6 +312,15 @@ class FileChecker:
             self.findings.append(
                 R.InputSizeConstraint.finding(node, model=name, accepted=accepted.describe(), reason=", ".join(dict.fromkeys(sizes.reasons)))
             )
+
+    def _run_forward(self, interp, name, tree: List[ModuleValue], args, kwargs, node):
+        """One checked forward of the model `tree[0]`: in both training modes where it reads them."""
+        if self.functions_read_training is None:
+            self.functions_read_training = modes.functions_read_training(self.module, self.source)
+        run = lambda: _forward(interp, name, tree[0], args, kwargs, node)  # noqa: E731
+        if self.functions_read_training or modes.classes_read_training(tree, self.globals, self.source):
+            return modes.run_both(interp, interp.sizes, run)
+        return run()
 
     def make_input(self, sizes: Sizes, declared: Optional[list]):
         if declared is None:

@@ -50,8 +50,8 @@ def head_split_report(ctx, site, x: Tensor, sizes, op_text, origin) -> bool:
     forced = ctx.forced_sizes()
     found = head_split(tuple(substitute(d, forced) for d in x.shape), [substitute(d, forced) for d in sizes])
     rank_guessed = getattr(ctx, "rank_guessed", None)
-    if found is None or rank_guessed is None or rank_guessed():
-        return False  # a guessed rank: the view's own SHP003 (rank-sensitive, so silent) stands
+    if found is None or rank_guessed is None:
+        return False
     width, heads, each = found
     widths = " or ".join(str(w) for w in nearest_divisible(width, heads))
     counts = " or ".join(str(h) for h in sorted(dividing_heads(width, heads)))
@@ -62,5 +62,6 @@ def head_split_report(ctx, site, x: Tensor, sizes, op_text, origin) -> bool:
             f"at this view: use a width of {widths}, or {counts} heads",))
     # q, k and v split by one view each: one defect when the engine sees the sizes read from one place
     f.defect = ("head split", width, heads, each)
+    f.rank_guess = rank_guessed()  # held back as the view's SHP003 would be (engine/rank_confirm.py)
     ctx.report(f)
     return True
