@@ -110,10 +110,39 @@ def test_found_without_a_declaration_when_every_input_fails():
     assert [f.code for f in check_source("attn.py", src).findings if f.severity == "error"] == ["SHP007"]
 
 
-def test_silent_when_the_rank_was_only_guessed():
-    # the first Linear only guesses a 2-D input: the view's verdict depends on the rank, so no finding
-    src = HEAD + (
+def _heads(view: str) -> str:
+    return HEAD + (
         "class Heads(nn.Module):\n"
         "    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(36, 36)\n\n"
-        "    def forward(self, x):\n        y = self.fc(x)\n        return y.view(y.size(0), 8, 36 // 8)\n")
+        f"    def forward(self, x):\n        y = self.fc(x)\n        return {view}\n")
+
+
+def _fails_at_ranks(src, shapes):
+    import torch
+    from torch_oracle import load
+
+    model = load(src, "heads.py").Heads()
+    failed = []
+    for shape in shapes:
+        try:
+            model(torch.zeros(*shape))
+        except RuntimeError:
+            failed.append(shape)
+    return failed
+
+
+@pytest.mark.torch
+def test_silent_when_the_rank_was_only_guessed():
+    # the first Linear only guesses a 2-D input: (B, 36) cannot be (B, -1, 8, 9), but (B, 2, 36) can
+    src = _heads("y.view(y.size(0), -1, 8, 9)")
+    assert _fails_at_ranks(src, [(2, 36)]) == [(2, 36)] and _fails_at_ranks(src, [(2, 2, 36)]) == []
     assert [f for f in check_source("heads.py", src).findings if f.severity == "error"] == []
+
+
+@pytest.mark.torch
+def test_a_guessed_rank_finding_stands_when_every_rank_fails():
+    # 36 values per position never fill (rows, 8, 4) = 32 per row, whatever the leading dims (engine/rank_confirm.py)
+    src = _heads("y.view(y.size(0), 8, 36 // 8)")
+    shapes = [(36,), (2, 36), (2, 3, 36), (2, 3, 4, 36)]
+    assert _fails_at_ranks(src, shapes) == shapes
+    assert [f.code for f in check_source("heads.py", src).findings if f.severity == "error"] == ["SHP007"]

@@ -112,8 +112,10 @@ class FindingSink:
         return self._stack[0]
 
     def report(self, finding: Finding) -> None:
-        if self._sizes.rank_assumed and REGISTRY[finding.code].rank_sensitive:
-            finding.rank_guess = True  # the input's rank was guessed from a Linear/Embedding: no alarm on a guess alone
+        if self._sizes.rank_assumed:
+            # the input's rank was guessed from a Linear/Embedding, and a reduction or a view may
+            # depend on it (`.mean(1)` of (B, T, F) keeps the features): no alarm on a guess alone
+            finding.rank_guess = True
         if self._sizes.declared_batch is not None:  # messages show the declared batch, not `B`
             shown = str(self._sizes.declared_batch)
             finding.parts = tuple(_BATCH_WORD.sub(shown, p) if isinstance(p, str) else p for p in finding.parts)

@@ -216,7 +216,7 @@ class FileChecker:
             # a torch container, a declared instance, or an instance that gives the constructor
             # arguments its class needs (`model = Head(3, 10)`: the class alone cannot be built)
             value.exact = value.exact and self.module_exact
-            self.check_root(name, "variable", value, value.node)
+            self.check_root(name, "variable", value, value.node, rebuild=rank_confirm.variable_rebuild(self, value))
 
     def check_class(self, name: str, info) -> None:
         mark = len(self.models)
@@ -302,7 +302,7 @@ class FileChecker:
         if any(f.rank_guess for f in sink.findings):  # made under a guessed input rank: shown only if every rank fails
             sink.settle_rank_guesses(declared is None and rank_confirm.other_ranks_fail(
                 self, name, node, len(x.shape) if isinstance(x, Tensor) and x.shape is not None else None, rebuild,
-                lambda vm, built, t: self._run_forward(vm, name, name_modules(built), [t], further_inputs(params or [], {}, None), node)))
+                lambda vm, built, t: self._run_forward(vm, name, name_modules(built, name if kind == "variable" else "self"), [t], further_inputs(params or [], {}, None), node)))
         if self.explain:
             report.summary = build_summary(tree, recorder.module_calls, recorder.calls, recorder.lost_sites, sizes, shape_of, self.source, fields)
         self.models.append(report)

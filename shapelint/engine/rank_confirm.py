@@ -14,8 +14,11 @@ from __future__ import annotations
 
 from typing import Callable, List, Optional
 
+import libcst as cst
+
+from ..core.values import ModuleValue
 from .context import ExplainRecorder, FindingSink, Sizes
-from .frame import RaiseSignal, ReturnSignal, TooComplex
+from .frame import Frame, RaiseSignal, ReturnSignal, TooComplex
 
 EXTRA_RANKS = 2  # ranks above the guess that must fail too
 RUNS_ANYWAY = ("SHP004",)  # errors where torch does not raise (a view that mixes the batch runs)
@@ -33,6 +36,27 @@ def other_ranks_fail(checker, name: str, node, guessed: Optional[int], rebuild: 
     return True
 
 
+def variable_rebuild(checker, value) -> Optional[Callable]:
+    """How to build a module-level model again: a torch layer or container has no state a
+    forward changes (the same object); `model = Net(3, 10)`, written with literal arguments at
+    module level, by evaluating that call again; None for any other (not confirmed)."""
+    if value.cls is None:
+        return lambda vm: value
+    call = value.node
+    if not isinstance(call, cst.Call) or not all(_literal(a.value) for a in call.args):
+        return None
+    if not any(isinstance(s, cst.SimpleStatementLine) and any(isinstance(b, cst.Assign) and b.value is call for b in s.body)
+               for s in checker.module.body):
+        return None  # built inside a function: its names are not the module's
+    return lambda vm: vm.eval(call, Frame(checker.globals))
+
+
+def _literal(node) -> bool:
+    if isinstance(node, cst.UnaryOperation):
+        node = node.expression
+    return isinstance(node, (cst.Integer, cst.Float, cst.SimpleString)) or (isinstance(node, cst.Name) and node.value in ("True", "False", "None"))
+
+
 def _fails(checker, rank: int, rebuild, run) -> bool:
     sizes = Sizes()
     sink = FindingSink(sizes)
@@ -40,6 +64,8 @@ def _fails(checker, rank: int, rebuild, run) -> bool:
     try:
         root = rebuild(interp)
     except (TooComplex, RaiseSignal, ReturnSignal):  # the main build ended: here it only means "not shown"
+        return False
+    if not isinstance(root, ModuleValue):
         return False
     x = checker.make_input(sizes, _dims(rank))
     run(interp, root, x)
