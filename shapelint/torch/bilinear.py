@@ -17,6 +17,7 @@ from ..core.findings import At
 from ..core.symbolic import Expr, is_known, shape_text, size_or_opaque
 from ..core.values import UNKNOWN, Origin, Tensor, Unknown
 from .kernels import bind, features_fix, made_by, ok_equal, origin_parts, rank_error
+from .sequence_ops import differ
 from .spec import REQUIRED, LayerSpec, Site
 
 FORWARD = ("input1", "input2")  # nn.Bilinear.forward(self, input1, input2)
@@ -46,19 +47,25 @@ def _resolve_pending(ctx, site, x1: Tensor, x2: Tensor, in1, in2) -> None:
             pending.slot.resolve(lead + (size,), tuple(known.prov[:-1]) + (_guessed_origin(site, param, size),), site)
 
 
-def _leading_dims_report(ctx, site, x1: Tensor, x2: Tensor) -> bool:
-    """True (after a report) when the inputs' ranks or leading dims certainly differ."""
+def _not_equal(ctx, a, b, reason: str) -> bool:
+    """Sizes no input makes equal: a declared batch counts as its number (`x[:1]` against a batch of 2);
+    otherwise the solver decides, and an equality it needs is a requirement on the input."""
+    return differ(ctx, a, b) or not ok_equal(ctx, a, b, reason)
+
+
+def _leading_dims_report(ctx, site, x1: Tensor, x2: Tensor, node) -> bool:
+    """True (after a report at the call, `node`) when the inputs' ranks or leading dims certainly differ."""
     s1, s2 = x1.shape, x2.shape
     if len(s1) != len(s2):
         ctx.report(R.ShapeMismatch.finding(
-            site.node, module=site.name, op=site.label(),
+            node, module=site.name, op=site.label(),
             detail=f"input1 {shape_text(s1)} has {len(s1)} dimensions but input2 {shape_text(s2)} has {len(s2)}: "
                    "a Bilinear's inputs need the same number of dimensions (torch does not broadcast them)"))
         return True
     for i in range(len(s1) - 1):
-        if not ok_equal(ctx, s1[i], s2[i], f"{site.label()} leading dim {i}"):
+        if _not_equal(ctx, s1[i], s2[i], f"{site.label()} leading dim {i}"):
             ctx.report(R.ShapeMismatch.finding(
-                site.node, module=site.name, op=site.label(),
+                node, module=site.name, op=site.label(),
                 detail=(f"dim {i} of input1 {shape_text(s1)} is {ctx.show(s1[i])} (", *origin_parts(x1, i),
                         f") but of input2 {shape_text(s2)} is {ctx.show(s2[i])} (", *origin_parts(x2, i),
                         "): a Bilinear's inputs need equal leading dims (torch does not broadcast them)")))
@@ -69,7 +76,7 @@ def _leading_dims_report(ctx, site, x1: Tensor, x2: Tensor) -> bool:
 def _features_report(ctx, site, x: Tensor, expected, param: str) -> bool:
     """True (after an SHP002 report, as a Linear's in_features) when x's last dim is certainly not `expected`."""
     last = x.shape[-1]
-    if not is_known(expected) or ok_equal(ctx, last, expected, f"{site.label()} {param}"):
+    if not is_known(expected) or not _not_equal(ctx, last, expected, f"{site.label()} {param}"):
         return False
     hint, edits, fix = features_fix(ctx, site, x, last, param)
     ctx.report(R.InFeaturesMismatch.finding(
@@ -78,8 +85,10 @@ def _features_report(ctx, site, x: Tensor, expected, param: str) -> bool:
     return True
 
 
-def bilinear_core(ctx, site, x1, x2):
-    """The output of a Bilinear (site.params: in1_features, in2_features, out_features) on x1 and x2."""
+def bilinear_core(ctx, site, x1, x2, call_node=None):
+    """The output of a Bilinear (site.params: in1_features, in2_features, out_features) on x1 and x2.
+    A size of the layer that does not fit is reported at the layer's argument; inputs that do not fit
+    each other, at the call (`call_node`; the site's node when None)."""
     if not (isinstance(x1, Tensor) and isinstance(x2, Tensor)):
         return Unknown("an input of unknown shape")
     if x1.dtype not in _FLOAT or x2.dtype not in _FLOAT:
@@ -89,7 +98,7 @@ def bilinear_core(ctx, site, x1, x2):
     _resolve_pending(ctx, site, x1, x2, in1, in2)
     if x1.shape is None or x2.shape is None:
         return Unknown("input shape unknown")
-    if _leading_dims_report(ctx, site, x1, x2):
+    if _leading_dims_report(ctx, site, x1, x2, call_node if call_node is not None else site.node):
         return Unknown("the inputs' leading dims differ")
     if not x1.shape:
         return rank_error(ctx, site, x1, "at least 1-D", "a Bilinear reads (*, in1_features) and (*, in2_features)")
@@ -105,7 +114,7 @@ def bilinear_call(vm, m, args, kwargs, node):
     if b is None:  # torch raises TypeError; no rule says so, so the output is unknown
         vm.explain.lost(node, "nn.Bilinear called with other than its two inputs (input1, input2)")
         return Unknown("nn.Bilinear takes two inputs, input1 and input2")
-    return bilinear_core(vm.ctx, m, b["input1"], b["input2"])
+    return bilinear_core(vm.ctx, m, b["input1"], b["input2"], node)
 
 
 def functional_bilinear(ctx, site, args, kwargs):
@@ -119,7 +128,7 @@ def functional_bilinear(ctx, site, args, kwargs):
     out, in1, in2 = b["weight"].shape
     layer = Site(site.label(), site.node, params={"in1_features": in1, "in2_features": in2, "out_features": out})
     y = bilinear_core(ctx, layer, b["input1"], b["input2"])
-    if isinstance(y, Tensor) and bias is not None and is_known(out) and not ok_equal(ctx, bias.shape[0], out, f"{site.label()} bias"):
+    if isinstance(y, Tensor) and bias is not None and is_known(out) and _not_equal(ctx, bias.shape[0], out, f"{site.label()} bias"):
         ctx.report(R.ShapeMismatch.finding(
             site.node, module=None, op=site.label(),
             detail=f"the bias has {ctx.show(bias.shape[0])} values but the weight {shape_text(b['weight'].shape)} "
