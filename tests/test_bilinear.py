@@ -47,6 +47,8 @@ CORRECT = {
     "F.bilinear with a weight of its own": _model(
         "x1=(2, 7, 3), x2=(2, 7, 4)", "nn.Linear(3, 3)", "F.bilinear(self.bil(x1), x2, self.w, self.b)",
         extra="        self.w = nn.Parameter(torch.randn(6, 3, 4))\n        self.b = nn.Parameter(torch.zeros(6))\n"),
+    "torch.bilinear by keywords": _model(
+        "x1=(2, 3), x2=(2, 4)", "nn.Bilinear(3, 4, 5)", "torch.bilinear(input1=x1, input2=x2, weight=self.bil.weight)"),
 }
 
 
@@ -125,6 +127,13 @@ def test_leading_dims_that_differ_are_an_error_at_the_call(d1, d2, torch_says):
     assert [f.code for f in errors] == ["SHP006"]  # one finding: torch raises on the first
     assert errors[0].line == src.splitlines().index("        return self.head(self.bil(x1, x2))") + 1
     assert report.output is None
+
+
+def test_0d_inputs_are_a_rank_error():
+    src = _model("x1=(2, 3), x2=(2, 4)", "nn.Bilinear(3, 4, 5)", "self.bil(x1.sum(), x2.sum())")
+    assert "IndexError: Dimension specified as -1 but tensor has no dimensions" in _torch(src).error
+    _, errors = _lint(src)
+    assert [f.code for f in errors] == ["SHP009"]
 
 
 def test_a_bias_of_another_size_is_an_error_as_torch_raises():

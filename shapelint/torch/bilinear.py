@@ -48,8 +48,8 @@ def _resolve_pending(ctx, site, x1: Tensor, x2: Tensor, in1, in2) -> None:
 
 
 def _not_equal(ctx, a, b, reason: str) -> bool:
-    """Sizes no input makes equal: a declared batch counts as its number (`x[:1]` against a batch of 2);
-    otherwise the solver decides, and an equality it needs is a requirement on the input."""
+    """Sizes no input makes equal: a declared batch counts as its number (B against 7 where 2 is
+    declared); otherwise the solver decides, and an equality it needs is a requirement on the input."""
     return differ(ctx, a, b) or not ok_equal(ctx, a, b, reason)
 
 
