@@ -23,6 +23,8 @@ FLAGGED = [
     ("Embedding", (10.0, 4), {}), ("Embedding", (10, 4.0), {}), ("Embedding", (-1, 4), {}), ("Embedding", (10, -1), {}),
     ("LSTM", (4, 8.0), {}), ("LSTM", (4.0, 8), {}), ("LSTM", (4, 0), {}), ("LSTM", (0, 8), {}), ("LSTM", (4, -8), {}),
     ("GRU", (4, 8.0), {}), ("GRU", (4, 0), {}), ("RNN", (4, 8.0), {}), ("RNN", (4.0, 8), {}),
+    ("Bilinear", (3.0, 4, 5), {}), ("Bilinear", (3, 4.0, 5), {}), ("Bilinear", (3, 4, 5.0), {}),
+    ("Bilinear", (-1, 4, 5), {}), ("Bilinear", (3, -1, 5), {}), ("Bilinear", (3, 4, -1), {}),
 ]
 ACCEPTED = [
     ("Linear", (64, 0), {}), ("Linear", (0, 4), {}), ("Linear", (64, 32), {}),
@@ -32,6 +34,7 @@ ACCEPTED = [
     ("InstanceNorm2d", (8.0,), {}), ("GroupNorm", (2.0, 8), {}), ("GroupNorm", (2, 8.0), {"affine": False}),
     ("LayerNorm", (0,), {}), ("Embedding", (10, 0), {}), ("LSTM", (4, 8), {}),
     ("MaxPool2d", (2.0,), {}), ("Linear", (True, 4), {}),
+    ("Bilinear", (3, 4, 5), {}), ("Bilinear", (3, 0, 5), {}), ("Bilinear", (3, 4, 0), {}), ("Bilinear", (3, 4, 5), {"bias": False}),
 ]
 
 

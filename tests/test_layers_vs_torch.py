@@ -223,8 +223,9 @@ def _torch(name, args, shape):
 
 
 def test_grid_covers_every_layer():
-    blocks = {name for name, spec in LAYERS.items() if spec.call is not None}  # several inputs: test_transformer_layers.py
-    assert blocks == {"MultiheadAttention", "TransformerEncoderLayer", "TransformerDecoderLayer", "TransformerEncoder", "TransformerDecoder", "Transformer"}
+    blocks = {name for name, spec in LAYERS.items() if spec.call is not None}  # several inputs: test_transformer_layers.py, test_bilinear.py
+    assert blocks == {"MultiheadAttention", "TransformerEncoderLayer", "TransformerDecoderLayer", "TransformerEncoder", "TransformerDecoder", "Transformer",
+                      "Bilinear"}
     assert set(LAYERS) - blocks <= set(GRID), sorted(set(LAYERS) - blocks - set(GRID))
 
 

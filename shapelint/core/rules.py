@@ -58,7 +58,7 @@ class InFeaturesMismatch(Rule):
         "{layer} expects {expected} input features ({param}) but receives {actual} "
         "({origin}); {hint}"
     )
-    summary = "A Linear's in_features (or an RNN's input_size) differs from the features it receives."
+    summary = "A Linear's in_features (an RNN's input_size, a Bilinear's in1_features or in2_features) differs from the features it receives."
     why = "torch raises `mat1 and mat2 shapes cannot be multiplied (AxB and CxD)` on the first batch."
     fix = "Set in_features to the number of features the flatten actually produces."
     VALID = [

@@ -233,7 +233,8 @@ def _counted(c: Optional[Counts]):
 # ---------------------------------------------------------------------------- the summary table
 CONVENTION = "macs: multiply-accumulates = torch.utils.flop_counter.FlopCounterMode FLOPs / 2 (it counts matrix products and convolutions only)"
 # functional ops and methods FlopCounterMode counts: a forward calling one has no static MAC total here
-_COUNTED_OPS = ("matmul", "mm", "bmm", "addmm", "baddbmm", "addbmm", "einsum", "tensordot", "linear", "bilinear",
+# (not F.bilinear: it runs aten._trilinear, which FlopCounterMode counts as 0 in torch 2.13)
+_COUNTED_OPS = ("matmul", "mm", "bmm", "addmm", "baddbmm", "addbmm", "einsum", "tensordot", "linear",
                 "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
                 "scaled_dot_product_attention", "multi_head_attention_forward", "cdist", "addmv", "mv", "chain_matmul",
                 "lstm", "gru", "rnn_tanh", "rnn_relu", "inner", "vdot", "dot", "kron")

@@ -212,14 +212,23 @@ def module_forward(vm, m: ModuleValue, args, kwargs, node, x):
         if fwd is not None:
             return vm.call_function(FunctionRef(fwd, m, owner, owner.globals), args, kwargs, node)
         if m.cls.is_sequential():
-            return containers.sequential_forward(vm, m, x)
+            return _sequential_forward(vm, m, args, kwargs, node, x)
         return vm.unmodelled(f"{m.kind} has no forward", node)
     if m.kind == "Sequential":
-        return containers.sequential_forward(vm, m, x)
+        return _sequential_forward(vm, m, args, kwargs, node, x)
     if m.kind == "Unknown":
         return Unknown("unknown module")
     vm.explain.lost(node, f"`{m.kind}` has no shape rule yet")
     return vm.unmodelled(f"`{m.kind}`", node)
+
+
+def _sequential_forward(vm, m: ModuleValue, args, kwargs, node, x):
+    """nn.Sequential.forward(self, input): called with any other inputs (two for a Bilinear
+    inside it), torch raises TypeError; shapelint has no rule for that, so the output is unknown."""
+    if not containers.takes_one_input(args, kwargs):
+        vm.explain.lost(node, f"`{m.kind}` called with other than one input: nn.Sequential.forward takes one")
+        return Unknown("nn.Sequential called with other than one input")
+    return containers.sequential_forward(vm, m, x)
 
 
 def layer_forward(vm, m: ModuleValue, args, kwargs, node, x):

@@ -37,6 +37,8 @@ _CONV = (("in_channels", 0), ("out_channels", 0), ("kernel_size", 0), ("groups",
 _RNN = (("input_size", 1), ("hidden_size", 1))
 SIZES = {
     "Linear": ((("in_features", 0), ("out_features", 0)), _always),
+    # in1_features=0 raises ValueError, a negative one RuntimeError first: 0 here (no message names the wrong one)
+    "Bilinear": ((("in1_features", 0), ("in2_features", 0), ("out_features", 0)), _always),
     "Embedding": ((("num_embeddings", 0), ("embedding_dim", 0)), _always),
     "GroupNorm": ((("num_channels", 0),), _gn_allocates),
     "LayerNorm": ((("normalized_shape", None),), _always),  # negatives pass without elementwise_affine

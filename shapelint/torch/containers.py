@@ -197,6 +197,11 @@ def make_opaque(m: ModuleValue) -> None:
     m.exact = False
 
 
+def takes_one_input(args, kwargs) -> bool:
+    """Whether a call binds to nn.Sequential.forward(self, input): one input, by position or as `input`."""
+    return (len(args) == 1 and not kwargs) or (not args and set(kwargs) == {"input"})
+
+
 def sequential_forward(vm, m: ModuleValue, x):
     if m.opaque:
         vm.explain.lost(m.node, f"`{m.kind}` was built from layers shapelint could not follow")

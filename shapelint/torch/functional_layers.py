@@ -1,6 +1,6 @@
 """Layers called as functions, layers' parameters as tensors, and module wrappers (issue 11.1).
 
-`F.layer_norm`, `F.group_norm`, `F.embedding`, `F.linear`, `F.pixel_shuffle` and
+`F.layer_norm`, `F.group_norm`, `F.embedding`, `F.linear`, `F.bilinear`, `F.pixel_shuffle` and
 `F.pixel_unshuffle` run the layer rules of `modules` on a `Site` holding the arguments,
 so the functional form and the layer report the same findings. `parameter(m, name)` is
 a torch layer's `.weight` / `.bias` as a tensor (weight tying, `emb.weight.t()`);
@@ -14,6 +14,7 @@ from typing import Optional
 from ..core.symbolic import is_known
 from ..core.values import UNKNOWN, ModuleValue, Tensor, Unknown
 from .functions import FUNCTIONAL, TORCH
+from .bilinear import functional_bilinear
 from .index_dtype import index_dtype_report
 from .positional import embedding_positions_report
 from .kernels import bind, ntuple
@@ -127,6 +128,7 @@ for _t in (FUNCTIONAL, TORCH):
     _t["embedding"] = _embedding
     _t["pixel_shuffle"] = _pixel_shuffle
     _t["pixel_unshuffle"] = _pixel_unshuffle
+    _t["bilinear"] = functional_bilinear  # F.bilinear and torch.bilinear: (input1, input2, weight, bias=None)
 FUNCTIONAL["linear"] = _linear
 
 
@@ -163,6 +165,9 @@ PARAMETERS = {
                          if _int(p.get("in_features")) and _int(p.get("out_features")) else None),
     "Embedding": lambda p: ({"weight": (p["num_embeddings"], p["embedding_dim"])}
                             if _int(p.get("num_embeddings")) and _int(p.get("embedding_dim")) and p.get("_weight") is None else None),
+    "Bilinear": lambda p: ({"weight": (p["out_features"], p["in1_features"], p["in2_features"]),
+                            "bias": (p["out_features"],) if p.get("bias") is True else False}
+                           if all(_int(p.get(k)) for k in ("in1_features", "in2_features", "out_features")) else None),
     "LayerNorm": _layernorm_params,
     "RMSNorm": _rmsnorm_params,
 }

@@ -169,6 +169,21 @@ def moved_input_dim(x: Tensor, i: int, role: int) -> bool:
     return isinstance(o, InputDim) and o.index != role % o.rank
 
 
+def features_fix(ctx, site, x: Tensor, last, param: str):
+    """(hint, edits, fix) of a feature-size mismatch (a Linear's in_features, a Bilinear's in1_features):
+    no edit where the size that arrives is the forward's mistake, not the layer's."""
+    if isinstance(last, Expr) and ctx.batch in [Expr.symbol(s) for s in last.symbols()]:
+        # the batch was flattened into the features: the flatten is wrong, not the layer
+        return "the batch dimension was flattened into the features: flatten per sample with torch.flatten(x, 1)", [], None
+    if moved_input_dim(x, len(x.shape) - 1, -1):
+        # a size of the input that the forward moved into the features (a sequence length
+        # after a transpose): the layer's size may well be right, so no edit
+        return (f"the {ctx.show(last)} values per row are a dimension of the model input that the forward "
+                f"moved into the features: check the forward's transpose/permute or reduction, or use "
+                f"{param}={ctx.show(last)}"), [], None
+    return f"use {param}={ctx.show(last)}", param_edit(site, param, last), f"Set {param}={last}"
+
+
 def param_edit(site, param: str, value) -> list:
     """The edit that sets a layer argument to the value that fixes it (none for a symbolic value)."""
     node = site.param_nodes.get(param)

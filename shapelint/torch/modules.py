@@ -17,9 +17,9 @@ from ..core import rules as R
 from ..core.findings import At
 from ..core.symbolic import Expr, exact_div, floordiv, is_known, mul, shape_text, size_or_opaque
 from ..core.values import Origin, Tensor, Unknown
-from . import composite, folding
+from . import bilinear, composite, folding
 from .kernels import (
-    AXES, adaptive_core, batch_guess, check_spatial, conv_size, conv_transpose_size, dim_error, flatten_core,
+    AXES, adaptive_core, batch_guess, check_spatial, conv_size, conv_transpose_size, dim_error, features_fix, flatten_core,
     input_shape, kept_or_made, made_by, moved_input_dim, normalize_dim, ntuple, ok_equal, origin_parts, param_edit, pool_core,
     rank_error, reshape_dims,
 )
@@ -303,17 +303,7 @@ def linear_forward(ctx, m, x):
         return rank_error(ctx, m, x, "at least 1-D", "Linear reads (*, in_features)")
     last = shape[-1]
     if is_known(fin) and not ok_equal(ctx, last, fin, f"{m.label()} in_features"):
-        if isinstance(last, Expr) and ctx.batch in [Expr.symbol(s) for s in last.symbols()]:
-            # the batch was flattened into the features: the flatten is wrong, not the Linear
-            hint, edits, fix = "the batch dimension was flattened into the features: flatten per sample with torch.flatten(x, 1)", [], None
-        elif moved_input_dim(x, len(shape) - 1, -1):
-            # a size of the input that the forward moved into the features (a sequence length
-            # after a transpose): in_features may well be right, so no edit
-            hint, edits, fix = (f"the {ctx.show(last)} values per row are a dimension of the model input that the forward "
-                                f"moved into the features: check the forward's transpose/permute or reduction, or use "
-                                f"in_features={ctx.show(last)}"), [], None
-        else:
-            hint, edits, fix = f"use in_features={ctx.show(last)}", param_edit(m, "in_features", last), f"Set in_features={last}"
+        hint, edits, fix = features_fix(ctx, m, x, last, "in_features")
         ctx.report(
             R.InFeaturesMismatch.finding(
                 m.param_node("in_features"), module=m.name,
@@ -544,5 +534,6 @@ for _name in (
 LAYERS.update(lazy_layers(LAYERS))  # Lazy*: the eager rule, the first size read from the input
 LAYERS.update(composite.BLOCKS)  # attention and the Transformer blocks: layers made of layers
 LAYERS.update(folding.LAYERS)
+LAYERS.update(bilinear.LAYERS)  # nn.Bilinear: a leaf layer of two inputs
 for _k in ("LSTM", "GRU", "RNN"):  # called with an initial state, torch checks its shape
     LAYERS[_k] = replace(LAYERS[_k], after=check_rnn_state)  # nn.Unfold and nn.Fold: sliding blocks

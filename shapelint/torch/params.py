@@ -66,6 +66,13 @@ def _linear(m: ModuleValue) -> Optional[Counts]:
     return Counts(i * o + (o if bias else 0)) if _known(i, o, bias) else None
 
 
+def _bilinear(m: ModuleValue) -> Optional[Counts]:
+    """weight: (out, in1, in2), bias: (out,)."""
+    p = m.params
+    i1, i2, o, bias = _int(p.get("in1_features")), _int(p.get("in2_features")), _int(p.get("out_features")), _flag(p.get("bias"))
+    return Counts(o * i1 * i2 + (o if bias else 0)) if _known(i1, i2, o, bias) else None
+
+
 def _batch_norm(m: ModuleValue) -> Optional[Counts]:
     """BatchNorm*d and InstanceNorm*d: weight and bias when affine, running stats when tracked."""
     p = m.params
@@ -152,6 +159,7 @@ OWN: Dict[str, Callable[[ModuleValue], Optional[Counts]]] = {
     **{f"{k}{d}d": _conv for k in ("Conv", "ConvTranspose") for d in (1, 2, 3)},
     **{f"{k}{d}d": _batch_norm for k in ("BatchNorm", "InstanceNorm") for d in (1, 2, 3)},
     "Linear": _linear,
+    "Bilinear": _bilinear,
     "GroupNorm": _group_norm,
     "LayerNorm": _layer_norm,
     "RMSNorm": _rms_norm,
@@ -197,7 +205,8 @@ def formula_counts(m: ModuleValue) -> Optional[Counts]:
 
 ZERO_MAC_PREFIXES = ("MaxPool", "AvgPool", "AdaptiveAvgPool", "AdaptiveMaxPool", "BatchNorm", "InstanceNorm",
                      "Dropout", "ZeroPad", "ConstantPad", "ReplicationPad", "ReflectionPad", "Upsampling")
-ZERO_MAC = frozenset(("GroupNorm", "LayerNorm", "RMSNorm", "Flatten", "Unflatten", "Embedding", "Upsample", "PixelShuffle",
+# nn.Bilinear runs aten._trilinear, which FlopCounterMode does not count (torch 2.13: 0 FLOPs)
+ZERO_MAC = frozenset(("Bilinear", "GroupNorm", "LayerNorm", "RMSNorm", "Flatten", "Unflatten", "Embedding", "Upsample", "PixelShuffle",
                       "PReLU", "Softmax", "LogSoftmax", "Softmin", "Identity", "AlphaDropout", "FeatureAlphaDropout",
                       "ReLU", "ReLU6", "LeakyReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish", "Sigmoid", "Tanh",
                       "Hardtanh", "Hardswish", "Hardsigmoid", "Softplus", "Softsign", "Tanhshrink", "Threshold",

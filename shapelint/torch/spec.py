@@ -16,7 +16,8 @@ class LayerSpec:
     `params` is torch's parameter order, so positional arguments bind as in torch.
     A leaf layer has `forward(ctx, module, x) -> output`; a block made of other layers
     (attention, Transformer layers) has `build(module, new_layer)`, which creates the
-    children torch creates, and `call(vm, module, args, kwargs, node)`, which runs them.
+    children torch creates, and `call(vm, module, args, kwargs, node)`, which runs them;
+    a leaf layer of several inputs (nn.Bilinear) has `call` alone.
     """
 
     name: str
