@@ -177,8 +177,10 @@ class ConstraintSet:
         diff = add(a, mul(b, -1))
         if isinstance(diff, int):
             return Solution(SAT if diff == 0 else UNSAT)
-        if diff.is_opaque() or BATCH in diff.symbols() or self._touches_zero(diff):
+        if diff.is_opaque() or BATCH in diff.symbols():
             return Solution(MAYBE)
+        if self._touches_zero(diff):  # only the proof that holds for every integer
+            return Solution(UNSAT if content_refutes(diff) else MAYBE)
         result = solve(self._searchable(self.equations) + [diff], self._searchable(self.positive))
         if result.verdict != UNSAT:
             self.equations.append(diff)
