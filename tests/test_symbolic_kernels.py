@@ -13,7 +13,9 @@ see. No symbolic geometry turns into a finding: whether the output collapses dep
 import textwrap
 
 import pytest
+from shapelint.core.symbolic import Expr, evaluate
 from shapelint.engine.check import check_source
+from shapelint.torch.window_sizes import conv_size, conv_transpose_size, pool_size
 
 
 def _case(params: str, init: str, forward: str, head: str = "") -> str:
@@ -73,6 +75,11 @@ EXACT = {
     "functional_pools": (_case("k, pad", "self.conv = nn.Conv2d(2, 2, 1)\nself.k, self.pad = k, pad\n",
                                "y = F.max_pool2d(self.conv(x), self.k, 2, self.pad)\nreturn F.avg_pool1d(y.flatten(2), self.k, 1, self.pad)\n"),
                          ["max_pool2d", "avg_pool1d"], [dict(k=3, pad=1, H=9, W=10), dict(k=2, pad=0, H=5, W=4)]),
+    "functional_conv2d": (_case("k, pad", "self.conv = nn.Conv2d(3, 3, 1)\nself.weight = nn.Parameter(torch.randn(8, 3, k, k))\n"
+                                "self.pad = pad\n", "return F.conv2d(self.conv(x), self.weight, stride=2, padding=self.pad)\n"),
+                          ["conv2d"], [dict(k=3, pad=1, H=9, W=10), dict(k=2, pad=0, H=5, W=4)]),
+    "conv1d_valid": (_one("nn.Conv1d(2, 4, k, padding='valid', dilation=dil)", "k, dil"), ["layer"],
+                     [dict(k=3, dil=2, L=11), dict(k=1, dil=1, L=1)]),
 }
 
 # layers whose size the algebra cannot hold exactly: their spatial sizes stay unknown
@@ -217,3 +224,57 @@ def test_an_error_for_every_kernel_is_still_found():
     """4 * (33 - k)**2 is even, never 401: torch fails at every k."""
     assert [f.code for f in _errors(NEVER_FITS)] == ["SHP002"]
     assert not any(_runs(NEVER_FITS, (1, 3, 32, 32), k=k) for k in range(1, 33))
+
+
+# ---------------------------------------------------------------------------- the formulas over a grid
+
+GRID = [(L, k, s, p, d) for L in range(1, 9) for k in range(1, 5) for s in (1, 2, 3) for p in range(0, 3) for d in (1, 2)]
+SYMBOLS = {n: Expr.symbol(n) for n in ("L", "k", "p", "d")}
+
+
+def _at(formula, env):
+    """A formula's value at `env`, or None when it is unknown (`?`)."""
+    return None if isinstance(formula.value, Expr) and formula.value.is_opaque() else evaluate(formula.value, env)
+
+
+def _torch_len(fn, *args, **kwargs):
+    try:
+        return fn(*args, **kwargs).shape[-1]
+    except RuntimeError:
+        return None
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kind", ["conv", "conv_transpose", "max_pool", "max_pool_ceil", "avg_pool_ceil"])
+def test_the_symbolic_formula_is_torch_s_over_a_grid(kind):
+    """Symbolic L, k, p, d and a known stride: wherever shapelint gives a size and torch runs, they agree."""
+    import torch
+    import torch.nn.functional as F
+
+    L, k, p, d = (SYMBOLS[n] for n in ("L", "k", "p", "d"))
+    exact, bad = 0, []
+    for vL, vk, s, vp, vd in GRID:
+        env = dict(L=vL, k=vk, p=vp, d=vd)
+        x = torch.zeros(1, 1, vL)
+        if kind == "conv":
+            got = _at(conv_size(L, k, s, p, d), env)
+            want = _torch_len(F.conv1d, x, torch.zeros(1, 1, vk), stride=s, padding=vp, dilation=vd)
+        elif kind == "conv_transpose":
+            op = vp % s if vp % s < max(s, vd) else 0
+            got = _at(conv_transpose_size(L, k, s, p, d, op), env)
+            want = _torch_len(F.conv_transpose1d, x, torch.zeros(1, 1, vk), stride=s, padding=vp, output_padding=op, dilation=vd)
+        elif vp > vk // 2:
+            continue  # torch rejects the padding; the layer reports it
+        elif kind == "avg_pool_ceil":
+            got = _at(pool_size(L, k, s, p, 1, True), env)
+            want = _torch_len(F.avg_pool1d, x, vk, s, vp, ceil_mode=True)
+        else:
+            got = _at(pool_size(L, k, s, p, d, kind == "max_pool_ceil"), env)
+            want = _torch_len(F.max_pool1d, x, vk, s, vp, vd, ceil_mode=kind == "max_pool_ceil")
+        if got is None or want is None:
+            continue  # unknown, or torch rejects the input (a requirement, not a size)
+        exact += 1
+        if got != want:
+            bad.append(((vL, vk, s, vp, vd), got, want))
+    assert not bad, bad[:5]
+    assert exact > 100
