@@ -178,6 +178,7 @@ def _run_with_hooks(torch, net, modules, x) -> dict:
 # ---------------------------------------------------------------------------- no finding from a value not known
 
 PADDING_MAY_BE_ZERO = _case("c, pad", "self.conv = nn.Conv2d(c, c, 1, padding=pad)\n", "return torch.cat([x, self.conv(x)], 1)\n")
+KERNEL_ONE_MORE = _case("c, extra", "self.conv = nn.Conv1d(c, c, extra + 1)\n", "return torch.cat([x, self.conv(x)], 1)\n")
 KERNEL_ABOVE_INPUT = _case("k, pad", "self.conv = nn.Conv2d(3, 4, k)\nself.pool = nn.MaxPool2d(k, stride=1, padding=pad)\n"
                            "self.fc = nn.Linear(16, 2)\n", "return self.fc(self.pool(self.conv(x)).flatten(1))\n",
                            head="  # shapelint: input=(1, 3, 4, 4)")
@@ -206,6 +207,14 @@ def test_a_padding_symbol_may_be_zero():
     assert not _errors(PADDING_MAY_BE_ZERO)
     assert _runs(PADDING_MAY_BE_ZERO, (2, 3, 5, 6), c=3, pad=0)
     assert not _runs(PADDING_MAY_BE_ZERO, (2, 3, 5, 6), c=3, pad=1)
+
+
+@pytest.mark.torch
+def test_a_symbol_in_a_kernel_expression_may_be_zero():
+    """cat needs extra == 0, a kernel of 1: torch runs it; the search must not refute it."""
+    assert not _errors(KERNEL_ONE_MORE)
+    assert _runs(KERNEL_ONE_MORE, (2, 3, 7), c=3, extra=0)
+    assert not _runs(KERNEL_ONE_MORE, (2, 3, 7), c=3, extra=1)
 
 
 @pytest.mark.torch

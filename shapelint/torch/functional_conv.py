@@ -15,7 +15,7 @@ from ..core.symbolic import is_known
 from ..core.values import UNKNOWN, Tensor
 from .functions import FUNCTIONAL
 from .kernels import _size_value, bind, conv_size
-from .window_sizes import below, is_size, size_tuple
+from .window_sizes import below, is_size, note_zero_symbols, size_tuple
 
 _CONV_ARGS = ["input", "weight", "bias", "stride", "padding", "dilation", "groups"]
 
@@ -62,8 +62,7 @@ def _conv(n: int):
         elif isinstance(padding, str):
             return UNKNOWN
         else:
-            for p in padding:
-                ctx.allow_zero(p)  # a symbol used as a padding may be 0
+            note_zero_symbols(ctx, padding, kernel + stride + dilation)
             out = tuple(conv_size(L, k, s, p, d).value for L, k, s, p, d in zip(spatial, kernel, stride, padding, dilation))
         if any(is_known(o) and o <= 0 for o in out):
             return UNKNOWN

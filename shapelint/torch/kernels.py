@@ -18,7 +18,7 @@ from .head_split import head_split_report
 from .spec import Site
 from .view_fit import fold_report, leading_size_report, merges_leading_dims, mismatch_advice, never_divides
 # the window formulas are kernels' names too: modules, functions and the hover import them from here
-from .window_sizes import Formula, all_known, below, conv_size, conv_transpose_size, pool_size, size_tuple  # noqa: F401
+from .window_sizes import Formula, all_known, below, conv_size, conv_transpose_size, note_zero_symbols, pool_size, size_tuple  # noqa: F401
 
 
 def ntuple(value, n: int):
@@ -205,8 +205,7 @@ def pool_core(ctx, site, x, n: int, k, stride, padding, dilation, ceil_mode, kin
                 )
             )
             return Unknown("bad pool padding")
-    for v in p:
-        ctx.allow_zero(v)  # a symbol used as padding may be 0
+    note_zero_symbols(ctx, p, k + s + d)
     first = len(shape) - n
     outs = []
     for i in range(n):

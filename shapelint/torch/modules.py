@@ -29,7 +29,7 @@ from .lazy import lazy_layers
 from .resampling import pad_core, upsample_core
 from .rnn_state import check_rnn_state
 from .spec import REQUIRED, LayerSpec
-from .window_sizes import all_known, below, effective_kernel, needed_input, size_tuple
+from .window_sizes import all_known, below, effective_kernel, needed_input, note_zero_symbols, size_tuple
 
 # ---------------------------------------------------------------------------- convolution
 
@@ -118,8 +118,7 @@ def _conv_axis(ctx, m, n: int, transposed: bool, L, k, s, d, i: int, x, axis: in
     opad = size_tuple(p.get("output_padding", 0), n) if transposed else (0,) * n
     if pad is None or opad is None:
         return Expr.opaque("conv")
-    ctx.allow_zero(pad[i])  # a symbol used as a padding may be 0
-    ctx.allow_zero(opad[i])
+    note_zero_symbols(ctx, (pad[i], opad[i]), (k, s, d))
     if transposed:
         out = conv_transpose_size(L, k, s, pad[i], d, opad[i]).value
         needed, hint = 1, "reduce padding"

@@ -91,6 +91,22 @@ def pool_size(L: Dim, k: Dim, s: Dim, p: Dim, d: Dim, ceil_mode: bool) -> Formul
     return Formula(Expr.opaque("pool"), text)
 
 
+def note_zero_symbols(ctx, paddings, others) -> None:
+    """Tell the size search (which takes every symbol to be >= 1) the symbols 0 is a valid value
+    of: any in a padding, and any in a kernel, stride or dilation that is more than one symbol
+    alone (`k + 1` at k = 0 is a kernel of 1; a kernel of k = 0 torch rejects itself)."""
+    for v in paddings:
+        ctx.allow_zero(v)
+    for v in others:
+        if isinstance(v, Expr) and not _one_symbol(v):
+            ctx.allow_zero(v)
+
+
+def _one_symbol(e: Expr) -> bool:
+    (mono, coeff), *rest = e.terms
+    return not rest and coeff == 1 and len(mono) == 1 and mono[0][0] == "s"
+
+
 def needed_input(eff: Dim, p: Dim) -> Optional[int]:
     """The least input size that gives an output (for a message), when it is a number."""
     spare = add(eff, mul(-2, p))
