@@ -154,9 +154,22 @@ class ConstraintSet:
         self.input_symbols = tuple(input_symbols)
         self.equations: List[Dim] = []  # each must equal 0
         self.positive: List[Dim] = []  # each must be >= 1
+        # symbols 0 is a valid value of (a constructor argument used as a conv's padding): the
+        # search takes every symbol to be >= 1, so requirements with them are never searched
+        self.may_be_zero: set = set()
+
+    def allow_zero(self, d: Dim) -> None:
+        if isinstance(d, Expr):
+            self.may_be_zero |= {s for s in d.symbols() if not s.startswith("?") and s != BATCH}
+
+    def _searchable(self, ds: List[Dim]) -> List[Dim]:
+        return [d for d in ds if not self._touches_zero(d)]
+
+    def _touches_zero(self, d: Dim) -> bool:
+        return isinstance(d, Expr) and bool(self.may_be_zero) and not self.may_be_zero.isdisjoint(d.symbols())
 
     def require_positive(self, d: Dim) -> None:
-        if isinstance(d, Expr) and not d.is_opaque() and BATCH not in d.symbols():
+        if isinstance(d, Expr) and not d.is_opaque() and BATCH not in d.symbols() and not self._touches_zero(d):
             self.positive.append(d)
 
     def require_equal(self, a: Dim, b: Dim) -> Solution:
@@ -166,20 +179,24 @@ class ConstraintSet:
             return Solution(SAT if diff == 0 else UNSAT)
         if diff.is_opaque() or BATCH in diff.symbols():
             return Solution(MAYBE)
-        result = solve(self.equations + [diff], self.positive)
+        if self._touches_zero(diff):  # only the proof that holds for every integer
+            return Solution(UNSAT if content_refutes(diff) else MAYBE)
+        result = solve(self._searchable(self.equations) + [diff], self._searchable(self.positive))
         if result.verdict != UNSAT:
             self.equations.append(diff)
         return result
 
     def forced(self) -> Dict[str, int]:
         """The sizes the requirements force (`C - 32`: C is 32); {} when there are none or they contradict."""
-        reduced = substitute_pinned(self.equations, self.positive) if self.equations else None
+        equations = self._searchable(self.equations)
+        reduced = substitute_pinned(equations, self._searchable(self.positive)) if equations else None
         return reduced[2] if reduced is not None else {}
 
     def solutions(self) -> Solution:
-        if not self.equations:
+        equations = self._searchable(self.equations)
+        if not equations:
             return Solution(MAYBE)
-        return solve(self.equations, self.positive)
+        return solve(equations, self._searchable(self.positive))
 
 
 _SOLVED: Dict[tuple, Solution] = {}

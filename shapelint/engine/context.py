@@ -279,6 +279,7 @@ class ShapeContext:
         self.show = sizes.show
         self.input_symbol = sizes.input_symbol
         self.require_positive = sizes.require_positive
+        self.allow_zero = sizes.constraints.allow_zero  # a symbol used as a padding may be 0
         self.forced_sizes = sizes.constraints.forced  # the sizes the model's requirements force
         self.assume_rank = sizes.assume_rank
         self.rank_guessed = lambda: sizes.rank_assumed  # a rank-sensitive check then stays silent

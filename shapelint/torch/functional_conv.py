@@ -14,7 +14,8 @@ from __future__ import annotations
 from ..core.symbolic import is_known
 from ..core.values import UNKNOWN, Tensor
 from .functions import FUNCTIONAL
-from .kernels import _size_value, bind, conv_size, ntuple
+from .kernels import _size_value, bind, conv_size
+from .window_sizes import below, is_size, note_zero_symbols, size_tuple
 
 _CONV_ARGS = ["input", "weight", "bias", "stride", "padding", "dilation", "groups"]
 
@@ -42,11 +43,14 @@ def _conv(n: int):
         batched = len(x) == n + 2
         if not (batched or len(x) == n + 1) or not isinstance(groups, int) or groups < 1:
             return UNKNOWN
-        stride, dilation = ntuple(b["stride"], n), ntuple(b["dilation"], n)
-        padding = ntuple(b["padding"], n) if not isinstance(b["padding"], str) else b["padding"]
+        # symbols of the class's own constructor arguments too (window_sizes.py)
+        stride, dilation = size_tuple(b["stride"], n), size_tuple(b["dilation"], n)
+        padding = size_tuple(b["padding"], n) if not isinstance(b["padding"], str) else b["padding"]
         kernel = tuple(w[2:])
-        if stride is None or dilation is None or padding is None or not all(is_known(k) for k in kernel):
+        if stride is None or dilation is None or padding is None or not all(is_size(k) for k in kernel):
             return UNKNOWN
+        if below(stride + dilation, 1) or (not isinstance(padding, str) and below(padding, 0)):
+            return UNKNOWN  # torch rejects it
         c_in, c_out = _size_value(ctx, x[1 if batched else 0]), _size_value(ctx, w[0])
         if c_in is None or c_out is None or _differ(ctx, mul_known(_size_value(ctx, w[1]), groups), c_in) or c_out % groups:
             return UNKNOWN  # torch rejects it, or shapelint cannot tell: no shape
@@ -58,6 +62,7 @@ def _conv(n: int):
         elif isinstance(padding, str):
             return UNKNOWN
         else:
+            note_zero_symbols(ctx, padding, kernel + stride + dilation)
             out = tuple(conv_size(L, k, s, p, d).value for L, k, s, p, d in zip(spatial, kernel, stride, padding, dilation))
         if any(is_known(o) and o <= 0 for o in out):
             return UNKNOWN

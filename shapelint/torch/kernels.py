@@ -7,16 +7,18 @@ tables and the editor's hover show one computation. The checks (`reshape_dims`, 
 
 from __future__ import annotations
 
-from typing import Callable, List, NamedTuple, Optional
+from typing import Callable, List, Optional
 
 from ..core import rules as R
 from ..core.findings import Also, At, Code, Edit
-from ..core.symbolic import BATCH_NAME, Dim, Expr, add, exact_div, floordiv, is_known, mul, product, shape_text, substitute
+from ..core.symbolic import BATCH_NAME, Dim, Expr, add, exact_div, is_known, mul, product, shape_text, substitute
 from ..core.values import UNKNOWN, FloatUnknown, InputDim, LayerOrigin, Origin, Tensor, Unknown, dims_related, is_unknown
 from .constructor_values import check_view_sizes
 from .head_split import head_split_report
 from .spec import Site
 from .view_fit import fold_report, leading_size_report, merges_leading_dims, mismatch_advice, never_divides
+# the window formulas are kernels' names too: modules, functions and the hover import them from here
+from .window_sizes import Formula, all_known, below, conv_size, conv_transpose_size, note_zero_symbols, pool_size, size_tuple  # noqa: F401
 
 
 def ntuple(value, n: int):
@@ -192,45 +194,6 @@ def param_edit(site, param: str, value) -> list:
     return [Edit(node, str(value))]
 
 
-class Formula(NamedTuple):
-    """A size torch computes, and the arithmetic that gives it (for the editor's hover)."""
-
-    value: Dim
-    text: str
-
-
-def _window(L, k, p, d) -> str:
-    return f"{L} + 2*{p} - {k}" if d == 1 else f"{L} + 2*{p} - {d}*({k}-1) - 1"
-
-
-def conv_size(L: Dim, k: int, s: int, p: int, d: int) -> Formula:
-    """torch.nn.Conv*d: floor((L + 2p - d(k-1) - 1) / s) + 1."""
-    return Formula(add(floordiv(add(L, 2 * p - (d * (k - 1) + 1)), s), 1), f"({_window(L, k, p, d)}) // {s} + 1")
-
-
-def conv_transpose_size(L: Dim, k: int, s: int, p: int, d: int, output_padding: int) -> Formula:
-    """torch.nn.ConvTranspose*d: (L - 1)s - 2p + d(k-1) + output_padding + 1."""
-    value = add(mul(add(L, -1), s), -2 * p + d * (k - 1) + output_padding + 1)
-    return Formula(value, f"({L} - 1)*{s} - 2*{p} + {d}*({k}-1) + {output_padding} + 1")
-
-
-def pool_size(L: Dim, k: int, s: int, p: int, d: int, ceil_mode: bool) -> Formula:
-    """torch's pooling_output_shape, including the ceil_mode last-window rule."""
-    if not ceil_mode:
-        return conv_size(L, k, s, p, d)
-    eff = d * (k - 1) + 1
-    out = add(floordiv(add(L, 2 * p - eff + s - 1), s), 1)
-    text = f"ceil(({_window(L, k, p, d)}) / {s}) + 1"
-    if is_known(out):
-        # the last window must start inside the input or the left padding
-        if (out - 1) * s >= L + p:
-            return Formula(out - 1, text + " - 1 (the last window would start in the padding)")
-        return Formula(out, text)
-    if p == 0 and s <= eff:
-        return Formula(out, text)  # the last window always starts inside the input then
-    return Formula(Expr.opaque("pool"), text)
-
-
 def flattened_size(dims) -> Formula:
     """The size of dims flattened into one: their product."""
     return Formula(product(dims), " * ".join(str(d) for d in dims))
@@ -242,30 +205,41 @@ def pool_core(ctx, site, x, n: int, k, stride, padding, dilation, ceil_mode, kin
         return Unknown("input shape unknown")
     if len(shape) not in (n + 1, n + 2):
         return rank_error(ctx, site, x, f"{n + 1}-D or {n + 2}-D", f"a {kind} reads (N, C, {', '.join(AXES[n])})")
-    k = ntuple(k, n)
-    s = ntuple(stride if stride is not None and stride != [] and stride != () else k, n) if k else None
-    p = ntuple(padding, n)
-    d = ntuple(dilation, n)
-    if not (k and s and p and d) or not isinstance(ceil_mode, bool) or min(k + s + d) < 1 or min(p) < 0:
+    # sizes may be symbols of the class's own constructor arguments (window_sizes.py)
+    k = size_tuple(k, n)
+    s = size_tuple(stride if stride is not None and stride != [] and stride != () else k, n) if k else None
+    p = size_tuple(padding, n)
+    d = size_tuple(dilation, n)
+    if not (k and s and p and d) or not isinstance(ceil_mode, bool) or below(k + s + d, 1) or below(p, 0):
         return Tensor(shape[: len(shape) - n] + tuple(Expr.opaque("pool") for _ in range(n)))
     for i in range(n):
-        if p[i] > k[i] // 2:
+        if all_known(p[i], k[i]) and p[i] > k[i] // 2:
             ctx.report(
                 R.PoolPadding.finding(
                     site.param_node("padding"), module=site.name, layer=site.label(), padding=p[i], kernel=k[i], fix_value=k[i] // 2
                 )
             )
             return Unknown("bad pool padding")
+    note_zero_symbols(ctx, p, k + s + d)
     first = len(shape) - n
     outs = []
     for i in range(n):
         L = shape[first + i]
+        out = pool_size(L, k[i], s[i], p[i], d[i], ceil_mode).value
+        if not all_known(k[i], s[i], p[i], d[i]):
+            # symbolic geometry: whether it collapses is a requirement, never a finding
+            least = add(L, add(1, mul(k[i], -1))) if kind in ("AvgPool3d", "avg_pool3d") else 1
+            if below((out, least), 1):
+                return Tensor(shape[:first] + tuple(Expr.opaque("pool") for _ in range(n)))
+            ctx.require_positive(out)
+            ctx.require_positive(least)
+            outs.append(out)
+            continue
         if kind in ("AvgPool3d", "avg_pool3d") and not check_spatial(
             ctx, site, AXES[n][i], L, add(L, 1 - k[i]), k[i], x, first + i,
             "avg_pool3d rejects an input smaller than its kernel even when padding or ceil_mode would give an output",
         ):
             return Unknown("collapsed")
-        out = pool_size(L, k[i], s[i], p[i], d[i], ceil_mode).value
         needed = max(d[i] * (k[i] - 1) + 1 - 2 * p[i], 1)
         if not check_spatial(ctx, site, AXES[n][i], L, out, needed, x, first + i, "remove a downsampling step or feed larger inputs"):
             return Unknown("collapsed")

@@ -29,6 +29,7 @@ from .lazy import lazy_layers
 from .resampling import pad_core, upsample_core
 from .rnn_state import check_rnn_state
 from .spec import REQUIRED, LayerSpec
+from .window_sizes import all_known, below, effective_kernel, needed_input, note_zero_symbols, size_tuple
 
 # ---------------------------------------------------------------------------- convolution
 
@@ -84,41 +85,18 @@ def make_conv_forward(n: int, transposed: bool):
         c = shape[ci]
         if is_known(in_ch) and not ok_equal(ctx, c, in_ch, f"{m.label()} in_channels"):
             _channel_report(ctx, m, x, ci, in_ch, c, "in_channels")
-        k = ntuple(p.get("kernel_size"), n)
-        s = ntuple(p.get("stride", 1), n)
-        d = ntuple(p.get("dilation", 1), n)
-        padding = p.get("padding", 0)
+        k = size_tuple(p.get("kernel_size"), n)  # symbols of the class's own arguments too (window_sizes.py)
+        s = size_tuple(p.get("stride", 1), n)
+        d = size_tuple(p.get("dilation", 1), n)
         outs = []
         for i in range(n):
             L = shape[ci + 1 + i]
-            if k is None or s is None or d is None or min(s + d + k) < 1:  # torch rejects these itself
+            if k is None or s is None or d is None or below(s + d + k, 1):  # torch rejects these itself
                 outs.append(Expr.opaque("conv"))
                 continue
-            eff = d[i] * (k[i] - 1) + 1
-            if transposed:
-                pad = ntuple(padding, n)
-                op = ntuple(p.get("output_padding", 0), n)
-                if pad is None or op is None:
-                    outs.append(Expr.opaque("conv"))
-                    continue
-                out = conv_transpose_size(L, k[i], s[i], pad[i], d[i], op[i]).value
-                if not check_spatial(ctx, m, AXES[n][i], L, out, 1, x, ci + 1 + i, "reduce padding"):
-                    return Unknown("collapsed")
-            else:
-                if padding == "same":
-                    out = L
-                else:
-                    pad = (0,) * n if padding == "valid" else ntuple(padding, n)
-                    if pad is None:
-                        outs.append(Expr.opaque("conv"))
-                        continue
-                    out = conv_size(L, k[i], s[i], pad[i], d[i]).value
-                    needed = max(eff - 2 * pad[i], 1)
-                    if not check_spatial(
-                        ctx, m, AXES[n][i], L, out, needed, x, ci + 1 + i,
-                        f"add padding={(eff - 1) // 2} or feed larger inputs",
-                    ):
-                        return Unknown("collapsed")
+            out = _conv_axis(ctx, m, n, transposed, L, k[i], s[i], d[i], i, x, ci + 1 + i)
+            if isinstance(out, Unknown):
+                return out
             outs.append(out)
         out_c = size_or_opaque(out_ch, "c")
         new_shape = shape[:ci] + (out_c,) + tuple(outs)
@@ -128,6 +106,36 @@ def make_conv_forward(n: int, transposed: bool):
         return Tensor(new_shape, prov)
 
     return forward
+
+
+def _conv_axis(ctx, m, n: int, transposed: bool, L, k, s, d, i: int, x, axis: int):
+    """One spatial output size of a conv: a size, or Unknown when the input collapses."""
+    p = m.params
+    padding = p.get("padding", 0)
+    if not transposed and padding == "same":
+        return L  # torch pads d(k-1) in all, whatever k and d are
+    pad = (0,) * n if not transposed and padding == "valid" else size_tuple(padding, n)
+    opad = size_tuple(p.get("output_padding", 0), n) if transposed else (0,) * n
+    if pad is None or opad is None:
+        return Expr.opaque("conv")
+    note_zero_symbols(ctx, (pad[i], opad[i]), (k, s, d))
+    if transposed:
+        out = conv_transpose_size(L, k, s, pad[i], d, opad[i]).value
+        needed, hint = 1, "reduce padding"
+    else:
+        out = conv_size(L, k, s, pad[i], d).value
+        eff = effective_kernel(k, d)
+        needed = needed_input(eff, pad[i])
+        hint = f"add padding={(eff - 1) // 2} or feed larger inputs" if is_known(eff) else ""
+    if not all_known(k, s, d, pad[i], opad[i]):
+        # symbolic geometry: torch rejects an output below 1, which is a requirement, not a finding
+        if is_known(out) and out < 1:
+            return Expr.opaque("conv")
+        ctx.require_positive(out)
+        return out
+    if not check_spatial(ctx, m, AXES[n][i], L, out, needed, x, axis, hint):
+        return Unknown("collapsed")
+    return out
 
 
 # ---------------------------------------------------------------------------- pooling
