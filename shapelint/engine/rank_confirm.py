@@ -16,7 +16,7 @@ from typing import Callable, List, Optional
 
 import libcst as cst
 
-from ..core.values import ModuleValue
+from ..core.values import ModuleValue, Tensor
 from .context import ExplainRecorder, FindingSink, Sizes
 from .frame import Frame, RaiseSignal, ReturnSignal, TooComplex
 
@@ -67,7 +67,8 @@ def _fails(checker, rank: int, rebuild, run) -> bool:
         return False
     if not isinstance(root, ModuleValue):
         return False
-    x = checker.make_input(sizes, _dims(rank))
+    # a 1-D input has no batch: its one size is a plain symbol (the batch's takes no part in proofs)
+    x = checker.make_input(sizes, _dims(rank)) if rank > 1 else Tensor((sizes.input_symbol("D0"),))
     run(interp, root, x)
     return any(f.severity == "error" and f.code not in RUNS_ANYWAY for f in sink.findings)
 
