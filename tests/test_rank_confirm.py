@@ -112,3 +112,57 @@ def test_declared_the_guessed_rank_finding_is_the_same():
     declared = GPT.replace("class Net(nn.Module):", "class Net(nn.Module):  # shapelint: idx=(2, 5):long")
     a, b = _errors(GPT), _errors(declared)
     assert [(f.code, f.line) for f in a] == [(f.code, f.line) for f in b]
+
+
+# module-level models: a torch container as built, a class built with literal arguments
+MODULE_LEVEL = HEAD + '''
+class Head(nn.Module):
+    def __init__(self, d, classes):
+        super().__init__()
+        self.fc = nn.Linear(d, 64)
+        self.out = nn.Linear(32, classes)  # defect: 64 features arrive
+
+    def forward(self, x):
+        return self.out(self.fc(x))
+
+
+mlp = nn.Sequential(nn.Linear(12, 24), nn.ReLU(), nn.Linear(16, 2))  # defect: 24 features arrive
+head = Head(3, 10)
+'''
+
+# the same wrong sizes only the guessed rank reaches: a reduction of dim 1 keeps the features of (B, T, F)
+MODULE_LEVEL_REDUCED = HEAD + '''
+class Pool(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.fc = nn.Linear(d, 4)
+        self.out = nn.Linear(4, 3)
+
+    def forward(self, x):
+        return self.out(self.fc(x).mean(1, keepdim=True))
+
+
+pool = Pool(8)
+'''
+
+
+def test_module_level_models_are_confirmed_too():
+    import torch
+
+    mod = load(MODULE_LEVEL, "m.py")
+    for model, width in ((mod.mlp, 12), (mod.head, 3)):
+        for shape in [(width,), (2, width), (2, 5, width), (2, 3, 5, width)]:
+            with pytest.raises(RuntimeError):
+                model(torch.randn(*shape))
+    errors = _errors(MODULE_LEVEL)
+    lines = MODULE_LEVEL.splitlines()
+    assert sorted({lines[f.line - 1].split("=")[0].strip() for f in errors}) == ["mlp", "self.out"]
+    assert all(f.code == "SHP002" for f in errors)
+
+
+def test_a_module_level_model_only_the_guess_breaks_is_no_error():
+    import torch
+
+    pool = load(MODULE_LEVEL_REDUCED, "m.py").pool
+    assert pool(torch.randn(2, 5, 8)).shape == (2, 1, 3)  # torch runs it on (B, T, 8)
+    assert not _errors(MODULE_LEVEL_REDUCED)
