@@ -273,3 +273,10 @@ def test_with_nothing_declared_two_inputs_stay_unknown():
     assert errors == [] and report.output is None
     assert [r.inp for r in report.layers if r.module == "bil"] == [None]  # x1 not given a rank
 
+
+
+def test_a_call_by_keywords_shows_its_first_input():
+    src = CORRECT["keywords"]
+    report, _ = _lint(src)
+    (row,) = [r for r in report.layers if r.module == "bil"]
+    assert row.inp == [3, 3]  # x1, as declared (torch's input1)
