@@ -26,6 +26,7 @@ from ..torch import containers, tensor_values, type_info
 from ..torch.functions import ValuesIndices
 from . import (asserts, branches, config_fields, dataclass_configs, library_calls, loops, mutation, namedtuples, namespaces, numpy_overlay,
                objects, parameter_identity, partials, pyvalues, shape_tuples, size_origins, strict, torch_calls, with_blocks)
+from . import module_dunders  # noqa: F401 - registers nn.Module's __setattr__ / __getattr__
 from .builtins import call_builtin
 from .context import ExplainRecorder, FindingSink, ShapeContext, Sizes
 from .expressions import EXPRESSIONS

@@ -27,8 +27,8 @@ def module_attr(vm, m: ModuleValue, name: str):
         mutation.clobber(m, vm.poisoned.pop(id(m.attrs))[1])
     if m.clobbered is not None and name not in m.rewritten and (m.cls is None or m.cls.find_method(name)[1] is None):
         return Unknown(m.clobbered)
-    if name in ("__dict__", "__setattr__", "__delattr__"):
-        mark_unfollowed(m)  # writes through them are not followed
+    if name in ("__dict__", "__delattr__") or (name == "__setattr__" and not _torch_own_method(m, name)):
+        mark_unfollowed(m)  # writes through them are not followed (nn.Module's own __setattr__ is: module_dunders)
     if name == "__dict__" and m.cls is not None and m.spec is None and not m.cls.is_module() and "__dict__" not in m.attrs:
         return m.attrs  # a plain instance's own dict: `self.__dict__.update(kwargs)` writes its attributes
     if name in m.children:
@@ -48,8 +48,7 @@ def module_attr(vm, m: ModuleValue, name: str):
             return Unknown("training flag")
         vm.training_reads += 1  # the mode mattered: modes.run_both runs eval mode too
         return vm.training
-    if (name in containers.METHODS or name in containers.BOUND_ONLY) and m.cls is not None and m.cls.is_module() \
-            and not any(name in c.methods or name in c.class_attrs for c in m.cls.mro()):
+    if (name in containers.METHODS or name in containers.BOUND_ONLY) and m.cls is not None and _torch_own_method(m, name):
         return BoundMethod(m, name)  # nn.Module's own method (`self.add_module`, `self.items()` of a ModuleDict subclass)
     if m.cls is not None:
         v = class_attr(vm, m.cls, name, m)
@@ -58,6 +57,11 @@ def module_attr(vm, m: ModuleValue, name: str):
     if name in containers.METHODS or name in containers.BOUND_ONLY or (m.spec is not None and f"{m.kind}.{name}" in STATIC_METHODS):
         return BoundMethod(m, name)
     return vm.unmodelled(f"attribute `{name}` of {m.kind}")
+
+
+def _torch_own_method(m: ModuleValue, name: str) -> bool:
+    """Whether `m.name` is nn.Module's method: a user module class that does not define `name`."""
+    return m.cls is not None and m.cls.is_module() and not any(name in c.methods or name in c.class_attrs for c in m.cls.mro())
 
 
 def module_has(m: ModuleValue, name: str):

@@ -23,7 +23,7 @@ from ..torch.advanced_indexing import TORCH_DTYPES
 from ..torch.kernels import index_tensor
 from ..torch.receptive import ELEMENTWISE, MERGE_OPERATORS, merge_call
 from ..torch.modules import LAYERS
-from ..torch.spec import PLACEMENT_PARAMS, REQUIRED, Site, functional_params
+from ..torch.spec import REQUIRED, SHAPE_FREE_PARAMS, Site, functional_params
 from . import callsite, config_fields, mutation, numpy_overlay, parameter_identity, same_defect, size_origins
 from .frame import hashable
 from .pyvalues import math_call
@@ -237,7 +237,7 @@ def layer_forward(vm, m: ModuleValue, args, kwargs, node, x):
         return Unknown("input of unknown shape")
     if m.invalid:
         return Unknown("torch rejects this layer's constructor arguments")
-    if any(isinstance(v, Unknown) for k, v in m.params.items() if k not in PLACEMENT_PARAMS):
+    if any(isinstance(v, Unknown) for k, v in m.params.items() if k not in SHAPE_FREE_PARAMS):
         return Unknown("layer arguments unknown")  # the layer's arguments are unknown: its output is too
     if m.attrs and replaced_parameter_differs(m):
         return Unknown("a layer whose weight was replaced by another tensor")

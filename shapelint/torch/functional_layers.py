@@ -135,6 +135,13 @@ FUNCTIONAL["linear"] = _linear
 # ---------------------------------------------------------------------------- parameters
 
 
+def _bias(p, shape):
+    """The bias entry: its shape (bias=True), False (bias=False); absent, so unknown, when the
+    constructor's bias is not a known flag (`bias=use_bias` of an unknown condition)."""
+    flag = p.get("bias")
+    return {"bias": shape} if flag is True else {"bias": False} if flag is False else {}
+
+
 def _conv_weight(n: int, transposed: bool):
     def fn(p):
         k = ntuple(p.get("kernel_size"), n)
@@ -142,7 +149,7 @@ def _conv_weight(n: int, transposed: bool):
         if k is None or not all(_int(v) for v in (cin, cout, g)) or g < 1:
             return None
         w = (cin, cout // g) + k if transposed else (cout, cin // g) + k
-        return {"weight": w, "bias": (cout,) if p.get("bias") is True else False}
+        return {"weight": w, **_bias(p, (cout,))}
 
     return fn
 
@@ -152,7 +159,7 @@ def _layernorm_params(p):
     ns = (ns,) if _int(ns) else tuple(ns) if isinstance(ns, (tuple, list)) and all(_int(v) for v in ns) else None
     if ns is None or p.get("elementwise_affine") is not True:
         return None
-    return {"weight": ns, "bias": ns if p.get("bias") is True else False}
+    return {"weight": ns, **_bias(p, ns)}
 
 
 def _rmsnorm_params(p):
@@ -161,12 +168,12 @@ def _rmsnorm_params(p):
 
 
 PARAMETERS = {
-    "Linear": lambda p: ({"weight": (p["out_features"], p["in_features"]), "bias": (p["out_features"],) if p.get("bias") is True else False}
+    "Linear": lambda p: ({"weight": (p["out_features"], p["in_features"]), **_bias(p, (p["out_features"],))}
                          if _int(p.get("in_features")) and _int(p.get("out_features")) else None),
     "Embedding": lambda p: ({"weight": (p["num_embeddings"], p["embedding_dim"])}
                             if _int(p.get("num_embeddings")) and _int(p.get("embedding_dim")) and p.get("_weight") is None else None),
     "Bilinear": lambda p: ({"weight": (p["out_features"], p["in1_features"], p["in2_features"]),
-                            "bias": (p["out_features"],) if p.get("bias") is True else False}
+                            **_bias(p, (p["out_features"],))}
                            if all(_int(p.get(k)) for k in ("in1_features", "in2_features", "out_features")) else None),
     "LayerNorm": _layernorm_params,
     "RMSNorm": _rmsnorm_params,

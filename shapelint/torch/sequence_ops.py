@@ -92,9 +92,12 @@ def _arange_bounds(args, kwargs):
 
 def _linspace(ctx, site, args, kwargs):
     b = bind(list(args)[:3], {k: v for k, v in kwargs.items() if k == "steps"}, ["start", "end", "steps"], {})
-    if b is None or not _int(b["steps"]) or b["steps"] < 0:
+    steps = None if b is None else b["steps"]
+    if isinstance(steps, Expr) and not steps.is_opaque():
+        return Tensor((steps,))  # a size read from a tensor (`torch.linspace(-1, 1, h)`, CoordConv): never negative
+    if not _int(steps) or steps < 0:
         return UNKNOWN
-    return Tensor((b["steps"],))
+    return Tensor((steps,))
 
 
 def _meshgrid(ctx, site, args, kwargs):

@@ -7,6 +7,9 @@ from typing import Any, Callable, Dict, Optional, Tuple
 
 REQUIRED = object()  # a constructor parameter without a default
 PLACEMENT_PARAMS = ("device", "dtype")  # constructor arguments that never change a shape
+# constructor arguments that no torch layer's output shape (nor its shape errors) reads: one of
+# them unknown (`bias=use_bias`, `inplace=flag`) leaves the layer's output shape known
+SHAPE_FREE_PARAMS = PLACEMENT_PARAMS + ("bias", "eps", "momentum", "inplace", "negative_slope")
 
 
 @dataclass(frozen=True)
