@@ -56,6 +56,8 @@ def call_ref(vm, fn: Ref, args, kwargs, node):
         return apply_op(vm, ops.FUNCTIONAL.get(name), "F." + name, args, kwargs, node)
     if q.startswith("torch.") and q.count(".") == 1:
         return apply_op(vm, ops.TORCH.get(q.split(".")[1]), q, args, kwargs, node)
+    if q in ops.QUALIFIED:
+        return apply_op(vm, ops.QUALIFIED[q], q[len("torch."):], args, kwargs, node)
     if q in packed_sequence.FUNCTIONS:
         return apply_op(vm, packed_sequence.FUNCTIONS[q], q.rsplit(".", 1)[1], args, kwargs, node)
     if q.startswith("math."):
