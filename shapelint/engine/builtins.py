@@ -103,8 +103,19 @@ def _min_max(name: str):
 
 def _sum(vm, args, kwargs, node, frame):
     seq = vm.iterate(args[0]) if args else None
-    if _numbers(seq):
-        return sum(seq, args[1] if len(args) > 1 else 0)
+    start = args[1] if len(args) > 1 else kwargs.get("start", 0)
+    if len(args) > 2 or any(k != "start" for k in kwargs):
+        return Unknown("sum")
+    if _numbers(seq) and _numbers([start]):
+        return sum(seq, start)
+    if seq and any(isinstance(v, Tensor) for v in seq) and all(isinstance(v, Tensor) or _numbers([v]) for v in list(seq) + [start]):
+        # `sum(skips)` of tensors: Python adds them one by one to 0, so torch broadcasts each `+`
+        total = start
+        for v in seq:
+            total = vm.binop("Add", total, v, node)
+            if isinstance(total, Unknown):
+                return total
+        return total
     return Unknown("sum")
 
 

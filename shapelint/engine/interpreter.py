@@ -22,7 +22,7 @@ import libcst as cst
 from ..core.symbolic import BATCH_NAME, is_known
 from ..core.values import (BaseMethod, BoundMethod, Builtin, ClassRef, FunctionRef, ModuleValue, Namespace, ParameterTensor,
                            PendingShape, Ref, SuperProxy, Tensor, Unknown)
-from ..torch import containers, tensor_values, type_info
+from ..torch import containers, packed_sequence, tensor_values, type_info
 from ..torch.functions import ValuesIndices
 from . import (asserts, branches, config_fields, dataclass_configs, library_calls, loops, mutation, namedtuples, namespaces, numpy_overlay,
                objects, parameter_identity, partials, pyvalues, shape_tuples, size_origins, strict, torch_calls, with_blocks)
@@ -457,6 +457,8 @@ class Interpreter:
             return BoundMethod(obj, name)
         if isinstance(obj, namedtuples.NamedTupleValue):
             return namedtuples.attribute(self, obj, name, BoundMethod)
+        if isinstance(obj, packed_sequence.PackedSequenceValue):
+            return packed_sequence.attribute(obj, name)
         if isinstance(obj, Tensor):
             return torch_calls.tensor_attribute(self, obj, name)
         if isinstance(obj, ModuleValue):

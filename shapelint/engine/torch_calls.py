@@ -11,7 +11,7 @@ from __future__ import annotations
 import libcst as cst
 
 from ..core.values import BoundMethod, DeviceUnknown, FunctionRef, ModuleValue, ParameterTensor, Ref, Tensor, Unknown
-from ..torch import composite, containers, einops_patterns
+from ..torch import composite, containers, einops_patterns, packed_sequence
 from ..torch import functions as ops
 from ..torch import (  # noqa: F401 - they register their ops into the tables of `functions`
     dtype_flow, expand_ops, functional_conv, legacy_tensors, nonzero_ops, positional, products, result_dtypes, rotary_ops,
@@ -56,6 +56,10 @@ def call_ref(vm, fn: Ref, args, kwargs, node):
         return apply_op(vm, ops.FUNCTIONAL.get(name), "F." + name, args, kwargs, node)
     if q.startswith("torch.") and q.count(".") == 1:
         return apply_op(vm, ops.TORCH.get(q.split(".")[1]), q, args, kwargs, node)
+    if q in ops.QUALIFIED:
+        return apply_op(vm, ops.QUALIFIED[q], q[len("torch."):], args, kwargs, node)
+    if q in packed_sequence.FUNCTIONS:
+        return apply_op(vm, packed_sequence.FUNCTIONS[q], q.rsplit(".", 1)[1], args, kwargs, node)
     if q.startswith("math."):
         return math_call(q[5:], args)
     if q.startswith("numpy."):
@@ -233,7 +237,7 @@ def _sequential_forward(vm, m: ModuleValue, args, kwargs, node, x):
 
 def layer_forward(vm, m: ModuleValue, args, kwargs, node, x):
     """A torch layer's forward, by its table entry."""
-    if m.spec.call is None and not isinstance(x, Tensor):
+    if m.spec.call is None and not isinstance(x, (Tensor, packed_sequence.PackedSequenceValue)):
         return Unknown("input of unknown shape")
     if m.invalid:
         return Unknown("torch rejects this layer's constructor arguments")
@@ -245,6 +249,8 @@ def layer_forward(vm, m: ModuleValue, args, kwargs, node, x):
     try:
         if m.spec.call is not None:
             return m.spec.call(vm, m, args, kwargs, node)
+        if isinstance(x, packed_sequence.PackedSequenceValue):
+            return packed_sequence.layer_forward(vm.ctx, m, args, kwargs, node, x, m.spec.after)
         out = m.spec.forward(vm.ctx, m, x)
         return m.spec.after(vm.ctx, m, args, kwargs, node, out) if m.spec.after is not None else out
     finally:

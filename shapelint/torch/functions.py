@@ -25,6 +25,7 @@ Op = Callable
 METHODS: Dict[str, Op] = {}  # x.name(...)
 TORCH: Dict[str, Op] = {}  # torch.name(...)
 FUNCTIONAL: Dict[str, Op] = {}  # F.name(...)
+QUALIFIED: Dict[str, Op] = {}  # a function of a torch submodule, by its full name: torch.sparse.mm(...)
 ATTRIBUTES: Dict[str, Callable] = {}  # x.name: (ctx, x) -> value; any other name is a method
 OPERATORS: Dict[str, Callable] = {}  # Python operators on tensors, by libcst's name: (ctx, node, a, b) -> value
 
@@ -501,7 +502,9 @@ def _repeat(ctx, site, args, kwargs):
     sizes = sizes_from(args[1:])
     if not _tensor(x) or x.shape is None or len(sizes) < len(x.shape):
         return UNKNOWN
-    if not all(is_known(s) for s in sizes):
+    # a symbolic count (`repeat(x.size(0), 1)`: the batch) is a size, so never negative;
+    # a negative number makes torch raise: unknown
+    if not all((is_known(s) and s >= 0) or isinstance(s, Expr) for s in sizes):
         return UNKNOWN
     lead = len(sizes) - len(x.shape)
     return Tensor(tuple(sizes[:lead]) + tuple(mul(d, s) for d, s in zip(x.shape, sizes[lead:])))

@@ -9,7 +9,7 @@ from typing import Dict, List, Optional
 
 from ..core.symbolic import is_known, shape_text
 from ..core.values import UNKNOWN, Tensor, Unknown
-from .functions import FUNCTIONAL, METHODS, OPERATORS, TORCH
+from .functions import FUNCTIONAL, METHODS, OPERATORS, QUALIFIED, TORCH
 from .mask_refusals import sdpa_mask_dtype_report
 from .sequence_ops import _mismatch, _tensor, broadcast_dims, concrete, differ
 from .spec import Site
@@ -95,6 +95,9 @@ TORCH["addmm"] = METHODS["addmm"] = _addmm
 TORCH["matmul"] = METHODS["matmul"] = _matmul
 TORCH["mm"] = METHODS["mm"] = _exact_rank(2)
 TORCH["bmm"] = METHODS["bmm"] = _exact_rank(3)
+# torch.sparse.mm(mat1, mat2): mm's rule, whether mat1 is sparse or dense (both 2-D); `reduce=`
+# (sparse CSR only) is not read
+QUALIFIED["torch.sparse.mm"] = lambda ctx, site, args, kwargs: UNKNOWN if kwargs else _exact_rank(2)(ctx, site, args, {})
 TORCH["baddbmm"] = METHODS["baddbmm"] = _baddbmm
 OPERATORS["MatrixMultiply"] = lambda ctx, node, a, b: _matmul(ctx, Site("`@`", node), (a, b), {})
 
