@@ -98,8 +98,8 @@ def _bias_gradient_is_zero(model, x) -> bool:
 
     model.train()
     out = model(x)
-    outs = out if isinstance(out, (tuple, list)) else [out]
-    sum((o * torch.randn_like(o)).sum() for o in outs if isinstance(o, torch.Tensor)).backward()
+    # a tuple, a dict of heads, (out, trans), a long tensor of predictions beside the scores
+    sum((o * torch.randn_like(o)).sum() for o in _tensors(out) if o.is_floating_point()).backward()
     return any(isinstance(m, nn.modules.conv._ConvNd) and m.bias is not None and m.bias.grad is not None
                and float(m.bias.grad.abs().max()) < 1e-4 for m in model.modules())
 
