@@ -545,7 +545,7 @@ class Interpreter:
 
     def call_module(self, m: ModuleValue, args, kwargs, node):
         """Calling a module: its forward, with a row in the explain table."""
-        x = args[0] if args else _first_input(m, kwargs)
+        x = args[0] if args else objects.first_input(m, kwargs)
         entry = self.explain.begin_module(m, node, x, (args, kwargs) if self.explain.flow is not None else ())
         result = self.module_forward(m, args, kwargs, node, x)
         self.explain.end_module(entry, result)
@@ -553,18 +553,6 @@ class Interpreter:
 
     def module_forward(self, m: ModuleValue, args, kwargs, node, x):
         return torch_calls.module_forward(self, m, args, kwargs, node, x)
-
-
-_FIRST_INPUT_NAMES = ("input", "input1", "query", "x")  # torch layers' first forward parameter
-
-
-def _first_input(m: ModuleValue, kwargs: dict):
-    """The input a module called by keywords shows in its row: its forward's first parameter."""
-    if m.cls is not None:
-        _owner, fwd = m.cls.find_method("forward")
-        params = list(fwd.params.posonly_params) + list(fwd.params.params) if fwd is not None else []
-        return kwargs.get(params[1].name.value) if len(params) > 1 else None
-    return next((kwargs[k] for k in _FIRST_INPUT_NAMES if k in kwargs), None)
 
 
 # exceptions a shape error or a failed assert is not: a handler of only these catches neither

@@ -335,3 +335,15 @@ def define_function(vm, stmt: cst.FunctionDef, frame: Frame):
         if isinstance(decorator, (FunctionRef, LambdaRef)):
             value = vm.call(decorator, [value], {}, d, frame)
     return value
+
+
+_FIRST_INPUT_NAMES = ("input", "input1", "query", "x")  # torch layers' first forward parameter
+
+
+def first_input(m: ModuleValue, kwargs: dict):
+    """The input a module called by keywords shows in its row: its forward's first parameter."""
+    if m.cls is not None:
+        _owner, fwd = m.cls.find_method("forward")
+        params = list(fwd.params.posonly_params) + list(fwd.params.params) if fwd is not None else []
+        return kwargs.get(params[1].name.value) if len(params) > 1 else None
+    return next((kwargs[k] for k in _FIRST_INPUT_NAMES if k in kwargs), None)
