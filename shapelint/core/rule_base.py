@@ -14,9 +14,6 @@ class Rule:
     code: str = ""
     name: str = ""
     severity: str = "error"
-    # its verdict depends on the input's number of dimensions: not reported when that rank
-    # was only guessed (from a first Linear or Embedding)
-    rank_sensitive: bool = False
     suppressible: bool = True  # a `# noqa` comment may silence it (selection applies to every rule)
     message: str = ""
     summary: str = ""

@@ -84,7 +84,6 @@ class InFeaturesMismatch(Rule):
 @rule
 class ViewSizeMismatch(Rule):
     code = "SHP003"
-    rank_sensitive = True
     name = "view-size-mismatch"
     message = "{op} cannot reshape {shape} ({numel} values) into {target}; {hint}"
     summary = "A view/reshape/unflatten whose sizes cannot hold the tensor's values."
@@ -110,7 +109,6 @@ class ViewSizeMismatch(Rule):
 @rule
 class BatchFolded(Rule):
     code = "SHP004"
-    rank_sensitive = True
     name = "batch-folded"
     message = (
         "{op} folds features into the batch: each sample has {per_sample} values, "
@@ -168,7 +166,6 @@ class SpatialCollapse(Rule):
 @rule
 class ShapeMismatch(Rule):
     code = "SHP006"
-    rank_sensitive = True
     name = "shape-mismatch"
     message = "{op}: {detail}"
     summary = "An elementwise operation, torch.cat or torch.stack on tensors whose shapes do not fit."
@@ -260,7 +257,6 @@ class SamePaddingStride(Rule):
 @rule
 class RankMismatch(Rule):
     code = "SHP009"
-    rank_sensitive = True
     name = "rank-mismatch"
     message = "{layer} expects a {expected} input but receives {actual} ({origin}); {hint}"
     summary = "A layer receives a tensor with the wrong number of dimensions."
@@ -327,7 +323,6 @@ class PoolPadding(Rule):
 @rule
 class DimOutOfRange(Rule):
     code = "SHP012"
-    rank_sensitive = True
     name = "dim-out-of-range"
     message = "{op}: dimension {dim} is out of range for a tensor of {rank} dimensions {shape}"
     summary = "A dim argument (flatten, transpose, cat, softmax, ...) outside the tensor's dimensions."

@@ -43,7 +43,6 @@ class IndexDtype(Rule):
 @rule
 class PositionalTooShort(Rule):
     code = "SHP016"
-    rank_sensitive = True  # it stands in for SHP006's broadcast error, which is
     name = "positional-embedding-too-short"
     message = "{op}: the positional embedding {table} holds {have} positions but the sequence has {need} ({origin}); torch raises {raises}; {hint}"
     summary = ("A learned positional table (`nn.Parameter(torch.zeros(1, N, D))`, a buffer) added to more than N tokens, "

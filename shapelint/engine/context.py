@@ -15,7 +15,6 @@ import re
 from typing import Dict, List, Optional
 
 from ..core.findings import Finding
-from ..core.rules import REGISTRY
 from ..core.symbolic import BATCH_NAME, Dim, Expr, exact_div, substitute, to_json
 from ..core.values import ModuleValue, Tensor, Unknown
 from .callsite import relocate
