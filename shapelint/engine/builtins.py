@@ -14,7 +14,7 @@ from typing import Callable, Dict
 from ..core.symbolic import Expr
 from ..core.values import Builtin, ClassRef, ExactQuotient, FunctionRef, ModuleValue, Ref, SuperProxy, Tensor, Unknown
 from ..torch.names import torch_has
-from . import mutation
+from . import class_relations, mutation
 from .eval_names import call_eval
 from .frame import MAX_UNROLL, hashable
 from .module_isinstance import abc_or_class_isinstance, module_isinstance
@@ -26,9 +26,10 @@ from .pyvalues import truth
 NAMES = {
     "range", "len", "int", "float", "min", "max", "abs", "sum", "zip", "enumerate", "list", "tuple",
     "dict", "reversed", "sorted", "isinstance", "round", "bool", "str", "super", "getattr", "setattr",
-    "hasattr", "print", "any", "all", "map", "divmod", "pow", "set", "object", "slice", "eval", "type",
+    "hasattr", "print", "any", "all", "map", "divmod", "pow", "set", "object", "slice", "eval", "type", "issubclass",
+    "callable",
 }
-_TAKE_UNKNOWN = ("isinstance", "print", "hasattr", "getattr", "setattr", "object.__setattr__")
+_TAKE_UNKNOWN = ("isinstance", "callable", "print", "hasattr", "getattr", "setattr", "object.__setattr__")
 
 
 def call_builtin(vm, name: str, args, kwargs, node, frame):
@@ -274,8 +275,8 @@ def _isinstance(vm, args, kwargs, node, frame):
         return Unknown("isinstance")
     v, types = args
     types = types if isinstance(types, tuple) else (types,)
-    if types and all(isinstance(t, Ref) and t.qualname in _PARTIAL_CLASS for t in types):
-        return _is_partial(v)
+    if types and all(isinstance(t, Ref) and t.qualname in class_relations.PARTIAL_CLASS for t in types):
+        return class_relations.is_partial(v)
     if isinstance(v, ModuleValue) and types and all(isinstance(t, Ref) and t.qualname.startswith("torch.") for t in types):
         answers = [module_isinstance(v, t) for t in types]
         return True if True in answers else False if all(a is False for a in answers) else Unknown("isinstance")
@@ -302,21 +303,6 @@ def _isinstance(vm, args, kwargs, node, frame):
         return isinstance(v, tuple(known))
     if _class_or_function(v):
         return False  # `if not isinstance(name, str): return name` given nn.SiLU: a class is no str, int or tensor
-    return Unknown("isinstance")
-
-
-_PARTIAL_CLASS = ("functools.partial",)
-
-
-def _is_partial(v):
-    """isinstance(v, functools.partial): a partial is one; a class, function, module or plain
-    value is not; anything else (an unknown, a tensor) is undecided."""
-    from .partials import PartialValue  # partials imports torch_calls, which imports this module's neighbours
-
-    if isinstance(v, PartialValue):
-        return True
-    if v is None or isinstance(v, (bool, int, float, str, list, tuple, dict, Builtin, Expr)) or _class_or_function(v):
-        return False
     return Unknown("isinstance")
 
 
@@ -353,30 +339,6 @@ def _slice(vm, args, kwargs, node, frame):
 
 
 BUILTINS["slice"] = _slice
+BUILTINS.update(class_relations.BUILTINS)
 
-
-def _type(vm, args, kwargs, node, frame):
-    """type(x) where the class is certain: a plain value's builtin type, a partial's
-    functools.partial (CycleGAN's `type(norm_layer) == functools.partial`), an instance of the
-    file's classes its class. A tensor (maybe a Parameter), None, a torch layer: unknown."""
-    from .partials import PartialValue  # partials imports torch_calls, which imports this module's neighbours
-
-    if len(args) != 1 or kwargs:
-        return vm.unmodelled("type() with three arguments (a new class)", node)
-    v = args[0]
-    if isinstance(v, PartialValue):
-        return Ref("functools.partial")
-    if isinstance(v, Expr):
-        return Builtin("int")  # a symbolic size is an int
-    if type(v) in _TYPE_NAMES and not isinstance(v, NpInt):
-        return Builtin(_TYPE_NAMES[type(v)])
-    if isinstance(v, ModuleValue) and v.cls is not None:
-        return ClassRef(v.cls)
-    if _class_or_function(v) and isinstance(v, Ref) or isinstance(v, Builtin) and v.name in _TYPE_NAMES.values():
-        return Builtin("type")  # a torch layer class (`norm_layer=nn.BatchNorm2d`), int: their metaclass is type
-    return vm.unmodelled("type() of a value whose class shapelint does not track", node)
-
-
-_TYPE_NAMES = {bool: "bool", int: "int", float: "float", str: "str", list: "list", tuple: "tuple", dict: "dict"}
-BUILTINS["type"] = _type
 BUILTINS["eval"] = call_eval

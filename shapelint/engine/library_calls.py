@@ -30,6 +30,8 @@ def call(vm, qualname: str, args, kwargs, node):
         return type_info.type_info(qualname, args, kwargs, node)
     if qualname == "itertools.repeat":
         return _repeat(args, kwargs)
+    if qualname == "typing.cast":
+        return cast(args, kwargs)
     return NOT_MODELLED_HERE
 
 
@@ -51,3 +53,8 @@ def method(vm, obj, name: str, args, kwargs, node):
     if isinstance(obj, namedtuples.NamedTupleValue):
         return namedtuples.method(vm, obj, name, args, kwargs, node)
     return NOT_MODELLED_HERE
+
+
+def cast(args, kwargs):
+    """typing.cast(T, v) is v, unchanged."""
+    return args[1] if len(args) == 2 and not kwargs else Unknown("typing.cast")
