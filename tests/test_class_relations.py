@@ -40,6 +40,9 @@ def helper(x):
     return x
 
 
+SHARED = nn.ReLU()
+
+
 class Net(nn.Module):  # shapelint: input=(2, 4)
     def __init__(self):
         super().__init__()
@@ -61,6 +64,7 @@ DECIDED = [
     "isinstance(partial(helper), partial)", "isinstance(nn.ReLU, partial)", "isinstance(3, functools.partial)",
     "partial(helper) == helper", "'relu' in (nn.ReLU, 'relu')", "nn.ReLU in (nn.GELU, nn.ReLU)", "int in {int: 1}",
     "typing.cast(int, 3) == 3", "cast('int', 5) == 5",
+    "SHARED in [nn.ReLU(), SHARED]", "nn.ReLU() in [SHARED]", "SHARED == SHARED", "nn.ReLU() != SHARED",
 ]
 # Python decides these; the engine does not follow the class, so the width is unknown
 UNDECIDED = ["type(torch.zeros(1)) is torch.Tensor", "type(nn.Parameter(torch.zeros(1))) is torch.Tensor",

@@ -211,6 +211,10 @@ def _sequence_compare(op, a, b) -> Optional[bool]:
 _BUILTIN_CLASSES = ("bool", "int", "float", "str", "list", "tuple", "dict", "set", "object", "type", "range", "slice")
 
 
+def _defines_eq(m: ModuleValue) -> bool:
+    return m.cls is not None and any("__eq__" in c.methods for c in m.cls.mro())
+
+
 def _torch_nn_name(r: Ref) -> bool:
     return r.qualname.startswith("torch.nn.") and "." not in r.qualname[len("torch.nn."):]
 
@@ -233,6 +237,8 @@ def same_class_object(a, b) -> Optional[bool]:
             return a is b
         other = b if isinstance(a, PartialValue) else a
         return False if isinstance(other, (Ref, ClassRef, Builtin, FunctionRef)) or other is None else None
+    if isinstance(a, ModuleValue) and isinstance(b, ModuleValue) and not (_defines_eq(a) or _defines_eq(b)):
+        return a is b  # nn.Module's `==` is identity (`m in self.skip`)
     if isinstance(a, Builtin) and isinstance(b, Builtin):
         return a.name == b.name  # `type(k) == int`, `type(k) is tuple`
     if {type(a), type(b)} <= {Builtin, Ref, ClassRef} and type(a) is not type(b):
