@@ -317,15 +317,18 @@ class ClassRef:
 class FunctionRef:
     """A function or method of the user's file, optionally bound to `self`."""
 
-    __slots__ = ("node", "bound", "owner", "globals", "captured")
+    __slots__ = ("node", "bound", "owner", "globals", "captured", "defaults")
 
-    def __init__(self, node, bound=None, owner=None, globals_=None, captured=None):
+    def __init__(self, node, bound=None, owner=None, globals_=None, captured=None, defaults=None):
         self.node = node
         self.bound = bound
         self.owner = owner
         self.globals = globals_  # the defining module's names
         # a nested function's enclosing locals, by reference (read at each call: late binding, as in Python)
         self.captured = captured
+        # a nested function's parameter defaults, evaluated once where `def` ran (as Python does);
+        # None: evaluated from the module's names at each call (a method or a module-level function)
+        self.defaults = defaults
 
 
 class BoundMethod:

@@ -192,6 +192,7 @@ class ExplainRecorder:
         self.lost_sites: List[tuple] = []  # (node, reason): where shapes become unknown
         self.assignments: List[tuple] = []  # (node, name, shape) for each tensor bound to a name
         self.lost_count = 0
+        self.matmul_operators = 0  # `a @ b` on tensors run (FlopCounterMode counts them; the table has no row)
         self.conditional = 0  # > 0 while running code that only one undecided path reaches
         self.flow = None  # dataflow.DataFlow while drawing (`shapelint graph`): who made each tensor
         self.merges: List[Merge] = []

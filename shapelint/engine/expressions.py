@@ -293,7 +293,8 @@ def eval_ifexp(vm, node, frame):
 
 def eval_lambda(vm, node, frame):
     captured = {} if frame.locals is vm.globals else frame.locals  # by reference: late binding, as in Python
-    return LambdaRef(node, captured, frame.cls, frame.self_obj)
+    # defaults are evaluated now, once (`lambda x, f=f: ...` in a loop keeps each f)
+    return LambdaRef(node, captured, frame.cls, frame.self_obj, objects.parameter_defaults(vm, node.params, frame))
 
 
 def eval_named(vm, node, frame):

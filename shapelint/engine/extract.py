@@ -106,6 +106,13 @@ class ClassInfo:
                     out.append(b.qualname)
         return out
 
+    def is_plain(self) -> bool:
+        """Certainly not an nn.Module: every base in its MRO is a class of the file or a builtin
+        (`class Embedder:`, `class Cfg(object)`). A base shapelint cannot see is neither."""
+        from ..core.values import Builtin
+
+        return all(isinstance(b, (ClassRef, Builtin)) for c in self.mro() for b in c.bases)
+
     def is_module(self) -> bool:
         return any(q.startswith("torch.nn.") or q == "torch.nn.Module" for q in self.torch_bases())
 

@@ -141,13 +141,14 @@ class Overlay:
 class LambdaRef:
     """A lambda of the user's file with the names it closes over."""
 
-    __slots__ = ("node", "captured", "cls", "self_obj")
+    __slots__ = ("node", "captured", "cls", "self_obj", "defaults")
 
-    def __init__(self, node, captured: dict, cls=None, self_obj=None):
+    def __init__(self, node, captured: dict, cls=None, self_obj=None, defaults=None):
         self.node = node
         self.captured = captured
         self.cls = cls
         self.self_obj = self_obj
+        self.defaults = defaults  # its parameters' defaults, evaluated where the lambda was made
 
 
 def same_value(a, b) -> bool:

@@ -66,6 +66,10 @@ def _makes_new(node) -> bool:
     return isinstance(node, cst.Subscript) and any(isinstance(e.slice, cst.Slice) for e in node.slice)
 
 
+def _plain_object(m: ModuleValue) -> bool:
+    return m.cls is not None and m.cls.is_plain()
+
+
 class Interpreter:
     """Python semantics over libcst nodes; torch calls are answered by the torch tables.
 
@@ -297,9 +301,9 @@ class Interpreter:
         self.log_write(obj, name)
         if obj.clobbered is not None:
             obj.rewritten.add(name)
-        if isinstance(value, ModuleValue):
+        if isinstance(value, ModuleValue) and not (_plain_object(obj) or _plain_object(value)):
             obj.attrs.pop(name, None)
-            obj.children[name] = value
+            obj.children[name] = value  # nn.Module.__setattr__ registers a module in a module only
         elif value is None and name in obj.children:
             obj.children[name] = None
         else:
@@ -414,7 +418,7 @@ class Interpreter:
             return containers.items(v)
         if isinstance(v, numpy_overlay.NdArray):
             return [v.index(i) for i in range(len(v))]
-        return tensor_values.elements(v) if isinstance(v, Tensor) else None
+        return tensor_values.elements(v) or tensor_values.rows(v, MAX_UNROLL) if isinstance(v, Tensor) else None
 
     def as_sequence(self, v, n):
         if isinstance(v, (list, tuple)):
@@ -504,6 +508,8 @@ class Interpreter:
         if isinstance(fn, FunctionRef):
             return objects.call_function(self, fn, args, kwargs, node)
         if isinstance(fn, ModuleValue):
+            if _plain_object(fn):  # an instance of a plain class: its __call__, no module row
+                return objects.call_instance(self, fn, args, kwargs, node)
             return self.call_module(fn, args, kwargs, node)
         if isinstance(fn, BoundMethod):
             return self.call_method(fn, args, kwargs, node)

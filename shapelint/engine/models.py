@@ -304,7 +304,8 @@ class FileChecker:
                 self, name, node, len(x.shape) if isinstance(x, Tensor) and x.shape is not None else None, rebuild,
                 lambda vm, built, t: self._run_forward(vm, name, name_modules(built, name if kind == "variable" else "self"), [t], further_inputs(params or [], {}, None), node)))
         if self.explain:
-            report.summary = build_summary(tree, recorder.module_calls, recorder.calls, recorder.lost_sites, sizes, shape_of, self.source, fields)
+            report.summary = build_summary(tree, recorder.module_calls, recorder.calls, recorder.lost_sites, sizes, shape_of,
+                                           recorder.matmul_operators, fields)
         self.models.append(report)
         self.findings.extend(sink.findings)
         accepted = sizes.accepted_inputs() if declared is None else None

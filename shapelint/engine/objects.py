@@ -211,7 +211,7 @@ def call_lambda(vm, fn: LambdaRef, args, kwargs, node):
     frame = Frame(vm.globals, fn.cls, fn.self_obj)
     frame.locals.update(fn.captured)  # the enclosing function's names, as a closure sees them
     positional = list(params.posonly_params) + list(params.params)
-    if not bind_params(vm, frame, positional, params, list(args), dict(kwargs)):
+    if not bind_params(vm, frame, positional, params, list(args), dict(kwargs), fn.defaults):
         mutation.escape(vm, args, kwargs, "given to a call shapelint could not follow")
         mark_unfollowed([args, kwargs])
         return Unknown("call of a lambda with arguments that do not bind", node)
@@ -238,7 +238,7 @@ def call_function(vm, fn: FunctionRef, args, kwargs, node):
     if fn.bound is not None:
         all_args = [fn.bound] + all_args
     positional = list(params.posonly_params) + list(params.params)
-    if not bind_params(vm, frame, positional, params, all_args, dict(kwargs)):
+    if not bind_params(vm, frame, positional, params, all_args, dict(kwargs), fn.defaults):
         mutation.escape(vm, args, kwargs, "given to a call shapelint could not follow")
         mark_unfollowed([all_args, kwargs])
         return Unknown(f"call of `{fn.node.name.value}` with arguments that do not bind", node)
@@ -268,7 +268,21 @@ def call_function(vm, fn: FunctionRef, args, kwargs, node):
     return result
 
 
-def bind_params(vm, frame: Frame, positional, params, args, kwargs) -> bool:
+def parameter_defaults(vm, params: cst.Parameters, frame: Frame):
+    """Each parameter's default, evaluated in `frame` (where the def or lambda runs); None when none has one."""
+    with_default = [p for p in (*params.posonly_params, *params.params, *params.kwonly_params) if p.default is not None]
+    return {p.name.value: vm.eval(p.default, frame) for p in with_default} or None
+
+
+def call_instance(vm, obj: ModuleValue, args, kwargs, node):
+    """`obj(x)` of a plain class's instance: its class's `__call__` (TypeError without one)."""
+    owner, method = obj.cls.find_method("__call__")
+    if method is None:
+        return vm.unmodelled(f"call of a {obj.kind} instance, whose class has no __call__", node)
+    return call_function(vm, FunctionRef(method, obj, owner, owner.globals), args, kwargs, node)
+
+
+def bind_params(vm, frame: Frame, positional, params, args, kwargs, defaults=None) -> bool:
     for i, p in enumerate(positional):
         name = p.name.value
         if i < len(args):
@@ -276,7 +290,7 @@ def bind_params(vm, frame: Frame, positional, params, args, kwargs) -> bool:
         elif name in kwargs:
             frame.locals[name] = kwargs.pop(name)
         elif p.default is not None:
-            frame.locals[name] = vm.eval(p.default, Frame(frame.globals))
+            frame.locals[name] = defaults[name] if defaults is not None else vm.eval(p.default, Frame(frame.globals))
         else:
             frame.locals[name] = Unknown(f"argument `{name}` not given")
     extra = args[len(positional):]
@@ -290,7 +304,7 @@ def bind_params(vm, frame: Frame, positional, params, args, kwargs) -> bool:
         if name in kwargs:
             frame.locals[name] = kwargs.pop(name)
         elif p.default is not None:
-            frame.locals[name] = vm.eval(p.default, Frame(frame.globals))
+            frame.locals[name] = defaults[name] if defaults is not None else vm.eval(p.default, Frame(frame.globals))
         else:
             frame.locals[name] = Unknown(f"argument `{name}` not given")
     if params.star_kwarg is not None:
@@ -329,7 +343,8 @@ def define_function(vm, stmt: cst.FunctionDef, frame: Frame):
     decorators (staticmethod, torch.no_grad(), ...) leave the function itself, as before."""
     # inside a running function: a closure over its names (module-level code, even in a branch, has none)
     captured = frame.locals if vm.call_stack and frame.locals is not frame.globals else None
-    value = FunctionRef(stmt, None, None, frame.globals, captured)
+    defaults = parameter_defaults(vm, stmt.params, frame) if captured is not None else None
+    value = FunctionRef(stmt, None, None, frame.globals, captured, defaults)
     for d in reversed(stmt.decorators):
         decorator = vm.eval(d.decorator, frame) if isinstance(d.decorator, cst.Name) else None
         if isinstance(decorator, (FunctionRef, LambdaRef)):

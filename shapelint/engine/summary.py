@@ -245,24 +245,18 @@ def _op_name(label: str) -> str:
     return label.strip(".()").rsplit(".", 1)[-1]
 
 
-def _has_matmul_operator(tree: List[ModuleValue], source: str) -> bool:
-    """`a @ b` in one of the model's classes (FlopCounterMode counts it; the explain table has no row)."""
-    if "@" not in source:
-        return False
-    classes = {id(c.node): c.node for m in tree if m.cls is not None for c in m.cls.mro()}
-    return any(isinstance(n, (cst.MatrixMultiply, cst.MatrixMultiplyAssign)) for node in classes.values() for n in _walk(node))
-
-
 def _numel_of(shape) -> Optional[int]:
     if shape is None or not all(isinstance(d, int) and not isinstance(d, bool) for d in shape):
         return None
     return prod(shape)
 
 
-def build_summary(tree: List[ModuleValue], calls, rows, lost: list, sizes, shape_of, source: str = "@", fields=None) -> dict:
+def build_summary(tree: List[ModuleValue], calls, rows, lost: list, sizes, shape_of, matmul_operators: int = 1,
+                  fields=None) -> dict:
     """Per named module: parameters, buffers, calls, last output, MACs and output bytes of its calls,
     the receptive field of its output; the totals. `calls` are every module call
-    (ExplainRecorder.module_calls), `rows` the explain rows, `fields` each row's receptive field."""
+    (ExplainRecorder.module_calls), `rows` the explain rows, `fields` each row's receptive field,
+    `matmul_operators` how many `a @ b` of tensors ran (FlopCounterMode counts them too)."""
     from ..torch.params import macs
 
     cache: Dict[int, Optional[Counts]] = {}
@@ -280,7 +274,8 @@ def build_summary(tree: List[ModuleValue], calls, rows, lost: list, sizes, shape
     leaf_ids = {id(m) for m in tree if m.spec is not None and not m.children}
     for e in calls:
         row = per.get(id(e.value))
-        if row is None:
+        if row is None:  # a module torch does not register (held by a plain object): FlopCounterMode still counts its ops
+            total_macs = total_bytes = None
             continue
         row["calls"] += 1
         inp, out = shape_of(e.inp), shape_of(e.out)
@@ -301,7 +296,7 @@ def build_summary(tree: List[ModuleValue], calls, rows, lost: list, sizes, shape
             per[id(m)]["macs"] = per[id(m)]["output_bytes"] = None  # totals below; a block's own ops are not split out
     if not whole or any(m.cls is not None and any(q not in ("torch.nn.Module", "torch.nn.Sequential") for q in m.cls.torch_bases()) for m in tree):
         total_macs = total_bytes = None  # a subclass of a torch layer runs its base's forward: not counted
-    if lost or _has_matmul_operator(tree, source) or any(r.module is None and _op_name(r.op) in _COUNTED_OPS for r in rows):
+    if lost or matmul_operators or any(r.module is None and _op_name(r.op) in _COUNTED_OPS for r in rows):
         total_macs = None
     if lost:
         total_bytes = None

@@ -395,6 +395,8 @@ def tensor_operator(vm, op: str, a, b, node):
     if op == "Add" and positional.added_table_report(vm.ctx, node, a, b):
         return Unknown("a positional table shorter than the sequence")
     result = _passed_dtype(operator(vm.ctx, node, a, b), (a, b), ())
+    if op == "MatrixMultiply":
+        vm.explain.matmul_operators += 1
     if vm.explain.recording and op in MERGE_OPERATORS:
         vm.explain.record_merge(ELEMENTWISE, (a, b), None, result, in_place=isinstance(node, cst.AugAssign))
     if vm.explain.flow is not None:

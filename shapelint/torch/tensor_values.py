@@ -71,6 +71,16 @@ def elements(t: Tensor) -> Optional[list]:
     return None
 
 
+def rows(t: Tensor, limit: int) -> Optional[list]:
+    """`for row in t` of values shapelint does not know: one tensor of shape t.shape[1:] per
+    index of the first dimension, when that is a known int (torch iterates `t[0], t[1], ...`; a
+    0-d tensor cannot be iterated)."""
+    shape = t.shape
+    if not shape or type(shape[0]) is not int or not 0 <= shape[0] <= limit:
+        return None
+    return [Tensor(shape[1:], t.prov[1:], dtype=t.dtype) for _ in range(shape[0])]
+
+
 def element(t: Tensor, key):
     """t[i] of a 1-D valued tensor: a 0-d tensor holding that value; None when not modelled here."""
     if known_values(t) is not None and len(t.shape) == 1 and type(key) is int and -len(t.values) <= key < len(t.values):
