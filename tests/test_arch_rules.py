@@ -51,6 +51,9 @@ def _held_modules(model):
         for v in list(vars(m).values()) + list(m._modules.values()):
             items = v.values() if isinstance(v, dict) else v if isinstance(v, (list, tuple)) else [v]
             stack.extend(x for x in items if isinstance(x, nn.Module))
+            # a plain object of the example's own class: the modules it holds in its attributes
+            plain = [x for x in items if not isinstance(x, nn.Module) and type(x).__module__ == "fixture_under_test"]
+            stack.extend(y for x in plain for y in vars(x).values() if isinstance(y, nn.Module))
     return found.values()
 
 

@@ -21,7 +21,8 @@ class UnregisteredSubmodules(Rule):
         "{model}.{attr} holds {count} module(s) in a plain {container} ({params} parameters): torch does not "
         "register them, so model.parameters(), state_dict(), .to() and .eval() miss them; use {wrapper}"
     )
-    summary = "Submodules kept in a plain list, tuple or dict attribute instead of nn.ModuleList/nn.ModuleDict."
+    summary = ("Submodules kept in a plain list, tuple or dict attribute instead of nn.ModuleList/nn.ModuleDict, "
+               "or built by a plain (non-nn.Module) object the model holds.")
     why = (
         "nn.Module registers only modules assigned directly or held by nn.ModuleList/nn.ModuleDict: the "
         "optimizer never sees the parameters of a plain list, `.to('cuda')` leaves them behind and "
@@ -38,7 +39,11 @@ class UnregisteredSubmodules(Rule):
         _HEAD + "class Net(nn.Module):  # shapelint: input=(2, 8)\n"
         "    def __init__(self):\n        super().__init__()\n"
         "        self.blocks = [nn.Linear(8, 8) for _ in range(3)]\n\n"
-        "    def forward(self, x):\n        for b in self.blocks:\n            x = b(x)\n        return x\n"
+        "    def forward(self, x):\n        for b in self.blocks:\n            x = b(x)\n        return x\n",
+        _HEAD + "class Head:\n    def __init__(self, d):\n        self.fc = nn.Linear(d, 2)\n\n\n"
+        "class Net(nn.Module):  # shapelint: input=(2, 8)\n"
+        "    def __init__(self):\n        super().__init__()\n        self.head = Head(8)\n\n"
+        "    def forward(self, x):\n        return self.head.fc(x)\n",
     ]
 
 

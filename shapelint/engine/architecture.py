@@ -68,6 +68,7 @@ class ArchitectureChecker:
         self.globals = globals_
         self.class_nodes = class_nodes  # the nn.Module classes of the checked file
         self.file_classes = {id(n) for n in class_nodes}
+        self.plain_classes: set = set()  # the file's classes that are no nn.Module (set by the checker)
         self._pairs = None
         self._nodes = None
         self.module = None  # the checked file's libcst module (set by the file checker)
@@ -128,14 +129,19 @@ class ArchitectureChecker:
     # -------------------------------------------------------------- SHP400
     def _unregistered(self, m: ModuleValue, registered: set, cache) -> None:
         for attr, value in list(m.attrs.items()):
+            builder = m
             if isinstance(value, dict):
                 held, container = list(value.values()), "dict"
             elif isinstance(value, (list, tuple)):
                 held, container = list(value), type(value).__name__
+            elif isinstance(value, ModuleValue) and value.cls is not None and value.cls.is_plain() \
+                    and id(value.cls.node) in self.plain_classes:
+                # `self.h = Holder()` whose class is no nn.Module: the layers it builds are not registered
+                held, container, builder = list(value.attrs.values()), f"{value.kind} object", value
             else:
                 continue
             mods = [v for v in held if isinstance(v, ModuleValue)]
-            loose = [v for v in mods if id(v) not in registered and self._built_in(v, m)]
+            loose = [v for v in mods if id(v) not in registered and self._built_in(v, builder)]
             if not loose:
                 continue
             counts = [subtree(v, cache) for v in loose]
@@ -145,8 +151,12 @@ class ArchitectureChecker:
             if len(values) != 1:
                 continue
             node = values[0]
-            wrapper = "nn.ModuleDict(...)" if container == "dict" else "nn.ModuleList(...)"
-            edits, fix = self._wrap_fix(node, attr, container)
+            if builder is not m:
+                wrapper = f"nn.Module as {value.kind}'s base class (and call super().__init__())"
+                edits, fix = [], None
+            else:
+                wrapper = "nn.ModuleDict(...)" if container == "dict" else "nn.ModuleList(...)"
+                edits, fix = self._wrap_fix(node, attr, container)
             self._report(A.UnregisteredSubmodules.finding(
                 node, fix=fix, edits=edits, model=m.kind, attr=attr, count=len(loose), container=container,
                 params=sum(c.params for c in counts), wrapper=wrapper))

@@ -138,6 +138,8 @@ class FileChecker:
                    if isinstance(v, ClassRef) and id(v.info.node) in own and v.info.is_module()]
         self.arch = ArchitectureChecker(self.source if classes else "", self.globals, classes)
         self.arch.module = self.module
+        self.arch.plain_classes = {id(v.info.node) for v in self.globals.values()
+                                   if isinstance(v, ClassRef) and id(v.info.node) in own and v.info.is_plain()}
         self.arch.sibling_modules = lambda: self.siblings.modules
         self.findings.extend(check_functional(self.module, classes, self.globals, self.source))
         try:
