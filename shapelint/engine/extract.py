@@ -60,6 +60,16 @@ def import_bindings(stmt) -> Dict[str, Ref]:
     return out
 
 
+def _property_accessor(fn: cst.FunctionDef):
+    """"setter"/"deleter" for `@name.setter` / `@name.deleter` defs; None for any other def."""
+    for d in fn.decorators:
+        t = d.decorator
+        if isinstance(t, cst.Attribute) and t.attr.value in ("setter", "deleter") and isinstance(t.value, cst.Name) \
+                and t.value.value == fn.name.value:
+            return t.attr.value
+    return None
+
+
 class ClassInfo:
     def __init__(self, node: cst.ClassDef, globals_: dict):
         self.node = node
@@ -70,9 +80,14 @@ class ClassInfo:
         self.class_attrs: Dict[str, cst.BaseExpression] = {}
         self.attr_values: Dict[str, object] = {}
         self.reads_training: Optional[bool] = None  # whether its code reads `.training` (engine/modes.py)
+        self.setters: Dict[str, cst.FunctionDef] = {}  # `@width.setter def width(self, v)` (the getter stays a method)
         for stmt in node.body.body:
             if isinstance(stmt, cst.FunctionDef):
-                self.methods[stmt.name.value] = stmt
+                accessor = _property_accessor(stmt)
+                if accessor == "setter":
+                    self.setters[stmt.name.value] = stmt
+                elif accessor is None:
+                    self.methods[stmt.name.value] = stmt
             elif isinstance(stmt, cst.SimpleStatementLine):
                 for small in stmt.body:
                     if isinstance(small, cst.Assign) and len(small.targets) == 1:

@@ -298,6 +298,8 @@ class Interpreter:
             return parameter_identity.set_on_value(self, obj, name, value)
         if not bypass and dataclass_configs.frozen(self, obj):
             raise RaiseSignal()  # dataclasses.FrozenInstanceError
+        if obj.cls is not None and not isinstance(value, ModuleValue) and objects.property_write(self, obj, name, value, None):
+            return
         self.log_write(obj, name)
         if obj.clobbered is not None:
             obj.rewritten.add(name)

@@ -118,6 +118,10 @@ def class_attr(vm, info: ClassInfo, name: str, bound):
                 return FunctionRef(fn, None, c, c.globals)
             if _decorated(fn, "classmethod"):
                 return FunctionRef(fn, ClassRef(info), c, c.globals)
+            if is_property(fn):  # `cfg.hidden`, `self.num_features`: the getter runs on the instance
+                if bound is None:
+                    return vm.unmodelled(f"property `{name}` read on the class", None)
+                return call_function(vm, FunctionRef(fn, bound, c, c.globals), [], {}, None)
             return FunctionRef(fn, bound, c, c.globals)
         if name in c.class_attrs:
             return dataclass_configs.as_class_attribute(dataclass_configs.class_value(vm, c, name))
@@ -198,6 +202,31 @@ def become_layer(vm, obj: ModuleValue, base: str, args, kwargs, node, partial: b
 
 def _decorated(fn: cst.FunctionDef, name: str) -> bool:
     return any(dotted(d.decorator) == name for d in fn.decorators)
+
+
+_PROPERTIES = ("property", "cached_property", "functools.cached_property")
+
+
+def is_property(fn: cst.FunctionDef) -> bool:
+    return any(dotted(d.decorator) in _PROPERTIES for d in fn.decorators)
+
+
+def property_write(vm, obj: ModuleValue, name: str, value, node) -> bool:
+    """`obj.name = value` where obj's class makes `name` a property: its setter runs (True); with
+    no setter Python raises AttributeError: the write is not followed (True, value unknown).
+    False when `name` is no property of obj's class."""
+    for c in obj.cls.mro():
+        fn = c.methods.get(name)
+        if fn is not None and is_property(fn):
+            setter = c.setters.get(name)
+            if setter is not None:
+                call_function(vm, FunctionRef(setter, obj, c, c.globals), [value], {}, node)
+            else:
+                mark_unfollowed(obj)
+            return True
+        if fn is not None or name in c.class_attrs:
+            return False
+    return False
 
 
 # ---------------------------------------------------------------------------- calls
