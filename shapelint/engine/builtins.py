@@ -20,7 +20,7 @@ from .frame import MAX_UNROLL, hashable
 from .module_isinstance import abc_or_class_isinstance, module_isinstance
 from .numpy_overlay import NdArray, NpInt
 from .objects import mark_unfollowed, module_has
-from .pyvalues import truth
+from .pyvalues import is_plain, truth
 
 # every name that resolves to a builtin (the user's own definitions shadow them)
 NAMES = {
@@ -66,10 +66,27 @@ def _len(vm, args, kwargs, node, frame):
     if isinstance(v, (list, tuple, str, dict, range, set, NdArray)):
         return len(v)
     if isinstance(v, ModuleValue):
-        return Unknown("len") if v.opaque else len(v.children)
+        return _module_len(vm, v, node)
     if isinstance(v, Tensor) and v.shape:
         return v.shape[0]
     return Unknown("len")
+
+
+_SIZED_CONTAINERS = ("Sequential", "ModuleList", "ModuleDict")
+
+
+def _module_len(vm, m: ModuleValue, node):
+    """len(m): a torch container's number of modules; a class's own __len__; nn.Module itself has
+    none (TypeError)."""
+    if m.cls is not None:
+        owner, method = m.cls.find_method("__len__")
+        if method is not None:
+            return vm.call(vm.get_attr(m, "__len__", node), [], {}, node)
+        if not any(q in (f"torch.nn.{k}" for k in _SIZED_CONTAINERS) for q in m.cls.torch_bases()):
+            return Unknown("len")
+    elif m.kind not in _SIZED_CONTAINERS:
+        return Unknown("len")
+    return Unknown("len") if m.opaque else len(m.children)
 
 
 def _conversion(name: str):
@@ -94,10 +111,16 @@ def _min_max(name: str):
     pick = min if name == "min" else max
 
     def extremum(vm, args, kwargs, node, frame):
+        if set(kwargs) - {"key", "default"} or (len(args) > 1 and "default" in kwargs):
+            return Unknown(name)  # TypeError in Python
         seq = vm.iterate(args[0] if len(args) == 1 else args)
-        if seq and _numbers(seq):
-            return pick(seq)
-        return Unknown(name)
+        if seq is not None and not seq and "default" in kwargs:
+            return kwargs["default"]
+        keys = _sort_keys(vm, seq, kwargs.get("key"), node, frame)
+        if keys is None or not keys:
+            return Unknown(name)  # an empty sequence raises ValueError
+        best = pick(range(len(seq)), key=keys.__getitem__)  # the first of equal keys, as Python picks
+        return seq[best]
 
     return extremum
 
@@ -122,8 +145,10 @@ def _sum(vm, args, kwargs, node, frame):
 
 def _zip(vm, args, kwargs, node, frame):
     seqs = [vm.iterate(a) for a in args]
-    if any(s is None for s in seqs):
+    if any(s is None for s in seqs) or set(kwargs) - {"strict"}:
         return Unknown("zip")
+    if kwargs.get("strict") is not False and kwargs and len({len(s) for s in seqs}) > 1:
+        return Unknown("zip")  # zip(..., strict=True) of unequal lengths raises ValueError
     return [tuple(t) for t in zip(*seqs)]
 
 
@@ -171,8 +196,24 @@ def _reversed(vm, args, kwargs, node, frame):
 
 
 def _sorted(vm, args, kwargs, node, frame):
+    if len(args) != 1 or set(kwargs) - {"key", "reverse"} or not isinstance(kwargs.get("reverse", False), bool):
+        return Unknown("sorted")
     seq = vm.iterate(args[0])
-    return Unknown("sorted") if seq is None else sorted(seq)
+    keys = _sort_keys(vm, seq, kwargs.get("key"), node, frame)
+    if keys is None:
+        return Unknown("sorted")
+    order = sorted(range(len(seq)), key=keys.__getitem__, reverse=kwargs.get("reverse", False))  # stable, as Python's
+    return [seq[i] for i in order]
+
+
+def _sort_keys(vm, seq, key, node, frame):
+    """The values min/max/sorted compare: the items, or key(item); None unless each is a plain
+    value (numbers, strings, tuples of them), whose order Python's own comparison decides (a
+    TypeError there, `1 < "a"`, makes the call unknown)."""
+    if seq is None:
+        return None
+    keys = list(seq) if key is None else [vm.call(key, [x], {}, node, frame) for x in seq]
+    return keys if all(is_plain(k) for k in keys) else None
 
 
 def _any_all(name: str):

@@ -75,6 +75,7 @@ class ClassInfo:
         self.node = node
         self.name = node.name.value
         self.globals = globals_  # the defining module's names (classes may come from a sibling file)
+        self.captured: Optional[dict] = None  # a class made inside a function: that function's names, by reference
         self.bases: List = []  # evaluated when the class statement runs
         self.methods: Dict[str, cst.FunctionDef] = {}
         self.class_attrs: Dict[str, cst.BaseExpression] = {}

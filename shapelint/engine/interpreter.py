@@ -153,6 +153,8 @@ class Interpreter:
             frame.locals[stmt.name.value] = objects.define_function(self, stmt, frame)
         elif isinstance(stmt, cst.ClassDef):
             info = ClassInfo(stmt, frame.globals)
+            if self.call_stack and frame.locals is not frame.globals:
+                info.captured = frame.locals
             info.bases = [self.eval(a.value, frame) for a in stmt.bases if a.keyword is None]
             frame.locals[stmt.name.value] = ClassRef(info)
         elif isinstance(stmt, cst.BaseSmallStatement):  # the body of `def f(x): return x`

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ..torch import type_info
 from ..core.values import Unknown
-from . import dataclass_configs, module_lookup, namedtuples, namespaces, numpy_overlay, partials
+from . import dataclass_configs, module_lookup, namedtuples, namespaces, numpy_overlay, partials, stdlib_calls
 from .frame import MAX_SEQ
 
 NOT_MODELLED_HERE = object()
@@ -32,6 +32,8 @@ def call(vm, qualname: str, args, kwargs, node):
         return _repeat(args, kwargs)
     if qualname == "typing.cast":
         return cast(args, kwargs)
+    if qualname in stdlib_calls.NAMES:
+        return stdlib_calls.call(vm, qualname, args, kwargs, node)
     return NOT_MODELLED_HERE
 
 

@@ -7,6 +7,8 @@ Functions run in a fresh `Frame` with their parameters bound as Python binds the
 
 from __future__ import annotations
 
+from typing import Dict
+
 import libcst as cst
 
 from ..core.values import UNKNOWN, BaseMethod, BoundMethod, ClassRef, FunctionRef, ModuleValue, Ref, SuperProxy, Unknown
@@ -263,6 +265,8 @@ def call_function(vm, fn: FunctionRef, args, kwargs, node):
     frame = Frame(fn.globals if fn.globals is not None else vm.globals, fn.owner, fn.bound)
     if fn.captured is not None:
         frame.locals.update(fn.captured)  # the enclosing function's names (`n` of `def _ntuple(n): def parse(x)`)
+    elif fn.owner is not None and fn.owner.captured is not None:
+        frame.locals.update(fn.owner.captured)  # a method of a class made inside a function sees its names
     all_args = list(args)
     if fn.bound is not None:
         all_args = [fn.bound] + all_args
@@ -291,10 +295,37 @@ def call_function(vm, fn: FunctionRef, args, kwargs, node):
         vm.units.current = outer_unit
         if frame.alt_returns:
             vm.explain.conditional -= 1
+        _write_back_declared(fn, frame)
     for alt in frame.alt_returns:
         if not same_value(alt, result):
             return Unknown("paths return different values", node)
     return result
+
+
+_DECLARED: Dict[int, tuple] = {}  # id(FunctionDef) -> (the node, its `global` names, its `nonlocal` names)
+
+
+def _write_back_declared(fn: FunctionRef, frame: Frame) -> None:
+    """`global n` / `nonlocal n`: the function's writes to n are the module's or the enclosing
+    function's (the body ran with n as a local; its last value goes where Python put it)."""
+    cached = _DECLARED.get(id(fn.node))
+    if cached is None or cached[0] is not fn.node:
+        g, nl = set(), set()
+        stack = list(fn.node.body.children)
+        while stack:  # the function's own scope: not the defs and classes inside it
+            n = stack.pop()
+            if isinstance(n, (cst.Global, cst.Nonlocal)):
+                (g if isinstance(n, cst.Global) else nl).update(item.name.value for item in n.names)
+            elif not isinstance(n, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+                stack.extend(n.children)
+        cached = _DECLARED[id(fn.node)] = (fn.node, g, nl)
+    _node, g, nl = cached
+    for declared, target in ((g, frame.globals), (nl, fn.captured)):
+        if target is None:
+            continue
+        for name in declared:
+            if name in frame.locals:
+                target[name] = frame.locals[name]
 
 
 def parameter_defaults(vm, params: cst.Parameters, frame: Frame):

@@ -189,6 +189,9 @@ def _plain(v) -> bool:
     return False
 
 
+is_plain = _plain  # for the builtins that order values (sorted, min, max)
+
+
 def _sequence_compare(op, a, b) -> Optional[bool]:
     """`a == b` / `a != b` on sequences holding symbolic sizes (`t.shape == (T, d)`), element by
     element: provably unequal when the lengths or one pair differ, equal when every pair is;
