@@ -18,6 +18,7 @@ pytestmark = pytest.mark.torch
 SNIPPET = '''
 import functools
 import itertools
+import math
 import operator
 
 import torch
@@ -74,9 +75,11 @@ DECIDED = [
     "len(list(itertools.chain.from_iterable([[1, 2], [3]])))", "len(list(itertools.combinations(range(4), 2)))",
     "len(list(itertools.pairwise([1, 2, 3])))", "sum(itertools.islice(range(10), 2, 5))",
     "list(itertools.accumulate([1, 2, 3], initial=4))[1]", "list(itertools.accumulate([2, 3], operator.mul))[-1]",
+    "'abc'.find('c') + 1", "len('a b'.strip().partition(' '))", "int('x12'.removeprefix('x'))", "len('a_b_c'.rsplit('_', 1))",
+    "math.isqrt(9) + math.ceil(7 / 2)", "int(math.log10(1000)) + math.comb(4, 2)",
 ]
 # Python raises (TypeError, ValueError) or shapelint does not know: the width is not stated
-RAISES = ["len(nn.Linear(2, 2))", "max([])", "sorted([3, 'a'])[0]", "len(list(zip([1, 2], [3], strict=True)))",
+RAISES = ["len(nn.Linear(2, 2))", "'abc'.index('z')", "max([])", "sorted([3, 'a'])[0]", "len(list(zip([1, 2], [3], strict=True)))",
           "functools.reduce(operator.add, [])"]
 
 

@@ -28,7 +28,12 @@ COMPARISONS = {
     "GreaterThan": operator.gt, "GreaterThanEqual": operator.ge,
 }
 NOT_MODELLED = object()  # a method shapelint has no rule for (the caller makes it unknown)
-STR_METHODS = ("format", "join", "upper", "lower", "count", "index", "startswith", "endswith", "split", "replace")
+# str methods whose result is no longer than the string (format/join/replace have their own budgets)
+_PURE_STR = ("upper", "lower", "startswith", "endswith", "split", "rsplit", "find", "rfind", "index", "rindex", "count",
+             "strip", "lstrip", "rstrip", "isdigit", "isalpha", "isalnum", "isupper", "islower", "isspace", "isnumeric",
+             "isdecimal", "title", "capitalize", "casefold", "swapcase", "partition", "rpartition", "removeprefix",
+             "removesuffix", "splitlines")
+STR_METHODS = ("format", "join", "replace", *_PURE_STR)
 
 
 def truth(v) -> Optional[bool]:
@@ -260,9 +265,15 @@ def same_class_object(a, b) -> Optional[bool]:
 
 def math_call(name, args):
     """`math.ceil(...)` and friends on plain numbers; `math.pi`."""
-    fns = {"ceil": math.ceil, "floor": math.floor, "sqrt": math.sqrt, "prod": math.prod, "log2": math.log2, "log": math.log, "gcd": math.gcd, "pow": math.pow}
-    if name == "pi":
-        return math.pi
+    fns = {"ceil": math.ceil, "floor": math.floor, "sqrt": math.sqrt, "prod": math.prod, "log2": math.log2, "log": math.log,
+           "gcd": math.gcd, "pow": math.pow, "isqrt": math.isqrt, "exp": math.exp, "log10": math.log10, "log1p": math.log1p,
+           "sin": math.sin, "cos": math.cos, "tan": math.tan, "atan": math.atan, "trunc": math.trunc, "fabs": math.fabs,
+           "lcm": math.lcm, "comb": math.comb, "isclose": math.isclose, "hypot": math.hypot, "copysign": math.copysign}
+    constants = {"pi": math.pi, "e": math.e, "tau": math.tau, "inf": math.inf}
+    if name == "comb" and not all(isinstance(a, int) and abs(a) <= 10_000 for a in args):
+        return Unknown("math.comb of large numbers")  # its cost grows with the result's size
+    if name in constants:
+        return constants[name]
     fn = fns.get(name)
     if fn is None or not all(isinstance(a, (int, float)) and not isinstance(a, bool) or isinstance(a, (list, tuple)) for a in args):
         return Unknown(f"math.{name}")
@@ -297,7 +308,10 @@ def str_method(obj: str, name, args, kwargs):
             big = budgets.replace_ok(obj, args[0], args[1])
             if big is not None:
                 return big
-        if name in ("upper", "lower", "startswith", "endswith", "split", "replace", "join") and all(isinstance(a, (str, list, tuple)) for a in args):
+        if isinstance(obj, tuple) and name in ("count", "index") and _plain(obj) and all(_plain(a) for a in args) and not kwargs:
+            return getattr(obj, name)(*args)  # ValueError (index of a missing item) makes it unknown below
+        if isinstance(obj, str) and name in (*_PURE_STR, "replace", "join") and not kwargs \
+                and all(isinstance(a, (str, list, tuple, int)) and not isinstance(a, bool) for a in args):
             return getattr(obj, name)(*args)
     except Exception:
         return Unknown("string method")
