@@ -13,7 +13,7 @@ from typing import Callable, Dict
 import libcst as cst
 
 from ..core.symbolic import Expr
-from ..core.values import BaseMethod, Builtin, FloatUnknown, ModuleValue, PendingShape, Quotient, Ref, Tensor, Unknown
+from ..core.values import BaseMethod, Builtin, FloatUnknown, FunctionRef, ModuleValue, PendingShape, Quotient, Ref, Tensor, Unknown
 from ..torch import containers
 from ..torch.result_dtypes import COMPARISONS
 from . import budgets, builtins, module_lookup, numpy_overlay, objects, shape_tuples
@@ -199,6 +199,9 @@ def subscript(vm, obj, key, node):
         except Exception:
             return Unknown("index")
     if isinstance(obj, ModuleValue):
+        owner, getitem = obj.cls.find_method("__getitem__") if obj.cls is not None else (None, None)
+        if getitem is not None:  # Python looks `obj[k]` up on the type: the class's own `__getitem__` wins
+            return objects.call_function(vm, FunctionRef(getitem, obj, owner, owner.globals), [key], {}, node)
         return containers.index(obj, key)
     if isinstance(obj, numpy_overlay.NdArray):
         return obj.index(key)

@@ -1,0 +1,98 @@
+"""Python and torch semantics behind Hugging Face-style model code (branch s29-hf), each against
+real torch: the static output equals torch's, stays unknown where the case says so, and an error
+is reported exactly where torch raises.
+
+- `obj[k]` on an instance of the user's class runs the class's own `__getitem__` (output
+  dataclasses indexed as `outputs[0]`), as Python looks it up on the type;
+- argmax / argmin give int64 positions, and max / min along a dim int64 indices, whatever the
+  input's dtype, so they index (CLIP's eos pooling: `hidden[torch.arange(B), ids.argmax(-1)]`).
+"""
+
+from typing import NamedTuple
+
+import pytest
+
+from shapelint.engine.check import check_source
+
+pytestmark = pytest.mark.torch
+
+HEAD = ("from dataclasses import dataclass\nfrom typing import Optional\nimport torch\nimport torch.nn as nn\n"
+        "import torch.nn.functional as F\n")
+
+
+class Case(NamedTuple):
+    body: str  # module-level code defining `class M(nn.Module):  # shapelint: ...` (DECISIONS.md syntax)
+    unknown: bool = False  # torch runs; shapelint must say unknown (and report nothing)
+
+
+OUTPUT_CLASSES = '''
+@dataclass
+class Out:
+    last: torch.Tensor
+    extra: Optional[torch.Tensor] = None
+
+    def __getitem__(self, index):
+        return (self.last, self.extra)[index]
+
+
+class Plain:
+    def __init__(self, *items):
+        self.items = list(items)
+
+    def __getitem__(self, index):
+        return self.items[index]
+'''
+
+
+def _model(decl: str, forward: str, init: str = "") -> str:
+    return (OUTPUT_CLASSES + f"\n\nclass M(nn.Module):  # shapelint: {decl}\n"
+            f"    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(4, 6)\n{init}"
+            f"\n    def forward(self, x, i=0):\n{forward}")
+
+
+CASES = [
+    # the class's own __getitem__ runs: a dataclass output read as outputs[0], a plain holder
+    Case(_model("x=(2, 4)", "        return self.fc(Out(last=x)[0])\n")),
+    Case(_model("x=(2, 4)", "        return Out(x, self.fc(x))[-1]\n")),
+    Case(_model("x=(3, 4)", "        return Plain(x, self.fc(x))[1:][0]\n")),
+    Case(_model("x=(3, 4)", "        return self.fc(Plain(x)[0])\n")),
+    # a key the engine does not know: the item is unknown, never the first one guessed
+    Case(_model("x=(3, 4)", "        return Plain(self.fc(x), x)[len(str(x.dtype)) % 2]\n"), unknown=True),
+    # the __getitem__ itself indexes out of range: torch (Python) raises, so no shape is given
+    Case(_model("x=(3, 4), i=(1,):long", "        return self.fc(Out(x)[1] + i)\n"), unknown=True),
+    # argmax / argmin / max(dim).indices are int64 whatever the input's dtype: they index
+    Case(_model("x=(3, 11, 4), ids=(3, 11):long",
+                "        return x[torch.arange(x.shape[0]), ids.argmax(dim=-1)]\n").replace("x, i=0", "x, ids")),
+    Case(_model("x=(3, 11, 4)", "        return x[torch.arange(3), x.sum(-1).argmin(-1)]\n")),
+    Case(_model("x=(3, 11, 4)", "        return x[:, x[0, :, 0].argmax()]\n")),
+    Case(_model("x=(3, 11, 4)", "        return x[torch.arange(3), x.max(dim=1).indices[:, 0]]\n")),
+    Case(_model("x=(3, 11, 4)", "        return x[x[:, :, 0].argmax(dim=0, keepdim=True)]\n")),
+]
+
+
+def _torch_output(source: str):
+    from torch_oracle import declared_targets, run_declared
+
+    out = run_declared(source, "M", declared_targets(source)["M"])
+    return None if out.verdict == "crash" else out.outputs[0]
+
+
+def _static(source: str):
+    result = check_source("m.py", source, explain=True)
+    (model,) = [m for m in result.models if m.name == "M"]
+    return model.output, [f for f in result.findings if f.severity == "error"]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[str(i) for i in range(len(CASES))])
+def test_construct_matches_torch(case):
+    source = HEAD + case.body
+    expected = _torch_output(source)
+    output, errors = _static(source)
+    assert errors == [], [(f.code, f.message) for f in errors]
+    if expected is None:
+        assert case.unknown and output is None, f"torch raises; shapelint gives {output}"
+        return
+    if not case.unknown:
+        assert output == expected
+    else:
+        assert output is None or any(not isinstance(d, int) for d in output), (output, expected)
