@@ -5,7 +5,8 @@ is reported exactly where torch raises.
 - `obj[k]` on an instance of the user's class runs the class's own `__getitem__` (output
   dataclasses indexed as `outputs[0]`), as Python looks it up on the type;
 - argmax / argmin give int64 positions, and max / min along a dim int64 indices, whatever the
-  input's dtype, so they index (CLIP's eos pooling: `hidden[torch.arange(B), ids.argmax(-1)]`).
+  input's dtype, so they index (CLIP's eos pooling: `hidden[torch.arange(B), ids.argmax(-1)]`);
+- torch.tensor(a float of unknown value), `torch.tensor(torch.finfo(x.dtype).min)`, is 0-d.
 """
 
 from typing import NamedTuple
@@ -67,6 +68,12 @@ CASES = [
     Case(_model("x=(3, 11, 4)", "        return x[:, x[0, :, 0].argmax()]\n")),
     Case(_model("x=(3, 11, 4)", "        return x[torch.arange(3), x.max(dim=1).indices[:, 0]]\n")),
     Case(_model("x=(3, 11, 4)", "        return x[x[:, :, 0].argmax(dim=0, keepdim=True)]\n")),
+    # torch.tensor of a float whose value is unknown (HF's mask value) is a 0-d tensor
+    Case(_model("x=(2, 5, 5)", "        return torch.where(x > 0, x, torch.tensor(torch.finfo(x.dtype).min, dtype=x.dtype))\n")),
+    Case(_model("x=(2, 5)", "        return x + torch.tensor(torch.finfo(x.dtype).min)\n")),
+    Case(_model("x=(2, 5)", "        return torch.tensor([torch.finfo(x.dtype).min, 0.0]) + x[:, :2]\n")),
+    # data of unknown kind (a value the engine cannot read): no shape
+    Case(_model("x=(2, 5)", "        return torch.tensor(x.tolist()) + x\n"), unknown=True),
 ]
 
 

@@ -107,8 +107,9 @@ def _ordered_dict(args, kwargs):
 
 
 # the positional argument that is a fill value, not a size: unknown (`torch.finfo(x.dtype).min`),
-# it leaves the shape known (the op's rule reads the dtype it can)
-_FILL_VALUE = {"torch.full": 1}
+# it leaves the shape known (the op's rule reads the dtype it can); torch.tensor's data likewise
+# (a float of unknown value is a 0-d float tensor; its rule refuses data it cannot read)
+_FILL_VALUE = {"torch.full": 1, "torch.tensor": 0}
 
 
 def apply_op(vm, op, label, args, kwargs, node):
