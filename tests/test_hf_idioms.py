@@ -6,7 +6,8 @@ is reported exactly where torch raises.
   dataclasses indexed as `outputs[0]`), as Python looks it up on the type;
 - argmax / argmin give int64 positions, and max / min along a dim int64 indices, whatever the
   input's dtype, so they index (CLIP's eos pooling: `hidden[torch.arange(B), ids.argmax(-1)]`);
-- torch.tensor(a float of unknown value), `torch.tensor(torch.finfo(x.dtype).min)`, is 0-d.
+- torch.tensor(a float of unknown value), `torch.tensor(torch.finfo(x.dtype).min)`, is 0-d;
+- None among index tensors (Mixtral's `hidden[None, top_x]`) is a new dim of size 1 taken by a full slice.
 """
 
 from typing import NamedTuple
@@ -103,3 +104,43 @@ def test_construct_matches_torch(case):
         assert output == expected
     else:
         assert output is None or any(not isinstance(d, int) for d in output), (output, expected)
+
+
+def _expression(expr: str, decl: str) -> str:
+    import re
+
+    names = re.findall(r"(\w+)\s*=\s*\(", decl)
+    return f"\n\nclass M(nn.Module):  # shapelint: {decl}\n    def forward(self, {', '.join(names)}):\n        return {expr}\n"
+
+
+XIJ = "x=(5, 6, 7), i=(3,):long, j=(3,):long"
+# None among index tensors is a new dim of size 1 taken by a full slice: x[None, i] is x.unsqueeze(0)[:, i]
+NONE_WITH_TENSORS = [
+    Case(_expression("x[None, i]", XIJ)),
+    Case(_expression("x[None, i].reshape(-1, 7)", XIJ)),
+    Case(_expression("x[i, None, j]", XIJ)),  # the None parts the index tensors: their dims go first
+    Case(_expression("x[i, j, None]", XIJ)),
+    Case(_expression("x[0, None, i]", XIJ)),  # the int is applied first, as a select
+    Case(_expression("x[None, 0, i]", XIJ)),
+    Case(_expression("x[:, None, i, None]", XIJ)),
+    Case(_expression("x[..., None, i]", XIJ)),
+    Case(_expression("x[i, ..., None]", XIJ)),
+    Case(_expression("x[None, i, None, j]", XIJ)),
+    Case(_expression("x[None, x[:, 0, 0] > 0]", XIJ), unknown=True),  # a mask: how many rows depends on the values
+    Case(_expression("x[None, i, j, 0, 1]", XIJ)),  # too many indices: torch raises
+]
+
+
+@pytest.mark.parametrize("case", NONE_WITH_TENSORS, ids=[c.body.split("return ")[1].strip() for c in NONE_WITH_TENSORS])
+def test_none_among_index_tensors_matches_torch(case):
+    source = HEAD + case.body
+    expected = _torch_output(source)
+    output, errors = _static(source)
+    if expected is None:
+        assert errors or output is None, f"torch raises; shapelint gives {output}"
+        return
+    assert errors == [], [(f.code, f.message) for f in errors]
+    if not case.unknown:
+        assert output == expected
+    else:
+        assert output is None or (len(output) == len(expected) and any(not isinstance(d, int) for d in output))
