@@ -144,3 +144,79 @@ def test_none_among_index_tensors_matches_torch(case):
         assert output == expected
     else:
         assert output is None or (len(output) == len(expected) and any(not isinstance(d, int) for d in output))
+
+
+INSTANTIATOR = '''
+from collections import OrderedDict
+
+
+class ClassInstantier(OrderedDict):
+    def __getitem__(self, key):
+        content = super().__getitem__(key)
+        cls, kwargs = content if isinstance(content, tuple) else (content, {})
+        return cls(**kwargs)
+
+
+class Widths(dict):
+    def doubled(self, key):
+        return 2 * self[key]
+
+
+class Counted(dict):
+    def __setitem__(self, key, value):
+        super().__setitem__(key, value + 1)
+
+
+ACT2FN = ClassInstantier({"gelu": nn.GELU, "tanh_gelu": (nn.GELU, {"approximate": "tanh"}), "pool": (nn.AdaptiveAvgPool1d, {"output_size": 3})})
+'''
+
+
+def _mapping_model(decl: str, init: str, forward: str) -> str:
+    return (INSTANTIATOR + f"\n\nclass M(nn.Module):  # shapelint: {decl}\n    def __init__(self):\n        super().__init__()\n"
+            f"{init}\n    def forward(self, x):\n{forward}")
+
+
+# a subclass of dict / OrderedDict: dict's constructor and items, the class's own methods and __getitem__
+MAPPING_SUBCLASSES = [
+    Case(_mapping_model("x=(2, 4, 6)", "        self.act = ACT2FN['pool']\n", "        return self.act(x)\n")),
+    Case(_mapping_model("x=(2, 4, 6)", "        self.act = ACT2FN['tanh_gelu']\n        self.fc = nn.Linear(6, 5)\n",
+                        "        return self.fc(self.act(x))\n")),
+    Case(_mapping_model("x=(2, 4, 6)", "        w = Widths(hidden=6, out=7)\n        self.fc = nn.Linear(w['hidden'], w.doubled('out'))\n",
+                        "        return self.fc(x)\n")),
+    Case(_mapping_model("x=(2, 4, 6)", "        w = Widths([('hidden', 6)])\n        self.fc = nn.Linear(w.get('hidden'), len(w) + 2)\n",
+                        "        return self.fc(x)\n")),
+    # what the engine does not follow stays unknown: a __setitem__ of the class's own, a copy (its
+    # class depends on the base)
+    Case(_mapping_model("x=(2, 4, 6)", "        w = Counted()\n        w['out'] = 3\n        self.fc = nn.Linear(6, w['out'])\n",
+                        "        return self.fc(x)\n"), unknown=True),
+    Case(_mapping_model("x=(2, 4, 6)", "        w = Widths(out=3).copy()\n        self.fc = nn.Linear(6, w['out'])\n",
+                        "        return self.fc(x)\n"), unknown=True),
+    Case(_mapping_model("x=(2, 4, 6)", "        self.act = ACT2FN.get('relu', nn.Identity)()\n        self.fc = nn.Linear(6, 4)\n",
+                        "        return self.fc(self.act(x))\n")),
+]
+
+
+@pytest.mark.parametrize("case", MAPPING_SUBCLASSES, ids=[str(i) for i in range(len(MAPPING_SUBCLASSES))])
+def test_mapping_subclass_matches_torch(case):
+    source = HEAD + case.body
+    expected = _torch_output(source)
+    output, errors = _static(source)
+    assert expected is not None
+    assert errors == [], [(f.code, f.message) for f in errors]
+    if not case.unknown:
+        assert output == expected
+    else:
+        assert output is None or any(not isinstance(d, int) for d in output), (output, expected)
+
+
+def test_mapping_subclass_with_class_body_aliases_stays_unknown():
+    """`get = dict.pop` / `__getattr__ = dict.get` in the class body change lookups: not followed
+    (a plain dict's `get` would leave the item, so `len(w)` would be 1, not torch's 0)."""
+    body = (INSTANTIATOR + "\n\nclass Aliased(dict):\n    get = dict.pop\n\n\nclass Attr(dict):\n    __getattr__ = dict.get\n"
+            "\n\nclass M(nn.Module):  # shapelint: x=(2, 4, 6)\n    def __init__(self):\n        super().__init__()\n"
+            "        w = Aliased(out=3)\n        self.fc = nn.Linear(6, w.get('out') + len(w))\n        self.fc2 = nn.Linear(6, Attr(out=3).out)\n"
+            "\n    def forward(self, x):\n        return self.fc(x) + self.fc2(x)\n")
+    source = HEAD + body
+    assert _torch_output(source) == [2, 4, 3]
+    output, errors = _static(source)
+    assert errors == [] and (output is None or any(not isinstance(d, int) for d in output)), output

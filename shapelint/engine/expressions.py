@@ -16,7 +16,7 @@ from ..core.symbolic import Expr
 from ..core.values import BaseMethod, Builtin, FloatUnknown, FunctionRef, ModuleValue, PendingShape, Quotient, Ref, Tensor, Unknown
 from ..torch import containers
 from ..torch.result_dtypes import COMPARISONS
-from . import budgets, builtins, module_lookup, numpy_overlay, objects, shape_tuples
+from . import budgets, builtins, dict_subclasses, module_lookup, numpy_overlay, objects, shape_tuples
 from .frame import MAX_SEQ, MAX_UNROLL, Frame, LambdaRef, Overlay, hashable, same_value
 from .pyvalues import compare, truth
 from .siblings import LazyImport, resolve
@@ -191,6 +191,10 @@ def subscript(vm, obj, key, node):
             except Exception:
                 return Unknown("index")
         return Unknown("index")
+    if isinstance(obj, dict_subclasses.MappingValue):
+        own = dict_subclasses.own_method(obj, "__getitem__")
+        if own is not None:  # the class's `__getitem__` wins over dict's
+            return objects.call_function(vm, own, [key], {}, node) if isinstance(own, FunctionRef) else own
     if isinstance(obj, dict):
         return obj[key] if hashable(key) and key in obj else Unknown("key")
     if isinstance(obj, range):

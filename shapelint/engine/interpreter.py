@@ -24,7 +24,7 @@ from ..core.values import (BaseMethod, BoundMethod, Builtin, ClassRef, FunctionR
                            PendingShape, Ref, SuperProxy, Tensor, Unknown)
 from ..torch import containers, packed_sequence, tensor_values, type_info
 from ..torch.functions import ValuesIndices
-from . import (asserts, branches, config_fields, dataclass_configs, library_calls, loops, mutation, namedtuples, namespaces, numpy_overlay,
+from . import (asserts, branches, config_fields, dataclass_configs, dict_subclasses, library_calls, loops, mutation, namedtuples, namespaces, numpy_overlay,
                objects, parameter_identity, partials, pyvalues, shape_tuples, size_origins, strict, torch_calls, with_blocks)
 from . import module_dunders  # noqa: F401 - registers nn.Module's __setattr__ / __getattr__
 from .builtins import call_builtin
@@ -441,6 +441,8 @@ class Interpreter:
         return value
 
     def binop(self, op: str, a, b, node):
+        if isinstance(a, dict_subclasses.MappingValue) or isinstance(b, dict_subclasses.MappingValue):
+            return Unknown("an operator on a mapping of the user's class (its result's class is not followed)")
         if isinstance(a, Tensor) or isinstance(b, Tensor):
             return torch_calls.tensor_operator(self, op, a, b, node)
         return pyvalues.arith(op, a, b)
@@ -457,6 +459,13 @@ class Interpreter:
             return BoundMethod(obj, name)
         if isinstance(obj, namedtuples.NamedTupleValue):
             return namedtuples.attribute(self, obj, name, BoundMethod)
+        if isinstance(obj, dict_subclasses.MappingValue):  # the class's own method, else dict's
+            own = dict_subclasses.own_method(obj, name)
+            if own is not None:
+                return own
+            if name in dict_subclasses.CLASS_DEPENDENT or not (name in _METHODS[dict] or name == "__getitem__"):
+                return self.unmodelled(f"attribute `{name}` of a mapping of the user's class", node)
+            return BoundMethod(obj, name)
         if isinstance(obj, packed_sequence.PackedSequenceValue):
             return packed_sequence.attribute(obj, name)
         if isinstance(obj, Tensor):

@@ -13,7 +13,7 @@ from ..core.values import UNKNOWN, BaseMethod, BoundMethod, ClassRef, FunctionRe
 from ..torch import containers, names
 from ..torch.composite import STATIC_METHODS
 from ..torch.functional_layers import NO_PARAMETER
-from . import callsite, dataclass_configs, mutation, namedtuples, torch_calls
+from . import callsite, dataclass_configs, dict_subclasses, mutation, namedtuples, torch_calls
 from .extract import ClassInfo, dotted
 from .parameter_identity import own_parameter
 from .frame import ABSENT, CALL_STEPS, MAX_DEPTH, MAX_STEPS, TooComplex, MAYBE_ABSENT, Frame, LambdaRef, RaiseSignal, ReturnSignal, same_value
@@ -133,6 +133,9 @@ def set_class_attr(info: ClassInfo, name: str, value) -> None:
 
 
 def super_attr(vm, sp: SuperProxy, name: str):
+    if isinstance(sp.obj, dict_subclasses.MappingValue):
+        found = dict_subclasses.super_method(sp.obj, sp.owner, name)
+        return found if found is not None else BoundMethod(sp.obj, name)  # dict's own (`super().__getitem__(key)`)
     mro = sp.obj.cls.mro() if isinstance(sp.obj, ModuleValue) and sp.obj.cls else []
     after = False
     for c in mro:
@@ -304,6 +307,10 @@ def instantiate(vm, info: ClassInfo, args, kwargs, node):
     nt_fields = namedtuples.fields_of(vm, info) if not info.is_module() else None
     if nt_fields is not None:
         return namedtuples.instantiate(vm, info, nt_fields, args, kwargs, node)
+    if not info.is_module() and dict_subclasses.is_mapping_class(info):
+        if dataclass_configs.generated_init(info) is not None:
+            return vm.unmodelled(f"`{info.name}(...)`: a dataclass that is also a mapping", node)
+        return dict_subclasses.instantiate(vm, info, args, kwargs, node)
     obj = ModuleValue(info.name, node, cls=info)
     generated = dataclass_configs.generated_init(info) if not info.is_module() else None
     owner, init = info.find_method("__init__")
