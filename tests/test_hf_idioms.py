@@ -7,7 +7,9 @@ is reported exactly where torch raises.
 - argmax / argmin give int64 positions, and max / min along a dim int64 indices, whatever the
   input's dtype, so they index (CLIP's eos pooling: `hidden[torch.arange(B), ids.argmax(-1)]`);
 - torch.tensor(a float of unknown value), `torch.tensor(torch.finfo(x.dtype).min)`, is 0-d;
-- None among index tensors (Mixtral's `hidden[None, top_x]`) is a new dim of size 1 taken by a full slice.
+- None among index tensors (Mixtral's `hidden[None, top_x]`) is a new dim of size 1 taken by a full slice;
+- an instance of the user's dict / OrderedDict subclass (ACT2FN's ClassInstantier) is a dict with its class's methods;
+- torch.broadcast_to(x, size) is x.expand(size).
 """
 
 from typing import NamedTuple
@@ -220,3 +222,30 @@ def test_mapping_subclass_with_class_body_aliases_stays_unknown():
     assert _torch_output(source) == [2, 4, 3]
     output, errors = _static(source)
     assert errors == [] and (output is None or any(not isinstance(d, int) for d in output)), output
+
+
+# torch.broadcast_to(x, size) / x.broadcast_to(size) is x.expand(size) (Falcon's shared key and value)
+BROADCAST_TO = [
+    Case(_expression("torch.broadcast_to(x, (2, 3, 4))", "x=(3, 1)")),
+    Case(_expression("torch.broadcast_to(x, (-1, 4))", "x=(3, 1)")),
+    Case(_expression("x.broadcast_to((5, 3, 4))", "x=(3, 1)")),
+    Case(_expression("torch.broadcast_to(k, q.shape).flatten(2, 3)", "q=(2, 5, 2, 4, 8), k=(2, 5, 2, 1, 8)")),
+    Case(_expression("x[torch.broadcast_to(i, (2, 3))]", "x=(5, 4), i=(3,):long")),  # the dtype stays: it indexes
+    Case(_expression("torch.broadcast_to(x, (3, 4))", "x=(3, 2)")),  # torch raises: 2 cannot grow
+    Case(_expression("torch.broadcast_to(x, (int(x.abs().sum().item()) + 1, 3, 4))", "x=(3, 1)"), unknown=True),
+]
+
+
+@pytest.mark.parametrize("case", BROADCAST_TO, ids=[c.body.split("return ")[1].strip() for c in BROADCAST_TO])
+def test_broadcast_to_matches_torch(case):
+    source = HEAD + case.body
+    expected = _torch_output(source)
+    output, errors = _static(source)
+    if expected is None:
+        assert errors, f"torch raises; shapelint reports nothing (output {output})"
+        return
+    assert errors == [], [(f.code, f.message) for f in errors]
+    if not case.unknown:
+        assert output == expected
+    else:
+        assert output is None or any(not isinstance(d, int) for d in output), (output, expected)
