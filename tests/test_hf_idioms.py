@@ -249,3 +249,21 @@ def test_broadcast_to_matches_torch(case):
         assert output == expected
     else:
         assert output is None or any(not isinstance(d, int) for d in output), (output, expected)
+
+
+@pytest.mark.parametrize("expr, known", [("out.last", True), ("out[0]", False), ("out['last']", False)])
+def test_dataclass_mapping_output_reads_fields_and_leaves_items_unknown(expr, known):
+    """@dataclass over an OrderedDict base (HF's ModelOutput): `.field` is the field; `out[0]`, which
+    runs the base's own __getitem__ over items the engine does not follow, stays unknown."""
+    body = ("\nfrom collections import OrderedDict\n\n\nclass ModelOutput(OrderedDict):\n"
+            "    def __post_init__(self):\n        for name in ('last', 'extra'):\n            self[name] = getattr(self, name)\n\n"
+            "    def __getitem__(self, k):\n        return dict(self.items())[k] if isinstance(k, str) else tuple(self.values())[k]\n"
+            "\n\n@dataclass\nclass Out(ModelOutput):\n    last: torch.Tensor = None\n    extra: Optional[torch.Tensor] = None\n"
+            "\n\nclass M(nn.Module):  # shapelint: x=(2, 4)\n    def __init__(self):\n        super().__init__()\n"
+            "        self.fc = nn.Linear(4, 6)\n\n    def forward(self, x):\n        out = Out(last=self.fc(x))\n"
+            f"        return {expr}\n")
+    source = HEAD + body
+    assert _torch_output(source) == [2, 6]
+    output, errors = _static(source)
+    assert errors == []
+    assert output == [2, 6] if known else (output is None or any(not isinstance(d, int) for d in output)), output

@@ -8,7 +8,8 @@ on the type does, and so does its `__getitem__` for `obj[key]`; `super().__getit
 dict methods reached through `super()` are dict's own. The class is built by dict's constructor
 (a mapping, pairs, keywords). Not followed (unknown): a class with its own `__init__`, `__new__`,
 `__missing__` or a dunder that builtins call behind the user's back (`len`, `in`, `for`, `obj[k] = v`),
-a dataclass that is also a mapping, a decorated method (staticmethod, property), instance attributes.
+a decorated method (staticmethod, property), instance attributes. A dataclass that is also a mapping
+(HF's ModelOutput) is built as a dataclass: its fields are attributes, its items are not followed.
 """
 
 from __future__ import annotations

@@ -204,7 +204,9 @@ def subscript(vm, obj, key, node):
             return Unknown("index")
     if isinstance(obj, ModuleValue):
         owner, getitem = obj.cls.find_method("__getitem__") if obj.cls is not None else (None, None)
-        if getitem is not None:  # Python looks `obj[k]` up on the type: the class's own `__getitem__` wins
+        if getitem is not None and not dict_subclasses.is_mapping_class(obj.cls):
+            # Python looks `obj[k]` up on the type: the class's own `__getitem__` wins (a dataclass that is also a
+            # mapping, HF's ModelOutput, keeps its fields as attributes only: its items are not followed)
             return objects.call_function(vm, FunctionRef(getitem, obj, owner, owner.globals), [key], {}, node)
         return containers.index(obj, key)
     if isinstance(obj, numpy_overlay.NdArray):

@@ -307,10 +307,8 @@ def instantiate(vm, info: ClassInfo, args, kwargs, node):
     nt_fields = namedtuples.fields_of(vm, info) if not info.is_module() else None
     if nt_fields is not None:
         return namedtuples.instantiate(vm, info, nt_fields, args, kwargs, node)
-    if not info.is_module() and dict_subclasses.is_mapping_class(info):
-        if dataclass_configs.generated_init(info) is not None:
-            return vm.unmodelled(f"`{info.name}(...)`: a dataclass that is also a mapping", node)
-        return dict_subclasses.instantiate(vm, info, args, kwargs, node)
+    if not info.is_module() and dict_subclasses.is_mapping_class(info) and dataclass_configs.generated_init(info) is None:
+        return dict_subclasses.instantiate(vm, info, args, kwargs, node)  # (a dataclass mapping: its fields as attributes)
     obj = ModuleValue(info.name, node, cls=info)
     generated = dataclass_configs.generated_init(info) if not info.is_module() else None
     owner, init = info.find_method("__init__")
