@@ -9,7 +9,8 @@ is reported exactly where torch raises.
 - torch.tensor(a float of unknown value), `torch.tensor(torch.finfo(x.dtype).min)`, is 0-d;
 - None among index tensors (Mixtral's `hidden[None, top_x]`) is a new dim of size 1 taken by a full slice;
 - an instance of the user's dict / OrderedDict subclass (ACT2FN's ClassInstantier) is a dict with its class's methods;
-- torch.broadcast_to(x, size) is x.expand(size).
+- torch.broadcast_to(x, size) is x.expand(size);
+- decorators that are the user's own functions (or factories) run on methods and functions, then bind.
 """
 
 from typing import NamedTuple
@@ -267,3 +268,73 @@ def test_dataclass_mapping_output_reads_fields_and_leaves_items_unknown(expr, kn
     output, errors = _static(source)
     assert errors == []
     assert output == [2, 6] if known else (output is None or any(not isinstance(d, int) for d in output)), output
+
+
+DECORATORS = '''
+import functools
+
+
+def double_output(fn):
+    @functools.wraps(fn)
+    def wrapper(self, *args, **kwargs):
+        out = fn(self, *args, **kwargs)
+        return torch.cat([out, out], dim=-1)
+    return wrapper
+
+
+def concat_with(n):
+    def decorator(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            return torch.cat([fn(*args, **kwargs)] * n, dim=-1)
+        return wrapper
+    return decorator
+
+
+def registered(fn):
+    REGISTRY[fn.__name__] = fn
+    return fn
+
+
+def boxed(fn):
+    return [fn]
+
+
+REGISTRY = {}
+'''
+
+
+def _decorated_model(method_decorators: str, forward_body: str = "        return self.fc(x)\n", extra: str = "") -> str:
+    return (DECORATORS + "\n\nclass M(nn.Module):  # shapelint: x=(2, 4)\n    def __init__(self):\n        super().__init__()\n"
+            "        self.fc = nn.Linear(4, 3)\n" + extra + f"\n{method_decorators}    def forward(self, x):\n{forward_body}")
+
+
+# a method's (and a function's) decorators that are the user's own run, innermost first, then bind
+USER_DECORATORS = [
+    Case(_decorated_model("    @double_output\n")),
+    Case(_decorated_model("    @concat_with(3)\n")),
+    Case(_decorated_model("    @concat_with(2)\n    @double_output\n")),  # innermost first: 3 * 2 * 2 = 12
+    Case(_decorated_model("    @registered\n    @torch.no_grad()\n")),  # a registry and a pass-through
+    Case(_decorated_model("", "        return self.helper(x)\n",
+                          "\n    @concat_with(3)\n    def helper(self, x):\n        return self.fc(x)\n")),
+    Case(_decorated_model("", "        return twice(self.fc(x))\n").replace(
+        "REGISTRY = {}\n", "REGISTRY = {}\n\n\n@concat_with(2)\ndef twice(x):\n    return x + 1\n")),
+    # what is not followed stays unknown: a user decorator with staticmethod, one returning a non-function
+    Case(_decorated_model("", "        return self.helper(self.fc(x))\n",
+                          "\n    @staticmethod\n    @concat_with(2)\n    def helper(x):\n        return x\n"), unknown=True),
+    Case(_decorated_model("", "        return self.helper[0](self, x)\n",
+                          "\n    @boxed\n    def helper(self, x):\n        return self.fc(x)\n"), unknown=True),
+]
+
+
+@pytest.mark.parametrize("case", USER_DECORATORS, ids=[str(i) for i in range(len(USER_DECORATORS))])
+def test_user_decorators_match_torch(case):
+    source = HEAD + case.body
+    expected = _torch_output(source)
+    output, errors = _static(source)
+    assert expected is not None
+    assert errors == [], [(f.code, f.message) for f in errors]
+    if not case.unknown:
+        assert output == expected
+    else:
+        assert output is None or any(not isinstance(d, int) for d in output), (output, expected)

@@ -13,7 +13,7 @@ from ..core.values import UNKNOWN, BaseMethod, BoundMethod, ClassRef, FunctionRe
 from ..torch import containers, names
 from ..torch.composite import STATIC_METHODS
 from ..torch.functional_layers import NO_PARAMETER
-from . import callsite, dataclass_configs, dict_subclasses, mutation, namedtuples, torch_calls
+from . import callsite, dataclass_configs, dict_subclasses, method_decorators, mutation, namedtuples, torch_calls
 from .extract import ClassInfo, dotted
 from .parameter_identity import own_parameter
 from .frame import ABSENT, CALL_STEPS, MAX_DEPTH, MAX_STEPS, TooComplex, MAYBE_ABSENT, Frame, LambdaRef, RaiseSignal, ReturnSignal, same_value
@@ -114,6 +114,8 @@ def class_attr(vm, info: ClassInfo, name: str, bound):
     for c in info.mro():
         if name in c.methods:
             fn = c.methods[name]
+            if fn.decorators and method_decorators.has_user_decorator(vm, fn, c.globals):
+                return method_decorators.bound_method(vm, fn, c, bound)  # `@double_output def forward`
             if _decorated(fn, "staticmethod"):
                 return FunctionRef(fn, None, c, c.globals)
             if _decorated(fn, "classmethod"):
@@ -330,16 +332,13 @@ def instantiate(vm, info: ClassInfo, args, kwargs, node):
 
 def define_function(vm, stmt: cst.FunctionDef, frame: Frame):
     """`def f` in running code: the function, passed through its decorators that are the user's own
-    functions, innermost first (`@register_model` stores it in a registry and returns it). Other
+    functions or factories of theirs, innermost first (`@register_model` stores it in a registry and
+    returns it; `@concat_with(3)` wraps it). Other
     decorators (staticmethod, torch.no_grad(), ...) leave the function itself, as before."""
     # inside a running function: a closure over its names (module-level code, even in a branch, has none)
     captured = frame.locals if vm.call_stack and frame.locals is not frame.globals else None
     value = FunctionRef(stmt, None, None, frame.globals, captured)
-    for d in reversed(stmt.decorators):
-        decorator = vm.eval(d.decorator, frame) if isinstance(d.decorator, cst.Name) else None
-        if isinstance(decorator, (FunctionRef, LambdaRef)):
-            value = vm.call(decorator, [value], {}, d, frame)
-    return value
+    return method_decorators.apply_user_decorators(vm, value, stmt.decorators, frame)  # `@register`, `@factory(3)`
 
 
 _FIRST_INPUT_NAMES = ("input", "input1", "query", "x")  # torch layers' first forward parameter

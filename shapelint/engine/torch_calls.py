@@ -24,7 +24,7 @@ from ..torch.kernels import index_tensor
 from ..torch.receptive import ELEMENTWISE, MERGE_OPERATORS, merge_call
 from ..torch.modules import LAYERS
 from ..torch.spec import REQUIRED, SHAPE_FREE_PARAMS, Site, functional_params
-from . import callsite, config_fields, mutation, numpy_overlay, parameter_identity, same_defect, size_origins
+from . import callsite, config_fields, method_decorators, mutation, numpy_overlay, parameter_identity, same_defect, size_origins
 from .frame import hashable
 from .pyvalues import math_call
 
@@ -214,6 +214,8 @@ def module_forward(vm, m: ModuleValue, args, kwargs, node, x):
         return layer_forward(vm, m, args, kwargs, node, x)
     if m.cls is not None:
         owner, fwd = m.cls.find_method("forward")
+        if fwd is not None and fwd.decorators and method_decorators.has_user_decorator(vm, fwd, owner.globals):
+            return vm.call(method_decorators.bound_method(vm, fwd, owner, m), args, kwargs, node)
         if fwd is not None:
             return vm.call_function(FunctionRef(fwd, m, owner, owner.globals), args, kwargs, node)
         if m.cls.is_sequential():
