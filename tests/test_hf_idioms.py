@@ -10,7 +10,8 @@ is reported exactly where torch raises.
 - None among index tensors (Mixtral's `hidden[None, top_x]`) is a new dim of size 1 taken by a full slice;
 - an instance of the user's dict / OrderedDict subclass (ACT2FN's ClassInstantier) is a dict with its class's methods;
 - torch.broadcast_to(x, size) is x.expand(size);
-- decorators that are the user's own functions (or factories) run on methods and functions, then bind.
+- decorators that are the user's own functions (or factories) run on methods and functions, then bind;
+- dataclasses.fields(x) gives each field's name (an output's `to_tuple`).
 """
 
 from typing import NamedTuple
@@ -338,3 +339,47 @@ def test_user_decorators_match_torch(case):
         assert output == expected
     else:
         assert output is None or any(not isinstance(d, int) for d in output), (output, expected)
+
+
+FIELDS = '''
+from dataclasses import fields
+
+
+@dataclass
+class Pair:
+    last: torch.Tensor = None
+    pooled: Optional[torch.Tensor] = None
+
+    def to_tuple(self):
+        return tuple(getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None)
+
+
+class NotADataclass:
+    pass
+'''
+
+
+def _fields_model(expr: str) -> str:
+    return FIELDS + _expression(expr, "x=(2, 5, 8)")
+
+
+# dataclasses.fields(instance or class): each field's name, in order (HF outputs' to_tuple)
+DATACLASS_FIELDS = [
+    Case(_fields_model("Pair(last=x, pooled=x[:, 0]).to_tuple()[1]")),
+    Case(_fields_model("Pair(last=x).to_tuple()[-1]")),  # the None field is left out
+    Case(_fields_model("getattr(Pair(pooled=x[:, :2]), fields(Pair)[1].name)")),
+    Case(_fields_model("x[:, :len(fields(Pair))]")),
+    Case(_fields_model("x[:, :len(fields(NotADataclass()))]"), unknown=True),  # TypeError in Python
+]
+
+
+@pytest.mark.parametrize("case", DATACLASS_FIELDS, ids=[c.body.split("return ")[1].strip() for c in DATACLASS_FIELDS])
+def test_dataclass_fields_match_torch(case):
+    source = HEAD + case.body
+    expected = _torch_output(source)
+    output, errors = _static(source)
+    assert errors == [], [(f.code, f.message) for f in errors]
+    if expected is None:
+        assert case.unknown and output is None, output
+        return
+    assert output == expected

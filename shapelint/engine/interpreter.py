@@ -480,7 +480,7 @@ class Interpreter:
             return objects.class_attr(self, obj.info, name, None)
         if isinstance(obj, partials.PartialValue):
             return partials.partial_attr(obj, name)
-        if isinstance(obj, type_info.TypeInfo):
+        if isinstance(obj, (type_info.TypeInfo, dataclass_configs.FieldView)):
             return obj.attribute(name)
         if isinstance(obj, FunctionRef) and name == "__name__":  # a registry decorator's key
             return obj.node.name.value
