@@ -14,7 +14,7 @@ a decorated method (staticmethod, property), instance attributes. A dataclass th
 
 from __future__ import annotations
 
-from ..core.values import Builtin, FunctionRef, Ref, Unknown
+from ..core.values import BoundMethod, Builtin, FunctionRef, Ref, Unknown
 from .extract import ClassInfo
 from .frame import hashable
 
@@ -72,6 +72,19 @@ def own_method(obj: MappingValue, name: str):
     if fn is None:
         return None
     return FunctionRef(fn, obj, owner, owner.globals) if not fn.decorators else Unknown(f"decorated method `{name}`")
+
+
+_DICT_METHODS = {n for n in dir(dict) if not n.startswith("_")} | {"__getitem__"}
+
+
+def attribute(vm, obj: MappingValue, name: str, node):
+    """`obj.name`: the class's own method, else dict's (bound); anything else is not followed."""
+    own = own_method(obj, name)
+    if own is not None:
+        return own
+    if name in CLASS_DEPENDENT or name not in _DICT_METHODS:
+        return vm.unmodelled(f"attribute `{name}` of a mapping of the user's class", node)
+    return BoundMethod(obj, name)
 
 
 def super_method(obj: MappingValue, owner: ClassInfo, name: str):

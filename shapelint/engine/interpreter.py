@@ -459,13 +459,8 @@ class Interpreter:
             return BoundMethod(obj, name)
         if isinstance(obj, namedtuples.NamedTupleValue):
             return namedtuples.attribute(self, obj, name, BoundMethod)
-        if isinstance(obj, dict_subclasses.MappingValue):  # the class's own method, else dict's
-            own = dict_subclasses.own_method(obj, name)
-            if own is not None:
-                return own
-            if name in dict_subclasses.CLASS_DEPENDENT or not (name in _METHODS[dict] or name == "__getitem__"):
-                return self.unmodelled(f"attribute `{name}` of a mapping of the user's class", node)
-            return BoundMethod(obj, name)
+        if isinstance(obj, dict_subclasses.MappingValue):
+            return dict_subclasses.attribute(self, obj, name, node)
         if isinstance(obj, packed_sequence.PackedSequenceValue):
             return packed_sequence.attribute(obj, name)
         if isinstance(obj, Tensor):
