@@ -11,7 +11,8 @@ is reported exactly where torch raises.
 - an instance of the user's dict / OrderedDict subclass (ACT2FN's ClassInstantier) is a dict with its class's methods;
 - torch.broadcast_to(x, size) is x.expand(size);
 - decorators that are the user's own functions (or factories) run on methods and functions, then bind;
-- dataclasses.fields(x) gives each field's name (an output's `to_tuple`).
+- dataclasses.fields(x) gives each field's name (an output's `to_tuple`);
+- a declared batch that meets its own number in view / expand sizes is that number.
 """
 
 from typing import NamedTuple
@@ -382,4 +383,27 @@ def test_dataclass_fields_match_torch(case):
     if expected is None:
         assert case.unknown and output is None, output
         return
+    assert output == expected
+
+
+# a declared batch meets a literal in a view's or an expand's sizes: torch sees numbers only
+DECLARED_BATCH = [
+    Case(_expression("x[:, None, :].repeat(1, 2, 1).view(6, -1)", "x=(6, 4)")),  # GPT-J's duplicate_interleave
+    Case(_expression("x.reshape(6, -1, 2)", "x=(6, 4)")),
+    Case(_expression("x.view(5, -1)", "x=(6, 4)")),  # 24 values do not fit rows of 5: torch raises
+    Case(_expression("x[:, :1].expand(6, 4)", "x=(6, 4)")),
+    Case(_expression("x[:, :1].expand(6, 3, 5)", "x=(3, 4)")),
+    Case(_expression("x.expand(5, 4)", "x=(6, 4)")),  # 6 cannot become 5: torch raises
+]
+
+
+@pytest.mark.parametrize("case", DECLARED_BATCH, ids=[c.body.split("return ")[1].strip() for c in DECLARED_BATCH])
+def test_declared_batch_meets_literal_matches_torch(case):
+    source = HEAD + case.body
+    expected = _torch_output(source)
+    output, errors = _static(source)
+    if expected is None:
+        assert errors or output is None, f"torch raises; shapelint gives {output}"
+        return
+    assert errors == [], [(f.code, f.message) for f in errors]
     assert output == expected
