@@ -5,7 +5,7 @@ subclass redeclares keeps its base's place); a default is the class attribute, `
 or a fresh `field(default_factory=)()` per instance; `init=False` fields are set from their
 default only; `InitVar` pseudo-fields go to `__post_init__` alone, which runs last. `replace`
 calls the class again with the instance's init fields and the changes; `asdict`/`astuple` copy
-the fields recursively. A frozen instance refuses attribute writes (FrozenInstanceError), and
+the fields recursively; `fields` gives each field's name and init flag. A frozen instance refuses attribute writes (FrozenInstanceError), and
 `object.__setattr__(self, name, v)` (its `__post_init__` idiom) writes anyway. Anything else
 (`kw_only`, `KW_ONLY`, a mutable default that CPython rejects) is unknown.
 """
@@ -23,7 +23,7 @@ from .frame import Frame
 
 FIELD = "dataclasses.field"
 FUNCTIONS = ("dataclasses.field", "dataclasses.replace", "dataclasses.asdict", "dataclasses.astuple",
-             "dataclasses.is_dataclass")
+             "dataclasses.is_dataclass", "dataclasses.fields")
 _NO_DEFAULT = object()
 
 
@@ -41,6 +41,19 @@ class Field:
 
     def __init__(self, name, default, factory, init, initvar, node):
         self.name, self.default, self.factory, self.init, self.initvar, self.node = name, default, factory, init, initvar, node
+
+
+class FieldView:
+    """What `dataclasses.fields(x)` holds for one field: its name and whether __init__ takes it
+    (HF's `to_tuple`: `getattr(self, f.name) for f in fields(self)`); other attributes are unknown."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, f: Field):
+        self.values = {"name": f.name, "init": f.init}
+
+    def attribute(self, name: str):
+        return self.values[name] if name in self.values else Unknown(f"`Field.{name}`")
 
 
 def class_value(vm, c: ClassInfo, name: str):
@@ -198,10 +211,17 @@ def call(vm, q: str, args, kwargs, node):
     if q == "dataclasses.is_dataclass" and isinstance(obj, (ModuleValue, ClassRef)):
         info = obj.info if isinstance(obj, ClassRef) else obj.cls
         return info is not None and any(options(c) is not None for c in info.mro())
+    if q == "dataclasses.fields" and isinstance(obj, ClassRef) and not kwargs:
+        fs = fields(vm, obj.info) if any(options(c) is not None for c in obj.info.mro()) else None
+        return tuple(FieldView(f) for f in fs if not f.initvar) if fs is not None else Unknown(f"`{q}`", node)
     info = obj.cls if isinstance(obj, ModuleValue) else None
+    if info is not None and not any(options(c) is not None for c in info.mro()):
+        return Unknown(f"`{q}` of an instance that is no dataclass (TypeError)", node)
     fs = fields(vm, info) if info is not None and obj.spec is None and not info.is_module() else None
     if fs is None or obj.clobbered is not None or not obj.writes_known:
         return Unknown(f"`{q}` of a value shapelint does not know as a dataclass", node)
+    if q == "dataclasses.fields":  # the fields, InitVars left out (CPython's fields())
+        return tuple(FieldView(f) for f in fs if not f.initvar) if not kwargs else Unknown(f"`{q}`", node)
     if q == "dataclasses.replace":
         changes = dict(kwargs)
         for f in fs:

@@ -13,10 +13,10 @@ from typing import Callable, Dict
 import libcst as cst
 
 from ..core.symbolic import Expr
-from ..core.values import BaseMethod, Builtin, FloatUnknown, ModuleValue, PendingShape, Quotient, Ref, Tensor, Unknown
+from ..core.values import BaseMethod, Builtin, FloatUnknown, FunctionRef, ModuleValue, PendingShape, Quotient, Ref, Tensor, Unknown
 from ..torch import containers
 from ..torch.result_dtypes import COMPARISONS
-from . import budgets, builtins, module_lookup, numpy_overlay, objects, shape_tuples
+from . import budgets, builtins, dict_subclasses, module_lookup, numpy_overlay, objects, shape_tuples
 from .frame import MAX_SEQ, MAX_UNROLL, Frame, LambdaRef, Overlay, hashable, same_value
 from .pyvalues import compare, truth
 from .siblings import LazyImport, resolve
@@ -191,6 +191,10 @@ def subscript(vm, obj, key, node):
             except Exception:
                 return Unknown("index")
         return Unknown("index")
+    if isinstance(obj, dict_subclasses.MappingValue):
+        own = dict_subclasses.own_method(obj, "__getitem__")
+        if own is not None:  # the class's `__getitem__` wins over dict's
+            return objects.call_function(vm, own, [key], {}, node) if isinstance(own, FunctionRef) else own
     if isinstance(obj, dict):
         return obj[key] if hashable(key) and key in obj else Unknown("key")
     if isinstance(obj, range):
@@ -199,6 +203,11 @@ def subscript(vm, obj, key, node):
         except Exception:
             return Unknown("index")
     if isinstance(obj, ModuleValue):
+        owner, getitem = obj.cls.find_method("__getitem__") if obj.cls is not None else (None, None)
+        if getitem is not None and not dict_subclasses.is_mapping_class(obj.cls):
+            # Python looks `obj[k]` up on the type: the class's own `__getitem__` wins (a dataclass that is also a
+            # mapping, HF's ModelOutput, keeps its fields as attributes only: its items are not followed)
+            return objects.call_function(vm, FunctionRef(getitem, obj, owner, owner.globals), [key], {}, node)
         return containers.index(obj, key)
     if isinstance(obj, numpy_overlay.NdArray):
         return obj.index(key)

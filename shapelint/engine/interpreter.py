@@ -24,8 +24,9 @@ from ..core.values import (BaseMethod, BoundMethod, Builtin, ClassRef, FunctionR
                            PendingShape, Ref, SuperProxy, Tensor, Unknown)
 from ..torch import containers, packed_sequence, tensor_values, type_info
 from ..torch.functions import ValuesIndices
-from . import (asserts, branches, config_fields, dataclass_configs, library_calls, loops, mutation, namedtuples, namespaces, numpy_overlay,
-               objects, parameter_identity, partials, pyvalues, shape_tuples, size_origins, strict, torch_calls, with_blocks)
+from . import (asserts, branches, config_fields, dataclass_configs, dict_subclasses, library_calls, loops, mutation, namedtuples, namespaces, numpy_overlay,
+               objects, parameter_identity, partials, pyvalues, shape_tuples, size_origins, strict, torch_calls, try_blocks,
+               with_blocks)
 from . import module_dunders  # noqa: F401 - registers nn.Module's __setattr__ / __getattr__
 from .builtins import call_builtin
 from .context import ExplainRecorder, FindingSink, ShapeContext, Sizes
@@ -343,14 +344,14 @@ class Interpreter:
         with an import that a handler of ImportError guards (`try: from timm.layers import
         DropPath except ImportError: class DropPath(...)`) may fail on the machine that runs it:
         both ways are analysed (branches.fork). `finally` always runs."""
-        if _guards_an_import(stmt):
+        if try_blocks.guards_an_import(stmt):
             try:
                 branches.fork(self, lambda f: self._try_succeeds(stmt, f), lambda f: self._try_handled(stmt, f), frame)
             finally:
                 if stmt.finalbody is not None:
                     self.exec_block(stmt.finalbody.body.body, frame)
             return
-        catches = any(_catches_errors(h) for h in stmt.handlers)
+        catches = any(try_blocks.catches_errors(h) for h in stmt.handlers)
         try:
             try:
                 if catches:  # a shape error torch raises in the body would be caught: not a finding
@@ -449,6 +450,8 @@ class Interpreter:
         return value
 
     def binop(self, op: str, a, b, node):
+        if isinstance(a, dict_subclasses.MappingValue) or isinstance(b, dict_subclasses.MappingValue):
+            return Unknown("an operator on a mapping of the user's class (its result's class is not followed)")
         if isinstance(a, Tensor) or isinstance(b, Tensor):
             return torch_calls.tensor_operator(self, op, a, b, node)
         return pyvalues.arith(op, a, b)
@@ -465,6 +468,8 @@ class Interpreter:
             return BoundMethod(obj, name)
         if isinstance(obj, namedtuples.NamedTupleValue):
             return namedtuples.attribute(self, obj, name, BoundMethod)
+        if isinstance(obj, dict_subclasses.MappingValue):
+            return dict_subclasses.attribute(self, obj, name, node)
         if isinstance(obj, packed_sequence.PackedSequenceValue):
             return packed_sequence.attribute(obj, name)
         if isinstance(obj, Tensor):
@@ -479,7 +484,7 @@ class Interpreter:
             return objects.class_attr(self, obj.info, name, None)
         if isinstance(obj, partials.PartialValue):
             return partials.partial_attr(obj, name)
-        if isinstance(obj, type_info.TypeInfo):
+        if isinstance(obj, (type_info.TypeInfo, dataclass_configs.FieldView)):
             return obj.attribute(name)
         if isinstance(obj, FunctionRef) and name == "__name__":  # a registry decorator's key
             return obj.node.name.value
@@ -563,35 +568,6 @@ class Interpreter:
 
     def module_forward(self, m: ModuleValue, args, kwargs, node, x):
         return torch_calls.module_forward(self, m, args, kwargs, node, x)
-
-
-# exceptions a shape error or a failed assert is not: a handler of only these catches neither
-_NARROW_EXCEPTIONS = ("ImportError", "ModuleNotFoundError", "KeyError", "AttributeError", "NameError",
-                      "FileNotFoundError", "OSError", "IOError", "StopIteration", "KeyboardInterrupt")
-
-
-_IMPORT_ERRORS = ("ImportError", "ModuleNotFoundError", "Exception", "BaseException")
-
-
-def _guards_an_import(stmt: cst.Try) -> bool:
-    """A try whose body imports, with a handler that catches a failed import."""
-    def catches_import(h: cst.ExceptHandler) -> bool:
-        if h.type is None:
-            return True
-        names = [e.value for e in h.type.elements] if isinstance(h.type, cst.Tuple) else [h.type]
-        return any((dotted(n) or "").rsplit(".", 1)[-1] in _IMPORT_ERRORS for n in names)
-
-    imports = any(isinstance(small, (cst.Import, cst.ImportFrom))
-                  for s in stmt.body.body if isinstance(s, cst.SimpleStatementLine) for small in s.body)
-    return imports and any(catches_import(h) for h in stmt.handlers)
-
-
-def _catches_errors(handler: cst.ExceptHandler) -> bool:
-    t = handler.type
-    if t is None:
-        return True
-    names = [e.value for e in t.elements] if isinstance(t, cst.Tuple) else [t]
-    return not all((dotted(n) or "").rsplit(".", 1)[-1] in _NARROW_EXCEPTIONS for n in names)
 
 
 def _describe_call(node) -> str:

@@ -229,6 +229,8 @@ def dict_method(vm, obj: dict, name: str, args, kwargs):
         touch(vm, obj)
     if name in ("keys", "values", "items") and not args and not kwargs:
         return list(getattr(obj, name)())
+    if name == "__getitem__" and len(args) == 1 and not kwargs:  # `super().__getitem__(key)` of a dict subclass
+        return obj[args[0]] if hashable(args[0]) and args[0] in obj else Unknown("key")
     if name == "get" and 1 <= len(args) <= 2 and not kwargs and hashable(args[0]):
         return obj.get(args[0], args[1] if len(args) > 1 else None)
     if name == "copy" and not args and not kwargs:

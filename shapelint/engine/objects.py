@@ -15,7 +15,7 @@ from ..core.values import UNKNOWN, BaseMethod, BoundMethod, ClassRef, FunctionRe
 from ..torch import containers, names
 from ..torch.composite import STATIC_METHODS
 from ..torch.functional_layers import NO_PARAMETER
-from . import callsite, dataclass_configs, mutation, namedtuples, torch_calls
+from . import callsite, dataclass_configs, dict_subclasses, method_decorators, mutation, namedtuples, torch_calls
 from .extract import ClassInfo, dotted
 from .parameter_identity import own_parameter
 from .frame import ABSENT, CALL_STEPS, MAX_DEPTH, MAX_STEPS, TooComplex, MAYBE_ABSENT, Frame, LambdaRef, RaiseSignal, ReturnSignal, same_value
@@ -116,6 +116,8 @@ def class_attr(vm, info: ClassInfo, name: str, bound):
     for c in info.mro():
         if name in c.methods:
             fn = c.methods[name]
+            if fn.decorators and method_decorators.has_user_decorator(vm, fn, c.globals):
+                return method_decorators.bound_method(vm, fn, c, bound)  # `@double_output def forward`
             if _decorated(fn, "staticmethod"):
                 return FunctionRef(fn, None, c, c.globals)
             if _decorated(fn, "classmethod"):
@@ -139,6 +141,9 @@ def set_class_attr(info: ClassInfo, name: str, value) -> None:
 
 
 def super_attr(vm, sp: SuperProxy, name: str):
+    if isinstance(sp.obj, dict_subclasses.MappingValue):
+        found = dict_subclasses.super_method(sp.obj, sp.owner, name)
+        return found if found is not None else BoundMethod(sp.obj, name)  # dict's own (`super().__getitem__(key)`)
     mro = sp.obj.cls.mro() if isinstance(sp.obj, ModuleValue) and sp.obj.cls else []
     after = False
     for c in mro:
@@ -378,6 +383,8 @@ def instantiate(vm, info: ClassInfo, args, kwargs, node):
     nt_fields = namedtuples.fields_of(vm, info) if not info.is_module() else None
     if nt_fields is not None:
         return namedtuples.instantiate(vm, info, nt_fields, args, kwargs, node)
+    if not info.is_module() and dict_subclasses.is_mapping_class(info) and dataclass_configs.generated_init(info) is None:
+        return dict_subclasses.instantiate(vm, info, args, kwargs, node)  # (a dataclass mapping: its fields as attributes)
     obj = ModuleValue(info.name, node, cls=info)
     generated = dataclass_configs.generated_init(info) if not info.is_module() else None
     owner, init = info.find_method("__init__")
@@ -399,17 +406,14 @@ def instantiate(vm, info: ClassInfo, args, kwargs, node):
 
 def define_function(vm, stmt: cst.FunctionDef, frame: Frame):
     """`def f` in running code: the function, passed through its decorators that are the user's own
-    functions, innermost first (`@register_model` stores it in a registry and returns it). Other
+    functions or factories of theirs, innermost first (`@register_model` stores it in a registry and
+    returns it; `@concat_with(3)` wraps it). Other
     decorators (staticmethod, torch.no_grad(), ...) leave the function itself, as before."""
     # inside a running function: a closure over its names (module-level code, even in a branch, has none)
     captured = frame.locals if vm.call_stack and frame.locals is not frame.globals else None
     defaults = parameter_defaults(vm, stmt.params, frame) if captured is not None else None
     value = FunctionRef(stmt, None, None, frame.globals, captured, defaults)
-    for d in reversed(stmt.decorators):
-        decorator = vm.eval(d.decorator, frame) if isinstance(d.decorator, cst.Name) else None
-        if isinstance(decorator, (FunctionRef, LambdaRef)):
-            value = vm.call(decorator, [value], {}, d, frame)
-    return value
+    return method_decorators.apply_user_decorators(vm, value, stmt.decorators, frame)  # `@register`, `@factory(3)`
 
 
 _FIRST_INPUT_NAMES = ("input", "input1", "query", "x")  # torch layers' first forward parameter

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ..core.values import ClassRef, FunctionRef, ModuleValue, Ref, Unknown
 from . import torch_calls
+from .dict_subclasses import MappingValue
 from .namedtuples import NamedTupleValue
 
 PARTIAL = ("functools.partial",)
@@ -83,6 +84,9 @@ def _copy(v, deep: bool):
         return items if isinstance(v, list) else tuple(items)
     if isinstance(v, dict):
         items = {k: (_copy(x, True) if deep else x) for k, x in v.items()}
+        if isinstance(v, MappingValue):  # a copy keeps the class (dict subclasses reduce to their class)
+            items = MappingValue(items)
+            items.info = v.info
         return _CANNOT if any(x is _CANNOT for x in items.values()) else items
     if isinstance(v, ModuleValue) and v.cls is not None and v.spec is None and not v.children and not v.cls.is_module():
         # a plain config object (a dataclass instance): its attributes are all it holds

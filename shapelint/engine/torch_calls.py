@@ -24,7 +24,7 @@ from ..torch.kernels import index_tensor
 from ..torch.receptive import ELEMENTWISE, MERGE_OPERATORS, merge_call
 from ..torch.modules import LAYERS
 from ..torch.spec import REQUIRED, SHAPE_FREE_PARAMS, Site, functional_params
-from . import callsite, config_fields, mutation, numpy_overlay, parameter_identity, same_defect, size_origins
+from . import callsite, config_fields, method_decorators, mutation, numpy_overlay, parameter_identity, same_defect, size_origins
 from .frame import hashable
 from .pyvalues import math_call
 
@@ -107,8 +107,9 @@ def _ordered_dict(args, kwargs):
 
 
 # the positional argument that is a fill value, not a size: unknown (`torch.finfo(x.dtype).min`),
-# it leaves the shape known (the op's rule reads the dtype it can)
-_FILL_VALUE = {"torch.full": 1}
+# it leaves the shape known (the op's rule reads the dtype it can); torch.tensor's data likewise
+# (a float of unknown value is a 0-d float tensor; its rule refuses data it cannot read)
+_FILL_VALUE = {"torch.full": 1, "torch.tensor": 0}
 
 
 def apply_op(vm, op, label, args, kwargs, node):
@@ -213,6 +214,8 @@ def module_forward(vm, m: ModuleValue, args, kwargs, node, x):
         return layer_forward(vm, m, args, kwargs, node, x)
     if m.cls is not None:
         owner, fwd = m.cls.find_method("forward")
+        if fwd is not None and fwd.decorators and method_decorators.has_user_decorator(vm, fwd, owner.globals):
+            return vm.call(method_decorators.bound_method(vm, fwd, owner, m), args, kwargs, node)
         if fwd is not None:
             return vm.call_function(FunctionRef(fwd, m, owner, owner.globals), args, kwargs, node)
         if m.cls.is_sequential():

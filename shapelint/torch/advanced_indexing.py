@@ -7,8 +7,9 @@ one dim of unknown length (its count of True values: an opaque size, never a gue
 
 An int mixed with index tensors is applied first, as torch does (a `select`: its dim goes,
 unlike NumPy, where it would join the index tensors). Only what is known is modelled: an index
-tensor whose dtype shapelint does not know, None or a list mixed with index tensors, an int
-not known to be in range, a 0-d mask, a mask with another index: Unknown. A float index is
+tensor whose dtype shapelint does not know, a list mixed with index tensors, an int not known
+to be in range, a 0-d mask, a mask with another index: Unknown. A None is a new dim of size 1
+taken by a full slice (`x[None, idx]` is `x.unsqueeze(0)[:, idx]`, Mixtral's tokens). A float index is
 SHP015 (index_dtype.py).
 """
 
@@ -68,6 +69,29 @@ def _select_ints(shape, keys):
     return tuple(out_shape), out_keys
 
 
+def _nones_as_new_dims(x: Tensor, keys: list):
+    """x[None, idx] is x.unsqueeze(0)[:, idx] (Mixtral's `hidden[None, top_x]`): each None becomes a
+    new dim of size 1 indexed by a full slice, so it counts as a basic index between index tensors,
+    as torch places them. (None, keys) when the dims an entry takes are not plain."""
+    taken = [len(k.shape) if isinstance(k, Tensor) and k.dtype in BOOL else 0 if k is None or k is Ellipsis else 1
+             for k in keys]
+    if keys.count(Ellipsis) > 1 or any(isinstance(k, Tensor) and k.shape is None for k in keys):
+        return None, keys
+    covered = len(x.shape) - sum(taken)  # the dims the Ellipsis stands for
+    if covered < 0 or (covered > 0 and Ellipsis not in keys):
+        covered = 0  # too many indices, or dims left at the end: the rule below sees them as before
+    shape, dim, out_keys = list(x.shape), 0, []
+    for k, n in zip(keys, taken):
+        if k is None:
+            shape.insert(dim, 1)
+            out_keys.append(slice(None))
+            dim += 1
+            continue
+        out_keys.append(k)
+        dim += covered if k is Ellipsis else n
+    return Tensor(tuple(shape), dtype=x.dtype), out_keys
+
+
 def index_by_tensors(ctx, x: Tensor, keys: list, node=None):
     """x[keys] where some key is a tensor; keys is the list of the subscript's entries."""
     shape = tuple(x.shape)
@@ -76,6 +100,11 @@ def index_by_tensors(ctx, x: Tensor, keys: list, node=None):
         return Unknown("torch rejects the index's dtype")
     if any(isinstance(k, Unknown) for k in keys) or any(t.shape is None or t.dtype not in INTEGER + BOOL for t in tensors):
         return Unknown("advanced indexing by a tensor of unknown dtype or shape")
+    if any(k is None for k in keys) and not any(isinstance(k, (bool, list)) for k in keys):
+        x, keys = _nones_as_new_dims(x, keys)
+        if x is None:
+            return Unknown("None among index tensors, with an index shapelint cannot place")
+        shape = tuple(x.shape)
     if any(k is None or isinstance(k, (bool, list)) for k in keys):
         return Unknown("None or a list among index tensors")
     if not all(isinstance(k, (Tensor, slice, int, Expr)) or k is Ellipsis for k in keys) or keys.count(Ellipsis) > 1:

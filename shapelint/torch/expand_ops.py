@@ -2,8 +2,9 @@
 given as -1) or, when it is 1, grows to the target; new leading dims may not be -1. A size that
 is neither 1 nor the target is an error only where torch certainly raises (both sizes known, or
 certainly different and neither possibly 1): `self.weight.unsqueeze(0)...expand_as(x)` of an
-L2Norm built for 32 channels on a 64-channel map. Registered into `functions.METHODS` when
-imported (`engine.torch_calls` imports it).
+L2Norm built for 32 channels on a 64-channel map. `torch.broadcast_to(x, size)` / `x.broadcast_to(size)`
+is `x.expand(size)` (Falcon's shared key broadcast to the query heads), keeping x's dtype. Registered
+into `functions.METHODS` / `TORCH` when imported (`engine.torch_calls` imports it).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from ..core import rules as R
 from ..core.symbolic import Expr, is_known, shape_text
 from ..core.values import UNKNOWN, Origin, Tensor, Unknown
-from .functions import METHODS
+from .functions import METHODS, TORCH
 from .kernels import _size_value, maybe_one, op_text, sizes_from
 
 
@@ -27,6 +28,11 @@ def _certainly_differs(ctx, d, s) -> bool:
     return ctx.check_equal(d, s, "expand") == "bad" and not maybe_one(d)  # s of 1 fails as well
 
 
+def _same_value(ctx, d, s) -> bool:
+    cd, cs = _size_value(ctx, d), _size_value(ctx, s)
+    return cd is not None and cd == cs
+
+
 def expand_to(ctx, site, x: Tensor, sizes, target_prov=()):
     if not isinstance(x, Tensor) or x.shape is None or not sizes or len(sizes) < len(x.shape):
         return UNKNOWN
@@ -35,7 +41,7 @@ def expand_to(ctx, site, x: Tensor, sizes, target_prov=()):
     lead = len(sizes) - len(x.shape)
     out = list(sizes[:lead])
     for i, (d, s) in enumerate(zip(x.shape, sizes[lead:])):
-        if s == -1 or s == d:
+        if s == -1 or s == d or _same_value(ctx, d, s):  # the declared batch B meets its number
             out.append(d)
         elif d == 1:
             out.append(s)
@@ -66,5 +72,16 @@ def _expand_as(ctx, site, args, kwargs):
     return expand_to(ctx, site, args[0], list(args[1].shape), args[1].prov)
 
 
+def _broadcast_to(ctx, site, args, kwargs):
+    """torch.broadcast_to(input, size): input.expand(size), the same values (so the same dtype)."""
+    x = args[0] if args else kwargs.get("input")
+    size = args[1] if len(args) > 1 else kwargs.get("size")
+    if len(args) > 2 or not isinstance(size, (tuple, list)) or not isinstance(x, Tensor):
+        return UNKNOWN
+    out = expand_to(ctx, site, x, list(size))
+    return Tensor(out.shape, out.prov, dtype=x.dtype) if isinstance(out, Tensor) else out
+
+
 METHODS["expand"] = _expand
 METHODS["expand_as"] = _expand_as
+METHODS["broadcast_to"] = TORCH["broadcast_to"] = _broadcast_to

@@ -477,7 +477,7 @@ def _max_min(ctx, site, args, kwargs):
     if not isinstance(b["dim"], int) or isinstance(b["dim"], bool):
         return UNKNOWN
     out = _reduce(ctx, site, (b["input"], b["dim"], b["keepdim"]), {})
-    return ValuesIndices((out, Tensor(out.shape, out.prov))) if _tensor(out) else out
+    return ValuesIndices((out, Tensor(out.shape, out.prov, dtype="long"))) if _tensor(out) else out  # indices: int64
 
 
 def _arg_reduce(ctx, site, args, kwargs):
@@ -485,8 +485,9 @@ def _arg_reduce(ctx, site, args, kwargs):
     if b is None or not _tensor(b["input"]) or b["input"].shape is None:
         return UNKNOWN
     if b["dim"] is None:
-        return Tensor((1,) * len(b["input"].shape)) if b["keepdim"] is True else Tensor(())
-    return _reduce(ctx, site, (b["input"], b["dim"], b["keepdim"]), {})
+        return Tensor((1,) * len(b["input"].shape), dtype="long") if b["keepdim"] is True else Tensor((), dtype="long")
+    out = _reduce(ctx, site, (b["input"], b["dim"], b["keepdim"]), {})
+    return out.fresh("long") if _tensor(out) else out  # positions, int64 whatever the input's dtype
 
 
 for _name in ("max", "min"):

@@ -366,7 +366,8 @@ def reshape_dims(ctx, site, x: Tensor, sizes: list, op: str, batch_check: bool =
                 f.defect = ("view sizes", tuple(shape), tuple(sizes))  # q, k and v views alike: engine/same_defect.py
                 ctx.report(f)
                 return Unknown("bad view")
-            inferred = Expr.opaque("v")
+            # the declared batch meets a literal (`x.view(6, -1)` of a batch of 6): the hole is a number
+            inferred = sn // sg if sn is not None and sg is not None else Expr.opaque("v")
         out = list(sizes)
         out[hole] = inferred
         if batch_check and leading_size_report(ctx, site, op, x, sizes, per_sample):
