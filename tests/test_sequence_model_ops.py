@@ -1,0 +1,159 @@
+"""Ops of speech, time-series and recommender models against real torch: nn.GLU / F.glu,
+nn.EmbeddingBag, pad_sequence / pack_sequence, torch.triu_indices / tril_indices, and
+`x.repeat` with fewer counts than dims (shapelint/torch/gated_units.py, embedding_bag.py,
+sequence_lists.py, triangle_indices.py, functions.py).
+
+Each case is a one-expression model whose value passes an nn.Identity `probe`; torch's forward
+hook gives the probe's shape. Where torch runs, shapelint reports nothing and its probe row is
+torch's shape ("known") or not known at all ("unknown"); where torch raises, shapelint reports
+the rule named ("SHPxxx") or, for a case it does not model, nothing ("unknown").
+"""
+
+import json
+import os
+import tempfile
+
+import pytest
+from conftest import run_cli
+from shape_compare import contradicts, known, rows_by_module
+from torch_oracle import run_model
+
+from shapelint.core.symbolic import Expr, mul
+from shapelint.core.values import Tensor
+from shapelint.torch.gated_units import glu_core
+from shapelint.torch.spec import Site
+from shapelint.torch.triangle_indices import triangle_count
+
+TEMPLATE = '''
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.nn.utils.rnn import pack_sequence, pad_packed_sequence, pad_sequence
+
+
+class Net(nn.Module):  # shapelint: input={shape}
+    def __init__(self):
+        super().__init__()
+        self.probe = nn.Identity()
+        self.layer = {layer}
+
+    def forward(self, x):
+        return self.probe({expr})
+'''
+
+S3 = (2, 6, 4)
+CASES = [
+    # GLU: the dim halved; an odd size is torch's RuntimeError
+    ("nn.GLU(dim=1)", "self.layer(x)", S3, "known"),
+    ("nn.GLU()", "self.layer(x)", S3, "known"),
+    ("nn.GLU(-3)", "self.layer(x)", S3, "unknown"),  # the batch is the symbol B: its half is not certain
+    ("nn.GLU(-3)", "self.layer(x.transpose(0, 1))", S3, "known"),
+    ("nn.Identity()", "F.glu(x, 1)", S3, "known"),
+    ("nn.Identity()", "F.glu(x, dim=-1)", (2, 3, 8), "known"),
+    ("nn.GLU(dim=1)", "self.layer(x)", (2, 5, 4), "SHP006"),
+    ("nn.Identity()", "F.glu(x)", (2, 4, 3), "SHP006"),
+    ("nn.Identity()", "F.glu(x, 3)", S3, "SHP012"),
+    # EmbeddingBag: (B, N) bags, or 1-D indices with offsets
+    ("nn.EmbeddingBag(10, 5)", "self.layer(torch.arange(8).view(2, 4))", S3, "known"),
+    ("nn.EmbeddingBag(10, 5, mode='max')", "self.layer(torch.arange(8).view(4, 2))", S3, "known"),
+    ("nn.EmbeddingBag(10, 5, mode='sum')", "self.layer(torch.arange(8), torch.tensor([0, 3, 5]))", S3, "known"),
+    ("nn.EmbeddingBag(10, 5, include_last_offset=True)", "self.layer(torch.arange(8), torch.tensor([0, 3, 8]))", S3, "known"),
+    ("nn.EmbeddingBag(10, 5, mode='sum')", "self.layer(torch.arange(8).view(2, 4), per_sample_weights=torch.ones(2, 4))", S3, "known"),
+    # torch raises for these; shapelint does not model them: no finding, unknown
+    ("nn.EmbeddingBag(10, 5)", "self.layer(torch.arange(8).view(2, 4), per_sample_weights=torch.ones(2, 4))", S3, "unknown"),
+    ("nn.EmbeddingBag(10, 5)", "self.layer(torch.arange(8).view(2, 4), torch.tensor([0, 1]))", S3, "unknown"),
+    ("nn.EmbeddingBag(10, 5)", "self.layer(torch.arange(8))", S3, "unknown"),
+    # pad_sequence / pack_sequence
+    ("nn.Identity()", "pad_sequence([x[0, :5], x[1, :3]], batch_first=True)", S3, "known"),
+    ("nn.Identity()", "pad_sequence([x[0, :5], x[1, :3], x[0]])", S3, "known"),
+    ("nn.Identity()", "pad_sequence((x[0, :2], x[1, :3]), padding_side='left')", S3, "known"),
+    ("nn.Identity()", "pad_sequence(x)", S3, "known"),
+    ("nn.Identity()", "nn.utils.rnn.pad_sequence(x, True)", S3, "known"),
+    ("nn.Identity()", "pad_sequence([x[0, :, :2], x[1, :, :3]])", S3, "unknown"),
+    ("nn.GRU(4, 8)", "pad_packed_sequence(self.layer(pack_sequence([x[0, :5], x[1, :3]]))[0])[0]", S3, "known"),
+    ("nn.GRU(4, 8, batch_first=True)", "self.layer(pack_sequence([x[0, :2], x[1, :5]], enforce_sorted=False))[1]", S3, "known"),
+    ("nn.LSTM(4, 8)", "pad_packed_sequence(self.layer(pack_sequence([x[0, :2], x[1, :5]], False))[0], True)[0]", S3, "known"),
+    ("nn.GRU(4, 8)", "self.layer(pack_sequence([x[0, :2], x[1, :5]]))[1]", S3, "unknown"),  # unsorted: torch raises
+    # triangle indices, and the pairwise pick of a DLRM interaction
+    ("nn.Identity()", "torch.triu_indices(4, 4, offset=1)", S3, "known"),
+    ("nn.Identity()", "torch.triu_indices(3, 5, 2)", S3, "known"),
+    ("nn.Identity()", "torch.tril_indices(3, 5, -1)", S3, "known"),
+    ("nn.Identity()", "torch.tril_indices(4, 3, offset=7)", S3, "known"),
+    ("nn.Identity()", "torch.triu_indices(0, 3)", S3, "known"),
+    ("nn.Identity()", "torch.triu_indices(3, 3, dtype=torch.int32)", S3, "known"),
+    ("nn.Identity()", "x[:, torch.triu_indices(6, 4, 1)[0], torch.triu_indices(6, 4, 1)[1]]", (2, 6, 4), "known"),
+    ("nn.Identity()", "torch.triu_indices(3, 3, dtype=torch.float)", S3, "unknown"),
+    # repeat: fewer counts than dims is torch's RuntimeError
+    ("nn.Identity()", "x.repeat(1, 2, 1)", S3, "known"),
+    ("nn.Identity()", "x.repeat(2, 1, 1, 3)", S3, "known"),
+    ("nn.Identity()", "x[:, 0:1, :].repeat(1, x.size(1), 1)", S3, "known"),
+    ("nn.Identity()", "x.repeat(2)", S3, "SHP009"),
+    ("nn.Identity()", "x.repeat(2, 2)", S3, "SHP009"),
+    ("nn.Identity()", "x.repeat(x.shape[1:])", S3, "SHP009"),
+    ("nn.Identity()", "x[0, 0].repeat(3)", S3, "known"),
+]
+
+
+def _static(source):
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "model.py")
+        with open(path, "w") as f:
+            f.write(source)
+        explain = run_cli("--isolated", "--no-cache", "--exit-zero", "--explain", "--format", "json", path)
+        lint = run_cli("--isolated", "--no-cache", path)
+    return json.loads(explain.stdout)["models"][0], lint
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("layer, expr, shape, expect", CASES, ids=[f"{c[0]}|{c[1]}|{c[2]}" for c in CASES])
+def test_sequence_model_op_matches_torch(layer, expr, shape, expect):
+    source = TEMPLATE.format(layer=layer, expr=expr, shape=shape)
+    real = run_model(source, "Net", list(shape))
+    model, lint = _static(source)
+    if expect.startswith("SHP"):
+        assert real.verdict == "crash", real.verdict
+        assert lint.returncode == 1 and f" {expect} " in lint.stdout, lint.stdout
+        return
+    assert lint.returncode == 0, lint.stdout
+    static = rows_by_module(model)[0].get("probe", [None])[0]
+    if real.verdict == "crash":
+        assert expect == "unknown" and not known(static), (real.error, static)
+        return
+    torch_shape = real.shapes["probe"][0]
+    assert not contradicts(static, torch_shape), (static, torch_shape)
+    assert known(static) == (expect == "known"), (static, torch_shape)
+    if expect == "known":
+        assert static == torch_shape
+
+
+@pytest.mark.torch
+def test_embedding_bag_parameters_match_torch():
+    import torch
+
+    source = TEMPLATE.format(layer="nn.EmbeddingBag(11, 7, mode='sum')", expr="self.layer(torch.arange(6).view(3, 2))", shape=S3)
+    model, _ = _static(source)
+    row = next(r for r in model["summary"]["modules"] if r["module"] == "layer")
+    expected = sum(p.numel() for p in torch.nn.EmbeddingBag(11, 7, mode="sum").parameters())
+    assert (row["params"], row["trainable"], row["macs"]) == (expected, expected, 0)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("row, col, offset", [(4, 4, 1), (3, 5, -2), (5, 3, 0), (1, 6, 4), (6, 2, -9), (0, 2, 0), (3, 3, 3)])
+def test_triangle_count_is_torchs(row, col, offset):
+    import torch
+
+    assert triangle_count(row, col, offset, True) == torch.triu_indices(row, col, offset).shape[1]
+    assert triangle_count(row, col, offset, False) == torch.tril_indices(row, col, offset).shape[1]
+
+
+class _Ctx:
+    def report(self, finding):  # pragma: no cover - a symbolic size is never reported
+        raise AssertionError(finding)
+
+
+def test_glu_of_a_symbolic_size_halves_only_a_certain_multiple_of_two():
+    c = Expr.symbol("C")
+    site = Site("F.glu", None)
+    assert glu_core(_Ctx(), site, Tensor((2, mul(2, c))), 1).shape == (2, c)
+    odd_or_even = glu_core(_Ctx(), site, Tensor((2, c)), 1).shape
+    assert odd_or_even[0] == 2 and isinstance(odd_or_even[1], Expr) and odd_or_even[1].is_opaque()
