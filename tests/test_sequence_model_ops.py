@@ -91,6 +91,43 @@ CASES = [
     ("nn.Identity()", "x.repeat(2, 2)", S3, "SHP009"),
     ("nn.Identity()", "x.repeat(x.shape[1:])", S3, "SHP009"),
     ("nn.Identity()", "x[0, 0].repeat(3)", S3, "known"),
+    # elementwise ops (shapelint/torch/pointwise_ops.py)
+    ("nn.Identity()", "x.clamp_min(1e-5).log1p()", S3, "known"),
+    ("nn.Identity()", "torch.clamp_max(x, 1).expm1().reciprocal()", S3, "known"),
+    ("nn.Identity()", "x[torch.isnan(x).logical_not()]", S3, "unknown"),  # a mask's count is the values'
+    ("nn.Identity()", "torch.isinf(x).logical_not().float()", S3, "known"),
+    ("nn.Identity()", "torch.logaddexp(x, x[:, :1])", S3, "known"),
+    ("nn.Identity()", "torch.logical_and(x > 0, x[0] < 1).float()", S3, "known"),
+    ("nn.Identity()", "torch.logaddexp(x, x[:, :2])", S3, "SHP006"),
+    ("nn.Identity()", "torch.logaddexp(x, 1.0)", S3, "unknown"),  # torch: `other` must be a Tensor
+    ("nn.Identity()", "torch.lerp(x, x[0], x[:, :1, :1])", S3, "known"),
+    ("nn.Identity()", "x.floor_divide(2) + torch.xlogy(x, x[0])", S3, "known"),
+    # dims removed, moved or resized (shapelint/torch/dim_ops.py)
+    ("nn.Identity()", "x.any(dim=1).float()", S3, "known"),
+    ("nn.Identity()", "torch.all(x > 0, dim=(0, 2), keepdim=True).float()", S3, "known"),
+    ("nn.Identity()", "x.count_nonzero(dim=1).float()", S3, "known"),
+    ("nn.Identity()", "x.argsort(dim=1, descending=True).float()", S3, "known"),
+    ("nn.Identity()", "torch.argsort(x, 3)", S3, "SHP012"),
+    ("nn.Identity()", "torch.diff(x, dim=1)", S3, "known"),
+    ("nn.Identity()", "x.diff(n=9, dim=1)", S3, "known"),
+    ("nn.Identity()", "x.movedim(1, 2)", S3, "known"),
+    ("nn.Identity()", "torch.movedim(x, (0, 1), (2, 0))", S3, "known"),
+    ("nn.Identity()", "x.movedim((0, 0), (1, 2))", S3, "unknown"),
+    ("nn.Identity()", "x.select(1, -1)", S3, "known"),
+    ("nn.Identity()", "x.select(1, 9)", S3, "unknown"),
+    ("nn.Identity()", "x.diagonal(offset=1, dim1=1, dim2=2)", S3, "known"),
+    ("nn.Identity()", "torch.diagonal(x, -2, 2, 1)", S3, "known"),
+    ("nn.Identity()", "x.tile(2)", S3, "known"),
+    ("nn.Identity()", "torch.tile(x, (2, 1, 1, 3))", S3, "known"),
+    ("nn.Identity()", "x[0, :1].broadcast_to(3, 2, 6, 4)", S3, "known"),
+    ("nn.Identity()", "torch.broadcast_to(x[0], (2, -1, 4))", S3, "known"),
+    ("nn.Identity()", "F.cosine_similarity(x, x[:1], dim=-1)", S3, "known"),
+    ("nn.Identity()", "torch.cosine_similarity(x[0, 0], x[1, 0], dim=0)", S3, "known"),
+    ("nn.Identity()", "F.cosine_similarity(x[0], x[1], dim=2)", S3, "SHP012"),
+    ("nn.Identity()", "F.pairwise_distance(x, x[0], keepdim=True)", S3, "known"),
+    ("nn.Identity()", "F.pairwise_distance(x[0, 0], x[1, 0])", S3, "known"),
+    ("nn.Identity()", "torch.take_along_dim(x, x[:1, :3, :1].long(), dim=1)", S3, "known"),
+    ("nn.Identity()", "torch.take_along_dim(x, x[0].long(), dim=1)", S3, "unknown"),
 ]
 
 
