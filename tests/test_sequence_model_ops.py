@@ -74,6 +74,15 @@ CASES = [
     ("nn.GRU(4, 8, batch_first=True)", "self.layer(pack_sequence([x[0, :2], x[1, :5]], enforce_sorted=False))[1]", S3, "known"),
     ("nn.LSTM(4, 8)", "pad_packed_sequence(self.layer(pack_sequence([x[0, :2], x[1, :5]], False))[0], True)[0]", S3, "known"),
     ("nn.GRU(4, 8)", "self.layer(pack_sequence([x[0, :2], x[1, :5]]))[1]", S3, "unknown"),  # unsorted: torch raises
+    # RNN cells (shapelint/torch/rnn_cells.py)
+    ("nn.LSTMCell(4, 6)", "self.layer(x[:, 0])[0]", S3, "known"),
+    ("nn.LSTMCell(4, 6, bias=False)", "self.layer(x[:, 0], (torch.zeros(2, 6), torch.ones(2, 6)))[1]", S3, "known"),
+    ("nn.GRUCell(4, 6)", "self.layer(x[:, 0], torch.zeros(2, 6))", S3, "known"),
+    ("nn.RNNCell(4, 6, nonlinearity='relu')", "self.layer(x[0, 0])", S3, "known"),
+    ("nn.GRUCell(5, 6)", "self.layer(x[:, 0])", S3, "SHP002"),
+    ("nn.GRUCell(4, 6)", "self.layer(x[:, 0], torch.zeros(2, 5))", S3, "SHP006"),
+    ("nn.LSTMCell(4, 6)", "self.layer(x[:, 0], (torch.zeros(2, 6), torch.zeros(3, 6)))[1]", S3, "SHP006"),
+    ("nn.RNNCell(4, 6)", "self.layer(x)", S3, "SHP009"),
     # triangle indices, and the pairwise pick of a DLRM interaction
     ("nn.Identity()", "torch.triu_indices(4, 4, offset=1)", S3, "known"),
     ("nn.Identity()", "torch.triu_indices(3, 5, 2)", S3, "known"),
@@ -172,6 +181,18 @@ def test_embedding_bag_parameters_match_torch():
     row = next(r for r in model["summary"]["modules"] if r["module"] == "layer")
     expected = sum(p.numel() for p in torch.nn.EmbeddingBag(11, 7, mode="sum").parameters())
     assert (row["params"], row["trainable"], row["macs"]) == (expected, expected, 0)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("layer", ["nn.LSTMCell(4, 6)", "nn.GRUCell(4, 6, bias=False)", "nn.RNNCell(4, 6)"])
+def test_rnn_cell_parameters_match_torch(layer):
+    import torch
+    from torch import nn  # noqa: F401 - the layer's text names it
+
+    source = TEMPLATE.format(layer=layer, expr="self.layer(x[:, 0])", shape=S3)
+    model, _ = _static(source)
+    row = next(r for r in model["summary"]["modules"] if r["module"] == "layer")
+    assert row["params"] == sum(p.numel() for p in eval(layer, {"nn": torch.nn}).parameters())
 
 
 @pytest.mark.torch

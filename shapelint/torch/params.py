@@ -13,6 +13,7 @@ from math import prod
 from typing import Callable, Dict, NamedTuple, Optional
 
 from ..core.values import ModuleValue
+from .rnn_cells import cell_parameters
 
 
 class Counts(NamedTuple):
@@ -121,6 +122,11 @@ def _embedding_bag(m: ModuleValue) -> Optional[Counts]:
     return Counts(n * d) if _known(n, d) and m.params.get("_weight") is None else None
 
 
+def _cell(m: ModuleValue) -> Optional[Counts]:
+    n = cell_parameters(m)
+    return Counts(n) if n is not None else None
+
+
 def _prelu(m: ModuleValue) -> Optional[Counts]:
     n = _int(m.params.get("num_parameters"))
     return Counts(n) if n is not None else None
@@ -170,6 +176,9 @@ OWN: Dict[str, Callable[[ModuleValue], Optional[Counts]]] = {
     "RMSNorm": _rms_norm,
     "Embedding": _embedding,
     "EmbeddingBag": _embedding_bag,
+    "RNNCell": _cell,
+    "GRUCell": _cell,
+    "LSTMCell": _cell,
     "PReLU": _prelu,
     "LSTM": _rnn,
     "GRU": _rnn,
