@@ -111,6 +111,24 @@ CASES = [
     ("nn.Identity()", "torch.logaddexp(x, 1.0)", S3, "unknown"),  # torch: `other` must be a Tensor
     ("nn.Identity()", "torch.lerp(x, x[0], x[:, :1, :1])", S3, "known"),
     ("nn.Identity()", "x.floor_divide(2) + torch.xlogy(x, x[0])", S3, "known"),
+    # spectral ops (shapelint/torch/spectral_ops.py)
+    ("nn.Identity()", "torch.fft.rfft(x, dim=1).abs()", S3, "known"),
+    ("nn.Identity()", "torch.fft.rfft(x, n=5).real", S3, "known"),
+    ("nn.Identity()", "torch.fft.irfft(torch.fft.rfft(x, dim=1) * torch.conj(torch.fft.rfft(x, dim=1)), n=6, dim=1)", S3, "known"),
+    ("nn.Identity()", "torch.fft.irfft(torch.fft.rfft(x))", S3, "known"),
+    ("nn.Identity()", "torch.fft.fft(x, n=7, dim=1).imag", S3, "known"),
+    ("nn.Identity()", "torch.fft.ifft(x).real + torch.fft.fftshift(x)", S3, "known"),
+    ("nn.Identity()", "torch.fft.rfft2(x).abs()", S3, "known"),
+    ("nn.Identity()", "torch.view_as_real(torch.fft.rfft(x))", S3, "known"),
+    ("nn.Identity()", "torch.view_as_complex(x[..., :2].contiguous()).abs()", S3, "known"),
+    ("nn.Identity()", "torch.fft.irfft(x[..., :1])", S3, "unknown"),  # torch raises: 0 points
+    ("nn.Identity()", "torch.stft(x.flatten(1), 8, hop_length=2, window=torch.hann_window(8), return_complex=True).abs()", S3, "known"),
+    ("nn.Identity()", "torch.stft(x[0, 0], 4, return_complex=True).abs()", S3, "known"),
+    ("nn.Identity()", "x.flatten(1).stft(6, 3, center=False, return_complex=True).abs()", S3, "known"),
+    ("nn.Identity()", "torch.stft(x.flatten(1), 8, 4, win_length=6, onesided=False, return_complex=False)", S3, "known"),
+    ("nn.Identity()", "torch.stft(x.flatten(1), 8, 4)", S3, "unknown"),  # torch: return_complex must be given
+    ("nn.Identity()", "torch.stft(x[0, 0], 8, center=False, return_complex=True).abs()", S3, "unknown"),  # shorter than n_fft
+    ("nn.Identity()", "torch.hamming_window(7, periodic=False) + torch.blackman_window(7)", S3, "known"),
     # dims removed, moved or resized (shapelint/torch/dim_ops.py)
     ("nn.Identity()", "x.any(dim=1).float()", S3, "known"),
     ("nn.Identity()", "torch.all(x > 0, dim=(0, 2), keepdim=True).float()", S3, "known"),
