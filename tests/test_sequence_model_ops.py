@@ -129,6 +129,26 @@ CASES = [
     ("nn.Identity()", "torch.stft(x.flatten(1), 8, 4)", S3, "unknown"),  # torch: return_complex must be given
     ("nn.Identity()", "torch.stft(x[0, 0], 8, center=False, return_complex=True).abs()", S3, "unknown"),  # shorter than n_fft
     ("nn.Identity()", "torch.hamming_window(7, periodic=False) + torch.blackman_window(7)", S3, "known"),
+    # linear algebra (shapelint/torch/linalg_ops.py)
+    ("nn.Identity()", "torch.inverse(x[:, :4] + 5 * torch.eye(4))", S3, "known"),
+    ("nn.Identity()", "torch.linalg.inv(x[:, :4] + 5 * torch.eye(4))", S3, "known"),
+    ("nn.Identity()", "torch.slogdet(x[:, :4])[1]", S3, "known"),
+    ("nn.Identity()", "torch.linalg.slogdet(x[:, :4]).logabsdet + torch.det(x[:, :4])", S3, "known"),
+    ("nn.Identity()", "torch.det(x)", S3, "unknown"),  # not square: torch raises
+    ("nn.Identity()", "torch.linalg.qr(x)[0]", S3, "known"),
+    ("nn.Identity()", "torch.linalg.qr(x, mode='complete')[0] @ torch.linalg.qr(x, mode='complete')[1]", S3, "known"),
+    ("nn.Identity()", "torch.linalg.qr(x.transpose(1, 2))[1]", S3, "known"),
+    ("nn.Identity()", "torch.linalg.svd(x)[0]", S3, "known"),
+    ("nn.Identity()", "torch.linalg.svd(x).Vh + torch.linalg.qr(x[:, :4]).R + torch.linalg.eigh(x[:, :4]).eigenvectors", S3, "known"),
+    ("nn.Identity()", "torch.linalg.svd(x, full_matrices=False)[2]", S3, "known"),
+    ("nn.Identity()", "torch.linalg.svdvals(x)", S3, "known"),
+    ("nn.Identity()", "torch.linalg.eigh(x[:, :4] @ x[:, :4].transpose(1, 2))[1]", S3, "known"),
+    ("nn.Identity()", "torch.linalg.eigvalsh(x[:, :4] @ x[:, :4].transpose(1, 2))", S3, "known"),
+    ("nn.Identity()", "torch.linalg.norm(x, dim=-1)", S3, "known"),
+    ("nn.Identity()", "torch.linalg.norm(x, dim=(1, 2), keepdim=True)", S3, "known"),
+    ("nn.Identity()", "torch.linalg.vector_norm(x, ord=1, dim=(0, 2))", S3, "known"),
+    ("nn.Identity()", "torch.linalg.vector_norm(x) + torch.linalg.matrix_norm(x)[0]", S3, "known"),
+    ("nn.Identity()", "torch.linalg.norm(x, 2)", S3, "unknown"),  # torch raises for a 3-D input with ord, no dim
     # dims removed, moved or resized (shapelint/torch/dim_ops.py)
     ("nn.Identity()", "x.any(dim=1).float()", S3, "known"),
     ("nn.Identity()", "torch.all(x > 0, dim=(0, 2), keepdim=True).float()", S3, "known"),

@@ -37,7 +37,7 @@ def _bool_reduce(ctx, site, args, kwargs):
     b = bind(list(args), dict(kwargs), ["input", "dim", "keepdim"], {"dim": None, "keepdim": False})
     if b is None:
         return UNKNOWN
-    out = _reduce(ctx, site, (b["input"], b["dim"], b["keepdim"]), {})
+    out = _reduce(ctx, site, (b["input"],), {"dim": b["dim"], "keepdim": b["keepdim"]})
     return out.fresh("bool") if isinstance(out, Tensor) else out
 
 
@@ -45,7 +45,7 @@ def _count_nonzero(ctx, site, args, kwargs):
     b = bind(list(args), dict(kwargs), ["input", "dim"], {"dim": None})
     if b is None:
         return UNKNOWN
-    out = _reduce(ctx, site, (b["input"], b["dim"], False), {})
+    out = _reduce(ctx, site, (b["input"],), {"dim": b["dim"], "keepdim": False})
     return out.fresh("long") if isinstance(out, Tensor) else out
 
 
@@ -172,7 +172,7 @@ def _cosine_similarity(ctx, site, args, kwargs):
     joint = broadcast(ctx, site, b["x1"], b["x2"], site.label())
     if not _shaped(joint) or not joint.shape:
         return UNKNOWN
-    return _reduce(ctx, site, (joint, b["dim"], False), {}) if _int(b["dim"]) else UNKNOWN
+    return _reduce(ctx, site, (joint,), {"dim": b["dim"], "keepdim": False}) if _int(b["dim"]) else UNKNOWN
 
 
 def _pairwise_distance(ctx, site, args, kwargs):
@@ -184,7 +184,7 @@ def _pairwise_distance(ctx, site, args, kwargs):
     joint = broadcast(ctx, site, b["x1"], b["x2"], site.label())
     if not _shaped(joint):
         return UNKNOWN
-    return _reduce(ctx, site, (joint, -1, b["keepdim"]), {})
+    return _reduce(ctx, site, (joint,), {"dim": -1, "keepdim": b["keepdim"]})
 
 
 def _take_along_dim(ctx, site, args, kwargs):

@@ -459,8 +459,22 @@ FUNCTIONAL["flatten"] = _flatten(0)
 # ---------------------------------------------------------------------------- max/min, expand, repeat
 
 
-class ValuesIndices(tuple):
+class NamedResult(tuple):
+    """A named tuple torch returns (torch.return_types.*): its fields read by name, `.values`."""
+
+    fields: tuple = ()
+
+    @classmethod
+    def of(cls, fields: tuple, values: tuple) -> "NamedResult":
+        out = cls(values)
+        out.fields = fields
+        return out
+
+
+class ValuesIndices(NamedResult):
     """torch's (values, indices) named tuple: `.values` and `.indices` work on it."""
+
+    fields = ("values", "indices")
 
 
 def _max_min(ctx, site, args, kwargs):
