@@ -120,6 +120,8 @@ CASES = [
     ("nn.Identity()", "torch.fft.ifft(x).real + torch.fft.fftshift(x)", S3, "known"),
     ("nn.Identity()", "torch.fft.rfft2(x).abs()", S3, "known"),
     ("nn.Identity()", "torch.view_as_real(torch.fft.rfft(x))", S3, "known"),
+    ("nn.Identity()", "torch.view_as_real(torch.ones(2, 3))", S3, "unknown"),  # torch raises for a real tensor
+    ("nn.Identity()", "x.float().imag", S3, "unknown"),
     ("nn.Identity()", "torch.view_as_complex(x[..., :2].contiguous()).abs()", S3, "known"),
     ("nn.Identity()", "torch.fft.irfft(x[..., :1])", S3, "unknown"),  # torch raises: 0 points
     ("nn.Identity()", "torch.stft(x.flatten(1), 8, hop_length=2, window=torch.hann_window(8), return_complex=True).abs()", S3, "known"),
@@ -149,6 +151,17 @@ CASES = [
     ("nn.Identity()", "torch.linalg.vector_norm(x, ord=1, dim=(0, 2))", S3, "known"),
     ("nn.Identity()", "torch.linalg.vector_norm(x) + torch.linalg.matrix_norm(x)[0]", S3, "known"),
     ("nn.Identity()", "torch.linalg.norm(x, 2)", S3, "unknown"),  # torch raises for a 3-D input with ord, no dim
+    # index makers and the CTC loss (shapelint/torch/index_makers.py)
+    ("nn.Identity()", "torch.bucketize(x, torch.tensor([0.0, 1.0])).float()", S3, "known"),
+    ("nn.Identity()", "torch.bucketize(x, torch.tensor([0.0, 1.0]), out_int32=True).float()", S3, "known"),
+    ("nn.Identity()", "x.bucketize(torch.tensor([0.0, 1.0]))", S3, "unknown"),  # no such tensor method
+    ("nn.Identity()", "torch.searchsorted(torch.tensor([0.0, 1.0]), x).float()", S3, "known"),
+    ("nn.Identity()", "torch.searchsorted(x.sort(dim=-1)[0], x[..., :2], right=True).float()", S3, "known"),
+    ("nn.Identity()", "torch.searchsorted(x[:, :5], x)", S3, "unknown"),  # torch raises: leading dims differ
+    ("nn.Identity()", "torch.cartesian_prod(torch.arange(3), torch.arange(2), torch.arange(4)).float()", S3, "known"),
+    ("nn.Identity()", "torch.cartesian_prod(torch.arange(5)).float()", S3, "known"),
+    ("nn.Identity()", "F.ctc_loss(F.log_softmax(x, -1), torch.ones(6, 2, dtype=torch.long), torch.full((6,), 2, dtype=torch.long), torch.full((6,), 2, dtype=torch.long), reduction='none')", (5, 6, 4), "known"),
+    ("nn.Identity()", "F.ctc_loss(F.log_softmax(x, -1), torch.ones(6, 2, dtype=torch.long), torch.full((6,), 2, dtype=torch.long), torch.full((6,), 2, dtype=torch.long))", (5, 6, 4), "known"),
     # dims removed, moved or resized (shapelint/torch/dim_ops.py)
     ("nn.Identity()", "x.any(dim=1).float()", S3, "known"),
     ("nn.Identity()", "torch.all(x > 0, dim=(0, 2), keepdim=True).float()", S3, "known"),

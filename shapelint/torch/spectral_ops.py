@@ -12,8 +12,9 @@ torch 2.13 semantics (tests/test_sequence_model_ops.py checks each against torch
   default; return_complex=False appends 2; return_complex not given is torch's RuntimeError
   for a real input: unknown;
 - hann / hamming / blackman / bartlett / kaiser_window(n): (n,);
-- view_as_real appends 2; view_as_complex drops a last dim of 2; `.real` / `.imag` and conj
-  keep the shape (complex dtypes are not among shapelint's kinds: the dtype is unknown).
+- `.real` / `.imag` and conj keep the shape (`.imag` of a real tensor raises: unknown);
+  view_as_real / view_as_complex: torch/rotary_ops.py.
+The complex results carry the dtype kind "complex"; irfft's is "float".
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from ..core.symbolic import Expr, add, floordiv, is_known, mul
 from ..core.values import UNKNOWN, Tensor
 from .functions import ATTRIBUTES, METHODS, QUALIFIED, TORCH
 from .kernels import bind, normalize_dim
+
+
+_REAL_KINDS = ("float", "long", "int", "bool")
 
 
 def _size(v) -> bool:
@@ -45,7 +49,7 @@ def _along(x, dim, size_of):
     return Tensor(x.shape[:d] + (size,) + x.shape[d + 1:], x.prov[:d] + (None,) + x.prov[d + 1:])
 
 
-def _one_dim(rule):
+def _one_dim(rule, dtype="complex"):
     """fft-style op(input, n=None, dim=-1, norm=None): rule(points) is the output's size."""
 
     def op(ctx, site, args, kwargs):
@@ -55,7 +59,8 @@ def _one_dim(rule):
         n = b["n"]
         if n is not None and not _at_least_one(n):
             return UNKNOWN
-        return _along(b["input"], b["dim"], lambda m: rule(m, n))
+        out = _along(b["input"], b["dim"], lambda m: rule(m, n))
+        return out.with_dtype(dtype) if isinstance(out, Tensor) else out
 
     return op
 
@@ -85,7 +90,8 @@ def _two_dims(last_rule):
         x = b["input"]
         if not isinstance(x, Tensor) or x.shape is None or len(x.shape) < 2 or not _at_least_one(x.shape[-2]):
             return UNKNOWN
-        return _along(x, -1, lambda m: last_rule(m, None))
+        out = _along(x, -1, lambda m: last_rule(m, None))
+        return out.with_dtype("complex") if isinstance(out, Tensor) else out
 
     return op
 
@@ -128,33 +134,21 @@ def _stft(ctx, site, args, kwargs):
         return UNKNOWN
     freqs = n_fft if b["onesided"] is False else n_fft // 2 + 1
     out = tuple(x.shape[:-1]) + (freqs, frames) + (() if b["return_complex"] else (2,))
-    return Tensor(out)
-
-
-def _view_as_real(ctx, site, args, kwargs):
-    x = args[0] if len(args) == 1 and not kwargs else None
-    return Tensor(tuple(x.shape) + (2,)) if isinstance(x, Tensor) and x.shape is not None else UNKNOWN
-
-
-def _view_as_complex(ctx, site, args, kwargs):
-    x = args[0] if len(args) == 1 and not kwargs else None
-    if not isinstance(x, Tensor) or x.shape is None or not x.shape or x.shape[-1] != 2:
-        return UNKNOWN  # torch raises unless the last dim is 2
-    return Tensor(tuple(x.shape[:-1]))
+    return Tensor(out, dtype="complex" if b["return_complex"] else "float")
 
 
 for _name, _op in (("fft", _one_dim(_full)), ("ifft", _one_dim(_full)), ("rfft", _one_dim(_half)),
-                   ("irfft", _one_dim(_inverse_half)), ("fft2", _two_dims(_full)), ("ifft2", _two_dims(_full)),
+                   ("irfft", _one_dim(_inverse_half, "float")), ("fft2", _two_dims(_full)), ("ifft2", _two_dims(_full)),
                    ("rfft2", _two_dims(_half)), ("fftshift", _same_shape), ("ifftshift", _same_shape)):
     QUALIFIED[f"torch.fft.{_name}"] = _op
 for _name in ("hann_window", "hamming_window", "blackman_window", "bartlett_window", "kaiser_window"):
     TORCH.setdefault(_name, _window)
 TORCH.setdefault("stft", _stft)
 METHODS.setdefault("stft", _stft)
-TORCH.setdefault("view_as_real", _view_as_real)
-TORCH.setdefault("view_as_complex", _view_as_complex)
 for _name in ("conj", "conj_physical", "resolve_conj"):
     TORCH.setdefault(_name, _same_shape)
     METHODS.setdefault(_name, _same_shape)
-for _name in ("real", "imag"):
-    ATTRIBUTES.setdefault(_name, lambda ctx, x: x.with_dtype(None) if x.shape is not None else UNKNOWN)
+ATTRIBUTES.setdefault("real", lambda ctx, x: x.with_dtype("float" if x.dtype == "complex" else None) if x.shape is not None else UNKNOWN)
+# torch raises for `.imag` of a real tensor
+ATTRIBUTES.setdefault("imag", lambda ctx, x: x.with_dtype("float" if x.dtype == "complex" else None)
+                     if x.shape is not None and x.dtype not in _REAL_KINDS else UNKNOWN)
