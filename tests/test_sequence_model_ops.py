@@ -188,6 +188,11 @@ CASES = [
     ("nn.Identity()", "F.pairwise_distance(x[0, 0], x[1, 0])", S3, "known"),
     ("nn.Identity()", "torch.take_along_dim(x, x[:1, :3, :1].long(), dim=1)", S3, "known"),
     ("nn.Identity()", "torch.take_along_dim(x, x[0].long(), dim=1)", S3, "unknown"),
+    ("nn.Identity()", "x.unfold(-1, 2, 1)", S3, "known"),
+    ("nn.Identity()", "x.unfold(dimension=1, size=4, step=3)", S3, "known"),
+    ("nn.Identity()", "x.unfold(1, 6, 2)", S3, "known"),
+    ("nn.Identity()", "x.unfold(1, 7, 1)", S3, "unknown"),  # torch raises: the window is longer
+    ("nn.Identity()", "x.mT", S3, "known"),
 ]
 
 
