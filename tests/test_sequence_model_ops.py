@@ -63,6 +63,10 @@ CASES = [
     ("nn.EmbeddingBag(10, 5)", "self.layer(torch.arange(8).view(2, 4), per_sample_weights=torch.ones(2, 4))", S3, "unknown"),
     ("nn.EmbeddingBag(10, 5)", "self.layer(torch.arange(8).view(2, 4), torch.tensor([0, 1]))", S3, "unknown"),
     ("nn.EmbeddingBag(10, 5)", "self.layer(torch.arange(8))", S3, "unknown"),
+    ("nn.Identity()", "F.embedding_bag(torch.arange(8).view(2, 4), torch.randn(10, 3))", S3, "known"),
+    ("nn.Identity()", "F.embedding_bag(torch.arange(8), torch.randn(10, 3), torch.tensor([0, 3, 5]), mode='max')", S3, "known"),
+    ("nn.Identity()", "F.embedding_bag(torch.arange(8), torch.randn(10, 3), torch.tensor([0, 3, 8]), include_last_offset=True)", S3, "known"),
+    ("nn.Identity()", "F.embedding_bag(torch.arange(8), torch.randn(10, 3))", S3, "unknown"),  # torch: offsets needed
     # pad_sequence / pack_sequence
     ("nn.Identity()", "pad_sequence([x[0, :5], x[1, :3]], batch_first=True)", S3, "known"),
     ("nn.Identity()", "pad_sequence([x[0, :5], x[1, :3], x[0]])", S3, "known"),

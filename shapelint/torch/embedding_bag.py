@@ -3,6 +3,7 @@
 forward(input, offsets=None, per_sample_weights=None), torch 2.13:
 - a 2-D input (B, N) without offsets is B bags of N indices: (B, embedding_dim);
 - a 1-D input with 1-D offsets (n,) is n bags (n - 1 with include_last_offset=True): (n, embedding_dim);
+- F.embedding_bag(input, weight, offsets, ...) the same, its width read from the weight;
 - anything else torch raises (offsets with a 2-D input, a 1-D input without offsets) or is not
   modelled here: unknown, no finding. per_sample_weights is only accepted by mode="sum", with the
   input's shape; another case is unknown.
@@ -13,7 +14,8 @@ A pending model input is guessed as (B, N) bags, the form without offsets.
 from __future__ import annotations
 
 from ..core.symbolic import is_known, size_or_opaque
-from ..core.values import Tensor, Unknown
+from ..core.values import UNKNOWN, Tensor, Unknown
+from .functions import FUNCTIONAL
 from .index_dtype import INTEGER
 from .kernels import bind, input_shape, made_by
 from .spec import REQUIRED, LayerSpec
@@ -26,7 +28,7 @@ PARAMS = (
 FORWARD = ("input", "offsets", "per_sample_weights")
 
 
-def _bag_count(ctx, m, x: Tensor, offsets):
+def _bag_count(ctx, m, x: Tensor, offsets, last):
     """How many bags torch makes, or None where it raises or shapelint cannot tell."""
     if offsets is None:
         if x.pending:
@@ -37,33 +39,56 @@ def _bag_count(ctx, m, x: Tensor, offsets):
         return None
     if not isinstance(offsets, Tensor) or offsets.shape is None or len(offsets.shape) != 1:
         return None
-    n, last = offsets.shape[0], m.params.get("include_last_offset")
+    n = offsets.shape[0]
     if last is False:
         return n
     return n - 1 if last is True and is_known(n) and n >= 1 else None
 
 
-def _weights_fit(m, x: Tensor, weights) -> bool:
+def _weights_fit(mode, x: Tensor, weights) -> bool:
     if weights is None:
         return True
-    return (m.params.get("mode") == "sum" and isinstance(weights, Tensor) and weights.shape is not None
+    return (mode == "sum" and isinstance(weights, Tensor) and weights.shape is not None
             and x.shape is not None and tuple(weights.shape) == tuple(x.shape))
+
+
+def bags(ctx, site, x, offsets, weights, mode, last, dim):
+    """The (bags, dim) output, or None where torch raises or shapelint does not model the form."""
+    if not isinstance(x, Tensor) or mode not in ("sum", "mean", "max") or (x.dtype is not None and x.dtype not in INTEGER):
+        return None
+    count = _bag_count(ctx, site, x, offsets, last)
+    if count is None or not _weights_fit(mode, x, weights):
+        return None
+    batch_origin = x.prov[0] if offsets is None and x.prov else None  # the bags are the input's rows
+    return Tensor((count, size_or_opaque(dim, "e")), (batch_origin, made_by(site, f"embedding_dim={dim}")))
 
 
 def embedding_bag_call(vm, m, args, kwargs, node):
     b = bind(list(args), dict(kwargs), list(FORWARD), {"offsets": None, "per_sample_weights": None})
-    if b is None or not isinstance(b["input"], Tensor):
-        return Unknown("nn.EmbeddingBag input not a tensor")
-    x = b["input"]
-    if m.params.get("mode") not in ("sum", "mean", "max") or (x.dtype is not None and x.dtype not in INTEGER):
-        return Unknown("an EmbeddingBag torch rejects")
-    bags = _bag_count(vm.ctx, m, x, b["offsets"])
-    if bags is None or not _weights_fit(m, x, b["per_sample_weights"]):
+    p = m.params
+    out = None if b is None else bags(vm.ctx, m, b["input"], b["offsets"], b["per_sample_weights"], p.get("mode"),
+                                      p.get("include_last_offset"), p.get("embedding_dim"))
+    if out is None:
         vm.explain.lost(node, "nn.EmbeddingBag called in a form shapelint does not model")
         return Unknown("nn.EmbeddingBag form not modelled")
-    dim = m.params.get("embedding_dim")
-    batch_origin = x.prov[0] if b["offsets"] is None and x.prov else None  # the bags are the input's rows
-    return Tensor((bags, size_or_opaque(dim, "e")), (batch_origin, made_by(m, f"embedding_dim={dim}")))
+    return out
 
+
+def functional_embedding_bag(ctx, site, args, kwargs):
+    """F.embedding_bag(input, weight, offsets=None, ..., mode="mean", ..., per_sample_weights, include_last_offset):
+    the weight (num_embeddings, embedding_dim) gives the width."""
+    names = ["input", "weight", "offsets", "max_norm", "norm_type", "scale_grad_by_freq", "mode", "sparse",
+             "per_sample_weights", "include_last_offset", "padding_idx"]
+    defaults = {"offsets": None, "max_norm": None, "norm_type": 2, "scale_grad_by_freq": False, "mode": "mean",
+                "sparse": False, "per_sample_weights": None, "include_last_offset": False, "padding_idx": None}
+    b = bind(list(args), dict(kwargs), names, defaults)
+    weight = None if b is None else b["weight"]
+    if not isinstance(weight, Tensor) or weight.shape is None or len(weight.shape) != 2:
+        return UNKNOWN
+    out = bags(ctx, site, b["input"], b["offsets"], b["per_sample_weights"], b["mode"], b["include_last_offset"], weight.shape[1])
+    return out if out is not None else UNKNOWN
+
+
+FUNCTIONAL["embedding_bag"] = functional_embedding_bag
 
 LAYERS = {"EmbeddingBag": LayerSpec("EmbeddingBag", PARAMS, call=embedding_bag_call)}
