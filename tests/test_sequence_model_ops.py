@@ -87,6 +87,18 @@ CASES = [
     ("nn.GRUCell(4, 6)", "self.layer(x[:, 0], torch.zeros(2, 5))", S3, "SHP006"),
     ("nn.LSTMCell(4, 6)", "self.layer(x[:, 0], (torch.zeros(2, 6), torch.zeros(3, 6)))[1]", S3, "SHP006"),
     ("nn.RNNCell(4, 6)", "self.layer(x)", S3, "SHP009"),
+    # loss layers (shapelint/torch/loss_modules.py)
+    ("nn.CrossEntropyLoss()", "self.layer(x.flatten(0, 1), torch.zeros(12, dtype=torch.long))", S3, "known"),
+    ("nn.CrossEntropyLoss(reduction='none', label_smoothing=0.1)", "self.layer(x.transpose(1, 2), torch.zeros(2, 6, dtype=torch.long))", S3, "known"),
+    ("nn.NLLLoss(None, None, -100, None, 'none')", "self.layer(x.transpose(1, 2), torch.zeros(2, 6, dtype=torch.long))", S3, "known"),
+    ("nn.CrossEntropyLoss()", "self.layer(x.flatten(0, 1), torch.zeros(7, dtype=torch.long))", S3, "SHP006"),
+    ("nn.MSELoss(reduction='none')", "self.layer(x, x[0])", S3, "known"),
+    ("nn.HuberLoss(delta=0.5)", "self.layer(x, x)", S3, "known"),
+    ("nn.BCELoss(reduction='none')", "self.layer(torch.sigmoid(x), torch.ones(2, 6, 4))", S3, "known"),
+    ("nn.BCEWithLogitsLoss()", "self.layer(x, torch.ones(2, 6, 4))", S3, "known"),
+    ("nn.BCEWithLogitsLoss()", "self.layer(x, torch.ones(2, 6, 1))", S3, "SHP006"),
+    ("nn.Identity()", "F.binary_cross_entropy(torch.sigmoid(x), torch.ones(6, 4))", S3, "SHP006"),
+    ("nn.CTCLoss(reduction='none')", "self.layer(F.log_softmax(x, -1), torch.ones(6, 2, dtype=torch.long), torch.full((6,), 5, dtype=torch.long), torch.full((6,), 2, dtype=torch.long))", (5, 6, 4), "known"),
     # triangle indices, and the pairwise pick of a DLRM interaction
     ("nn.Identity()", "torch.triu_indices(4, 4, offset=1)", S3, "known"),
     ("nn.Identity()", "torch.triu_indices(3, 5, 2)", S3, "known"),
@@ -253,6 +265,16 @@ def test_rnn_cell_parameters_match_torch(layer):
     model, _ = _static(source)
     row = next(r for r in model["summary"]["modules"] if r["module"] == "layer")
     assert row["params"] == sum(p.numel() for p in eval(layer, {"nn": torch.nn}).parameters())
+
+
+@pytest.mark.torch
+def test_loss_layers_register_nothing_without_a_weight():
+    source = TEMPLATE.format(layer="nn.MSELoss()", expr="self.layer(x, x)", shape=S3)
+    row = next(r for r in _static(source)[0]["summary"]["modules"] if r["module"] == "layer")
+    assert (row["params"], row["buffers"]) == (0, 0)
+    weighted = TEMPLATE.format(layer="nn.CrossEntropyLoss(weight=torch.ones(4))", expr="self.layer(x[:, 0], torch.zeros(2, dtype=torch.long))", shape=S3)
+    row = next(r for r in _static(weighted)[0]["summary"]["modules"] if r["module"] == "layer")
+    assert row["buffers"] is None  # torch registers the weight as a buffer: not counted, so unknown
 
 
 @pytest.mark.torch

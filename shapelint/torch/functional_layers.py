@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ..core.symbolic import is_known
+from ..core.symbolic import is_known, shape_text
 from ..core.values import UNKNOWN, ModuleValue, Tensor, Unknown
 from .functions import FUNCTIONAL, TORCH
 from .bilinear import functional_bilinear
@@ -278,10 +278,10 @@ def _cross_entropy(ctx, site, args, kwargs):
     if len(t) != len(indices):
         if len(t) == len(x) and not any(differ(ctx, a, c) for a, c in zip(t, x)):
             return UNKNOWN  # probabilities of the input's shape, perhaps
-        return _mismatch(ctx, site, f"the target {tuple(t)} must be the input {tuple(x)} without its class dimension, {tuple(indices)}")
+        return _mismatch(ctx, site, f"the target {shape_text(t)} must be the input {shape_text(x)} without its class dimension, {shape_text(indices)}")
     for a, c in zip(t, indices):
         if differ(ctx, a, c):
-            return _mismatch(ctx, site, f"the target {tuple(t)} must be the input {tuple(x)} without its class dimension, {tuple(indices)}")
+            return _mismatch(ctx, site, f"the target {shape_text(t)} must be the input {shape_text(x)} without its class dimension, {shape_text(indices)}")
     return Tensor(tuple(t)) if reduction == "none" else Tensor(())
 
 

@@ -13,6 +13,7 @@ from math import prod
 from typing import Callable, Dict, NamedTuple, Optional
 
 from ..core.values import ModuleValue
+from .loss_modules import LOSSES, loss_buffers_known
 from .rnn_cells import cell_parameters
 
 
@@ -177,6 +178,7 @@ OWN: Dict[str, Callable[[ModuleValue], Optional[Counts]]] = {
     "Embedding": _embedding,
     "EmbeddingBag": _embedding_bag,
     "RNNCell": _cell,
+    **{kind: (lambda m: Counts() if loss_buffers_known(m) else None) for kind in LOSSES},
     "GRUCell": _cell,
     "LSTMCell": _cell,
     "PReLU": _prelu,
@@ -221,7 +223,7 @@ def formula_counts(m: ModuleValue) -> Optional[Counts]:
 ZERO_MAC_PREFIXES = ("MaxPool", "AvgPool", "AdaptiveAvgPool", "AdaptiveMaxPool", "BatchNorm", "InstanceNorm",
                      "Dropout", "ZeroPad", "ConstantPad", "ReplicationPad", "ReflectionPad", "Upsampling")
 # nn.Bilinear runs aten._trilinear, which FlopCounterMode does not count (torch 2.13: 0 FLOPs)
-ZERO_MAC = frozenset(("Bilinear", "GroupNorm", "LayerNorm", "RMSNorm", "Flatten", "Unflatten", "Embedding", "EmbeddingBag", "GLU", "Upsample", "PixelShuffle",
+ZERO_MAC = frozenset(("Bilinear", "GroupNorm", "LayerNorm", "RMSNorm", "Flatten", "Unflatten", "Embedding", "EmbeddingBag", "GLU", *LOSSES, "Upsample", "PixelShuffle",
                       "PReLU", "Softmax", "LogSoftmax", "Softmin", "Identity", "AlphaDropout", "FeatureAlphaDropout",
                       "ReLU", "ReLU6", "LeakyReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish", "Sigmoid", "Tanh",
                       "Hardtanh", "Hardswish", "Hardsigmoid", "Softplus", "Softsign", "Tanhshrink", "Threshold",
