@@ -46,7 +46,8 @@ CASES = [
     # GLU: the dim halved; an odd size is torch's RuntimeError
     ("nn.GLU(dim=1)", "self.layer(x)", S3, "known"),
     ("nn.GLU()", "self.layer(x)", S3, "known"),
-    ("nn.GLU(-3)", "self.layer(x)", S3, "unknown"),  # the batch is the symbol B: its half is not certain
+    ("nn.GLU(-3)", "self.layer(x)", S3, "known"),  # the declared batch, halved
+    ("nn.GLU(0)", "self.layer(x)", (3, 6, 4), "SHP006"),
     ("nn.GLU(-3)", "self.layer(x.transpose(0, 1))", S3, "known"),
     ("nn.Identity()", "F.glu(x, 1)", S3, "known"),
     ("nn.Identity()", "F.glu(x, dim=-1)", (2, 3, 8), "known"),
@@ -287,6 +288,8 @@ def test_triangle_count_is_torchs(row, col, offset):
 
 
 class _Ctx:
+    batch, declared_batch = Expr.symbol("B"), None
+
     def report(self, finding):  # pragma: no cover - a symbolic size is never reported
         raise AssertionError(finding)
 

@@ -2,7 +2,7 @@
 
 torch splits `dim` into two halves a, b and returns a * sigmoid(b): the output is the input with
 that dim halved. torch raises `Halving dimension must be even` for an odd size (and for a 0-d
-input), so a known odd size is reported; a symbolic size that is not certainly even (`2 * C` is,
+input), so a known odd size (the declared batch counts) is reported; a symbolic size that is not certainly even (`2 * C` is,
 `C` is not) gives an unknown size there, since where torch runs it is half of something.
 """
 
@@ -13,6 +13,7 @@ from ..core.symbolic import Expr, exact_div, is_known
 from ..core.values import UNKNOWN, Tensor, Unknown
 from .functions import FUNCTIONAL
 from .kernels import bind, dim_error, normalize_dim
+from .sequence_ops import concrete
 from .spec import LayerSpec
 
 
@@ -27,6 +28,8 @@ def glu_core(ctx, site, x, dim):
     if d is None:
         return dim_error(ctx, site, site.label(), dim, x)
     n = x.shape[d]
+    if concrete(ctx, n) is not None:  # a number, or the declared batch
+        n = concrete(ctx, n)
     if is_known(n) and n % 2:
         ctx.report(R.ShapeMismatch.finding(
             site.node, module=site.name, op=site.label(),
