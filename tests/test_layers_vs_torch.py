@@ -172,6 +172,10 @@ GRID["Fold"] = [
     ("(4, 5), 2", (1, 12, 13)), ("(4, 5), 2", (1, 10, 12)), ("(4, 5), 2", (2, 12)), ("(4, 5), 2", (1, 2, 12, 12)),
     ("(1, 5), 2", (1, 8, 4)),
 ]
+GRID["GLU"] = [("", (2, 3, 8)), ("dim=1", (2, 6, 5)), ("-3", (4, 3, 2)), ("dim=1", (2, 5, 4)), ("dim=3", (2, 4, 4)), ("", (2, 3, 7))]
+for _cell in ("RNNCell", "GRUCell", "LSTMCell"):  # input (N, input_size) or (input_size,)
+    GRID[_cell] = [("4, 6", (3, 4)), ("4, 6, bias=False", (4,)), ("4, 6", (3, 5)), ("4, 6", (2, 3, 4))]
+GRID["RNNCell"].append(("4, 6, nonlinearity='relu'", (2, 4)))
 GRID["Unflatten"] = [("1, (4, 5)", (2, 20)), ("-1, (2, 3)", (2, 4, 6)), ("1, (2, -1)", (2, 12)), ("1, (4, 4)", (2, 20))]
 
 _ACTIVATION_ARGS = {"LeakyReLU": "0.2", "ELU": "alpha=0.5", "CELU": "1.5", "GELU": "approximate='tanh'", "Hardtanh": "-2.0, 2.0",
@@ -224,8 +228,10 @@ def _torch(name, args, shape):
 
 def test_grid_covers_every_layer():
     blocks = {name for name, spec in LAYERS.items() if spec.call is not None}  # several inputs: test_transformer_layers.py, test_bilinear.py
+    # nn.EmbeddingBag (input, offsets) and the loss layers (input, target): test_sequence_model_ops.py
+    losses = {"CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "CTCLoss"}
     assert blocks == {"MultiheadAttention", "TransformerEncoderLayer", "TransformerDecoderLayer", "TransformerEncoder", "TransformerDecoder", "Transformer",
-                      "Bilinear"}
+                      "Bilinear", "EmbeddingBag"} | losses
     assert set(LAYERS) - blocks <= set(GRID), sorted(set(LAYERS) - blocks - set(GRID))
 
 

@@ -1,6 +1,6 @@
 """weight_norm in the static summary: the layer's tensors become weight_v (of weight's shape)
-and weight_g (weight.size(0) values), in both torch.nn.utils forms, as torch counts them; any
-other dim is unknown."""
+and weight_g (weight.size(dim) values; one for dim=None or -1), in both torch.nn.utils forms, as
+torch counts them; another parameter's name is unknown."""
 
 import pytest
 
@@ -40,5 +40,14 @@ def test_weight_norm_layers_count_weight_v_and_weight_g():
     assert _params(SRC) == want
 
 
-def test_weight_norm_over_another_dim_is_unknown():
-    assert _params(SRC.replace('name="weight", dim=0', 'dim=1')) is None
+@pytest.mark.parametrize("dim", ["1", "None", "-1", "-2", "2"])
+@pytest.mark.parametrize("form", ["weight_norm", "param_weight_norm"])
+def test_weight_norm_over_another_dim_counts_as_torch(dim, form):
+    src = SRC.replace("self.conv = weight_norm(nn.Conv2d(3, 6, 3))", f"self.conv = {form}(nn.Conv2d(3, 6, 3), dim={dim})")
+    src = src.replace('weight_norm(nn.Linear(4, 5), name="weight", dim=0)', f'{form}(nn.Linear(4, 5), "weight", {dim if dim != "2" else "0"})')
+    want = sum(p.numel() for p in load(src, "m.py").Net().parameters())
+    assert _params(src) == want
+
+
+def test_weight_norm_of_another_parameter_is_unknown():
+    assert _params(SRC.replace('name="weight", dim=0', 'name="bias"')) is None

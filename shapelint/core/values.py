@@ -265,7 +265,8 @@ class ModuleValue:
         self.rewritten: set = set()  # attributes written since, which are known again
         self.opaque = False  # True: its children are not known at all, so calling it is unknown
         self.writes_known = True  # False: code shapelint did not follow may have set or deleted attributes
-        self.weight_norm: Optional[str] = None  # "default": weight_norm(m) with name="weight", dim=0; "other"
+        self.weight_norm: Optional[str] = None  # "default": weight_norm(m) with name="weight"; "other"
+        self.weight_norm_dim: Optional[int] = 0  # the dim weight_norm's g keeps (None: the whole weight)
         self.lazy_sizes: set = set()  # each size a Lazy* layer's calls read from their inputs (torch keeps the first)
         self.param_tensors: Dict[str, "ParameterTensor"] = {}  # a torch layer's own weight/bias, once read
 

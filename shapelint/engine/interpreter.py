@@ -23,7 +23,7 @@ from ..core.symbolic import BATCH_NAME, is_known
 from ..core.values import (BaseMethod, BoundMethod, Builtin, ClassRef, FunctionRef, ModuleValue, Namespace, ParameterTensor,
                            PendingShape, Ref, SuperProxy, Tensor, Unknown)
 from ..torch import containers, packed_sequence, tensor_values, type_info
-from ..torch.functions import ValuesIndices
+from ..torch.functions import NamedResult
 from . import (asserts, branches, config_fields, dataclass_configs, dict_subclasses, library_calls, loops, mutation, namedtuples, namespaces, numpy_overlay,
                objects, parameter_identity, partials, pyvalues, shape_tuples, size_origins, strict, torch_calls, try_blocks,
                with_blocks)
@@ -488,8 +488,8 @@ class Interpreter:
             return obj.attribute(name)
         if isinstance(obj, FunctionRef) and name == "__name__":  # a registry decorator's key
             return obj.node.name.value
-        if isinstance(obj, ValuesIndices) and name in ("values", "indices"):
-            return obj[0] if name == "values" else obj[1]
+        if isinstance(obj, NamedResult) and name in obj.fields:  # torch.return_types: `.values`, `.logabsdet`
+            return obj[obj.fields.index(name)]
         if type(obj) in _MUTABLE_TYPES and name in _METHODS[type(obj)]:
             return BoundMethod(obj, name)
         if isinstance(obj, Builtin) and obj.name == "object" and name == "__setattr__":

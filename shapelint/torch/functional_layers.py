@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ..core.symbolic import is_known
+from ..core.symbolic import is_known, shape_text
 from ..core.values import UNKNOWN, ModuleValue, Tensor, Unknown
 from .functions import FUNCTIONAL, TORCH
 from .bilinear import functional_bilinear
@@ -233,16 +233,27 @@ def wrapped_module(qualname: str, args, kwargs=None) -> Optional[ModuleValue]:
         m = args[0]
         m.exact = False  # its parameters are now the wrapper's (weight_g/weight_v, parametrizations)
         first = qualname.endswith(".weight_norm") and m.weight_norm is None
-        m.weight_norm = "default" if first and _default_weight_norm(args[1:], kwargs or {}) else "other"
+        dim = _weight_norm_dim(args[1:], kwargs or {}) if first else _NOT_DEFAULT
+        m.weight_norm = "other" if dim is _NOT_DEFAULT else "default"
+        m.weight_norm_dim = None if dim is _NOT_DEFAULT else dim
         return m
     return None
 
 
-def _default_weight_norm(args, kwargs) -> bool:
-    """weight_norm(module) or with name="weight", dim=0 spelled out: g holds weight.size(0) values."""
-    if args or set(kwargs) - {"name", "dim"}:
-        return False
-    return kwargs.get("name", "weight") == "weight" and kwargs.get("dim", 0) == 0 and not isinstance(kwargs.get("dim", 0), bool)
+_NOT_DEFAULT = object()
+
+
+def _weight_norm_dim(args, kwargs):
+    """weight_norm(module, name="weight", dim=0): the dim g keeps (None: one value for the whole
+    weight); _NOT_DEFAULT for another name, other arguments or a dim that is not a plain int."""
+    names = ("name", "dim")
+    if len(args) > 2 or set(kwargs) - set(names) or any(k in kwargs for k in names[:len(args)]):
+        return _NOT_DEFAULT
+    given = {**dict(zip(names, args)), **kwargs}
+    dim = given.get("dim", 0)
+    if given.get("name", "weight") != "weight" or not (dim is None or type(dim) is int):
+        return _NOT_DEFAULT
+    return dim
 
 
 # ---------------------------------------------------------------------------- losses
@@ -267,10 +278,10 @@ def _cross_entropy(ctx, site, args, kwargs):
     if len(t) != len(indices):
         if len(t) == len(x) and not any(differ(ctx, a, c) for a, c in zip(t, x)):
             return UNKNOWN  # probabilities of the input's shape, perhaps
-        return _mismatch(ctx, site, f"the target {tuple(t)} must be the input {tuple(x)} without its class dimension, {tuple(indices)}")
+        return _mismatch(ctx, site, f"the target {shape_text(t)} must be the input {shape_text(x)} without its class dimension, {shape_text(indices)}")
     for a, c in zip(t, indices):
         if differ(ctx, a, c):
-            return _mismatch(ctx, site, f"the target {tuple(t)} must be the input {tuple(x)} without its class dimension, {tuple(indices)}")
+            return _mismatch(ctx, site, f"the target {shape_text(t)} must be the input {shape_text(x)} without its class dimension, {shape_text(indices)}")
     return Tensor(tuple(t)) if reduction == "none" else Tensor(())
 
 

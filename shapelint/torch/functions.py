@@ -15,7 +15,7 @@ from ..core.findings import At
 from ..core.symbolic import Expr, add, is_known, mul, product, shape_text
 from ..core.values import UNKNOWN, Origin, PendingShape, Tensor, Unknown
 from .kernels import (
-    adaptive_core, binary, bind, dim_error, flatten_core, normalize_dim, op_text, pool_core, reshape_dims,
+    adaptive_core, binary, bind, dim_error, flatten_core, normalize_dim, op_text, pool_core, rank_error, reshape_dims,
     sizes_from,
 )
 from .resampling import pad_core, upsample_core
@@ -459,8 +459,22 @@ FUNCTIONAL["flatten"] = _flatten(0)
 # ---------------------------------------------------------------------------- max/min, expand, repeat
 
 
-class ValuesIndices(tuple):
+class NamedResult(tuple):
+    """A named tuple torch returns (torch.return_types.*): its fields read by name, `.values`."""
+
+    fields: tuple = ()
+
+    @classmethod
+    def of(cls, fields: tuple, values: tuple) -> "NamedResult":
+        out = cls(values)
+        out.fields = fields
+        return out
+
+
+class ValuesIndices(NamedResult):
     """torch's (values, indices) named tuple: `.values` and `.indices` work on it."""
+
+    fields = ("values", "indices")
 
 
 def _max_min(ctx, site, args, kwargs):
@@ -501,7 +515,15 @@ for _name in ("argmax", "argmin"):
 def _repeat(ctx, site, args, kwargs):
     x = args[0]
     sizes = sizes_from(args[1:])
-    if not _tensor(x) or x.shape is None or len(sizes) < len(x.shape):
+    if not _tensor(x) or x.shape is None or kwargs:
+        return UNKNOWN
+    if 0 < len(sizes) < len(x.shape):
+        # torch raises for fewer counts than dims, but only counts that are all certain sizes
+        # prove how many were given (an unknown tuple may hold more)
+        if all(is_known(s) or isinstance(s, Expr) for s in sizes):
+            return rank_error(ctx, site, x, f"{len(sizes)}-D or lower-rank",
+                              "torch raises `Number of dimensions of repeat dims can not be smaller than number of "
+                              f"dimensions of tensor`: give {len(x.shape)} counts, one per dim (1 keeps a dim)")
         return UNKNOWN
     # a symbolic count (`repeat(x.size(0), 1)`: the batch) is a size, so never negative;
     # a negative number makes torch raise: unknown

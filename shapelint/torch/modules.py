@@ -17,7 +17,7 @@ from ..core import rules as R
 from ..core.findings import At
 from ..core.symbolic import Expr, exact_div, floordiv, is_known, mul, shape_text, size_or_opaque
 from ..core.values import Origin, Tensor, Unknown
-from . import bilinear, composite, folding
+from . import bilinear, composite, embedding_bag, folding, gated_units, loss_modules, rnn_cells
 from .kernels import (
     AXES, adaptive_core, batch_guess, check_spatial, conv_size, conv_transpose_size, dim_error, features_fix, flatten_core,
     input_shape, kept_or_made, made_by, moved_input_dim, normalize_dim, ntuple, ok_equal, origin_parts, param_edit, pool_core,
@@ -542,6 +542,10 @@ for _name in (
 LAYERS.update(lazy_layers(LAYERS))  # Lazy*: the eager rule, the first size read from the input
 LAYERS.update(composite.BLOCKS)  # attention and the Transformer blocks: layers made of layers
 LAYERS.update(folding.LAYERS)
+LAYERS.update(gated_units.LAYERS)  # nn.GLU
+LAYERS.update(embedding_bag.LAYERS)
+LAYERS.update(rnn_cells.LAYERS)  # RNNCell, GRUCell, LSTMCell
+LAYERS.update(loss_modules.LAYERS)  # nn.CrossEntropyLoss, nn.MSELoss, nn.CTCLoss, ...
 LAYERS.update(bilinear.LAYERS)  # nn.Bilinear: a leaf layer of two inputs
 for _k in ("LSTM", "GRU", "RNN"):  # called with an initial state, torch checks its shape
     LAYERS[_k] = replace(LAYERS[_k], after=check_rnn_state)  # nn.Unfold and nn.Fold: sliding blocks

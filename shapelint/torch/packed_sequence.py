@@ -18,8 +18,8 @@ trailing feature dims; those give what the RNN and the unpacking return:
   when it is below the longest length, so where it runs T' is total_length), else max(lengths):
   opaque; lengths is a long tensor (B,).
 
-Anything else (a packed sequence given to another layer or op, `pack_sequence`, `pad_sequence`)
-stays unknown.
+`pack_sequence` and `pad_sequence` of lists: torch/sequence_lists.py. Anything else (a packed
+sequence given to another layer or op) stays unknown.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ class PackedSequenceValue(tuple):
 
     batch = None
     length = None
+    longest = None  # max(lengths) where it is certain (pack_sequence of known lengths), else None
     features: tuple = ()
 
 
@@ -96,7 +97,8 @@ def _pad_packed(ctx, site, args, kwargs):
     if not isinstance(seq, PackedSequenceValue) or type(batch_first) is not bool:
         return UNKNOWN
     if total is None:
-        total = Expr.opaque("max_length")  # max(lengths): the values decide
+        # max(lengths): the values decide, unless the sequences' own lengths were known
+        total = seq.longest if seq.longest is not None else Expr.opaque("max_length")
     elif not (is_known(total) or isinstance(total, Expr)) or isinstance(total, bool):
         return UNKNOWN
     time_batch = (seq.batch, total) if batch_first else (total, seq.batch)
@@ -129,4 +131,6 @@ def layer_forward(ctx, m, args, kwargs, node, x: PackedSequenceValue, after):
     out = after(ctx, m, args, kwargs, node, out) if after is not None else out
     if not isinstance(out, tuple) or not isinstance(out[0], Tensor) or out[0].shape is None:
         return out
-    return (packed(x.batch, x.length, tuple(out[0].shape[2:])), out[1])
+    repacked = packed(x.batch, x.length, tuple(out[0].shape[2:]))
+    repacked.longest = x.longest  # the same lengths
+    return (repacked, out[1])

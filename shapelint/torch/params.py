@@ -13,6 +13,8 @@ from math import prod
 from typing import Callable, Dict, NamedTuple, Optional
 
 from ..core.values import ModuleValue
+from .loss_modules import LOSSES, loss_buffers_known
+from .rnn_cells import cell_parameters
 
 
 class Counts(NamedTuple):
@@ -116,6 +118,16 @@ def _embedding(m: ModuleValue) -> Optional[Counts]:
     return Counts(0, n * d) if p.get("_freeze") is True else Counts(n * d) if p.get("_freeze") is False else None
 
 
+def _embedding_bag(m: ModuleValue) -> Optional[Counts]:
+    n, d = _int(m.params.get("num_embeddings")), _int(m.params.get("embedding_dim"))
+    return Counts(n * d) if _known(n, d) and m.params.get("_weight") is None else None
+
+
+def _cell(m: ModuleValue) -> Optional[Counts]:
+    n = cell_parameters(m)
+    return Counts(n) if n is not None else None
+
+
 def _prelu(m: ModuleValue) -> Optional[Counts]:
     n = _int(m.params.get("num_parameters"))
     return Counts(n) if n is not None else None
@@ -164,6 +176,11 @@ OWN: Dict[str, Callable[[ModuleValue], Optional[Counts]]] = {
     "LayerNorm": _layer_norm,
     "RMSNorm": _rms_norm,
     "Embedding": _embedding,
+    "EmbeddingBag": _embedding_bag,
+    "RNNCell": _cell,
+    **{kind: (lambda m: Counts() if loss_buffers_known(m) else None) for kind in LOSSES},
+    "GRUCell": _cell,
+    "LSTMCell": _cell,
     "PReLU": _prelu,
     "LSTM": _rnn,
     "GRU": _rnn,
@@ -206,7 +223,7 @@ def formula_counts(m: ModuleValue) -> Optional[Counts]:
 ZERO_MAC_PREFIXES = ("MaxPool", "AvgPool", "AdaptiveAvgPool", "AdaptiveMaxPool", "BatchNorm", "InstanceNorm",
                      "Dropout", "ZeroPad", "ConstantPad", "ReplicationPad", "ReflectionPad", "Upsampling")
 # nn.Bilinear runs aten._trilinear, which FlopCounterMode does not count (torch 2.13: 0 FLOPs)
-ZERO_MAC = frozenset(("Bilinear", "GroupNorm", "LayerNorm", "RMSNorm", "Flatten", "Unflatten", "Embedding", "Upsample", "PixelShuffle",
+ZERO_MAC = frozenset(("Bilinear", "GroupNorm", "LayerNorm", "RMSNorm", "Flatten", "Unflatten", "Embedding", "EmbeddingBag", "GLU", *LOSSES, "Upsample", "PixelShuffle",
                       "PReLU", "Softmax", "LogSoftmax", "Softmin", "Identity", "AlphaDropout", "FeatureAlphaDropout",
                       "ReLU", "ReLU6", "LeakyReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish", "Sigmoid", "Tanh",
                       "Hardtanh", "Hardswish", "Hardsigmoid", "Softplus", "Softsign", "Tanhshrink", "Threshold",

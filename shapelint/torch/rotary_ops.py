@@ -39,8 +39,8 @@ def _view_as_complex(ctx, site, args, kwargs):
 def _view_as_real(ctx, site, args, kwargs):
     """(...) complex -> (..., 2) real."""
     b = bind(list(args), dict(kwargs), ["input"], {})
-    if b is None or not _tensor(b["input"]):
-        return UNKNOWN
+    if b is None or not _tensor(b["input"]) or b["input"].dtype in ("float", "long", "int", "bool"):
+        return UNKNOWN  # of a tensor certainly real, torch raises
     return Tensor(tuple(b["input"].shape) + (2,))
 
 
