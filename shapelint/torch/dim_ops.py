@@ -9,7 +9,6 @@
 - select(dim, index): that dim removed (an index out of range: torch raises, unknown here);
 - diagonal(offset=0, dim1=0, dim2=1): both dims removed, the diagonal's length appended;
 - tile(dims): `repeat` after padding the shorter of dims and shape with leading ones;
-- broadcast_to(shape): expand's rule;
 - cosine_similarity(x1, x2, dim=1): broadcast, then dim removed; pairwise_distance(x1, x2,
   p, eps, keepdim=False): broadcast, then the last dim removed (kept as 1 with keepdim);
 - take_along_dim(input, indices, dim): equal ranks, broadcast except along dim, which is indices';
@@ -162,13 +161,6 @@ def _tile(ctx, site, args, kwargs):
     return METHODS["repeat"](ctx, site, (x, *counts), {})
 
 
-def _broadcast_to(ctx, site, args, kwargs):
-    """broadcast_to(size) or broadcast_to(*sizes): expand's rule (-1 keeps a dim)."""
-    if set(kwargs) - {"size"}:
-        return UNKNOWN
-    return METHODS["expand"](ctx, site, args, kwargs)
-
-
 def _cosine_similarity(ctx, site, args, kwargs):
     b = bind(list(args), dict(kwargs), ["x1", "x2", "dim", "eps"], {"dim": 1, "eps": 1e-8})
     if b is None or not (_shaped(b["x1"]) and _shaped(b["x2"])):
@@ -237,7 +229,7 @@ METHODS.setdefault("unfold", _windows)  # the tensor method; F.unfold is nn.Unfo
 ATTRIBUTES.setdefault("mT", _matrix_transpose)
 for _name, _op in (("any", _bool_reduce), ("all", _bool_reduce), ("count_nonzero", _count_nonzero), ("argsort", _argsort),
                    ("diff", _diff), ("movedim", _movedim), ("moveaxis", _movedim), ("select", _select),
-                   ("diagonal", _diagonal), ("tile", _tile), ("broadcast_to", _broadcast_to)):
+                   ("diagonal", _diagonal), ("tile", _tile)):
     TORCH.setdefault(_name, _op)
     METHODS.setdefault(_name, _op)
 TORCH.setdefault("take_along_dim", _take_along_dim)

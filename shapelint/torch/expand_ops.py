@@ -75,8 +75,8 @@ def _expand_as(ctx, site, args, kwargs):
 def _broadcast_to(ctx, site, args, kwargs):
     """torch.broadcast_to(input, size): input.expand(size), the same values (so the same dtype)."""
     x = args[0] if args else kwargs.get("input")
-    size = args[1] if len(args) > 1 else kwargs.get("size")
-    if len(args) > 2 or not isinstance(size, (tuple, list)) or not isinstance(x, Tensor):
+    size = args[1] if len(args) == 2 else tuple(args[1:]) if len(args) > 2 else kwargs.get("size")  # x.broadcast_to(3, 2, 4) too
+    if not isinstance(size, (tuple, list)) or not isinstance(x, Tensor):
         return UNKNOWN
     out = expand_to(ctx, site, x, list(size))
     return Tensor(out.shape, out.prov, dtype=x.dtype) if isinstance(out, Tensor) else out
