@@ -25,7 +25,7 @@ from ..core.values import (BaseMethod, BoundMethod, Builtin, ClassRef, FunctionR
 from ..torch import containers, packed_sequence, tensor_values, type_info
 from ..torch.functions import ValuesIndices
 from . import (asserts, branches, config_fields, dataclass_configs, library_calls, loops, mutation, namedtuples, namespaces, numpy_overlay,
-               objects, parameter_identity, partials, pyvalues, shape_tuples, size_origins, strict, torch_calls, with_blocks)
+               objects, parameter_identity, partials, pyvalues, shape_tuples, size_origins, strict, text_values, torch_calls, with_blocks)
 from . import module_dunders  # noqa: F401 - registers nn.Module's __setattr__ / __getattr__
 from .builtins import call_builtin
 from .context import ExplainRecorder, FindingSink, ShapeContext, Sizes
@@ -459,6 +459,9 @@ class Interpreter:
             return namedtuples.attribute(self, obj, name, BoundMethod)
         if isinstance(obj, packed_sequence.PackedSequenceValue):
             return packed_sequence.attribute(obj, name)
+        if isinstance(obj, (text_values.MatchValue, text_values.PatternValue)):
+            found = text_values.attribute(obj, name, BoundMethod)
+            return found if found is not None else self.unmodelled(f"attribute `{name}`", node)
         if isinstance(obj, Tensor):
             return torch_calls.tensor_attribute(self, obj, name)
         if isinstance(obj, ModuleValue):

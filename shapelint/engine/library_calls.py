@@ -1,12 +1,12 @@
 """Calls of standard-library functions the engine models itself, by qualified name:
 functools.partial, copy, importlib.import_module, dataclasses' functions, argparse and
-types namespaces, namedtuples, torch.finfo/iinfo. Everything else goes on to the torch tables (engine/torch_calls.py)."""
+types namespaces, namedtuples, torch.finfo/iinfo, the re module. Everything else goes on to the torch tables (engine/torch_calls.py)."""
 
 from __future__ import annotations
 
 from ..torch import type_info
 from ..core.values import Unknown
-from . import dataclass_configs, module_lookup, namedtuples, namespaces, numpy_overlay, partials
+from . import dataclass_configs, module_lookup, namedtuples, namespaces, numpy_overlay, partials, text_values
 from .frame import MAX_SEQ
 
 NOT_MODELLED_HERE = object()
@@ -28,6 +28,8 @@ def call(vm, qualname: str, args, kwargs, node):
         return namedtuples.make_type(vm, qualname, args, kwargs, node)
     if qualname in type_info.CONSTRUCTORS:
         return type_info.type_info(qualname, args, kwargs, node)
+    if qualname in text_values.QUALNAMES:
+        return text_values.call(qualname, args, kwargs)
     if qualname == "itertools.repeat":
         return _repeat(args, kwargs)
     return NOT_MODELLED_HERE
@@ -50,4 +52,8 @@ def method(vm, obj, name: str, args, kwargs, node):
         return namespaces.parser_method(vm, obj, name, args, kwargs, node)
     if isinstance(obj, namedtuples.NamedTupleValue):
         return namedtuples.method(vm, obj, name, args, kwargs, node)
+    if isinstance(obj, text_values.MatchValue):
+        return text_values.match_method(obj, name, args, kwargs)
+    if isinstance(obj, text_values.PatternValue):
+        return text_values.pattern_method(obj, name, args, kwargs)
     return NOT_MODELLED_HERE
