@@ -24,7 +24,7 @@ from ..core.values import (BaseMethod, BoundMethod, Builtin, ClassRef, FunctionR
                            PendingShape, Ref, SuperProxy, Tensor, Unknown)
 from ..torch import containers, packed_sequence, tensor_values, type_info
 from ..torch.functions import ValuesIndices
-from . import (asserts, branches, config_fields, dataclass_configs, library_calls, loops, mutation, namedtuples, namespaces, numpy_overlay,
+from . import (asserts, branches, config_fields, dataclass_configs, library_calls, loop_elements, loops, mutation, namedtuples, namespaces, numpy_overlay,
                objects, parameter_identity, partials, pyvalues, shape_tuples, size_origins, strict, text_values, torch_calls, with_blocks)
 from . import module_dunders  # noqa: F401 - registers nn.Module's __setattr__ / __getattr__
 from .builtins import call_builtin
@@ -86,6 +86,7 @@ class Interpreter:
         self.depth = 0
         self.call_stack: list = []  # callsite.Binding of each user function running, innermost last
         self.assigned_names: dict = {}  # id(function node) -> the names its body rebinds (callsite.py)
+        self.loop_elements: dict = {}  # (id(Binding), loop variable) -> the element it holds (loop_elements.py)
         self.steps = 0
         self.write_log: Optional[list] = None  # module writes of the undecided path running now
         self.container_log: Optional[dict] = None  # lists/dicts the undecided path running now changed
@@ -391,14 +392,17 @@ class Interpreter:
         if it is None or len(it) > MAX_UNROLL:
             branches.havoc(self, stmt.body, frame, stmt.target)
             return
-        for item in it:
+        for index, item in enumerate(it):
             self.assign(stmt.target, item, frame)
+            noted = loop_elements.enter(self, stmt.target, stmt.iter, index, item)
             try:
                 self.exec_block(stmt.body.body, frame)
             except BreakSignal:
                 return
             except ContinueSignal:
                 continue
+            finally:
+                loop_elements.leave(self, noted)
         if stmt.orelse is not None:
             self.exec_block(stmt.orelse.body.body, frame)
 

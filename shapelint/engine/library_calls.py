@@ -1,13 +1,11 @@
 """Calls of standard-library functions the engine models itself, by qualified name:
 functools.partial, copy, importlib.import_module, dataclasses' functions, argparse and
-types namespaces, namedtuples, torch.finfo/iinfo, the re module. Everything else goes on to the torch tables (engine/torch_calls.py)."""
+types namespaces, namedtuples, torch.finfo/iinfo, the re module, itertools. Everything else goes on to the torch tables (engine/torch_calls.py)."""
 
 from __future__ import annotations
 
 from ..torch import type_info
-from ..core.values import Unknown
-from . import dataclass_configs, module_lookup, namedtuples, namespaces, numpy_overlay, partials, text_values
-from .frame import MAX_SEQ
+from . import dataclass_configs, itertools_calls, module_lookup, namedtuples, namespaces, numpy_overlay, partials, text_values
 
 NOT_MODELLED_HERE = object()
 
@@ -30,18 +28,9 @@ def call(vm, qualname: str, args, kwargs, node):
         return type_info.type_info(qualname, args, kwargs, node)
     if qualname in text_values.QUALNAMES:
         return text_values.call(qualname, args, kwargs)
-    if qualname == "itertools.repeat":
-        return _repeat(args, kwargs)
+    if qualname in itertools_calls.QUALNAMES:
+        return itertools_calls.call(qualname, args, kwargs)
     return NOT_MODELLED_HERE
-
-
-def _repeat(args, kwargs):
-    """itertools.repeat(x, n) with a known count: its n items (timm's `tuple(repeat(x, 2))`); without
-    a count it never ends: unknown."""
-    times = args[1] if len(args) == 2 else kwargs.get("times")
-    if len(args) + len(kwargs) != 2 or type(times) is not int or not 0 <= times <= MAX_SEQ:
-        return Unknown("itertools.repeat")
-    return [args[0]] * times
 
 
 def method(vm, obj, name: str, args, kwargs, node):
