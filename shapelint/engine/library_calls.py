@@ -1,11 +1,11 @@
 """Calls of standard-library functions the engine models itself, by qualified name:
 functools.partial, copy, importlib.import_module, dataclasses' functions, argparse and
-types namespaces, namedtuples, torch.finfo/iinfo, the re module, itertools. Everything else goes on to the torch tables (engine/torch_calls.py)."""
+types namespaces, namedtuples, torch.finfo/iinfo, the re module, itertools, operator's binary functions and functools.reduce. Everything else goes on to the torch tables (engine/torch_calls.py)."""
 
 from __future__ import annotations
 
 from ..torch import type_info
-from . import dataclass_configs, itertools_calls, module_lookup, namedtuples, namespaces, numpy_overlay, partials, text_values
+from . import dataclass_configs, functional_tools, itertools_calls, module_lookup, namedtuples, namespaces, numpy_overlay, partials, text_values
 
 NOT_MODELLED_HERE = object()
 
@@ -28,6 +28,8 @@ def call(vm, qualname: str, args, kwargs, node):
         return type_info.type_info(qualname, args, kwargs, node)
     if qualname in text_values.QUALNAMES:
         return text_values.call(qualname, args, kwargs)
+    if qualname in functional_tools.QUALNAMES:
+        return functional_tools.call(vm, qualname, args, kwargs, node)
     if qualname in itertools_calls.QUALNAMES:
         return itertools_calls.call(qualname, args, kwargs)
     return NOT_MODELLED_HERE
