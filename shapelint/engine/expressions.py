@@ -204,6 +204,8 @@ def subscript(vm, obj, key, node):
         return obj.index(key)
     if isinstance(obj, Tensor):
         return tensor_index(vm, obj, key, node)
+    if isinstance(obj, Ref) and obj.qualname.startswith("typing."):
+        return obj  # `List[Tensor]`: a generic alias, read only as an annotation (torch.jit.annotate, typing.cast)
     if isinstance(obj, Ref) and obj.qualname == module_lookup.SYS_MODULES:
         return module_lookup.sys_modules_item(vm, key, node, module_lookup.imports_torch(vm.globals))
     return vm.unmodelled("subscript")

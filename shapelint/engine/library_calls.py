@@ -4,8 +4,10 @@ types namespaces, namedtuples, torch.finfo/iinfo, the re module, itertools, oper
 
 from __future__ import annotations
 
+from ..core.values import BaseMethod, ModuleValue, Unknown
 from ..torch import type_info
-from . import dataclass_configs, functional_tools, itertools_calls, module_lookup, namedtuples, namespaces, numpy_overlay, partials, text_values
+from . import (dataclass_configs, functional_tools, itertools_calls, module_lookup, namedtuples, namespaces, numpy_overlay, objects,
+               partials, text_values)
 
 NOT_MODELLED_HERE = object()
 
@@ -28,11 +30,25 @@ def call(vm, qualname: str, args, kwargs, node):
         return type_info.type_info(qualname, args, kwargs, node)
     if qualname in text_values.QUALNAMES:
         return text_values.call(qualname, args, kwargs)
+    if qualname.startswith("torch.nn.") and qualname.endswith(".__init__"):
+        return _explicit_base_init(vm, qualname[:-len(".__init__")], args, kwargs, node)
+    if qualname == "typing.cast":
+        return args[1] if len(args) == 2 and not kwargs else Unknown("typing.cast")
     if qualname in functional_tools.QUALNAMES:
         return functional_tools.call(vm, qualname, args, kwargs, node)
     if qualname in itertools_calls.QUALNAMES:
         return itertools_calls.call(qualname, args, kwargs)
     return NOT_MODELLED_HERE
+
+
+def _explicit_base_init(vm, base: str, args, kwargs, node):
+    """`nn.Module.__init__(self)`, `nn.Sequential.__init__(self, *layers)`: what `super().__init__(...)`
+    does, for a torch base of self's own class; any other use is not modelled (the module is poisoned)."""
+    obj = args[0] if args else None
+    cls = getattr(obj, "cls", None)
+    if not isinstance(obj, ModuleValue) or cls is None or base not in cls.torch_bases():
+        return NOT_MODELLED_HERE
+    return objects.call_base_method(vm, BaseMethod(obj, base, "__init__"), list(args[1:]), kwargs, node)
 
 
 def method(vm, obj, name: str, args, kwargs, node):
