@@ -43,7 +43,7 @@ def call(vm, qualname: str, args, kwargs, node):
 
 def _explicit_base_init(vm, base: str, args, kwargs, node):
     """`nn.Module.__init__(self)`, `nn.Sequential.__init__(self, *layers)`: what `super().__init__(...)`
-    does, for a torch base of self's own class; any other use is not modelled (the module is poisoned)."""
+    does, for a torch base of self's own class; any other use goes on to the torch tables (not modelled there)."""
     obj = args[0] if args else None
     cls = getattr(obj, "cls", None)
     if not isinstance(obj, ModuleValue) or cls is None or base not in cls.torch_bases():
