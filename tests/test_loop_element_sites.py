@@ -34,6 +34,8 @@ def _model(builder, call="Lateral([4, 6, 6], 5)", extra=""):
 
 
 COMPREHENSION = "        self.convs = nn.ModuleList([nn.Conv2d(c, out, 1) for c in chans])\n"
+ENUMERATED = ("        self.convs = nn.ModuleList()\n"
+              "        for i, c in enumerate(chans):\n            self.convs.append(nn.Conv2d(c, out + i - i, 1))\n")
 STATEMENT = ("        self.convs = nn.ModuleList()\n"
              "        for c in chans:\n            self.convs.append(nn.Conv2d(c, out, 1))\n")
 
@@ -48,7 +50,7 @@ def _position_of_last_six(src):
     return line_no, line.index("6], 5)") + 1
 
 
-@pytest.mark.parametrize("builder", [COMPREHENSION, STATEMENT], ids=["comprehension", "for statement"])
+@pytest.mark.parametrize("builder", [COMPREHENSION, STATEMENT, ENUMERATED], ids=["comprehension", "for statement", "enumerate"])
 def test_the_finding_is_at_the_element_that_gave_the_wrong_width(builder):
     src = _model(builder)
     assert run_model(src, "M", [2, 3, 8, 8]).verdict == "crash"

@@ -16,9 +16,21 @@ from typing import Optional, Tuple
 import libcst as cst
 
 
+def _enumerated(target, iter_node, index, item):
+    """`for i, c in enumerate(chans)`: (c's target, chans, c's value); else the loop as it is."""
+    plain_call = (isinstance(iter_node, cst.Call) and isinstance(iter_node.func, cst.Name) and iter_node.func.value == "enumerate"
+                  and len(iter_node.args) == 1 and iter_node.args[0].keyword is None and not iter_node.args[0].star)
+    pair = (isinstance(target, (cst.Tuple, cst.List)) and len(target.elements) == 2
+            and all(isinstance(e, cst.Element) for e in target.elements))
+    if plain_call and pair and isinstance(item, tuple) and len(item) == 2 and item[0] == index:
+        return target.elements[1].value, iter_node.args[0].value, item[1]
+    return target, iter_node, item
+
+
 def enter(vm, target, iter_node, index: int, item) -> Optional[tuple]:
-    """Note that loop variable `target` holds element `index` of the parameter `iter_node` names;
-    returns what to give back to `leave` (None: nothing noted)."""
+    """Note that loop variable `target` holds element `index` of the parameter `iter_node` names
+    (directly, or through `enumerate`); returns what to give back to `leave` (None: nothing noted)."""
+    target, iter_node, item = _enumerated(target, iter_node, index, item)
     if not (isinstance(target, cst.Name) and isinstance(iter_node, cst.Name) and vm.call_stack):
         return None
     b = vm.call_stack[-1]
