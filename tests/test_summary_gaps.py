@@ -10,11 +10,6 @@ from test_summary import _fixture_models
 
 KNOWN_SHAPES_UNKNOWN_TOTAL = {
     "real/container_edits.py::EditBothBranches": "built through an undecided branch (random.random()): the tree is not exact",
-    "real/pixelcnn_coordconv.py::PixelCNN": "MaskedConv2d, a Conv2d subclass, registers a buffer from `self.weight.data.clone()` "
-                                            "and writes `self.weight` in forward: its holder's count is not followed",
-    **{f"real/gan_cyclegan.py::{name}": "`use_bias = type(norm_layer) == functools.partial ...`: comparing a partial's type "
-                                        "is not modelled, so the convs' bias flag (and their parameter count) is unknown"
-       for name in ("Pix2PixGenerator", "PatchGAN", "CycleGenerator", "CycleGeneratorZeroPad")},
 }
 
 

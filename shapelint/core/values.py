@@ -355,6 +355,13 @@ class Builtin:
     def __init__(self, name: str):
         self.name = name
 
+    # each builtin is one object to Python: `type(k) in (tuple, list)`, `{int: ...}[type(k)]`
+    def __eq__(self, other):
+        return isinstance(other, Builtin) and other.name == self.name
+
+    def __hash__(self):
+        return hash(("Builtin", self.name))
+
 
 class Namespace:
     """A sibling module of the user's package, imported as a whole (`from . import blocks`)."""

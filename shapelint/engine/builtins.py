@@ -14,7 +14,7 @@ from typing import Callable, Dict
 from ..core.symbolic import Expr
 from ..core.values import Builtin, ClassRef, ExactQuotient, FunctionRef, ModuleValue, Ref, SuperProxy, Tensor, Unknown
 from ..torch.names import torch_has
-from . import mutation
+from . import class_relations, mutation
 from .eval_names import call_eval
 from .frame import MAX_UNROLL, hashable
 from .module_isinstance import abc_or_class_isinstance, module_isinstance
@@ -26,9 +26,10 @@ from .pyvalues import truth
 NAMES = {
     "range", "len", "int", "float", "min", "max", "abs", "sum", "zip", "enumerate", "list", "tuple",
     "dict", "reversed", "sorted", "isinstance", "round", "bool", "str", "super", "getattr", "setattr",
-    "hasattr", "print", "any", "all", "map", "divmod", "pow", "set", "object", "slice", "eval",
+    "hasattr", "print", "any", "all", "map", "divmod", "pow", "set", "object", "slice", "eval", "type", "issubclass",
+    "callable",
 }
-_TAKE_UNKNOWN = ("isinstance", "print", "hasattr", "getattr", "setattr", "object.__setattr__")
+_TAKE_UNKNOWN = ("isinstance", "callable", "print", "hasattr", "getattr", "setattr", "object.__setattr__")
 
 
 def call_builtin(vm, name: str, args, kwargs, node, frame):
@@ -274,6 +275,8 @@ def _isinstance(vm, args, kwargs, node, frame):
         return Unknown("isinstance")
     v, types = args
     types = types if isinstance(types, tuple) else (types,)
+    if types and all(isinstance(t, Ref) and t.qualname in class_relations.PARTIAL_CLASS for t in types):
+        return class_relations.is_partial(v)
     if isinstance(v, ModuleValue) and types and all(isinstance(t, Ref) and t.qualname.startswith("torch.") for t in types):
         answers = [module_isinstance(v, t) for t in types]
         return True if True in answers else False if all(a is False for a in answers) else Unknown("isinstance")
@@ -336,4 +339,6 @@ def _slice(vm, args, kwargs, node, frame):
 
 
 BUILTINS["slice"] = _slice
+BUILTINS.update(class_relations.BUILTINS)
+
 BUILTINS["eval"] = call_eval

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional
 
 from ..core.symbolic import Expr
-from ..core.values import Tensor, Unknown
+from ..core.values import Builtin, ClassRef, Tensor, Unknown
 
 # budgets: a model file that needs more is "too complex", never a hang
 MAX_DEPTH = 40  # nested calls of the user's functions
@@ -170,7 +170,9 @@ def same_value(a, b) -> bool:
 
 
 def hashable(k) -> bool:
-    return isinstance(k, (int, str, float, bool, tuple)) or k is None
+    """A dict key or set item whose hash and equality are Python's: a builtin class or a class of
+    the file is one object (`{int: ..., tuple: ...}[type(k)]`)."""
+    return isinstance(k, (int, str, float, bool, tuple, Builtin, ClassRef)) or k is None
 
 
 def restore(o, name: str, child, attr) -> None:

@@ -33,7 +33,7 @@ def call(vm, qualname: str, args, kwargs, node):
     if qualname.startswith("torch.nn.") and qualname.endswith(".__init__"):
         return _explicit_base_init(vm, qualname[:-len(".__init__")], args, kwargs, node)
     if qualname == "typing.cast":
-        return args[1] if len(args) == 2 and not kwargs else Unknown("typing.cast")
+        return cast(args, kwargs)
     if qualname in functional_tools.QUALNAMES:
         return functional_tools.call(vm, qualname, args, kwargs, node)
     if qualname in itertools_calls.QUALNAMES:
@@ -64,3 +64,8 @@ def method(vm, obj, name: str, args, kwargs, node):
     if isinstance(obj, text_values.PatternValue):
         return text_values.pattern_method(obj, name, args, kwargs)
     return NOT_MODELLED_HERE
+
+
+def cast(args, kwargs):
+    """typing.cast(T, v) is v, unchanged."""
+    return args[1] if len(args) == 2 and not kwargs else Unknown("typing.cast")

@@ -135,6 +135,9 @@ def compare(op, a, b) -> Optional[bool]:
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and not (_plain(a) and _plain(b)):
         return _sequence_compare(op, a, b)
     if op in ("In", "NotIn"):
+        if isinstance(b, (list, tuple)) and not (_plain(a) and _plain(b)):
+            found = _member(a, b)
+            return None if found is None else found == (op == "In")
         if isinstance(b, (list, tuple, dict, str, range)) and not any(isinstance(x, Unknown) for x in (b if not isinstance(b, (dict, range, str)) else [])):
             try:
                 r = a in b
@@ -158,6 +161,21 @@ def compare(op, a, b) -> Optional[bool]:
 
 
 PLAIN = (bool, int, float, str, bytes, type(None), range)
+
+
+def _member(a, seq) -> Optional[bool]:
+    """`a in seq` as Python decides it, `x is a or x == a` item by item, for items whose equality
+    shapelint decides (classes, symbolic sizes): None when an item is undecided before a match."""
+    for x in seq:
+        try:
+            same = True if x is a else compare("Equal", a, x)
+        except Exception:  # a symbolic size against an object (`B - nn.ReLU`)
+            return None
+        if same is None:
+            return None
+        if same:
+            return True
+    return False
 
 
 def _plain(v) -> bool:
@@ -190,6 +208,9 @@ def _sequence_compare(op, a, b) -> Optional[bool]:
     return op == "Equal"
 
 
+_BUILTIN_CLASSES = ("bool", "int", "float", "str", "list", "tuple", "dict", "set", "object", "type", "range", "slice")
+
+
 def _torch_nn_name(r: Ref) -> bool:
     return r.qualname.startswith("torch.nn.") and "." not in r.qualname[len("torch.nn."):]
 
@@ -201,6 +222,23 @@ def same_class_object(a, b) -> Optional[bool]:
     never a class of the user's file."""
     if isinstance(a, ClassRef) and isinstance(b, ClassRef):
         return a.info is b.info
+    from .partials import PartialValue  # partials imports torch_calls, which imports this module
+
+    classes = (Ref, ClassRef, Builtin, FunctionRef, PartialValue)
+    if isinstance(a, classes) != isinstance(b, classes) and all(isinstance(v, (*classes, *PLAIN)) for v in (a, b)):
+        return False  # `"relu" == nn.ReLU`: a number or string is no class or function
+    if isinstance(a, PartialValue) or isinstance(b, PartialValue):
+        # a partial's `==` is identity: never a class, equal to itself only (a copy holds the same object)
+        if isinstance(a, PartialValue) and isinstance(b, PartialValue):
+            return a is b
+        other = b if isinstance(a, PartialValue) else a
+        return False if isinstance(other, (Ref, ClassRef, Builtin, FunctionRef)) or other is None else None
+    if isinstance(a, Builtin) and isinstance(b, Builtin):
+        return a.name == b.name  # `type(k) == int`, `type(k) is tuple`
+    if {type(a), type(b)} <= {Builtin, Ref, ClassRef} and type(a) is not type(b):
+        builtin_class = a if isinstance(a, Builtin) else b
+        if isinstance(builtin_class, Builtin) and builtin_class.name in _BUILTIN_CLASSES:
+            return False  # int is neither a torch class nor one of the file's
     if isinstance(a, Ref) and isinstance(b, Ref):
         if a.qualname == b.qualname:
             return True

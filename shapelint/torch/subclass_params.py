@@ -46,7 +46,7 @@ def _may_rewrite_tensors(node: cst.CSTNode) -> bool:
         if isinstance(n, cst.Call):
             f = n.func
             name = f.attr.value if isinstance(f, cst.Attribute) else f.value if isinstance(f, cst.Name) else ""
-            if name in _REWRITING_CALLS:
+            if name in _REWRITING_CALLS and not _own_new_buffer(n):
                 return True
         targets = ([t.target for t in n.targets] if isinstance(n, cst.Assign)
                    else [n.target] if isinstance(n, (cst.AugAssign, cst.AnnAssign, cst.For)) else [])
@@ -55,6 +55,15 @@ def _may_rewrite_tensors(node: cst.CSTNode) -> bool:
                for t in walk(targets)):
             return True  # self.weight = ..., self.weight, self.bias = ...
     return False
+
+
+def _own_new_buffer(call: cst.Call) -> bool:
+    """`self.register_buffer("mask", t)` under a literal name no torch layer uses: the summary
+    counts it as the subclass's own buffer (PixelCNN's MaskedConv2d), the base's tensors stay."""
+    f, first = call.func, call.args[0].value if call.args else None
+    return (isinstance(f, cst.Attribute) and f.attr.value == "register_buffer" and isinstance(f.value, cst.Name)
+            and f.value.value == "self" and isinstance(first, cst.SimpleString)
+            and not str(first.evaluated_value).startswith(_TENSOR_NAMES))
 
 
 def _is_data_of_own_tensor(t) -> bool:
