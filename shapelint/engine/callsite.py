@@ -19,7 +19,7 @@ from typing import Optional, Set
 import libcst as cst
 
 from ..core.findings import Related, code_of
-from . import config_entries, config_fields
+from . import config_entries, config_fields, loop_elements
 from .cstwalk import walk
 
 class Binding:
@@ -161,9 +161,11 @@ def trace(vm, node, value, b=None) -> Optional[CallArgument]:
     while isinstance(node, cst.Name) and b is not None:
         name = node.value
         bound = b.args.get(name)
-        if bound is None or not _unchanged(vm, b, name):
-            break
-        if not (_same(b.frame.locals.get(name), value) and _same(bound[1], value)):
+        if bound is None:
+            bound = loop_elements.element_argument(vm, b, name, value, _same, _unchanged)  # `for c in channels`
+            if bound is None:
+                break
+        elif not _unchanged(vm, b, name) or not (_same(b.frame.locals.get(name), value) and _same(bound[1], value)):
             break
         node = bound[0]
         # a call in a sibling module's own function counts too, where it writes the value (a

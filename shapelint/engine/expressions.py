@@ -16,7 +16,7 @@ from ..core.symbolic import Expr
 from ..core.values import BaseMethod, Builtin, FloatUnknown, FunctionRef, ModuleValue, PendingShape, Quotient, Ref, Tensor, Unknown
 from ..torch import containers
 from ..torch.result_dtypes import COMPARISONS
-from . import budgets, builtins, dict_subclasses, module_lookup, numpy_overlay, objects, shape_tuples
+from . import budgets, builtins, dict_subclasses, loop_elements, module_lookup, numpy_overlay, objects, shape_tuples
 from .frame import MAX_SEQ, MAX_UNROLL, Frame, LambdaRef, Overlay, hashable, same_value
 from .pyvalues import compare, truth
 from .siblings import LazyImport, resolve
@@ -213,6 +213,8 @@ def subscript(vm, obj, key, node):
         return obj.index(key)
     if isinstance(obj, Tensor):
         return tensor_index(vm, obj, key, node)
+    if isinstance(obj, Ref) and obj.qualname.startswith("typing."):
+        return obj  # `List[Tensor]`: a generic alias, read only as an annotation (torch.jit.annotate, typing.cast)
     if isinstance(obj, Ref) and obj.qualname == module_lookup.SYS_MODULES:
         return module_lookup.sys_modules_item(vm, key, node, module_lookup.imports_torch(vm.globals))
     return vm.unmodelled("subscript")
@@ -372,30 +374,36 @@ def comprehension(vm, comp, produce, frame):
     return out if _loop(vm, comp, produce, inner, out) else None
 
 
-def _loop(vm, comp, produce, frame, out) -> bool:
+def _loop(vm, comp, produce, frame, out, outermost=True) -> bool:
     it = vm.iterate(vm.eval(comp.iter, frame))
     if it is None or len(it) > MAX_UNROLL:
         return False
-    for item in it:
+    for index, item in enumerate(it):
         vm.assign(comp.target, item, frame)
-        keep = True
-        for cond in comp.ifs:
-            t = truth(vm.eval(cond.test, frame))
-            if t is None:
+        # only the outermost iterable is read in the function's own scope (the others may be the comprehension's names)
+        noted = loop_elements.enter(vm, comp.target, comp.iter, index, item) if outermost else None
+        try:
+            if not _step(vm, comp, produce, frame, out):
                 return False
-            if not t:
-                keep = False
-                break
-        if not keep:
-            continue
-        if comp.inner_for_in is not None:
-            if not _loop(vm, comp.inner_for_in, produce, frame, out):
-                return False
-        else:
-            out.extend(produce(frame))
-        if len(out) > MAX_SEQ:
-            return False
+        finally:
+            loop_elements.leave(vm, noted)
     return True
+
+
+def _step(vm, comp, produce, frame, out) -> bool:
+    """One element of a comprehension's loop: its conditions, then the inner loop or the element."""
+    for cond in comp.ifs:
+        t = truth(vm.eval(cond.test, frame))
+        if t is None:
+            return False
+        if not t:
+            return True
+    if comp.inner_for_in is not None:
+        if not _loop(vm, comp.inner_for_in, produce, frame, out, outermost=False):
+            return False
+    else:
+        out.extend(produce(frame))
+    return len(out) <= MAX_SEQ
 
 
 EXPRESSIONS: Dict[type, Callable] = {

@@ -24,9 +24,9 @@ from ..core.values import (BaseMethod, BoundMethod, Builtin, ClassRef, FunctionR
                            PendingShape, Ref, SuperProxy, Tensor, Unknown)
 from ..torch import containers, packed_sequence, tensor_values, type_info
 from ..torch.functions import NamedResult
-from . import (asserts, branches, config_fields, dataclass_configs, dict_subclasses, library_calls, loops, mutation, namedtuples, namespaces, numpy_overlay,
-               objects, parameter_identity, partials, pyvalues, shape_tuples, size_origins, strict, torch_calls, try_blocks,
-               with_blocks)
+from . import (asserts, branches, config_fields, dataclass_configs, dict_subclasses, library_calls, loop_elements, loops, mutation,
+               namedtuples, namespaces, numpy_overlay, objects, parameter_identity, partials, pyvalues, shape_tuples, size_origins,
+               strict, text_values, torch_calls, try_blocks, with_blocks)
 from . import module_dunders  # noqa: F401 - registers nn.Module's __setattr__ / __getattr__
 from .builtins import call_builtin
 from .context import ExplainRecorder, FindingSink, ShapeContext, Sizes
@@ -91,6 +91,7 @@ class Interpreter:
         self.depth = 0
         self.call_stack: list = []  # callsite.Binding of each user function running, innermost last
         self.assigned_names: dict = {}  # id(function node) -> the names its body rebinds (callsite.py)
+        self.loop_elements: dict = {}  # (id(Binding), loop variable) -> the element it holds (loop_elements.py)
         self.steps = 0
         self.write_log: Optional[list] = None  # module writes of the undecided path running now
         self.container_log: Optional[dict] = None  # lists/dicts the undecided path running now changed
@@ -400,14 +401,17 @@ class Interpreter:
         if it is None or len(it) > MAX_UNROLL:
             branches.havoc(self, stmt.body, frame, stmt.target)
             return
-        for item in it:
+        for index, item in enumerate(it):
             self.assign(stmt.target, item, frame)
+            noted = loop_elements.enter(self, stmt.target, stmt.iter, index, item)
             try:
                 self.exec_block(stmt.body.body, frame)
             except BreakSignal:
                 return
             except ContinueSignal:
                 continue
+            finally:
+                loop_elements.leave(self, noted)
         if stmt.orelse is not None:
             self.exec_block(stmt.orelse.body.body, frame)
 
@@ -472,6 +476,9 @@ class Interpreter:
             return dict_subclasses.attribute(self, obj, name, node)
         if isinstance(obj, packed_sequence.PackedSequenceValue):
             return packed_sequence.attribute(obj, name)
+        if isinstance(obj, (text_values.MatchValue, text_values.PatternValue)):
+            found = text_values.attribute(obj, name, BoundMethod)
+            return found if found is not None else self.unmodelled(f"attribute `{name}`", node)
         if isinstance(obj, Tensor):
             return torch_calls.tensor_attribute(self, obj, name)
         if isinstance(obj, ModuleValue):

@@ -1,13 +1,13 @@
 """Calls of standard-library functions the engine models itself, by qualified name:
 functools.partial, copy, importlib.import_module, dataclasses' functions, argparse and
-types namespaces, namedtuples, torch.finfo/iinfo. Everything else goes on to the torch tables (engine/torch_calls.py)."""
+types namespaces, namedtuples, torch.finfo/iinfo, the re module, itertools, operator's binary functions and functools.reduce. Everything else goes on to the torch tables (engine/torch_calls.py)."""
 
 from __future__ import annotations
 
+from ..core.values import BaseMethod, ModuleValue, Unknown
 from ..torch import type_info
-from ..core.values import Unknown
-from . import dataclass_configs, module_lookup, namedtuples, namespaces, numpy_overlay, partials, stdlib_calls
-from .frame import MAX_SEQ
+from . import (dataclass_configs, functional_tools, itertools_calls, module_lookup, namedtuples, namespaces, numpy_overlay, objects,
+               partials, stdlib_calls, text_values)
 
 NOT_MODELLED_HERE = object()
 
@@ -28,22 +28,29 @@ def call(vm, qualname: str, args, kwargs, node):
         return namedtuples.make_type(vm, qualname, args, kwargs, node)
     if qualname in type_info.CONSTRUCTORS:
         return type_info.type_info(qualname, args, kwargs, node)
-    if qualname == "itertools.repeat":
-        return _repeat(args, kwargs)
+    if qualname in text_values.QUALNAMES:
+        return text_values.call(qualname, args, kwargs)
+    if qualname.startswith("torch.nn.") and qualname.endswith(".__init__"):
+        return _explicit_base_init(vm, qualname[:-len(".__init__")], args, kwargs, node)
     if qualname == "typing.cast":
         return cast(args, kwargs)
+    if qualname in functional_tools.QUALNAMES:
+        return functional_tools.call(vm, qualname, args, kwargs, node)
+    if qualname in itertools_calls.QUALNAMES:
+        return itertools_calls.call(qualname, args, kwargs)
     if qualname in stdlib_calls.NAMES:
         return stdlib_calls.call(vm, qualname, args, kwargs, node)
     return NOT_MODELLED_HERE
 
 
-def _repeat(args, kwargs):
-    """itertools.repeat(x, n) with a known count: its n items (timm's `tuple(repeat(x, 2))`); without
-    a count it never ends: unknown."""
-    times = args[1] if len(args) == 2 else kwargs.get("times")
-    if len(args) + len(kwargs) != 2 or type(times) is not int or not 0 <= times <= MAX_SEQ:
-        return Unknown("itertools.repeat")
-    return [args[0]] * times
+def _explicit_base_init(vm, base: str, args, kwargs, node):
+    """`nn.Module.__init__(self)`, `nn.Sequential.__init__(self, *layers)`: what `super().__init__(...)`
+    does, for a torch base of self's own class; any other use goes on to the torch tables (not modelled there)."""
+    obj = args[0] if args else None
+    cls = getattr(obj, "cls", None)
+    if not isinstance(obj, ModuleValue) or cls is None or base not in cls.torch_bases():
+        return NOT_MODELLED_HERE
+    return objects.call_base_method(vm, BaseMethod(obj, base, "__init__"), list(args[1:]), kwargs, node)
 
 
 def method(vm, obj, name: str, args, kwargs, node):
@@ -54,6 +61,10 @@ def method(vm, obj, name: str, args, kwargs, node):
         return namespaces.parser_method(vm, obj, name, args, kwargs, node)
     if isinstance(obj, namedtuples.NamedTupleValue):
         return namedtuples.method(vm, obj, name, args, kwargs, node)
+    if isinstance(obj, text_values.MatchValue):
+        return text_values.match_method(obj, name, args, kwargs)
+    if isinstance(obj, text_values.PatternValue):
+        return text_values.pattern_method(obj, name, args, kwargs)
     return NOT_MODELLED_HERE
 
 

@@ -43,6 +43,8 @@ def module_attr(vm, m: ModuleValue, name: str):
         p = own_parameter(m, name)  # a torch layer's Parameter, the same object at every read (weight tying)
         if p is not NO_PARAMETER:
             return p
+        if not _class_defines(m, name):  # torch's own Parameter (or None), of a shape the arguments do not give
+            return Unknown(f"{m.kind}.{name}: a shape the layer's arguments do not tell")
     if name == "training" and not (m.cls is not None and any(name in c.methods or name in c.class_attrs for c in m.cls.mro())):
         # every module of a model is in the mode its forward runs in (engine/modes.py); while a
         # model is built, the mode is not followed (`self.eval()` in __init__ is not tracked)
@@ -59,6 +61,11 @@ def module_attr(vm, m: ModuleValue, name: str):
     if name in containers.METHODS or name in containers.BOUND_ONLY or (m.spec is not None and f"{m.kind}.{name}" in STATIC_METHODS):
         return BoundMethod(m, name)
     return vm.unmodelled(f"attribute `{name}` of {m.kind}")
+
+
+def _class_defines(m: ModuleValue, name: str) -> bool:
+    """Whether a user class of `m` (a torch layer's subclass) defines `name` itself."""
+    return m.cls is not None and any(name in c.methods or name in c.class_attrs for c in m.cls.mro())
 
 
 def _torch_own_method(m: ModuleValue, name: str) -> bool:

@@ -14,7 +14,7 @@ from typing import Optional
 
 from ..core.symbolic import Expr, exact_div, floordiv
 from ..core.values import BoundMethod, Builtin, ClassRef, ExactQuotient, FloatUnknown, FunctionRef, ModuleValue, Ref, Tensor, Unknown
-from . import budgets
+from . import budgets, text_values
 from .frame import MAX_SEQ
 
 BINOPS = {
@@ -287,6 +287,8 @@ def has_method(obj, name: str) -> bool:
     """A method of a plain value that get_attr hands out (str's below, float.is_integer)."""
     if isinstance(obj, float):
         return name == "is_integer"  # ALiBi's `math.log2(n_heads).is_integer()`
+    if isinstance(obj, str) and name in text_values.SHRINKING_STR_METHODS:
+        return True
     return isinstance(obj, (int, str, tuple)) and name in STR_METHODS
 
 
@@ -313,6 +315,10 @@ def str_method(obj: str, name, args, kwargs):
         if isinstance(obj, str) and name in (*_PURE_STR, "replace", "join") and not kwargs \
                 and all(isinstance(a, (str, list, tuple, int)) and not isinstance(a, bool) for a in args):
             return getattr(obj, name)(*args)
+        if isinstance(obj, str):
+            result = text_values.str_method(obj, name, args, kwargs)
+            if result is not None:
+                return result
     except Exception:
         return Unknown("string method")
     return NOT_MODELLED

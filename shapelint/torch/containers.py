@@ -250,8 +250,10 @@ def _insert(vm, m, args, kwargs, node):
 
 def _dict_view(what: str):
     def method(vm, m, args, kwargs, node):
-        if kind_of(m) != "ModuleDict" or m.opaque:
+        if kind_of(m) != "ModuleDict":
             return NOT_MODELLED
+        if m.opaque:  # a ModuleDict whose entries are not known (built from an unknown mapping)
+            return Unknown(f"ModuleDict.{what}() of entries shapelint does not know")
         return {"keys": list(m.children.keys()), "values": list(m.children.values()), "items": list(m.children.items())}[what]
 
     return method

@@ -12,9 +12,6 @@
 - cosine_similarity(x1, x2, dim=1): broadcast, then dim removed; pairwise_distance(x1, x2,
   p, eps, keepdim=False): broadcast, then the last dim removed (kept as 1 with keepdim);
 - take_along_dim(input, indices, dim): equal ranks, broadcast except along dim, which is indices';
-- x.unfold(dimension, size, step): sliding windows (PatchTST patches, audio frames): dim becomes
-  (n - size) // step + 1 and a last dim of `size` is appended; torch raises for size > n
-  (unknown here) and for step < 1; size 0 is not modelled;
 - x.mT: the last two dims swapped (rank >= 2).
 """
 
@@ -199,33 +196,12 @@ def _take_along_dim(ctx, site, args, kwargs):
     return Tensor(rest.shape[:d] + (idx.shape[d],) + rest.shape[d:])
 
 
-def _windows(ctx, site, args, kwargs):
-    b = bind(list(args), dict(kwargs), ["input", "dimension", "size", "step"], {})
-    if b is None or not _shaped(b["input"]) or not b["input"].shape:
-        return UNKNOWN
-    x, size, step = b["input"], b["size"], b["step"]
-    if not (_int(size) and _int(step)) or size < 1 or step < 1:
-        return UNKNOWN
-    d = _dim_of(ctx, site, x, b["dimension"])
-    if d is None or d is _MISSING:
-        return UNKNOWN
-    n = x.shape[d]
-    if is_known(n):
-        if size > n:
-            return UNKNOWN  # torch raises: a window longer than the dim
-        count = (n - size) // step + 1
-    else:
-        count = Expr.opaque("windows")  # where torch runs, (n - size) // step + 1
-    return Tensor(x.shape[:d] + (count,) + x.shape[d + 1:] + (size,), x.prov[:d] + (None,) + x.prov[d + 1:] + (None,))
-
-
 def _matrix_transpose(ctx, x):
     if x.shape is None or len(x.shape) < 2:
         return UNKNOWN
     return Tensor(x.shape[:-2] + (x.shape[-1], x.shape[-2]), x.prov[:-2] + (x.prov[-1], x.prov[-2]))
 
 
-METHODS.setdefault("unfold", _windows)  # the tensor method; F.unfold is nn.Unfold's (torch/folding.py)
 ATTRIBUTES.setdefault("mT", _matrix_transpose)
 for _name, _op in (("any", _bool_reduce), ("all", _bool_reduce), ("count_nonzero", _count_nonzero), ("argsort", _argsort),
                    ("diff", _diff), ("movedim", _movedim), ("moveaxis", _movedim), ("select", _select),

@@ -1,4 +1,4 @@
-"""`F.one_hot`, and sliding blocks: `F.unfold` / `nn.Unfold`, `F.fold` / `nn.Fold` (issue 11.1).
+"""`F.one_hot`, and sliding blocks: `F.unfold` / `nn.Unfold`, `F.fold` / `nn.Fold` (issue 11.1), `Tensor.unfold`.
 
 torch's rules (aten's Im2Col / Col2Im): unfold reads (N, C, H, W) or unbatched (C, H, W)
 and gives (N, C * kh * kw, L), L the product over the two spatial dims of
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ..core.symbolic import Expr, is_known, mul
 from ..core.values import UNKNOWN, Tensor, Unknown
-from .functions import FUNCTIONAL
+from .functions import FUNCTIONAL, METHODS
 from .kernels import bind, rank_error
 from .sequence_ops import _int, _mismatch, concrete
 from .spec import REQUIRED, LayerSpec, Site
@@ -124,3 +124,27 @@ LAYERS = {
     "Unfold": LayerSpec("Unfold", _UNFOLD, unfold_forward),
     "Fold": LayerSpec("Fold", _FOLD, fold_forward),
 }
+
+
+def _tensor_unfold(ctx, site, args, kwargs):
+    """`x.unfold(dimension, size, step)`: every window of `size` along `dimension`, `step` apart
+    (patch extraction): that dim becomes the window count (n - size) // step + 1 and `size` is
+    appended. torch raises for a window longer than the dim or a step below 1: unknown here."""
+    b = bind(list(args[1:]), dict(kwargs), ["dimension", "size", "step"], {})
+    x = args[0]
+    if b is None or not isinstance(x, Tensor) or x.shape is None or not x.shape:
+        return UNKNOWN
+    dim, size, step = b["dimension"], b["size"], b["step"]
+    rank = len(x.shape)
+    if not (_int(dim) and _int(size) and _int(step)) or not -rank <= dim < rank or size < 1 or step < 1:
+        return Unknown("Tensor.unfold")
+    dim %= rank
+    n = x.shape[dim]
+    if not (isinstance(n, int) and n >= size):
+        return Unknown("Tensor.unfold of a dim that may be shorter than the window")
+    shape = list(x.shape)
+    shape[dim] = (n - size) // step + 1
+    return Tensor(tuple(shape) + (size,))
+
+
+METHODS["unfold"] = _tensor_unfold

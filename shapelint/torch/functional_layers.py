@@ -130,6 +130,7 @@ for _t in (FUNCTIONAL, TORCH):
     _t["pixel_unshuffle"] = _pixel_unshuffle
     _t["bilinear"] = functional_bilinear  # F.bilinear and torch.bilinear: (input1, input2, weight, bias=None)
 FUNCTIONAL["linear"] = _linear
+from . import functional_norms  # noqa: E402,F401 - registers F.batch_norm / F.instance_norm
 
 
 # ---------------------------------------------------------------------------- parameters

@@ -5,7 +5,7 @@ torch's rules (each checked in tests/test_result_dtypes.py against real torch):
   randint / randperm: the `dtype=` named, else int64;
 - full: the `dtype=` named, else the fill value's: bool for a bool, int64 for an int (torch 2.x),
   the default float for a float;
-- torch.tensor(data): bool when every element is a bool, int64 when they are ints (and bools),
+- torch.tensor(data) (and torch.as_tensor of data that is not a tensor): bool when every element is a bool, int64 when they are ints (and bools),
   the default float when any is a float or there is none (`torch.tensor([])`);
 - zeros_like / ones_like / empty_like / full_like / randint_like, x.new_*(...): the `dtype=` named,
   else the input's (`torch.full_like(idx, 1.5)` is int64); rand_like / randn_like only of a float
@@ -185,6 +185,17 @@ def _tensor_literal(ctx, site, args, kwargs):
     return Tensor(shape, dtype=named_dtype(kwargs, inferred))
 
 
+def _as_tensor(ctx, site, args, kwargs):
+    """torch.as_tensor(data, dtype=None, device=None): a tensor's own shape (its dtype unless one is
+    named), or what torch.tensor makes of the same data."""
+    data = args[0] if args else kwargs.get("data")
+    if len(args) > 1 or set(kwargs) - {"data", "dtype", "device"}:
+        return UNKNOWN
+    if isinstance(data, Tensor):
+        return Tensor(data.shape, data.prov, dtype=named_dtype(kwargs, data.dtype)) if data.shape is not None else UNKNOWN
+    return _tensor_literal(ctx, site, [data], {k: v for k, v in kwargs.items() if k != "data"})
+
+
 def _comparison(symbol: str):
     """`x == y`, `x > 0` (libcst's comparison names in OPERATORS): the broadcast shape, bool."""
     def fn(ctx, node, a, b):
@@ -223,6 +234,7 @@ def register():
         TORCH[name] = _keeps_dtype(TORCH[name])
         METHODS[name] = _keeps_dtype(METHODS[name])
     TORCH["tensor"] = _tensor_literal
+    TORCH["as_tensor"] = _as_tensor
     for name in ("eq", "ne", "lt", "gt", "le", "ge"):
         TORCH[name] = _comparison_fn(TORCH[name])
         METHODS[name] = _comparison_fn(METHODS[name])
