@@ -15,7 +15,7 @@ from ..core.values import UNKNOWN, BaseMethod, BoundMethod, ClassRef, FunctionRe
 from ..torch import containers, names
 from ..torch.composite import STATIC_METHODS
 from ..torch.functional_layers import NO_PARAMETER
-from . import callsite, dataclass_configs, dict_subclasses, method_decorators, mutation, namedtuples, torch_calls
+from . import callsite, cstwalk, dataclass_configs, dict_subclasses, method_decorators, mutation, namedtuples, torch_calls
 from .extract import ClassInfo, dotted
 from .parameter_identity import own_parameter
 from .frame import ABSENT, CALL_STEPS, MAX_DEPTH, MAX_STEPS, TooComplex, MAYBE_ABSENT, Frame, LambdaRef, RaiseSignal, ReturnSignal, same_value
@@ -323,7 +323,8 @@ def _write_back_declared(fn: FunctionRef, frame: Frame) -> None:
     cached = _DECLARED.get(id(fn.node))
     if cached is None or cached[0] is not fn.node:
         g, nl = set(), set()
-        stack = list(fn.node.body.children)
+        # the fast indexed walk finds none in almost every function; only then the scope-exact scan
+        stack = list(fn.node.body.children) if any(isinstance(n, (cst.Global, cst.Nonlocal)) for n in cstwalk.walk(fn.node.body)) else []
         while stack:  # the function's own scope: not the defs and classes inside it
             n = stack.pop()
             if isinstance(n, (cst.Global, cst.Nonlocal)):
