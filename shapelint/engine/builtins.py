@@ -14,7 +14,7 @@ from typing import Callable, Dict
 from ..core.symbolic import Expr
 from ..core.values import Builtin, ClassRef, ExactQuotient, FunctionRef, ModuleValue, Ref, SuperProxy, Tensor, Unknown
 from ..torch.names import torch_has
-from . import class_relations, mutation
+from . import class_relations, iterators, mutation
 from .eval_names import call_eval
 from .frame import MAX_UNROLL, hashable
 from .module_isinstance import abc_or_class_isinstance, module_isinstance
@@ -27,7 +27,7 @@ NAMES = {
     "range", "len", "int", "float", "min", "max", "abs", "sum", "zip", "enumerate", "list", "tuple",
     "dict", "reversed", "sorted", "isinstance", "round", "bool", "str", "super", "getattr", "setattr",
     "hasattr", "print", "any", "all", "map", "divmod", "pow", "set", "object", "slice", "eval", "type", "issubclass",
-    "callable",
+    "callable", "iter", "next", "filter",
 }
 _TAKE_UNKNOWN = ("isinstance", "callable", "print", "hasattr", "getattr", "setattr", "object.__setattr__")
 
@@ -63,6 +63,8 @@ def _range(vm, args, kwargs, node, frame):
 
 def _len(vm, args, kwargs, node, frame):
     v = args[0]
+    if isinstance(v, iterators.PyIterator):
+        return Unknown("len() of an iterator (TypeError)")
     if isinstance(v, (list, tuple, str, dict, range, set, NdArray)):
         return len(v)
     if isinstance(v, ModuleValue):
@@ -162,7 +164,8 @@ def _sequence(name: str):
     def make(vm, args, kwargs, node, frame):
         if not args:
             return [] if name == "list" else ()
-        seq = vm.iterate(args[0])
+        it = args[0]
+        seq = iterators.emptied(vm, it) if isinstance(it, iterators.PyIterator) else vm.iterate(it)
         if seq is None:
             return Unknown(name)
         return list(seq) if name == "list" else tuple(seq)
@@ -381,5 +384,6 @@ def _slice(vm, args, kwargs, node, frame):
 
 BUILTINS["slice"] = _slice
 BUILTINS.update(class_relations.BUILTINS)
+BUILTINS.update(iterators.BUILTINS)
 
 BUILTINS["eval"] = call_eval

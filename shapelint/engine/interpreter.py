@@ -24,7 +24,7 @@ from ..core.values import (BaseMethod, BoundMethod, Builtin, ClassRef, FunctionR
                            PendingShape, Ref, SuperProxy, Tensor, Unknown)
 from ..torch import containers, packed_sequence, tensor_values, type_info
 from ..torch.functions import NamedResult
-from . import (asserts, branches, config_fields, dataclass_configs, dict_subclasses, library_calls, loop_elements, loops, mutation,
+from . import (asserts, branches, config_fields, dataclass_configs, dict_subclasses, iterators, library_calls, loop_elements, loops, mutation,
                namedtuples, namespaces, numpy_overlay, objects, parameter_identity, partials, pyvalues, shape_tuples, size_origins,
                strict, text_values, torch_calls, try_blocks, with_blocks)
 from . import module_dunders  # noqa: F401 - registers nn.Module's __setattr__ / __getattr__
@@ -48,7 +48,7 @@ from .locate import PositionUnits
 from .siblings import SiblingLoader, resolve
 
 _MUTABLE_TYPES = (list, dict, set)
-_POISONABLE = (list, dict, set, ModuleValue)
+_POISONABLE = (list, dict, set, ModuleValue, iterators.PyIterator)
 _METHODS = {t: {n for n in dir(t) if not n.startswith("_")} for t in _MUTABLE_TYPES}
 
 
@@ -417,6 +417,8 @@ class Interpreter:
 
     def iterate(self, v) -> Optional[list]:
         """The elements `for x in v` visits, when shapelint knows them; else None."""
+        if isinstance(v, iterators.PyIterator):
+            return iterators.drawn(self, v)
         if isinstance(v, (list, tuple, str)):
             return list(v)
         if isinstance(v, range):
