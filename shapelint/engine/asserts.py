@@ -17,6 +17,7 @@ import libcst as cst
 
 from ..core import rules as R
 from ..core.symbolic import Expr, is_known
+from .exceptions import builtin_kind
 from .frame import RaiseSignal
 from .pyvalues import truth
 
@@ -29,7 +30,7 @@ def exec_assert(vm, stmt: cst.Assert, frame) -> None:
     values = _values(vm, stmt.test, frame)
     shown = ", ".join(f"{k}={v}" for k, v in values.items())
     vm.ctx.report(R.AssertFails.finding(stmt, test=code, values=f" ({shown})" if shown else "", hint=_hint(vm, stmt, frame)))
-    raise RaiseSignal()
+    raise RaiseSignal(builtin_kind("AssertionError"))
 
 
 # what a configuration guard raises; NotImplementedError marks an abstract method, not a bad value

@@ -50,6 +50,7 @@ def fork(vm, run_a, run_b, frame: Frame) -> None:
     for run in (run_a, run_b):
         _set_requirements(vm.sizes, before)
         frame.locals = scope = Overlay(base_locals)  # lists it changes are journalled by `mutation.run_path`
+        outer_scope, vm.tentative_scope = vm.tentative_scope, scope
         vm.write_log = []
         vm.findings.open_branch()
         result = ["fall", None]
@@ -59,12 +60,15 @@ def fork(vm, run_a, run_b, frame: Frame) -> None:
                 run(frame)
             except ReturnSignal as r:
                 result[:] = ["return", r.value]
-            except RaiseSignal:
-                result[0] = "raise"
+            except RaiseSignal as e:
+                result[:] = ["raise", e.kind]
             except (BreakSignal, ContinueSignal):
                 result[0] = "jump"
 
-        containers = mutation.run_path(vm, go)  # lists/dicts the path changed, undone for the next
+        try:
+            containers = mutation.run_path(vm, go)  # lists/dicts the path changed, undone for the next
+        finally:
+            vm.tentative_scope = outer_scope
         outcome, ret = result
         findings = vm.findings.close_branch()
         branch_rows.append(vm.explain.take_since(rows_start))
@@ -85,7 +89,10 @@ def fork(vm, run_a, run_b, frame: Frame) -> None:
     vm.explain.merge_branch_rows(*branch_rows)
     live = [p for p in paths if p.outcome != "raise"]
     if not live:
-        raise RaiseSignal()
+        kinds = {p.ret for p in paths}
+        raise RaiseSignal(kinds.pop() if len(kinds) == 1 else None)
+    if len(live) < len(paths):
+        vm.dropped_raises += 1  # a path that raised is left out: a try around it must not trust what follows
     if any(p.outcome == "jump" for p in live):
         live = [p for p in live if p.outcome != "jump"] or live
     _merge_requirements(vm, live, before)
@@ -171,8 +178,10 @@ _MODULE_WRITERS = ("add_module", "register_module", "register_buffer", "register
                    "extend", "insert", "update")
 
 
-def havoc(vm, body, frame: Frame, target=None) -> None:
-    """A loop that cannot be unrolled: every name it may change becomes unknown."""
+def havoc(vm, body, frame: Frame, target=None, why: str = "changed in a loop shapelint cannot unroll",
+          lost: str = "a loop whose iterations are not known statically") -> None:
+    """A loop that cannot be unrolled (or a block that may or may not have run): every name it
+    may change becomes unknown."""
     names, attrs, calls = set(), set(), set()
     for node in walk(body):
         if isinstance(node, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.Del, cst.For, cst.WithItem,
@@ -196,7 +205,6 @@ def havoc(vm, body, frame: Frame, target=None) -> None:
         for n in walk(target):
             if isinstance(n, cst.Name):
                 names.add(n.value)
-    why = "changed in a loop shapelint cannot unroll"
     for owner, attr in attrs:
         obj = frame.locals.get(owner)
         if isinstance(obj, ModuleValue):
@@ -220,4 +228,4 @@ def havoc(vm, body, frame: Frame, target=None) -> None:
         if n in frame.locals and not (isinstance(old, ModuleValue) and old.cls is not None):
             mutation.poison(vm, frame.locals[n], why)  # every other name for the same list sees the change too
             frame.locals[n] = Unknown(why)
-    vm.explain.lost(body, "a loop whose iterations are not known statically")
+    vm.explain.lost(body, lost)

@@ -16,6 +16,7 @@ from ..core.values import Builtin, ClassRef, ExactQuotient, FunctionRef, ModuleV
 from ..torch.names import torch_has
 from . import class_relations, iterators, mutation
 from .eval_names import call_eval
+from .exceptions import EXCEPTION_NAMES, raise_if_caught
 from .frame import MAX_UNROLL, hashable
 from .module_isinstance import abc_or_class_isinstance, module_isinstance
 from .numpy_overlay import NdArray, NpInt
@@ -28,7 +29,7 @@ NAMES = {
     "dict", "reversed", "sorted", "isinstance", "round", "bool", "str", "super", "getattr", "setattr",
     "hasattr", "print", "any", "all", "map", "divmod", "pow", "set", "object", "slice", "eval", "type", "issubclass",
     "callable", "iter", "next", "filter",
-}
+} | EXCEPTION_NAMES  # exception classes: `raise ValueError(...)`, `except KeyError:`, `class E(Exception)`
 _TAKE_UNKNOWN = ("isinstance", "callable", "print", "hasattr", "getattr", "setattr", "object.__setattr__")
 
 
@@ -104,6 +105,11 @@ def _conversion(name: str):
             return Unknown(name)
         if name == "round" and len(args) == 1 and isinstance(v, float):
             return round(v)
+        if name in ("int", "float") and isinstance(v, str):
+            try:
+                return fn(*args)
+            except ValueError:
+                return raise_if_caught(vm, "ValueError", f"{name}() of a string that is no number")
         return fn(*args)
 
     return convert

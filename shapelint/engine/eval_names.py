@@ -17,6 +17,7 @@ import keyword
 
 from ..core.values import Builtin
 from .extract import STAR_IMPORT
+from .exceptions import builtin_kind
 from .frame import RaiseSignal
 from .siblings import LazyImport, resolve
 
@@ -46,7 +47,7 @@ def _lookup(vm, name: str, frame, node):
         from . import builtins
 
         return Builtin(name) if name in builtins.NAMES else vm.unmodelled(f"eval of builtin `{name}`", node)
-    raise RaiseSignal("NameError")  # as Python raises it
+    raise RaiseSignal(builtin_kind("NameError"))  # as Python raises it
 
 
 def call_eval(vm, args, kwargs, node, frame):

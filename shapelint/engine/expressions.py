@@ -16,8 +16,8 @@ from ..core.symbolic import Expr
 from ..core.values import BaseMethod, Builtin, FloatUnknown, FunctionRef, ModuleValue, PendingShape, Quotient, Ref, Tensor, Unknown
 from ..torch import containers
 from ..torch.result_dtypes import COMPARISONS
-from . import budgets, builtins, dict_subclasses, loop_elements, module_lookup, numpy_overlay, objects, shape_tuples
-from .frame import MAX_SEQ, MAX_UNROLL, Frame, LambdaRef, Overlay, hashable, same_value
+from . import budgets, builtins, dict_subclasses, exceptions, iterators, loop_elements, module_lookup, numpy_overlay, objects, shape_tuples
+from .frame import MAX_SEQ, MAX_UNROLL, Frame, LambdaRef, LiveScope, Overlay, hashable, same_value
 from .pyvalues import compare, truth
 from .siblings import LazyImport, resolve
 from .torch_calls import construct_layer, is_layer_ref, tensor_index
@@ -177,6 +177,13 @@ def _symbolic_slice(key) -> bool:
     return any(isinstance(k, slice) and isinstance(k.stop, Expr) for k in (key if isinstance(key, tuple) else (key,)))
 
 
+def _plain_key(k) -> bool:
+    """A key whose equality is Python's own (so `k in d` is certain)."""
+    if isinstance(k, tuple):
+        return all(_plain_key(v) for v in k)
+    return k is None or type(k) in (str, int, bool, float)
+
+
 def subscript(vm, obj, key, node):
     if isinstance(obj, Unknown) or isinstance(key, Unknown):
         return Unknown("subscript")
@@ -190,13 +197,19 @@ def subscript(vm, obj, key, node):
                 return obj[key]
             except Exception:
                 return Unknown("index")
+        if type(key) is int and not isinstance(obj, iterators.PyIterator):
+            return exceptions.raise_if_caught(vm, "IndexError", "index")
         return Unknown("index")
     if isinstance(obj, dict_subclasses.MappingValue):
         own = dict_subclasses.own_method(obj, "__getitem__")
         if own is not None:  # the class's `__getitem__` wins over dict's
             return objects.call_function(vm, own, [key], {}, node) if isinstance(own, FunctionRef) else own
     if isinstance(obj, dict):
-        return obj[key] if hashable(key) and key in obj else Unknown("key")
+        if hashable(key) and key in obj:
+            return obj[key]
+        if type(obj) is dict and _plain_key(key) and all(_plain_key(k) for k in obj):  # certainly missing: KeyError
+            return exceptions.raise_if_caught(vm, "KeyError", "key")
+        return Unknown("key")
     if isinstance(obj, range):
         try:
             return obj[key]
@@ -303,7 +316,7 @@ def eval_ifexp(vm, node, frame):
 
 
 def eval_lambda(vm, node, frame):
-    captured = {} if frame.locals is vm.globals else frame.locals  # by reference: late binding, as in Python
+    captured = {} if frame.locals is vm.globals else LiveScope(frame)  # by reference: late binding, as in Python
     # defaults are evaluated now, once (`lambda x, f=f: ...` in a loop keeps each f)
     return LambdaRef(node, captured, frame.cls, frame.self_obj, objects.parameter_defaults(vm, node.params, frame))
 

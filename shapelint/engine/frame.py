@@ -55,6 +55,36 @@ class Frame:
         self.rebound: set = set()  # names an assignment has bound since the call began (engine/callsite.py)
 
 
+class LiveScope:
+    """A closure's view of the function that defined it: that frame's names as they are when the
+    closure reads or writes them (late binding, as in Python), through whatever scope the frame
+    holds then: an undecided branch's overlay sees the branch's own names, and a `nonlocal` write
+    lands in it instead of under both paths."""
+
+    __slots__ = ("frame",)
+
+    def __init__(self, frame):
+        self.frame = frame
+
+    def keys(self):
+        return self.frame.locals.keys()
+
+    def __getitem__(self, name):
+        return self.frame.locals[name]
+
+    def __setitem__(self, name, value) -> None:
+        self.frame.locals[name] = value
+
+    def __contains__(self, name) -> bool:
+        return name in self.frame.locals
+
+    def get(self, name, default=None):
+        return self.frame.locals.get(name, default)
+
+    def items(self):
+        return self.frame.locals.items()
+
+
 class Overlay:
     """A scope that reads through to `base` and keeps its own writes: an undecided branch's
     names, a comprehension's. Creating one costs nothing, whatever the size of `base`

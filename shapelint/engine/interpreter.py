@@ -24,9 +24,9 @@ from ..core.values import (BaseMethod, BoundMethod, Builtin, ClassRef, FunctionR
                            PendingShape, Ref, SuperProxy, Tensor, Unknown)
 from ..torch import containers, packed_sequence, tensor_values, type_info
 from ..torch.functions import NamedResult
-from . import (asserts, branches, config_fields, dataclass_configs, dict_subclasses, iterators, library_calls, loop_elements, loops, mutation,
-               namedtuples, namespaces, numpy_overlay, objects, parameter_identity, partials, pyvalues, shape_tuples, size_origins,
-               strict, text_values, torch_calls, try_blocks, with_blocks)
+from . import (asserts, branches, config_fields, dataclass_configs, dict_subclasses, exceptions, iterators, library_calls,
+               loop_elements, loops, mutation, namedtuples, namespaces, numpy_overlay, objects, parameter_identity, partials,
+               pyvalues, shape_tuples, size_origins, strict, text_values, torch_calls, try_blocks, with_blocks)
 from . import module_dunders  # noqa: F401 - registers nn.Module's __setattr__ / __getattr__
 from .builtins import call_builtin
 from .context import ExplainRecorder, FindingSink, ShapeContext, Sizes
@@ -39,6 +39,7 @@ from .frame import (
     ContinueSignal,
     Frame,
     LambdaRef,
+    LiveScope,
     RaiseSignal,
     ReturnSignal,
     TooComplex,
@@ -89,6 +90,10 @@ class Interpreter:
         self.sizes = sizes  # an undecided branch's paths each require of the input on their own
         self.ctx = ShapeContext(findings, sizes)  # what torch's shape rules see
         self.depth = 0
+        self.catching = 0  # try bodies around this point whose handlers may catch a failed lookup
+        self.tentative_scope = None  # the scope of the undecided path (or while-loop trial) running now
+        self.dropped_raises = 0  # undecided paths left out because they raised (branches.fork)
+        self.handling = []  # kinds of the exceptions whose handlers run now (a bare `raise` re-raises the last)
         self.call_stack: list = []  # callsite.Binding of each user function running, innermost last
         self.assigned_names: dict = {}  # id(function node) -> the names its body rebinds (callsite.py)
         self.loop_elements: dict = {}  # (id(Binding), loop variable) -> the element it holds (loop_elements.py)
@@ -150,13 +155,13 @@ class Interpreter:
         elif isinstance(stmt, cst.With):
             with_blocks.exec_with(self, stmt, frame)
         elif isinstance(stmt, cst.Try):
-            self.exec_try(stmt, frame)
+            try_blocks.exec_try(self, stmt, frame)
         elif isinstance(stmt, cst.FunctionDef):
             frame.locals[stmt.name.value] = objects.define_function(self, stmt, frame)
         elif isinstance(stmt, cst.ClassDef):
             info = ClassInfo(stmt, frame.globals)
             if self.call_stack and frame.locals is not frame.globals:
-                info.captured = frame.locals
+                info.captured = LiveScope(frame)
             info.bases = [self.eval(a.value, frame) for a in stmt.bases if a.keyword is None]
             frame.locals[stmt.name.value] = ClassRef(info)
         elif isinstance(stmt, cst.BaseSmallStatement):  # the body of `def f(x): return x`
@@ -188,7 +193,7 @@ class Interpreter:
                 self.explain.record_value(small, "return", value)
             raise ReturnSignal(value)
         elif isinstance(small, cst.Raise):
-            raise RaiseSignal()
+            raise RaiseSignal(exceptions.raised_kind(self, small, frame))
         elif isinstance(small, cst.Break):
             raise BreakSignal()
         elif isinstance(small, cst.Continue):
@@ -301,7 +306,7 @@ class Interpreter:
         if not isinstance(obj, ModuleValue):
             return parameter_identity.set_on_value(self, obj, name, value)
         if not bypass and dataclass_configs.frozen(self, obj):
-            raise RaiseSignal()  # dataclasses.FrozenInstanceError
+            raise RaiseSignal(exceptions.FROZEN_INSTANCE)  # dataclasses.FrozenInstanceError
         if obj.cls is not None and not isinstance(value, ModuleValue) and objects.property_write(self, obj, name, value, None):
             return
         self.log_write(obj, name)
@@ -339,56 +344,6 @@ class Interpreter:
             self.run_else(orelse, frame)
         else:
             branches.fork(self, lambda f: self.exec_block(stmt.body.body, f), lambda f: self.run_else(orelse, f), frame)
-
-    def exec_try(self, stmt: cst.Try, frame: Frame) -> None:
-        """The body; when it raises (a `raise` shapelint reached), the handlers instead. A body
-        with an import that a handler of ImportError guards (`try: from timm.layers import
-        DropPath except ImportError: class DropPath(...)`) may fail on the machine that runs it:
-        both ways are analysed (branches.fork). `finally` always runs."""
-        if try_blocks.guards_an_import(stmt):
-            try:
-                branches.fork(self, lambda f: self._try_succeeds(stmt, f), lambda f: self._try_handled(stmt, f), frame)
-            finally:
-                if stmt.finalbody is not None:
-                    self.exec_block(stmt.finalbody.body.body, frame)
-            return
-        catches = any(try_blocks.catches_errors(h) for h in stmt.handlers)
-        try:
-            try:
-                if catches:  # a shape error torch raises in the body would be caught: not a finding
-                    self.findings.open_branch()
-                try:
-                    self.exec_block(stmt.body.body, frame)
-                finally:
-                    if catches:
-                        self.findings.close_branch()
-            except RaiseSignal:
-                if not stmt.handlers:
-                    raise
-                if len(stmt.handlers) == 1:
-                    self.exec_block(stmt.handlers[0].body.body, frame)
-                else:  # which handler matches is not known: what any may change is unknown
-                    for h in stmt.handlers:
-                        branches.havoc(self, h.body, frame)
-            else:
-                if stmt.orelse is not None:
-                    self.exec_block(stmt.orelse.body.body, frame)
-        finally:
-            if stmt.finalbody is not None:
-                self.exec_block(stmt.finalbody.body.body, frame)
-
-    def _try_succeeds(self, stmt: cst.Try, frame: Frame) -> None:
-        self.exec_block(stmt.body.body, frame)
-        if stmt.orelse is not None:
-            self.exec_block(stmt.orelse.body.body, frame)
-
-    def _try_handled(self, stmt: cst.Try, frame: Frame) -> None:
-        """An import of the body failed: its one handler runs (which of several would is not known)."""
-        if len(stmt.handlers) == 1:
-            self.exec_block(stmt.handlers[0].body.body, frame)
-        else:
-            for h in stmt.handlers:
-                branches.havoc(self, h.body, frame)
 
     def run_else(self, orelse, frame: Frame) -> None:
         if isinstance(orelse, cst.Else):

@@ -73,8 +73,12 @@ def exec_while(vm, stmt, frame) -> None:
     vm.write_log = log = []
     vm.findings.open_branch()
     journal = mutation.Journal(vm)
+    outer_scope, vm.tentative_scope = vm.tentative_scope, scope
     try:
-        _run(vm, stmt, frame)
+        try:
+            _run(vm, stmt, frame)
+        finally:
+            vm.tentative_scope = outer_scope
     except _Undecided:
         journal.undo()  # the lists and dicts the iterations changed, as they were
         vm.findings.close_branch()

@@ -12,13 +12,14 @@ from typing import Dict
 import libcst as cst
 
 from ..core.values import UNKNOWN, BaseMethod, BoundMethod, ClassRef, FunctionRef, ModuleValue, Ref, SuperProxy, Unknown
-from ..torch import containers, names
+from ..torch import containers, layer_attributes, names
 from ..torch.composite import STATIC_METHODS
 from ..torch.functional_layers import NO_PARAMETER
 from . import callsite, cstwalk, dataclass_configs, dict_subclasses, method_decorators, mutation, namedtuples, torch_calls
 from .extract import ClassInfo, dotted
 from .parameter_identity import own_parameter
-from .frame import ABSENT, CALL_STEPS, MAX_DEPTH, MAX_STEPS, TooComplex, MAYBE_ABSENT, Frame, LambdaRef, RaiseSignal, ReturnSignal, same_value
+from .frame import (ABSENT, CALL_STEPS, MAX_DEPTH, MAX_STEPS, TooComplex, MAYBE_ABSENT, Frame, LambdaRef, LiveScope, RaiseSignal,
+                    ReturnSignal, same_value)
 
 
 # ---------------------------------------------------------------------------- attributes
@@ -37,9 +38,13 @@ def module_attr(vm, m: ModuleValue, name: str):
         return m.children[name]
     if name in m.attrs:
         return m.attrs[name]
+    if m.spec is not None and (m.kind, name) in layer_attributes.DERIVED:
+        return layer_attributes.derived(m.kind, name, m.params)
     if m.spec is not None and name in m.params and name != "bias":
-        return m.params[name]  # (a layer's `.bias` is its Parameter, never the constructor's bias=True; a loss's weight= is kept as given)
-    if m.spec is not None and name in ("weight", "bias"):
+        # (a layer's `.bias` is its Parameter, never the constructor's bias=True; a loss's weight= is kept as given;
+        # a conv's stride=2 is stored as (2, 2))
+        return layer_attributes.stored(m.kind, name, m.params[name])
+    if m.spec is not None and (name in ("weight", "bias") or _table_parameter(m, name)):
         p = own_parameter(m, name)  # a torch layer's Parameter, the same object at every read (weight tying)
         if p is not NO_PARAMETER:
             return p
@@ -61,6 +66,14 @@ def module_attr(vm, m: ModuleValue, name: str):
     if name in containers.METHODS or name in containers.BOUND_ONLY or (m.spec is not None and f"{m.kind}.{name}" in STATIC_METHODS):
         return BoundMethod(m, name)
     return vm.unmodelled(f"attribute `{name}` of {m.kind}")
+
+
+def _table_parameter(m: ModuleValue, name: str) -> bool:
+    """A parameter name of a torch layer other than weight/bias that its table lists (an LSTM's weight_ih_l0)."""
+    return m.kind in _NAMED_PARAMETER_KINDS and name.startswith(("weight_", "bias_"))
+
+
+_NAMED_PARAMETER_KINDS = ("LSTM", "GRU", "RNN")
 
 
 def _class_defines(m: ModuleValue, name: str) -> bool:
@@ -299,7 +312,9 @@ def call_function(vm, fn: FunctionRef, args, kwargs, node):
         result = None
     except ReturnSignal as r:
         result = r.value
-    except RaiseSignal:
+    except RaiseSignal as e:
+        if vm.catching and e.kind is not None:
+            raise  # a try around the call may catch it (objects of a class it knows, as Python matches them)
         result = Unknown("the function raises on this path", node)
     finally:
         vm.depth -= 1
@@ -307,7 +322,7 @@ def call_function(vm, fn: FunctionRef, args, kwargs, node):
         vm.units.current = outer_unit
         if frame.alt_returns:
             vm.explain.conditional -= 1
-        _write_back_declared(fn, frame)
+        _write_back_declared(vm, fn, frame)
     for alt in frame.alt_returns:
         if not same_value(alt, result):
             return Unknown("paths return different values", node)
@@ -317,7 +332,7 @@ def call_function(vm, fn: FunctionRef, args, kwargs, node):
 _DECLARED: Dict[int, tuple] = {}  # id(FunctionDef) -> (the node, its `global` names, its `nonlocal` names)
 
 
-def _write_back_declared(fn: FunctionRef, frame: Frame) -> None:
+def _write_back_declared(vm, fn: FunctionRef, frame: Frame) -> None:
     """`global n` / `nonlocal n`: the function's writes to n are the module's or the enclosing
     function's (the body ran with n as a local; its last value goes where Python put it)."""
     cached = _DECLARED.get(id(fn.node))
@@ -336,9 +351,12 @@ def _write_back_declared(fn: FunctionRef, frame: Frame) -> None:
     for declared, target in ((g, frame.globals), (nl, fn.captured)):
         if target is None:
             continue
+        # on an undecided path (or a while loop's trial run) a write must land in that path's own scope;
+        # one that would land under both paths is unknown instead
+        safe = vm.container_log is None or (isinstance(target, LiveScope) and target.frame.locals is vm.tentative_scope)
         for name in declared:
             if name in frame.locals:
-                target[name] = frame.locals[name]
+                target[name] = frame.locals[name] if safe else Unknown("written by a nested function on an undecided path")
 
 
 def parameter_defaults(vm, params: cst.Parameters, frame: Frame):
@@ -418,7 +436,7 @@ def define_function(vm, stmt: cst.FunctionDef, frame: Frame):
     returns it; `@concat_with(3)` wraps it). Other
     decorators (staticmethod, torch.no_grad(), ...) leave the function itself, as before."""
     # inside a running function: a closure over its names (module-level code, even in a branch, has none)
-    captured = frame.locals if vm.call_stack and frame.locals is not frame.globals else None
+    captured = LiveScope(frame) if vm.call_stack and frame.locals is not frame.globals else None
     defaults = parameter_defaults(vm, stmt.params, frame) if captured is not None else None
     value = FunctionRef(stmt, None, None, frame.globals, captured, defaults)
     return method_decorators.apply_user_decorators(vm, value, stmt.decorators, frame)  # `@register`, `@factory(3)`

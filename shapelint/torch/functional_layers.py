@@ -179,9 +179,52 @@ PARAMETERS = {
     "LayerNorm": _layernorm_params,
     "RMSNorm": _rmsnorm_params,
 }
+def _affine_params(size_name: str, default_affine: bool):
+    """A norm layer's weight and bias: (size,) each with affine, None each without (torch's own defaults)."""
+    def fn(p):
+        n, affine = p.get(size_name), p.get("affine", default_affine)
+        if not _int(n) or not isinstance(affine, bool):
+            return None
+        return {"weight": (n,), "bias": (n,)} if affine else {"weight": False, "bias": False}
+    return fn
+
+
+_RNN_GATES = {"LSTM": 4, "GRU": 3, "RNN": 1}
+
+
+def _recurrent_params(kind: str):
+    """nn.LSTM/GRU/RNN's parameters in torch's order: per layer and direction weight_ih, weight_hh,
+    bias_ih, bias_hh (with bias), weight_hr (LSTM with proj_size); `_reverse` for the second direction."""
+    def fn(p):
+        g = _RNN_GATES[kind]
+        inp, h, layers = p.get("input_size"), p.get("hidden_size"), p.get("num_layers", 1)
+        bias, bi, proj = p.get("bias", True), p.get("bidirectional", False), p.get("proj_size", 0)
+        if not all(_int(v) for v in (inp, h, layers)) or not isinstance(bias, bool) or not isinstance(bi, bool) or not _int(proj) \
+                and proj != 0:
+            return None
+        out, dirs, shapes = proj or h, 2 if bi else 1, {}
+        for k in range(layers):
+            for sfx in ("", "_reverse")[:dirs]:
+                shapes[f"weight_ih_l{k}{sfx}"] = (g * h, inp if k == 0 else out * dirs)
+                shapes[f"weight_hh_l{k}{sfx}"] = (g * h, out)
+                if bias:
+                    shapes[f"bias_ih_l{k}{sfx}"] = (g * h,)
+                    shapes[f"bias_hh_l{k}{sfx}"] = (g * h,)
+                if proj:
+                    shapes[f"weight_hr_l{k}{sfx}"] = (proj, h)
+        return shapes
+    return fn
+
+
+for _kind in _RNN_GATES:
+    PARAMETERS[_kind] = _recurrent_params(_kind)
+PARAMETERS["GroupNorm"] = _affine_params("num_channels", True)
+PARAMETERS["PReLU"] = lambda p: {"weight": (p.get("num_parameters", 1),)} if _int(p.get("num_parameters", 1)) else None
 for _n in (1, 2, 3):
     PARAMETERS[f"Conv{_n}d"] = _conv_weight(_n, False)
     PARAMETERS[f"ConvTranspose{_n}d"] = _conv_weight(_n, True)
+    PARAMETERS[f"BatchNorm{_n}d"] = _affine_params("num_features", True)
+    PARAMETERS[f"InstanceNorm{_n}d"] = _affine_params("num_features", False)
 
 
 def parameter(m: ModuleValue, name: str):
