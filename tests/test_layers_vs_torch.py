@@ -475,6 +475,8 @@ EXPRESSIONS = [
     ("torch.full((x.size(0), 1), 0.5)", (2, 3)), ("x.norm(2)", (2, 3)), ("x.norm(2, 1)", (2, 3)), ("x.norm(dim=-1, keepdim=True)", (2, 3)),
     ("x.std(1, True)", (2, 3, 4)), ("x.std(dim=1, keepdim=True)", (2, 3, 4)), ("torch.var(x, 1, False, True)", (2, 3, 4)),
     ("x.var(-1)", (2, 3, 4)), ("x.mean((1, 2))", (2, 3, 4)), ("x.sum(-1, keepdim=True)", (2, 3, 4)),
+    ("torch.var_mean(x, [1, 2], keepdim=True, unbiased=False)[0]", (2, 3, 4)), ("torch.var_mean(x)[1]", (2, 3)),
+    ("torch.std_mean(x, 1)[1]", (2, 3, 4)), ("torch.std_mean(x, dim=-1, correction=0)[0]", (2, 3, 4)),
 ]
 
 

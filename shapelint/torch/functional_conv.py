@@ -15,7 +15,7 @@ from ..core.symbolic import is_known
 from ..core.values import UNKNOWN, Tensor
 from .functions import FUNCTIONAL
 from .kernels import _size_value, bind, conv_size
-from .window_sizes import below, is_size, note_zero_symbols, size_tuple
+from .window_sizes import below, conv_transpose_size, is_size, note_zero_symbols, size_tuple
 
 _CONV_ARGS = ["input", "weight", "bias", "stride", "padding", "dilation", "groups"]
 
@@ -102,7 +102,46 @@ def _grid_sample(ctx, site, args, kwargs):
     return Tensor(tuple(x[:2]) + tuple(g[1:-1]))
 
 
+_TRANSPOSED_ARGS = ["input", "weight", "bias", "stride", "padding", "output_padding", "groups", "dilation"]
+
+
+def _conv_transpose(n: int):
+    """F.conv_transpose{n}d: weight (in, out / groups, *k); out = (L - 1) * s - 2p + d * (k - 1) + op + 1.
+    Unknown where torch would refuse it (in-channels that differ, output_padding not below stride or
+    dilation) or shapelint cannot tell."""
+    def conv(ctx, site, args, kwargs):
+        b = bind(list(args), dict(kwargs), _TRANSPOSED_ARGS,
+                 {"bias": None, "stride": 1, "padding": 0, "output_padding": 0, "groups": 1, "dilation": 1})
+        if b is None or not _shaped(b["weight"], n + 2) or not isinstance(b["input"], Tensor) or b["input"].shape is None:
+            return UNKNOWN
+        x, w = b["input"].shape, b["weight"].shape
+        groups = _size_value(ctx, b["groups"]) if not isinstance(b["groups"], bool) else None
+        batched = len(x) == n + 2
+        if not (batched or len(x) == n + 1) or not isinstance(groups, int) or groups < 1:
+            return UNKNOWN
+        stride, dilation = size_tuple(b["stride"], n), size_tuple(b["dilation"], n)
+        padding, extra = size_tuple(b["padding"], n), size_tuple(b["output_padding"], n)
+        kernel = tuple(w[2:])
+        if None in (stride, dilation, padding, extra) or not all(is_size(k) for k in kernel + stride + dilation + padding + extra):
+            return UNKNOWN
+        if not all(isinstance(v, int) for v in stride + dilation + padding + extra):
+            return UNKNOWN
+        if below(stride + dilation, 1) or below(padding + extra, 0) or any(o >= max(s, d) for o, s, d in zip(extra, stride, dilation)):
+            return UNKNOWN  # torch rejects it
+        c_in, per_group = _size_value(ctx, x[1 if batched else 0]), _size_value(ctx, w[1])
+        if c_in is None or per_group is None or _differ(ctx, _size_value(ctx, w[0]), c_in) or c_in % groups:
+            return UNKNOWN
+        out = tuple(conv_transpose_size(L, k, s, p, d, o).value
+                    for L, k, s, p, d, o in zip(x[-n:], kernel, stride, padding, dilation, extra))
+        if any(is_known(o) and o <= 0 for o in out):
+            return UNKNOWN
+        return Tensor(((x[0],) if batched else ()) + (per_group * groups,) + out)
+
+    return conv
+
+
 for _n in (1, 2, 3):
     FUNCTIONAL[f"conv{_n}d"] = _conv(_n)
+    FUNCTIONAL[f"conv_transpose{_n}d"] = _conv_transpose(_n)
 FUNCTIONAL["affine_grid"] = _affine_grid
 FUNCTIONAL["grid_sample"] = _grid_sample

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Optional
 
 from . import functions as ops
-from . import dim_ops, index_makers, linalg_ops, pointwise_ops, products, sequence_lists, sequence_ops, spectral_ops, triangle_indices  # noqa: F401 - they register their ops into the tables of `functions`
+from . import dim_ops, index_makers, linalg_ops, order_statistics, pointwise_ops, products, sequence_lists, sequence_ops, spectral_ops, triangle_indices  # noqa: F401 - they register their ops into the tables of `functions`
 from .containers import CONTAINERS
 from .modules import LAYERS
 
