@@ -25,7 +25,7 @@ from ..core.values import (BaseMethod, BoundMethod, Builtin, ClassRef, FunctionR
 from ..torch import containers, packed_sequence, tensor_values, type_info
 from ..torch.functions import NamedResult
 from . import (asserts, branches, config_fields, dataclass_configs, dict_subclasses, exceptions, iterators, library_calls,
-               loop_elements, loops, mutation, namedtuples, namespaces, numpy_overlay, objects, parameter_identity, partials,
+               loop_elements, loops, module_hooks, mutation, namedtuples, namespaces, numpy_overlay, objects, parameter_identity, partials,
                pyvalues, shape_tuples, size_origins, strict, text_values, torch_calls, try_blocks, with_blocks)
 from . import module_dunders  # noqa: F401 - registers nn.Module's __setattr__ / __getattr__
 from .builtins import call_builtin
@@ -450,6 +450,8 @@ class Interpreter:
             return partials.partial_attr(obj, name)
         if isinstance(obj, (type_info.TypeInfo, dataclass_configs.FieldView)):
             return obj.attribute(name)
+        if isinstance(obj, module_hooks.HookHandle):
+            return BoundMethod(obj, name)
         if isinstance(obj, FunctionRef) and name == "__name__":  # a registry decorator's key
             return obj.node.name.value
         if isinstance(obj, NamedResult) and name in obj.fields:  # torch.return_types: `.values`, `.logabsdet`
@@ -507,6 +509,8 @@ class Interpreter:
             if name not in containers.METHODS:  # not followed (parameter_identity follows apply's function)
                 objects.mark_unfollowed([obj, args, kwargs])
             return torch_calls.module_method(self, obj, name, args, kwargs, node)
+        if isinstance(obj, module_hooks.HookHandle):
+            return module_hooks.handle_method(self, obj, name, args, kwargs, node)
         value = library_calls.method(self, obj, name, args, kwargs, node)
         if value is not library_calls.NOT_MODELLED_HERE:
             return value
@@ -523,10 +527,14 @@ class Interpreter:
         return self.unmodelled(f"method `{name}`", node)
 
     def call_module(self, m: ModuleValue, args, kwargs, node):
-        """Calling a module: its forward, with a row in the explain table."""
+        """Calling a module: its forward (between its hooks), with a row in the explain table."""
         x = args[0] if args else objects.first_input(m, kwargs)
         entry = self.explain.begin_module(m, node, x, (args, kwargs) if self.explain.flow is not None else ())
-        result = self.module_forward(m, args, kwargs, node, x)
+        if module_hooks.hooked(m):
+            result = module_hooks.call_with_hooks(self, m, args, kwargs, node, lambda a, k: self.module_forward(
+                m, a, k, node, a[0] if a else objects.first_input(m, k)))
+        else:
+            result = self.module_forward(m, args, kwargs, node, x)
         self.explain.end_module(entry, result)
         return result
 
