@@ -111,7 +111,7 @@ def test_traced_shapes_fill_the_table_where_the_static_engine_has_no_rule(combin
         assert rows[name]["traced_out"] == truth.shapes[name][0]
         assert rows[name]["out"] is None or "?" in rows[name]["out"]  # static did not know it
     (einsum,) = [r for r in m["layers"] if r["op"] == "einsum"]
-    # PixelUnshuffle(2) of (2, 3, 8, 8), flattened: 3*2*2 = 12 values per patch, (8/2)*(8/2) = 16 patches
+    # PixelUnshuffle(2) of (2, 3, 8, 8) (CrossMapLRN2d keeps it), flattened: 3*2*2 = 12 values per patch, (8/2)*(8/2) = 16 patches
     assert einsum["traced_out"] == [2, 16, 12]
     assert m["trace"]["method"] == "fx on meta"
     assert diags(combined, "static_unknown.py") == []

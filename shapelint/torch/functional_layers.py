@@ -225,6 +225,7 @@ for _n in (1, 2, 3):
     PARAMETERS[f"ConvTranspose{_n}d"] = _conv_weight(_n, True)
     PARAMETERS[f"BatchNorm{_n}d"] = _affine_params("num_features", True)
     PARAMETERS[f"InstanceNorm{_n}d"] = _affine_params("num_features", False)
+PARAMETERS["SyncBatchNorm"] = _affine_params("num_features", True)
 
 
 def parameter(m: ModuleValue, name: str):

@@ -94,8 +94,8 @@ def _batches_tracked(p):
     return _NOT_KNOWN if not isinstance(track, bool) else Tensor((), dtype="long") if track else None
 
 
-for _n in (1, 2, 3):
-    for _k, _default in ((f"BatchNorm{_n}d", True), (f"InstanceNorm{_n}d", False)):
+for _n in (1, 2, 3, None):
+    for _k, _default in (((f"BatchNorm{_n}d", True), (f"InstanceNorm{_n}d", False)) if _n else (("SyncBatchNorm", True),)):
         # a norm layer's running statistics (buffers: a fresh tensor of their shape at each read)
         DERIVED[(_k, "running_mean")] = DERIVED[(_k, "running_var")] = (
             lambda p, d=_default: _running_stat({"track_running_stats": d, **p}))

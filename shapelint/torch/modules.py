@@ -17,7 +17,7 @@ from ..core import rules as R
 from ..core.findings import At
 from ..core.symbolic import Expr, exact_div, floordiv, is_known, mul, shape_text, size_or_opaque
 from ..core.values import Origin, Tensor, Unknown
-from . import bilinear, composite, embedding_bag, folding, gated_units, loss_modules, rnn_cells
+from . import bilinear, channel_layers, composite, embedding_bag, folding, gated_units, loss_modules, rnn_cells, transposed_output_size
 from .kernels import (
     AXES, adaptive_core, batch_guess, check_spatial, conv_size, conv_transpose_size, dim_error, features_fix, flatten_core,
     input_shape, kept_or_made, made_by, moved_input_dim, normalize_dim, ntuple, ok_equal, origin_parts, param_edit, pool_core,
@@ -547,5 +547,8 @@ LAYERS.update(embedding_bag.LAYERS)
 LAYERS.update(rnn_cells.LAYERS)  # RNNCell, GRUCell, LSTMCell
 LAYERS.update(loss_modules.LAYERS)  # nn.CrossEntropyLoss, nn.MSELoss, nn.CTCLoss, ...
 LAYERS.update(bilinear.LAYERS)  # nn.Bilinear: a leaf layer of two inputs
+LAYERS.update(channel_layers.LAYERS)  # PixelUnshuffle, ChannelShuffle, LocalResponseNorm, SyncBatchNorm, LPPool
+for _n in (1, 2, 3):  # `convT(x, output_size=...)`: torch solves for the output padding
+    LAYERS[f"ConvTranspose{_n}d"] = replace(LAYERS[f"ConvTranspose{_n}d"], after=transposed_output_size.after)
 for _k in ("LSTM", "GRU", "RNN"):  # called with an initial state, torch checks its shape
     LAYERS[_k] = replace(LAYERS[_k], after=check_rnn_state)  # nn.Unfold and nn.Fold: sliding blocks

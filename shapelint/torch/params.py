@@ -186,12 +186,13 @@ OWN: Dict[str, Callable[[ModuleValue], Optional[Counts]]] = {
     "GRU": _rnn,
     "RNN": _rnn,
     "MultiheadAttention": _attention,
+    "SyncBatchNorm": _batch_norm,
 }
 
 # layers whose own parameters live in the children shapelint builds for them (torch's too)
 BY_CHILDREN = frozenset(("Transformer", "TransformerEncoderLayer", "TransformerDecoderLayer", "TransformerEncoder", "TransformerDecoder"))
 # stateful layers: running statistics that every call updates
-RUNNING_STATS = frozenset(f"{k}{d}d" for k in ("BatchNorm", "InstanceNorm") for d in (1, 2, 3))
+RUNNING_STATS = frozenset(f"{k}{d}d" for k in ("BatchNorm", "InstanceNorm") for d in (1, 2, 3)) | {"SyncBatchNorm"}
 
 
 def own_counts(m: ModuleValue) -> Optional[Counts]:
@@ -227,7 +228,8 @@ ZERO_MAC = frozenset(("Bilinear", "GroupNorm", "LayerNorm", "RMSNorm", "Flatten"
                       "PReLU", "Softmax", "LogSoftmax", "Softmin", "Identity", "AlphaDropout", "FeatureAlphaDropout",
                       "ReLU", "ReLU6", "LeakyReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish", "Sigmoid", "Tanh",
                       "Hardtanh", "Hardswish", "Hardsigmoid", "Softplus", "Softsign", "Tanhshrink", "Threshold",
-                      "LogSigmoid", "Softshrink", "Hardshrink", "Softmax2d"))
+                      "LogSigmoid", "Softshrink", "Hardshrink", "Softmax2d", "PixelUnshuffle", "ChannelShuffle",
+                      "LocalResponseNorm", "SyncBatchNorm", "LPPool1d", "LPPool2d", "LPPool3d"))
 
 
 def _ints(shape) -> bool:
