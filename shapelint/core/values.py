@@ -33,6 +33,17 @@ class Unknown:
 UNKNOWN = Unknown()
 
 
+class TruthUnknown(Unknown):
+    """A value not known whose truth is: `unknown or 4` is true (it is the unknown value, or 4), but
+    is not 4; `unknown and 0` is false. A condition can use it; nothing else can."""
+
+    __slots__ = ("truth",)
+
+    def __init__(self, reason: str, truth: bool, node=None):
+        super().__init__(reason, node)
+        self.truth = truth
+
+
 class FloatUnknown(Unknown):
     """A float of unknown value: `/` of sizes (Python's true division always gives a float),
     so torch rejects it wherever it needs an int; `node` is the division."""

@@ -13,7 +13,8 @@ from typing import Callable, Dict
 import libcst as cst
 
 from ..core.symbolic import Expr
-from ..core.values import BaseMethod, Builtin, FloatUnknown, FunctionRef, ModuleValue, PendingShape, Quotient, Ref, Tensor, Unknown
+from ..core.values import (BaseMethod, Builtin, FloatUnknown, FunctionRef, ModuleValue, PendingShape, Quotient, Ref, Tensor,
+                           TruthUnknown, Unknown)
 from ..torch import containers
 from ..torch.result_dtypes import COMPARISONS
 from . import budgets, builtins, dict_subclasses, exceptions, iterators, loop_elements, module_lookup, numpy_overlay, objects, shape_tuples
@@ -275,11 +276,13 @@ def eval_boolean(vm, node, frame):
     t = truth(left)
     is_and = isinstance(node.operator, cst.And)
     if t is None:
+        # the result is the left operand or the right one: its truth may be known, its value is not
+        # (`width or 4` is width when width is true: returning 4 was a wrong value)
         right = vm.eval(node.right, frame)
         if is_and and truth(right) is False:
-            return right
+            return right if same_value(left, right) else TruthUnknown("`and` of a value not known", False)
         if not is_and and truth(right) is True:
-            return right
+            return right if same_value(left, right) else TruthUnknown("`or` of a value not known", True)
         return Unknown("boolean")
     if is_and:
         return vm.eval(node.right, frame) if t else left

@@ -31,7 +31,7 @@ from . import module_dunders  # noqa: F401 - registers nn.Module's __setattr__ /
 from .builtins import call_builtin
 from .context import ExplainRecorder, FindingSink, ShapeContext, Sizes
 from .expressions import EXPRESSIONS
-from .extract import ClassInfo, canonical, dotted, import_bindings
+from .extract import STAR_IMPORT, ClassInfo, canonical, dotted, import_bindings
 from .frame import (
     MAX_STEPS,
     MAX_UNROLL,
@@ -46,7 +46,7 @@ from .frame import (
     log_write,
 )
 from .locate import PositionUnits
-from .siblings import SiblingLoader, resolve
+from .siblings import STAR_RESOLVED, SiblingLoader, resolve
 
 _MUTABLE_TYPES = (list, dict, set)
 _POISONABLE = (list, dict, set, ModuleValue, iterators.PyIterator)
@@ -199,8 +199,11 @@ class Interpreter:
         elif isinstance(small, cst.Continue):
             raise ContinueSignal()
         elif isinstance(small, (cst.Import, cst.ImportFrom)):
-            frame.locals.update(import_bindings(small))
-            frame.locals.update(self.siblings.bindings(small, frame.globals.get("__file__"), self))
+            bound, found = import_bindings(small), self.siblings.bindings(small, frame.globals.get("__file__"), self)
+            if found.pop(STAR_RESOLVED, False):
+                bound.pop(STAR_IMPORT, None)  # `from .layers import *` of a sibling shapelint read whole
+            frame.locals.update(bound)
+            frame.locals.update(found)
         elif isinstance(small, cst.Del):
             mutation.exec_del(self, small.target, frame)
         elif isinstance(small, cst.Assert):

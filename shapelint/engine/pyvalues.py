@@ -13,7 +13,8 @@ import operator
 from typing import Optional
 
 from ..core.symbolic import Expr, exact_div, floordiv
-from ..core.values import BoundMethod, Builtin, ClassRef, ExactQuotient, FloatUnknown, FunctionRef, ModuleValue, Ref, Tensor, Unknown
+from ..core.values import (BoundMethod, Builtin, ClassRef, ExactQuotient, FloatUnknown, FunctionRef, ModuleValue, Ref, Tensor,
+                           TruthUnknown, Unknown)
 from . import budgets, text_values
 from .frame import MAX_SEQ
 
@@ -38,6 +39,8 @@ STR_METHODS = ("format", "join", "replace", *_PURE_STR)
 
 def truth(v) -> Optional[bool]:
     """bool(v) when it is certain; None when it depends on what shapelint cannot know."""
+    if type(v) is TruthUnknown:
+        return v.truth
     if isinstance(v, Unknown) or isinstance(v, (Tensor, Expr)):
         return None
     if isinstance(v, (ModuleValue, Ref, ClassRef, FunctionRef, BoundMethod, Builtin)):

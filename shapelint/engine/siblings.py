@@ -15,13 +15,14 @@ from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 
-from .extract import dotted
+from .extract import STAR_IMPORT, dotted
 from ..core.cache import content_digest
 from ..core.collector import built_and_frozen
 from ..core.source import SourceError, decode_source, too_deep_to_parse
 from ..core.values import Namespace, Unknown
 
 MAX_BYTES = 2_000_000
+STAR_RESOLVED = "<from sibling import * resolved>"  # a key of bindings(): the statement's star marker can go
 # The sibling source one checked file may read: at least this, or a quarter of the file.
 # Reading a package's worth of siblings would make the cost of a file that of its
 # package (torch/_inductor/lowering.py reached 26 modules); what is not read is unknown.
@@ -103,6 +104,18 @@ class SiblingLoader:
     def _find(self, base: str, dotted_name: str) -> Optional[str]:
         return _module_file(base, dotted_name, self.probed)
 
+    def _find_absolute(self, here: str, dotted_name: str) -> Optional[str]:
+        """An absolute import: beside the importing file (the script's own directory), else from the
+        root of the package the file belongs to (`from timm.layers import Mlp` in timm/models/vit.py,
+        YOLOv5's `from utils.general import ...` in models/yolo.py: that root is on sys.path
+        whenever the package imports itself)."""
+        found = self._find(here, dotted_name)
+        if found is None:
+            root = package_root(here, self.probed)
+            if root is not None:
+                found = self._find(root, dotted_name)
+        return found
+
     def bindings(self, stmt, importer_file: Optional[str], interp=None) -> Dict[str, object]:
         """Names this import binds from sibling files; {} when it is not a sibling import."""
         if not importer_file:
@@ -110,13 +123,13 @@ class SiblingLoader:
         here = os.path.dirname(os.path.abspath(importer_file))
         out: Dict[str, object] = {}
         if isinstance(stmt, cst.ImportFrom):
-            if isinstance(stmt.names, cst.ImportStar):
-                return {}
             level = len(stmt.relative)
             base = here
             for _ in range(max(level - 1, 0)):
                 base = os.path.dirname(base)
             mod = dotted(stmt.module) if stmt.module is not None else None
+            if isinstance(stmt.names, cst.ImportStar):
+                return self._star(base, here, mod, level, interp)
             if mod is None and level:
                 for alias in stmt.names:
                     name = dotted(alias.name)
@@ -127,7 +140,7 @@ class SiblingLoader:
                 return out
             if mod is None:
                 return {}
-            path = self._find(base, mod)
+            path = self._find(base, mod) if level else self._find_absolute(here, mod)
             if path is None:
                 return {}
             for alias in stmt.names:
@@ -139,10 +152,33 @@ class SiblingLoader:
                 name = dotted(alias.name)
                 if alias.asname is None and "." in (name or ""):
                     continue
-                path = self._find(here, name) if name else None
+                path = self._find_absolute(here, name) if name else None
                 if path:
                     local = alias.asname.name.value if alias.asname is not None else name
                     out[local] = LazyNamespace(self, path)
+        return out
+
+    def _star(self, base: str, here: str, mod: Optional[str], level: int, interp) -> Dict[str, object]:
+        """`from .layers import *` of a sibling: the names it exports (its `__all__`, else every name
+        not starting with `_`), read now; {} when it is no sibling or cannot be read (then the
+        names it may bind stay unknown)."""
+        if mod is None:
+            path = os.path.join(base, "__init__.py") if level and os.path.isfile(os.path.join(base, "__init__.py")) else None
+        else:
+            path = self._find(base, mod) if level else self._find_absolute(here, mod)
+        g = self.load(path, interp) if path else None
+        if g is None:
+            return {}
+        exported = g.get("__all__")
+        if isinstance(exported, (list, tuple)) and all(isinstance(n, str) for n in exported):
+            names = [n for n in exported if n in g]
+            if len(names) < len(exported):
+                return {}  # an exported name shapelint did not bind: the import is not followed
+        else:
+            names = [n for n in g if not n.startswith("_") and n != STAR_IMPORT]
+        out = {n: LazyImport(self, path, n) for n in names}  # as `from x import n`: checked here only if used
+        if STAR_IMPORT not in g:
+            out[STAR_RESOLVED] = True  # every name it binds is known: the importer has no unknown names from it
         return out
 
     def member(self, path: str, name: str):
@@ -218,6 +254,26 @@ def parsed(path: str) -> Optional[cst.Module]:
     while len(_PARSES) > _CACHE_FILES or (len(_PARSES) > 1 and sum(v[1] for v in _PARSES.values()) > _CACHE_CHARS):
         _PARSES.popitem(last=False)
     return module
+
+
+def package_root(here: str, probed: Optional[set] = None, depth: int = 12) -> Optional[str]:
+    """The directory holding the top-level package that directory `here` is part of (the one
+    without an `__init__.py` above a chain of them); None when `here` is no package."""
+    d = os.path.abspath(here)
+    marker = os.path.join(d, "__init__.py")
+    if probed is not None:
+        probed.add(marker)
+    if not os.path.isfile(marker):
+        return None
+    for _ in range(depth):
+        parent = os.path.dirname(d)
+        marker = os.path.join(parent, "__init__.py")
+        if probed is not None:
+            probed.add(marker)
+        if parent == d or not os.path.isfile(marker):
+            return parent
+        d = parent
+    return None
 
 
 def _module_file(base: str, dotted_name: str, probed: Optional[set] = None) -> Optional[str]:
