@@ -62,6 +62,7 @@ CASES = [
     Case("torch.where(m, x, y)", "x=(2, 3, 4), m=(2, 3, 4):bool, y=(5,)"),  # cannot broadcast
     Case("x.masked_fill(m, float('-inf'))", "x=(2, 4, 6, 6), m=(1, 1, 6, 6):bool"),
     Case("x.masked_fill(m, 0.0)", "x=(2, 6, 6), m=(2, 5, 6):bool"),  # torch raises
+    Case("x.clone().copy_(y) * 2", "x=(2, 4, 6), y=(4, 1)"),  # copy_ returns self (DiT's pos_embed.data.copy_)
     # products
     Case("x @ y", "x=(2, 3, 4), y=(4, 5)"),
     Case("x @ y", "x=(2, 1, 3, 4), y=(6, 4, 5)"),

@@ -117,7 +117,12 @@ def eval_list(vm, node, frame):
 
 
 def eval_set(vm, node, frame):
-    return vm.unmodelled("set")
+    """A set display of known numbers (`attention_resolutions={2, 4}`): CPython iterates a set of
+    small numbers in a fixed order; a set of strings or of anything else stays unknown, as `set()` does."""
+    elements = eval_elements(vm, node.elements, frame)
+    if not all(v is None or type(v) in (int, bool, float, numpy_overlay.NpInt) for v in elements):
+        return vm.unmodelled("set")
+    return set(elements)
 
 
 def eval_elements(vm, elements, frame) -> list:

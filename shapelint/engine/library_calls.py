@@ -1,6 +1,6 @@
 """Calls of standard-library functions the engine models itself, by qualified name:
 functools.partial, copy, importlib.import_module, dataclasses' functions, argparse and
-types namespaces, namedtuples, torch.finfo/iinfo, the re module, itertools, operator's binary functions and functools.reduce. Everything else goes on to the torch tables (engine/torch_calls.py)."""
+types namespaces, namedtuples, torch.finfo/iinfo/is_tensor, the re module, itertools, operator's binary functions and functools.reduce. Everything else goes on to the torch tables (engine/torch_calls.py)."""
 
 from __future__ import annotations
 
@@ -28,6 +28,8 @@ def call(vm, qualname: str, args, kwargs, node):
         return namedtuples.make_type(vm, qualname, args, kwargs, node)
     if qualname in type_info.CONSTRUCTORS:
         return type_info.type_info(qualname, args, kwargs, node)
+    if qualname == type_info.IS_TENSOR:
+        return type_info.is_tensor(args, kwargs, node)
     if qualname in text_values.QUALNAMES:
         return text_values.call(qualname, args, kwargs)
     if qualname.startswith("torch.nn.") and qualname.endswith(".__init__"):

@@ -143,10 +143,11 @@ def compare(op, a, b) -> Optional[bool]:
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and not (_plain(a) and _plain(b)):
         return _sequence_compare(op, a, b)
     if op in ("In", "NotIn"):
-        if isinstance(b, (list, tuple)) and not (_plain(a) and _plain(b)):
+        if isinstance(b, (list, tuple, set, frozenset)) and not (_plain(a) and _plain(b)):
             found = _member(a, b)
             return None if found is None else found == (op == "In")
-        if isinstance(b, (list, tuple, dict, str, range)) and not any(isinstance(x, Unknown) for x in (b if not isinstance(b, (dict, range, str)) else [])):
+        if isinstance(b, (list, tuple, set, frozenset, dict, str, range)) and not any(
+                isinstance(x, Unknown) for x in (b if not isinstance(b, (dict, range, str)) else [])):
             try:
                 r = a in b
             except Exception:

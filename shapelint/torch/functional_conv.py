@@ -3,18 +3,20 @@
 over `x.view(1, B * in, H, W)` with `groups=B`), `F.affine_grid(theta, size)` and
 `F.grid_sample(input, grid)` (a spatial transformer), with torch's shape rules.
 
-Shapes only where torch's rule is certain: a weight whose in-channels times groups certainly
-differ from the input's, out-channels not divisible by groups, a theta or grid whose batch or last
-size does not fit, or any argument shapelint does not know give unknown (no finding, no guess).
+Shapes only where torch's rule is certain. A weight whose in-channels times groups differ from
+the input's, or whose out-channels groups do not divide, is SHP006 when every size is known (torch
+raises), and unknown otherwise; a theta or grid whose batch or last size does not fit, or any
+argument shapelint does not know give unknown (no finding, no guess).
 Registered into `functions.FUNCTIONAL` when imported (`engine.torch_calls` imports it).
 """
 
 from __future__ import annotations
 
-from ..core.symbolic import is_known
+from ..core.symbolic import is_known, shape_text
 from ..core.values import UNKNOWN, Tensor
 from .functions import FUNCTIONAL
 from .kernels import _size_value, bind, conv_size
+from .sequence_ops import _mismatch
 from .window_sizes import below, conv_transpose_size, is_size, note_zero_symbols, size_tuple
 
 _CONV_ARGS = ["input", "weight", "bias", "stride", "padding", "dilation", "groups"]
@@ -52,6 +54,9 @@ def _conv(n: int):
         if below(stride + dilation, 1) or (not isinstance(padding, str) and below(padding, 0)):
             return UNKNOWN  # torch rejects it
         c_in, c_out = _size_value(ctx, x[1 if batched else 0]), _size_value(ctx, w[0])
+        refused = _refused_channels(c_in, c_out, _size_value(ctx, w[1]), groups, _shown(ctx, x), _shown(ctx, w))
+        if refused:
+            return _mismatch(ctx, site, refused)
         if c_in is None or c_out is None or _differ(ctx, mul_known(_size_value(ctx, w[1]), groups), c_in) or c_out % groups:
             return UNKNOWN  # torch rejects it, or shapelint cannot tell: no shape
         spatial = x[-n:]
@@ -69,6 +74,23 @@ def _conv(n: int):
         return Tensor(((x[0],) if batched else ()) + (w[0],) + out)
 
     return conv
+
+
+def _shown(ctx, dims) -> str:
+    return shape_text([ctx.show(d) for d in dims])
+
+
+def _refused_channels(c_in, c_out, w_in, groups, x, w) -> str:
+    """Why torch refuses a weight for this input, with every size known (a modulated conv that
+    forgets `groups=batch`); "" when it does not, or when a size is not known."""
+    if not all(isinstance(v, int) for v in (c_in, c_out, w_in)):
+        return ""
+    if c_out % groups:
+        return f"the weight {w} has {c_out} output channels, not divisible by groups={groups}"
+    if w_in * groups != c_in:
+        return (f"the weight {w} with groups={groups} takes {w_in * groups} input channels, "
+                f"but the input {x} has {c_in}")
+    return ""
 
 
 def mul_known(a, b):

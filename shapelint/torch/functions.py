@@ -58,7 +58,7 @@ for _name in (
     "requires_grad_", "clamp", "clip", "sin", "cos", "pow", "square", "rsqrt", "sign", "floor",
     "ceil", "round", "type", "type_as", "abs_", "clamp_", "mul_", "add_", "div_", "sub_",
     "sigmoid_", "tanh_", "exp_", "zero_", "fill_", "normal_", "uniform_", "masked_fill", "masked_fill_",
-    "nan_to_num", "pin_memory", "cumsum", "cumprod", "flip", "roll",
+    "nan_to_num", "pin_memory", "cumsum", "cumprod", "flip", "roll", "copy_",
 ):
     METHODS[_name] = _same
 

@@ -2,14 +2,16 @@
 `torch.finfo(dtype).min` as the additive "minus infinity"). The values are those of the
 IEEE formats and two's-complement integers torch uses; tests/test_type_info.py checks
 each against real torch. Of a dtype shapelint does not know, finfo's limits are floats of
-unknown value (FloatUnknown), iinfo is unknown.
+unknown value (FloatUnknown), iinfo is unknown. torch.is_tensor, a question about a value's
+type too, is answered here as well.
 """
 
 from __future__ import annotations
 
 from typing import Dict, Optional
 
-from ..core.values import FloatUnknown, Ref, Unknown
+from ..core.symbolic import Expr
+from ..core.values import FloatUnknown, ModuleValue, Ref, Tensor, Unknown
 
 
 def _floats(bits: int, eps: float, largest: float, tiny: float, resolution: float) -> Dict[str, object]:
@@ -70,3 +72,20 @@ def type_info(qualname: str, args, kwargs, node):
     if qualname == "torch.finfo" and (dtype is None or (isinstance(dtype, Unknown) and not isinstance(dtype, FloatUnknown))):
         return TypeInfo(f"{qualname}(a float dtype)", {k: FloatUnknown(f"`torch.finfo(...).{k}`") for k in _FLOAT_LIMITS})
     return Unknown(f"`{qualname}` of a dtype shapelint does not know", node)
+
+
+IS_TENSOR = "torch.is_tensor"
+
+
+def is_tensor(args, kwargs, node):
+    """`torch.is_tensor(obj)` (diffusers: `if not torch.is_tensor(timesteps)`): True for a tensor or
+    a parameter, False for a number (a size, a float of unknown value), None, a string, a container
+    or a module; unknown for a value shapelint does not know."""
+    if len(args) != 1 or kwargs:
+        return Unknown("`torch.is_tensor` arguments", node)
+    v = args[0]
+    if isinstance(v, Tensor):
+        return True
+    if v is None or isinstance(v, (bool, int, float, str, list, tuple, dict, Expr, FloatUnknown, ModuleValue)):
+        return False
+    return Unknown("`torch.is_tensor` of a value shapelint does not know", node)

@@ -35,13 +35,16 @@ def merges_leading_dims(shape, out) -> bool:
 
 
 def _ones_then_merged(shape, sizes) -> bool:
-    """`sizes` is leading 1s, then `shape` with its first dims merged (`(B, C, H, W) -> (1, B*C, H, W)`):
-    the batch moves into one dim whole, each sample's values side by side, none mixed."""
+    """`sizes` is leading 1s, then `shape` with its first dims merged (`(B, C, H, W) -> (1, B*C, H, W)`,
+    or `(1, -1, H, W)`: one -1 stands for what the other sizes leave): the batch moves into one dim
+    whole, each sample's values side by side, none mixed."""
     k = 0
     while k < len(sizes) and sizes[k] == 1 and not isinstance(sizes[k], bool):
         k += 1
     rest = tuple(sizes[k:])
-    return 0 < k and -1 not in rest and merges_leading_dims(tuple(shape), rest)
+    if list(rest).count(-1) == 1:  # StyleGAN2-ada's x.reshape(1, -1, *x.shape[2:]): the -1 is B*C
+        rest = tuple(exact_div(product(shape), product(s for s in rest if s != -1)) if s == -1 else s for s in rest)
+    return 0 < k and -1 not in rest and None not in rest and merges_leading_dims(tuple(shape), rest)
 
 
 def _op(site, op):
