@@ -8,6 +8,9 @@ were unknown):
   an integer (`b * n * 0.7`) stays unknown;
 - torch.topk with such a k, and a k compared with a size of the declared batch (`8*B` with B = 2);
 - F.one_hot with such a num_classes;
+- torch.bincount: a 1-D long tensor of a length that depends on the values;
+- a loop shapelint cannot unroll keeps a tensor that it only changes in place (`out.index_add_`,
+  `out[idx] = y`): torch keeps its shape; `unsqueeze_` in the loop makes it unknown.
 """
 
 import pytest
@@ -73,12 +76,28 @@ FORWARD_CASES = {
     "floor_and_sum": "        k = math.floor(tokens.shape[0] * 0.25) + int(3.0 + b * 2.0)\n"
                      "        return torch.topk(tokens, k, dim=0).values",
     "topk_along_batch_size": "        return torch.topk(tokens.t(), 5, dim=-1).indices.float()",
+    "bincount_loop_index_add": "        idx = torch.arange(b * n) % 4\n"
+                               "        counts = torch.bincount(idx, minlength=4)\n"
+                               "        out = torch.zeros_like(tokens)\n"
+                               "        start = 0\n"
+                               "        for e, c in enumerate(counts.tolist()):\n"
+                               "            out.index_add_(0, idx[start:start + c], tokens[start:start + c] * e)\n"
+                               "            start = start + c\n"
+                               "        return out.view(b, n, d)",
+    "loop_item_write": "        out = torch.zeros(b * n, d)\n"
+                       "        for i in torch.nonzero(tokens[:, 0] > 0).flatten().tolist():\n"
+                       "            out[i] = tokens[i]\n"
+                       "        return out + tokens",
 }
 
-# Python computes a float that is not an integer: nothing is stated
+# Python computes a float that is not an integer, or the loop may reshape the tensor: nothing is stated
 UNKNOWN_CASES = {
     "inexact_float": "        k = int(b * n * 0.7)\n"
                      "        return torch.topk(tokens, k, dim=0).values",
+    "shape_changing_inplace_in_loop": "        out = torch.zeros(b * n, d)\n"
+                                      "        for i in torch.nonzero(tokens[:, 0] > 5).flatten().tolist():\n"
+                                      "            out.unsqueeze_(0)\n"
+                                      "        return out",
 }
 
 
