@@ -15,7 +15,7 @@ from typing import List, NamedTuple
 
 import libcst as cst
 
-from ..core.values import ModuleValue, Unknown
+from ..core.values import ModuleValue, Tensor, Unknown
 from . import mutation, objects
 from .cstwalk import walk  # CSTNode.children runs a visitor, far slower than reading fields
 from .frame import (
@@ -178,14 +178,26 @@ _MODULE_WRITERS = ("add_module", "register_module", "register_buffer", "register
                    "extend", "insert", "update")
 
 
+# in-place tensor methods that can give the tensor another shape; every other method keeps it
+SHAPE_CHANGING_INPLACE = ("resize_", "resize_as_", "set_", "unsqueeze_", "squeeze_", "t_", "transpose_", "swapaxes_",
+                          "swapdims_", "as_strided_")
+
+
+def _shaped_tensor(v) -> bool:
+    return type(v) is Tensor and v.shape is not None
+
+
 def havoc(vm, body, frame: Frame, target=None, why: str = "changed in a loop shapelint cannot unroll",
           lost: str = "a loop whose iterations are not known statically") -> None:
     """A loop that cannot be unrolled (or a block that may or may not have run): every name it
     may change becomes unknown."""
-    names, attrs, calls = set(), set(), set()
+    names, attrs, calls, item_writes = set(), set(), set(), set()
     for node in walk(body):
-        if isinstance(node, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.Del, cst.For, cst.WithItem,
-                             cst.NamedExpr, cst.CompFor)):
+        if isinstance(node, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign)) and isinstance(node.target, cst.Subscript) \
+                and isinstance(node.target.value, cst.Name):
+            item_writes.add(node.target.value.value)  # `out[idx] = y`: the name still holds the same object
+        elif isinstance(node, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.Del, cst.For, cst.WithItem,
+                               cst.NamedExpr, cst.CompFor)):
             target = node.asname if isinstance(node, cst.WithItem) else node.target
             for n in walk(target) if target is not None else ():
                 if isinstance(n, cst.Name):
@@ -210,9 +222,16 @@ def havoc(vm, body, frame: Frame, target=None, why: str = "changed in a loop sha
         if isinstance(obj, ModuleValue):
             mutation.poison(vm, obj.attrs.get(attr), why)
             vm.set_attr(obj, attr, Unknown(why))
+        elif isinstance(obj, Tensor):
+            names.add(owner)  # `t.data = ...` may give it another shape
+    kept_tensors = set()
+    for n in item_writes:
+        (kept_tensors if _shaped_tensor(frame.locals.get(n)) else names).add(n)
     for n, method in calls:
         obj = frame.locals.get(n)
-        if isinstance(obj, ModuleValue) and obj.cls is not None:
+        if _shaped_tensor(obj) and method not in SHAPE_CHANGING_INPLACE:
+            kept_tensors.add(n)  # `out.index_add_(0, idx, y)`: torch keeps a tensor's shape in place
+        elif isinstance(obj, ModuleValue) and obj.cls is not None:
             if method in _MODULE_WRITERS or (obj.cls is not None and obj.cls.find_method(method)[1] is not None):
                 mutation.clobber(obj, why)  # `self.add_module(...)`, `setattr(self, ...)`, a method of its own
         else:
@@ -223,6 +242,8 @@ def havoc(vm, body, frame: Frame, target=None, why: str = "changed in a loop sha
                 objects.mark_unfollowed(v)
     if frame.self_obj is not None:
         objects.mark_unfollowed(frame.self_obj)
+    for n in kept_tensors - names:
+        mutation.poison(vm, frame.locals[n], why)  # its values may change, its shape and dtype do not
     for n in names:
         old = frame.locals.get(n) if n in frame.locals else None
         if n in frame.locals and not (isinstance(old, ModuleValue) and old.cls is not None):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ..core.values import BoundMethod, Builtin, ClassRef, FunctionRef, ModuleValue, Ref, Tensor, Unknown
 from ..core.symbolic import Expr
+from .frame import LambdaRef
 from .numpy_overlay import NpInt
 
 PARTIAL_CLASS = ("functools.partial",)
@@ -55,7 +56,7 @@ def is_partial(v):
     """isinstance(v, functools.partial)."""
     if isinstance(v, _partial_value()):
         return True
-    if v is None or isinstance(v, (bool, int, float, str, list, tuple, dict, Builtin, Expr, ClassRef, FunctionRef, ModuleValue)) \
+    if v is None or isinstance(v, (bool, int, float, str, list, tuple, dict, Builtin, Expr, ClassRef, FunctionRef, LambdaRef, ModuleValue)) \
             or _layer_ref(v):
         return False
     return Unknown("isinstance")
@@ -67,7 +68,7 @@ def _callable(vm, args, kwargs, node, frame):
     if len(args) != 1 or kwargs:
         return Unknown("callable")
     v = args[0]
-    if isinstance(v, (ClassRef, FunctionRef, Builtin, BoundMethod, ModuleValue, _partial_value())) or _layer_ref(v):
+    if isinstance(v, (ClassRef, FunctionRef, LambdaRef, Builtin, BoundMethod, ModuleValue, _partial_value())) or _layer_ref(v):
         return True
     if v is None or isinstance(v, (bool, int, float, str, list, tuple, dict, Tensor, Expr)):
         return False

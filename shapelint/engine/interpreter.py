@@ -22,7 +22,7 @@ import libcst as cst
 from ..core.symbolic import BATCH_NAME, is_known
 from ..core.values import (BaseMethod, BoundMethod, Builtin, ClassRef, FunctionRef, ModuleValue, Namespace, ParameterTensor,
                            PendingShape, Ref, SuperProxy, Tensor, Unknown)
-from ..torch import containers, packed_sequence, tensor_values, type_info
+from ..torch import containers, item_assignment, packed_sequence, tensor_values, type_info
 from ..torch.functions import NamedResult
 from . import (asserts, branches, config_fields, dataclass_configs, dict_subclasses, exceptions, iterators, library_calls,
                loop_elements, loops, module_hooks, mutation, namedtuples, namespaces, numpy_overlay, objects, parameter_identity, partials,
@@ -251,7 +251,12 @@ class Interpreter:
             self.set_attr(self.eval(target.value, frame), target.attr.value, value)
         elif isinstance(target, cst.Subscript):
             obj = self.eval(target.value, frame)
-            if len(target.slice) == 1:
+            if isinstance(obj, Tensor):  # `cache[:b, s:e] = k`: torch expands k to the part's shape or raises
+                keys = tuple(self.eval_key(e.slice, frame) for e in target.slice)
+                key = keys[0] if len(keys) == 1 else keys
+                item_assignment.check_item_assignment(self.ctx, target, obj, key, value)
+                self.set_item(obj, key, value)
+            elif len(target.slice) == 1:
                 self.set_item(obj, self.eval_key(target.slice[0].slice, frame), value)
             else:
                 mutation.poison(self, obj, "an item assignment shapelint does not model changed it")

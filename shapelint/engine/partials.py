@@ -9,7 +9,7 @@ merges the stored keywords under the call's own (`partial(f, a, k=1)(b, k=2)` is
 from __future__ import annotations
 
 from ..core.values import ClassRef, FunctionRef, ModuleValue, Ref, Unknown
-from . import torch_calls
+from . import module_copies, torch_calls
 from .dict_subclasses import MappingValue
 from .namedtuples import NamedTupleValue
 
@@ -60,7 +60,12 @@ def copy_value(vm, q: str, args, node):
     if len(args) != 1:
         return Unknown(f"`{q}` call", node)
     deep = q == "copy.deepcopy"
-    result = _copy(args[0], deep)
+    if deep and isinstance(args[0], ModuleValue) and (args[0].spec is not None or args[0].children or args[0].cls is None
+                                                      or args[0].cls.is_module()):
+        result = module_copies.deep_copy_module(args[0], lambda v: _copy(v, True))
+        result = _CANNOT if result is module_copies.CANNOT else result
+    else:
+        result = _copy(args[0], deep)
     return result if result is not _CANNOT else Unknown(f"`{q}` of a value shapelint cannot copy", node)
 
 

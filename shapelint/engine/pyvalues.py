@@ -15,7 +15,7 @@ from typing import Optional
 from ..core.symbolic import Expr, exact_div, floordiv
 from ..core.values import (BoundMethod, Builtin, ClassRef, ExactQuotient, FloatUnknown, FunctionRef, ModuleValue, Ref, Tensor,
                            TruthUnknown, Unknown)
-from . import budgets, text_values
+from . import budgets, float_sizes, text_values
 from .frame import MAX_SEQ
 
 BINOPS = {
@@ -53,6 +53,8 @@ def truth(v) -> Optional[bool]:
 
 def arith(op: str, a, b):
     """`a <op> b` for values that are not tensors (op is libcst's operator name)."""
+    if float_sizes.applies(a, b):
+        return float_sizes.arith(op, a, b)
     if isinstance(a, Unknown) or isinstance(b, Unknown):
         return Unknown("arithmetic on unknown")
     if isinstance(a, Expr) or isinstance(b, Expr):
@@ -278,6 +280,9 @@ def math_call(name, args):
         return Unknown("math.comb of large numbers")  # its cost grows with the result's size
     if name in constants:
         return constants[name]
+    exact = float_sizes.rounded(name, args)
+    if exact is not None:
+        return exact  # math.ceil(num_tokens / num_experts * 1.0): the integer expression
     fn = fns.get(name)
     if fn is None or not all(isinstance(a, (int, float)) and not isinstance(a, bool) or isinstance(a, (list, tuple)) for a in args):
         return Unknown(f"math.{name}")

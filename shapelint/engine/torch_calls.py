@@ -15,7 +15,7 @@ from ..torch import composite, containers, einops_patterns, packed_sequence
 from ..torch import functions as ops
 from ..torch import (  # noqa: F401 - they register their ops into the tables of `functions`
     dtype_flow, expand_ops, float_unary, functional_conv, jit_calls, legacy_tensors, nonzero_ops, positional, products, result_dtypes, rotary_ops,
-    sequence_ops, tensor_values,
+    sequence_ops, split_sample_ops, tensor_values,
 )
 from ..torch.functional_layers import replaced_parameter_differs, wrapped_module
 from ..torch.init_functions import init_call

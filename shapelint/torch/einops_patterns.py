@@ -1,4 +1,4 @@
-"""einops (issue 11.2): rearrange / repeat / reduce / pack / unpack and the Rearrange /
+"""einops (issue 11.2): rearrange / repeat / reduce / pack / unpack / einsum and the Rearrange /
 Reduce layers, by parsing their pattern strings; einops itself is never imported.
 
 A pattern `b c (h p1) (w p2) -> b (h w) (p1 p2 c)` is two lists of groups; each group
@@ -9,12 +9,14 @@ raises (EinopsError). Anything not understood is unknown.
 
 from __future__ import annotations
 
+import string
 from typing import Dict, List, Optional
 
 from ..core import rules as R
 from ..core.symbolic import Expr, add, exact_div, is_known, mul, product, shape_text
 from ..core.values import UNKNOWN, ModuleValue, Tensor, Unknown
 from .kernels import op_text
+from .products import einsum_shape
 from .sequence_ops import concrete, differ
 from .spec import LayerSpec
 
@@ -248,9 +250,42 @@ def _unpack(ctx, site, args, kwargs):
     return [Tensor(x.shape[:before] + tuple(s) + x.shape[before + 1:]) for s in shapes]
 
 
+def torch_equation(pattern: str) -> Optional[str]:
+    """einops.einsum's pattern ('b h i d, b h j d -> b h i j': axis names of any length, spaces
+    between them, `...`) as torch.einsum's equation of one letter per name; None for what einops
+    refuses or shapelint does not follow (no `->`, parentheses, anonymous axes, over 52 names)."""
+    lhs, arrow, rhs = pattern.partition("->")
+    if not arrow or "->" in rhs or any(c in pattern for c in "()"):
+        return None
+    letters: Dict[str, str] = {}
+    terms = []
+    for term in lhs.split(",") + [rhs]:
+        out = ""
+        for name in term.split():
+            if name == ELLIPSIS:
+                out += ELLIPSIS
+                continue
+            if not name.isidentifier() or (name not in letters and len(letters) == len(string.ascii_letters)):
+                return None
+            out += letters.setdefault(name, string.ascii_letters[len(letters)])
+        terms.append(out)
+    return ",".join(terms[:-1]) + "->" + terms[-1]
+
+
+def _einsum(ctx, site, args, kwargs):
+    """einops.einsum(*tensors, pattern): torch.einsum of the translated equation."""
+    if kwargs or len(args) < 2 or not isinstance(args[-1], str):
+        return UNKNOWN
+    tensors = args[:-1]
+    eq = torch_equation(args[-1])
+    if eq is None or not all(isinstance(t, Tensor) and t.shape is not None for t in tensors):
+        return UNKNOWN
+    return einsum_shape(ctx, site, eq, [tuple(t.shape) for t in tensors])
+
+
 FUNCTIONS = {
     "einops.rearrange": _rearrange, "einops.repeat": _repeat, "einops.reduce": _reduce,
-    "einops.pack": _pack, "einops.unpack": _unpack,
+    "einops.pack": _pack, "einops.unpack": _unpack, "einops.einsum": _einsum,
 }
 
 

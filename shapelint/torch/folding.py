@@ -111,6 +111,8 @@ def _one_hot(ctx, site, args, kwargs):
     if b is None or not isinstance(b["input"], Tensor) or b["input"].shape is None:
         return UNKNOWN
     x, n = b["input"], b["num_classes"]
+    if isinstance(n, Expr) and not n.is_opaque() and x.dtype in (None, "long"):
+        return Tensor(tuple(x.shape) + (n,), dtype="long")  # a class count computed from sizes (an MoE capacity)
     if x.dtype not in (None, "long") or not _int(n) or n < -1 or n == 0:
         return Unknown("one_hot")  # torch raises for a tensor that is not long; not modelled
     return Tensor(tuple(x.shape) + (Expr.opaque("classes") if n == -1 else n,), dtype="long")

@@ -48,3 +48,21 @@ def _where_of(plain):
 TORCH["nonzero"] = METHODS["nonzero"] = _nonzero
 TORCH["argwhere"] = METHODS["argwhere"] = _argwhere
 TORCH["where"] = _where_of(TORCH["where"])
+
+
+def _bincount(ctx, site, args, kwargs):
+    """torch.bincount(input, weights=None, minlength=0): one count per value 0..max(input), so a 1-D
+    tensor whose length (max(input) + 1, at least minlength) depends on the values: one opaque size.
+    Its dtype is long without weights; with weights it is theirs (not followed). torch raises for an
+    input that is not 1-D (unknown here, never an error)."""
+    x = args[0] if args else kwargs.get("input")
+    extra = list(args[1:]) + [kwargs[k] for k in kwargs if k != "input"]
+    if len(args) > 3 or any(k not in ("input", "weights", "minlength") for k in kwargs) or not _tensor(x):
+        return UNKNOWN
+    weights = args[1] if len(args) > 1 else kwargs.get("weights")
+    if len(x.shape) != 1 or not all(v is None or isinstance(v, (int, Tensor)) for v in extra):
+        return UNKNOWN
+    return Tensor((Expr.opaque("bincount"),), dtype="long" if weights is None else None)
+
+
+TORCH["bincount"] = METHODS["bincount"] = _bincount

@@ -1,6 +1,6 @@
 """More of torch's tensor ops, with torch's shape rules: var_mean/std_mean, order statistics along a dim (median,
 nanmedian, kthvalue, mode: (values, indices) with the dim removed or kept; cummax/cummin: of the
-input's shape), ravel, tensor_split, addcmul/addcdiv (three operands broadcast), broadcast_tensors,
+input's shape), ravel, addcmul/addcdiv (three operands broadcast), broadcast_tensors,
 atleast_1d/2d/3d and diag_embed. Each case was compared with torch (tests/test_order_statistics.py);
 a case not covered is unknown, a finding only where torch certainly raises.
 
@@ -12,11 +12,10 @@ from __future__ import annotations
 from ..core.symbolic import add
 from ..core.values import UNKNOWN, Tensor, Unknown
 from .functions import _REDUCE_SIGNATURES, METHODS, TORCH, ValuesIndices, _reduce
-from .kernels import bind, normalize_dim
-from .sequence_ops import _dim, _int, _tensor, broadcast_dims, concrete
+from .kernels import bind
+from .sequence_ops import _dim, _int, _tensor, broadcast_dims
 from .window_sizes import is_size
 
-MAX_PIECES = 256
 
 
 def _indexed(values: Tensor) -> ValuesIndices:
@@ -88,34 +87,7 @@ def _ravel(ctx, site, args, kwargs):
 TORCH["ravel"] = METHODS["ravel"] = _ravel
 
 
-def _tensor_split(ctx, site, args, kwargs):
-    """tensor_split(input, sections, dim): `sections` pieces, the first `size % sections` one longer;
-    or a list of split indices. Only for a known size."""
-    b = bind(list(args), dict(kwargs), ["input", "indices_or_sections", "dim"], {"dim": 0})
-    if b is None and "sections" in kwargs:
-        kw = dict(kwargs)
-        kw["indices_or_sections"] = kw.pop("sections")
-        b = bind(list(args), kw, ["input", "indices_or_sections", "dim"], {"dim": 0})
-    if b is None or not _tensor(b["input"]) or not b["input"].shape or not _int(b["dim"]):
-        return UNKNOWN
-    x, s = b["input"], b["indices_or_sections"]
-    d = normalize_dim(b["dim"], len(x.shape))
-    n = concrete(ctx, x.shape[d]) if d is not None else None  # the declared batch counts as known
-    if not _int(n):
-        return UNKNOWN
-    if _int(s):
-        if s < 1 or s > MAX_PIECES:
-            return UNKNOWN
-        sizes = [n // s + (1 if i < n % s else 0) for i in range(s)]
-    elif isinstance(s, (list, tuple)) and all(_int(i) for i in s) and len(s) < MAX_PIECES:
-        bounds = [0] + [min(max(i if i >= 0 else i + n, 0), n) for i in s] + [n]
-        sizes = [max(b - a, 0) for a, b in zip(bounds, bounds[1:])]
-    else:
-        return UNKNOWN
-    return tuple(Tensor(x.shape[:d] + (k,) + x.shape[d + 1:], dtype=x.dtype) for k in sizes)
-
-
-TORCH["tensor_split"] = METHODS["tensor_split"] = _tensor_split
+# tensor_split: torch/split_sample_ops.py
 
 
 def _addc(ctx, site, args, kwargs):

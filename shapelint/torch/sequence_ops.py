@@ -287,11 +287,15 @@ METHODS["repeat_interleave"] = _repeat_interleave
 
 
 def concrete(ctx, d):
-    """An int for a known size, or for the batch symbol when the batch is declared."""
+    """An int for a known size, or for a size of the batch symbol alone (`B`, `8*B`) when the
+    batch is declared."""
     if is_known(d):
         return d
     if d == ctx.batch and ctx.declared_batch is not None:
         return ctx.declared_batch
+    if isinstance(d, Expr) and getattr(ctx, "declared_batch", None) is not None:
+        s = substitute(d, {BATCH_NAME: ctx.declared_batch})
+        return s if is_known(s) else None
     return None
 
 
@@ -382,7 +386,7 @@ TORCH["masked_fill"] = _masked_fill
 def _topk(ctx, site, args, kwargs):
     """torch.topk(input, k, dim=-1): (values, indices), dim cut to k; torch raises unless 0 <= k <= size."""
     b = bind(list(args), dict(kwargs), ["input", "k", "dim", "largest", "sorted"], {"dim": -1, "largest": True, "sorted": True})
-    if b is None or not _tensor(b["input"]) or not _int(b["k"]):
+    if b is None or not _tensor(b["input"]) or not (_int(b["k"]) or isinstance(b["k"], Expr)):
         return UNKNOWN
     x, k = b["input"], b["k"]
     if not x.shape:
@@ -391,6 +395,15 @@ def _topk(ctx, site, args, kwargs):
     if isinstance(d, Unknown):
         return d
     n = concrete(ctx, x.shape[d])
+    if not _int(k):  # a symbolic k (a capacity computed from the batch): decided with the declared batch
+        kc = concrete(ctx, k)
+        if kc is None or n is None:
+            return Unknown("topk with a symbolic k") if k != x.shape[d] else ValuesIndices((x, Tensor(x.shape, dtype="long")))
+        if not 0 <= kc <= n:
+            return _mismatch(ctx, site, f"k={kc} is out of range for dimension {d} of size {n}: "
+                                        f"torch raises 'selected index k out of range'")
+        values = _replace(x, d, k)
+        return ValuesIndices((values, Tensor(values.shape, dtype="long")))
     if k < 0 or (n is not None and k > n):
         return _mismatch(ctx, site, f"k={k} is out of range for dimension {d} of {shape_text(x.shape)}: "
                                     f"torch raises 'selected index k out of range'")
