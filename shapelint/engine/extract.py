@@ -100,19 +100,10 @@ class ClassInfo:
                             self.class_attrs[small.target.value] = small.value
 
     def mro(self) -> List["ClassInfo"]:
-        out, seen = [], set()
-
-        def walk(c):
-            if id(c) in seen:
-                return
-            seen.add(id(c))
-            out.append(c)
-            for b in c.bases:
-                if isinstance(b, ClassRef):
-                    walk(b.info)
-
-        walk(self)
-        return out
+        """The file's classes in Python's method resolution order (C3: a diamond's shared base
+        comes after both its subclasses). Bases that are not classes of the files shapelint reads
+        (nn.Module, torch layers) take no place in it: `torch_bases` reads them off each class."""
+        return _c3(self, set())
 
     def torch_bases(self) -> List[str]:
         out = []
@@ -148,3 +139,37 @@ class ClassInfo:
             return body.header.comment.value
         above = [ln.comment.value for ln in self.node.leading_lines if ln.comment is not None and "shapelint:" in ln.comment.value]
         return above[-1] if above else None  # the one nearest the class line
+
+
+def _c3(info: ClassInfo, active: set) -> List[ClassInfo]:
+    if id(info) in active:  # a class among its own bases: no order; the walk stops here
+        return [info]
+    active.add(id(info))
+    try:
+        parents = [b.info for b in info.bases if isinstance(b, ClassRef)]
+        sequences = [_c3(p, active) for p in parents] + [parents]
+    finally:
+        active.discard(id(info))
+    out = [info]
+    sequences = [list(s) for s in sequences if s]
+    while sequences:
+        head = next((s[0] for s in sequences if not any(s[0] in t[1:] for t in sequences)), None)
+        if head is None:  # Python raises TypeError (no consistent order): the depth-first order, as before
+            return out + _depth_first(parents, {id(c) for c in out})
+        out.append(head)
+        sequences = [[c for c in s if c is not head] for s in sequences]
+        sequences = [s for s in sequences if s]
+    return out
+
+
+def _depth_first(parents: List[ClassInfo], seen: set) -> List[ClassInfo]:
+    out = []
+    stack = list(reversed(parents))
+    while stack:
+        c = stack.pop()
+        if id(c) in seen:
+            continue
+        seen.add(id(c))
+        out.append(c)
+        stack.extend(reversed([b.info for b in c.bases if isinstance(b, ClassRef)]))
+    return out
