@@ -16,7 +16,7 @@ from ..core.symbolic import Expr
 from ..core.values import BaseMethod, Builtin, FloatUnknown, FunctionRef, ModuleValue, PendingShape, Quotient, Ref, Tensor, Unknown
 from ..torch import containers
 from ..torch.result_dtypes import COMPARISONS
-from . import budgets, builtins, dict_subclasses, loop_elements, module_lookup, numpy_overlay, objects, shape_tuples
+from . import budgets, builtins, class_bodies, dict_subclasses, loop_elements, module_lookup, numpy_overlay, objects, shape_tuples
 from .frame import MAX_SEQ, MAX_UNROLL, Frame, LambdaRef, Overlay, hashable, same_value
 from .pyvalues import compare, truth
 from .siblings import LazyImport, resolve
@@ -303,7 +303,8 @@ def eval_ifexp(vm, node, frame):
 
 
 def eval_lambda(vm, node, frame):
-    captured = {} if frame.locals is vm.globals else frame.locals  # by reference: late binding, as in Python
+    # by reference: late binding, as in Python (a class body's names are no closure's)
+    captured = {} if frame.locals is vm.globals else class_bodies.scope_of(frame)
     # defaults are evaluated now, once (`lambda x, f=f: ...` in a loop keeps each f)
     return LambdaRef(node, captured, frame.cls, frame.self_obj, objects.parameter_defaults(vm, node.params, frame))
 
@@ -369,13 +370,17 @@ def eval_dictcomp(vm, node, frame):
 def comprehension(vm, comp, produce, frame):
     """The elements a comprehension produces, in its own scope; None when not all are known."""
     inner = Frame(frame.globals, frame.cls, frame.self_obj)
-    inner.locals = Overlay(frame.locals)  # its names stay its own; reading costs nothing
+    first = vm.eval(comp.iter, frame)  # the outermost iterable, in the enclosing scope
+    inner.locals = Overlay(class_bodies.scope_of(frame))  # its names stay its own; reading costs nothing
     out: list = []
-    return out if _loop(vm, comp, produce, inner, out) else None
+    return out if _loop(vm, comp, produce, inner, out, first=first) else None
 
 
-def _loop(vm, comp, produce, frame, out, outermost=True) -> bool:
-    it = vm.iterate(vm.eval(comp.iter, frame))
+_NOT_EVALUATED = object()
+
+
+def _loop(vm, comp, produce, frame, out, outermost=True, first=_NOT_EVALUATED) -> bool:
+    it = vm.iterate(vm.eval(comp.iter, frame) if first is _NOT_EVALUATED else first)
     if it is None or len(it) > MAX_UNROLL:
         return False
     for index, item in enumerate(it):

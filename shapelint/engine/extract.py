@@ -77,11 +77,14 @@ class ClassInfo:
         self.globals = globals_  # the defining module's names (classes may come from a sibling file)
         self.captured: Optional[dict] = None  # a class made inside a function: that function's names, by reference
         self.bases: List = []  # evaluated when the class statement runs
+        self._mro: Optional[tuple] = None  # (the bases it was computed from, the order)
         self.methods: Dict[str, cst.FunctionDef] = {}
         self.class_attrs: Dict[str, cst.BaseExpression] = {}
         self.attr_values: Dict[str, object] = {}
         self.reads_training: Optional[bool] = None  # whether its code reads `.training` (engine/modes.py)
         self.setters: Dict[str, cst.FunctionDef] = {}  # `@width.setter def width(self, v)` (the getter stays a method)
+        # id(method node) -> its parameter defaults, evaluated where the class statement ran (class_bodies.py)
+        self.method_defaults: Dict[int, dict] = {}
         for stmt in node.body.body:
             if isinstance(stmt, cst.FunctionDef):
                 accessor = _property_accessor(stmt)
@@ -103,7 +106,10 @@ class ClassInfo:
         """The file's classes in Python's method resolution order (C3: a diamond's shared base
         comes after both its subclasses). Bases that are not classes of the files shapelint reads
         (nn.Module, torch layers) take no place in it: `torch_bases` reads them off each class."""
-        return _c3(self, set())
+        key = tuple(id(b) for b in self.bases)
+        if self._mro is None or self._mro[0] != key:
+            self._mro = (key, _c3(self))
+        return self._mro[1]
 
     def torch_bases(self) -> List[str]:
         out = []
@@ -141,19 +147,15 @@ class ClassInfo:
         return above[-1] if above else None  # the one nearest the class line
 
 
-def _c3(info: ClassInfo, active: set) -> List[ClassInfo]:
-    if id(info) in active:  # a class among its own bases: no order; the walk stops here
-        return [info]
-    active.add(id(info))
-    try:
-        parents = [b.info for b in info.bases if isinstance(b, ClassRef)]
-        sequences = [_c3(p, active) for p in parents] + [parents]
-    finally:
-        active.discard(id(info))
+def _c3(info: ClassInfo) -> List[ClassInfo]:
+    parents = [b.info for b in info.bases if isinstance(b, ClassRef) and b.info is not info]
+    if len(parents) <= 1:  # single inheritance: the parent's order after the class
+        return [info] + (parents[0].mro() if parents else [])
+    sequences = [list(p.mro()) for p in parents] + [parents]
     out = [info]
-    sequences = [list(s) for s in sequences if s]
     while sequences:
-        head = next((s[0] for s in sequences if not any(s[0] in t[1:] for t in sequences)), None)
+        in_tails = {id(c) for s in sequences for c in s[1:]}
+        head = next((s[0] for s in sequences if id(s[0]) not in in_tails), None)
         if head is None:  # Python raises TypeError (no consistent order): the depth-first order, as before
             return out + _depth_first(parents, {id(c) for c in out})
         out.append(head)

@@ -24,7 +24,7 @@ from ..core.values import (BaseMethod, BoundMethod, Builtin, ClassRef, FunctionR
                            PendingShape, Ref, SuperProxy, Tensor, Unknown)
 from ..torch import containers, packed_sequence, tensor_values, type_info
 from ..torch.functions import NamedResult
-from . import (asserts, branches, config_fields, dataclass_configs, dict_subclasses, library_calls, loop_elements, loops, mutation,
+from . import (asserts, branches, class_bodies, config_fields, dataclass_configs, dict_subclasses, library_calls, loop_elements, loops, mutation,
                namedtuples, namespaces, numpy_overlay, objects, parameter_identity, partials, pyvalues, shape_tuples, size_origins,
                strict, text_values, torch_calls, try_blocks, with_blocks)
 from . import module_dunders  # noqa: F401 - registers nn.Module's __setattr__ / __getattr__
@@ -158,6 +158,7 @@ class Interpreter:
             if self.call_stack and frame.locals is not frame.globals:
                 info.captured = frame.locals
             info.bases = [self.eval(a.value, frame) for a in stmt.bases if a.keyword is None]
+            class_bodies.run_body(self, info, frame)
             frame.locals[stmt.name.value] = ClassRef(info)
         elif isinstance(stmt, cst.BaseSmallStatement):  # the body of `def f(x): return x`
             self.exec_small(stmt, frame)

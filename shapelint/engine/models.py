@@ -24,7 +24,7 @@ from .context import ExplainRecorder, FindingSink, LayerCall, Sizes, shape_of
 from .dataflow import DataFlow
 from .dataflow import index as dataflow_index
 from .frame import RaiseSignal, ReturnSignal, TooComplex
-from . import modes, rank_confirm, symbolic_init, worlds
+from . import build_isolation, modes, rank_confirm, symbolic_init, worlds
 from .interpreter import Interpreter
 from .locate import PositionUnits
 from .objects import instantiate
@@ -211,6 +211,14 @@ class FileChecker:
             self.attribution.append((name,) + taken)  # merged with the same name's checks in other worlds
 
     def _check_one(self, name: str, value) -> None:
+        restore = build_isolation.snapshot(self.globals)  # the next model sees the file as the top level left it
+        try:
+            self._check_unisolated(name, value)
+        finally:
+            if restore is not None:
+                restore()
+
+    def _check_unisolated(self, name: str, value) -> None:
         if isinstance(value, ClassRef) and value.info.is_module():
             self.check_class(name, value.info)
         elif isinstance(value, ModuleValue) and not _plain_object(value) and (

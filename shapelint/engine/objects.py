@@ -15,7 +15,7 @@ from ..core.values import UNKNOWN, BaseMethod, BoundMethod, ClassRef, FunctionRe
 from ..torch import containers, names
 from ..torch.composite import STATIC_METHODS
 from ..torch.functional_layers import NO_PARAMETER
-from . import callsite, cstwalk, dataclass_configs, dict_subclasses, method_decorators, mutation, namedtuples, torch_calls
+from . import callsite, class_bodies, cstwalk, dataclass_configs, dict_subclasses, method_decorators, mutation, namedtuples, torch_calls
 from .extract import ClassInfo, dotted
 from .parameter_identity import own_parameter
 from .frame import ABSENT, CALL_STEPS, MAX_DEPTH, MAX_STEPS, TooComplex, MAYBE_ABSENT, Frame, LambdaRef, RaiseSignal, ReturnSignal, same_value
@@ -283,7 +283,8 @@ def call_function(vm, fn: FunctionRef, args, kwargs, node):
     if fn.bound is not None:
         all_args = [fn.bound] + all_args
     positional = list(params.posonly_params) + list(params.params)
-    if not bind_params(vm, frame, positional, params, all_args, dict(kwargs), fn.defaults):
+    defaults = fn.defaults if fn.defaults is not None or fn.owner is None else fn.owner.method_defaults.get(id(fn.node))
+    if not bind_params(vm, frame, positional, params, all_args, dict(kwargs), defaults):
         mutation.escape(vm, args, kwargs, "given to a call shapelint could not follow")
         mark_unfollowed([all_args, kwargs])
         return Unknown(f"call of `{fn.node.name.value}` with arguments that do not bind", node)
@@ -363,7 +364,7 @@ def bind_params(vm, frame: Frame, positional, params, args, kwargs, defaults=Non
         elif name in kwargs:
             frame.locals[name] = kwargs.pop(name)
         elif p.default is not None:
-            frame.locals[name] = defaults[name] if defaults is not None else vm.eval(p.default, Frame(frame.globals))
+            frame.locals[name] = _default(vm, frame, p, defaults)
         else:
             frame.locals[name] = Unknown(f"argument `{name}` not given")
     extra = args[len(positional):]
@@ -377,7 +378,7 @@ def bind_params(vm, frame: Frame, positional, params, args, kwargs, defaults=Non
         if name in kwargs:
             frame.locals[name] = kwargs.pop(name)
         elif p.default is not None:
-            frame.locals[name] = defaults[name] if defaults is not None else vm.eval(p.default, Frame(frame.globals))
+            frame.locals[name] = _default(vm, frame, p, defaults)
         else:
             frame.locals[name] = Unknown(f"argument `{name}` not given")
     if params.star_kwarg is not None:
@@ -385,6 +386,15 @@ def bind_params(vm, frame: Frame, positional, params, args, kwargs, defaults=Non
     elif kwargs:
         return False
     return True
+
+
+def _default(vm, frame: Frame, p: cst.Param, defaults):
+    """A parameter's default: the value evaluated where `def` ran (one object for every call, as in
+    Python), else (a default that was unknown there) evaluated from the module's names now."""
+    name = p.name.value
+    if defaults is not None and name in defaults:
+        return defaults[name]
+    return vm.eval(p.default, Frame(frame.globals))
 
 
 def instantiate(vm, info: ClassInfo, args, kwargs, node):
@@ -419,7 +429,9 @@ def define_function(vm, stmt: cst.FunctionDef, frame: Frame):
     decorators (staticmethod, torch.no_grad(), ...) leave the function itself, as before."""
     # inside a running function: a closure over its names (module-level code, even in a branch, has none)
     captured = frame.locals if vm.call_stack and frame.locals is not frame.globals else None
-    defaults = parameter_defaults(vm, stmt.params, frame) if captured is not None else None
+    defaults = parameter_defaults(vm, stmt.params, frame)
+    if captured is None:  # module level: a default unknown now is read again at each call (as before)
+        defaults = class_bodies.known_defaults(defaults)
     value = FunctionRef(stmt, None, None, frame.globals, captured, defaults)
     return method_decorators.apply_user_decorators(vm, value, stmt.decorators, frame)  # `@register`, `@factory(3)`
 
