@@ -100,6 +100,7 @@ class Interpreter:
         self.alternatives: Optional[list] = None  # the top level's undecided names, per block (worlds.py)
         self.training: Optional[bool] = None  # `self.training` while modes.run_both runs a forward; else unknown
         self.training_reads = 0  # how often a forward read it (a run that never did needs no eval run)
+        self.try_depth = 0  # the `try` bodies running now, in this call and the calls around it
 
     def unmodelled(self, what: str, node=None) -> Unknown:
         """The one place a construct shapelint does not model becomes unknown.
@@ -189,7 +190,7 @@ class Interpreter:
                 self.explain.record_value(small, "return", value)
             raise ReturnSignal(value)
         elif isinstance(small, cst.Raise):
-            raise RaiseSignal()
+            raise RaiseSignal(try_blocks.raised_kind(small, frame) if small.exc is not None else None)
         elif isinstance(small, cst.Break):
             raise BreakSignal()
         elif isinstance(small, cst.Continue):
@@ -358,16 +359,19 @@ class Interpreter:
             try:
                 if catches:  # a shape error torch raises in the body would be caught: not a finding
                     self.findings.open_branch()
+                self.try_depth += 1  # a function the body calls that raises raises here (objects.call_function)
                 try:
                     self.exec_block(stmt.body.body, frame)
                 finally:
+                    self.try_depth -= 1
                     if catches:
                         self.findings.close_branch()
-            except RaiseSignal:
-                if not stmt.handlers:
-                    raise
-                if len(stmt.handlers) == 1:
-                    self.exec_block(stmt.handlers[0].body.body, frame)
+            except RaiseSignal as e:
+                which = try_blocks.handler_index(stmt.handlers, e.kind)
+                if which == -1:
+                    raise  # no handler catches it (or there is none)
+                if which is not None or len(stmt.handlers) == 1:
+                    self.exec_block(stmt.handlers[which or 0].body.body, frame)
                 else:  # which handler matches is not known: what any may change is unknown
                     for h in stmt.handlers:
                         branches.havoc(self, h.body, frame)

@@ -301,6 +301,8 @@ def call_function(vm, fn: FunctionRef, args, kwargs, node):
     except ReturnSignal as r:
         result = r.value
     except RaiseSignal:
+        if vm.try_depth:
+            raise  # a `try` around the call catches it, or not: Python's unwinding
         result = Unknown("the function raises on this path", node)
     finally:
         vm.depth -= 1
