@@ -4,7 +4,9 @@ depth first, so `class C(A, B)` over `A(Base)`, `B(Base)` ran Base's method befo
 cooperative `super().__init__()` chain skipped B), `super(Cls, obj)` looks past Cls (before, the
 calling method's class), and an object's truth is its class's: torch's containers are false
 when empty (their __len__), a class with its own __bool__ or __len__ is undecided (before,
-every module and object was true).
+every module and object was true). The user's class decorators run on the class (a registry's
+`@register("net")` keeps it; `@bump` setting an attribute is seen), a base's `__init_subclass__`
+runs with the class keywords, and a class with its own `__getattribute__` has unknown attributes.
 """
 
 import pytest
@@ -134,10 +136,47 @@ DECIDED = {
     "super_own_class": width_net("w = Sub().get()", "class Base:\n    def get(self):\n        return 2\nclass Sub(Base):\n    def get(self):\n        return super(Sub, self).get() * 2"),
 }
 
+REGISTRY = '''
+MODELS = {}
+
+
+def register(name):
+    def add(cls):
+        MODELS[name] = cls
+        return cls
+    return add
+
+
+@register("net")
+class Registered(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):
+        return self.fc(x)
+'''
+
+DECORATED = {
+    # the user's class decorator runs (before, it was skipped: C.n stayed 2, the replaced name stayed the class)
+    "class_decorator_sets_attribute": width_net("w = C.n", "def bump(c):\n    c.n = 4\n    return c\n@bump\nclass C:\n    n = 2"),
+    "class_decorator_replaces": width_net("w = C", "def four(c):\n    return 4\n@four\nclass C:\n    n = 2"),
+    # a base's __init_subclass__ runs with the class keywords (before, not run: k stayed 1)
+    "init_subclass": width_net("w = Sub.k", "class Base:\n    k = 1\n    def __init_subclass__(cls, k=2, **kw):\n"
+                                          "        super().__init_subclass__(**kw)\n        cls.k = k\nclass Sub(Base, k=4):\n    pass"),
+    "init_subclass_default": width_net("w = Sub.k + 2", "class Base:\n    def __init_subclass__(cls, k=2):\n        cls.k = k\n"
+                                                  "class Sub(Base):\n    pass"),
+    # right before too
+    "registry_decorator": module_net("self.m = MODELS['net']()", "return self.m(x)", REGISTRY),
+    "passthrough_decorator": width_net("w = C().n", "def register(c):\n    return c\n@register\nclass C:\n    n = 4"),
+}
+DECIDED.update(DECORATED)
+
 # Python decides them; shapelint need not, but may never state another value
 UNDECIDED_OR_RIGHT = {
     "own_bool": width_net("w = 4 if not C() else 2", "class C:\n    def __bool__(self):\n        return False"),  # was 2
     "own_len": width_net("w = 4 if not C() else 2", "class C:\n    def __len__(self):\n        return 0"),  # was 2
+    "own_getattribute": width_net("w = C().n", "class C:\n    n = 2\n    def __getattribute__(self, name):\n        return 4"),  # was 2
     "own_len_in_base": width_net("w = 4 if not D() else 2", "class C:\n    def __len__(self):\n        return 0\nclass D(C):\n    pass"),
 }
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..core.values import Unknown
+from ..core.values import ClassRef, FunctionRef, Unknown
 from .extract import ClassInfo
 from .frame import Frame
 
@@ -93,3 +93,27 @@ def scope_of(frame: Frame):
 
 def in_class_body(frame: Frame) -> bool:
     return isinstance(frame.locals, ClassNamespace)
+
+
+def created(vm, info: ClassInfo, stmt: cst.ClassDef, frame: Frame):
+    """What the class statement binds its name to, after the body ran: the class, once a base's
+    `__init_subclass__` has run on it (`cls.k = k`), passed through the user's own decorators
+    (`@register` storing it and returning it, `@bump` setting an attribute, one returning
+    something else). A decorator shapelint cannot follow leaves the class itself, as before."""
+    from . import method_decorators
+
+    cls = ClassRef(info)
+    _init_subclass(vm, info, stmt, frame)
+    value = method_decorators.apply_user_decorators(vm, cls, stmt.decorators, frame)
+    return cls if isinstance(value, Unknown) else value
+
+
+def _init_subclass(vm, info: ClassInfo, stmt: cst.ClassDef, frame: Frame) -> None:
+    """type.__new__ calls the first `__init_subclass__` of the bases' MRO with the class keywords."""
+    for c in info.mro()[1:]:
+        fn = c.methods.get("__init_subclass__")
+        if fn is None:
+            continue
+        kwargs = {a.keyword.value: vm.eval(a.value, frame) for a in stmt.keywords if a.keyword is not None and a.keyword.value != "metaclass"}
+        vm.call(FunctionRef(fn, ClassRef(info), c, c.globals), [], kwargs, stmt, frame)
+        return

@@ -341,11 +341,13 @@ def eval_args(vm, arg_nodes, frame):
             args.extend(seq)
         elif a.star == "**":
             d = vm.eval(a.value, frame)
-            if not isinstance(d, dict) or not all(isinstance(k, str) for k in d):
-                ok = False
+            if not isinstance(d, dict) or not all(isinstance(k, str) for k in d) or any(k in kwargs for k in d):
+                ok = False  # (a keyword given twice: Python raises TypeError)
                 continue
             kwargs.update(d)
         elif a.keyword is not None:
+            if a.keyword.value in kwargs:
+                ok = False  # `f(**{'a': 1}, a=2)`: TypeError
             kwargs[a.keyword.value] = vm.eval(a.value, frame)
         else:
             args.append(vm.eval(a.value, frame))

@@ -160,7 +160,7 @@ class Interpreter:
                 info.captured = frame.locals
             info.bases = [self.eval(a.value, frame) for a in stmt.bases if a.keyword is None]
             class_bodies.run_body(self, info, frame)
-            frame.locals[stmt.name.value] = ClassRef(info)
+            frame.locals[stmt.name.value] = class_bodies.created(self, info, stmt, frame)
         elif isinstance(stmt, cst.BaseSmallStatement):  # the body of `def f(x): return x`
             self.exec_small(stmt, frame)
         else:  # match, async for/with, try/except*: what they may change becomes unknown
@@ -402,11 +402,15 @@ class Interpreter:
             self.exec_if(orelse, frame)
 
     def exec_for(self, stmt: cst.For, frame: Frame) -> None:
-        it = self.iterate(self.eval(stmt.iter, frame))
+        source = self.eval(stmt.iter, frame)
+        it = self.iterate(source)
         if it is None or len(it) > MAX_UNROLL:
             branches.havoc(self, stmt.body, frame, stmt.target)
             return
-        for index, item in enumerate(it):
+        for index, item in enumerate(loops.live_items(self, source, it)):
+            if item is loops.TOO_LONG:
+                branches.havoc(self, stmt.body, frame, stmt.target)
+                return
             self.assign(stmt.target, item, frame)
             noted = loop_elements.enter(self, stmt.target, stmt.iter, index, item)
             try:

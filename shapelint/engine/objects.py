@@ -33,6 +33,8 @@ def module_attr(vm, m: ModuleValue, name: str):
         mark_unfollowed(m)  # writes through them are not followed (nn.Module's own __setattr__ is: module_dunders)
     if name == "__dict__" and m.cls is not None and m.spec is None and not m.cls.is_module() and "__dict__" not in m.attrs:
         return m.attrs  # a plain instance's own dict: `self.__dict__.update(kwargs)` writes its attributes
+    if m.cls is not None and any("__getattribute__" in c.methods for c in m.cls.mro()):
+        return vm.unmodelled(f"attribute `{name}` of a class with its own __getattribute__")
     if name in m.children:
         return m.children[name]
     if name in m.attrs:
@@ -359,11 +361,12 @@ def call_instance(vm, obj: ModuleValue, args, kwargs, node):
 
 
 def bind_params(vm, frame: Frame, positional, params, args, kwargs, defaults=None) -> bool:
+    n_posonly = len(params.posonly_params)
     for i, p in enumerate(positional):
         name = p.name.value
         if i < len(args):
             frame.locals[name] = args[i]
-        elif name in kwargs:
+        elif name in kwargs and i >= n_posonly:  # a positional-only one given by keyword stays in kwargs (TypeError, or **kw's)
             frame.locals[name] = kwargs.pop(name)
         elif p.default is not None:
             frame.locals[name] = _default(vm, frame, p, defaults)
