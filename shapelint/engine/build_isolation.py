@@ -16,12 +16,12 @@ from .frame import LambdaRef
 _LIMIT = 50_000  # containers and objects walked; past it the state is not put back (as before)
 
 
-def snapshot(globals_: dict):
-    """A function that puts every container reachable from the file's names back as it is now
-    (None when there is too much to keep)."""
-    kept = []
-    seen = set()
-    stack = [globals_]
+def shared_containers(globals_: dict):
+    """The lists, dicts and sets reachable from the file's names (through containers, objects'
+    attributes, class attributes and parameter defaults), walked once per run of the checks;
+    None when there are too many to keep."""
+    found, seen = [], set()
+    stack = list(globals_.values())
     while stack:
         v = stack.pop()
         if id(v) in seen:
@@ -30,16 +30,28 @@ def snapshot(globals_: dict):
         if len(seen) > _LIMIT:
             return None
         if isinstance(v, (list, dict, set)):
-            kept.append((v, _copy(v)))
+            found.append(v)
             stack.extend(v.values() if isinstance(v, dict) else v)
         elif isinstance(v, tuple):
             stack.extend(v)
         elif isinstance(v, ModuleValue):
-            stack.extend((v.attrs, v.children))
+            found.extend((v.attrs, v.children))
+            stack.extend(v.attrs.values())
+            stack.extend(v.children.values())
         elif isinstance(v, ClassRef):
-            stack.extend((v.info.attr_values, v.info.method_defaults))
+            stack.extend(v.info.attr_values.values())
+            for defaults in v.info.method_defaults.values():
+                stack.extend((defaults or {}).values())
         elif isinstance(v, (FunctionRef, LambdaRef)) and v.defaults is not None:
-            stack.append(v.defaults)
+            stack.extend(v.defaults.values())
+    return found
+
+
+def snapshot(containers):
+    """A function that puts each of `containers` back as it is now (None: nothing to keep)."""
+    if not containers:
+        return None
+    kept = [(c, _copy(c)) for c in containers]
 
     def restore() -> None:
         for obj, state in kept:

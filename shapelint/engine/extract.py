@@ -106,18 +106,18 @@ class ClassInfo:
         """The file's classes in Python's method resolution order (C3: a diamond's shared base
         comes after both its subclasses). Bases that are not classes of the files shapelint reads
         (nn.Module, torch layers) take no place in it: `torch_bases` reads them off each class."""
+        return self._ordered()[1]
+
+    def _ordered(self) -> tuple:
+        """(bases key, MRO, torch bases), computed again only when the class's bases change."""
         key = tuple(id(b) for b in self.bases)
         if self._mro is None or self._mro[0] != key:
-            self._mro = (key, _c3(self))
-        return self._mro[1]
+            order = _c3(self)
+            self._mro = (key, order, tuple(b.qualname for c in order for b in c.bases if isinstance(b, Ref)))
+        return self._mro
 
     def torch_bases(self) -> List[str]:
-        out = []
-        for c in self.mro():
-            for b in c.bases:
-                if isinstance(b, Ref):
-                    out.append(b.qualname)
-        return out
+        return list(self._ordered()[2])
 
     def is_plain(self) -> bool:
         """Certainly not an nn.Module: every base in its MRO is a class of the file or a builtin
@@ -147,8 +147,13 @@ class ClassInfo:
         return above[-1] if above else None  # the one nearest the class line
 
 
+MAX_MRO = 500  # classes in one MRO; a deeper hierarchy is "nested too deeply to analyse" (as Python's recursion once made it)
+
+
 def _c3(info: ClassInfo) -> List[ClassInfo]:
     parents = [b.info for b in info.bases if isinstance(b, ClassRef) and b.info is not info]
+    if any(len(p.mro()) >= MAX_MRO for p in parents):
+        raise RecursionError("a class hierarchy deeper than shapelint follows")
     if len(parents) <= 1:  # single inheritance: the parent's order after the class
         return [info] + (parents[0].mro() if parents else [])
     sequences = [list(p.mro()) for p in parents] + [parents]
