@@ -4,7 +4,9 @@ it: a false alarm on the next layer), ModuleDict.pop/update/clear change the dic
 update and clear were not followed: the old entries stayed, a wrong width and parameter
 count), Sequential.insert counts a negative index from the end and ModuleList.insert raises
 for one (torch reads the key '-1'), and a changing method shapelint cannot follow leaves the
-container unknown, never as it was.
+container unknown, never as it was. `copy.deepcopy` of a module is a new tree with its own
+parameters (the `clones(layer, N)` of transformer code; before, unknown), sharing inside the
+copy what the original shares.
 """
 
 import pytest
@@ -54,6 +56,37 @@ DECIDED = {
     "shared_module": module_net("base = nn.Linear(4, 4)\nself.a = base\nself.b = base", "return self.b(self.a(x))"),
     "repeated_in_list": module_net("self.l = nn.ModuleList([nn.Linear(4, 4)] * 3)", "for m in self.l:\n    x = m(x)\nreturn x"),
 }
+
+BLOCK = '''
+class Block(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.fc = nn.Linear(d, d)
+        self.scale = nn.Parameter(torch.ones(d))
+
+    def forward(self, x):
+        return self.fc(x) * self.scale
+
+
+def clones(module, n):
+    return nn.ModuleList([copy.deepcopy(module) for _ in range(n)])
+'''
+
+# copy.deepcopy of a module: new parameters per copy, what the original shares shared (before: unknown)
+COPIES = {
+    "deepcopy_has_its_own_parameters": module_net("base = nn.Linear(4, 4)\nself.a = base\nself.b = copy.deepcopy(base)",
+                                                  "return self.b(self.a(x))"),
+    "clones_helper": module_net("self.blocks = clones(Block(4), 3)", "for b in self.blocks:\n    x = b(x)\nreturn x", BLOCK),
+    "deepcopy_keeps_tying": module_net("enc = nn.Embedding(10, 4)\nhead = nn.Linear(4, 10, bias=False)\nhead.weight = enc.weight\n"
+                                       "pair = nn.ModuleList([enc, head])\nself.p = copy.deepcopy(pair)\nself.q = pair",
+                                       "return self.p[1](self.q[1](x)[:, :4])"),
+    "deepcopy_keeps_sharing": module_net("l = nn.Linear(4, 4)\nself.p = copy.deepcopy([l, l])\nself.a = self.p[0]\nself.b = self.p[1]",
+                                         "return self.b(self.a(x))"),
+    "deepcopy_then_change_original": module_net("base = nn.Sequential(nn.Linear(4, 4))\nc = copy.deepcopy(base)\n"
+                                                "base.append(nn.Linear(4, 2))\nself.a = base\nself.c = c",
+                                                "return self.c(self.a(x).repeat(1, 2))"),
+}
+DECIDED.update(COPIES)
 
 RAISES = {
     "modulelist_insert_negative": module_net(LAYERS + "\nself.layers.insert(-1, nn.Linear(6, 6))", LOOP),  # KeyError: '-1'
