@@ -1,7 +1,9 @@
 """Calls, scoping and numbers as Python defines them, each against torch. Fixed here: a
 positional-only parameter given by keyword is not bound (TypeError, or the **kwargs' entry;
 before, it was bound as if positional), and a keyword given twice (`f(a=1, **{'a': 4})`) makes
-the call unknown (TypeError; before, the later one won). The rest pin what was right already:
+the call unknown (TypeError; before, the later one won), and a name a function binds anywhere
+in its body is local in all of it: read before it is bound it is unknown (UnboundLocalError;
+before, the module's name of that spelling was read). The rest pin what was right already:
 keyword-only and *args/**kwargs binding, functools.partial, decorators, recursion, closures'
 late binding, shadowed builtins, module names rebound later, and Python's integer and float
 arithmetic (floor division and modulo of negatives, banker's rounding, int() truncation).
@@ -36,6 +38,9 @@ DECIDED = {
     "global_write": width_net("set_n()\nw = N", "N = 1\ndef set_n():\n    global N\n    N = 4"),
     "module_name_rebound_later": width_net("w = get()", "N = 1\ndef get():\n    return N\nN = 4"),
     "shadowed_builtin_local": width_net("max = 3\nw = max + 1"),
+    "global_declared_is_not_local": width_net("w = f()", "N = 3\ndef f():\n    global N\n    x = N\n    N = 2\n    return x + 1"),
+    "comprehension_variable_is_not_local": width_net("w = f()", "i = 4\ndef f():\n    l = [i for i in range(2)]\n    return i"),
+    "nested_def_reads_global": width_net("w = f()", "N = 4\ndef f():\n    def g():\n        return N\n    N2 = g()\n    return N2"),
     "shadowed_builtin_module": width_net("w = len([1, 2])", "def len(x):\n    return 4"),
     "parameter_named_type": width_net("w = f(type=4)", "def f(type=2):\n    return type"),
     "comprehension_variable_does_not_leak": width_net("i = 4\nl = [i for i in range(10)]\nw = i"),
@@ -60,6 +65,10 @@ DECIDED = {
 }
 
 RAISES = {
+    # a name the function binds is local in all of its body: read first, UnboundLocalError (was the module's N)
+    "unbound_local": width_net("w = f()", "N = 4\ndef f():\n    x = N\n    N = 2\n    return x"),
+    "unbound_local_builtin": width_net("w = f()", "def f():\n    n = len([1, 2, 3, 4])\n    len = 2\n    return n"),
+    "deleted_local": width_net("w = f()", "N = 4\ndef f():\n    N = 2\n    del N\n    return N"),
     "positional_only_by_keyword": width_net("w = f(1, b=3)", "def f(a, b, /):\n    return 4"),  # was stated
     "keyword_twice": width_net("w = f(a=1, **{'a': 4})", "def f(a):\n    return a"),  # was 4
     "float_width": width_net("w = 8 / 2"),

@@ -87,6 +87,8 @@ def eval_name(vm, node, frame):
     if name in frame.locals:
         v = frame.locals[name]
         return v if type(v) is not LazyImport else resolve(v)
+    if frame.local_names is not None and name in frame.local_names:
+        return vm.unmodelled(f"local `{name}`, not bound where shapelint followed the function (never the module's name)", node)
     if name in frame.globals:
         v = frame.globals[name]
         return v if type(v) is not LazyImport else resolve(v)

@@ -15,7 +15,7 @@ from ..core.values import UNKNOWN, BaseMethod, BoundMethod, ClassRef, FunctionRe
 from ..torch import containers, names
 from ..torch.composite import STATIC_METHODS
 from ..torch.functional_layers import NO_PARAMETER
-from . import callsite, class_bodies, cstwalk, dataclass_configs, dict_subclasses, method_decorators, mutation, namedtuples, torch_calls
+from . import callsite, class_bodies, cstwalk, dataclass_configs, dict_subclasses, local_names, method_decorators, mutation, namedtuples, torch_calls
 from .extract import ClassInfo, dotted
 from .parameter_identity import own_parameter
 from .frame import ABSENT, CALL_STEPS, MAX_DEPTH, MAX_STEPS, TooComplex, MAYBE_ABSENT, Frame, LambdaRef, RaiseSignal, ReturnSignal, same_value
@@ -277,6 +277,7 @@ def call_function(vm, fn: FunctionRef, args, kwargs, node):
         return Unknown("recursion too deep", node)
     params = fn.node.params
     frame = Frame(fn.globals if fn.globals is not None else vm.globals, fn.owner, fn.bound)
+    frame.local_names = local_names.of(fn.node)
     if fn.captured is not None:
         frame.locals.update(fn.captured)  # the enclosing function's names (`n` of `def _ntuple(n): def parse(x)`)
     elif fn.owner is not None and fn.owner.captured is not None:
