@@ -35,9 +35,7 @@ _TAKE_UNKNOWN = ("isinstance", "callable", "print", "hasattr", "getattr", "setat
 
 def call_builtin(vm, name: str, args, kwargs, node, frame):
     if name == "super":
-        if frame is None or frame.self_obj is None:
-            return Unknown("super")
-        return SuperProxy(frame.self_obj, frame.cls)
+        return _super(args, frame)
     if name == "int" and len(args) == 1 and not kwargs and isinstance(args[0], ExactQuotient):
         return args[0].exact  # int(4*B / 4.0) is B
     if any(isinstance(a, Unknown) for a in args) and name not in _TAKE_UNKNOWN:
@@ -49,6 +47,18 @@ def call_builtin(vm, name: str, args, kwargs, node, frame):
         return fn(vm, args, kwargs, node, frame)
     except (TypeError, ValueError, OverflowError, ZeroDivisionError, RecursionError):
         return Unknown(f"{name}() failed")
+
+
+def _super(args, frame):
+    """`super()` looks past the method's own class; `super(Cls, obj)` past Cls in obj's MRO."""
+    if len(args) == 2 and isinstance(args[0], ClassRef) and isinstance(args[1], ModuleValue):
+        obj = args[1]
+        if obj.cls is None or args[0].info not in obj.cls.mro():
+            return Unknown("super(Cls, obj) of an obj that is no Cls (TypeError)")
+        return SuperProxy(obj, args[0].info)
+    if frame is None or frame.self_obj is None or (args and isinstance(args[0], ClassRef)):
+        return Unknown("super")
+    return SuperProxy(frame.self_obj, frame.cls)
 
 
 def _numbers(seq) -> bool:

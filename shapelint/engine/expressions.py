@@ -17,7 +17,8 @@ from ..core.values import (BaseMethod, Builtin, FloatUnknown, FunctionRef, Modul
                            TruthUnknown, Unknown)
 from ..torch import containers
 from ..torch.result_dtypes import COMPARISONS
-from . import budgets, builtins, dict_subclasses, exceptions, iterators, loop_elements, module_lookup, numpy_overlay, objects, shape_tuples
+from . import (budgets, builtins, class_bodies, dict_subclasses, exceptions, iterators, loop_elements, module_lookup, numpy_overlay,
+               objects, shape_tuples)
 from .frame import MAX_SEQ, MAX_UNROLL, Frame, LambdaRef, LiveScope, Overlay, hashable, same_value
 from .pyvalues import compare, truth
 from .siblings import LazyImport, resolve
@@ -88,6 +89,8 @@ def eval_name(vm, node, frame):
     if name in frame.locals:
         v = frame.locals[name]
         return v if type(v) is not LazyImport else resolve(v)
+    if frame.local_names is not None and name in frame.local_names:
+        return vm.unmodelled(f"local `{name}`, not bound where shapelint followed the function (never the module's name)", node)
     if name in frame.globals:
         v = frame.globals[name]
         return v if type(v) is not LazyImport else resolve(v)
@@ -324,7 +327,8 @@ def eval_ifexp(vm, node, frame):
 
 
 def eval_lambda(vm, node, frame):
-    captured = {} if frame.locals is vm.globals else LiveScope(frame)  # by reference: late binding, as in Python
+    # by reference: late binding, as in Python (a class body's names are no closure's)
+    captured = {} if frame.locals is vm.globals or class_bodies.in_class_body(frame) else LiveScope(frame)
     # defaults are evaluated now, once (`lambda x, f=f: ...` in a loop keeps each f)
     return LambdaRef(node, captured, frame.cls, frame.self_obj, objects.parameter_defaults(vm, node.params, frame))
 
@@ -361,11 +365,13 @@ def eval_args(vm, arg_nodes, frame):
             args.extend(seq)
         elif a.star == "**":
             d = vm.eval(a.value, frame)
-            if not isinstance(d, dict) or not all(isinstance(k, str) for k in d):
-                ok = False
+            if not isinstance(d, dict) or not all(isinstance(k, str) for k in d) or any(k in kwargs for k in d):
+                ok = False  # (a keyword given twice: Python raises TypeError)
                 continue
             kwargs.update(d)
         elif a.keyword is not None:
+            if a.keyword.value in kwargs:
+                ok = False  # `f(**{'a': 1}, a=2)`: TypeError
             kwargs[a.keyword.value] = vm.eval(a.value, frame)
         else:
             args.append(vm.eval(a.value, frame))
@@ -390,13 +396,17 @@ def eval_dictcomp(vm, node, frame):
 def comprehension(vm, comp, produce, frame):
     """The elements a comprehension produces, in its own scope; None when not all are known."""
     inner = Frame(frame.globals, frame.cls, frame.self_obj)
-    inner.locals = Overlay(frame.locals)  # its names stay its own; reading costs nothing
+    first = vm.eval(comp.iter, frame)  # the outermost iterable, in the enclosing scope
+    inner.locals = Overlay(class_bodies.scope_of(frame))  # its names stay its own; reading costs nothing
     out: list = []
-    return out if _loop(vm, comp, produce, inner, out) else None
+    return out if _loop(vm, comp, produce, inner, out, first=first) else None
 
 
-def _loop(vm, comp, produce, frame, out, outermost=True) -> bool:
-    it = vm.iterate(vm.eval(comp.iter, frame))
+_NOT_EVALUATED = object()
+
+
+def _loop(vm, comp, produce, frame, out, outermost=True, first=_NOT_EVALUATED) -> bool:
+    it = vm.iterate(vm.eval(comp.iter, frame) if first is _NOT_EVALUATED else first)
     if it is None or len(it) > MAX_UNROLL:
         return False
     for index, item in enumerate(it):

@@ -77,11 +77,14 @@ class ClassInfo:
         self.globals = globals_  # the defining module's names (classes may come from a sibling file)
         self.captured: Optional[dict] = None  # a class made inside a function: that function's names, by reference
         self.bases: List = []  # evaluated when the class statement runs
+        self._mro: Optional[tuple] = None  # (the bases it was computed from, the order)
         self.methods: Dict[str, cst.FunctionDef] = {}
         self.class_attrs: Dict[str, cst.BaseExpression] = {}
         self.attr_values: Dict[str, object] = {}
         self.reads_training: Optional[bool] = None  # whether its code reads `.training` (engine/modes.py)
         self.setters: Dict[str, cst.FunctionDef] = {}  # `@width.setter def width(self, v)` (the getter stays a method)
+        # id(method node) -> its parameter defaults, evaluated where the class statement ran (class_bodies.py)
+        self.method_defaults: Dict[int, dict] = {}
         for stmt in node.body.body:
             if isinstance(stmt, cst.FunctionDef):
                 accessor = _property_accessor(stmt)
@@ -100,27 +103,21 @@ class ClassInfo:
                             self.class_attrs[small.target.value] = small.value
 
     def mro(self) -> List["ClassInfo"]:
-        out, seen = [], set()
+        """The file's classes in Python's method resolution order (C3: a diamond's shared base
+        comes after both its subclasses). Bases that are not classes of the files shapelint reads
+        (nn.Module, torch layers) take no place in it: `torch_bases` reads them off each class."""
+        return self._ordered()[1]
 
-        def walk(c):
-            if id(c) in seen:
-                return
-            seen.add(id(c))
-            out.append(c)
-            for b in c.bases:
-                if isinstance(b, ClassRef):
-                    walk(b.info)
-
-        walk(self)
-        return out
+    def _ordered(self) -> tuple:
+        """(bases key, MRO, torch bases), computed again only when the class's bases change."""
+        key = tuple(id(b) for b in self.bases)
+        if self._mro is None or self._mro[0] != key:
+            order = _c3(self)
+            self._mro = (key, order, tuple(b.qualname for c in order for b in c.bases if isinstance(b, Ref)))
+        return self._mro
 
     def torch_bases(self) -> List[str]:
-        out = []
-        for c in self.mro():
-            for b in c.bases:
-                if isinstance(b, Ref):
-                    out.append(b.qualname)
-        return out
+        return list(self._ordered()[2])
 
     def is_plain(self) -> bool:
         """Certainly not an nn.Module: every base in its MRO is a class of the file or a builtin
@@ -148,3 +145,38 @@ class ClassInfo:
             return body.header.comment.value
         above = [ln.comment.value for ln in self.node.leading_lines if ln.comment is not None and "shapelint:" in ln.comment.value]
         return above[-1] if above else None  # the one nearest the class line
+
+
+MAX_MRO = 500  # classes in one MRO; a deeper hierarchy is "nested too deeply to analyse" (as Python's recursion once made it)
+
+
+def _c3(info: ClassInfo) -> List[ClassInfo]:
+    parents = [b.info for b in info.bases if isinstance(b, ClassRef) and b.info is not info]
+    if any(len(p.mro()) >= MAX_MRO for p in parents):
+        raise RecursionError("a class hierarchy deeper than shapelint follows")
+    if len(parents) <= 1:  # single inheritance: the parent's order after the class
+        return [info] + (parents[0].mro() if parents else [])
+    sequences = [list(p.mro()) for p in parents] + [parents]
+    out = [info]
+    while sequences:
+        in_tails = {id(c) for s in sequences for c in s[1:]}
+        head = next((s[0] for s in sequences if id(s[0]) not in in_tails), None)
+        if head is None:  # Python raises TypeError (no consistent order): the depth-first order, as before
+            return out + _depth_first(parents, {id(c) for c in out})
+        out.append(head)
+        sequences = [[c for c in s if c is not head] for s in sequences]
+        sequences = [s for s in sequences if s]
+    return out
+
+
+def _depth_first(parents: List[ClassInfo], seen: set) -> List[ClassInfo]:
+    out = []
+    stack = list(reversed(parents))
+    while stack:
+        c = stack.pop()
+        if id(c) in seen:
+            continue
+        seen.add(id(c))
+        out.append(c)
+        stack.extend(reversed([b.info for b in c.bases if isinstance(b, ClassRef)]))
+    return out

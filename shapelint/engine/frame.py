@@ -44,7 +44,7 @@ class TooComplex(Exception):
 
 
 class Frame:
-    __slots__ = ("locals", "globals", "cls", "self_obj", "alt_returns", "rebound")
+    __slots__ = ("locals", "globals", "cls", "self_obj", "alt_returns", "rebound", "local_names")
 
     def __init__(self, globals_: dict, cls=None, self_obj=None):
         self.locals: Dict[str, Any] = {}
@@ -53,6 +53,7 @@ class Frame:
         self.self_obj = self_obj
         self.alt_returns: List[Any] = []  # values returned on undecided paths that did return
         self.rebound: set = set()  # names an assignment has bound since the call began (engine/callsite.py)
+        self.local_names = None  # a function's frame: the names its scope binds (local_names.py)
 
 
 class LiveScope:

@@ -24,9 +24,10 @@ from ..core.values import (BaseMethod, BoundMethod, Builtin, ClassRef, FunctionR
                            PendingShape, Ref, SuperProxy, Tensor, Unknown)
 from ..torch import containers, item_assignment, packed_sequence, tensor_values, type_info
 from ..torch.functions import NamedResult
-from . import (asserts, branches, config_fields, dataclass_configs, dict_subclasses, exceptions, iterators, library_calls,
-               loop_elements, loops, module_hooks, mutation, namedtuples, namespaces, numpy_overlay, objects, parameter_identity, partials,
-               pyvalues, shape_tuples, size_origins, strict, text_values, torch_calls, try_blocks, with_blocks)
+from . import (asserts, branches, class_bodies, config_fields, dataclass_configs, dict_subclasses, exceptions, iterators,
+               library_calls, loop_elements, loops, module_hooks, mutation, namedtuples, namespaces, numpy_overlay, objects,
+               parameter_identity, partials, pyvalues, shape_tuples, size_origins, strict, text_values, torch_calls, try_blocks,
+               with_blocks)
 from . import module_dunders  # noqa: F401 - registers nn.Module's __setattr__ / __getattr__
 from .builtins import call_builtin
 from .context import ExplainRecorder, FindingSink, ShapeContext, Sizes
@@ -105,6 +106,7 @@ class Interpreter:
         self.alternatives: Optional[list] = None  # the top level's undecided names, per block (worlds.py)
         self.training: Optional[bool] = None  # `self.training` while modes.run_both runs a forward; else unknown
         self.training_reads = 0  # how often a forward read it (a run that never did needs no eval run)
+        self.try_depth = 0  # the `try` bodies running now, in this call and the calls around it
 
     def unmodelled(self, what: str, node=None) -> Unknown:
         """The one place a construct shapelint does not model becomes unknown.
@@ -163,7 +165,8 @@ class Interpreter:
             if self.call_stack and frame.locals is not frame.globals:
                 info.captured = LiveScope(frame)
             info.bases = [self.eval(a.value, frame) for a in stmt.bases if a.keyword is None]
-            frame.locals[stmt.name.value] = ClassRef(info)
+            class_bodies.run_body(self, info, frame)
+            frame.locals[stmt.name.value] = class_bodies.created(self, info, stmt, frame)
         elif isinstance(stmt, cst.BaseSmallStatement):  # the body of `def f(x): return x`
             self.exec_small(stmt, frame)
         else:  # match, async for/with, try/except*: what they may change becomes unknown
@@ -360,11 +363,15 @@ class Interpreter:
             self.exec_if(orelse, frame)
 
     def exec_for(self, stmt: cst.For, frame: Frame) -> None:
-        it = self.iterate(self.eval(stmt.iter, frame))
+        source = self.eval(stmt.iter, frame)
+        it = self.iterate(source)
         if it is None or len(it) > MAX_UNROLL:
             branches.havoc(self, stmt.body, frame, stmt.target)
             return
-        for index, item in enumerate(it):
+        for index, item in enumerate(loops.live_items(self, source, it)):
+            if item is loops.TOO_LONG:
+                branches.havoc(self, stmt.body, frame, stmt.target)
+                return
             self.assign(stmt.target, item, frame)
             noted = loop_elements.enter(self, stmt.target, stmt.iter, index, item)
             try:

@@ -109,3 +109,29 @@ def _finish(vm, scope, base, log, outer_log, frame) -> None:
     frame.locals, vm.write_log = base, outer_log
     if outer_log is not None:
         outer_log.extend(log)  # an enclosing undecided branch can still undo them
+
+
+TOO_LONG = object()  # live_items: the list grew past MAX_UNROLL while the loop ran
+
+
+def live_items(vm, source, snapshot: list):
+    """What `for x in source` visits, as Python's iterators read it: a list by index while the index
+    is below its length at that moment (a body that appends is seen: `for v in l: l.append(...)`),
+    a dict whose size the body changed raises RuntimeError at the next step; anything else, the
+    elements as they were."""
+    from .frame import MAX_UNROLL
+
+    if type(source) is list:
+        i = 0
+        while i < len(source):
+            if i >= MAX_UNROLL:
+                yield TOO_LONG
+                return
+            yield source[i]
+            i += 1
+        return
+    size = len(source) if type(source) is dict else None
+    for item in snapshot:
+        yield item
+        if size is not None and len(source) != size:
+            raise RaiseSignal("RuntimeError")  # dictionary changed size during iteration

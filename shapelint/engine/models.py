@@ -24,7 +24,7 @@ from .context import ExplainRecorder, FindingSink, LayerCall, Sizes, shape_of
 from .dataflow import DataFlow
 from .dataflow import index as dataflow_index
 from .frame import RaiseSignal, ReturnSignal, TooComplex
-from . import modes, rank_confirm, symbolic_init, worlds
+from . import build_isolation, modes, rank_confirm, symbolic_init, worlds
 from .interpreter import Interpreter
 from .locate import PositionUnits
 from .objects import instantiate
@@ -76,6 +76,7 @@ class FileChecker:
     def __init__(self, path, module: cst.Module, input_shapes: Dict[str, list], config_shapes: Dict[str, list], explain=False,
                  source_chars: int = 0, graph: bool = False):
         self.explain = explain or graph  # explain tables cost time: only record them when asked for
+        self.shared = False  # _check_models: not looked for yet
         self.graph = graph  # `shapelint graph`: also record which call produced each tensor
         self.path = path
         self.module = module
@@ -176,6 +177,7 @@ class FileChecker:
         self.arch.findings += arch
 
     def _check_models(self) -> None:
+        self.shared = False  # the file's shared containers, found at the first model (build_isolation)
         comments = variable_comments(self.module)
         self._resolve_inputs(comments, self.globals.items())
         imported = []
@@ -211,6 +213,16 @@ class FileChecker:
             self.attribution.append((name,) + taken)  # merged with the same name's checks in other worlds
 
     def _check_one(self, name: str, value) -> None:
+        if self.shared is False:
+            self.shared = build_isolation.shared_containers(self.globals)
+        restore = build_isolation.snapshot(self.shared)  # the next model sees the file as the top level left it
+        try:
+            self._check_unisolated(name, value)
+        finally:
+            if restore is not None:
+                restore()
+
+    def _check_unisolated(self, name: str, value) -> None:
         if isinstance(value, ClassRef) and value.info.is_module():
             self.check_class(name, value.info)
         elif isinstance(value, ModuleValue) and not _plain_object(value) and (

@@ -15,7 +15,7 @@ from ..core.values import UNKNOWN, BaseMethod, BoundMethod, ClassRef, FunctionRe
 from ..torch import containers, layer_attributes, names
 from ..torch.composite import STATIC_METHODS
 from ..torch.functional_layers import NO_PARAMETER
-from . import callsite, cstwalk, dataclass_configs, dict_subclasses, method_decorators, mutation, namedtuples, torch_calls
+from . import callsite, class_bodies, cstwalk, dataclass_configs, dict_subclasses, local_names, method_decorators, mutation, namedtuples, torch_calls
 from .extract import ClassInfo, dotted
 from .parameter_identity import own_parameter
 from .frame import (ABSENT, CALL_STEPS, MAX_DEPTH, MAX_STEPS, TooComplex, MAYBE_ABSENT, Frame, LambdaRef, LiveScope, RaiseSignal,
@@ -34,6 +34,8 @@ def module_attr(vm, m: ModuleValue, name: str):
         mark_unfollowed(m)  # writes through them are not followed (nn.Module's own __setattr__ is: module_dunders)
     if name == "__dict__" and m.cls is not None and m.spec is None and not m.cls.is_module() and "__dict__" not in m.attrs:
         return m.attrs  # a plain instance's own dict: `self.__dict__.update(kwargs)` writes its attributes
+    if m.cls is not None and any("__getattribute__" in c.methods for c in m.cls.mro()):
+        return vm.unmodelled(f"attribute `{name}` of a class with its own __getattribute__")
     if name in m.children:
         return m.children[name]
     if name in m.attrs:
@@ -288,6 +290,7 @@ def call_function(vm, fn: FunctionRef, args, kwargs, node):
         return Unknown("recursion too deep", node)
     params = fn.node.params
     frame = Frame(fn.globals if fn.globals is not None else vm.globals, fn.owner, fn.bound)
+    frame.local_names = local_names.of(fn.node)
     if fn.captured is not None:
         frame.locals.update(fn.captured)  # the enclosing function's names (`n` of `def _ntuple(n): def parse(x)`)
     elif fn.owner is not None and fn.owner.captured is not None:
@@ -296,7 +299,8 @@ def call_function(vm, fn: FunctionRef, args, kwargs, node):
     if fn.bound is not None:
         all_args = [fn.bound] + all_args
     positional = list(params.posonly_params) + list(params.params)
-    if not bind_params(vm, frame, positional, params, all_args, dict(kwargs), fn.defaults):
+    defaults = fn.defaults if fn.defaults is not None or fn.owner is None else fn.owner.method_defaults.get(id(fn.node))
+    if not bind_params(vm, frame, positional, params, all_args, dict(kwargs), defaults):
         mutation.escape(vm, args, kwargs, "given to a call shapelint could not follow")
         mark_unfollowed([all_args, kwargs])
         return Unknown(f"call of `{fn.node.name.value}` with arguments that do not bind", node)
@@ -312,9 +316,9 @@ def call_function(vm, fn: FunctionRef, args, kwargs, node):
         result = None
     except ReturnSignal as r:
         result = r.value
-    except RaiseSignal as e:
-        if vm.catching and e.kind is not None:
-            raise  # a try around the call may catch it (objects of a class it knows, as Python matches them)
+    except RaiseSignal:
+        if vm.try_depth:
+            raise  # a `try` around the call catches it (its clauses match the exception's class), or not: Python's unwinding
         result = Unknown("the function raises on this path", node)
     finally:
         vm.depth -= 1
@@ -374,14 +378,15 @@ def call_instance(vm, obj: ModuleValue, args, kwargs, node):
 
 
 def bind_params(vm, frame: Frame, positional, params, args, kwargs, defaults=None) -> bool:
+    n_posonly = len(params.posonly_params)
     for i, p in enumerate(positional):
         name = p.name.value
         if i < len(args):
             frame.locals[name] = args[i]
-        elif name in kwargs:
+        elif name in kwargs and i >= n_posonly:  # a positional-only one given by keyword stays in kwargs (TypeError, or **kw's)
             frame.locals[name] = kwargs.pop(name)
         elif p.default is not None:
-            frame.locals[name] = defaults[name] if defaults is not None else vm.eval(p.default, Frame(frame.globals))
+            frame.locals[name] = _default(vm, frame, p, defaults)
         else:
             frame.locals[name] = Unknown(f"argument `{name}` not given")
     extra = args[len(positional):]
@@ -395,7 +400,7 @@ def bind_params(vm, frame: Frame, positional, params, args, kwargs, defaults=Non
         if name in kwargs:
             frame.locals[name] = kwargs.pop(name)
         elif p.default is not None:
-            frame.locals[name] = defaults[name] if defaults is not None else vm.eval(p.default, Frame(frame.globals))
+            frame.locals[name] = _default(vm, frame, p, defaults)
         else:
             frame.locals[name] = Unknown(f"argument `{name}` not given")
     if params.star_kwarg is not None:
@@ -403,6 +408,15 @@ def bind_params(vm, frame: Frame, positional, params, args, kwargs, defaults=Non
     elif kwargs:
         return False
     return True
+
+
+def _default(vm, frame: Frame, p: cst.Param, defaults):
+    """A parameter's default: the value evaluated where `def` ran (one object for every call, as in
+    Python), else (a default that was unknown there) evaluated from the module's names now."""
+    name = p.name.value
+    if defaults is not None and name in defaults:
+        return defaults[name]
+    return vm.eval(p.default, Frame(frame.globals))
 
 
 def instantiate(vm, info: ClassInfo, args, kwargs, node):
@@ -437,7 +451,9 @@ def define_function(vm, stmt: cst.FunctionDef, frame: Frame):
     decorators (staticmethod, torch.no_grad(), ...) leave the function itself, as before."""
     # inside a running function: a closure over its names (module-level code, even in a branch, has none)
     captured = LiveScope(frame) if vm.call_stack and frame.locals is not frame.globals else None
-    defaults = parameter_defaults(vm, stmt.params, frame) if captured is not None else None
+    defaults = parameter_defaults(vm, stmt.params, frame)
+    if captured is None:  # module level: a default unknown now is read again at each call (as before)
+        defaults = class_bodies.known_defaults(defaults)
     value = FunctionRef(stmt, None, None, frame.globals, captured, defaults)
     return method_decorators.apply_user_decorators(vm, value, stmt.decorators, frame)  # `@register`, `@factory(3)`
 

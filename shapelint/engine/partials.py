@@ -8,7 +8,7 @@ merges the stored keywords under the call's own (`partial(f, a, k=1)(b, k=2)` is
 
 from __future__ import annotations
 
-from ..core.values import ClassRef, FunctionRef, ModuleValue, Ref, Unknown
+from ..core.values import ClassRef, FunctionRef, ModuleValue, Ref, Tensor, Unknown
 from . import module_copies, torch_calls
 from .dict_subclasses import MappingValue
 from .namedtuples import NamedTupleValue
@@ -60,45 +60,55 @@ def copy_value(vm, q: str, args, node):
     if len(args) != 1:
         return Unknown(f"`{q}` call", node)
     deep = q == "copy.deepcopy"
-    if deep and isinstance(args[0], ModuleValue) and (args[0].spec is not None or args[0].children or args[0].cls is None
-                                                      or args[0].cls.is_module()):
-        result = module_copies.deep_copy_module(args[0], lambda v: _copy(v, True))
-        result = _CANNOT if result is module_copies.CANNOT else result
-    else:
-        result = _copy(args[0], deep)
+    result = _copy(args[0], deep, {} if deep else None)
     return result if result is not _CANNOT else Unknown(f"`{q}` of a value shapelint cannot copy", node)
 
 
-_CANNOT = object()
+_CANNOT = module_copies.CANNOT
 
 
-def _copy(v, deep: bool):
+def _copy(v, deep: bool, memo):
+    """Python's copy: `memo` (deep copies) maps id(original) -> its copy, so what the original
+    shares (one module twice in a list, a tied weight) the copy shares too."""
     if v is None or isinstance(v, (bool, int, float, str, Ref, ClassRef, FunctionRef, PartialValue, Unknown)):
         return v  # immutable, or unknown either way
+    if memo is not None and id(v) in memo:
+        return memo[id(v)]
+    out = _copy_new(v, deep, memo)
+    if memo is not None and out is not _CANNOT:
+        memo[id(v)] = out
+    return out
+
+
+def _copy_new(v, deep: bool, memo):
     if isinstance(v, NamedTupleValue):
-        items = [_copy(x, True) for x in v] if deep else list(v)
+        items = [_copy(x, True, memo) for x in v] if deep else list(v)
         if any(x is _CANNOT for x in items):
             return _CANNOT
         out = NamedTupleValue(items)
         out.info = v.info
         return out
     if isinstance(v, (list, tuple)):
-        items = [_copy(x, True) for x in v] if deep else list(v)
+        items = [_copy(x, True, memo) for x in v] if deep else list(v)
         if any(x is _CANNOT for x in items):
             return _CANNOT
         return items if isinstance(v, list) else tuple(items)
     if isinstance(v, dict):
-        items = {k: (_copy(x, True) if deep else x) for k, x in v.items()}
+        items = {k: (_copy(x, True, memo) if deep else x) for k, x in v.items()}
         if isinstance(v, MappingValue):  # a copy keeps the class (dict subclasses reduce to their class)
             items = MappingValue(items)
             items.info = v.info
         return _CANNOT if any(x is _CANNOT for x in items.values()) else items
     if isinstance(v, ModuleValue) and v.cls is not None and v.spec is None and not v.children and not v.cls.is_module():
         # a plain config object (a dataclass instance): its attributes are all it holds
-        attrs = {k: (_copy(x, True) if deep else x) for k, x in v.attrs.items()}
+        attrs = {k: (_copy(x, True, memo) if deep else x) for k, x in v.attrs.items()}
         if any(x is _CANNOT for x in attrs.values()):
             return _CANNOT
         c = ModuleValue(v.kind, v.node, cls=v.cls)
         c.attrs = attrs
         return c
+    if deep and isinstance(v, ModuleValue):
+        return module_copies.deep_copy_module(v, memo, lambda x: _copy(x, True, memo))
+    if deep and isinstance(v, Tensor) and not isinstance(v, Unknown):
+        return module_copies.copy_tensor(v)
     return _CANNOT

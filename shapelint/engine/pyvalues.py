@@ -43,12 +43,38 @@ def truth(v) -> Optional[bool]:
         return v.truth
     if isinstance(v, Unknown) or isinstance(v, (Tensor, Expr)):
         return None
-    if isinstance(v, (ModuleValue, Ref, ClassRef, FunctionRef, BoundMethod, Builtin)):
+    if isinstance(v, ModuleValue):
+        return _module_truth(v)
+    if isinstance(v, (Ref, ClassRef, FunctionRef, BoundMethod, Builtin)):
         return True
     try:
         return bool(v)
     except Exception:
         return None
+
+
+_SIZED = ("Sequential", "ModuleList", "ModuleDict")
+
+
+def _module_truth(m: ModuleValue) -> Optional[bool]:
+    """bool(obj): a class's own __bool__ or __len__ decides it (not run here: undecided); torch's
+    containers are false when empty (their __len__); any other object is true."""
+    if m.cls is not None:
+        if any("__bool__" in c.methods or "__len__" in c.methods for c in m.cls.mro()):
+            return None
+        bases = m.cls.torch_bases()
+        if any(not q.startswith("torch.") for q in bases):
+            return None  # a base outside the files shapelint reads may define them
+        sized = any(q in (f"torch.nn.{k}" for k in _SIZED) for q in bases)
+        if any(q.startswith("torch.nn.Parameter") for q in bases):
+            return None
+    else:
+        sized = m.kind in _SIZED
+        if m.kind.startswith("Parameter"):
+            return None
+    if not sized:
+        return True
+    return None if m.opaque else bool(m.children)
 
 
 def arith(op: str, a, b):

@@ -62,6 +62,7 @@ def exec_try(vm, stmt: cst.Try, frame) -> None:
             if catches:  # a shape error torch raises in the body would be caught: not a finding
                 vm.findings.open_branch()
             vm.catching += lookups
+            vm.try_depth += 1  # a function the body calls that raises raises here (objects.call_function)
             dropped = vm.dropped_raises
             try:
                 vm.exec_block(stmt.body.body, frame)
@@ -69,6 +70,7 @@ def exec_try(vm, stmt: cst.Try, frame) -> None:
                     _may_have_raised(vm, stmt, frame)
             finally:
                 vm.catching -= lookups
+                vm.try_depth -= 1
                 if catches:
                     vm.findings.close_branch()
         except RaiseSignal as e:

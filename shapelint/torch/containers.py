@@ -240,11 +240,56 @@ def _extend(vm, m, args, kwargs, node):
 
 
 def _insert(vm, m, args, kwargs, node):
-    if len(args) != 2 or kind_of(m) != "ModuleList" or not isinstance(args[0], int) or m.opaque:
+    """ModuleList.insert / Sequential.insert: torch shifts the keys from the end down to `index`
+    (ModuleList reads key str(-1) for a negative index: KeyError; Sequential counts it from the end)."""
+    kind = kind_of(m)
+    if len(args) != 2 or kind not in ("ModuleList", "Sequential") or not isinstance(args[0], int) or m.opaque:
         return NOT_MODELLED
+    index, n = args[0], len(m.children)
+    if kind == "Sequential" and -n <= index < 0:
+        index += n
+    if not 0 <= index <= n or not isinstance(args[1], ModuleValue):
+        return NOT_MODELLED  # torch raises (KeyError, IndexError, AssertionError), or leaves a gap in the keys
     kids = list(m.children.values())
-    kids.insert(args[0], _list_child(args[1]))
-    m.children = {str(i): v for i, v in enumerate(kids)}
+    kids.insert(index, args[1])
+    m.children.clear()
+    m.children.update((str(i), v) for i, v in enumerate(kids))
+    return m if kind == "Sequential" else None
+
+
+def _pop(vm, m, args, kwargs, node):
+    """`m.pop(key)`: the module at key, deleted as `del m[key]` deletes it (renumbered after)."""
+    if len(args) != 1 or kwargs or kind_of(m) is None or m.opaque:
+        return NOT_MODELLED
+    value = index(m, args[0])
+    if isinstance(value, Unknown) or not delete_index(vm, m, args[0]):
+        return NOT_MODELLED
+    return value
+
+
+def _update(vm, m, args, kwargs, node):
+    """ModuleDict.update(mapping or pairs): each key set in order, an existing key keeping its place."""
+    pairs = args[0] if len(args) == 1 and not kwargs else None
+    if isinstance(pairs, dict):
+        pairs = list(pairs.items())
+    elif isinstance(pairs, ModuleValue) and kind_of(pairs) == "ModuleDict" and not pairs.opaque:
+        pairs = list(pairs.children.items())
+    else:
+        pairs = vm.iterate(pairs) if pairs is not None and not isinstance(pairs, str) else None
+    if kind_of(m) != "ModuleDict" or m.opaque or pairs is None:
+        return NOT_MODELLED
+    for pair in pairs:
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2 and isinstance(pair[0], str) and isinstance(pair[1], ModuleValue)):
+            return NOT_MODELLED
+    for key, value in pairs:
+        m.children[key] = value
+    return None
+
+
+def _clear(vm, m, args, kwargs, node):
+    if args or kwargs or kind_of(m) != "ModuleDict" or m.opaque:
+        return NOT_MODELLED
+    m.children.clear()
     return None
 
 
@@ -301,7 +346,7 @@ def _register_tensor(vm, m, args, kwargs, node):
 
 METHODS: Dict[str, Callable] = {
     "add_module": _add_module, "register_module": _add_module,
-    "append": _append, "extend": _extend, "insert": _insert,
+    "append": _append, "extend": _extend, "insert": _insert, "pop": _pop, "update": _update, "clear": _clear,
     "keys": _dict_view("keys"), "values": _dict_view("values"), "items": _dict_view("items"),
     "children": _children, "named_children": _named_children, "modules": _modules,
     "forward": _forward, "register_buffer": _register_tensor, "register_parameter": _register_tensor,
@@ -309,4 +354,6 @@ METHODS: Dict[str, Callable] = {
 for _name in ("to", "cuda", "cpu", "float", "double", "half", "train", "eval", "requires_grad_", "apply"):
     METHODS[_name] = _itself
 # methods a module has whose results shapelint does not model (their calls are unknown)
-BOUND_ONLY = ("named_modules", "parameters", "zero_grad", "pop", "update")
+BOUND_ONLY = ("named_modules", "parameters", "zero_grad")
+# the containers' own methods that change them: one shapelint did not follow leaves the container unknown
+CHANGING = ("append", "extend", "insert", "pop", "update", "clear")
