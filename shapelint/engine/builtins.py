@@ -14,7 +14,7 @@ from typing import Callable, Dict
 from ..core.symbolic import Expr
 from ..core.values import Builtin, ClassRef, ExactQuotient, FunctionRef, ModuleValue, Ref, SuperProxy, Tensor, Unknown
 from ..torch.names import torch_has
-from . import class_relations, iterators, mutation
+from . import class_relations, enums, iterators, mutation
 from .eval_names import call_eval
 from .exceptions import EXCEPTION_NAMES, raise_if_caught
 from .frame import MAX_UNROLL, hashable
@@ -76,6 +76,9 @@ def _len(vm, args, kwargs, node, frame):
     v = args[0]
     if isinstance(v, iterators.PyIterator):
         return Unknown("len() of an iterator (TypeError)")
+    if enums.is_enum_class(v):
+        found = enums.distinct(vm, v.info)
+        return Unknown("len of an enum") if found is None else len(found)
     if isinstance(v, (list, tuple, str, dict, range, set, NdArray)):
         return len(v)
     if isinstance(v, ModuleValue):

@@ -17,8 +17,8 @@ from ..core.values import (BaseMethod, Builtin, FloatUnknown, FunctionRef, Modul
                            TruthUnknown, Unknown)
 from ..torch import containers
 from ..torch.result_dtypes import COMPARISONS
-from . import (budgets, builtins, class_bodies, dict_subclasses, exceptions, iterators, loop_elements, module_lookup, numpy_overlay,
-               objects, shape_tuples)
+from . import (budgets, builtins, class_bodies, dict_subclasses, enums, exceptions, iterators, loop_elements, module_lookup,
+               numpy_overlay, objects, shape_tuples)
 from .frame import MAX_SEQ, MAX_UNROLL, Frame, LambdaRef, LiveScope, Overlay, hashable, same_value
 from .pyvalues import compare, truth
 from .siblings import LazyImport, resolve
@@ -224,6 +224,8 @@ def subscript(vm, obj, key, node):
             return obj[key]
         except Exception:
             return Unknown("index")
+    if enums.is_enum_class(obj):
+        return enums.by_name(vm, obj.info, key)  # `Norm["BATCH"]`
     if isinstance(obj, ModuleValue):
         owner, getitem = obj.cls.find_method("__getitem__") if obj.cls is not None else (None, None)
         if getitem is not None and not dict_subclasses.is_mapping_class(obj.cls):

@@ -24,7 +24,7 @@ from ..core.values import (BaseMethod, BoundMethod, Builtin, ClassRef, FunctionR
                            PendingShape, Ref, SuperProxy, Tensor, Unknown)
 from ..torch import containers, item_assignment, packed_sequence, tensor_values, type_info
 from ..torch.functions import NamedResult
-from . import (asserts, branches, class_bodies, config_fields, dataclass_configs, dict_subclasses, exceptions, iterators,
+from . import (asserts, branches, class_bodies, config_fields, dataclass_configs, dict_subclasses, enums, exceptions, iterators,
                library_calls, loop_elements, loops, module_hooks, mutation, namedtuples, namespaces, numpy_overlay, objects,
                parameter_identity, partials, pyvalues, shape_tuples, size_origins, strict, text_values, torch_calls, try_blocks,
                with_blocks)
@@ -389,6 +389,8 @@ class Interpreter:
         """The elements `for x in v` visits, when shapelint knows them; else None."""
         if isinstance(v, iterators.PyIterator):
             return iterators.drawn(self, v)
+        if enums.is_enum_class(v):
+            return enums.distinct(self, v.info)  # `for n in Norm`: the members, aliases once
         if isinstance(v, (list, tuple, str)):
             return list(v)
         if isinstance(v, range):
@@ -467,6 +469,10 @@ class Interpreter:
             return obj.attribute(name)
         if isinstance(obj, module_hooks.HookHandle):
             return BoundMethod(obj, name)
+        if type(obj) in enums.MEMBER_TYPES:
+            found = enums.attribute(obj, name)
+            if found is not None:
+                return found
         if isinstance(obj, FunctionRef) and name == "__name__":  # a registry decorator's key
             return obj.node.name.value
         if isinstance(obj, NamedResult) and name in obj.fields:  # torch.return_types: `.values`, `.logabsdet`

@@ -15,7 +15,8 @@ from ..core.values import UNKNOWN, BaseMethod, BoundMethod, ClassRef, FunctionRe
 from ..torch import containers, layer_attributes, names
 from ..torch.composite import STATIC_METHODS
 from ..torch.functional_layers import NO_PARAMETER
-from . import callsite, class_bodies, cstwalk, dataclass_configs, dict_subclasses, local_names, method_decorators, mutation, namedtuples, torch_calls
+from . import (callsite, class_bodies, cstwalk, dataclass_configs, dict_subclasses, enums, local_names, method_decorators,
+               mutation, namedtuples, torch_calls)
 from .extract import ClassInfo, dotted
 from .parameter_identity import own_parameter
 from .frame import (ABSENT, CALL_STEPS, MAX_DEPTH, MAX_STEPS, TooComplex, MAYBE_ABSENT, Frame, LambdaRef, LiveScope, RaiseSignal,
@@ -135,6 +136,10 @@ def mark_unfollowed(v, seen=None) -> None:
 
 
 def class_attr(vm, info: ClassInfo, name: str, bound):
+    if not name.startswith("_") and enums.enum_kind(info) is not None:
+        found = enums.members(vm, info)
+        if isinstance(found, Unknown) or name in found:
+            return found if isinstance(found, Unknown) else found[name]  # `Norm.BATCH`: the member, not its value
     for c in info.mro():
         if name in c.methods:
             fn = c.methods[name]
@@ -420,6 +425,8 @@ def _default(vm, frame: Frame, p: cst.Param, defaults):
 
 
 def instantiate(vm, info: ClassInfo, args, kwargs, node):
+    if enums.enum_kind(info) is not None:
+        return enums.by_value(vm, info, args[0]) if len(args) == 1 and not kwargs else vm.unmodelled("an enum class called so", node)
     nt_fields = namedtuples.fields_of(vm, info) if not info.is_module() else None
     if nt_fields is not None:
         return namedtuples.instantiate(vm, info, nt_fields, args, kwargs, node)

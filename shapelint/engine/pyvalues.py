@@ -15,7 +15,7 @@ from typing import Optional
 from ..core.symbolic import Expr, exact_div, floordiv
 from ..core.values import (BoundMethod, Builtin, ClassRef, ExactQuotient, FloatUnknown, FunctionRef, ModuleValue, Ref, Tensor,
                            TruthUnknown, Unknown)
-from . import budgets, float_sizes, text_values
+from . import budgets, enums, float_sizes, text_values
 from .frame import MAX_SEQ
 
 BINOPS = {
@@ -148,6 +148,10 @@ def _safe_operands(op, a, b) -> bool:
 
 def compare(op, a, b) -> Optional[bool]:
     """`a <op> b` (op is libcst's comparison name) when certain, else None."""
+    if type(a) in enums.MEMBER_TYPES or type(b) in enums.MEMBER_TYPES:
+        decided = enums.compare_members(op, a, b)
+        if decided is not None or isinstance(a, enums.EnumMember) or isinstance(b, enums.EnumMember):
+            return decided
     if op in ("Is", "IsNot"):
         if a is None or b is None:
             if isinstance(a, Unknown) or isinstance(b, Unknown):
