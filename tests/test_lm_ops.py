@@ -1,7 +1,9 @@
 """Ops language-model code calls, against torch and einops (before, each was unknown):
 torch.tensor_split (sections or indices, a method too), torch.multinomial (1-D and 2-D, with and
 without replacement; more samples than categories without replacement raises, and is an
-error), and einops.einsum (pattern last, multi-letter axis names, `...`), whose oracle is einops.
+error), einops.einsum (pattern last, multi-letter axis names, `...`), whose oracle is einops, and
+torch.tensor of a list of one-element tensors (Llama 3's `torch.tensor(new_freqs)`): their
+count, the elements' dtype when all are tensors of one dtype (so it indexes as long).
 """
 
 import pytest
@@ -31,6 +33,9 @@ CASES = [
     "einsum(x, y, 'batch i d, batch j d -> batch i j')", "einsum(x, y, 'b i d, b j d -> b d')",
     "einsum(x, '... d -> ...')", "einsum(x, y, y, 'b i d, b j d, b k d -> b i j k')",
     "einsum(x, x, 'b i d, b j d -> b i j')",
+    "torch.tensor([x[0, 0, 0], x[1, 2, 3]])", "torch.tensor([f * 2 for f in x[0, 0]])",
+    "torch.tensor([[x[0, 0, :1], x[0, 1, :1]]], dtype=torch.float64)",
+    "y[:, torch.tensor([torch.tensor(1), torch.tensor(2)])]", "y[:, torch.tensor([torch.tensor(1), torch.tensor(2)]) + 1]",
 ]
 RAISES = ["torch.multinomial(x[0].softmax(-1), 7)"]
 

@@ -17,7 +17,7 @@ from ..torch import (  # noqa: F401 - they register their ops into the tables of
     dtype_flow, expand_ops, float_unary, functional_conv, jit_calls, legacy_tensors, nonzero_ops, positional, products, result_dtypes, rotary_ops,
     sequence_ops, split_sample_ops, tensor_values,
 )
-from ..torch.functional_layers import replaced_parameter_differs, wrapped_module
+from ..torch.functional_layers import replaced_parameter_differs, tied_forward, wrapped_module
 from ..torch.init_functions import init_call
 from ..torch.advanced_indexing import TORCH_DTYPES
 from ..torch.kernels import index_tensor
@@ -247,7 +247,8 @@ def layer_forward(vm, m: ModuleValue, args, kwargs, node, x):
     if any(isinstance(v, Unknown) for k, v in m.params.items() if k not in SHAPE_FREE_PARAMS):
         return Unknown("layer arguments unknown")  # the layer's arguments are unknown: its output is too
     if m.attrs and replaced_parameter_differs(m):
-        return Unknown("a layer whose weight was replaced by another tensor")
+        tied = tied_forward(vm.ctx, m, x, node)  # F.embedding / F.linear of the tensors it holds now
+        return tied if tied is not None else Unknown("a layer whose weight was replaced by another tensor")
     outer, vm.findings.site = vm.findings.site, m  # findings about its arguments may move to a call site
     try:
         if m.spec.call is not None:

@@ -255,6 +255,24 @@ def replaced_parameter_differs(m: ModuleValue) -> bool:
     return False
 
 
+def tied_forward(ctx, m: ModuleValue, x, node):
+    """An nn.Embedding or nn.Linear whose weight (or bias) was replaced (weight tying): torch's
+    forward is F.embedding(x, self.weight, ...) / F.linear(x, self.weight, self.bias), so the output
+    follows the tensors it holds now. None for other layers or tensors of unknown shape."""
+    weight = m.attrs.get("weight", parameter(m, "weight"))
+    if m.kind not in ("Embedding", "Linear") or not isinstance(x, Tensor) or not _tensor(weight):
+        return None
+    site = Site(m.label(), node)
+    if m.kind == "Embedding":
+        return _embedding(ctx, site, (x, weight), {})
+    bias = m.attrs.get("bias", parameter(m, "bias"))
+    if bias is NO_PARAMETER or (bias is not None and not _tensor(bias)):
+        return None
+    if bias is not None and (len(bias.shape) != 1 or bias.shape[0] != weight.shape[0]):
+        return None  # a bias of another length than the weight's rows: torch raises in F.linear, not modelled
+    return _linear(ctx, site, (x, weight), {})
+
+
 def _bias_shape_of(m: ModuleValue):
     """The bias the layer would have with bias=True: a tensor of that shape assigned to a layer
     built with bias=False (BERT's `self.decoder.bias = self.bias`) adds without changing the shape."""

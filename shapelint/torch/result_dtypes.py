@@ -155,18 +155,25 @@ def _eye(create):
 MAX_ELEMENTS = 4096  # a torch.tensor literal longer than this is not read (unknown)
 
 
-def data_shape_and_kinds(data, kinds: set, budget: list):
+def data_shape_and_kinds(data, kinds: set, budget: list, one_element_tensors: bool = False):
     """The shape of torch.tensor's nested-list data, collecting its elements' kinds; None when it is
     not plainly a rectangular list of Python scalars (tensors inside, unknown or ragged: torch may
-    raise, or shapelint cannot say)."""
+    raise, or shapelint cannot say). With `one_element_tensors`, a tensor of one element (0-d, or
+    (1,), ...) counts as a scalar, as torch.tensor converts it (Llama 3's `torch.tensor(new_freqs)`);
+    its kind is ("tensor", its dtype)."""
     if isinstance(data, (list, tuple)):
         budget[0] -= len(data)
         if budget[0] < 0:
             return None
-        shapes = [data_shape_and_kinds(v, kinds, budget) for v in data]
+        shapes = [data_shape_and_kinds(v, kinds, budget, one_element_tensors) for v in data]
         if any(s is None for s in shapes) or any(s != shapes[0] for s in shapes):
             return None
         return (len(data),) + (shapes[0] if shapes else ())
+    if one_element_tensors and isinstance(data, Tensor):
+        if data.shape is None or not all(type(d) is int for d in data.shape) or any(d != 1 for d in data.shape):
+            return None  # more elements, or not known: torch raises, or shapelint cannot say
+        kinds.add(("tensor", data.dtype))
+        return ()
     kind = scalar_kind(data)
     if kind is None:
         return None
@@ -178,10 +185,14 @@ def _tensor_literal(ctx, site, args, kwargs):
     """torch.tensor([[1, 2], [3, 4]], dtype=...)."""
     data = args[0] if args else kwargs.get("data")
     kinds = set()
-    shape = data_shape_and_kinds(data, kinds, [MAX_ELEMENTS])
+    shape = data_shape_and_kinds(data, kinds, [MAX_ELEMENTS], one_element_tensors=True)
     if shape is None or len(args) > 1:
         return UNKNOWN
-    inferred = "float" if "float" in kinds or not kinds else "long" if "long" in kinds else "bool"
+    tensors = {k for k in kinds if isinstance(k, tuple)}
+    if tensors:  # torch keeps the elements' dtype when all are tensors of one dtype; mixed: not modelled
+        inferred = next(iter(tensors))[1] if len(tensors) == 1 and tensors == kinds else None
+    else:
+        inferred = "float" if "float" in kinds or not kinds else "long" if "long" in kinds else "bool"
     return Tensor(shape, dtype=named_dtype(kwargs, inferred))
 
 
