@@ -3,7 +3,8 @@ positional-only parameter given by keyword is not bound (TypeError, or the **kwa
 before, it was bound as if positional), and a keyword given twice (`f(a=1, **{'a': 4})`) makes
 the call unknown (TypeError; before, the later one won), and a name a function binds anywhere
 in its body is local in all of it: read before it is bound it is unknown (UnboundLocalError;
-before, the module's name of that spelling was read). The rest pin what was right already:
+before, the module's name of that spelling was read), and a functools.lru_cache / cache
+function returns the one object its first call made (before, it ran again: a new list). The rest pin what was right already:
 keyword-only and *args/**kwargs binding, functools.partial, decorators, recursion, closures'
 late binding, shadowed builtins, module names rebound later, and Python's integer and float
 arithmetic (floor division and modulo of negatives, banker's rounding, int() truncation).
@@ -29,6 +30,11 @@ DECIDED = {
                                  "        return fn(*a, **k) * 2\n    return inner\n@deco\ndef f(v):\n    return v"),
     "decorator_factory": width_net("w = f(1)", "def times(n):\n    def deco(fn):\n        def inner(v):\n            return fn(v) * n\n"
                                    "        return inner\n    return deco\n@times(4)\ndef f(v):\n    return v"),
+    # the cached list is one object: an append to it is seen by the next call (was 3: a new list)
+    "lru_cache_returns_one_object": width_net("f(2).append(1)\nw = len(f(2)) + 2", "@functools.lru_cache\ndef f(v):\n    return [v]"),
+    "cache_returns_one_object": width_net("f(2).append(1)\nf(2).append(1)\nw = len(f(2)) + 1",
+                                          "from functools import cache\n@cache\ndef f(v):\n    return [v]"),
+    "lru_cache_other_arguments": width_net("f(2).append(1)\nw = len(f(3)) + 3", "@functools.lru_cache(maxsize=None)\ndef f(v):\n    return [v]"),
     "lru_cache_value": width_net("w = f(2) + f(2)", "@functools.lru_cache(maxsize=None)\ndef f(v):\n    return v"),
     "recursion": width_net("w = fib(4) + 1", "def fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)"),
     "late_binding_lambdas": width_net("fns = [lambda: i for i in range(5)]\nw = fns[0]()"),

@@ -6,7 +6,9 @@ calling method's class), and an object's truth is its class's: torch's container
 when empty (their __len__), a class with its own __bool__ or __len__ is undecided (before,
 every module and object was true). The user's class decorators run on the class (a registry's
 `@register("net")` keeps it; `@bump` setting an attribute is seen), a base's `__init_subclass__`
-runs with the class keywords, and a class with its own `__getattribute__` has unknown attributes.
+runs with the class keywords, a class with its own `__getattribute__` has unknown attributes,
+and a class attribute the body rebinds other than by a plain assignment (`k *= 2`, in a loop or
+a branch) is unknown (before, the first `k = ...` was read).
 """
 
 import pytest
@@ -129,6 +131,7 @@ DECIDED = {
     "full_modulelist_is_true": width_net("self.extra = nn.ModuleList([nn.ReLU()])\nw = 4 if self.extra else 2"),
     "layer_is_true": width_net("self.a = nn.ReLU()\nw = 4 if self.a else 2"),
     "object_is_true": width_net("w = 4 if C() else 2", "class C:\n    pass"),
+    "object_base_is_true": width_net("w = 4 if C() else 2", "class C(object):\n    pass"),
     "forward_chain": module_net("self.m = Net2()", "return self.m(x)", FORWARD_CHAIN + "\n\nclass Net2(Crop3, Crop5):\n    pass"),
     "mro_first_base_attribute": width_net("w = C().k", "class A:\n    k = 4\nclass B:\n    k = 3\nclass C(A, B):\n    pass"),
     "class_attr_override": width_net("w = Sub().width()", "class Base:\n    W = 1\n    def width(self):\n        return self.W * 2\nclass Sub(Base):\n    W = 2"),
@@ -177,6 +180,11 @@ UNDECIDED_OR_RIGHT = {
     "own_bool": width_net("w = 4 if not C() else 2", "class C:\n    def __bool__(self):\n        return False"),  # was 2
     "own_len": width_net("w = 4 if not C() else 2", "class C:\n    def __len__(self):\n        return 0"),  # was 2
     "own_getattribute": width_net("w = C().n", "class C:\n    n = 2\n    def __getattribute__(self, name):\n        return 4"),  # was 2
+    # the body rebinds k after `k = ...` (was the first value: 0 and 2)
+    "class_body_loop": width_net("w = C.k", "class C:\n    k = 0\n    for i in range(4):\n        k += 1"),
+    "class_body_augmented": width_net("w = C.k", "class C:\n    k = 2\n    k *= 2"),
+    "class_body_branch": width_net("w = C.k", "FLAG = True\nclass C:\n    k = 2\n    if FLAG:\n        k = 4"),
+    "list_subclass": width_net("w = 4 if not Stack() else 2", "class Stack(list):\n    pass"),  # was 2: an empty list is false
     "own_len_in_base": width_net("w = 4 if not D() else 2", "class C:\n    def __len__(self):\n        return 0\nclass D(C):\n    pass"),
 }
 

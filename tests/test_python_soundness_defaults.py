@@ -42,6 +42,21 @@ class Block(nn.Module):
         return self.fc(x)
 '''
 
+COUNTER = '''
+COUNT = 0
+
+
+class Blk(nn.Module):
+    def __init__(self):
+        super().__init__()
+        global COUNT
+        COUNT += 1
+        self.fc = nn.Linear(4, 4) if COUNT == 1 else nn.Identity()
+
+    def forward(self, x):
+        return self.fc(x)
+'''
+
 DECIDED = {
     # a module-level def: its default is N's value where def ran (was 4: the final N)
     "function_default_then_rebound": width_net("w = get()", "N = 1\ndef get(n=N):\n    return n\nN = 4"),
@@ -70,6 +85,7 @@ DECIDED = {
     # Stack is built alone by shapelint too: Net's Stacks see the default as the file left it (was 100 parameters)
     "shared_default_per_model": module_net("self.a = Stack()\nself.b = Stack()", "return self.b(self.a(x))", STACK),
     "module_list_per_model": module_net("self.a = Block()", "return self.a(x)", REGISTRY),  # was [2, 5]
+    "global_counter_per_model": module_net("self.a = Blk()\nself.b = Blk()", "return self.b(self.a(x))", COUNTER),  # was 0 parameters
     # right before too
     "immutable_default": width_net("f()\nw = f()", "def f(n=3):\n    n += 1\n    return n"),
     "tuple_default": width_net("w = f()[1]", "def f(t=(1, 4)):\n    return t"),

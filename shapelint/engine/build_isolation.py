@@ -2,8 +2,8 @@
 forward changes in the file's shared state is put back before the next model is checked.
 
 Python shares a mutable parameter default (`def __init__(self, widths=[4])`), a module-level
-list, a class attribute or a module-level object's attributes between every call that reaches
-them; shapelint builds a model class the file never builds on its own as well as the model
+list, a module-level name a constructor rebinds (`global COUNT; COUNT += 1`), a class attribute
+or a module-level object's attributes between every call that reaches them; shapelint builds a model class the file never builds on its own as well as the model
 that uses it (and rebuilds some to confirm a finding), so without this one check's appends
 would be seen by the next one. torch builds only the model it is asked for.
 """
@@ -20,7 +20,7 @@ def shared_containers(globals_: dict):
     """The lists, dicts and sets reachable from the file's names (through containers, objects'
     attributes, class attributes and parameter defaults), walked once per run of the checks;
     None when there are too many to keep."""
-    found, seen = [], set()
+    found, seen = [globals_], set()  # the names themselves: `global COUNT; COUNT += 1` in a constructor
     stack = list(globals_.values())
     while stack:
         v = stack.pop()

@@ -14,7 +14,7 @@ import libcst as cst
 
 from ..core.values import ClassRef, FunctionRef, Unknown
 from .extract import ClassInfo
-from .frame import Frame
+from .frame import Frame, RaiseSignal, ReturnSignal
 
 
 class ClassNamespace(dict):
@@ -62,13 +62,15 @@ def run_body(vm, info: ClassInfo, frame: Frame) -> None:
 
 def _assign(vm, info: ClassInfo, small, body: Frame, ns: ClassNamespace) -> None:
     if isinstance(small, cst.Assign):
-        value = vm.eval(small.value, body)
         names = [t.target.value for t in small.targets]
     elif isinstance(small, cst.AnnAssign) and small.value is not None:
-        value = vm.eval(small.value, body)
         names = [small.target.value]
     else:
         return
+    try:
+        value = vm.eval(small.value, body)
+    except (RaiseSignal, ReturnSignal):  # the class is still made here (its attribute unknown), as the lazy reading did
+        value = Unknown(f"class attribute `{names[0]}`: its value raises")
     for name in names:
         ns[name] = value
         if name in info.class_attrs:
@@ -89,10 +91,6 @@ def known_defaults(defaults):
 def scope_of(frame: Frame):
     """The names a comprehension or lambda made in `frame` reads through: a class body's are not."""
     return {} if isinstance(frame.locals, ClassNamespace) else frame.locals
-
-
-def in_class_body(frame: Frame) -> bool:
-    return isinstance(frame.locals, ClassNamespace)
 
 
 def created(vm, info: ClassInfo, stmt: cst.ClassDef, frame: Frame):

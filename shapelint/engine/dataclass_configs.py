@@ -58,6 +58,8 @@ class FieldView:
 
 def class_value(vm, c: ClassInfo, name: str):
     """A class attribute's value, evaluated once, in the class's module (a `field()` stays a FieldValue)."""
+    if name in c.unsure and name not in c.attr_values:  # (a write after the class statement is kept)
+        return Unknown(f"class attribute `{name}`, which the class body changes in a way shapelint does not follow")
     if name not in c.attr_values:
         c.attr_values[name] = Unknown("class attribute being evaluated")
         outer_unit, vm.units.current = vm.units.current, None

@@ -85,6 +85,8 @@ class ClassInfo:
         self.setters: Dict[str, cst.FunctionDef] = {}  # `@width.setter def width(self, v)` (the getter stays a method)
         # id(method node) -> its parameter defaults, evaluated where the class statement ran (class_bodies.py)
         self.method_defaults: Dict[int, dict] = {}
+        # names the body binds in ways not read here (`k *= 2`, a loop, a branch): their value is unknown
+        self.unsure: set = _other_bindings(node)
         for stmt in node.body.body:
             if isinstance(stmt, cst.FunctionDef):
                 accessor = _property_accessor(stmt)
@@ -179,4 +181,27 @@ def _depth_first(parents: List[ClassInfo], seen: set) -> List[ClassInfo]:
         seen.add(id(c))
         out.append(c)
         stack.extend(reversed([b.info for b in c.bases if isinstance(b, ClassRef)]))
+    return out
+
+
+def _other_bindings(node: cst.ClassDef) -> set:
+    """Names a class body binds other than by a plain `name = value` at its top level."""
+    out = set()
+    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+    for stmt in body:
+        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            continue
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                if isinstance(small, cst.AugAssign) and isinstance(small.target, cst.Name):
+                    out.add(small.target.value)
+            continue
+        stack = [stmt]  # a compound statement: every name assigned inside it
+        while stack:
+            n = stack.pop()
+            if isinstance(n, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+                continue
+            if isinstance(n, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.For, cst.NamedExpr)) and isinstance(n.target, cst.Name):
+                out.add(n.target.value)
+            stack.extend(n.children)
     return out

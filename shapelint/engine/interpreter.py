@@ -304,6 +304,7 @@ class Interpreter:
         if isinstance(obj, Tensor):
             tensor_values.forget(obj)  # `pos[0] = 100`: arange's bound, linspace's values no longer hold
         if isinstance(obj, ModuleValue):
+            self.touch_children(obj)
             if not containers.set_index(obj, key, value) and obj.cls is None:
                 mutation.poison(self, obj, "an item assignment shapelint does not model changed it")
         else:
@@ -339,6 +340,9 @@ class Interpreter:
             obj.children.pop(name, None)
             obj.attrs.pop(name, None)
             obj.rewritten.discard(name)
+
+    def touch_children(self, m: ModuleValue) -> None:  # a torch container's modules about to change
+        mutation.touch_children(self, m)
 
     def log_write(self, obj: ModuleValue, name: str) -> None:
         """Note a module attribute about to change, so an undecided branch can undo it."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from ..core.values import FunctionRef, Unknown
+from ..core.values import FunctionRef, Ref, Unknown
 from .extract import dotted
 from .frame import Frame, LambdaRef
 
@@ -60,3 +60,32 @@ def bound_method(vm, fn: cst.FunctionDef, owner, bound):
         return FunctionRef(value.node, bound, value.owner if value.owner is not None else owner, value.globals, value.captured,
                            value.defaults)
     return value if isinstance(value, Unknown) else Unknown(f"`{fn.name.value}` decorated into a value shapelint does not bind")
+
+
+CACHE_NAME = "__shapelint_lru_cache__"  # the file's memo of cached calls, kept in its names (build_isolation puts it back)
+_CACHES = ("functools.lru_cache", "functools.cache")
+_PLAIN = (int, float, str, bool, type(None))
+
+
+def cache_key(fn: FunctionRef, args, kwargs):
+    """The memo key of a call of a function decorated with functools.lru_cache / cache, whose
+    arguments are plain values; None for any other call (it runs)."""
+    if not fn.node.decorators or fn.globals is None or not _is_cached(fn):
+        return None
+    if not all(_plain(a) for a in args) or not all(_plain(v) for v in kwargs.values()):
+        return None
+    return (id(fn.node), id(fn.bound), tuple((type(a), a) for a in args), tuple(sorted((k, type(v), v) for k, v in kwargs.items())))
+
+
+def _is_cached(fn: FunctionRef) -> bool:
+    for d in fn.node.decorators:
+        expr = d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator
+        head, _, rest = (dotted(expr) or "").partition(".")
+        ref = fn.globals.get(head)
+        if isinstance(ref, Ref) and f"{ref.qualname}.{rest}".rstrip(".") in _CACHES:
+            return True
+    return False
+
+
+def _plain(v) -> bool:
+    return isinstance(v, _PLAIN) or (isinstance(v, tuple) and all(_plain(x) for x in v))

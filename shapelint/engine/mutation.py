@@ -37,6 +37,15 @@ def touch(vm, obj) -> None:
         log[id(obj)] = (obj, _snapshot(obj))
 
 
+def touch_children(vm, m: ModuleValue) -> None:
+    """A torch container's modules about to change (append, pop, del, ...): inside an undecided
+    path they are kept so the path can be undone; a change the paths disagree on leaves the
+    container unknown (merge_paths)."""
+    if vm.container_log is not None:
+        touch(vm, m.children)
+        vm.__dict__.setdefault("children_owner", {})[id(m.children)] = m
+
+
 def born(vm, obj) -> None:
     """`obj` was made on the undecided path running now: changing it needs no undo."""
     vm.container_born.add(id(obj))
@@ -111,6 +120,8 @@ def merge_paths(vm, finals, same_value) -> None:
         touch(vm, obj)  # an enclosing undecided path must be able to undo this too
         if all(s is not None for s in states) and all(_same_state(s[1], states[0][1], same_value) for s in states):
             _put(obj, states[0][1])
+        elif vm.__dict__.get("children_owner", {}).get(k) is not None:
+            containers.make_opaque(vm.children_owner[k])  # a container's modules: which ones is not known
         else:
             poison(vm, obj, "changed differently on two undecided paths")
 

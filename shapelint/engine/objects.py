@@ -286,6 +286,18 @@ def call_lambda(vm, fn: LambdaRef, args, kwargs, node):
 
 
 def call_function(vm, fn: FunctionRef, args, kwargs, node):
+    """`fn(*args, **kwargs)`; a function under functools.lru_cache/cache returns the object its
+    first call with these arguments returned (method_decorators.cache_key)."""
+    key = method_decorators.cache_key(fn, args, kwargs)
+    if key is None:
+        return _call(vm, fn, args, kwargs, node)
+    cache = fn.globals.setdefault(method_decorators.CACHE_NAME, {})
+    if key not in cache:
+        cache[key] = _call(vm, fn, args, kwargs, node)
+    return cache[key]
+
+
+def _call(vm, fn: FunctionRef, args, kwargs, node):
     vm.steps += CALL_STEPS  # a call costs several statements' time (frame, binding): the step budget counts it
     if vm.steps > MAX_STEPS:
         raise TooComplex("too many steps")

@@ -62,6 +62,9 @@ def _module_truth(m: ModuleValue) -> Optional[bool]:
     if m.cls is not None:
         if any("__bool__" in c.methods or "__len__" in c.methods for c in m.cls.mro()):
             return None
+        if any(not isinstance(b, (ClassRef, Ref)) and not (isinstance(b, Builtin) and b.name == "object")
+               for c in m.cls.mro() for b in c.bases):
+            return None  # `class Stack(list)`, a base shapelint cannot see: its truth may be its length
         bases = m.cls.torch_bases()
         if any(not q.startswith("torch.") for q in bases):
             return None  # a base outside the files shapelint reads may define them

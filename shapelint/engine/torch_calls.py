@@ -268,6 +268,7 @@ def module_method(vm, m: ModuleValue, name, args, kwargs, node):
     method = containers.METHODS.get(name)
     result = method(vm, m, args, kwargs, node) if method is not None else containers.NOT_MODELLED
     if result is containers.NOT_MODELLED and name in containers.CHANGING and containers.kind_of(m) is not None:
+        vm.touch_children(m)
         containers.make_opaque(m)  # torch changed it (or raised) in a way shapelint does not follow
     return vm.unmodelled(f"module method `{name}`", node) if result is containers.NOT_MODELLED else result
 

@@ -162,6 +162,7 @@ def delete_index(vm, m: ModuleValue, key) -> bool:
         return False
     if kind == "ModuleDict":
         if isinstance(key, str) and key in m.children:
+            vm.touch_children(m)
             del m.children[key]
             return True
         return False
@@ -175,6 +176,7 @@ def delete_index(vm, m: ModuleValue, key) -> bool:
         del values[key]
     else:
         return False
+    vm.touch_children(m)
     m.children.clear()
     m.children.update((str(i), v) for i, v in enumerate(values))
     return True
@@ -185,6 +187,7 @@ def extend_in_place(vm, m: ModuleValue, values) -> bool:
     seq = vm.iterate(values)
     if kind_of(m) != "ModuleList" or seq is None or m.opaque:
         return False
+    vm.touch_children(m)
     for v in seq:
         m.children[str(len(m.children))] = _list_child(v)
     return True
@@ -227,6 +230,7 @@ def _add_module(vm, m, args, kwargs, node):
 def _append(vm, m, args, kwargs, node):
     if not args or kind_of(m) not in ("ModuleList", "Sequential") or m.opaque:
         return NOT_MODELLED
+    vm.touch_children(m)
     m.children[str(len(m.children))] = _child_of(m, args[0])
     return m
 
@@ -234,6 +238,7 @@ def _append(vm, m, args, kwargs, node):
 def _extend(vm, m, args, kwargs, node):
     if not args or kind_of(m) not in ("ModuleList", "Sequential") or m.opaque:
         return NOT_MODELLED
+    vm.touch_children(m)
     for v in vm.iterate(args[0]) or [Unknown("extend")]:
         m.children[str(len(m.children))] = _child_of(m, v)
     return m
@@ -252,6 +257,7 @@ def _insert(vm, m, args, kwargs, node):
         return NOT_MODELLED  # torch raises (KeyError, IndexError, AssertionError), or leaves a gap in the keys
     kids = list(m.children.values())
     kids.insert(index, args[1])
+    vm.touch_children(m)
     m.children.clear()
     m.children.update((str(i), v) for i, v in enumerate(kids))
     return m if kind == "Sequential" else None
@@ -281,6 +287,7 @@ def _update(vm, m, args, kwargs, node):
     for pair in pairs:
         if not (isinstance(pair, (tuple, list)) and len(pair) == 2 and isinstance(pair[0], str) and isinstance(pair[1], ModuleValue)):
             return NOT_MODELLED
+    vm.touch_children(m)
     for key, value in pairs:
         m.children[key] = value
     return None
@@ -289,6 +296,7 @@ def _update(vm, m, args, kwargs, node):
 def _clear(vm, m, args, kwargs, node):
     if args or kwargs or kind_of(m) != "ModuleDict" or m.opaque:
         return NOT_MODELLED
+    vm.touch_children(m)
     m.children.clear()
     return None
 
