@@ -330,7 +330,7 @@ def eval_ifexp(vm, node, frame):
 
 def eval_lambda(vm, node, frame):
     # by reference: late binding, as in Python (a class body's names are no closure's)
-    captured = {} if frame.locals is vm.globals or class_bodies.in_class_body(frame) else LiveScope(frame)
+    captured = {} if frame.locals is vm.globals or isinstance(frame.locals, class_bodies.ClassNamespace) else LiveScope(frame)
     # defaults are evaluated now, once (`lambda x, f=f: ...` in a loop keeps each f)
     return LambdaRef(node, captured, frame.cls, frame.self_obj, objects.parameter_defaults(vm, node.params, frame))
 
