@@ -85,3 +85,24 @@ def test_the_width_is_the_one_python_computes(expr):
 def test_where_python_raises_or_state_is_unclear_nothing_is_stated(expr):
     src, got = _check(expr)
     assert got is None, expr
+
+
+# zip/map/enumerate/reversed/filter and generator expressions are iterators: a second draw is empty
+# (before, they were lists: the second `list(pairs)` gave the pairs again, a wrong width)
+DRAWN_TWICE = [
+    ("(lambda p: len(list(p)) + len(list(p)))(zip([1, 2], [3, 4]))", 2),
+    ("(lambda g: sum(g) + sum(g))(v for v in [3, 4])", 7),
+    ("(lambda m: len(tuple(m)) * 10 + len(tuple(m)) + 1)(map(abs, [1, 2, 3]))", 31),
+    ("(lambda e: len(list(e)) + len(list(e)))(enumerate('ab'))", 2),
+    ("(lambda r: next(r) + next(r, 10))(reversed([1, 2]))", 3),
+]
+
+
+@pytest.mark.parametrize("expr,width", DRAWN_TWICE)
+def test_an_iterator_drawn_twice_is_empty_the_second_time(expr, width):
+    import torch
+
+    src, got = _check(expr)
+    want = list(load(src, "m.py").Net()(torch.zeros(2, 4)).shape)
+    assert want == [2, width]
+    assert got in (want, None), expr  # never the width of a second full draw

@@ -170,13 +170,13 @@ def _zip(vm, args, kwargs, node, frame):
         return Unknown("zip")
     if kwargs.get("strict") is not False and kwargs and len({len(s) for s in seqs}) > 1:
         return Unknown("zip")  # zip(..., strict=True) of unequal lengths raises ValueError
-    return [tuple(t) for t in zip(*seqs)]
+    return iterators.PyIterator(tuple(t) for t in zip(*seqs))  # an iterator: drawn from once
 
 
 def _enumerate(vm, args, kwargs, node, frame):
     seq = vm.iterate(args[0]) if args else None
     start = args[1] if len(args) > 1 else kwargs.get("start", 0)
-    return list(enumerate(seq, start)) if seq is not None and isinstance(start, int) else Unknown("enumerate")
+    return iterators.PyIterator(enumerate(seq, start)) if seq is not None and isinstance(start, int) else Unknown("enumerate")
 
 
 def _sequence(name: str):
@@ -214,7 +214,7 @@ def _dict(vm, args, kwargs, node, frame):
 
 def _reversed(vm, args, kwargs, node, frame):
     seq = vm.iterate(args[0])
-    return Unknown("reversed") if seq is None else list(reversed(seq))
+    return Unknown("reversed") if seq is None else iterators.PyIterator(reversed(seq))
 
 
 def _sorted(vm, args, kwargs, node, frame):
@@ -384,7 +384,7 @@ def _map(vm, args, kwargs, node, frame):
     seqs = [vm.iterate(a) for a in args[1:]]
     if any(s is None or len(s) > MAX_UNROLL for s in seqs):
         return Unknown("map")
-    return [vm.call(args[0], list(items), {}, node, frame) for items in zip(*seqs)]
+    return iterators.PyIterator(vm.call(args[0], list(items), {}, node, frame) for items in zip(*seqs))
 
 
 BUILTINS["isinstance"] = _isinstance

@@ -388,6 +388,13 @@ def eval_listcomp(vm, node, frame):
     return out if out is not None else Unknown("comprehension")
 
 
+def eval_genexp(vm, node, frame):
+    """A generator expression: an iterator over the elements (evaluated now: nearly every consumer
+    takes them all; a second draw is not a stale copy: engine/iterators.py)."""
+    out = comprehension(vm, node.for_in, lambda f: [vm.eval(node.elt, f)], frame)
+    return iterators.PyIterator(out) if out is not None else Unknown("comprehension")
+
+
 def eval_dictcomp(vm, node, frame):
     items = comprehension(vm, node.for_in, lambda f: [(vm.eval(node.key, f), vm.eval(node.value, f))], frame)
     if items is None or not all(hashable(k) for k, _ in items):
@@ -446,5 +453,5 @@ EXPRESSIONS: Dict[type, Callable] = {
     cst.Set: eval_set, cst.Dict: eval_dict, cst.Subscript: eval_subscript,
     cst.BinaryOperation: eval_binary, cst.UnaryOperation: eval_unary, cst.BooleanOperation: eval_boolean,
     cst.Comparison: eval_comparison, cst.IfExp: eval_ifexp, cst.Lambda: eval_lambda, cst.NamedExpr: eval_named,
-    cst.Call: eval_call, cst.ListComp: eval_listcomp, cst.GeneratorExp: eval_listcomp, cst.DictComp: eval_dictcomp,
+    cst.Call: eval_call, cst.ListComp: eval_listcomp, cst.GeneratorExp: eval_genexp, cst.DictComp: eval_dictcomp,
 }

@@ -6,11 +6,12 @@ one item exactly. Anything else that draws from it (a loop that may `break`, zip
 `any()`) may leave it part-way, so after such a use it is poisoned: a later read is unknown,
 never a stale or an emptied iterator.
 
-The engine keeps the results of generator expressions, `map`, `zip`, `enumerate` and `reversed`
-as lists (they are drawn from at once nearly always). `next()` of such a list is its first
-item only where the call's own argument is that expression (`next(m for m in mods if ...)`,
-`next(iter(...))`, `next(self.parameters())`); `next()` of a name bound to a list is unknown
-(Python raises TypeError for a list, and the engine cannot tell the two apart by then).
+Generator expressions, `map`, `zip`, `enumerate`, `reversed` and `filter` give iterators too
+(their items evaluated at once: a consumer nearly always takes them all), so a second draw from
+one is never a stale copy (`pairs = zip(a, b); list(pairs); list(pairs)` is empty the second
+time). `next()` of a list is its first item only where the call's own argument is an expression
+Python evaluates to an iterator (`next(self.parameters())`); of any other list it is unknown
+(Python raises TypeError).
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ def drawn(vm, it: PyIterator):
     if id(it) in vm.poisoned:
         return None
     items = list(it)
-    mutation.poison(vm, it, "an iterator drawn from by a loop or a builtin (it may stop part-way)")
+    # the iterator itself only (its items are the values the consumer takes, not changed by it)
+    vm.poisoned[id(it)] = (it, "an iterator drawn from by a loop or a builtin (it may stop part-way)")
     return items
 
 
@@ -109,7 +111,7 @@ def _filter(vm, args, kwargs, node, frame):
             return Unknown("filter with a test shapelint cannot decide")
         if verdict:
             kept.append(item)
-    return kept
+    return PyIterator(kept)
 
 
 BUILTINS = {"iter": _iter, "next": _next, "filter": _filter}
