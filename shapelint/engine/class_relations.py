@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ..core.values import BoundMethod, Builtin, ClassRef, FunctionRef, ModuleValue, Ref, Tensor, Unknown
 from ..core.symbolic import Expr
+from .frame import LambdaRef
 from .numpy_overlay import NpInt
 
 PARTIAL_CLASS = ("functools.partial",)
@@ -62,12 +63,12 @@ def is_partial(v):
 
 
 def _callable(vm, args, kwargs, node, frame):
-    """callable(x): classes, functions, partials, bound methods and modules (nn.Module has
-    __call__) are; numbers, strings, containers, None and tensors are not."""
+    """callable(x): classes, functions, lambdas, partials, bound methods and modules (nn.Module
+    has __call__) are; numbers, strings, containers, None and tensors are not."""
     if len(args) != 1 or kwargs:
         return Unknown("callable")
     v = args[0]
-    if isinstance(v, (ClassRef, FunctionRef, Builtin, BoundMethod, ModuleValue, _partial_value())) or _layer_ref(v):
+    if isinstance(v, (ClassRef, FunctionRef, LambdaRef, Builtin, BoundMethod, ModuleValue, _partial_value())) or _layer_ref(v):
         return True
     if v is None or isinstance(v, (bool, int, float, str, list, tuple, dict, Tensor, Expr)):
         return False
