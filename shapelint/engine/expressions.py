@@ -17,7 +17,7 @@ from ..core.values import BaseMethod, Builtin, FloatUnknown, FunctionRef, Module
 from ..torch import containers
 from ..torch.result_dtypes import COMPARISONS
 from . import budgets, builtins, dict_subclasses, loop_elements, module_lookup, numpy_overlay, objects, shape_tuples
-from .frame import MAX_SEQ, MAX_UNROLL, Frame, LambdaRef, Overlay, hashable, same_value
+from .frame import MAX_SEQ, MAX_UNROLL, Frame, LambdaRef, Overlay, RaiseSignal, hashable, same_value
 from .pyvalues import compare, truth
 from .siblings import LazyImport, resolve
 from .torch_calls import construct_layer, is_layer_ref, tensor_index
@@ -195,6 +195,8 @@ def subscript(vm, obj, key, node):
                 return obj[key]
             except Exception:
                 return Unknown("index")
+        if type(key) in (int, bool):
+            raise RaiseSignal("IndexError")  # `anchors[0]` of YOLOv5's Detect() built with anchors=(): Python raises
         return Unknown("index")
     if isinstance(obj, dict_subclasses.MappingValue):
         own = dict_subclasses.own_method(obj, "__getitem__")
