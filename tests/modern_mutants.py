@@ -91,6 +91,8 @@ def _argument_mutant(lines, pattern, kind, which, limit, min_args=1) -> List[Mut
                 continue
             a, b = spans[which]
             arg = code[a:b].strip()
+            if arg.startswith("*"):  # `nn.Linear(*args, **kwargs)` in a helper: no size written there
+                continue
             if "=" in arg.split("(")[0]:  # a keyword argument: its value only
                 key, value = arg.split("=", 1)
                 new_arg = f"{key}=({value.strip()}) + 1"

@@ -67,7 +67,8 @@ def _torch_side(model, kwargs):
 def _called_through_slice(src: str) -> bool:
     import re
 
-    return re.search(r"\[[^\]]*:[^\]]*\]\(", src) is not None
+    # called at once (`self.features[:2](x)`), or bound first (`in_rest = self.in_layers[:-1]`, guided diffusion)
+    return re.search(r"\[[^\]]*:[^\]]*\]\(", src) is not None or re.search(r"=.*self\.[\w.]+\[-?\d*:-?\d*(:-?\d*)?\]", src) is not None
 
 
 def test_params_buffers_macs_equal_torchs_over_every_fixture():

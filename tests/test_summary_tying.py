@@ -265,6 +265,29 @@ def test_a_module_frozen_by_requires_grad_has_no_trainable_count():
     assert report.summary["total"]["trainable"] is None
 
 
+LAYER_FROZEN_IN_INIT = HEAD + '''
+class Net(nn.Module):  # shapelint: input=(2, 64, 5)
+    def __init__(self, c1=16):
+        super().__init__()
+        self.conv = nn.Conv2d(c1, 1, 1, bias=False).requires_grad_(False)  # YOLOv8's DFL
+        self.fc = nn.Linear(5, 3)
+        self.c1 = c1
+
+    def forward(self, x):
+        b, _, a = x.shape
+        return self.fc(self.conv(x.view(b, 4, self.c1, a).transpose(2, 1).softmax(1)).view(b, 4, a))
+'''
+
+
+def test_a_layer_frozen_in_the_constructor_has_no_wrong_trainable_count():
+    model = load(LAYER_FROZEN_IN_INIT, "tie.py").Net()
+    named = dict(model.named_modules())
+    assert _torch_counts(named["conv"]) == (16, 0, 0)
+    for r in _summary(LAYER_FROZEN_IN_INIT)["modules"]:
+        if r["module"] in named and r["trainable"] is not None:
+            assert (r["params"], r["trainable"], r["buffers"]) == _torch_counts(named[r["module"]]), r["module"]
+
+
 def test_tying_is_counted_once_where_the_state_dict_lists_it_twice():
     model = load(ASSIGN_TO_EMBEDDING, "tie.py").Net()
     state = sum(v.numel() for v in model.state_dict().values())

@@ -107,8 +107,9 @@ def test_a_model_that_never_reads_training_runs_once():
 
 
 @pytest.mark.torch
-def test_training_read_while_the_model_is_built_stays_unknown():
-    """`self.eval()` in __init__ is not followed, so the mode there is not assumed."""
+def test_training_read_while_the_model_is_built_follows_eval():
+    """`self.eval()` in __init__ is followed (tests/test_construction_mode.py): fc is Linear(8, 2) as
+    in torch, and the Linear(4, 3) after it is the error torch raises."""
     source = (
         "import torch.nn as nn\n\n\nclass Net(nn.Module):  # shapelint: input=(2, 8)\n    def __init__(self):\n"
         "        super().__init__()\n        self.eval()\n        self.fc = nn.Linear(8, 4) if self.training else nn.Linear(8, 2)\n"
@@ -116,9 +117,9 @@ def test_training_read_while_the_model_is_built_stays_unknown():
     )
     assert run_model(source, "Net", [2, 8]).verdict == "crash"  # fc is Linear(8, 2) after self.eval()
     errors, result = _errors(source, explain=True)
-    assert errors == []  # missed, never guessed: the mode in __init__ is unknown
+    assert [(f.code, f.line) for f in errors] == [("SHP002", 9)]
     _model, rows = _rows(result, "Net")
-    assert rows.get("fc") in (None, [None])
+    assert rows.get("fc") == [[2, 2]]
 
 
 @pytest.mark.torch

@@ -280,6 +280,8 @@ class ModuleValue:
         self.weight_norm_dim: Optional[int] = 0  # the dim weight_norm's g keeps (None: the whole weight)
         self.lazy_sizes: set = set()  # each size a Lazy* layer's calls read from their inputs (torch keeps the first)
         self.param_tensors: Dict[str, "ParameterTensor"] = {}  # a torch layer's own weight/bias, once read
+        self.grad_flags_unknown = False  # `requires_grad_()` ran on it or a parent: its trainable count is not followed
+        self.built_mode: Optional[bool] = True  # `training` outside a forward run: torch builds in training mode (None: not followed)
 
     def label(self) -> str:
         """The submodule as users write it: `features[2].conv`, `model[3]` (torch's named_modules()

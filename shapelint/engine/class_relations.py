@@ -63,8 +63,8 @@ def is_partial(v):
 
 
 def _callable(vm, args, kwargs, node, frame):
-    """callable(x): classes, functions, partials, bound methods and modules (nn.Module has
-    __call__) are; numbers, strings, containers, None and tensors are not."""
+    """callable(x): classes, functions, lambdas, partials, bound methods and modules (nn.Module
+    has __call__) are; numbers, strings, containers, None and tensors are not."""
     if len(args) != 1 or kwargs:
         return Unknown("callable")
     v = args[0]

@@ -77,14 +77,19 @@ class Solution:
                     return out
         return out
 
-    def describe(self) -> str:
+    def describe(self, order: Tuple[str, ...] = ()) -> str:
         """E.g. '32x32 inputs', 'sides 32..33 (32x32 to 33x33), or non-square sizes such
-        as 2x512' or 'L in 100..103'."""
+        as 2x512' or 'L in 100..103'. A size is written in `order` (the symbols as the input
+        lists them: (B, D1, A) writes D1 first) where it names them all, else by name."""
         if not self.boxes or not self.names:
             return "no input size"
         if len(self.names) == 1:
             return f"{self.names[0]} in {_values_text(_intervals(self.boxes), self.complete)}"
         examples = _non_square_examples(self.boxes)
+        order = tuple(n for n in order if n in self.names)
+        if sorted(order) == sorted(self.names):
+            at = [self.names.index(n) for n in order]
+            examples = [tuple(e[i] for i in at) for e in examples]
         squares = self._problem.squares() if self._problem is not None else None
         n = len(self.names)
         if squares is not None and squares.boxes:

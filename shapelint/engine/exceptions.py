@@ -84,6 +84,8 @@ def catches(handler: cst.ExceptHandler, kind: Kind) -> Optional[bool]:
     """Whether the clause catches an exception of `kind`; None when that is not known."""
     if handler.type is None:
         return True
+    if isinstance(kind, str):  # a kind given by its builtin class's name
+        kind = builtin_kind(kind) if kind in EXCEPTION_NAMES else None
     names = handler_names(handler)
     if names is None or kind is None:
         return None

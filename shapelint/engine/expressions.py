@@ -19,7 +19,7 @@ from ..torch import containers
 from ..torch.result_dtypes import COMPARISONS
 from . import (budgets, builtins, class_bodies, dict_subclasses, enums, exceptions, iterators, loop_elements, module_lookup,
                numpy_overlay, objects, shape_tuples)
-from .frame import MAX_SEQ, MAX_UNROLL, Frame, LambdaRef, LiveScope, Overlay, hashable, same_value
+from .frame import MAX_SEQ, MAX_UNROLL, Frame, LambdaRef, LiveScope, Overlay, RaiseSignal, hashable, same_value
 from .pyvalues import compare, truth
 from .siblings import LazyImport, resolve
 from .torch_calls import construct_layer, is_layer_ref, tensor_index
@@ -206,8 +206,9 @@ def subscript(vm, obj, key, node):
                 return obj[key]
             except Exception:
                 return Unknown("index")
-        if type(key) is int and not isinstance(obj, iterators.PyIterator):
-            return exceptions.raise_if_caught(vm, "IndexError", "index")
+        if type(key) in (int, bool) and not isinstance(obj, iterators.PyIterator):
+            # Python raises (`anchors[0]` of YOLOv5's Detect() built with anchors=()): on this path nothing follows
+            raise RaiseSignal(exceptions.builtin_kind("IndexError"))
         return Unknown("index")
     if isinstance(obj, dict_subclasses.MappingValue):
         own = dict_subclasses.own_method(obj, "__getitem__")

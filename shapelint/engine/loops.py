@@ -9,6 +9,7 @@ name it may change becomes unknown, as for a loop shapelint cannot unroll.
 from __future__ import annotations
 
 from . import branches, mutation
+from .exceptions import builtin_kind
 from .frame import ABSENT, BreakSignal, ContinueSignal, Overlay, RaiseSignal, ReturnSignal, restore
 from .pyvalues import truth
 
@@ -134,4 +135,4 @@ def live_items(vm, source, snapshot: list):
     for item in snapshot:
         yield item
         if size is not None and len(source) != size:
-            raise RaiseSignal("RuntimeError")  # dictionary changed size during iteration
+            raise RaiseSignal(builtin_kind("RuntimeError"))  # dictionary changed size during iteration

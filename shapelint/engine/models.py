@@ -16,6 +16,7 @@ from ..core import rules as R
 from ..core.findings import Finding
 from ..core.inputs import FIRST, DeclaredInput, TensorSpec, comment_declaration, resolve_inputs
 from ..core.results import ExplainRow, ModelReport
+from ..core.symbolic import Expr
 from ..core.values import Builtin, ClassRef, InputDim, InputSlot, ModuleValue, Tensor, Unknown
 from ..torch.constructor_values import check_layer
 from .arch_functional import check_functional
@@ -325,7 +326,8 @@ class FileChecker:
         accepted = sizes.accepted_inputs() if declared is None else None
         if accepted is not None:
             self.findings.append(
-                R.InputSizeConstraint.finding(node, model=name, accepted=accepted.describe(), reason=", ".join(dict.fromkeys(sizes.reasons)))
+                R.InputSizeConstraint.finding(node, model=name, accepted=accepted.describe(_symbol_order(x)),
+                                              reason=", ".join(dict.fromkeys(sizes.reasons)))
             )
 
     def _run_forward(self, interp, name, tree: List[ModuleValue], args, kwargs, node):
@@ -431,3 +433,14 @@ def _plain_object(value: ModuleValue) -> bool:
     info = value.cls
     return info is not None and value.spec is None and all(
         isinstance(b, ClassRef) or (isinstance(b, Builtin) and b.name == "object") for c in info.mro() for b in c.bases)
+
+
+def _symbol_order(x) -> tuple:
+    """The input's size symbols in the order its dims list them (B, D1, A -> D1, A after the batch)."""
+    shape = x.shape if isinstance(x, Tensor) and x.shape is not None else ()
+    out = []
+    for d in shape:
+        names = d.symbols() if isinstance(d, Expr) else ()
+        if len(names) == 1 and d == Expr.symbol(next(iter(names))) and next(iter(names)) not in out:
+            out.append(next(iter(names)))
+    return tuple(out)

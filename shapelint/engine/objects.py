@@ -55,9 +55,11 @@ def module_attr(vm, m: ModuleValue, name: str):
             return Unknown(f"{m.kind}.{name}: a shape the layer's arguments do not tell")
     if name == "training" and not (m.cls is not None and any(name in c.methods or name in c.class_attrs for c in m.cls.mro())):
         # every module of a model is in the mode its forward runs in (engine/modes.py); while a
-        # model is built, the mode is not followed (`self.eval()` in __init__ is not tracked)
+        # model is built, the mode torch builds it in (training), as `.eval()` / `.train(mode)` /
+        # `self.training = flag` left it (YOLOv5 runs its forward in __init__ to measure strides)
         if vm.training is None:
-            return Unknown("training flag")
+            mode = m.attrs.get("training", m.built_mode)
+            return mode if isinstance(mode, bool) else Unknown("training flag")
         vm.training_reads += 1  # the mode mattered: modes.run_both runs eval mode too
         return vm.training
     if (name in containers.METHODS or name in containers.BOUND_ONLY) and m.cls is not None and _torch_own_method(m, name):

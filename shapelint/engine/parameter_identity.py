@@ -292,6 +292,13 @@ def _module_requires_grad(vm, m, args, kwargs, node):
     """`model.requires_grad_(False)`: which of its parameters are trainable is not followed, so
     no model built by this run has certain trainable counts."""
     vm.explain.lost_count += 1
+    stack, seen = [m], set()
+    while stack:  # its own and its submodules' parameters: their counts are unknown (engine/summary.py)
+        x = stack.pop()
+        if isinstance(x, ModuleValue) and id(x) not in seen:
+            seen.add(id(x))
+            x.grad_flags_unknown = True
+            stack.extend(x.children.values())
     return m
 
 

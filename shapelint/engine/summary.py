@@ -94,8 +94,8 @@ class _Registered:
             pass  # counted by visit_Assign when assigned to self.NAME
         elif "Parameter" in name:  # ParameterList, ParameterDict, UninitializedParameter
             self.unsure = True
-        elif name.endswith("requires_grad_"):
-            self.unsure = True
+        elif name.endswith("requires_grad_") or (isinstance(node.func, cst.Attribute) and node.func.attr.value == "requires_grad_"):
+            self.unsure = True  # also on a call's result: `nn.Conv2d(c1, 1, 1).requires_grad_(False)` (YOLOv8's DFL)
     # `p.requires_grad = False` is followed by the run on the Parameter object itself
     # (parameter_identity.set_on_value); on a value it does not know, no count is certain
 
@@ -127,6 +127,8 @@ def own(m: ModuleValue) -> Optional[Counts]:
 def holding(m: ModuleValue) -> Optional[Tuple[Counts, Shared]]:
     """What module `m` itself registers: counts no other module holds, and the Parameters that
     may be shared (tied), by identity (parameter_identity.py); None when not certain."""
+    if m.grad_flags_unknown:
+        return None  # `m.requires_grad_(flag)` ran: which of its parameters train is not followed
     if m.cls is None:
         if m.kind in ("Sequential", "ModuleList", "ModuleDict") and not m.children and not _built_empty(m):
             return None  # an empty container: often one whose contents shapelint could not follow

@@ -340,6 +340,23 @@ def _itself(vm, m, args, kwargs, node):
     return m  # .to(device), .eval(), .apply(fn): the same module, shapes unchanged
 
 
+def _set_mode(mode_of):
+    """`.eval()` / `.train(mode=True)`: the module and every submodule take the mode (ModuleValue.built_mode)."""
+    def call(vm, m, args, kwargs, node):
+        mode = mode_of(args, kwargs)
+        stack, seen = [m], set()
+        while stack:
+            x = stack.pop()
+            if isinstance(x, ModuleValue) and id(x) not in seen:
+                seen.add(id(x))
+                x.built_mode = mode if isinstance(mode, bool) else None
+                x.attrs.pop("training", None)
+                stack.extend(x.children.values())
+        return m
+
+    return call
+
+
 def _forward(vm, m, args, kwargs, node):
     return vm.module_forward(m, args, kwargs, node, args[0] if args else UNKNOWN)
 
@@ -359,8 +376,10 @@ METHODS: Dict[str, Callable] = {
     "children": _children, "named_children": _named_children, "modules": _modules,
     "forward": _forward, "register_buffer": _register_tensor, "register_parameter": _register_tensor,
 }
-for _name in ("to", "cuda", "cpu", "float", "double", "half", "train", "eval", "requires_grad_", "apply"):
+for _name in ("to", "cuda", "cpu", "float", "double", "half", "requires_grad_", "apply"):
     METHODS[_name] = _itself
+METHODS["eval"] = _set_mode(lambda args, kwargs: False)
+METHODS["train"] = _set_mode(lambda args, kwargs: args[0] if args else kwargs.get("mode", True))
 # methods a module has whose results shapelint does not model (their calls are unknown)
 BOUND_ONLY = ("named_modules", "parameters", "zero_grad")
 # the containers' own methods that change them: one shapelint did not follow leaves the container unknown

@@ -26,12 +26,18 @@ from .spec import Site
 
 def merges_leading_dims(shape, out) -> bool:
     """`out` is `shape` with its first k+1 dims merged into one and the rest unchanged
-    (`(B, T, V) -> (B*T, V)`, `(B, H, W, D) -> (B*H*W, D)`, `(B, T) -> (B*T,)`): each row
-    stays inside one sample, so the batch is not mixed (DECISIONS.md, SHP004)."""
-    for k in range(1, len(shape)):
-        if len(out) == len(shape) - k and out[0] == product(shape[: k + 1]) and tuple(out[1:]) == tuple(shape[k + 1:]):
-            return True
-    return False
+    (`(B, T, V) -> (B*T, V)`, `(B, H, W, D) -> (B*H*W, D)`, `(B, T) -> (B*T,)`), up to dims
+    of size 1 added or dropped after the merged one (`(B, C, H, W) -> (B*C, 1, H, W)` or
+    `(B*C, H, W, 1)`, StyleGAN's blur): each row stays inside one sample, so the batch is not
+    mixed (DECISIONS.md, SHP004)."""
+    if not out:
+        return False
+    rest = _without_ones(out[1:])
+    return any(out[0] == product(shape[: k + 1]) and rest == _without_ones(shape[k + 1:]) for k in range(1, len(shape)))
+
+
+def _without_ones(dims) -> tuple:
+    return tuple(d for d in dims if not (d == 1 and not isinstance(d, bool)))
 
 
 def _ones_then_merged(shape, sizes) -> bool:
