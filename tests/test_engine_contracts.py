@@ -54,7 +54,7 @@ def test_the_input_resolver_records_each_targets_source():
 UNMODELLED = HEAD + (
     "class Net(nn.Module):  # shapelint: input=(2, 3)\n"
     "    def forward(self, x):\n"
-    "        s = {1, 2}\n"
+    "        s = {'a', 'b'}\n"
     "        y = undefined_name + 1\n"
     "        z = x.histc(4)\n"
     "        w = torch.special_function_without_rule(x)\n"

@@ -13,6 +13,10 @@ KNOWN_SHAPES_UNKNOWN_TOTAL = {
     # Llama 3's apply_scaling branches on each frequency's value (a tensor comparison): every path
     # appends one element, but a model built through undecided paths is not counted as exact
     "modern/llama_rope_variants.py::GemmaStyle": "built through undecided branches (apply_scaling's `if` on tensor values)",
+    # DFL's conv frozen by `.requires_grad_(False)`: which parameters train is not followed (unknown, never 16)
+    "real/yolov8_c2f.py::YOLOv8": "a layer frozen with requires_grad_(False): trainable counts are not followed",
+    # taming's `down = nn.Module(); down.block = ...` levels: a bare nn.Module()'s own count is not modelled yet
+    "modern/vqvae_taming.py::VQModel": "bare nn.Module() namespaces (taming's encoder levels): their counts are not followed",
 }
 
 
